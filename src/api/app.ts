@@ -1,0 +1,60 @@
+import { Hono } from 'hono';
+import { methodNotAllowed } from 'hono/method-not-allowed';
+import { parseConfig } from '../config/env';
+import { AppError, isAppError } from '../lib/errors';
+import { requireTenant, type AuthVariables } from './auth';
+import { channelRoutes } from './routes/channels';
+import { deliveryRoutes } from './routes/deliveries';
+import { keyRoutes } from './routes/keys';
+import { watchRoutes } from './routes/watches';
+
+type App = { Bindings: Env; Variables: AuthVariables };
+
+function errorBody(error: AppError) {
+  return { error: { code: error.code, message: error.message, ...(error.issues ? { issues: error.issues } : {}) } };
+}
+
+export function createApp() {
+  const app = new Hono<App>();
+  app.use(
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c, methods) =>
+        c.json({ error: { code: 'method_not_allowed', message: `${c.req.method} is not allowed here; use ${methods.join(', ')}` } }, 405, { Allow: methods.join(', ') }),
+    }),
+  );
+
+  app.get('/health', (c) => {
+    try {
+      const config = parseConfig(c.env as unknown as Record<string, unknown>);
+      return c.json({ ok: true, service: 'marginwatch', chains: [...config.chains.keys()] });
+    } catch (error) {
+      if (isAppError(error)) return c.json({ ok: false, ...errorBody(error) }, 503);
+      throw error;
+    }
+  });
+
+  // Every /v1 request needs a valid configuration; a bad one is named, never guessed around.
+  app.use('/v1/*', async (c, next) => {
+    c.set('config', parseConfig(c.env as unknown as Record<string, unknown>));
+    await next();
+  });
+  app.route('/v1/keys', keyRoutes);
+  app.use('/v1/channels/*', requireTenant);
+  app.use('/v1/channels', requireTenant);
+  app.use('/v1/watches/*', requireTenant);
+  app.use('/v1/watches', requireTenant);
+  app.use('/v1/deliveries', requireTenant);
+  app.route('/v1/channels', channelRoutes);
+  app.route('/v1/watches', watchRoutes);
+  app.route('/v1/deliveries', deliveryRoutes);
+
+  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
+  app.onError((error, c) => {
+    if (isAppError(error)) return c.json(errorBody(error), error.status as 400);
+    // Never echo internals: log the class of error only, answer a generic message.
+    console.error('unhandled error', error instanceof Error ? `${error.name}: ${error.message.slice(0, 200)}` : 'unknown');
+    return c.json({ error: { code: 'internal_error', message: 'internal error; the request may be retried' } }, 500);
+  });
+  return app;
+}

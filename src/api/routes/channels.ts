@@ -1,0 +1,53 @@
+import { Hono } from 'hono';
+import type { AuthVariables } from '../auth';
+import { parseJsonBody } from '../validate';
+import { createChannelSchema } from '../../config/api-schemas';
+import { parseWebhookUrl } from '../../lib/safe-url';
+import { AppError } from '../../lib/errors';
+import { newId } from '../../lib/crypto';
+import { generateWebhookSecret } from '../../notify/webhook-sender';
+import { tenantStub } from '../../durable/stubs';
+import type { ChannelTestBody } from '../../notify/event-body';
+
+type App = { Bindings: Env; Variables: AuthVariables };
+
+const notFound = (id: string) => new AppError('not_found', `channel ${id} not found`, { status: 404 });
+
+export const channelRoutes = new Hono<App>()
+  .post('/', async (c) => {
+    const input = await parseJsonBody(c, createChannelSchema);
+    const url = parseWebhookUrl(input.url, { allowPrivate: c.get('config').allowPrivateWebhookUrls });
+    if (!url.ok) throw url.error;
+    const secret = generateWebhookSecret();
+    const channel = await tenantStub(c.env, c.get('tenantId')).createChannel({ id: newId('ch'), type: 'webhook', url: url.url.toString(), secret, label: input.label ?? '' });
+    // The signing secret is shown once, here, and never again.
+    return c.json({ ...channel, secret }, 201);
+  })
+  .get('/', async (c) => c.json({ data: await tenantStub(c.env, c.get('tenantId')).listChannels() }))
+  .get('/:id', async (c) => {
+    const channel = await tenantStub(c.env, c.get('tenantId')).getChannel(c.req.param('id'));
+    if (!channel) throw notFound(c.req.param('id'));
+    return c.json(channel);
+  })
+  .delete('/:id', async (c) => {
+    const deleted = await tenantStub(c.env, c.get('tenantId')).deleteChannel(c.req.param('id'));
+    if (!deleted) throw notFound(c.req.param('id'));
+    return c.body(null, 204);
+  })
+  .post('/:id/test', async (c) => {
+    const tenant = tenantStub(c.env, c.get('tenantId'));
+    const channel = await tenant.getChannel(c.req.param('id'));
+    if (!channel) throw notFound(c.req.param('id'));
+    if (channel.disabledAt) throw new AppError('channel_disabled', `channel ${channel.id} is disabled: ${channel.disabledReason}`, { status: 409 });
+    const body: ChannelTestBody = {
+      id: newId('evt'),
+      type: 'channel.test',
+      createdAt: new Date().toISOString(),
+      channel: { id: channel.id, label: channel.label },
+      message: 'marginwatch test event: this channel receives alerts.',
+    };
+    await tenant.ingestEvents([{ eventId: body.id, watchId: null, body: JSON.stringify(body), silenced: false, channelIds: [channel.id] }]);
+    await tenant.deliverDue();
+    const [delivery] = await tenant.deliveriesOfEvent(body.id);
+    return c.json({ event: body, delivery: delivery ?? null }, 202);
+  });

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { getAddress, isAddress } from 'viem';
+import { SUPPORTED_PROTOCOLS } from '../protocols';
+
+/** Every request body of the v1 API, parsed here; handlers only see these types. */
+
+const address = z
+  .string({ error: 'must be a 0x-prefixed address string' })
+  .refine((value) => isAddress(value, { strict: false }), 'must be a 0x-prefixed 20-byte hex address')
+  .transform((value) => getAddress(value));
+
+const healthFactorLevel = z
+  .number({ error: 'must be a number such as 1.5' })
+  .finite()
+  .gt(1, 'must be greater than 1 (an account is liquidatable below 1)')
+  .lte(100, 'must be at most 100');
+
+export const thresholdsSchema = z
+  .object({
+    warning: healthFactorLevel.default(1.5),
+    marginCall: healthFactorLevel.default(1.25),
+    critical: healthFactorLevel.default(1.1),
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    if (!(value.warning > value.marginCall)) ctx.addIssue({ code: 'custom', path: ['warning'], message: 'must be greater than marginCall (thresholds strictly decrease: warning > marginCall > critical)' });
+    if (!(value.marginCall > value.critical)) ctx.addIssue({ code: 'custom', path: ['marginCall'], message: 'must be greater than critical (thresholds strictly decrease: warning > marginCall > critical)' });
+  });
+export type ThresholdsInput = z.infer<typeof thresholdsSchema>;
+export const DEFAULT_THRESHOLDS_INPUT: ThresholdsInput = { warning: 1.5, marginCall: 1.25, critical: 1.1 };
+
+const label = z.string().trim().max(100, 'must be at most 100 characters');
+const channelIds = z.array(z.string().regex(/^ch_[0-9a-f]{20}$/, 'must be a channel id returned by POST /v1/channels')).max(20, 'at most 20 channels per watch');
+
+export const createWatchSchema = z
+  .object({
+    chainId: z.number({ error: 'must be a chain id number such as 1' }).int('must be an integer').positive('must be positive'),
+    protocol: z.enum(SUPPORTED_PROTOCOLS, { error: `must be one of: ${SUPPORTED_PROTOCOLS.join(', ')}` }),
+    market: address,
+    account: address,
+    label: label.optional(),
+    thresholds: thresholdsSchema.optional(),
+    channels: channelIds.default([]),
+  })
+  .strict();
+export type CreateWatchInput = z.infer<typeof createWatchSchema>;
+
+export const patchWatchSchema = z
+  .object({
+    label: label.optional(),
+    thresholds: thresholdsSchema.optional(),
+    channels: channelIds.optional(),
+  })
+  .strict()
+  .refine((value) => Object.keys(value).length > 0, 'send at least one of: label, thresholds, channels');
+export type PatchWatchInput = z.infer<typeof patchWatchSchema>;
+
+export const createChannelSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.object({ type: z.literal('webhook'), url: z.string({ error: 'must be an https URL string' }).max(2048, 'must be at most 2048 characters'), label: label.optional() }).strict(),
+  ],
+  { error: 'type must be "webhook"' },
+);
+export type CreateChannelInput = z.infer<typeof createChannelSchema>;
+
+export const silenceSchema = z
+  .object({
+    until: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time such as 2026-12-01T08:00:00Z' }),
+  })
+  .strict();
+
+export const createKeySchema = z
+  .object({
+    label: label.optional(),
+    tenantId: z.string().regex(/^t_[0-9a-f]{16}$/, 'must be a tenant id returned by an earlier POST /v1/keys').optional(),
+  })
+  .strict();
+
+export const paginationSchema = z.object({
+  limit: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(200, 'must be at most 200').default(50),
+  cursor: z.string().regex(/^\d+$/, 'must be a cursor returned as nextCursor').optional(),
+});

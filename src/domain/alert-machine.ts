@@ -1,0 +1,299 @@
+/**
+ * The alert state machine of one watched position: a pure function from
+ * (persisted state, one health-factor observation, policy, clock) to
+ * (next state, notifications to send).
+ *
+ * Semantics follow Prometheus Alertmanager, adapted to health factors:
+ * - `for`: a level only fires after enough consecutive observations confirm it, so a
+ *   single noisy price tick does not page anyone;
+ * - hysteresis: leaving a level needs the HF to clear its threshold by a margin, so a
+ *   position hovering on a threshold does not flap between fired and resolved;
+ * - repeat interval: a persisting alert is re-sent as a reminder, more often the
+ *   closer the position is to liquidation;
+ * - silences: effects are still produced (for history) but flagged as not to be sent.
+ *
+ * Purity matters here: the caller persists the returned state and delivers the effects
+ * afterwards; if delivery fails and the step is retried from the same persisted state,
+ * the same effects with the same event ids come out, so receivers can de-duplicate.
+ */
+import { BPS, WAD } from './position';
+
+export type AlertLevel = 'ok' | 'warning' | 'margin_call' | 'critical' | 'liquidatable';
+
+/** The levels at which an alert is firing. */
+export type FiringLevel = Exclude<AlertLevel, 'ok'>;
+
+export type AlertEventType = 'alert.triggered' | 'alert.escalated' | 'alert.reminder' | 'alert.resolved';
+
+/**
+ * Health-factor thresholds in WAD. Precondition (validated where policies are configured):
+ * warning > marginCall > critical > 1 WAD.
+ */
+export type AlertThresholds = {
+  warning: bigint;
+  marginCall: bigint;
+  critical: bigint;
+};
+
+export type AlertPolicy = {
+  /** Identifies the watch; it namespaces the event ids. */
+  watchId: string;
+  thresholds: AlertThresholds;
+  /**
+   * Additional consecutive confirming observations needed before a level fires
+   * (0 = fire on the first observation at that severity). Non-negative integers.
+   */
+  forObservations: Readonly<Record<FiringLevel, number>>;
+  /** Margin above a level's upper threshold the HF must reach to leave it (200 = 2%). Non-negative integer. */
+  hysteresisBps: number;
+  /** Milliseconds between reminders while a level persists; null = never remind. */
+  repeatIntervalMs: Readonly<Record<FiringLevel, number | null>>;
+  /** Epoch milliseconds until which notifications are muted; null = not silenced. */
+  silencedUntil: number | null;
+};
+
+/** The parts of a policy that have sensible defaults; a watch supplies the rest. */
+export type AlertPolicyDefaults = Omit<AlertPolicy, 'watchId' | 'thresholds' | 'silencedUntil'>;
+
+export type AlertObservation = {
+  /** WAD; null when the account has no debt (infinitely healthy). */
+  healthFactor: bigint | null;
+  blockNumber: bigint;
+};
+
+/**
+ * Persisted per watch. Holds only strings, numbers and null, so `JSON.stringify` /
+ * `JSON.parse` round-trips it unchanged; that is why the block number is a decimal string.
+ */
+export type AlertState = {
+  level: AlertLevel;
+  /** Per level: consecutive observations (up to the latest) whose raw severity was at least that level. */
+  consecutive: Record<FiringLevel, number>;
+  /** When the last notification was actually sent (not silenced); null when none since the alert last resolved. */
+  lastNotifiedAt: number | null;
+  /** The level that notification announced; tells whether the receiver already knows the current level. */
+  lastNotifiedLevel: FiringLevel | null;
+  /** Highest block observed, as a decimal string; null before the first observation. */
+  lastBlockNumber: string | null;
+  /** Number of effects ever produced; the last one used in an event id. */
+  sequence: number;
+};
+
+export type AlertEffect = {
+  kind: 'notify';
+  eventId: string;
+  type: AlertEventType;
+  /** The level after this observation. */
+  level: AlertLevel;
+  /** The level before this observation (equal to `level` for most reminders). */
+  previousLevel: AlertLevel;
+  healthFactor: bigint | null;
+  blockNumber: bigint;
+  at: number;
+  /** True while a silence is active: record it in history but do not send it. */
+  silenced: boolean;
+};
+
+export type TransitionResult = {
+  state: AlertState;
+  effects: AlertEffect[];
+};
+
+export const DEFAULT_THRESHOLDS: Readonly<AlertThresholds> = Object.freeze({
+  warning: (WAD * 150n) / 100n,
+  marginCall: (WAD * 125n) / 100n,
+  critical: (WAD * 110n) / 100n,
+});
+
+export const DEFAULT_ALERT_POLICY: Readonly<AlertPolicyDefaults> = Object.freeze({
+  // Early levels wait for a second observation to filter price noise; near liquidation
+  // every observation counts because waiting costs money.
+  forObservations: Object.freeze({ warning: 1, margin_call: 1, critical: 0, liquidatable: 0 }),
+  hysteresisBps: 200,
+  // A warning is informational: one notice is enough.
+  repeatIntervalMs: Object.freeze({ warning: null, margin_call: 3_600_000, critical: 900_000, liquidatable: 300_000 }),
+});
+
+const SEVERITY: Readonly<Record<AlertLevel, number>> = {
+  ok: 0,
+  warning: 1,
+  margin_call: 2,
+  critical: 3,
+  liquidatable: 4,
+};
+
+/** Firing levels, most severe first. */
+const FIRING_LEVELS_MOST_SEVERE_FIRST: readonly FiringLevel[] = ['liquidatable', 'critical', 'margin_call', 'warning'];
+
+/** Orders levels: ok is 0, liquidatable is 4. */
+export function severity(level: AlertLevel): number {
+  return SEVERITY[level];
+}
+
+export function initialAlertState(): AlertState {
+  return {
+    level: 'ok',
+    consecutive: { warning: 0, margin_call: 0, critical: 0, liquidatable: 0 },
+    lastNotifiedAt: null,
+    lastNotifiedLevel: null,
+    lastBlockNumber: null,
+    sequence: 0,
+  };
+}
+
+/** The raw level of one health factor, before any confirmation or hysteresis. */
+export function levelFromHealthFactor(healthFactor: bigint | null, thresholds: AlertThresholds): AlertLevel {
+  if (healthFactor === null) return 'ok';
+  return classify((boundary) => healthFactor < boundary, thresholds);
+}
+
+/**
+ * Whether an account deserves faster polling: its HF is below warning, or within
+ * `marginBps` above any threshold. Every other threshold (marginCall, critical, 1.0)
+ * lies below warning, so both conditions reduce to "below warning × (1 + margin)".
+ */
+export function isNearThreshold(healthFactor: bigint | null, thresholds: AlertThresholds, marginBps: number): boolean {
+  if (healthFactor === null) return false;
+  return isBelowScaled(healthFactor, thresholds.warning, marginBps);
+}
+
+/**
+ * One step of the machine. Observations from an older block than the last one seen are
+ * ignored entirely: a lagging RPC node behind a load balancer must not flip levels back.
+ *
+ * An observation at the same block as the last one is processed like any other and
+ * counts towards `for`: confirmation counts evaluations (as Alertmanager's `for` counts
+ * evaluation cycles), and if it counted distinct blocks, a halted chain or a poll
+ * interval shorter than the block time would stall confirmation and reminders exactly
+ * when the position cannot be rescued by new blocks anyway.
+ */
+export function transition(state: AlertState, observation: AlertObservation, policy: AlertPolicy, now: number): TransitionResult {
+  if (isStale(state, observation)) return { state, effects: [] };
+
+  const rawLevel = levelFromHealthFactor(observation.healthFactor, policy.thresholds);
+  const consecutive = countConsecutive(state.consecutive, rawLevel);
+  const confirmed = confirmedLevel(consecutive, policy.forObservations);
+  const level = nextLevel(state.level, confirmed, observation.healthFactor, policy);
+  const silenced = isSilenced(policy, now);
+
+  const advanced: AlertState = {
+    ...state,
+    level,
+    consecutive,
+    lastBlockNumber: observation.blockNumber.toString(),
+  };
+
+  const type = levelChangeEvent(state.level, level) ?? (isReminderDue(advanced, policy, now, silenced) ? 'alert.reminder' : null);
+  if (type === null) return { state: advanced, effects: [] };
+
+  const sequence = state.sequence + 1;
+  const effect: AlertEffect = {
+    kind: 'notify',
+    eventId: eventId(policy.watchId, sequence),
+    type,
+    level,
+    previousLevel: state.level,
+    healthFactor: observation.healthFactor,
+    blockNumber: observation.blockNumber,
+    at: now,
+    silenced,
+  };
+  return { state: { ...advanced, sequence, ...notificationRecord(advanced, type, silenced, now) }, effects: [effect] };
+}
+
+/** Stable across retries: derived only from the watch and the persisted sequence. */
+function eventId(watchId: string, sequence: number): string {
+  return `evt_${watchId}_${sequence.toString(36).padStart(6, '0')}`;
+}
+
+function isStale(state: AlertState, observation: AlertObservation): boolean {
+  return state.lastBlockNumber !== null && observation.blockNumber < BigInt(state.lastBlockNumber);
+}
+
+function isSilenced(policy: AlertPolicy, now: number): boolean {
+  return policy.silencedUntil !== null && now < policy.silencedUntil;
+}
+
+/**
+ * Maps a health factor to a level given a "below this boundary" test, so the plain and
+ * the hysteresis-scaled classifications share one ladder and stay consistent.
+ */
+function classify(isBelow: (boundary: bigint) => boolean, thresholds: AlertThresholds): AlertLevel {
+  if (isBelow(WAD)) return 'liquidatable';
+  if (isBelow(thresholds.critical)) return 'critical';
+  if (isBelow(thresholds.marginCall)) return 'margin_call';
+  if (isBelow(thresholds.warning)) return 'warning';
+  return 'ok';
+}
+
+/** `value < boundary × (1 + bps)`, cross-multiplied so no rounding creeps into the comparison. */
+function isBelowScaled(value: bigint, boundary: bigint, bps: number): boolean {
+  return value * BPS < boundary * (BPS + BigInt(bps));
+}
+
+/** A less severe observation breaks the streaks of every level above it. */
+function countConsecutive(previous: AlertState['consecutive'], rawLevel: AlertLevel): AlertState['consecutive'] {
+  const next = { ...previous };
+  for (const level of FIRING_LEVELS_MOST_SEVERE_FIRST) {
+    next[level] = severity(rawLevel) >= severity(level) ? previous[level] + 1 : 0;
+  }
+  return next;
+}
+
+/** The most severe level whose streak covers its first observation plus `for` confirmations. */
+function confirmedLevel(consecutive: AlertState['consecutive'], forObservations: AlertPolicy['forObservations']): AlertLevel {
+  for (const level of FIRING_LEVELS_MOST_SEVERE_FIRST) {
+    if (consecutive[level] >= forObservations[level] + 1) return level;
+  }
+  return 'ok';
+}
+
+/**
+ * Worsening follows the confirmed level at once. Improving is judged on the HF with
+ * every threshold raised by the hysteresis margin: that relaxed level drops below the
+ * current one exactly when the HF clears the current level's upper threshold × (1 + h),
+ * and it lands wherever the HF now sits, never above the current level.
+ */
+function nextLevel(current: AlertLevel, confirmed: AlertLevel, healthFactor: bigint | null, policy: AlertPolicy): AlertLevel {
+  if (severity(confirmed) > severity(current)) return confirmed;
+  if (current === 'ok' || healthFactor === null) return 'ok';
+  const relaxed = classify((boundary) => isBelowScaled(healthFactor, boundary, policy.hysteresisBps), policy.thresholds);
+  return severity(relaxed) < severity(current) ? relaxed : current;
+}
+
+/** A downgrade that stays non-ok is silent: the receiver acts on the worst news it got until it resolves. */
+function levelChangeEvent(previous: AlertLevel, next: AlertLevel): AlertEventType | null {
+  if (severity(next) > severity(previous)) return previous === 'ok' ? 'alert.triggered' : 'alert.escalated';
+  if (next === 'ok' && previous !== 'ok') return 'alert.resolved';
+  return null;
+}
+
+/**
+ * Reminders are skipped (not deferred) while silenced, and lastNotifiedAt only tracks
+ * notifications actually sent, so reminders resume on the schedule of the last real one.
+ *
+ * One addition to the repeat interval: if the receiver has never been told about the
+ * current level (it fired or escalated inside a silence), a reminder is owed as soon as
+ * the silence ends, even for levels without repeats; otherwise a position could reach
+ * liquidatable during a maintenance silence and nobody would hear of it until the next
+ * scheduled reminder, or never for a warning.
+ */
+function isReminderDue(state: AlertState, policy: AlertPolicy, now: number, silenced: boolean): boolean {
+  if (state.level === 'ok' || silenced) return false;
+  if (state.lastNotifiedLevel === null || state.lastNotifiedAt === null) return true;
+  if (severity(state.level) > severity(state.lastNotifiedLevel)) return true;
+  const interval = policy.repeatIntervalMs[state.level];
+  return interval !== null && now - state.lastNotifiedAt >= interval;
+}
+
+/** What the receiver has been told; a resolution closes the alert, so the next one starts afresh. */
+function notificationRecord(
+  state: AlertState,
+  type: AlertEventType,
+  silenced: boolean,
+  now: number,
+): Pick<AlertState, 'lastNotifiedAt' | 'lastNotifiedLevel'> {
+  if (type === 'alert.resolved' || state.level === 'ok') return { lastNotifiedAt: null, lastNotifiedLevel: null };
+  if (silenced) return { lastNotifiedAt: state.lastNotifiedAt, lastNotifiedLevel: state.lastNotifiedLevel };
+  return { lastNotifiedAt: now, lastNotifiedLevel: state.level };
+}

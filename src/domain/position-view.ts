@@ -1,0 +1,100 @@
+import { formatUnits, type Address } from 'viem';
+import { BPS, WAD, type AssetPosition, type PositionSnapshot } from './position';
+import { distanceToLiquidation, formatWad, liquidationPrice, topUpAmount } from './risk';
+
+/** The JSON face of a position: decimal strings, never raw bigints as JSON numbers. */
+export type PositionView = {
+  healthFactor: string | null;
+  baseCurrency: string;
+  collateral: { base: string; usd: string | null };
+  debt: { base: string; usd: string | null };
+  liquidationThreshold: string;
+  distanceToLiquidation: string | null;
+  liquidationPrices: Array<{ asset: Address; symbol: string; price: string | null; currentPrice: string | null }>;
+  assets?: Array<{ asset: Address; symbol: string; collateral: string; debt: string; usedAsCollateral: boolean; price: string | null; liquidationThreshold: string }>;
+  blockNumber: string;
+  observedAt: string;
+};
+
+export type Recommendation = {
+  action: 'supply' | 'repay';
+  asset: Address;
+  symbol: string;
+  amount: string;
+  targetHealthFactor: string;
+  reachesTarget: boolean;
+};
+
+function usdOf(valueBase: bigint, snapshot: PositionSnapshot): string | null {
+  if (snapshot.baseUsdPrice === undefined) return null;
+  const usd = (valueBase * snapshot.baseUsdPrice) / 10n ** BigInt(snapshot.baseDecimals);
+  return formatUnits(usd, snapshot.baseDecimals);
+}
+
+function valueOf(asset: AssetPosition, amount: bigint): bigint {
+  return asset.price === undefined ? 0n : (amount * asset.price) / 10n ** BigInt(asset.decimals);
+}
+
+export function positionView(snapshot: PositionSnapshot, observedAt: Date): PositionView {
+  const priceText = (price: bigint | undefined | null) => (price === undefined || price === null ? null : formatUnits(price, snapshot.baseDecimals));
+  const distance = distanceToLiquidation(snapshot.healthFactor);
+  const collateralAssets = (snapshot.assets ?? []).filter((asset) => asset.usedAsCollateral && asset.collateral > 0n);
+  return {
+    healthFactor: snapshot.healthFactor === null ? null : formatWad(snapshot.healthFactor, 4),
+    baseCurrency: snapshot.baseUsdPrice === undefined ? 'base' : 'USD',
+    collateral: { base: formatUnits(snapshot.collateralBase, snapshot.baseDecimals), usd: usdOf(snapshot.collateralBase, snapshot) },
+    debt: { base: formatUnits(snapshot.debtBase, snapshot.baseDecimals), usd: usdOf(snapshot.debtBase, snapshot) },
+    liquidationThreshold: formatUnits(snapshot.liquidationThresholdBps, 4),
+    distanceToLiquidation: distance === null ? null : formatWad(distance, 4),
+    liquidationPrices: snapshot.assets
+      ? collateralAssets.map((asset) => {
+          const price = liquidationPrice(snapshot.assets!, asset.asset);
+          return { asset: asset.asset, symbol: asset.symbol, price: priceText(price), currentPrice: priceText(asset.price) };
+        })
+      : [],
+    ...(snapshot.assets
+      ? {
+          assets: snapshot.assets.map((asset) => ({
+            asset: asset.asset,
+            symbol: asset.symbol,
+            collateral: formatUnits(asset.collateral, asset.decimals),
+            debt: formatUnits(asset.debt, asset.decimals),
+            usedAsCollateral: asset.usedAsCollateral,
+            price: priceText(asset.price),
+            liquidationThreshold: formatUnits(asset.liquidationThresholdBps, 4),
+          })),
+        }
+      : {}),
+    blockNumber: snapshot.blockNumber.toString(),
+    observedAt: observedAt.toISOString(),
+  };
+}
+
+/**
+ * What to do about a position below target: supply more of the collateral it already
+ * holds most of (the asset the user is most likely to have at hand), enough to bring the
+ * health factor back to `target`. Undefined when the breakdown or a price is unknown.
+ */
+export function recommendTopUp(snapshot: PositionSnapshot, target: bigint): Recommendation | undefined {
+  if (!snapshot.assets || snapshot.healthFactor === null || snapshot.healthFactor >= target) return undefined;
+  const candidates = snapshot.assets
+    .filter((asset) => asset.usedAsCollateral && asset.liquidationThresholdBps > 0n && asset.price !== undefined)
+    .sort((a, b) => (valueOf(b, b.collateral) > valueOf(a, a.collateral) ? 1 : -1));
+  const best = candidates[0];
+  if (!best) return undefined;
+  const result = topUpAmount(snapshot.assets, best.asset, target);
+  if (!result) return undefined;
+  return {
+    action: 'supply',
+    asset: best.asset,
+    symbol: best.symbol,
+    amount: formatUnits(result.amount, best.decimals),
+    targetHealthFactor: formatWad(target, 4),
+    reachesTarget: result.reachesTarget,
+  };
+}
+
+/** The target an alert recommends: just above the warning threshold's recovery line. */
+export function recoveryTarget(warningThreshold: bigint, hysteresisBps: number): bigint {
+  return (warningThreshold * (BPS + BigInt(hysteresisBps))) / BPS + WAD / 100n;
+}

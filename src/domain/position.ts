@@ -1,0 +1,49 @@
+import type { Address } from 'viem';
+
+/** 1.0 as a WAD fixed-point number (18 decimals), the unit for health factors. */
+export const WAD = 10n ** 18n;
+/** 100% in basis points, the unit for liquidation thresholds and LTVs. */
+export const BPS = 10_000n;
+
+/** One asset of an account, as the protocol values it at the snapshot's block. */
+export type AssetPosition = {
+  asset: Address;
+  symbol: string;
+  decimals: number;
+  /** Price of one whole token in the market's base currency (base decimals); undefined when unknown. */
+  price: bigint | undefined;
+  /** Collateral balance in token units (only counted when usedAsCollateral). */
+  collateral: bigint;
+  usedAsCollateral: boolean;
+  /** Debt balance in token units. */
+  debt: bigint;
+  /** Liquidation threshold of this asset in basis points (8250 = 82.5%). */
+  liquidationThresholdBps: bigint;
+  ltvBps: bigint;
+};
+
+/**
+ * A position normalized across protocols. All amounts are bigints; values are in the
+ * market's base currency with `baseDecimals` decimals (Aave v3: USD with 8 decimals).
+ */
+export type PositionSnapshot = {
+  chainId: number;
+  protocol: string;
+  market: Address;
+  account: Address;
+  blockNumber: bigint;
+  /** Block timestamp in seconds. */
+  blockTimestamp: bigint;
+  baseDecimals: number;
+  /** USD price of one unit of the base currency (base decimals); undefined when the base is not USD and the price is unknown. */
+  baseUsdPrice: bigint | undefined;
+  collateralBase: bigint;
+  debtBase: bigint;
+  /** Collateral-weighted liquidation threshold in basis points. */
+  liquidationThresholdBps: bigint;
+  ltvBps: bigint;
+  /** Health factor in WAD; null when the account has no debt (infinite). */
+  healthFactor: bigint | null;
+  /** Per-asset breakdown, only for accounts read with detail. */
+  assets?: AssetPosition[];
+};

@@ -1,0 +1,266 @@
+import { DurableObject } from 'cloudflare:workers';
+import type { Address } from 'viem';
+import { parseConfig, type AppConfig } from '../config/env';
+import { createChainClient, type ChainClient } from '../chain/client';
+import { loadMarketMeta, pinBlock, readAccountAssets, readAccountSummaries } from '../protocols/aave-v3';
+import {
+  DEFAULT_ALERT_POLICY,
+  initialAlertState,
+  isNearThreshold,
+  transition,
+  type AlertPolicy,
+  type AlertState,
+  type AlertThresholds,
+} from '../domain/alert-machine';
+import type { PositionSnapshot } from '../domain/position';
+import { positionView, recommendTopUp, recoveryTarget, type PositionView } from '../domain/position-view';
+import { buildAlertEvent, type WatchRef } from '../notify/event-body';
+import { findAppError } from '../lib/find-app-error';
+import { AppError } from '../lib/errors';
+import { tenantStub } from './stubs';
+import { decimalToWad } from '../domain/risk';
+import { thresholdsToWad, type StoredThresholds } from '../domain/thresholds';
+
+export type ShardWatch = WatchRef & { tenantId: string; thresholds: StoredThresholds; silencedUntil: number | null };
+
+export type WatchStatus = {
+  level: string;
+  position: PositionView | null;
+  lastError: string | null;
+  lastPolledAt: string | null;
+};
+
+export type TickSummary = { watches: number; blockNumber: string | null; events: number; handedOff: number; error: string | null };
+
+type WatchRow = {
+  watch_id: string;
+  tenant_id: string;
+  ref: string;
+  thresholds: string;
+  silenced_until: number | null;
+  state: string;
+  position: string | null;
+};
+
+type PendingRow = { event_id: string; tenant_id: string; watch_id: string; body: string; silenced: number };
+
+/** Accounts below warning × (1 + this) are polled at POLL_INTERVAL_SECONDS instead of the minute. */
+const NEAR_MARGIN_BPS = 500;
+const IDLE_POLL_MS = 60_000;
+
+/**
+ * One shard: up to SHARD_SIZE watches of one (chain, protocol, market). Its alarm polls
+ * them with one batched read per tick, runs the alert machine, and records the resulting
+ * events in the same transaction as the new alert state, then hands them to the owning
+ * tenants (which deliver). Handed-off events are deleted only after the tenant stored them,
+ * so a crash anywhere loses nothing and the tenant's idempotent insert repeats nothing.
+ */
+export class Shard extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private chainClient: ChainClient | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    ctx.blockConcurrencyWhile(async () => {
+      this.sql.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+      this.sql.exec(`CREATE TABLE IF NOT EXISTS watches (
+        watch_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, ref TEXT NOT NULL, thresholds TEXT NOT NULL,
+        silenced_until INTEGER, state TEXT NOT NULL, position TEXT)`);
+      this.sql.exec(`CREATE TABLE IF NOT EXISTS pending_events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT UNIQUE NOT NULL, tenant_id TEXT NOT NULL,
+        watch_id TEXT NOT NULL, body TEXT NOT NULL, silenced INTEGER NOT NULL)`);
+    });
+  }
+
+  private meta(key: string): string | undefined {
+    const row = this.sql.exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', key).toArray()[0];
+    return row?.value;
+  }
+
+  private setMeta(key: string, value: string | null): void {
+    if (value === null) this.sql.exec('DELETE FROM meta WHERE key = ?', key);
+    else this.sql.exec('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', key, value);
+  }
+
+  private config(): AppConfig {
+    return parseConfig(this.env as unknown as Record<string, unknown>);
+  }
+
+  async upsertWatch(watch: ShardWatch): Promise<void> {
+    this.setMeta('chain_id', String(watch.chainId));
+    this.setMeta('protocol', watch.protocol);
+    this.setMeta('market', watch.market);
+    const ref: WatchRef = { id: watch.id, label: watch.label, chainId: watch.chainId, protocol: watch.protocol, market: watch.market, account: watch.account };
+    this.sql.exec(
+      `INSERT INTO watches (watch_id, tenant_id, ref, thresholds, silenced_until, state, position) VALUES (?, ?, ?, ?, ?, ?, NULL)
+       ON CONFLICT(watch_id) DO UPDATE SET ref = excluded.ref, thresholds = excluded.thresholds, silenced_until = excluded.silenced_until`,
+      watch.id, watch.tenantId, JSON.stringify(ref), JSON.stringify(watch.thresholds), watch.silencedUntil, JSON.stringify(initialAlertState()),
+    );
+    // A new or changed watch is polled at once rather than at the next heartbeat.
+    await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  async removeWatch(watchId: string): Promise<void> {
+    this.sql.exec('DELETE FROM watches WHERE watch_id = ?', watchId);
+  }
+
+  async watchStatus(watchId: string): Promise<WatchStatus | null> {
+    const row = this.sql.exec<WatchRow>('SELECT * FROM watches WHERE watch_id = ?', watchId).toArray()[0];
+    if (!row) return null;
+    const state = JSON.parse(row.state) as AlertState;
+    return {
+      level: state.level,
+      position: row.position ? (JSON.parse(row.position) as PositionView) : null,
+      lastError: this.meta('last_error') ?? null,
+      lastPolledAt: this.meta('last_polled_at') ?? null,
+    };
+  }
+
+  /** Cron watchdog: a shard with watches always has an alarm. */
+  async ensureAlarm(): Promise<boolean> {
+    const count = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM watches').one().n;
+    const pending = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM pending_events').one().n;
+    if (count === 0 && pending === 0) return false;
+    const alarm = await this.ctx.storage.getAlarm();
+    if (alarm === null || alarm > Date.now() + IDLE_POLL_MS * 2) await this.ctx.storage.setAlarm(Date.now());
+    return true;
+  }
+
+  override async alarm(): Promise<void> {
+    const summary = await this.tick();
+    const count = summary.watches;
+    const pending = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM pending_events').one().n;
+    if (count === 0 && pending === 0) return;
+    await this.ctx.storage.setAlarm(Date.now() + this.nextPollDelayMs(pending > 0));
+  }
+
+  private nextPollDelayMs(hasPending: boolean): number {
+    const config = this.config();
+    const fast = config.pollIntervalSeconds * 1000;
+    if (hasPending || this.meta('last_error')) return fast;
+    const rows = this.sql.exec<WatchRow>('SELECT * FROM watches').toArray();
+    const atRisk = rows.some((row) => {
+      const state = JSON.parse(row.state) as AlertState;
+      if (state.level !== 'ok') return true;
+      const position = row.position ? (JSON.parse(row.position) as PositionView) : null;
+      if (!position || position.healthFactor === null) return false;
+      return isNearThreshold(decimalToWad(position.healthFactor), thresholdsToWad(JSON.parse(row.thresholds) as StoredThresholds), NEAR_MARGIN_BPS);
+    });
+    return atRisk ? fast : Math.max(fast, IDLE_POLL_MS);
+  }
+
+  /** One poll: read every watch at one block, run the alert machine, record and hand off events. */
+  async tick(): Promise<TickSummary> {
+    const now = Date.now();
+    const rows = this.sql.exec<WatchRow>('SELECT * FROM watches').toArray();
+    let events = 0;
+    let error: string | null = null;
+    let blockNumber: string | null = null;
+    if (rows.length > 0) {
+      try {
+        const result = await this.poll(rows, now);
+        events = result.events;
+        blockNumber = result.blockNumber;
+        this.setMeta('last_error', null);
+      } catch (caught) {
+        const appError = findAppError(caught);
+        error = appError ? `${appError.code}: ${appError.message}` : 'read failed';
+        if (!appError) console.error('shard poll failed', caught instanceof Error ? caught.name : 'unknown');
+        this.setMeta('last_error', error);
+      }
+      this.setMeta('last_polled_at', new Date(now).toISOString());
+    }
+    const handedOff = await this.handOff();
+    return { watches: rows.length, blockNumber, events, handedOff, error };
+  }
+
+  private client(config: AppConfig, chainId: number): ChainClient {
+    const chain = config.chains.get(chainId);
+    if (!chain) throw new AppError('unknown_chain', `chain ${chainId} is no longer configured in RPC_URLS`, { status: 503 });
+    if (!this.chainClient || this.chainClient.chain.chainId !== chainId || this.chainClient.chain.rpcUrls.join() !== chain.rpcUrls.join()) {
+      this.chainClient = createChainClient(chain, { timeoutMs: config.rpcTimeoutMs });
+    }
+    return this.chainClient;
+  }
+
+  private async poll(rows: WatchRow[], now: number): Promise<{ events: number; blockNumber: string }> {
+    const config = this.config();
+    const chainId = Number(this.meta('chain_id'));
+    const market = this.meta('market') as Address;
+    const { client, chain } = this.client(config, chainId);
+    const context = { client, chainId, multicall3: chain.multicall3 };
+    const meta = await loadMarketMeta(context, market);
+    const lastBlock = this.meta('last_block');
+    const block = await pinBlock(client, lastBlock ? BigInt(lastBlock) : undefined);
+    const refs = rows.map((row) => JSON.parse(row.ref) as WatchRef);
+    const accounts = [...new Set(refs.map((ref) => ref.account))];
+    const reads = await readAccountSummaries(context, meta, accounts, block, config.readBatchSize);
+    const snapshots = new Map<Address, PositionSnapshot>();
+    for (const read of reads) if ('snapshot' in read) snapshots.set(read.account, read.snapshot);
+
+    // The per-asset breakdown (liquidation prices, top-up advice) is read only for accounts near or past a threshold.
+    const detailFor = rows
+      .filter((row, index) => {
+        const snapshot = snapshots.get(refs[index]!.account);
+        return snapshot?.healthFactor != null && isNearThreshold(snapshot.healthFactor, thresholdsToWad(JSON.parse(row.thresholds) as StoredThresholds), NEAR_MARGIN_BPS);
+      })
+      .map((_, index) => refs[index]!.account);
+    if (detailFor.length > 0) {
+      const details = await readAccountAssets(context, meta, [...new Set(detailFor)], block, config.readBatchSize);
+      for (const [account, assets] of details) {
+        const snapshot = snapshots.get(account);
+        if (snapshot) snapshot.assets = assets;
+      }
+    }
+
+    let events = 0;
+    this.ctx.storage.transactionSync(() => {
+      rows.forEach((row, index) => {
+        const ref = refs[index]!;
+        const snapshot = snapshots.get(ref.account);
+        if (!snapshot) return;
+        const thresholds = thresholdsToWad(JSON.parse(row.thresholds) as StoredThresholds);
+        const policy = alertPolicy(ref.id, thresholds, row.silenced_until);
+        const previous = JSON.parse(row.state) as AlertState;
+        const result = transition(previous, { healthFactor: snapshot.healthFactor, blockNumber: snapshot.blockNumber }, policy, now);
+        const view = positionView(snapshot, new Date(now));
+        const recommendation = recommendTopUp(snapshot, recoveryTarget(thresholds.warning, policy.hysteresisBps));
+        for (const effect of result.effects) {
+          const body = buildAlertEvent({ effect, watch: ref, position: view, recommendation, createdAt: new Date(effect.at) });
+          this.sql.exec(
+            'INSERT OR IGNORE INTO pending_events (event_id, tenant_id, watch_id, body, silenced) VALUES (?, ?, ?, ?, ?)',
+            effect.eventId, row.tenant_id, ref.id, JSON.stringify(body), effect.silenced ? 1 : 0,
+          );
+          events += 1;
+        }
+        this.sql.exec('UPDATE watches SET state = ?, position = ? WHERE watch_id = ?', JSON.stringify(result.state), JSON.stringify(view), ref.id);
+      });
+      this.setMeta('last_block', block.number.toString());
+    });
+    return { events, blockNumber: block.number.toString() };
+  }
+
+  /** Gives recorded events to their tenants, oldest first; kept until the tenant confirms. */
+  private async handOff(): Promise<number> {
+    const rows = this.sql.exec<PendingRow>('SELECT event_id, tenant_id, watch_id, body, silenced FROM pending_events ORDER BY seq').toArray();
+    const byTenant = new Map<string, PendingRow[]>();
+    for (const row of rows) byTenant.set(row.tenant_id, [...(byTenant.get(row.tenant_id) ?? []), row]);
+    let handed = 0;
+    for (const [tenantId, tenantRows] of byTenant) {
+      try {
+        const tenant = tenantStub(this.env, tenantId);
+        await tenant.ingestEvents(tenantRows.map((row) => ({ eventId: row.event_id, watchId: row.watch_id, body: row.body, silenced: row.silenced === 1 })));
+        for (const row of tenantRows) this.sql.exec('DELETE FROM pending_events WHERE event_id = ?', row.event_id);
+        handed += tenantRows.length;
+      } catch {
+        // Kept for the next tick; the tenant's insert is idempotent by event id.
+      }
+    }
+    return handed;
+  }
+}
+
+function alertPolicy(watchId: string, thresholds: AlertThresholds, silencedUntil: number | null): AlertPolicy {
+  return { ...DEFAULT_ALERT_POLICY, watchId, thresholds, silencedUntil };
+}

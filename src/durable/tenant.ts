@@ -1,0 +1,341 @@
+import { DurableObject } from 'cloudflare:workers';
+import { AppError } from '../lib/errors';
+import { secretsEqual } from '../lib/crypto';
+import { nextAttemptAt } from '../notify/backoff';
+import { sendWebhook } from '../notify/webhook-sender';
+import type { StoredThresholds } from '../domain/thresholds';
+
+/** An event handed over by a shard (or created by the API for channel tests). */
+export type IncomingEvent = { eventId: string; watchId: string | null; body: string; silenced: boolean; channelIds?: string[] };
+
+export type ChannelRecord = {
+  id: string;
+  type: 'webhook';
+  url: string;
+  label: string;
+  createdAt: string;
+  disabledAt: string | null;
+  disabledReason: string | null;
+};
+
+export type WatchRecord = {
+  id: string;
+  chainId: number;
+  protocol: string;
+  market: `0x${string}`;
+  account: `0x${string}`;
+  label: string;
+  thresholds: StoredThresholds;
+  channels: string[];
+  shard: string;
+  silencedUntil: string | null;
+  createdAt: string;
+};
+
+export type DeliveryRecord = { eventId: string; channelId: string; status: 'pending' | 'delivered' | 'dead'; attempts: number; lastError: string | null; nextAttemptAt: string | null; deliveredAt: string | null };
+
+export type EventRecord = { id: string; watchId: string | null; type: string; createdAt: string; silenced: boolean; body: unknown; deliveries: DeliveryRecord[] };
+
+type ChannelRow = { id: string; type: string; url: string; secret: string; label: string; created_at: number; disabled_at: number | null; disabled_reason: string | null };
+type WatchRow = { id: string; chain_id: number; protocol: string; market: string; account: string; label: string; thresholds: string; channels: string; shard: string; silenced_until: number | null; created_at: number };
+type OutboxRow = { event_id: string; channel_id: string; group_key: string; seq: number; attempts: number; first_attempt_at: number | null; next_attempt_at: number; status: string; last_error: string | null; delivered_at: number | null };
+
+const DELIVERY_CONCURRENCY = 10;
+
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+/**
+ * One tenant: API-key hashes, channels, watches, alert history and the delivery outbox.
+ * Events are stored (with one outbox row per channel) before any send; the alarm delivers
+ * them oldest first, per (channel, watch) strictly in order, retrying with backoff.
+ */
+export class Tenant extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    ctx.blockConcurrencyWhile(async () => {
+      this.sql.exec(`CREATE TABLE IF NOT EXISTS api_keys (hash TEXT PRIMARY KEY, label TEXT NOT NULL, created_at INTEGER NOT NULL)`);
+      this.sql.exec(`CREATE TABLE IF NOT EXISTS channels (id TEXT PRIMARY KEY, type TEXT NOT NULL, url TEXT NOT NULL, secret TEXT NOT NULL,
+        label TEXT NOT NULL, created_at INTEGER NOT NULL, disabled_at INTEGER, disabled_reason TEXT)`);
+      this.sql.exec(`CREATE TABLE IF NOT EXISTS watches (id TEXT PRIMARY KEY, chain_id INTEGER NOT NULL, protocol TEXT NOT NULL, market TEXT NOT NULL,
+        account TEXT NOT NULL, label TEXT NOT NULL, thresholds TEXT NOT NULL, channels TEXT NOT NULL, shard TEXT NOT NULL,
+        silenced_until INTEGER, created_at INTEGER NOT NULL)`);
+      this.sql.exec(`CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, watch_id TEXT,
+        type TEXT NOT NULL, body TEXT NOT NULL, silenced INTEGER NOT NULL, created_at INTEGER NOT NULL)`);
+      this.sql.exec(`CREATE TABLE IF NOT EXISTS outbox (event_id TEXT NOT NULL, channel_id TEXT NOT NULL, group_key TEXT NOT NULL, seq INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0, first_attempt_at INTEGER, next_attempt_at INTEGER NOT NULL, status TEXT NOT NULL,
+        last_error TEXT, delivered_at INTEGER, PRIMARY KEY (event_id, channel_id))`);
+      this.sql.exec(`CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (status, group_key, seq)`);
+    });
+  }
+
+  // ── API keys ──────────────────────────────────────────────────────────────
+
+  async addKey(hash: string, label: string): Promise<void> {
+    this.sql.exec('INSERT INTO api_keys (hash, label, created_at) VALUES (?, ?, ?)', hash, label, Date.now());
+  }
+
+  /** Every stored hash is compared in constant time; the lookup never short-circuits on content. */
+  async verifyKey(hash: string): Promise<boolean> {
+    const rows = this.sql.exec<{ hash: string }>('SELECT hash FROM api_keys').toArray();
+    let match = false;
+    for (const row of rows) if (await secretsEqual(row.hash, hash)) match = true;
+    return match;
+  }
+
+  // ── Channels ──────────────────────────────────────────────────────────────
+
+  async createChannel(channel: { id: string; type: 'webhook'; url: string; secret: string; label: string }): Promise<ChannelRecord> {
+    const now = Date.now();
+    this.sql.exec('INSERT INTO channels (id, type, url, secret, label, created_at) VALUES (?, ?, ?, ?, ?, ?)', channel.id, channel.type, channel.url, channel.secret, channel.label, now);
+    return this.getChannel(channel.id) as Promise<ChannelRecord>;
+  }
+
+  async listChannels(): Promise<ChannelRecord[]> {
+    return this.sql.exec<ChannelRow>('SELECT * FROM channels ORDER BY created_at, id').toArray().map(channelRecord);
+  }
+
+  async getChannel(id: string): Promise<ChannelRecord | null> {
+    const row = this.sql.exec<ChannelRow>('SELECT * FROM channels WHERE id = ?', id).toArray()[0];
+    return row ? channelRecord(row) : null;
+  }
+
+  async existingChannels(ids: string[]): Promise<string[]> {
+    return ids.filter((id) => this.sql.exec('SELECT 1 FROM channels WHERE id = ?', id).toArray().length > 0);
+  }
+
+  /** Deleting a channel detaches it from watches and drops its undelivered events. */
+  async deleteChannel(id: string): Promise<boolean> {
+    const existed = this.sql.exec('SELECT 1 FROM channels WHERE id = ?', id).toArray().length > 0;
+    if (!existed) return false;
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec('DELETE FROM channels WHERE id = ?', id);
+      this.sql.exec("UPDATE outbox SET status = 'dead', last_error = 'channel deleted', next_attempt_at = 0 WHERE channel_id = ? AND status = 'pending'", id);
+      for (const row of this.sql.exec<WatchRow>('SELECT * FROM watches').toArray()) {
+        const channels = (JSON.parse(row.channels) as string[]).filter((channelId) => channelId !== id);
+        this.sql.exec('UPDATE watches SET channels = ? WHERE id = ?', JSON.stringify(channels), row.id);
+      }
+    });
+    return true;
+  }
+
+  // ── Watches ───────────────────────────────────────────────────────────────
+
+  async createWatch(watch: Omit<WatchRecord, 'createdAt' | 'silencedUntil'>): Promise<WatchRecord> {
+    this.sql.exec(
+      'INSERT INTO watches (id, chain_id, protocol, market, account, label, thresholds, channels, shard, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      watch.id, watch.chainId, watch.protocol, watch.market, watch.account, watch.label, JSON.stringify(watch.thresholds), JSON.stringify(watch.channels), watch.shard, Date.now(),
+    );
+    return (await this.getWatch(watch.id))!;
+  }
+
+  async listWatches(): Promise<WatchRecord[]> {
+    return this.sql.exec<WatchRow>('SELECT * FROM watches ORDER BY created_at, id').toArray().map(watchRecord);
+  }
+
+  async getWatch(id: string): Promise<WatchRecord | null> {
+    const row = this.sql.exec<WatchRow>('SELECT * FROM watches WHERE id = ?', id).toArray()[0];
+    return row ? watchRecord(row) : null;
+  }
+
+  async updateWatch(id: string, patch: { label?: string; thresholds?: StoredThresholds; channels?: string[]; silencedUntil?: number | null }): Promise<WatchRecord | null> {
+    const current = this.sql.exec<WatchRow>('SELECT * FROM watches WHERE id = ?', id).toArray()[0];
+    if (!current) return null;
+    this.sql.exec(
+      'UPDATE watches SET label = ?, thresholds = ?, channels = ?, silenced_until = ? WHERE id = ?',
+      patch.label ?? current.label,
+      patch.thresholds ? JSON.stringify(patch.thresholds) : current.thresholds,
+      patch.channels ? JSON.stringify(patch.channels) : current.channels,
+      patch.silencedUntil === undefined ? current.silenced_until : patch.silencedUntil,
+      id,
+    );
+    return this.getWatch(id);
+  }
+
+  async deleteWatch(id: string): Promise<WatchRecord | null> {
+    const watch = await this.getWatch(id);
+    if (!watch) return null;
+    this.sql.exec('DELETE FROM watches WHERE id = ?', id);
+    return watch;
+  }
+
+  // ── Events and delivery ───────────────────────────────────────────────────
+
+  /**
+   * Stores events and their outbox rows in one transaction. Idempotent by event id, so a
+   * shard that retries a hand-off after a crash never creates a second delivery.
+   */
+  async ingestEvents(events: IncomingEvent[]): Promise<number> {
+    let stored = 0;
+    const now = Date.now();
+    this.ctx.storage.transactionSync(() => {
+      for (const event of events) {
+        const inserted = this.sql.exec(
+          'INSERT OR IGNORE INTO events (id, watch_id, type, body, silenced, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+          event.eventId, event.watchId, (JSON.parse(event.body) as { type: string }).type, event.body, event.silenced ? 1 : 0, now,
+        ).rowsWritten;
+        if (inserted === 0 || event.silenced) continue;
+        stored += 1;
+        const seq = this.sql.exec<{ seq: number }>('SELECT seq FROM events WHERE id = ?', event.eventId).one().seq;
+        const channelIds = event.channelIds ?? this.watchChannels(event.watchId);
+        for (const channelId of channelIds) {
+          const channel = this.sql.exec<ChannelRow>('SELECT * FROM channels WHERE id = ?', channelId).toArray()[0];
+          if (!channel || channel.disabled_at !== null) continue;
+          this.sql.exec(
+            "INSERT OR IGNORE INTO outbox (event_id, channel_id, group_key, seq, next_attempt_at, status) VALUES (?, ?, ?, ?, ?, 'pending')",
+            event.eventId, channelId, `${channelId}/${event.watchId ?? event.eventId}`, seq, now,
+          );
+        }
+      }
+    });
+    if (stored > 0) await this.ctx.storage.setAlarm(now);
+    return stored;
+  }
+
+  private watchChannels(watchId: string | null): string[] {
+    if (!watchId) return [];
+    const row = this.sql.exec<{ channels: string }>('SELECT channels FROM watches WHERE id = ?', watchId).toArray()[0];
+    return row ? (JSON.parse(row.channels) as string[]) : [];
+  }
+
+  override async alarm(): Promise<void> {
+    await this.deliverDue();
+    const next = this.sql.exec<{ at: number | null }>("SELECT MIN(next_attempt_at) AS at FROM outbox WHERE status = 'pending'").one().at;
+    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 100));
+  }
+
+  /**
+   * Sends what is due. Only the oldest pending row of each (channel, watch) group is eligible,
+   * so a receiver that is down holds the later events of that watch back instead of
+   * reordering them.
+   */
+  async deliverDue(): Promise<number> {
+    const now = Date.now();
+    const heads = this.sql
+      .exec<OutboxRow>(
+        `SELECT o.* FROM outbox o JOIN (SELECT group_key, MIN(seq) AS seq FROM outbox WHERE status = 'pending' GROUP BY group_key) h
+         ON o.group_key = h.group_key AND o.seq = h.seq WHERE o.status = 'pending' AND o.next_attempt_at <= ? ORDER BY o.seq`,
+        now,
+      )
+      .toArray();
+    let delivered = 0;
+    for (let start = 0; start < heads.length; start += DELIVERY_CONCURRENCY) {
+      const batch = heads.slice(start, start + DELIVERY_CONCURRENCY);
+      const results = await Promise.all(batch.map((row) => this.attempt(row)));
+      delivered += results.filter(Boolean).length;
+    }
+    // A delivery unblocks the next event of its group: send it in this same run.
+    if (delivered > 0) delivered += await this.deliverDue();
+    return delivered;
+  }
+
+  private async attempt(row: OutboxRow): Promise<boolean> {
+    const channel = this.sql.exec<ChannelRow>('SELECT * FROM channels WHERE id = ?', row.channel_id).toArray()[0];
+    const event = this.sql.exec<{ body: string; created_at: number }>('SELECT body, created_at FROM events WHERE id = ?', row.event_id).toArray()[0];
+    if (!channel || !event || channel.disabled_at !== null) {
+      this.sql.exec("UPDATE outbox SET status = 'dead', last_error = ? WHERE event_id = ? AND channel_id = ?", channel ? `channel disabled: ${channel.disabled_reason}` : 'channel deleted', row.event_id, row.channel_id);
+      return false;
+    }
+    const startedAt = Date.now();
+    const firstAttemptAt = row.first_attempt_at ?? startedAt;
+    const outcome = await sendWebhook({ url: channel.url, secret: channel.secret, eventId: row.event_id, timestamp: new Date(startedAt), body: event.body });
+    const now = Date.now();
+    const attempts = row.attempts + 1;
+    if (outcome.kind === 'delivered') {
+      this.sql.exec("UPDATE outbox SET status = 'delivered', attempts = ?, first_attempt_at = ?, delivered_at = ?, last_error = NULL WHERE event_id = ? AND channel_id = ?", attempts, firstAttemptAt, now, row.event_id, row.channel_id);
+      return true;
+    }
+    if (outcome.kind === 'gone') {
+      const reason = 'the endpoint answered 410 Gone';
+      this.ctx.storage.transactionSync(() => {
+        this.sql.exec('UPDATE channels SET disabled_at = ?, disabled_reason = ? WHERE id = ?', now, reason, channel.id);
+        this.sql.exec("UPDATE outbox SET status = 'dead', attempts = attempts + (CASE WHEN event_id = ? THEN 1 ELSE 0 END), last_error = ? WHERE channel_id = ? AND status = 'pending'", row.event_id, `channel disabled: ${reason}`, channel.id);
+      });
+      return false;
+    }
+    const next = nextAttemptAt({ attempt: attempts, firstAttemptAt, now, retryAfterMs: outcome.retryAfterMs, random: Math.random });
+    if ('deadLetter' in next) {
+      this.sql.exec("UPDATE outbox SET status = 'dead', attempts = ?, first_attempt_at = ?, last_error = ? WHERE event_id = ? AND channel_id = ?", attempts, firstAttemptAt, outcome.reason, row.event_id, row.channel_id);
+    } else {
+      this.sql.exec('UPDATE outbox SET attempts = ?, first_attempt_at = ?, next_attempt_at = ?, last_error = ? WHERE event_id = ? AND channel_id = ?', attempts, firstAttemptAt, next.at, outcome.reason, row.event_id, row.channel_id);
+    }
+    return false;
+  }
+
+  /** Events of one watch, newest first; `cursor` is the last seq of the previous page. */
+  async listEvents(watchId: string, limit: number, cursor?: number): Promise<{ data: EventRecord[]; nextCursor: string | null }> {
+    const rows = this.sql
+      .exec<{ seq: number; id: string; watch_id: string | null; type: string; body: string; silenced: number; created_at: number }>(
+        'SELECT * FROM events WHERE watch_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?',
+        watchId, cursor ?? Number.MAX_SAFE_INTEGER, limit + 1,
+      )
+      .toArray();
+    const page = rows.slice(0, limit);
+    return {
+      data: page.map((row) => ({
+        id: row.id,
+        watchId: row.watch_id,
+        type: row.type,
+        createdAt: new Date(row.created_at).toISOString(),
+        silenced: row.silenced === 1,
+        body: JSON.parse(row.body) as unknown,
+        deliveries: this.deliveriesOf(row.id),
+      })),
+      nextCursor: rows.length > limit ? String(page[page.length - 1]!.seq) : null,
+    };
+  }
+
+  async listDeliveries(status: 'pending' | 'delivered' | 'dead', limit: number): Promise<DeliveryRecord[]> {
+    return this.sql.exec<OutboxRow>('SELECT * FROM outbox WHERE status = ? ORDER BY seq DESC LIMIT ?', status, limit).toArray().map(deliveryRecord);
+  }
+
+  async deliveriesOfEvent(eventId: string): Promise<DeliveryRecord[]> {
+    return this.deliveriesOf(eventId);
+  }
+
+  private deliveriesOf(eventId: string): DeliveryRecord[] {
+    return this.sql.exec<OutboxRow>('SELECT * FROM outbox WHERE event_id = ? ORDER BY channel_id', eventId).toArray().map(deliveryRecord);
+  }
+
+  /** Test hook for fault tests: throws the way an eviction mid-request would. */
+  async assertExists(kind: 'channel' | 'watch', id: string): Promise<void> {
+    const table = kind === 'channel' ? 'channels' : 'watches';
+    if (this.sql.exec(`SELECT 1 FROM ${table} WHERE id = ?`, id).toArray().length === 0) throw new AppError('not_found', `${kind} ${id} not found`, { status: 404 });
+  }
+}
+
+function channelRecord(row: ChannelRow): ChannelRecord {
+  return { id: row.id, type: 'webhook', url: row.url, label: row.label, createdAt: iso(row.created_at)!, disabledAt: iso(row.disabled_at), disabledReason: row.disabled_reason };
+}
+
+function watchRecord(row: WatchRow): WatchRecord {
+  return {
+    id: row.id,
+    chainId: row.chain_id,
+    protocol: row.protocol,
+    market: row.market as `0x${string}`,
+    account: row.account as `0x${string}`,
+    label: row.label,
+    thresholds: JSON.parse(row.thresholds) as StoredThresholds,
+    channels: JSON.parse(row.channels) as string[],
+    shard: row.shard,
+    silencedUntil: iso(row.silenced_until),
+    createdAt: iso(row.created_at)!,
+  };
+}
+
+function deliveryRecord(row: OutboxRow): DeliveryRecord {
+  return {
+    eventId: row.event_id,
+    channelId: row.channel_id,
+    status: row.status as DeliveryRecord['status'],
+    attempts: row.attempts,
+    lastError: row.last_error,
+    nextAttemptAt: row.status === 'pending' ? iso(row.next_attempt_at) : null,
+    deliveredAt: iso(row.delivered_at),
+  };
+}

@@ -1,0 +1,37 @@
+import type { TestProject } from 'vitest/node';
+import { startLocalChain, type LocalChain } from '../../tools/chain';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
+import { startControlServer } from '../helpers/control-server';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    rpcUrl: string;
+    market: string;
+    receiverUrl: string;
+    controlUrl: string;
+  }
+}
+
+let chain: LocalChain | undefined;
+let receiver: WebhookReceiver | undefined;
+let control: { url: string; stop(): Promise<void> } | undefined;
+
+/**
+ * Runs in Node before the workerd tests: a local anvil with real Aave v3, a real webhook
+ * receiver, and a small control server through which tests inside workerd move prices
+ * and read what the receiver got (they cannot reach Node objects directly).
+ */
+export default async function setup(project: TestProject) {
+  chain = await startLocalChain();
+  receiver = await startWebhookReceiver();
+  control = await startControlServer(chain, receiver);
+  project.provide('rpcUrl', chain.rpcUrl);
+  project.provide('market', chain.market.pool);
+  project.provide('receiverUrl', receiver.url);
+  project.provide('controlUrl', control.url);
+  return async () => {
+    await control?.stop();
+    await receiver?.stop();
+    await chain?.stop();
+  };
+}

@@ -1,0 +1,45 @@
+import { env, exports } from 'cloudflare:workers';
+
+export const ADMIN = 'test-admin-token-0123456789';
+
+type TestEnv = Env & { TEST_MARKET: string; TEST_RECEIVER_URL: string; TEST_CONTROL_URL: string };
+export const testEnv = env as unknown as TestEnv;
+
+export type ApiResponse = { status: number; body: any; headers: Headers };
+
+/** Calls the worker's own fetch handler, the way an HTTP client would. */
+export async function api(method: string, path: string, options: { token?: string; body?: unknown; rawBody?: string; contentType?: string } = {}): Promise<ApiResponse> {
+  const headers: Record<string, string> = {};
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  let body: string | undefined;
+  if (options.rawBody !== undefined) body = options.rawBody;
+  else if (options.body !== undefined) body = JSON.stringify(options.body);
+  if (body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
+  const response = await (exports as unknown as { default: Fetcher }).default.fetch(`http://marginwatch.test${path}`, { method, headers, body });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    // keep text
+  }
+  return { status: response.status, body: parsed, headers: response.headers };
+}
+
+export async function newTenant(label = 'test'): Promise<string> {
+  const response = await api('POST', '/v1/keys', { token: ADMIN, body: { label } });
+  if (response.status !== 201) throw new Error(`could not create a tenant: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body.key as string;
+}
+
+/** Asks the Node-side control server (global setup) to act on the chain or the receiver. */
+export async function control(path: string, body: unknown = {}, method = 'POST'): Promise<any> {
+  const response = await fetch(`${testEnv.TEST_CONTROL_URL}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: method === 'GET' ? undefined : JSON.stringify(body),
+  });
+  const json = await response.json();
+  if (!response.ok) throw new Error(`control ${path} failed: ${JSON.stringify(json)}`);
+  return json;
+}
