@@ -214,6 +214,16 @@ export class Tenant extends DurableObject<Env> {
    * reordering them.
    */
   async deliverDue(): Promise<number> {
+    // Runs are serialized: the alarm and an API-triggered run interleave at every await,
+    // and two runs reading the same pending row would send it twice.
+    const run = this.deliveryChain.then(() => this.deliverDueNow());
+    this.deliveryChain = run.catch(() => 0);
+    return run;
+  }
+
+  private deliveryChain: Promise<unknown> = Promise.resolve();
+
+  private async deliverDueNow(): Promise<number> {
     const now = Date.now();
     const heads = this.sql
       .exec<OutboxRow>(
@@ -229,7 +239,7 @@ export class Tenant extends DurableObject<Env> {
       delivered += results.filter(Boolean).length;
     }
     // A delivery unblocks the next event of its group: send it in this same run.
-    if (delivered > 0) delivered += await this.deliverDue();
+    if (delivered > 0) delivered += await this.deliverDueNow();
     return delivered;
   }
 

@@ -11,6 +11,7 @@ import type { WebhookReceiver } from './webhook-receiver';
  * webhook receiver got. Test-only; never part of the product.
  */
 export async function startControlServer(chain: LocalChain, receiver: WebhookReceiver) {
+  await seedLiquidity(chain);
   const secrets = new Map<string, string>();
   receiver.setSecret((path) => secrets.get(path.split('?')[0]!) ?? 'whsec_' + Buffer.from('unset-secret-unset-secret-unset!').toString('base64'));
 
@@ -90,4 +91,16 @@ export async function startControlServer(chain: LocalChain, receiver: WebhookRec
     url: `http://127.0.0.1:${port}`,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** Borrowers need something to borrow: a lender supplies every reserve once. */
+export async function seedLiquidity(chain: LocalChain): Promise<void> {
+  const lender = chain.accounts[1]!;
+  const amounts: Record<ReserveSymbol, string> = { USDC: '50000000', WETH: '20000', WBTC: '1000' };
+  for (const symbol of Object.keys(amounts) as ReserveSymbol[]) {
+    const reserve = chain.market.reserves[symbol];
+    const amount = parseUnits(amounts[symbol], reserve.decimals);
+    await chain.actions.mint(reserve.asset, lender, amount);
+    await chain.actions.supply(chain.market, lender, symbol, amount);
+  }
 }
