@@ -5,9 +5,16 @@ import { AppError } from '../lib/errors';
 /** The canonical Multicall3 deployment, present at this address on nearly every EVM chain. */
 export const CANONICAL_MULTICALL3: Address = '0xcA11bde05977b3631167028862bE2a173976CA11';
 
-const chainIdKey = z
-  .string()
-  .regex(/^[1-9][0-9]{0,15}$/, 'chain ids are positive integers, e.g. "1" or "31337"');
+const CHAIN_ID_KEY = /^[1-9][0-9]{0,15}$/;
+
+/** zod reports a bad record key only as "Invalid key in record"; say what a key must be. */
+function withChainIdKeys<T extends z.ZodType>(valueSchema: T) {
+  return z.record(z.string(), valueSchema).superRefine((map, ctx) => {
+    for (const key of Object.keys(map)) {
+      if (!CHAIN_ID_KEY.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'keys are chain ids, positive integers such as "1" or "31337"' });
+    }
+  });
+}
 
 const rpcUrl = z
   .string()
@@ -33,12 +40,11 @@ function jsonSetting<T extends z.ZodType>(schema: T) {
   }).pipe(schema);
 }
 
-const rpcUrlsSchema = z
-  .record(chainIdKey, z.union([rpcUrl, z.array(rpcUrl).min(1, 'needs at least one URL')]))
+const rpcUrlsSchema = withChainIdKeys(z.union([rpcUrl, z.array(rpcUrl).min(1, 'needs at least one URL')]))
   .refine((map) => Object.keys(map).length > 0, 'configure at least one chain, e.g. {"1":["https://..."]}')
   .transform((map) => {
     const chains = new Map<number, string[]>();
-    for (const [id, urls] of Object.entries(map)) chains.set(Number(id), Array.isArray(urls) ? urls : [urls]);
+    for (const [id, urls] of Object.entries(map)) chains.set(Number(id), Array.isArray(urls) ? (urls as string[]) : [urls as string]);
     return chains;
   });
 
@@ -58,7 +64,7 @@ function intSetting(min: number, max: number, fallback: number) {
 
 export const envSchema = z.object({
   RPC_URLS: jsonSetting(rpcUrlsSchema),
-  MULTICALL3_ADDRESSES: jsonSetting(z.record(chainIdKey, addressSchema)).optional(),
+  MULTICALL3_ADDRESSES: jsonSetting(withChainIdKeys(addressSchema)).optional(),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters (use a long random value)'),
   POLL_INTERVAL_SECONDS: intSetting(1, 60, 12),
   ALLOW_PRIVATE_WEBHOOK_URLS: booleanSetting.optional().transform((value) => value ?? false),

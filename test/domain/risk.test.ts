@@ -621,7 +621,7 @@ describe('properties', () => {
     );
   });
 
-  it('never throws and is never undefined with known prices; no debt gives null everywhere', () => {
+  it('with known prices nothing is undefined, and without debt everything is null or zero', () => {
     fc.assert(
       fc.property(accountArb, targetArb, (assets, target) => {
         const risk = healthFactorFromAssets(assets);
@@ -632,6 +632,7 @@ describe('properties', () => {
         for (const asset of noDebt) {
           expect(liquidationPrice(noDebt, asset.asset)).toBeNull();
           expect(repayAmount(noDebt, asset.asset, target)).toEqual({ amount: 0n, reachesTarget: true });
+          if (asset.liquidationThresholdBps > 0n) expect(topUpAmount(noDebt, asset.asset, target)).toEqual({ amount: 0n, reachesTarget: true });
         }
       }),
       { numRuns: 200 },

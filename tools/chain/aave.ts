@@ -168,10 +168,9 @@ export async function deployAaveMarket(clients: LocalClients, opts: DeployAaveMa
   const aTokenImpl = await deploy('AToken', [pool]);
   const stableDebtImpl = await deploy('StableDebtToken', [pool]);
   const variableDebtImpl = await deploy('VariableDebtToken', [pool]);
-  const strategies: Record<'volatile' | 'stable', Address> = { volatile: '0x', stable: '0x' };
-  for (const kind of ['volatile', 'stable'] as const) {
+  const deployStrategy = (kind: keyof typeof RATE_CURVES) => {
     const c = RATE_CURVES[kind];
-    strategies[kind] = await deploy('DefaultReserveInterestRateStrategy', [
+    return deploy('DefaultReserveInterestRateStrategy', [
       addressesProvider,
       c.optimalUsageRatio,
       c.baseVariableBorrowRate,
@@ -184,7 +183,8 @@ export async function deployAaveMarket(clients: LocalClients, opts: DeployAaveMa
       pct(8n),
       pct(20n),
     ]);
-  }
+  };
+  const strategies = { volatile: await deployStrategy('volatile'), stable: await deployStrategy('stable') };
 
   const configurator = (fn: string, args: readonly unknown[]) => call(poolConfigurator, 'PoolConfigurator', fn, args);
   await configurator('initReserves', [

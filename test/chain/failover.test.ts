@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startLocalChain, type LocalChain } from '../../tools/chain';
+import { startAnvil, type AnvilInstance } from '../../tools/chain/anvil';
+import { createChainClient } from '../../src/chain/client';
+import { pinBlock, readPositions } from '../../src/protocols/aave-v3';
+import { CANONICAL_MULTICALL3 } from '../../src/config/env';
+
+let chain: LocalChain;
+let otherChain: AnvilInstance;
+const servers: Server[] = [];
+
+/** A real HTTP server on loopback that misbehaves in one chosen way. */
+async function misbehavingRpc(kind: 'http500' | 'rpcError' | 'rateLimited' | 'hang'): Promise<string> {
+  const server = createServer((request, response) => {
+    request.resume();
+    if (kind === 'hang') return;
+    if (kind === 'http500') return void response.writeHead(500).end('upstream exploded');
+    if (kind === 'rateLimited') return void response.writeHead(429, { 'retry-after': '1' }).end();
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: 1, error: { code: -32603, message: 'internal error: header not found' } }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  servers.push(server);
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/v2/SECRET-API-KEY`;
+}
+
+async function deadUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}
+
+function read(urls: string[], timeoutMs = 1000) {
+  const reader = createChainClient({ chainId: chain.chainId, rpcUrls: urls, multicall3: CANONICAL_MULTICALL3 }, { timeoutMs });
+  const accounts = chain.accounts.slice(0, 3);
+  return { reader, result: readPositions({ client: reader.client, chainId: chain.chainId, multicall3: CANONICAL_MULTICALL3, market: chain.market.pool, accounts, batchSize: 300 }) };
+}
+
+beforeAll(async () => {
+  chain = await startLocalChain();
+  otherChain = await startAnvil({ chainId: 1 });
+}, 120_000);
+
+afterAll(async () => {
+  for (const server of servers) server.closeAllConnections?.(), server.close();
+  await otherChain?.stop();
+  await chain?.stop();
+});
+
+describe('RPC failover', () => {
+  it('reads through a dead URL, an erroring one, a rate-limited one, a hung one and one on the wrong chain', async () => {
+    const urls = [await deadUrl(), await misbehavingRpc('http500'), await misbehavingRpc('rpcError'), await misbehavingRpc('rateLimited'), await misbehavingRpc('hang'), otherChain.rpcUrl, chain.rpcUrl];
+    const { reader, result } = read(urls, 500);
+    const { reads } = await result;
+    expect(reads).toHaveLength(3);
+    expect(reads.every((entry) => 'snapshot' in entry)).toBe(true);
+    expect(reader.stats.failovers).toBeGreaterThan(0);
+    // The healthy endpoint is preferred from now on: the next tick goes straight to it.
+    const before = reader.stats.requests;
+    await pinBlock(reader.client);
+    expect(reader.stats.requests - before).toBe(1);
+  });
+
+  it('refuses a node on the wrong chain and names the problem without leaking the URL path', async () => {
+    const { result } = read([otherChain.rpcUrl, await misbehavingRpc('http500')]);
+    const error = await result.catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'rpc_unavailable' });
+    const message = (error as Error).message;
+    expect(message).toContain('serves chain 1, expected 31337');
+    expect(message).toContain('HTTP 500');
+    expect(message).not.toContain('SECRET-API-KEY');
+  });
+
+  it('reports a lagging node instead of using its older block', async () => {
+    const reader = createChainClient({ chainId: chain.chainId, rpcUrls: [chain.rpcUrl], multicall3: CANONICAL_MULTICALL3 });
+    const current = await pinBlock(reader.client);
+    await expect(pinBlock(reader.client, current.number + 5n)).rejects.toMatchObject({ code: 'stale_block' });
+    await expect(pinBlock(reader.client, current.number)).resolves.toMatchObject({ number: current.number });
+  });
+});
