@@ -150,8 +150,19 @@ export class Shard extends DurableObject<Env> {
     return atRisk ? fast : Math.max(fast, IDLE_POLL_MS);
   }
 
-  /** One poll: read every watch at one block, run the alert machine, record and hand off events. */
+  private tickChain: Promise<unknown> = Promise.resolve();
+
+  /**
+   * One poll: read every watch at one block, run the alert machine, record and hand off
+   * events. Serialized: an alarm and a cron- or API-triggered tick never interleave.
+   */
   async tick(): Promise<TickSummary> {
+    const run = this.tickChain.then(() => this.tickNow());
+    this.tickChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async tickNow(): Promise<TickSummary> {
     const now = Date.now();
     const rows = this.sql.exec<WatchRow>('SELECT * FROM watches').toArray();
     let events = 0;

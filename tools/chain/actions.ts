@@ -431,6 +431,9 @@ async function openPositions(
   };
   if (range.min <= 0n || range.max < range.min) throw new Error('collateralAmount range is empty');
 
+  // 1e4 precision is plenty for a target and keeps the arithmetic in bigint.
+  const hfMin = BigInt(Math.ceil(hf.min * 1e4));
+  const hfMax = BigInt(Math.max(Math.floor(hf.max * 1e4), Number(hfMin)));
   const seed = opts.seed ?? toHex(crypto.getRandomValues(new Uint8Array(16)));
   const positions: OpenedPosition[] = [];
   for (let i = 0; i < count; i++) {
@@ -439,9 +442,6 @@ async function openPositions(
     const address = getAddress(`0x${h.slice(-40)}`);
     const draw = BigInt(`0x${keccak256(h).slice(2, 18)}`); // 64 random bits
     const collateralAmount = range.min + ((range.max - range.min) * (draw & 0xffffffffn)) / 0xffffffffn;
-    // 1e4 precision is plenty for a target and keeps the arithmetic in bigint.
-    const hfMin = BigInt(Math.ceil(hf.min * 1e4));
-    const hfMax = BigInt(Math.floor(hf.max * 1e4));
     const hf1e4 = hfMin + ((hfMax - hfMin) * (draw >> 32n)) / 0xffffffffn;
     // debtValue = collateralValue * LT / HF, converted from USD to the debt asset's units.
     const debtAmount =
