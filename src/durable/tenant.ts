@@ -2,16 +2,20 @@ import { DurableObject } from 'cloudflare:workers';
 import { AppError } from '../lib/errors';
 import { secretsEqual } from '../lib/crypto';
 import { nextAttemptAt } from '../notify/backoff';
-import { sendWebhook } from '../notify/webhook-sender';
+import { createChannelSender } from '../notify/dispatch';
+import { minSendIntervalMs, type ChannelTarget, type StoredChannel } from '../notify/channel';
 import type { StoredThresholds } from '../domain/thresholds';
 
 /** An event handed over by a shard (or created by the API for channel tests). */
 export type IncomingEvent = { eventId: string; watchId: string | null; body: string; silenced: boolean; channelIds?: string[] };
 
+/** A channel as the API shows it: its target's fields (url, chatId or to) flattened in, never its secret. */
 export type ChannelRecord = {
   id: string;
-  type: 'webhook';
-  url: string;
+  type: ChannelTarget['type'];
+  url?: string;
+  chatId?: string;
+  to?: string;
   label: string;
   createdAt: string;
   disabledAt: string | null;
@@ -36,7 +40,7 @@ export type DeliveryRecord = { eventId: string; channelId: string; status: 'pend
 
 export type EventRecord = { id: string; watchId: string | null; type: string; createdAt: string; silenced: boolean; body: unknown; deliveries: DeliveryRecord[] };
 
-type ChannelRow = { id: string; type: string; url: string; secret: string; label: string; created_at: number; disabled_at: number | null; disabled_reason: string | null };
+type ChannelRow = { id: string; type: string; target: string; secret: string | null; label: string; created_at: number; disabled_at: number | null; disabled_reason: string | null; last_sent_at: number | null };
 type WatchRow = { id: string; chain_id: number; protocol: string; market: string; account: string; label: string; thresholds: string; channels: string; shard: string; silenced_until: number | null; created_at: number };
 type OutboxRow = { event_id: string; channel_id: string; group_key: string; seq: number; attempts: number; first_attempt_at: number | null; next_attempt_at: number; status: string; last_error: string | null; delivered_at: number | null };
 
@@ -59,8 +63,8 @@ export class Tenant extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     ctx.blockConcurrencyWhile(async () => {
       this.sql.exec(`CREATE TABLE IF NOT EXISTS api_keys (hash TEXT PRIMARY KEY, label TEXT NOT NULL, created_at INTEGER NOT NULL)`);
-      this.sql.exec(`CREATE TABLE IF NOT EXISTS channels (id TEXT PRIMARY KEY, type TEXT NOT NULL, url TEXT NOT NULL, secret TEXT NOT NULL,
-        label TEXT NOT NULL, created_at INTEGER NOT NULL, disabled_at INTEGER, disabled_reason TEXT)`);
+      this.sql.exec(`CREATE TABLE IF NOT EXISTS channels (id TEXT PRIMARY KEY, type TEXT NOT NULL, target TEXT NOT NULL, secret TEXT,
+        label TEXT NOT NULL, created_at INTEGER NOT NULL, disabled_at INTEGER, disabled_reason TEXT, last_sent_at INTEGER)`);
       this.sql.exec(`CREATE TABLE IF NOT EXISTS watches (id TEXT PRIMARY KEY, chain_id INTEGER NOT NULL, protocol TEXT NOT NULL, market TEXT NOT NULL,
         account TEXT NOT NULL, label TEXT NOT NULL, thresholds TEXT NOT NULL, channels TEXT NOT NULL, shard TEXT NOT NULL,
         silenced_until INTEGER, created_at INTEGER NOT NULL)`);
@@ -89,9 +93,12 @@ export class Tenant extends DurableObject<Env> {
 
   // ── Channels ──────────────────────────────────────────────────────────────
 
-  async createChannel(channel: { id: string; type: 'webhook'; url: string; secret: string; label: string }): Promise<ChannelRecord> {
+  async createChannel(channel: { id: string; target: ChannelTarget; secret: string | null; label: string }): Promise<ChannelRecord> {
     const now = Date.now();
-    this.sql.exec('INSERT INTO channels (id, type, url, secret, label, created_at) VALUES (?, ?, ?, ?, ?, ?)', channel.id, channel.type, channel.url, channel.secret, channel.label, now);
+    this.sql.exec(
+      'INSERT INTO channels (id, type, target, secret, label, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      channel.id, channel.target.type, JSON.stringify(channel.target), channel.secret, channel.label, now,
+    );
     return this.getChannel(channel.id) as Promise<ChannelRecord>;
   }
 
@@ -225,13 +232,14 @@ export class Tenant extends DurableObject<Env> {
 
   private async deliverDueNow(): Promise<number> {
     const now = Date.now();
-    const heads = this.sql
+    const candidates = this.sql
       .exec<OutboxRow>(
         `SELECT o.* FROM outbox o JOIN (SELECT group_key, MIN(seq) AS seq FROM outbox WHERE status = 'pending' GROUP BY group_key) h
          ON o.group_key = h.group_key AND o.seq = h.seq WHERE o.status = 'pending' AND o.next_attempt_at <= ? ORDER BY o.seq`,
         now,
       )
       .toArray();
+    const heads = this.pace(candidates, now);
     let delivered = 0;
     for (let start = 0; start < heads.length; start += DELIVERY_CONCURRENCY) {
       const batch = heads.slice(start, start + DELIVERY_CONCURRENCY);
@@ -243,6 +251,31 @@ export class Tenant extends DurableObject<Env> {
     return delivered;
   }
 
+  /**
+   * Channels with a minimum spacing (Telegram: ~1 message/s per chat) get at most one send
+   * per run; their other due rows move to the next allowed time without using an attempt.
+   */
+  private pace(candidates: OutboxRow[], now: number): OutboxRow[] {
+    const chosen: OutboxRow[] = [];
+    const pacedChannels = new Set<string>();
+    for (const row of candidates) {
+      const channel = this.sql.exec<ChannelRow>('SELECT * FROM channels WHERE id = ?', row.channel_id).toArray()[0];
+      const interval = channel ? minSendIntervalMs(JSON.parse(channel.target) as ChannelTarget) : 0;
+      if (interval === 0 || !channel) {
+        chosen.push(row);
+        continue;
+      }
+      const allowedAt = (channel.last_sent_at ?? 0) + interval;
+      if (pacedChannels.has(row.channel_id) || allowedAt > now) {
+        this.sql.exec('UPDATE outbox SET next_attempt_at = MAX(next_attempt_at, ?) WHERE event_id = ? AND channel_id = ?', Math.max(allowedAt, now + interval), row.event_id, row.channel_id);
+        continue;
+      }
+      pacedChannels.add(row.channel_id);
+      chosen.push(row);
+    }
+    return chosen;
+  }
+
   private async attempt(row: OutboxRow): Promise<boolean> {
     const channel = this.sql.exec<ChannelRow>('SELECT * FROM channels WHERE id = ?', row.channel_id).toArray()[0];
     const event = this.sql.exec<{ body: string; created_at: number }>('SELECT body, created_at FROM events WHERE id = ?', row.event_id).toArray()[0];
@@ -252,15 +285,27 @@ export class Tenant extends DurableObject<Env> {
     }
     const startedAt = Date.now();
     const firstAttemptAt = row.first_attempt_at ?? startedAt;
-    const outcome = await sendWebhook({ url: channel.url, secret: channel.secret, eventId: row.event_id, timestamp: new Date(startedAt), body: event.body });
+    this.sql.exec('UPDATE channels SET last_sent_at = ? WHERE id = ?', startedAt, channel.id);
+    const stored: StoredChannel = { id: channel.id, label: channel.label, target: JSON.parse(channel.target) as ChannelTarget, secret: channel.secret };
+    let outcome: Awaited<ReturnType<ReturnType<typeof createChannelSender>>>;
+    try {
+      outcome = await createChannelSender(this.env)(stored, { id: row.event_id, body: event.body, createdAt: new Date(event.created_at) });
+    } catch (error) {
+      // A sender bug or misconfiguration is retried like a failure, never lost.
+      outcome = { kind: 'retry', reason: error instanceof Error ? `${error.name}: ${error.message.slice(0, 160)}` : 'send failed' };
+    }
     const now = Date.now();
     const attempts = row.attempts + 1;
     if (outcome.kind === 'delivered') {
       this.sql.exec("UPDATE outbox SET status = 'delivered', attempts = ?, first_attempt_at = ?, delivered_at = ?, last_error = NULL WHERE event_id = ? AND channel_id = ?", attempts, firstAttemptAt, now, row.event_id, row.channel_id);
       return true;
     }
+    if (outcome.kind === 'failed') {
+      this.sql.exec("UPDATE outbox SET status = 'dead', attempts = ?, first_attempt_at = ?, last_error = ? WHERE event_id = ? AND channel_id = ?", attempts, firstAttemptAt, outcome.reason, row.event_id, row.channel_id);
+      return false;
+    }
     if (outcome.kind === 'gone') {
-      const reason = 'the endpoint answered 410 Gone';
+      const reason = outcome.reason;
       this.ctx.storage.transactionSync(() => {
         this.sql.exec('UPDATE channels SET disabled_at = ?, disabled_reason = ? WHERE id = ?', now, reason, channel.id);
         this.sql.exec("UPDATE outbox SET status = 'dead', attempts = attempts + (CASE WHEN event_id = ? THEN 1 ELSE 0 END), last_error = ? WHERE channel_id = ? AND status = 'pending'", row.event_id, `channel disabled: ${reason}`, channel.id);
@@ -319,7 +364,8 @@ export class Tenant extends DurableObject<Env> {
 }
 
 function channelRecord(row: ChannelRow): ChannelRecord {
-  return { id: row.id, type: 'webhook', url: row.url, label: row.label, createdAt: iso(row.created_at)!, disabledAt: iso(row.disabled_at), disabledReason: row.disabled_reason };
+  const { type, ...target } = JSON.parse(row.target) as ChannelTarget;
+  return { id: row.id, type, ...target, label: row.label, createdAt: iso(row.created_at)!, disabledAt: iso(row.disabled_at), disabledReason: row.disabled_reason };
 }
 
 function watchRecord(row: WatchRow): WatchRecord {

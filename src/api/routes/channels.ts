@@ -19,7 +19,7 @@ export const channelRoutes = new Hono<App>()
     const url = parseWebhookUrl(input.url, { allowPrivate: c.get('config').allowPrivateWebhookUrls });
     if (!url.ok) throw url.error;
     const secret = generateWebhookSecret();
-    const channel = await tenantStub(c.env, c.get('tenantId')).createChannel({ id: newId('ch'), type: 'webhook', url: url.url.toString(), secret, label: input.label ?? '' });
+    const channel = await tenantStub(c.env, c.get('tenantId')).createChannel({ id: newId('ch'), target: { type: 'webhook', url: url.url.toString() }, secret, label: input.label ?? '' });
     // The signing secret is shown once, here, and never again.
     return c.json({ ...channel, secret }, 201);
   })

@@ -1,0 +1,491 @@
+// The whole service running locally, as an outside integration sees it: a local chain holding a real
+// Aave v3 market, a real webhook receiver that verifies signatures, and the worker under
+// `wrangler dev` (workerd, Durable Objects, alarms) reached over HTTP only. Shared by the demo
+// (`npm start`) and the end-to-end tests.
+//
+// Every child process is killed on stop(), on SIGINT/SIGTERM/SIGHUP and when this process exits.
+// wrangler runs in its own process group (it starts workerd as a grandchild), so one signal to the
+// group stops both; anvil is managed by tools/chain.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseUnits, type Address } from 'viem';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { startLocalChain, type LocalChain, type ReserveSymbol } from './chain';
+import { seedLiquidity } from '../test/helpers/control-server';
+import { startWebhookReceiver, type ReceivedEvent, type WebhookReceiver } from '../test/helpers/webhook-receiver';
+import { generateWebhookSecret } from '../src/notify/webhook-sender';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const HOST = '127.0.0.1';
+const LOG_TAIL_CHARS = 6_000;
+
+export interface DevStackOptions {
+  /** POLL_INTERVAL_SECONDS for the worker. Default 2. */
+  pollIntervalSeconds?: number;
+  /** Echo wrangler's output to the console (prefixed) besides the log file. Default false. */
+  verbose?: boolean;
+  /**
+   * Working directory for the Durable Object state (`<workDir>/state`), wrangler's log and the
+   * generated env file. Default: a fresh directory under the OS temp dir, removed by stop().
+   * A given directory is wiped at start so every run starts clean.
+   */
+  workDir?: string;
+  /** Where the local chain keeps its snapshot; default <repo>/.cache/chain. */
+  chainCacheDir?: string;
+  /** Port for wrangler dev; default a free one. */
+  port?: number;
+  /** How long wrangler may take to answer GET /health. Default 60 s. */
+  healthTimeoutMs?: number;
+  /** Progress lines ("starting local chain…"); default silent. */
+  onProgress?: (line: string) => void;
+}
+
+export type ApiResult<T = any> = { status: number; body: T };
+
+export interface DevStack {
+  /** e.g. http://127.0.0.1:43127 (no trailing slash). */
+  readonly apiUrl: string;
+  readonly port: number;
+  /** Random per run; the worker's ADMIN_TOKEN. */
+  readonly adminToken: string;
+  readonly chain: LocalChain;
+  readonly receiver: WebhookReceiver;
+  /** wrangler's stdout and stderr, appended across restarts. */
+  readonly logFile: string;
+  readonly persistDir: string;
+  readonly workDir: string;
+  /** A JSON request to the worker's HTTP API; answers with the status and the parsed body. */
+  api<T = any>(method: string, path: string, options?: { token?: string; body?: unknown }): Promise<ApiResult<T>>;
+  /** The receiver's URL for a path, e.g. hookUrl('/flow') → http://127.0.0.1:PORT/flow. */
+  hookUrl(path: string): string;
+  /** Tells the receiver which secret verifies requests to `path` (a channel's signing secret). */
+  registerSecret(path: string, secret: string): void;
+  /**
+   * Opens a position for a new account: mint + supply collateral, borrow debt. Amounts are
+   * decimal strings in token units; WETH collateral and USDC debt unless told otherwise.
+   */
+  openPosition(collateralWeth: string, debtUsdc: string, assets?: { collateral?: ReserveSymbol; debt?: ReserveSymbol }): Promise<Address>;
+  /** Sets the WETH oracle price (USD) and mines a block. */
+  setWethPrice(usd: number): Promise<void>;
+  /** Fires the worker's cron handler once (the heartbeat); resolves when it has run. */
+  triggerCron(): Promise<void>;
+  /** Stops wrangler (and workerd). SIGKILL simulates a crash; default SIGTERM. */
+  stopWorker(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /** Starts wrangler again on the same port and persisted state; resolves when healthy. */
+  startWorker(): Promise<void>;
+  /** stopWorker + startWorker. */
+  restartWorker(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /** The last few KB of wrangler's log. */
+  logTail(chars?: number): string;
+  /** Stops everything it started; removes a temporary work dir unless keepFiles. */
+  stop(options?: { keepFiles?: boolean }): Promise<void>;
+}
+
+// ── Process bookkeeping ─────────────────────────────────────────────────────────────────────────
+
+/** Process groups of live wrangler children. */
+const liveGroups = new Set<number>();
+let hooksInstalled = false;
+
+function killGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+function installExitHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  const killAll = () => {
+    for (const pgid of liveGroups) killGroup(pgid, 'SIGKILL');
+    liveGroups.clear();
+  };
+  process.once('exit', killAll);
+  // As in tools/chain/anvil.ts: clean up, then re-raise the signal if nobody else handles it, so
+  // the default behaviour (or another handler, such as the demo's graceful stop) still applies.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = () => {
+      killAll();
+      process.removeListener(signal, onSignal);
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, HOST, () => {
+      const address = server.address();
+      if (address === null || typeof address === 'string') {
+        server.close();
+        reject(new Error('could not pick a free port'));
+        return;
+      }
+      server.close(() => resolve(address.port));
+    });
+  });
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, HOST, () => server.close(() => resolve(true)));
+  });
+}
+
+function wranglerEntry(): string {
+  const require = createRequire(import.meta.url);
+  const root = dirname(require.resolve('wrangler/package.json'));
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin?: string | Record<string, string> };
+  const bin = typeof pkg.bin === 'string' ? pkg.bin : (pkg.bin?.wrangler ?? 'bin/wrangler.js');
+  return join(root, bin);
+}
+
+// ── wrangler dev ────────────────────────────────────────────────────────────────────────────────
+
+type WorkerConfig = {
+  port: number;
+  persistDir: string;
+  envFile: string;
+  vars: Record<string, string>;
+  log: WriteStream;
+  verbose: boolean;
+  healthTimeoutMs: number;
+};
+
+class WorkerProcess {
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  private hasExited = true;
+  private tail = '';
+
+  constructor(private readonly config: WorkerConfig) {}
+
+  logTail(chars = LOG_TAIL_CHARS): string {
+    return this.tail.slice(-chars);
+  }
+
+  private record(text: string): void {
+    this.config.log.write(text);
+    this.tail = (this.tail + text).slice(-LOG_TAIL_CHARS * 2);
+  }
+
+  async start(): Promise<void> {
+    const { port, persistDir, envFile, vars } = this.config;
+    // The previous instance may take a moment to release the port.
+    for (let waited = 0; !(await portIsFree(port)); waited += 100) {
+      if (waited > 15_000) throw new Error(`port ${port} is still in use; cannot start wrangler dev on it`);
+      await sleep(100);
+    }
+    const inspectorPort = await freePort();
+    const args = [
+      wranglerEntry(),
+      'dev',
+      '--config', join(REPO_ROOT, 'wrangler.toml'),
+      '--local',
+      '--ip', HOST,
+      '--port', String(port),
+      '--inspector-port', String(inspectorPort),
+      '--persist-to', persistDir,
+      '--env-file', envFile,
+      '--show-interactive-dev-session=false',
+      ...Object.entries(vars).flatMap(([key, value]) => ['--var', `${key}:${value}`]),
+    ];
+    this.record(`\n=== ${new Date().toISOString()} starting wrangler dev on ${HOST}:${port} (persist ${persistDir})\n`);
+    const child = spawn(process.execPath, args, {
+      cwd: REPO_ROOT,
+      // Its own process group: one signal reaches wrangler and workerd; the terminal's Ctrl-C does not.
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        WRANGLER_SEND_METRICS: 'false',
+        WRANGLER_SEND_ERROR_REPORTS: 'false',
+        CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+        WRANGLER_HIDE_BANNER: 'true',
+        FORCE_COLOR: '0',
+        NO_COLOR: '1',
+      },
+    });
+    this.child = child;
+    this.hasExited = false;
+    let spawnError: Error | undefined;
+    child.once('error', (error) => (spawnError = error));
+    this.exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        this.hasExited = true;
+        if (child.pid !== undefined) liveGroups.delete(child.pid);
+        this.record(`=== wrangler exited (${signal ?? `code ${code}`})\n`);
+        resolve();
+      });
+    });
+    if (child.pid !== undefined) liveGroups.add(child.pid);
+    installExitHooks();
+    const forward = (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      this.record(text);
+      if (this.config.verbose) process.stdout.write(text.replace(/^(?=.)/gm, '[wrangler] '));
+    };
+    child.stdout?.on('data', forward);
+    child.stderr?.on('data', forward);
+    // A script that forgets stop() can still exit; the exit hook then kills the group.
+    child.unref();
+    (child.stdout as { unref?: () => void } | null)?.unref?.();
+    (child.stderr as { unref?: () => void } | null)?.unref?.();
+
+    const url = `http://${HOST}:${port}/health`;
+    const deadline = Date.now() + this.config.healthTimeoutMs;
+    let last = 'no answer yet';
+    for (;;) {
+      if (spawnError) throw new Error(`could not run wrangler (${args[0]}): ${spawnError.message}`);
+      if (this.hasExited) throw new Error(`wrangler dev exited before it became healthy; log tail:\n${this.logTail(3_000)}`);
+      try {
+        const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+        const text = await response.text();
+        if (response.status === 200) return;
+        last = `HTTP ${response.status}: ${text.slice(0, 300)}`;
+      } catch (error) {
+        last = error instanceof Error ? error.message : String(error);
+      }
+      if (Date.now() > deadline) {
+        await this.stop('SIGKILL');
+        throw new Error(
+          `wrangler dev did not answer GET ${url} with 200 within ${Math.round(this.config.healthTimeoutMs / 1000)} s (last: ${last}); log tail:\n${this.logTail(3_000)}`,
+        );
+      }
+      await sleep(250);
+    }
+  }
+
+  async stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
+    const child = this.child;
+    if (!child || child.pid === undefined) return;
+    const pgid = child.pid;
+    if (!this.hasExited) {
+      killGroup(pgid, signal);
+      const timer = setTimeout(() => killGroup(pgid, 'SIGKILL'), 5_000);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    // workerd may outlive wrangler by a moment; the group goes down with it.
+    killGroup(pgid, 'SIGKILL');
+    liveGroups.delete(pgid);
+    this.child = undefined;
+  }
+}
+
+// ── The stack ───────────────────────────────────────────────────────────────────────────────────
+
+export async function startDevStack(opts: DevStackOptions = {}): Promise<DevStack> {
+  const progress = opts.onProgress ?? (() => undefined);
+  const ownsWorkDir = opts.workDir === undefined;
+  const workDir = opts.workDir ?? mkdtempSync(join(tmpdir(), 'marginwatch-stack-'));
+  if (!ownsWorkDir) rmSync(workDir, { recursive: true, force: true });
+  mkdirSync(workDir, { recursive: true });
+  const persistDir = join(workDir, 'state');
+  mkdirSync(persistDir, { recursive: true });
+  const logFile = join(workDir, 'wrangler.log');
+  const envFile = join(workDir, 'worker.env');
+
+  let chain: LocalChain | undefined;
+  let receiver: WebhookReceiver | undefined;
+  let worker: WorkerProcess | undefined;
+  let log: WriteStream | undefined;
+  const cleanup = async () => {
+    await worker?.stop().catch(() => undefined);
+    await receiver?.stop().catch(() => undefined);
+    await chain?.stop().catch(() => undefined);
+    await new Promise<void>((done) => (log ? log.end(done) : done()));
+  };
+
+  try {
+    installExitHooks();
+    progress('starting local chain…');
+    const cacheExisted = existsSync(opts.chainCacheDir ?? join(REPO_ROOT, '.cache', 'chain'));
+    chain = await startLocalChain(opts.chainCacheDir !== undefined ? { cacheDir: opts.chainCacheDir } : {});
+    const symbols = Object.keys(chain.market.reserves).join(', ');
+    progress(
+      `deployed Aave v3 market at ${chain.market.pool} (${symbols}) on ${chain.rpcUrl}` +
+        (chain.fromCache ? ' — restored from the cached snapshot' : cacheExisted ? ' — fresh deployment (cache was stale)' : ' — fresh deployment, snapshot cached for next time'),
+    );
+    await seedLiquidity(chain);
+    progress('seeded the market with lender liquidity (50M USDC, 20k WETH, 1k WBTC)');
+
+    // One receiver; every channel gets its own path and so its own verifying secret.
+    const secrets = new Map<string, string>();
+    const fallbackSecret = generateWebhookSecret();
+    receiver = await startWebhookReceiver({ secret: (path) => secrets.get(path.split('?')[0]!) ?? fallbackSecret });
+    progress(`webhook receiver listening at ${receiver.url}`);
+
+    const adminToken = `adm_${randomBytes(24).toString('base64url')}`;
+    writeFileSync(envFile, `ADMIN_TOKEN=${adminToken}\n`, { mode: 0o600 });
+    log = createWriteStream(logFile, { flags: 'a' });
+    let port = opts.port ?? (await freePort());
+    const makeWorker = (workerPort: number) =>
+      new WorkerProcess({
+        port: workerPort,
+        persistDir,
+        envFile,
+        log: log!,
+        verbose: opts.verbose ?? false,
+        healthTimeoutMs: opts.healthTimeoutMs ?? 60_000,
+        vars: {
+          RPC_URLS: JSON.stringify({ [String(chain!.chainId)]: chain!.rpcUrl }),
+          POLL_INTERVAL_SECONDS: String(opts.pollIntervalSeconds ?? 2),
+          ALLOW_PRIVATE_WEBHOOK_URLS: 'true',
+        },
+      });
+    progress(`starting wrangler dev (log: ${logFile})…`);
+    worker = makeWorker(port);
+    try {
+      await worker.start();
+    } catch (error) {
+      // A free port can be taken between picking and binding; try once more on another one.
+      if (opts.port !== undefined || !/address already in use|EADDRINUSE/i.test(String(error))) throw error;
+      port = await freePort();
+      worker = makeWorker(port);
+      await worker.start();
+    }
+    const apiUrl = `http://${HOST}:${port}`;
+    progress(`worker listening at ${apiUrl}`);
+
+    const liveChain = chain;
+    const liveReceiver = receiver;
+    const liveWorker = worker;
+    const liveLog = log;
+    let stopped = false;
+
+    const stack: DevStack = {
+      apiUrl,
+      port,
+      adminToken,
+      chain: liveChain,
+      receiver: liveReceiver,
+      logFile,
+      persistDir,
+      workDir,
+
+      async api(method, path, options = {}) {
+        const headers: Record<string, string> = {};
+        if (options.token) headers.authorization = `Bearer ${options.token}`;
+        let body: string | undefined;
+        if (options.body !== undefined) {
+          body = JSON.stringify(options.body);
+          headers['content-type'] = 'application/json';
+        }
+        const response = await fetch(`${apiUrl}${path}`, { method, headers, body, signal: AbortSignal.timeout(30_000) });
+        const text = await response.text();
+        let parsed: unknown = text;
+        try {
+          parsed = text ? JSON.parse(text) : null;
+        } catch {
+          // Not JSON: keep the text.
+        }
+        return { status: response.status, body: parsed as any };
+      },
+
+      hookUrl(path) {
+        return `${liveReceiver.url}${path.replace(/^\//, '')}`;
+      },
+
+      registerSecret(path, secret) {
+        secrets.set(path.startsWith('/') ? path : `/${path}`, secret);
+      },
+
+      async openPosition(collateralAmount, debtAmount, assets = {}) {
+        const collateral = assets.collateral ?? 'WETH';
+        const debt = assets.debt ?? 'USDC';
+        const reserves = liveChain.market.reserves;
+        const account = privateKeyToAccount(generatePrivateKey()).address;
+        const supplied = parseUnits(collateralAmount, reserves[collateral].decimals);
+        const borrowed = parseUnits(debtAmount, reserves[debt].decimals);
+        await liveChain.actions.mint(reserves[collateral].asset, account, supplied);
+        await liveChain.actions.supply(liveChain.market, account, collateral, supplied);
+        if (borrowed > 0n) await liveChain.actions.borrow(liveChain.market, account, debt, borrowed);
+        return account;
+      },
+
+      async setWethPrice(usd) {
+        await liveChain.actions.setPrice(liveChain.market, 'WETH', parseUnits(String(usd), 8));
+        await liveChain.actions.mine(1);
+      },
+
+      async triggerCron() {
+        // wrangler 4 serves /cdn-cgi/local/scheduled (older: /cdn-cgi/handler/scheduled, /__scheduled).
+        const paths = ['/cdn-cgi/local/scheduled', '/cdn-cgi/handler/scheduled'];
+        let last = '';
+        for (const path of paths) {
+          const response = await fetch(`${apiUrl}${path}?cron=*+*+*+*+*&format=json`, { signal: AbortSignal.timeout(30_000) });
+          const text = await response.text();
+          if (response.status === 404) {
+            last = `${path}: 404`;
+            continue;
+          }
+          if (response.status !== 200) throw new Error(`cron trigger ${path} answered ${response.status}: ${text.slice(0, 300)}`);
+          return;
+        }
+        throw new Error(`no cron trigger endpoint answered (${last})`);
+      },
+
+      stopWorker: (signal) => liveWorker.stop(signal),
+      startWorker: () => liveWorker.start(),
+      async restartWorker(signal) {
+        await liveWorker.stop(signal);
+        await liveWorker.start();
+      },
+
+      logTail: (chars) => liveWorker.logTail(chars),
+
+      async stop(options = {}) {
+        if (stopped) return;
+        stopped = true;
+        await liveWorker.stop().catch(() => undefined);
+        await liveReceiver.stop().catch(() => undefined);
+        await liveChain.stop().catch(() => undefined);
+        await new Promise<void>((done) => liveLog.end(done));
+        if (ownsWorkDir && !options.keepFiles) rmSync(workDir, { recursive: true, force: true });
+      },
+    };
+    return stack;
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
+
+/** Prints one received webhook as a single readable line (used by the demo and test diagnostics). */
+export function describeEvent(event: ReceivedEvent, labels?: Map<string, string>): string {
+  const body = event.body as {
+    type?: string;
+    level?: string;
+    previousLevel?: string;
+    watch?: { id?: string; label?: string };
+    position?: { healthFactor?: string | null };
+    recommendation?: { action: string; amount: string; symbol: string; targetHealthFactor: string } | null;
+  };
+  const time = new Date(event.receivedAt).toISOString().slice(11, 19);
+  const label = body.watch?.label || (body.watch?.id ? (labels?.get(body.watch.id) ?? body.watch.id) : '?');
+  const hf = body.position?.healthFactor ?? '∞';
+  const rec = body.recommendation ? `${body.recommendation.action} ${body.recommendation.amount} ${body.recommendation.symbol} → HF ${body.recommendation.targetHealthFactor}` : '—';
+  const level = body.previousLevel && body.level ? `${body.previousLevel} → ${body.level}` : (body.level ?? '?');
+  return `${time}  ${String(body.type ?? '?').padEnd(16)} ${level.padEnd(24)} ${label.padEnd(8)} HF ${String(hf).padEnd(7)} ${rec}  [${event.verified ? 'signature ✓' : 'SIGNATURE ✗'}${event.status === 200 ? '' : ` answered ${event.status}`}]`;
+}
