@@ -1,0 +1,104 @@
+import type { AppConfig } from '../config/env';
+import { DEFAULT_THRESHOLDS_INPUT, type CreateWatchInput, type PatchWatchInput } from '../config/api-schemas';
+import { AppError } from '../lib/errors';
+import { newId } from '../lib/crypto';
+import { createChainClient } from '../chain/client';
+import { loadMarketMeta } from '../protocols/aave-v3';
+import { directoryStub, shardStub, tenantStub } from '../durable/stubs';
+import type { WatchRecord } from '../durable/tenant';
+import type { WatchStatus } from '../durable/shard';
+
+/**
+ * Watch operations shared by the HTTP API and the Telegram bot: the tenant owns the record,
+ * the directory places it in a shard, the shard polls it. Each step is idempotent enough
+ * to be retried by the caller.
+ */
+
+export type WatchView = Omit<WatchRecord, 'shard'>;
+export type WatchWithStatus = WatchView & { level: string | null; position: WatchStatus['position']; lastPolledAt: string | null; lastError: string | null };
+
+export function publicWatch(watch: WatchRecord): WatchView {
+  const { shard: _shard, ...rest } = watch;
+  return rest;
+}
+
+const notFound = (id: string) => new AppError('not_found', `watch ${id} not found`, { status: 404 });
+
+function syncShard(env: Env, tenantId: string, watch: WatchRecord) {
+  return shardStub(env, watch.shard).upsertWatch({
+    id: watch.id,
+    label: watch.label,
+    chainId: watch.chainId,
+    protocol: watch.protocol,
+    market: watch.market,
+    account: watch.account,
+    tenantId,
+    thresholds: watch.thresholds,
+    silencedUntil: watch.silencedUntil ? Date.parse(watch.silencedUntil) : null,
+  });
+}
+
+export async function assertChannelsExist(env: Env, tenantId: string, channels: string[]): Promise<void> {
+  const existing = new Set(await tenantStub(env, tenantId).existingChannels(channels));
+  const issues = channels.flatMap((id, index) => (existing.has(id) ? [] : [{ path: `channels.${index}`, message: `no channel ${id}; create it with POST /v1/channels` }]));
+  if (issues.length > 0) throw new AppError('validation_failed', issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '), { status: 400, issues });
+}
+
+async function assertMarket(config: AppConfig, chainId: number, market: `0x${string}`): Promise<void> {
+  const chain = config.chains.get(chainId);
+  if (!chain) {
+    const known = [...config.chains.keys()].join(', ');
+    throw new AppError('unknown_chain', `chain ${chainId} is not configured in RPC_URLS (configured: ${known})`, { status: 400, issues: [{ path: 'chainId', message: `not configured; one of ${known}` }] });
+  }
+  const { client } = createChainClient(chain, { timeoutMs: config.rpcTimeoutMs });
+  await loadMarketMeta({ client, chainId, multicall3: chain.multicall3 }, market);
+}
+
+export async function createWatch(env: Env, config: AppConfig, tenantId: string, input: CreateWatchInput): Promise<WatchRecord> {
+  const tenant = tenantStub(env, tenantId);
+  await assertChannelsExist(env, tenantId, input.channels);
+  const duplicate = (await tenant.listWatches()).find(
+    (watch) => watch.chainId === input.chainId && watch.protocol === input.protocol && watch.market === input.market && watch.account === input.account,
+  );
+  if (duplicate) throw new AppError('watch_exists', `this account is already watched on this market as ${duplicate.id}; PATCH it instead`, { status: 409 });
+  await assertMarket(config, input.chainId, input.market);
+
+  const marketKey = `${input.chainId}:${input.protocol}:${input.market.toLowerCase()}`;
+  const shard = await directoryStub(env).assignShard(marketKey, config.shardSize);
+  const watch = await tenant.createWatch({
+    id: newId('w'),
+    chainId: input.chainId,
+    protocol: input.protocol,
+    market: input.market,
+    account: input.account,
+    label: input.label ?? '',
+    thresholds: input.thresholds ?? DEFAULT_THRESHOLDS_INPUT,
+    channels: input.channels,
+    shard,
+  });
+  await syncShard(env, tenantId, watch);
+  return watch;
+}
+
+export async function getWatchWithStatus(env: Env, tenantId: string, id: string): Promise<WatchWithStatus> {
+  const watch = await tenantStub(env, tenantId).getWatch(id);
+  if (!watch) throw notFound(id);
+  const status = await shardStub(env, watch.shard).watchStatus(watch.id);
+  return { ...publicWatch(watch), level: status?.level ?? null, position: status?.position ?? null, lastPolledAt: status?.lastPolledAt ?? null, lastError: status?.lastError ?? null };
+}
+
+export async function updateWatch(env: Env, tenantId: string, id: string, patch: PatchWatchInput & { silencedUntil?: number | null }): Promise<WatchRecord> {
+  if (patch.channels) await assertChannelsExist(env, tenantId, patch.channels);
+  const watch = await tenantStub(env, tenantId).updateWatch(id, patch);
+  if (!watch) throw notFound(id);
+  await syncShard(env, tenantId, watch);
+  return watch;
+}
+
+export async function deleteWatch(env: Env, tenantId: string, id: string): Promise<WatchRecord> {
+  const watch = await tenantStub(env, tenantId).deleteWatch(id);
+  if (!watch) throw notFound(id);
+  await shardStub(env, watch.shard).removeWatch(watch.id);
+  await directoryStub(env).releaseShard(watch.shard);
+  return watch;
+}
