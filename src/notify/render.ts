@@ -1,0 +1,130 @@
+import type { AlertEventBody, ChannelTestBody } from './event-body';
+
+/**
+ * The human message of an event, as a format-neutral model: a title and numbered facts,
+ * numbers first. Telegram (MarkdownV2) and email (text + HTML) render this same model, so
+ * every channel says the same thing.
+ */
+export type MessageModel = {
+  /** e.g. "CRITICAL · main vault" */
+  title: string;
+  /** Short one-line summary, e.g. "Health factor 1.0725 — 6.75% above liquidation". */
+  headline: string;
+  facts: Array<{ label: string; value: string }>;
+  /** What to do, in words, when there is something to do. */
+  action: string | null;
+  link: { text: string; url: string } | null;
+  footer: string;
+};
+
+const LEVEL_TITLES: Record<string, string> = {
+  ok: 'RESOLVED',
+  warning: 'WARNING',
+  margin_call: 'MARGIN CALL',
+  critical: 'CRITICAL',
+  liquidatable: 'LIQUIDATABLE',
+};
+
+const EXPLORERS: Record<number, string> = {
+  1: 'https://etherscan.io/address/',
+  10: 'https://optimistic.etherscan.io/address/',
+  56: 'https://bscscan.com/address/',
+  100: 'https://gnosisscan.io/address/',
+  137: 'https://polygonscan.com/address/',
+  8453: 'https://basescan.org/address/',
+  42161: 'https://arbiscan.io/address/',
+  43114: 'https://snowtrace.io/address/',
+  11155111: 'https://sepolia.etherscan.io/address/',
+};
+
+export function explorerUrl(chainId: number, address: string): string | null {
+  const base = EXPLORERS[chainId];
+  return base ? `${base}${address}` : null;
+}
+
+function percent(fraction: string | null): string | null {
+  if (fraction === null) return null;
+  const value = Number(fraction) * 100;
+  return `${value.toFixed(2)}%`;
+}
+
+function money(value: string | null, currency: string): string | null {
+  if (value === null) return null;
+  const number = Number(value);
+  const text = number.toLocaleString('en-US', { maximumFractionDigits: 2, minimumFractionDigits: 2 });
+  return currency === 'USD' ? `$${text}` : `${text} ${currency}`;
+}
+
+function shortAddress(address: string): string {
+  return `${address.slice(0, 6)}…${address.slice(-4)}`;
+}
+
+export function alertMessage(event: AlertEventBody): MessageModel {
+  const level = LEVEL_TITLES[event.level] ?? event.level.toUpperCase();
+  const name = event.watch.label || shortAddress(event.watch.account);
+  const position = event.position;
+  const hf = position.healthFactor ?? '∞';
+  const distance = percent(position.distanceToLiquidation);
+  const reminder = event.type === 'alert.reminder' ? ' (reminder)' : '';
+  const headline =
+    event.level === 'ok'
+      ? `Back to safe: health factor ${hf} (was ${LEVEL_TITLES[event.previousLevel] ?? event.previousLevel})`
+      : `Health factor ${hf}${distance ? ` — collateral can fall ${distance} before liquidation` : ''}${reminder}`;
+  const facts: MessageModel['facts'] = [{ label: 'Health factor', value: hf }];
+  if (distance) facts.push({ label: 'Distance to liquidation', value: distance });
+  for (const price of position.liquidationPrices) {
+    if (price.price === null) continue;
+    facts.push({ label: `${price.symbol} liquidation price`, value: `${money(price.price, position.baseCurrency)} (now ${money(price.currentPrice, position.baseCurrency) ?? '?'})` });
+  }
+  const currency = position.baseCurrency;
+  facts.push({ label: 'Collateral', value: money(position.collateral.usd ?? position.collateral.base, position.collateral.usd ? 'USD' : currency) ?? '?' });
+  facts.push({ label: 'Debt', value: money(position.debt.usd ?? position.debt.base, position.debt.usd ? 'USD' : currency) ?? '?' });
+  facts.push({ label: 'Account', value: `${shortAddress(event.watch.account)} on chain ${event.watch.chainId} (${event.watch.protocol})` });
+
+  const recommendation = event.recommendation;
+  const action = recommendation
+    ? `${recommendation.action === 'supply' ? 'Supply' : 'Repay'} ${trimAmount(recommendation.amount)} ${recommendation.symbol} to bring the health factor back to ${recommendation.targetHealthFactor}.`
+    : null;
+  const url = explorerUrl(event.watch.chainId, event.watch.account);
+  return {
+    title: `${level} · ${name}`,
+    headline,
+    facts,
+    action,
+    link: url ? { text: 'View account on explorer', url } : null,
+    footer: `Block ${position.blockNumber} · ${position.observedAt} · event ${event.id}`,
+  };
+}
+
+export function channelTestMessage(event: ChannelTestBody): MessageModel {
+  return {
+    title: `TEST · ${event.channel.label || event.channel.id}`,
+    headline: event.message,
+    facts: [],
+    action: null,
+    link: null,
+    footer: `event ${event.id}`,
+  };
+}
+
+/** Any event body → its message (alert and channel-test events; others get a generic one). */
+export function messageFor(body: unknown): MessageModel {
+  const event = body as { type?: string };
+  if (event.type === 'channel.test') return channelTestMessage(body as ChannelTestBody);
+  if (typeof event.type === 'string' && event.type.startsWith('alert.')) return alertMessage(body as AlertEventBody);
+  const generic = body as { type?: string; id?: string; message?: string };
+  return { title: (generic.type ?? 'event').toUpperCase(), headline: generic.message ?? '', facts: [], action: null, link: null, footer: `event ${generic.id ?? ''}` };
+}
+
+/**
+ * Shows at most 6 decimals, rounded up: short enough to read on a phone, and never less
+ * than what is needed.
+ */
+function trimAmount(amount: string): string {
+  const [whole = '0', fraction = ''] = amount.split('.');
+  if (fraction.length <= 6) return amount;
+  const kept = BigInt(whole + fraction.slice(0, 6)) + (/[1-9]/.test(fraction.slice(6)) ? 1n : 0n);
+  const text = kept.toString().padStart(7, '0');
+  const result = `${text.slice(0, -6)}.${text.slice(-6)}`.replace(/\.?0+$/, '');
+  return result;
+}
