@@ -16,6 +16,9 @@ export default defineConfig({
           TEST_MARKET: inject<string>('market'),
           TEST_RECEIVER_URL: inject<string>('receiverUrl'),
           TEST_CONTROL_URL: inject<string>('controlUrl'),
+          // Provided by test/workers/telegram-setup.ts and email-setup.ts (real servers on loopback).
+          ...(inject<Record<string, string> | undefined>('telegramBindings') ?? {}),
+          ...(inject<Record<string, string> | undefined>('emailBindings') ?? {}),
         },
       },
     })),
@@ -23,7 +26,7 @@ export default defineConfig({
   test: {
     name: 'workers',
     include: ['test/workers/**/*.test.ts'],
-    globalSetup: ['test/workers/global-setup.ts'],
+    globalSetup: ['test/workers/global-setup.ts', 'test/workers/telegram-setup.ts', 'test/workers/email-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },
