@@ -5,11 +5,12 @@
 //
 // Every child process is killed on stop(), on SIGINT/SIGTERM/SIGHUP and when this process exits.
 // wrangler runs in its own process group (it starts workerd as a grandchild), so one signal to the
-// group stops both; anvil is managed by tools/chain.
+// group stops both; anvil is managed by tools/chain. Should this process be SIGKILLed (no hooks
+// run), a small watchdog shell takes wrangler's group and anvil down within a second.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -152,6 +153,44 @@ function portIsFree(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * Exit hooks cannot run when this process is SIGKILLed (e.g. a test runner giving up on a
+ * worker). A tiny shell outside our group then takes the wrangler group down within a second,
+ * so no orphaned wrangler keeps its port. It exits by itself once its job is done.
+ */
+function startWatchdog(target: { pgid: number } | { pid: number }): ChildProcess | undefined {
+  if (process.platform === 'win32') return undefined;
+  const victim = 'pgid' in target ? `-${target.pgid}` : String(target.pid);
+  const script = `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${victim} 2>/dev/null; do sleep 1; done; kill -KILL ${victim} 2>/dev/null; exit 0`;
+  const watchdog = spawn('/bin/sh', ['-c', script], { detached: true, stdio: 'ignore' });
+  watchdog.on('error', () => undefined);
+  watchdog.unref();
+  return watchdog;
+}
+
+/** anvil's pid (a direct child of ours, listening on `port`), found through /proc; Linux only. */
+function findAnvilPid(port: number): number | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        if (ppid !== process.pid) continue;
+        const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+        const at = args.indexOf('--port');
+        if (at >= 0 && args[at + 1] === String(port) && /anvil/.test(args[0] ?? '')) return Number(entry);
+      } catch {
+        // The process went away while we looked.
+      }
+    }
+  } catch {
+    // No /proc: no watchdog for anvil.
+  }
+  return undefined;
+}
+
 function wranglerEntry(): string {
   const require = createRequire(import.meta.url);
   const root = dirname(require.resolve('wrangler/package.json'));
@@ -174,11 +213,16 @@ type WorkerConfig = {
 
 class WorkerProcess {
   private child: ChildProcess | undefined;
+  private watchdog: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
   private hasExited = true;
   private tail = '';
 
   constructor(private readonly config: WorkerConfig) {}
+
+  get running(): boolean {
+    return this.child !== undefined && !this.hasExited;
+  }
 
   logTail(chars = LOG_TAIL_CHARS): string {
     return this.tail.slice(-chars);
@@ -238,10 +282,14 @@ class WorkerProcess {
         resolve();
       });
     });
-    if (child.pid !== undefined) liveGroups.add(child.pid);
+    if (child.pid !== undefined) {
+      liveGroups.add(child.pid);
+      this.watchdog = startWatchdog({ pgid: child.pid });
+    }
     installExitHooks();
     const forward = (chunk: Buffer) => {
-      const text = chunk.toString('utf8');
+      // wrangler colours some lines even with NO_COLOR; the log file stays plain text.
+      const text = chunk.toString('utf8').replace(/\x1b\[[0-9;]*m/g, '');
       this.record(text);
       if (this.config.verbose) process.stdout.write(text.replace(/^(?=.)/gm, '[wrangler] '));
     };
@@ -289,6 +337,8 @@ class WorkerProcess {
     // workerd may outlive wrangler by a moment; the group goes down with it.
     killGroup(pgid, 'SIGKILL');
     liveGroups.delete(pgid);
+    this.watchdog?.kill('SIGKILL');
+    this.watchdog = undefined;
     this.child = undefined;
   }
 }
@@ -310,10 +360,12 @@ export async function startDevStack(opts: DevStackOptions = {}): Promise<DevStac
   let receiver: WebhookReceiver | undefined;
   let worker: WorkerProcess | undefined;
   let log: WriteStream | undefined;
+  let anvilWatchdog: ChildProcess | undefined;
   const cleanup = async () => {
     await worker?.stop().catch(() => undefined);
     await receiver?.stop().catch(() => undefined);
     await chain?.stop().catch(() => undefined);
+    anvilWatchdog?.kill('SIGKILL');
     await new Promise<void>((done) => (log ? log.end(done) : done()));
   };
 
@@ -327,6 +379,8 @@ export async function startDevStack(opts: DevStackOptions = {}): Promise<DevStac
       `deployed Aave v3 market at ${chain.market.pool} (${symbols}) on ${chain.rpcUrl}` +
         (chain.fromCache ? ' — restored from the cached snapshot' : cacheExisted ? ' — fresh deployment (cache was stale)' : ' — fresh deployment, snapshot cached for next time'),
     );
+    const anvilPid = findAnvilPid(chain.port);
+    anvilWatchdog = anvilPid !== undefined ? startWatchdog({ pid: anvilPid }) : undefined;
     await seedLiquidity(chain);
     progress('seeded the market with lender liquidity (50M USDC, 20k WETH, 1k WBTC)');
 
@@ -392,7 +446,14 @@ export async function startDevStack(opts: DevStackOptions = {}): Promise<DevStac
           body = JSON.stringify(options.body);
           headers['content-type'] = 'application/json';
         }
-        const response = await fetch(`${apiUrl}${path}`, { method, headers, body, signal: AbortSignal.timeout(30_000) });
+        let response: Response;
+        try {
+          response = await fetch(`${apiUrl}${path}`, { method, headers, body, signal: AbortSignal.timeout(30_000) });
+        } catch (error) {
+          // Say why when wrangler is gone (it exits, e.g., when a reload after a source edit fails).
+          const why = liveWorker.running ? '' : `; wrangler is not running — log tail:\n${liveWorker.logTail(2_000)}`;
+          throw new Error(`${method} ${apiUrl}${path} failed: ${error instanceof Error ? `${error.message}${error.cause instanceof Error ? ` (${error.cause.message})` : ''}` : String(error)}${why}`);
+        }
         const text = await response.text();
         let parsed: unknown = text;
         try {
@@ -461,6 +522,7 @@ export async function startDevStack(opts: DevStackOptions = {}): Promise<DevStac
         await liveWorker.stop().catch(() => undefined);
         await liveReceiver.stop().catch(() => undefined);
         await liveChain.stop().catch(() => undefined);
+        anvilWatchdog?.kill('SIGKILL');
         await new Promise<void>((done) => liveLog.end(done));
         if (ownsWorkDir && !options.keepFiles) rmSync(workDir, { recursive: true, force: true });
       },
@@ -468,6 +530,8 @@ export async function startDevStack(opts: DevStackOptions = {}): Promise<DevStac
     return stack;
   } catch (error) {
     await cleanup();
+    // The work dir (with wrangler's whole log) is kept for a failed start.
+    if (error instanceof Error && existsSync(logFile)) error.message += `\n(full wrangler log: ${logFile})`;
     throw error;
   }
 }
@@ -482,10 +546,14 @@ export function describeEvent(event: ReceivedEvent, labels?: Map<string, string>
     position?: { healthFactor?: string | null };
     recommendation?: { action: string; amount: string; symbol: string; targetHealthFactor: string } | null;
   };
-  const time = new Date(event.receivedAt).toISOString().slice(11, 19);
+  const time = new Date(event.receivedAt).toTimeString().slice(0, 8);
   const label = body.watch?.label || (body.watch?.id ? (labels?.get(body.watch.id) ?? body.watch.id) : '?');
   const hf = body.position?.healthFactor ?? '∞';
-  const rec = body.recommendation ? `${body.recommendation.action} ${body.recommendation.amount} ${body.recommendation.symbol} → HF ${body.recommendation.targetHealthFactor}` : '—';
+  // Amounts come with every token decimal; four are plenty to read.
+  const amount = (text: string) => (/^\d+(\.\d+)?$/.test(text) ? String(Number(Number(text).toFixed(4))) : text);
+  const rec = body.recommendation
+    ? `${body.recommendation.action} ${amount(body.recommendation.amount)} ${body.recommendation.symbol} → HF ${body.recommendation.targetHealthFactor}`
+    : 'no recommendation';
   const level = body.previousLevel && body.level ? `${body.previousLevel} → ${body.level}` : (body.level ?? '?');
-  return `${time}  ${String(body.type ?? '?').padEnd(16)} ${level.padEnd(24)} ${label.padEnd(8)} HF ${String(hf).padEnd(7)} ${rec}  [${event.verified ? 'signature ✓' : 'SIGNATURE ✗'}${event.status === 200 ? '' : ` answered ${event.status}`}]`;
+  return `${time}    ⚡ webhook ${String(body.type ?? '?').padEnd(16)} ${level.padEnd(24)} ${label.padEnd(8)} HF ${String(hf).padEnd(7)} ${rec}  [${event.verified ? 'signature ✓' : 'SIGNATURE ✗'}${event.status === 200 ? '' : ` answered ${event.status}`}]`;
 }

@@ -211,12 +211,11 @@ export class Shard extends DurableObject<Env> {
     for (const read of reads) if ('snapshot' in read) snapshots.set(read.account, read.snapshot);
 
     // The per-asset breakdown (liquidation prices, top-up advice) is read only for accounts near or past a threshold.
-    const detailFor = rows
-      .filter((row, index) => {
-        const snapshot = snapshots.get(refs[index]!.account);
-        return snapshot?.healthFactor != null && isNearThreshold(snapshot.healthFactor, thresholdsToWad(JSON.parse(row.thresholds) as StoredThresholds), NEAR_MARGIN_BPS);
-      })
-      .map((_, index) => refs[index]!.account);
+    const detailFor = rows.flatMap((row, index) => {
+      const snapshot = snapshots.get(refs[index]!.account);
+      const near = snapshot?.healthFactor != null && isNearThreshold(snapshot.healthFactor, thresholdsToWad(JSON.parse(row.thresholds) as StoredThresholds), NEAR_MARGIN_BPS);
+      return near ? [refs[index]!.account] : [];
+    });
     if (detailFor.length > 0) {
       const details = await readAccountAssets(context, meta, [...new Set(detailFor)], block, config.readBatchSize);
       for (const [account, assets] of details) {
