@@ -1,5 +1,11 @@
 import { defineConfig } from 'vitest/config';
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { toHex } from 'viem';
+import { mnemonicToAccount } from 'viem/accounts';
+
+// The top-up executor signs with anvil's default account 5 (a well-known test key, funded with
+// test ether on the local chain); derived here rather than written down.
+const topUpKey = toHex(mnemonicToAccount('test test test test test test test test test test test junk', { addressIndex: 5 }).getHdKey().privateKey!);
 
 // Tests inside workerd: routes, Durable Objects, alarms, cron. globalSetup (Node) starts
 // a local anvil with real Aave v3 and a webhook receiver, and passes their URLs in.
@@ -13,6 +19,8 @@ export default defineConfig({
           ADMIN_TOKEN: 'test-admin-token-0123456789',
           ALLOW_PRIVATE_WEBHOOK_URLS: 'true',
           POLL_INTERVAL_SECONDS: '2',
+          TOPUP_PRIVATE_KEY: topUpKey,
+          TOPUP_MAX_GAS_GWEI: '50',
           TEST_MARKET: inject<string>('market'),
           TEST_RECEIVER_URL: inject<string>('receiverUrl'),
           TEST_CONTROL_URL: inject<string>('controlUrl'),
@@ -25,6 +33,8 @@ export default defineConfig({
   ],
   test: {
     name: 'workers',
+    // One shared chain: test files move prices, so they run one after another.
+    fileParallelism: false,
     include: ['test/workers/**/*.test.ts'],
     globalSetup: ['test/workers/global-setup.ts', 'test/workers/telegram-setup.ts', 'test/workers/email-setup.ts'],
     testTimeout: 60_000,

@@ -4,6 +4,7 @@ import { heartbeat } from './cron/scheduled';
 export { Directory } from './durable/directory';
 export { Shard } from './durable/shard';
 export { Tenant } from './durable/tenant';
+export { TopUp } from './durable/topup';
 
 const app = createApp();
 

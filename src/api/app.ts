@@ -7,6 +7,8 @@ import { channelRoutes } from './routes/channels';
 import { deliveryRoutes } from './routes/deliveries';
 import { keyRoutes } from './routes/keys';
 import { watchRoutes } from './routes/watches';
+import { topUpRoutes } from './routes/topup';
+import { telegramAdminRoutes, telegramLinkRoutes, telegramWebhookRoutes } from '../telegram/routes';
 
 type App = { Bindings: Env; Variables: AuthVariables };
 
@@ -34,6 +36,9 @@ export function createApp() {
     }
   });
 
+  // Telegram calls this with its secret token, not a bearer key (outside /v1).
+  app.route('/telegram', telegramWebhookRoutes);
+
   // Every /v1 request needs a valid configuration; a bad one is named, never guessed around.
   app.use('/v1/*', async (c, next) => {
     c.set('config', parseConfig(c.env as unknown as Record<string, unknown>));
@@ -48,6 +53,11 @@ export function createApp() {
   app.route('/v1/channels', channelRoutes);
   app.route('/v1/watches', watchRoutes);
   app.route('/v1/deliveries', deliveryRoutes);
+  app.use('/v1/topup/*', requireTenant);
+  app.route('/v1/topup', topUpRoutes);
+  app.use('/v1/telegram/*', requireTenant);
+  app.route('/v1/telegram', telegramLinkRoutes);
+  app.route('/v1/admin/telegram', telegramAdminRoutes);
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((error, c) => {

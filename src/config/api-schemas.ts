@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { getAddress, isAddress } from 'viem';
 import { SUPPORTED_PROTOCOLS } from '../protocols';
+import { topUpPolicySchema } from './topup-policy';
 
 /** Every request body of the v1 API, parsed here; handlers only see these types. */
 
@@ -41,6 +42,7 @@ export const createWatchSchema = z
     label: label.optional(),
     thresholds: thresholdsSchema.optional(),
     channels: channelIds.default([]),
+    topUp: topUpPolicySchema.optional(),
   })
   .strict();
 export type CreateWatchInput = z.infer<typeof createWatchSchema>;
@@ -50,17 +52,24 @@ export const patchWatchSchema = z
     label: label.optional(),
     thresholds: thresholdsSchema.optional(),
     channels: channelIds.optional(),
+    // A whole policy replaces the stored one; null removes it.
+    topUp: topUpPolicySchema.nullable().optional(),
   })
   .strict()
-  .refine((value) => Object.keys(value).length > 0, 'send at least one of: label, thresholds, channels');
+  .refine((value) => Object.keys(value).length > 0, 'send at least one of: label, thresholds, channels, topUp');
 export type PatchWatchInput = z.infer<typeof patchWatchSchema>;
 
 export const createChannelSchema = z.discriminatedUnion(
   'type',
   [
     z.object({ type: z.literal('webhook'), url: z.string({ error: 'must be an https URL string' }).max(2048, 'must be at most 2048 characters'), label: label.optional() }).strict(),
+    // A chat id as Telegram gives it: an integer (negative for groups), sent as a string
+    // because supergroup ids exceed what some JSON clients keep exact.
+    z.object({ type: z.literal('telegram'), chatId: z.string({ error: 'must be the chat id as a string, e.g. "123456789" or "-1001234567890"' }).regex(/^-?[1-9][0-9]{0,15}$/, 'must be an integer chat id as a string, e.g. "123456789" or "-1001234567890"'), label: label.optional() }).strict(),
+    // One recipient; no display name or list, so nothing in it can reach another header.
+    z.object({ type: z.literal('email'), to: z.email({ error: 'must be an email address such as alerts@example.com' }).max(254, 'must be at most 254 characters'), label: label.optional() }).strict(),
   ],
-  { error: 'type must be "webhook"' },
+  { error: 'type must be one of "webhook", "telegram", "email"' },
 );
 export type CreateChannelInput = z.infer<typeof createChannelSchema>;
 

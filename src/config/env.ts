@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { getAddress, isAddress, type Address } from 'viem';
 import { AppError } from '../lib/errors';
+import { topUpKeySchema, topUpMaxGasSchema, type TopUpSettings } from './topup-env';
 
 /** The canonical Multicall3 deployment, present at this address on nearly every EVM chain. */
 export const CANONICAL_MULTICALL3: Address = '0xcA11bde05977b3631167028862bE2a173976CA11';
@@ -62,6 +63,125 @@ function intSetting(min: number, max: number, fallback: number) {
     .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
 }
 
+/** An unset wrangler var can arrive as ""; treat it like a missing one. */
+function optionalSetting<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+}
+
+// Telegram (optional): the bot is enabled by TELEGRAM_BOT_TOKEN, and then needs the
+// webhook secret, because an unprotected webhook would let anyone post fake updates.
+const telegramSettings = {
+  TELEGRAM_BOT_TOKEN: optionalSetting(z.string().trim().regex(/^\d{1,20}:[A-Za-z0-9_-]{20,}$/, 'must be the token BotFather gave you, digits:letters (e.g. 123456789:AA…)')),
+  TELEGRAM_WEBHOOK_SECRET: optionalSetting(
+    z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, "must be 16–256 characters of A-Z, a-z, 0-9, _ and - (Telegram's secret_token alphabet)"),
+  ),
+  TELEGRAM_API_BASE: optionalSetting(rpcUrl.refine((value) => !/[?#]/.test(value), 'must be a base URL without query or fragment'))
+    .transform((value) => (value ?? 'https://api.telegram.org').replace(/\/+$/, '')),
+  TELEGRAM_BOT_USERNAME: optionalSetting(z.string().trim().regex(/^@?[A-Za-z][A-Za-z0-9_]{3,31}$/, 'must be the bot username, e.g. marginwatch_bot')),
+};
+
+function requireTelegramPair(settings: { TELEGRAM_BOT_TOKEN?: string | undefined; TELEGRAM_WEBHOOK_SECRET?: string | undefined }, ctx: z.RefinementCtx) {
+  if (settings.TELEGRAM_BOT_TOKEN && !settings.TELEGRAM_WEBHOOK_SECRET) {
+    ctx.addIssue({ code: 'custom', path: ['TELEGRAM_WEBHOOK_SECRET'], message: 'is required when TELEGRAM_BOT_TOKEN is set (it authenticates Telegram on /telegram/webhook)' });
+  }
+  if (settings.TELEGRAM_WEBHOOK_SECRET && !settings.TELEGRAM_BOT_TOKEN) {
+    ctx.addIssue({ code: 'custom', path: ['TELEGRAM_BOT_TOKEN'], message: 'is required when TELEGRAM_WEBHOOK_SECRET is set' });
+  }
+}
+
+// Email (optional): EMAIL_TRANSPORT picks the path — "smtp" (any provider, over Workers TCP
+// sockets) or "cloudflare" (the send_email binding SEND_EMAIL, Email Routing). Unset, it is
+// "smtp" when SMTP_HOST is set; otherwise email is off and email channels cannot be created.
+const EMAIL_ADDRESS_MESSAGE = 'must be an email address such as alerts@example.com';
+const SMTP_HOST_PATTERN = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** "alerts@example.com" or "Display Name <alerts@example.com>"; the name may not carry quotes or angle brackets. */
+const mailboxSetting = z
+  .string()
+  .trim()
+  .transform((value, ctx) => {
+    const named = /^([^"<>\r\n]*?)\s*<([^<>\s]+)>$/.exec(value);
+    const address = named ? named[2]! : value;
+    const name = named ? named[1]!.trim() : '';
+    if (!z.email().safeParse(address).success || address.length > 254) {
+      ctx.addIssue({ code: 'custom', message: `${EMAIL_ADDRESS_MESSAGE} or "Name <alerts@example.com>"` });
+      return z.NEVER;
+    }
+    return { address, name: name || undefined };
+  });
+
+const emailSettings = {
+  EMAIL_TRANSPORT: optionalSetting(z.enum(['smtp', 'cloudflare'], { error: 'must be "smtp" or "cloudflare"' })),
+  EMAIL_FROM: optionalSetting(mailboxSetting),
+  SMTP_HOST: optionalSetting(z.string().trim().regex(SMTP_HOST_PATTERN, 'must be a host name such as smtp.example.com, without scheme or port')),
+  SMTP_PORT: optionalSetting(
+    z.union([z.number(), z.string().regex(/^\d+$/, 'must be a whole number')]).transform(Number).pipe(z.number().int().min(1, 'must be at least 1').max(65535, 'must be at most 65535')),
+  ),
+  SMTP_SECURITY: optionalSetting(z.enum(['starttls', 'tls', 'none'], { error: 'must be "starttls" (port 587), "tls" (port 465) or "none" (local development only)' })),
+  SMTP_USER: optionalSetting(z.string().max(512, 'must be at most 512 characters')),
+  // A secret: checked for presence and length only, and never echoed.
+  SMTP_PASSWORD: optionalSetting(z.string().max(1024, 'must be at most 1024 characters')),
+  SMTP_ALLOW_INSECURE_AUTH: booleanSetting.optional().transform((value) => value ?? false),
+  SMTP_TIMEOUT_MS: intSetting(1000, 60_000, 15_000),
+  // The send_email binding itself: only its presence is checked (EMAIL_TRANSPORT=cloudflare needs it).
+  SEND_EMAIL: z.unknown().optional(),
+};
+
+type EmailSettings = z.infer<z.ZodObject<typeof emailSettings>>;
+
+/** The settings that only mean something once email is on: setting one without a transport is a mistake worth naming. */
+const EMAIL_DEPENDENT_SETTINGS = ['EMAIL_FROM', 'SMTP_PORT', 'SMTP_SECURITY', 'SMTP_USER', 'SMTP_PASSWORD'] as const;
+
+function emailTransportOf(settings: EmailSettings): 'smtp' | 'cloudflare' | undefined {
+  return settings.EMAIL_TRANSPORT ?? (settings.SMTP_HOST ? 'smtp' : undefined);
+}
+
+function checkEmailSettings(settings: EmailSettings, ctx: z.RefinementCtx) {
+  const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  const transport = emailTransportOf(settings);
+  if (transport === undefined) {
+    const stray = EMAIL_DEPENDENT_SETTINGS.filter((key) => settings[key] !== undefined);
+    if (stray.length > 0) issue('EMAIL_TRANSPORT', `is required when ${stray.join(', ')} ${stray.length === 1 ? 'is' : 'are'} set: "smtp" (with SMTP_HOST) or "cloudflare" (with the SEND_EMAIL binding)`);
+    return;
+  }
+  if (!settings.EMAIL_FROM) issue('EMAIL_FROM', `is required when email is on (EMAIL_TRANSPORT=${transport}): the sender, e.g. alerts@example.com`);
+  if (transport === 'cloudflare') {
+    if (typeof settings.SEND_EMAIL !== 'object' || settings.SEND_EMAIL === null) {
+      issue('SEND_EMAIL', 'EMAIL_TRANSPORT=cloudflare needs a [[send_email]] binding named SEND_EMAIL in wrangler.toml');
+    }
+    return;
+  }
+  if (!settings.SMTP_HOST) issue('SMTP_HOST', 'is required when EMAIL_TRANSPORT=smtp, e.g. smtp.example.com');
+  if ((settings.SMTP_USER === undefined) !== (settings.SMTP_PASSWORD === undefined)) {
+    issue(settings.SMTP_USER === undefined ? 'SMTP_USER' : 'SMTP_PASSWORD', 'SMTP_USER and SMTP_PASSWORD are set together (or neither, for a relay without authentication)');
+  }
+  // Cloudflare blocks outbound port 25 from Workers; say so instead of timing out later.
+  if (settings.SMTP_PORT === 25) issue('SMTP_PORT', 'Cloudflare Workers cannot connect to port 25: use 587 (SMTP_SECURITY=starttls) or 465 (SMTP_SECURITY=tls)');
+  if (settings.SMTP_SECURITY === 'none' && settings.SMTP_USER !== undefined && !settings.SMTP_ALLOW_INSECURE_AUTH) {
+    issue('SMTP_SECURITY', 'is "none", so SMTP_USER and SMTP_PASSWORD would cross the network unencrypted: use "starttls" or "tls", or set SMTP_ALLOW_INSECURE_AUTH=true (local development only)');
+  }
+}
+
+/** The validated email settings; the password stays inside, to be handed to the SMTP client only. */
+function emailConfigFrom(settings: EmailSettings): EmailConfig | undefined {
+  const transport = emailTransportOf(settings);
+  if (transport === undefined || !settings.EMAIL_FROM) return undefined;
+  if (transport === 'cloudflare') return { transport, from: settings.EMAIL_FROM };
+  const security = settings.SMTP_SECURITY ?? 'starttls';
+  return {
+    transport,
+    from: settings.EMAIL_FROM,
+    smtp: {
+      host: settings.SMTP_HOST!,
+      port: settings.SMTP_PORT ?? (security === 'tls' ? 465 : 587),
+      security,
+      credentials: settings.SMTP_USER !== undefined && settings.SMTP_PASSWORD !== undefined ? { user: settings.SMTP_USER, password: settings.SMTP_PASSWORD } : undefined,
+      allowInsecureAuth: settings.SMTP_ALLOW_INSECURE_AUTH,
+      timeoutMs: settings.SMTP_TIMEOUT_MS,
+    },
+  };
+}
+
 export const envSchema = z.object({
   RPC_URLS: jsonSetting(rpcUrlsSchema),
   MULTICALL3_ADDRESSES: jsonSetting(withChainIdKeys(addressSchema)).optional(),
@@ -71,7 +191,12 @@ export const envSchema = z.object({
   READ_BATCH_SIZE: intSetting(1, 2000, 300),
   SHARD_SIZE: intSetting(1, 5000, 250),
   RPC_TIMEOUT_MS: intSetting(100, 60_000, 8000),
-});
+  // The executor's key (a secret) becomes its address here; see topup-env.ts.
+  TOPUP_PRIVATE_KEY: topUpKeySchema,
+  TOPUP_MAX_GAS_GWEI: topUpMaxGasSchema,
+  ...telegramSettings,
+  ...emailSettings,
+}).superRefine(requireTelegramPair).superRefine(checkEmailSettings);
 
 export type AppConfig = {
   chains: Map<number, ChainConfig>;
@@ -81,7 +206,26 @@ export type AppConfig = {
   readBatchSize: number;
   shardSize: number;
   rpcTimeoutMs: number;
+  /** Auto-top-up executor: its signer's address (never the key) and gas price cap. */
+  topUp: TopUpSettings;
+  /** Present when TELEGRAM_BOT_TOKEN is set. */
+  telegram: TelegramConfig | undefined;
+  /** Present when email is on (EMAIL_TRANSPORT, or SMTP_HOST, is set). */
+  email: EmailConfig | undefined;
 };
+
+export type TelegramConfig = { token: string; webhookSecret: string; apiBase: string; botUsername: string | undefined };
+
+export type Mailbox = { address: string; name: string | undefined };
+export type SmtpConfig = {
+  host: string;
+  port: number;
+  security: 'starttls' | 'tls' | 'none';
+  credentials: { user: string; password: string } | undefined;
+  allowInsecureAuth: boolean;
+  timeoutMs: number;
+};
+export type EmailConfig = { transport: 'smtp'; from: Mailbox; smtp: SmtpConfig } | { transport: 'cloudflare'; from: Mailbox };
 
 export type ChainConfig = { chainId: number; rpcUrls: string[]; multicall3: Address };
 
@@ -113,5 +257,11 @@ export function parseConfig(env: Record<string, unknown>): AppConfig {
     readBatchSize: settings.READ_BATCH_SIZE,
     shardSize: settings.SHARD_SIZE,
     rpcTimeoutMs: settings.RPC_TIMEOUT_MS,
+    topUp: { signer: settings.TOPUP_PRIVATE_KEY, maxGasWei: settings.TOPUP_MAX_GAS_GWEI },
+    telegram:
+      settings.TELEGRAM_BOT_TOKEN && settings.TELEGRAM_WEBHOOK_SECRET
+        ? { token: settings.TELEGRAM_BOT_TOKEN, webhookSecret: settings.TELEGRAM_WEBHOOK_SECRET, apiBase: settings.TELEGRAM_API_BASE, botUsername: settings.TELEGRAM_BOT_USERNAME?.replace(/^@/, '') }
+        : undefined,
+    email: emailConfigFrom(settings),
   };
 }

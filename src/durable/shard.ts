@@ -20,8 +20,11 @@ import { AppError } from '../lib/errors';
 import { tenantStub } from './stubs';
 import { decimalToWad } from '../domain/risk';
 import { thresholdsToWad, type StoredThresholds } from '../domain/thresholds';
+import type { StoredTopUpPolicy } from '../config/topup-policy';
+import type { TopUpRequest } from './topup';
+import { addTopUpColumns, dispatchTopUpRequests, needsTopUpDetail, topUpEpisodeStep, topUpRequest, type TopUpColumns } from '../topup/shard-link';
 
-export type ShardWatch = WatchRef & { tenantId: string; thresholds: StoredThresholds; silencedUntil: number | null };
+export type ShardWatch = WatchRef & { tenantId: string; thresholds: StoredThresholds; silencedUntil: number | null; topUp?: StoredTopUpPolicy | null };
 
 export type WatchStatus = {
   level: string;
@@ -32,7 +35,7 @@ export type WatchStatus = {
 
 export type TickSummary = { watches: number; blockNumber: string | null; events: number; handedOff: number; error: string | null };
 
-type WatchRow = {
+type WatchRow = TopUpColumns & {
   watch_id: string;
   tenant_id: string;
   ref: string;
@@ -67,6 +70,7 @@ export class Shard extends DurableObject<Env> {
       this.sql.exec(`CREATE TABLE IF NOT EXISTS watches (
         watch_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, ref TEXT NOT NULL, thresholds TEXT NOT NULL,
         silenced_until INTEGER, state TEXT NOT NULL, position TEXT)`);
+      addTopUpColumns(this.sql);
       this.sql.exec(`CREATE TABLE IF NOT EXISTS pending_events (
         seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT UNIQUE NOT NULL, tenant_id TEXT NOT NULL,
         watch_id TEXT NOT NULL, body TEXT NOT NULL, silenced INTEGER NOT NULL)`);
@@ -93,9 +97,9 @@ export class Shard extends DurableObject<Env> {
     this.setMeta('market', watch.market);
     const ref: WatchRef = { id: watch.id, label: watch.label, chainId: watch.chainId, protocol: watch.protocol, market: watch.market, account: watch.account };
     this.sql.exec(
-      `INSERT INTO watches (watch_id, tenant_id, ref, thresholds, silenced_until, state, position) VALUES (?, ?, ?, ?, ?, ?, NULL)
-       ON CONFLICT(watch_id) DO UPDATE SET ref = excluded.ref, thresholds = excluded.thresholds, silenced_until = excluded.silenced_until`,
-      watch.id, watch.tenantId, JSON.stringify(ref), JSON.stringify(watch.thresholds), watch.silencedUntil, JSON.stringify(initialAlertState()),
+      `INSERT INTO watches (watch_id, tenant_id, ref, thresholds, silenced_until, state, position, top_up) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)
+       ON CONFLICT(watch_id) DO UPDATE SET ref = excluded.ref, thresholds = excluded.thresholds, silenced_until = excluded.silenced_until, top_up = excluded.top_up`,
+      watch.id, watch.tenantId, JSON.stringify(ref), JSON.stringify(watch.thresholds), watch.silencedUntil, JSON.stringify(initialAlertState()), watch.topUp ? JSON.stringify(watch.topUp) : null,
     );
     // A new or changed watch is polled at once rather than at the next heartbeat.
     await this.ctx.storage.setAlarm(Date.now());
@@ -145,7 +149,9 @@ export class Shard extends DurableObject<Env> {
       if (state.level !== 'ok') return true;
       const position = row.position ? (JSON.parse(row.position) as PositionView) : null;
       if (!position || position.healthFactor === null) return false;
-      return isNearThreshold(decimalToWad(position.healthFactor), thresholdsToWad(JSON.parse(row.thresholds) as StoredThresholds), NEAR_MARGIN_BPS);
+      const healthFactor = decimalToWad(position.healthFactor);
+      // Below a top-up trigger (which may sit above the alert thresholds) is at risk too.
+      return isNearThreshold(healthFactor, thresholdsToWad(JSON.parse(row.thresholds) as StoredThresholds), NEAR_MARGIN_BPS) || needsTopUpDetail(row, healthFactor);
     });
     return atRisk ? fast : Math.max(fast, IDLE_POLL_MS);
   }
@@ -210,11 +216,12 @@ export class Shard extends DurableObject<Env> {
     const snapshots = new Map<Address, PositionSnapshot>();
     for (const read of reads) if ('snapshot' in read) snapshots.set(read.account, read.snapshot);
 
-    // The per-asset breakdown (liquidation prices, top-up advice) is read only for accounts near or past a threshold.
+    // The per-asset breakdown (liquidation prices, top-up advice) is read only for accounts near or past a threshold,
+    // or below their top-up trigger.
     const detailFor = rows.flatMap((row, index) => {
       const snapshot = snapshots.get(refs[index]!.account);
       const near = snapshot?.healthFactor != null && isNearThreshold(snapshot.healthFactor, thresholdsToWad(JSON.parse(row.thresholds) as StoredThresholds), NEAR_MARGIN_BPS);
-      return near ? [refs[index]!.account] : [];
+      return near || (snapshot !== undefined && needsTopUpDetail(row, snapshot.healthFactor)) ? [refs[index]!.account] : [];
     });
     if (detailFor.length > 0) {
       const details = await readAccountAssets(context, meta, [...new Set(detailFor)], block, config.readBatchSize);
@@ -225,6 +232,7 @@ export class Shard extends DurableObject<Env> {
     }
 
     let events = 0;
+    const topUpRequests: TopUpRequest[] = [];
     this.ctx.storage.transactionSync(() => {
       rows.forEach((row, index) => {
         const ref = refs[index]!;
@@ -245,9 +253,17 @@ export class Shard extends DurableObject<Env> {
           events += 1;
         }
         this.sql.exec('UPDATE watches SET state = ?, position = ? WHERE watch_id = ?', JSON.stringify(result.state), JSON.stringify(view), ref.id);
+        // Top-up episode: committed with the alert state, so a retried tick names the same trigger.
+        const topUp = topUpEpisodeStep(row, snapshot.healthFactor);
+        if (topUp) {
+          this.sql.exec('UPDATE watches SET top_up_episode = ?, top_up_below = ? WHERE watch_id = ?', topUp.episode, topUp.below ? 1 : 0, ref.id);
+          if (topUp.below) topUpRequests.push(topUpRequest(row, ref, snapshot, topUp.episode));
+        }
       });
       this.setMeta('last_block', block.number.toString());
     });
+    // After the commit; it only records requests at the executor and never throws.
+    await dispatchTopUpRequests(this.env, config, chainId, topUpRequests);
     return { events, blockNumber: block.number.toString() };
   }
 

@@ -5,6 +5,7 @@ import { nextAttemptAt } from '../notify/backoff';
 import { createChannelSender } from '../notify/dispatch';
 import { minSendIntervalMs, type ChannelTarget, type StoredChannel } from '../notify/channel';
 import type { StoredThresholds } from '../domain/thresholds';
+import type { StoredTopUpPolicy } from '../config/topup-policy';
 
 /** An event handed over by a shard (or created by the API for channel tests). */
 export type IncomingEvent = { eventId: string; watchId: string | null; body: string; silenced: boolean; channelIds?: string[] };
@@ -33,6 +34,8 @@ export type WatchRecord = {
   channels: string[];
   shard: string;
   silencedUntil: string | null;
+  /** The auto-top-up policy, null when none. */
+  topUp: StoredTopUpPolicy | null;
   createdAt: string;
 };
 
@@ -41,7 +44,7 @@ export type DeliveryRecord = { eventId: string; channelId: string; status: 'pend
 export type EventRecord = { id: string; watchId: string | null; type: string; createdAt: string; silenced: boolean; body: unknown; deliveries: DeliveryRecord[] };
 
 type ChannelRow = { id: string; type: string; target: string; secret: string | null; label: string; created_at: number; disabled_at: number | null; disabled_reason: string | null; last_sent_at: number | null };
-type WatchRow = { id: string; chain_id: number; protocol: string; market: string; account: string; label: string; thresholds: string; channels: string; shard: string; silenced_until: number | null; created_at: number };
+type WatchRow = { id: string; chain_id: number; protocol: string; market: string; account: string; label: string; thresholds: string; channels: string; shard: string; silenced_until: number | null; created_at: number; top_up?: string | null };
 type OutboxRow = { event_id: string; channel_id: string; group_key: string; seq: number; attempts: number; first_attempt_at: number | null; next_attempt_at: number; status: string; last_error: string | null; delivered_at: number | null };
 
 const DELIVERY_CONCURRENCY = 10;
@@ -68,6 +71,8 @@ export class Tenant extends DurableObject<Env> {
       this.sql.exec(`CREATE TABLE IF NOT EXISTS watches (id TEXT PRIMARY KEY, chain_id INTEGER NOT NULL, protocol TEXT NOT NULL, market TEXT NOT NULL,
         account TEXT NOT NULL, label TEXT NOT NULL, thresholds TEXT NOT NULL, channels TEXT NOT NULL, shard TEXT NOT NULL,
         silenced_until INTEGER, created_at INTEGER NOT NULL)`);
+      // Added with auto-top-up; guarded so tenants created before keep their rows.
+      if (!this.sql.exec<{ name: string }>('PRAGMA table_info(watches)').toArray().some((column) => column.name === 'top_up')) this.sql.exec('ALTER TABLE watches ADD COLUMN top_up TEXT');
       this.sql.exec(`CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, watch_id TEXT,
         type TEXT NOT NULL, body TEXT NOT NULL, silenced INTEGER NOT NULL, created_at INTEGER NOT NULL)`);
       this.sql.exec(`CREATE TABLE IF NOT EXISTS outbox (event_id TEXT NOT NULL, channel_id TEXT NOT NULL, group_key TEXT NOT NULL, seq INTEGER NOT NULL,
@@ -132,10 +137,10 @@ export class Tenant extends DurableObject<Env> {
 
   // ── Watches ───────────────────────────────────────────────────────────────
 
-  async createWatch(watch: Omit<WatchRecord, 'createdAt' | 'silencedUntil'>): Promise<WatchRecord> {
+  async createWatch(watch: Omit<WatchRecord, 'createdAt' | 'silencedUntil' | 'topUp'> & { topUp?: StoredTopUpPolicy | null }): Promise<WatchRecord> {
     this.sql.exec(
-      'INSERT INTO watches (id, chain_id, protocol, market, account, label, thresholds, channels, shard, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      watch.id, watch.chainId, watch.protocol, watch.market, watch.account, watch.label, JSON.stringify(watch.thresholds), JSON.stringify(watch.channels), watch.shard, Date.now(),
+      'INSERT INTO watches (id, chain_id, protocol, market, account, label, thresholds, channels, shard, created_at, top_up) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      watch.id, watch.chainId, watch.protocol, watch.market, watch.account, watch.label, JSON.stringify(watch.thresholds), JSON.stringify(watch.channels), watch.shard, Date.now(), watch.topUp ? JSON.stringify(watch.topUp) : null,
     );
     return (await this.getWatch(watch.id))!;
   }
@@ -149,7 +154,7 @@ export class Tenant extends DurableObject<Env> {
     return row ? watchRecord(row) : null;
   }
 
-  async updateWatch(id: string, patch: { label?: string; thresholds?: StoredThresholds; channels?: string[]; silencedUntil?: number | null }): Promise<WatchRecord | null> {
+  async updateWatch(id: string, patch: { label?: string; thresholds?: StoredThresholds; channels?: string[]; silencedUntil?: number | null; topUp?: StoredTopUpPolicy | null }): Promise<WatchRecord | null> {
     const current = this.sql.exec<WatchRow>('SELECT * FROM watches WHERE id = ?', id).toArray()[0];
     if (!current) return null;
     this.sql.exec(
@@ -160,6 +165,7 @@ export class Tenant extends DurableObject<Env> {
       patch.silencedUntil === undefined ? current.silenced_until : patch.silencedUntil,
       id,
     );
+    if (patch.topUp !== undefined) this.sql.exec('UPDATE watches SET top_up = ? WHERE id = ?', patch.topUp ? JSON.stringify(patch.topUp) : null, id);
     return this.getWatch(id);
   }
 
@@ -380,6 +386,7 @@ function watchRecord(row: WatchRow): WatchRecord {
     channels: JSON.parse(row.channels) as string[],
     shard: row.shard,
     silencedUntil: iso(row.silenced_until),
+    topUp: row.top_up ? (JSON.parse(row.top_up) as StoredTopUpPolicy) : null,
     createdAt: iso(row.created_at)!,
   };
 }

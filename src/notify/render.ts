@@ -1,4 +1,5 @@
 import type { AlertEventBody, ChannelTestBody } from './event-body';
+import type { TopUpEventBody } from '../topup/events';
 
 /**
  * The human message of an event, as a format-neutral model: a title and numbered facts,
@@ -107,11 +108,53 @@ export function channelTestMessage(event: ChannelTestBody): MessageModel {
   };
 }
 
+/** Auto-top-up events: what was sent (or would have been, or why not), numbers first. */
+export function topUpMessage(event: TopUpEventBody): MessageModel {
+  const topUp = event.topUp;
+  const name = event.watch.label || shortAddress(event.watch.account);
+  const amount = topUp.amount === null ? null : `${trimAmount(topUp.amount)} ${topUp.symbol}`;
+  const dryRun = event.type === 'topup.skipped' && topUp.reason === 'dry_run';
+  const title = event.type === 'topup.executed' ? 'TOP-UP SENT' : dryRun ? 'TOP-UP DRY RUN' : event.type === 'topup.failed' ? 'TOP-UP FAILED' : 'TOP-UP SKIPPED';
+  const headline =
+    event.type === 'topup.executed'
+      ? `${topUp.mode === 'supply' ? 'Supplied' : 'Repaid'} ${amount}: health factor ${topUp.healthFactorBefore} → ${topUp.healthFactorAfter}${topUp.targetReached === false ? ` (target ${topUp.targetHealthFactor} not reached)` : ''}`
+      : dryRun
+        ? `Would ${topUp.mode} ${amount ?? '?'} (dry run: nothing was sent)`
+        : topUp.message;
+  const facts: MessageModel['facts'] = [];
+  if (topUp.healthFactorBefore !== null) facts.push({ label: 'Health factor', value: topUp.healthFactorAfter !== null ? `${topUp.healthFactorBefore} → ${topUp.healthFactorAfter}` : topUp.healthFactorBefore });
+  facts.push({ label: 'Trigger / target', value: `${topUp.triggerHealthFactor} / ${topUp.targetHealthFactor}` });
+  if (amount) facts.push({ label: event.type === 'topup.executed' ? 'Amount' : 'Amount it would send', value: topUp.reachesTarget === false && topUp.amountNeeded ? `${amount} (needed ${trimAmount(topUp.amountNeeded)})` : amount });
+  if (topUp.cappedBy.length > 0) facts.push({ label: 'Capped by', value: topUp.cappedBy.join(', ') });
+  if (event.type !== 'topup.executed' && topUp.reason) facts.push({ label: 'Reason', value: topUp.reason });
+  if (topUp.txHash) facts.push({ label: 'Transaction', value: topUp.txHash });
+  else if (topUp.transaction) facts.push({ label: 'Transaction', value: topUp.transaction.summary });
+  if (topUp.retryAt) facts.push({ label: 'Possible again at', value: topUp.retryAt });
+  facts.push({ label: 'Account', value: `${shortAddress(event.watch.account)} on chain ${event.watch.chainId} (${event.watch.protocol})` });
+  const action =
+    topUp.reason === 'no_balance' || topUp.reason === 'insufficient_gas_funds'
+      ? `Fund the executor wallet${topUp.wallet?.address ? ` ${topUp.wallet.address}` : ''} (GET /v1/topup/signer).`
+      : dryRun
+        ? 'To let it act, set the policy\'s dryRun to false.'
+        : null;
+  const txBase = explorerUrl(event.watch.chainId, '');
+  const url = topUp.txHash && txBase ? `${txBase.replace('/address/', '/tx/')}${topUp.txHash}` : explorerUrl(event.watch.chainId, event.watch.account);
+  return {
+    title: `${title} · ${name}`,
+    headline,
+    facts,
+    action,
+    link: url ? { text: topUp.txHash ? 'View transaction on explorer' : 'View account on explorer', url } : null,
+    footer: `${topUp.blockNumber ? `Block ${topUp.blockNumber} · ` : ''}${event.createdAt} · event ${event.id}`,
+  };
+}
+
 /** Any event body → its message (alert and channel-test events; others get a generic one). */
 export function messageFor(body: unknown): MessageModel {
   const event = body as { type?: string };
   if (event.type === 'channel.test') return channelTestMessage(body as ChannelTestBody);
   if (typeof event.type === 'string' && event.type.startsWith('alert.')) return alertMessage(body as AlertEventBody);
+  if (typeof event.type === 'string' && event.type.startsWith('topup.')) return topUpMessage(body as TopUpEventBody);
   const generic = body as { type?: string; id?: string; message?: string };
   return { title: (generic.type ?? 'event').toUpperCase(), headline: generic.message ?? '', facts: [], action: null, link: null, footer: `event ${generic.id ?? ''}` };
 }

@@ -7,6 +7,8 @@ import { loadMarketMeta } from '../protocols/aave-v3';
 import { directoryStub, shardStub, tenantStub } from '../durable/stubs';
 import type { WatchRecord } from '../durable/tenant';
 import type { WatchStatus } from '../durable/shard';
+import type { TopUpWatchState } from '../durable/topup';
+import { forgetTopUpRequest, resolveTopUpPatch, resolveTopUpPolicy, topUpStateOf } from '../topup/watch-link';
 
 /**
  * Watch operations shared by the HTTP API and the Telegram bot: the tenant owns the record,
@@ -15,7 +17,7 @@ import type { WatchStatus } from '../durable/shard';
  */
 
 export type WatchView = Omit<WatchRecord, 'shard'>;
-export type WatchWithStatus = WatchView & { level: string | null; position: WatchStatus['position']; lastPolledAt: string | null; lastError: string | null };
+export type WatchWithStatus = WatchView & { level: string | null; position: WatchStatus['position']; lastPolledAt: string | null; lastError: string | null; topUpState: TopUpWatchState | null };
 
 export function publicWatch(watch: WatchRecord): WatchView {
   const { shard: _shard, ...rest } = watch;
@@ -35,6 +37,7 @@ function syncShard(env: Env, tenantId: string, watch: WatchRecord) {
     tenantId,
     thresholds: watch.thresholds,
     silencedUntil: watch.silencedUntil ? Date.parse(watch.silencedUntil) : null,
+    topUp: watch.topUp,
   });
 }
 
@@ -62,6 +65,7 @@ export async function createWatch(env: Env, config: AppConfig, tenantId: string,
   );
   if (duplicate) throw new AppError('watch_exists', `this account is already watched on this market as ${duplicate.id}; PATCH it instead`, { status: 409 });
   await assertMarket(config, input.chainId, input.market);
+  const topUp = input.topUp ? await resolveTopUpPolicy(config, input.chainId, input.market, input.topUp) : null;
 
   const marketKey = `${input.chainId}:${input.protocol}:${input.market.toLowerCase()}`;
   const shard = await directoryStub(env).assignShard(marketKey, config.shardSize);
@@ -75,6 +79,7 @@ export async function createWatch(env: Env, config: AppConfig, tenantId: string,
     thresholds: input.thresholds ?? DEFAULT_THRESHOLDS_INPUT,
     channels: input.channels,
     shard,
+    topUp,
   });
   await syncShard(env, tenantId, watch);
   return watch;
@@ -84,14 +89,17 @@ export async function getWatchWithStatus(env: Env, tenantId: string, id: string)
   const watch = await tenantStub(env, tenantId).getWatch(id);
   if (!watch) throw notFound(id);
   const status = await shardStub(env, watch.shard).watchStatus(watch.id);
-  return { ...publicWatch(watch), level: status?.level ?? null, position: status?.position ?? null, lastPolledAt: status?.lastPolledAt ?? null, lastError: status?.lastError ?? null };
+  const topUpState = await topUpStateOf(env, watch);
+  return { ...publicWatch(watch), level: status?.level ?? null, position: status?.position ?? null, lastPolledAt: status?.lastPolledAt ?? null, lastError: status?.lastError ?? null, topUpState };
 }
 
 export async function updateWatch(env: Env, tenantId: string, id: string, patch: PatchWatchInput & { silencedUntil?: number | null }): Promise<WatchRecord> {
   if (patch.channels) await assertChannelsExist(env, tenantId, patch.channels);
-  const watch = await tenantStub(env, tenantId).updateWatch(id, patch);
+  const topUp = await resolveTopUpPatch(env, tenantId, id, patch.topUp);
+  const watch = await tenantStub(env, tenantId).updateWatch(id, { ...patch, topUp });
   if (!watch) throw notFound(id);
   await syncShard(env, tenantId, watch);
+  if (patch.topUp !== undefined) await forgetTopUpRequest(env, watch);
   return watch;
 }
 

@@ -4,6 +4,7 @@ import { parseUnits, type Address } from 'viem';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
 import type { LocalChain, ReserveSymbol } from '../../tools/chain';
 import type { WebhookReceiver } from './webhook-receiver';
+import { handleRpcProxy, topUpControlRoutes } from './topup-control';
 
 /**
  * A loopback control plane for tests that run inside workerd: they cannot touch Node
@@ -41,6 +42,7 @@ export async function startControlServer(chain: LocalChain, receiver: WebhookRec
       await chain.actions.mine(1);
       return { ok: true };
     },
+    ...topUpControlRoutes(chain),
     'POST /mine': async () => {
       await chain.actions.mine(1);
       return { ok: true };
@@ -74,6 +76,13 @@ export async function startControlServer(chain: LocalChain, receiver: WebhookRec
 
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0]!;
+    if (request.method === 'POST' && path.startsWith('/rpc/')) {
+      handleRpcProxy(chain, request, response, path).catch((error: unknown) => {
+        response.writeHead(500, { 'content-type': 'application/json', connection: 'close' });
+        response.end(JSON.stringify({ error: error instanceof Error ? error.message : String(error) }));
+      });
+      return;
+    }
     const handler = routes[`${request.method} ${path}`];
     const reply = (status: number, value: unknown) => {
       response.writeHead(status, { 'content-type': 'application/json', connection: 'close' });

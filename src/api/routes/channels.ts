@@ -16,6 +16,22 @@ const notFound = (id: string) => new AppError('not_found', `channel ${id} not fo
 export const channelRoutes = new Hono<App>()
   .post('/', async (c) => {
     const input = await parseJsonBody(c, createChannelSchema);
+    if (input.type === 'telegram') {
+      // No secret for telegram: nothing is signed, the bot token authenticates us to Telegram.
+      if (!c.get('config').telegram) {
+        throw new AppError('telegram_not_configured', 'this deployment has no Telegram bot (TELEGRAM_BOT_TOKEN is not set)', { status: 400, issues: [{ path: 'type', message: 'telegram is not configured in this deployment' }] });
+      }
+      const channel = await tenantStub(c.env, c.get('tenantId')).createChannel({ id: newId('ch'), target: { type: 'telegram', chatId: input.chatId }, secret: null, label: input.label ?? '' });
+      return c.json(channel, 201);
+    }
+    if (input.type === 'email') {
+      // No secret for email either: nothing is signed; the deployment's SMTP login or binding sends it.
+      if (!c.get('config').email) {
+        throw new AppError('email_not_configured', 'this deployment does not send email (EMAIL_TRANSPORT / SMTP_HOST and EMAIL_FROM are not set)', { status: 400, issues: [{ path: 'type', message: 'email is not configured in this deployment' }] });
+      }
+      const channel = await tenantStub(c.env, c.get('tenantId')).createChannel({ id: newId('ch'), target: { type: 'email', to: input.to }, secret: null, label: input.label ?? '' });
+      return c.json(channel, 201);
+    }
     const url = parseWebhookUrl(input.url, { allowPrivate: c.get('config').allowPrivateWebhookUrls });
     if (!url.ok) throw url.error;
     const secret = generateWebhookSecret();

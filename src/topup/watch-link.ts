@@ -1,0 +1,108 @@
+import type { Address } from 'viem';
+import { parseConfig, type AppConfig } from '../config/env';
+import { canonicalAmount, excessDecimals, type StoredTopUpPolicy, type TopUpPolicyInput } from '../config/topup-policy';
+import { createChainClient } from '../chain/client';
+import { AppError, type ErrorIssue } from '../lib/errors';
+import { loadMarketMeta } from '../protocols/aave-v3';
+import { aavePoolAbi } from '../protocols/aave-v3/abi';
+import { decodeReserveConfiguration } from '../protocols/aave-v3/normalize';
+import { tenantStub, topUpStub } from '../durable/stubs';
+import type { WatchRecord } from '../durable/tenant';
+import type { TopUpWatchState } from '../durable/topup';
+import { topUpObjectName } from './signer';
+
+/*
+ * The watch service's side of top-ups: checking a policy against its market before it is
+ * stored, and asking the executor about a watch. Kept apart so src/watches/service.ts only
+ * gains a few calls.
+ */
+
+/** Aave v3 ReserveConfiguration bit 58: borrowing enabled. */
+const BORROWING_ENABLED_BIT = 58n;
+
+function invalid(path: string, message: string, code = 'validation_failed'): AppError {
+  const issues: ErrorIssue[] = [{ path, message }];
+  return new AppError(code, `${path}: ${message}`, { status: 400, issues });
+}
+
+/**
+ * A policy as given in the API → the stored policy, checked against the market: the asset
+ * is a reserve usable for the mode (supply: liquidation threshold > 0, so it counts as
+ * collateral; repay: borrowable, so there can be a debt of it), and the amounts fit the
+ * token's decimals. A live policy needs the executor's key to be configured.
+ */
+export async function resolveTopUpPolicy(config: AppConfig, chainId: number, market: Address, input: TopUpPolicyInput): Promise<StoredTopUpPolicy> {
+  const chain = config.chains.get(chainId);
+  if (!chain) throw new AppError('unknown_chain', `chain ${chainId} is not configured in RPC_URLS`, { status: 400, issues: [{ path: 'chainId', message: 'not configured' }] });
+  const { client } = createChainClient(chain, { timeoutMs: config.rpcTimeoutMs });
+  const meta = await loadMarketMeta({ client, chainId, multicall3: chain.multicall3 }, market);
+  const reserve = meta.reserves.find((candidate) => candidate.asset.toLowerCase() === input.asset.toLowerCase());
+  if (!reserve) {
+    const known = meta.reserves.map((candidate) => `${candidate.symbol} ${candidate.asset}`).join(', ');
+    throw invalid('topUp.asset', `is not a reserve of this market (reserves: ${known})`);
+  }
+  const data = await client
+    .readContract({ address: meta.pool, abi: aavePoolAbi, functionName: 'getReserveData', args: [reserve.asset] })
+    .catch((error: unknown) => {
+      throw new AppError('rpc_failed', `could not read reserve ${reserve.symbol}: ${error instanceof Error ? error.message.split('\n')[0]!.slice(0, 160) : 'failed'}`, { status: 502 });
+    });
+  const configuration = data.configuration.data;
+  if (input.mode === 'supply' && decodeReserveConfiguration(configuration).liquidationThresholdBps === 0n) {
+    throw invalid('topUp.asset', `${reserve.symbol} is not a collateral on this market (liquidation threshold 0): supplying it would not raise the health factor; choose a collateral reserve`);
+  }
+  if (input.mode === 'repay' && ((configuration >> BORROWING_ENABLED_BIT) & 1n) === 0n) {
+    throw invalid('topUp.asset', `${reserve.symbol} cannot be borrowed on this market, so there is no debt of it to repay; choose a borrowable reserve`);
+  }
+  for (const field of ['maxAmountPerAction', 'maxAmountPerDay'] as const) {
+    const excess = excessDecimals(input[field], reserve.decimals);
+    if (excess) throw invalid(`topUp.${field}`, `${excess} (${reserve.symbol})`);
+  }
+  if (!input.dryRun && !config.topUp.signer) {
+    throw invalid('topUp.dryRun', 'a live policy (dryRun false) needs the executor key: set TOPUP_PRIVATE_KEY with `wrangler secret put TOPUP_PRIVATE_KEY`, or keep dryRun true', 'signer_not_configured');
+  }
+  return {
+    enabled: input.enabled,
+    mode: input.mode,
+    asset: reserve.asset,
+    symbol: reserve.symbol,
+    decimals: reserve.decimals,
+    triggerHealthFactor: input.triggerHealthFactor,
+    targetHealthFactor: input.targetHealthFactor,
+    maxAmountPerAction: canonicalAmount(input.maxAmountPerAction, reserve.decimals),
+    maxAmountPerDay: canonicalAmount(input.maxAmountPerDay, reserve.decimals),
+    cooldownSeconds: input.cooldownSeconds,
+    dryRun: input.dryRun,
+  };
+}
+
+/** PATCH's `topUp`: undefined = unchanged, null = removed, a policy = checked and replaced. */
+export async function resolveTopUpPatch(env: Env, tenantId: string, watchId: string, input: TopUpPolicyInput | null | undefined): Promise<StoredTopUpPolicy | null | undefined> {
+  if (input === undefined || input === null) return input;
+  const watch = await tenantStub(env, tenantId).getWatch(watchId);
+  if (!watch) throw new AppError('not_found', `watch ${watchId} not found`, { status: 404 });
+  return resolveTopUpPolicy(parseConfig(env as unknown as Record<string, unknown>), watch.chainId, watch.market, input);
+}
+
+function executorOf(env: Env, watch: WatchRecord) {
+  const config = parseConfig(env as unknown as Record<string, unknown>);
+  return topUpStub(env, topUpObjectName(watch.chainId, config.topUp.signer));
+}
+
+/** The executor's record of a watch (spent, cooldown, recent actions); null when it cannot be asked. */
+export async function topUpStateOf(env: Env, watch: WatchRecord): Promise<TopUpWatchState | null> {
+  if (!watch.topUp) return null;
+  try {
+    return await executorOf(env, watch).watchState(watch.id, watch.topUp, watch.chainId);
+  } catch {
+    return null;
+  }
+}
+
+/** A changed or removed policy must not be acted on through a request made under the old one. Best effort. */
+export async function forgetTopUpRequest(env: Env, watch: WatchRecord): Promise<void> {
+  try {
+    await executorOf(env, watch).dropRequest(watch.id);
+  } catch {
+    // The executor also drops requests older than a few minutes on its own.
+  }
+}

@@ -1,0 +1,105 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { keccak256, parseAbi, parseUnits, toHex, type Address, type Hex } from 'viem';
+import type { LocalChain, ReserveSymbol } from '../../tools/chain';
+import { sendContractTx } from '../../tools/chain/actions';
+
+/*
+ * Control routes for the auto-top-up tests (mounted by control-server.ts), and a JSON-RPC
+ * proxy in front of anvil that misbehaves on request, so the executor meets real HTTP
+ * endpoints that lag, serve another chain, or accept transactions that never reach a block.
+ */
+
+const configuratorAbi = parseAbi(['function setReserveFreeze(address asset, bool freeze)']);
+const tokenAbi = parseAbi(['function balanceOf(address) view returns (uint256)', 'function allowance(address owner, address spender) view returns (uint256)']);
+
+type Route = (body: Record<string, unknown>) => Promise<unknown>;
+
+export function topUpControlRoutes(chain: LocalChain): Record<string, Route> {
+  const reserve = (symbol: unknown) => chain.market.reserves[symbol as ReserveSymbol];
+  return {
+    /** The market's addresses, so tests can name reserves in policies. */
+    'GET /topup/market': async () => ({
+      pool: chain.market.pool,
+      reserves: Object.fromEntries(Object.values(chain.market.reserves).map((info) => [info.symbol, { asset: info.asset, decimals: info.decimals, aToken: info.aToken }])),
+    }),
+    /** Mints a reserve's test token to an address (the executor wallet). */
+    'POST /topup/mint': async (body) => {
+      const info = reserve(body.symbol);
+      await chain.actions.mint(info.asset, body.to as Address, parseUnits(String(body.amount), info.decimals));
+      return { ok: true };
+    },
+    /** Transactions an address has sent: confirmed and including the pool. */
+    'POST /topup/nonce': async (body) => {
+      const address = body.address as Address;
+      const [latest, pending] = await Promise.all([
+        chain.publicClient.getTransactionCount({ address, blockTag: 'latest' }),
+        chain.publicClient.getTransactionCount({ address, blockTag: 'pending' }),
+      ]);
+      return { latest, pending };
+    },
+    /** Token balance (or aToken balance with aToken: true) and the Pool allowance of an address. */
+    'POST /topup/balance': async (body) => {
+      const info = reserve(body.symbol);
+      const address = body.address as Address;
+      const token = body.aToken ? info.aToken : info.asset;
+      const [balance, allowance] = await Promise.all([
+        chain.publicClient.readContract({ address: token, abi: tokenAbi, functionName: 'balanceOf', args: [address] }),
+        chain.publicClient.readContract({ address: info.asset, abi: tokenAbi, functionName: 'allowance', args: [address, chain.market.pool] }),
+      ]);
+      return { balance: balance.toString(), allowance: allowance.toString() };
+    },
+    /** Freezes or unfreezes a reserve (PoolConfigurator, as the market admin): supplies then revert with Aave error 28. */
+    'POST /topup/freeze': async (body) => {
+      await sendContractTx(chain.clients, chain.market.admin, {
+        address: chain.market.poolConfigurator,
+        abi: configuratorAbi,
+        functionName: 'setReserveFreeze',
+        args: [reserve(body.symbol).asset, Boolean(body.frozen)],
+      });
+      return { ok: true };
+    },
+  };
+}
+
+/**
+ * `POST /rpc/<mode>`: a JSON-RPC endpoint in front of anvil.
+ *   /rpc/forward     passes everything through
+ *   /rpc/swallow     answers eth_sendRawTransaction with the hash but never forwards it (a
+ *                    transaction a node accepted and dropped: it never reaches a block)
+ *   /rpc/lag/<n>     reports the chain n blocks behind its tip (eth_blockNumber, latest block)
+ *   /rpc/chain/<id>  answers eth_chainId with another chain id
+ */
+export async function handleRpcProxy(chain: LocalChain, request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  const payload = JSON.parse(Buffer.concat(chunks).toString('utf8')) as RpcRequest | RpcRequest[];
+  const [, , mode = 'forward', argument = '0'] = path.split('/');
+  const answer = Array.isArray(payload) ? await Promise.all(payload.map((one) => proxyOne(chain, mode, argument, one))) : await proxyOne(chain, mode, argument, payload);
+  response.writeHead(200, { 'content-type': 'application/json', connection: 'close' });
+  response.end(JSON.stringify(answer));
+}
+
+type RpcRequest = { jsonrpc: '2.0'; id: number | string; method: string; params?: unknown[] };
+
+async function forward(chain: LocalChain, request: RpcRequest): Promise<{ result?: unknown; error?: unknown }> {
+  const upstream = await fetch(chain.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
+  return (await upstream.json()) as { result?: unknown; error?: unknown };
+}
+
+async function proxyOne(chain: LocalChain, mode: string, argument: string, request: RpcRequest): Promise<unknown> {
+  const reply = (result: unknown) => ({ jsonrpc: '2.0', id: request.id, result });
+  if (mode === 'swallow' && request.method === 'eth_sendRawTransaction') {
+    return reply(keccak256((request.params?.[0] ?? '0x') as Hex));
+  }
+  if (mode === 'chain' && request.method === 'eth_chainId') return reply(toHex(Number(argument)));
+  if (mode === 'lag') {
+    const lag = BigInt(argument);
+    const tip = await chain.publicClient.getBlockNumber();
+    const behind = tip > lag ? tip - lag : 0n;
+    if (request.method === 'eth_blockNumber') return reply(toHex(behind));
+    if (request.method === 'eth_getBlockByNumber' && ['latest', 'pending', 'safe', 'finalized'].includes(String(request.params?.[0]))) {
+      return forward(chain, { ...request, params: [toHex(behind), ...(request.params ?? []).slice(1)] });
+    }
+  }
+  return forward(chain, request);
+}
