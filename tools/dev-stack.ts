@@ -16,6 +16,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, onProcessExit, sleep } from './lib/processes';
 import { parseUnits, type Address } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { startLocalChain, type LocalChain, type ReserveSymbol } from './chain';
@@ -106,41 +107,9 @@ function killGroup(pgid: number, signal: NodeJS.Signals): void {
 function installExitHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
-  const killAll = () => {
+  onProcessExit(() => {
     for (const pgid of liveGroups) killGroup(pgid, 'SIGKILL');
     liveGroups.clear();
-  };
-  process.once('exit', killAll);
-  // As in tools/chain/anvil.ts: clean up, then re-raise the signal if nobody else handles it, so
-  // the default behaviour (or another handler, such as the demo's graceful stop) still applies.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const onSignal = () => {
-      killAll();
-      process.removeListener(signal, onSignal);
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    };
-    process.on(signal, onSignal);
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const address = server.address();
-      if (address === null || typeof address === 'string') {
-        server.close();
-        reject(new Error('could not pick a free port'));
-        return;
-      }
-      server.close(() => resolve(address.port));
-    });
   });
 }
 
@@ -240,7 +209,7 @@ class WorkerProcess {
       if (waited > 15_000) throw new Error(`port ${port} is still in use; cannot start wrangler dev on it`);
       await sleep(100);
     }
-    const inspectorPort = await freePort();
+    const inspectorPort = await freePort(HOST);
     const args = [
       wranglerEntry(),
       'dev',
@@ -393,7 +362,7 @@ export async function startDevStack(opts: DevStackOptions = {}): Promise<DevStac
     const adminToken = `adm_${randomBytes(24).toString('base64url')}`;
     writeFileSync(envFile, `ADMIN_TOKEN=${adminToken}\n`, { mode: 0o600 });
     log = createWriteStream(logFile, { flags: 'a' });
-    let port = opts.port ?? (await freePort());
+    let port = opts.port ?? (await freePort(HOST));
     const makeWorker = (workerPort: number) =>
       new WorkerProcess({
         port: workerPort,
@@ -415,7 +384,7 @@ export async function startDevStack(opts: DevStackOptions = {}): Promise<DevStac
     } catch (error) {
       // A free port can be taken between picking and binding; try once more on another one.
       if (opts.port !== undefined || !/address already in use|EADDRINUSE/i.test(String(error))) throw error;
-      port = await freePort();
+      port = await freePort(HOST);
       worker = makeWorker(port);
       await worker.start();
     }

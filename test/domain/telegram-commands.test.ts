@@ -1,3 +1,4 @@
+import { FIXTURE_WETH, positionFixture } from '../helpers/fixtures';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, parseDuration, parseMessage, usageOf } from '../../src/telegram/commands';
 import { clampReply, helpText, listText, statusText, usageText, type WatchSummary } from '../../src/telegram/replies';
@@ -117,17 +118,7 @@ describe('replies', () => {
     account: ACCOUNT,
     silencedUntil: '2026-11-25T06:00:00.000Z',
     level: 'margin_call',
-    position: {
-      healthFactor: '1.2034',
-      baseCurrency: 'USD',
-      collateral: { base: '13000', usd: '13000' },
-      debt: { base: '10000', usd: '10000' },
-      liquidationThreshold: '0.825',
-      distanceToLiquidation: '0.1690',
-      liquidationPrices: [{ asset: '0x0000000000000000000000000000000000000001', symbol: 'WETH', price: '1212.121', currentPrice: '1300' }],
-      blockNumber: '19000123',
-      observedAt: '2026-11-25T03:12:09.120Z',
-    },
+    position: positionFixture({ healthFactor: '1.2034', distanceToLiquidation: '0.1690', liquidationPrices: [{ asset: FIXTURE_WETH, symbol: 'WETH', price: '1212.121', currentPrice: '1300' }] }),
     lastPolledAt: '2026-11-25T03:12:09.120Z',
     lastError: null,
   };

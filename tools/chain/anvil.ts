@@ -6,8 +6,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
+import { freePort, onProcessExit, sleep } from '../lib/processes';
 
 export interface StartAnvilOptions {
   /** JSON state file written earlier from `anvil_dumpState` (decompressed). */
@@ -42,7 +42,7 @@ export async function startAnvil(opts: StartAnvilOptions = {}): Promise<AnvilIns
   // A port picked by the OS can be taken by someone else before anvil binds it; retry a few times.
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
+    const port = await freePort(HOST);
     try {
       return await launch(binary, port, opts);
     } catch (err) {
@@ -154,43 +154,12 @@ async function answers(rpcUrl: string): Promise<boolean> {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const address = server.address();
-      if (address === null || typeof address === 'string') {
-        server.close();
-        reject(new Error('could not pick a free port'));
-        return;
-      }
-      server.close(() => resolve(address.port));
-    });
-  });
-}
-
 function installExitHooks(): void {
   if (exitHooksInstalled) return;
   exitHooksInstalled = true;
-  const killAll = () => {
+  onProcessExit(() => {
     for (const child of live) child.kill('SIGKILL');
     live.clear();
-  };
-  process.once('exit', killAll);
-  // A signal handler replaces Node's default "die" behaviour, so after cleaning up we remove
-  // ourselves and re-raise the signal: other handlers (or the default) then decide what happens.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const onSignal = () => {
-      killAll();
-      process.removeListener(signal, onSignal);
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    };
-    process.on(signal, onSignal);
-  }
+  });
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
