@@ -109,7 +109,7 @@ async function watchedPosition(path: string): Promise<{ watchId: string; channel
   const watchId = await createWatch(account, path.slice(1), [channelId]);
   const first = await waitForWatch(watchId, (watch) => watch.position !== null, 'a first poll');
   expect(first.level).toBe('ok');
-  expect(first.position!.healthFactor).toBe('1.6500');
+  expectHealthFactorNear(first.position!.healthFactor, '1.6500');
   return { watchId, channelId };
 }
 
@@ -211,7 +211,7 @@ describe('alerting end to end through wrangler dev', () => {
     expectExactlyOnce(at('/flow'));
     const bodies = events.map((event) => event.body as AlertBody);
     expect(bodies.every((body) => body.watch.id === watchId && body.watch.chainId === 31337 && body.watch.protocol === 'aave-v3')).toBe(true);
-    expect(bodies[2]!.position.healthFactor).toBe('1.0725');
+    expectHealthFactorNear(bodies[2]!.position.healthFactor, '1.0725');
     expect(bodies[2]!.recommendation).toMatchObject({ action: 'supply', symbol: 'WETH' });
     expect(Number(bodies[2]!.recommendation!.amount)).toBeGreaterThan(0);
     expect(bodies[3]!.recommendation).toBeNull();
@@ -327,3 +327,10 @@ describe('alerting end to end through wrangler dev', () => {
     expectExactlyOnce(at('/detail'));
   }, 90_000);
 });
+
+/** Debt accrues interest every second: the HF shown may be a hair below the hand-computed one. */
+function expectHealthFactorNear(actual: string | null | undefined, computed: string) {
+  expect(actual).toMatch(/^\d+\.\d{4}$/);
+  expect(Number(actual)).toBeLessThanOrEqual(Number(computed));
+  expect(Number(actual)).toBeGreaterThan(Number(computed) - 0.0005);
+}

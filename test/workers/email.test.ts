@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { runInDurableObject } from 'cloudflare:test';
 import { parseConfig, type SmtpConfig } from '../../src/config/env';
-import { directoryStub, shardStub, tenantStub } from '../../src/durable/stubs';
+import { tenantStub } from '../../src/durable/stubs';
 import { sendViaBinding } from '../../src/notify/email-cloudflare';
 import { buildEmail } from '../../src/notify/email-sender';
 import { sendSmtp } from '../../src/notify/email-smtp';
 import { escapeHtml } from '../../src/notify/email-format';
 import { messageFor } from '../../src/notify/render';
 import type { ReceivedMessage, SessionRecord } from '../helpers/smtp-test-server';
-import { api, control, newTenant, testEnv } from './helpers';
+import { api, control, newTenant, testEnv, pollShards, tenantIdOf } from './helpers';
 
 /** What test/workers/email-setup.ts provides next to the worker's own SMTP settings. */
 type EmailTestEnv = typeof testEnv & {
@@ -45,10 +45,6 @@ function inbox(name: string): string {
   return `${name}-${counter}-${Math.random().toString(36).slice(2, 8)}@example.com`;
 }
 
-function tenantIdOf(key: string) {
-  return `t_${key.slice(4, 20)}`;
-}
-
 async function emailChannel(key: string, to: string, label = 'ops inbox'): Promise<string> {
   const created = await api('POST', '/v1/channels', { token: key, body: { type: 'email', to, label } });
   expect(created.status, JSON.stringify(created.body)).toBe(201);
@@ -68,14 +64,6 @@ async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, t
     const value = await read();
     if (done(value) || Date.now() > until) return value;
     await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** Polls every shard once, as their alarms would. */
-async function pollShards() {
-  for (const shard of await directoryStub(testEnv).listShards()) {
-    const stub = shardStub(testEnv, shard.name);
-    if (!(await runDurableObjectAlarm(stub))) await stub.tick();
   }
 }
 

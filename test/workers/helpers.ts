@@ -43,3 +43,18 @@ export async function control(path: string, body: unknown = {}, method = 'POST')
   if (!response.ok) throw new Error(`control ${path} failed: ${JSON.stringify(json)}`);
   return json;
 }
+
+/** The tenant id inside a tenant API key (`mwk_<16 hex>_…` belongs to `t_<16 hex>`). */
+export function tenantIdOf(key: string): string {
+  return `t_${key.slice(4, 20)}`;
+}
+
+/** Polls every shard once, as their alarms would. */
+export async function pollShards(): Promise<void> {
+  const { runDurableObjectAlarm } = await import('cloudflare:test');
+  const { directoryStub, shardStub } = await import('../../src/durable/stubs');
+  for (const shard of await directoryStub(testEnv).listShards()) {
+    const stub = shardStub(testEnv, shard.name);
+    if (!(await runDurableObjectAlarm(stub))) await stub.tick();
+  }
+}
