@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { parseConfig } from '../config/env';
 import { AppError, isAppError } from '../lib/errors';
+import { redactUrlsInText } from '../lib/redact-text';
 import { requireTenant, type AuthVariables } from './auth';
 import { channelRoutes } from './routes/channels';
 import { deliveryRoutes } from './routes/deliveries';
@@ -63,7 +64,7 @@ export function createApp() {
   app.onError((error, c) => {
     if (isAppError(error)) return c.json(errorBody(error), error.status as 400);
     // Never echo internals: log the class of error only, answer a generic message.
-    console.error('unhandled error', error instanceof Error ? `${error.name}: ${error.message.slice(0, 200)}` : 'unknown');
+    console.error('unhandled error', error instanceof Error ? `${error.name}: ${redactUrlsInText(error.message.slice(0, 200))}` : 'unknown');
     return c.json({ error: { code: 'internal_error', message: 'internal error; the request may be retried' } }, 500);
   });
   return app;

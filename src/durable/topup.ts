@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
+import { redactUrlsInText } from '../lib/redact-text';
 import { formatUnits, type Address, type Hex, type LocalAccount, type PublicClient, type TransactionReceipt } from 'viem';
 import { parseConfig, type AppConfig } from '../config/env';
 import { policyForPlanning, type StoredTopUpPolicy } from '../config/topup-policy';
@@ -272,7 +273,7 @@ export class TopUp extends DurableObject<Env> {
     } catch (caught) {
       const appError = findAppError(caught);
       error = appError ? `${appError.code}: ${appError.message}` : `internal: ${caught instanceof Error ? caught.name : 'unknown'}`;
-      if (!appError) console.error('topup pass failed', caught instanceof Error ? `${caught.name}: ${caught.message.slice(0, 200)}` : 'unknown');
+      if (!appError) console.error('topup pass failed', caught instanceof Error ? `${caught.name}: ${redactUrlsInText(caught.message.slice(0, 200))}` : 'unknown');
     }
     this.sql.exec('DELETE FROM notices WHERE handed_off = 1 AND created_at < ?', Date.now() - NOTICE_RETENTION_MS);
     await this.handOff();

@@ -54,3 +54,12 @@ describe('parseConfig', () => {
     expect(JSON.stringify(error.issues) + error.message).not.toContain('sekret');
   });
 });
+
+describe('redactUrlsInText', () => {
+  it('cuts every URL in a message down to its origin', async () => {
+    const { redactUrlsInText } = await import('../../src/lib/redact-text');
+    expect(redactUrlsInText('request to https://eth.example.com/v2/SECRETKEY?x=1 failed; also http://127.0.0.1:8545')).toBe(
+      'request to https://eth.example.com/… failed; also http://127.0.0.1:8545',
+    );
+  });
+});

@@ -1,0 +1,9 @@
+import { redactUrl } from '../chain/redact';
+
+/**
+ * Unknown errors can quote a URL that carries an API key (an RPC endpoint); before such a
+ * message reaches a log, every URL in it is cut down to its origin.
+ */
+export function redactUrlsInText(text: string): string {
+  return text.replace(/\bhttps?:\/\/[^\s"'<>)]+/gi, (url) => redactUrl(url));
+}
