@@ -1,7 +1,9 @@
 // The whole service running locally, as an outside integration sees it: a local chain holding a real
 // Aave v3 market, a real webhook receiver that verifies signatures, and the worker under
 // `wrangler dev` (workerd, Durable Objects, alarms) reached over HTTP only. Shared by the demo
-// (`npm start`) and the end-to-end tests.
+// (`npm start`) and the end-to-end tests. Unless told otherwise it also starts the local Telegram
+// Bot API stand-in and a real SMTP server on loopback (test/helpers), and points the worker at
+// them, so Telegram and email channels work with no account anywhere.
 //
 // Every child process is killed on stop(), on SIGINT/SIGTERM/SIGHUP and when this process exits.
 // wrangler runs in its own process group (it starts workerd as a grandchild), so one signal to the
@@ -17,11 +19,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, onProcessExit, sleep } from './lib/processes';
-import { parseUnits, type Address } from 'viem';
+import { parseUnits, type Address, type Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { startLocalChain, type LocalChain, type ReserveSymbol } from './chain';
 import { seedLiquidity } from '../test/helpers/control-server';
 import { startWebhookReceiver, type ReceivedEvent, type WebhookReceiver } from '../test/helpers/webhook-receiver';
+import { startTelegramStandIn, type TelegramStandIn } from '../test/helpers/telegram-stand-in';
+import { startSmtpTestServer, type SmtpTestServer } from '../test/helpers/smtp-test-server';
 import { generateWebhookSecret } from '../src/notify/webhook-sender';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -47,6 +51,18 @@ export interface DevStackOptions {
   healthTimeoutMs?: number;
   /** Progress lines ("starting local chain…"); default silent. */
   onProgress?: (line: string) => void;
+  /**
+   * Start the local Telegram Bot API stand-in and give the worker TELEGRAM_* settings pointing
+   * at it (a random bot token and webhook secret per run). Default true.
+   */
+  telegram?: boolean;
+  /**
+   * Start a local SMTP server (AUTH, plain text on loopback) and give the worker EMAIL_* and
+   * SMTP_* settings for it (SMTP_SECURITY=none, SMTP_ALLOW_INSECURE_AUTH=true). Default true.
+   */
+  email?: boolean;
+  /** The worker's TOPUP_PRIVATE_KEY (the auto-top-up executor's key). Default none: dry runs only. */
+  topUpPrivateKey?: Hex;
 }
 
 export type ApiResult<T = any> = { status: number; body: T };
@@ -59,6 +75,14 @@ export interface DevStack {
   readonly adminToken: string;
   readonly chain: LocalChain;
   readonly receiver: WebhookReceiver;
+  /** The Telegram Bot API stand-in the worker talks to (records what each chat shows); null with telegram: false. */
+  readonly telegram: TelegramStandIn | null;
+  /** The worker's Telegram webhook, for POST /v1/admin/telegram/setup. */
+  readonly telegramWebhookUrl: string;
+  /** The SMTP server the worker sends email through (records every message); null with email: false. */
+  readonly smtp: SmtpTestServer | null;
+  /** The executor wallet's address (from topUpPrivateKey), or null. */
+  readonly topUpSigner: Address | null;
   /** wrangler's stdout and stderr, appended across restarts. */
   readonly logFile: string;
   readonly persistDir: string;
@@ -327,12 +351,16 @@ export async function startDevStack(opts: DevStackOptions = {}): Promise<DevStac
 
   let chain: LocalChain | undefined;
   let receiver: WebhookReceiver | undefined;
+  let telegram: TelegramStandIn | undefined;
+  let smtp: SmtpTestServer | undefined;
   let worker: WorkerProcess | undefined;
   let log: WriteStream | undefined;
   let anvilWatchdog: ChildProcess | undefined;
   const cleanup = async () => {
     await worker?.stop().catch(() => undefined);
     await receiver?.stop().catch(() => undefined);
+    await telegram?.stop().catch(() => undefined);
+    await smtp?.stop().catch(() => undefined);
     await chain?.stop().catch(() => undefined);
     anvilWatchdog?.kill('SIGKILL');
     await new Promise<void>((done) => (log ? log.end(done) : done()));
@@ -341,7 +369,9 @@ export async function startDevStack(opts: DevStackOptions = {}): Promise<DevStac
   try {
     installExitHooks();
     progress('starting local chain…');
-    const cacheExisted = existsSync(opts.chainCacheDir ?? join(REPO_ROOT, '.cache', 'chain'));
+    const cacheDir = opts.chainCacheDir ?? join(REPO_ROOT, '.cache', 'chain');
+    // An empty directory (e.g. a fresh `mktemp -d`) holds no snapshot: that is a first run, not a stale cache.
+    const cacheExisted = existsSync(cacheDir) && readdirSync(cacheDir).length > 0;
     chain = await startLocalChain(opts.chainCacheDir !== undefined ? { cacheDir: opts.chainCacheDir } : {});
     const symbols = Object.keys(chain.market.reserves).join(', ');
     progress(
@@ -360,7 +390,38 @@ export async function startDevStack(opts: DevStackOptions = {}): Promise<DevStac
     progress(`webhook receiver listening at ${receiver.url}`);
 
     const adminToken = `adm_${randomBytes(24).toString('base64url')}`;
-    writeFileSync(envFile, `ADMIN_TOKEN=${adminToken}\n`, { mode: 0o600 });
+    // Secrets and the local services' settings go to the env file (mode 600), not the command line.
+    const settings: Record<string, string> = { ADMIN_TOKEN: adminToken };
+    if (opts.telegram ?? true) {
+      // A token of the shape BotFather hands out; the stand-in accepts only this one.
+      const token = `${700_000_000 + randomBytes(4).readUInt32BE(0) % 99_999_999}:${randomBytes(27).toString('base64url')}`;
+      telegram = await startTelegramStandIn({ token, username: 'marginwatch_demo_bot' });
+      Object.assign(settings, {
+        TELEGRAM_API_BASE: telegram.url,
+        TELEGRAM_BOT_TOKEN: telegram.token,
+        TELEGRAM_WEBHOOK_SECRET: randomBytes(24).toString('hex'),
+        TELEGRAM_BOT_USERNAME: telegram.username,
+      });
+      progress(`Telegram Bot API stand-in listening at ${telegram.url} (bot @${telegram.username})`);
+    }
+    if (opts.email ?? true) {
+      const password = `pw-${randomBytes(12).toString('hex')}`;
+      smtp = await startSmtpTestServer({ user: 'marginwatch', password, security: 'none' });
+      Object.assign(settings, {
+        EMAIL_TRANSPORT: 'smtp',
+        EMAIL_FROM: 'marginwatch demo <alerts@marginwatch.test>',
+        SMTP_HOST: smtp.host,
+        SMTP_PORT: String(smtp.port),
+        SMTP_USER: 'marginwatch',
+        SMTP_PASSWORD: password,
+        SMTP_SECURITY: 'none',
+        SMTP_ALLOW_INSECURE_AUTH: 'true',
+      });
+      progress(`SMTP server listening at ${smtp.host}:${smtp.port} (AUTH, no TLS: loopback only)`);
+    }
+    const topUpSigner = opts.topUpPrivateKey ? privateKeyToAccount(opts.topUpPrivateKey).address : null;
+    if (opts.topUpPrivateKey) settings.TOPUP_PRIVATE_KEY = opts.topUpPrivateKey;
+    writeFileSync(envFile, envFileText(settings), { mode: 0o600 });
     log = createWriteStream(logFile, { flags: 'a' });
     let port = opts.port ?? (await freePort(HOST));
     const makeWorker = (workerPort: number) =>
@@ -393,6 +454,8 @@ export async function startDevStack(opts: DevStackOptions = {}): Promise<DevStac
 
     const liveChain = chain;
     const liveReceiver = receiver;
+    const liveTelegram = telegram ?? null;
+    const liveSmtp = smtp ?? null;
     const liveWorker = worker;
     const liveLog = log;
     let stopped = false;
@@ -403,6 +466,10 @@ export async function startDevStack(opts: DevStackOptions = {}): Promise<DevStac
       adminToken,
       chain: liveChain,
       receiver: liveReceiver,
+      telegram: liveTelegram,
+      telegramWebhookUrl: `${apiUrl}/telegram/webhook`,
+      smtp: liveSmtp,
+      topUpSigner,
       logFile,
       persistDir,
       workDir,
@@ -490,6 +557,8 @@ export async function startDevStack(opts: DevStackOptions = {}): Promise<DevStac
         stopped = true;
         await liveWorker.stop().catch(() => undefined);
         await liveReceiver.stop().catch(() => undefined);
+        await liveTelegram?.stop().catch(() => undefined);
+        await liveSmtp?.stop().catch(() => undefined);
         await liveChain.stop().catch(() => undefined);
         anvilWatchdog?.kill('SIGKILL');
         await new Promise<void>((done) => liveLog.end(done));
@@ -505,6 +574,16 @@ export async function startDevStack(opts: DevStackOptions = {}): Promise<DevStac
   }
 }
 
+/** A dotenv file for `wrangler dev --env-file`; values with spaces or `<>` are double-quoted. */
+function envFileText(settings: Record<string, string>): string {
+  return Object.entries(settings)
+    .map(([key, value]) => {
+      if (/[\\"\n\r$`]/.test(value)) throw new Error(`${key}: a value for the env file may not contain quotes, backslashes, $, backticks or newlines`);
+      return /^[\w.:@/+-]*$/.test(value) ? `${key}=${value}\n` : `${key}="${value}"\n`;
+    })
+    .join('');
+}
+
 /** Prints one received webhook as a single readable line (used by the demo and test diagnostics). */
 export function describeEvent(event: ReceivedEvent, labels?: Map<string, string>): string {
   const body = event.body as {
@@ -514,15 +593,48 @@ export function describeEvent(event: ReceivedEvent, labels?: Map<string, string>
     watch?: { id?: string; label?: string };
     position?: { healthFactor?: string | null };
     recommendation?: { action: string; amount: string; symbol: string; targetHealthFactor: string } | null;
+    topUp?: TopUpSummary;
   };
   const time = new Date(event.receivedAt).toTimeString().slice(0, 8);
   const label = body.watch?.label || (body.watch?.id ? (labels?.get(body.watch.id) ?? body.watch.id) : '?');
+  const signature = `[${event.verified ? 'signature ✓' : 'SIGNATURE ✗'}${event.status === 200 ? '' : ` answered ${event.status}`}]`;
+  if (body.topUp) {
+    return `${time}    ⚡ webhook ${String(body.type ?? '?').padEnd(16)} ${'auto-top-up'.padEnd(24)} ${label.padEnd(8)} ${describeTopUp(String(body.type), body.topUp)}  ${signature}`;
+  }
   const hf = body.position?.healthFactor ?? '∞';
-  // Amounts come with every token decimal; four are plenty to read.
-  const amount = (text: string) => (/^\d+(\.\d+)?$/.test(text) ? String(Number(Number(text).toFixed(4))) : text);
   const rec = body.recommendation
-    ? `${body.recommendation.action} ${amount(body.recommendation.amount)} ${body.recommendation.symbol} → HF ${body.recommendation.targetHealthFactor}`
+    ? `${body.recommendation.action} ${shortAmount(body.recommendation.amount)} ${body.recommendation.symbol} → HF ${body.recommendation.targetHealthFactor}`
     : 'no recommendation';
   const level = body.previousLevel && body.level ? `${body.previousLevel} → ${body.level}` : (body.level ?? '?');
-  return `${time}    ⚡ webhook ${String(body.type ?? '?').padEnd(16)} ${level.padEnd(24)} ${label.padEnd(8)} HF ${String(hf).padEnd(7)} ${rec}  [${event.verified ? 'signature ✓' : 'SIGNATURE ✗'}${event.status === 200 ? '' : ` answered ${event.status}`}]`;
+  return `${time}    ⚡ webhook ${String(body.type ?? '?').padEnd(16)} ${level.padEnd(24)} ${label.padEnd(8)} HF ${String(hf).padEnd(7)} ${rec}  ${signature}`;
+}
+
+/** The parts of a topup.* event's `topUp` object that describeTopUp shows. */
+export type TopUpSummary = {
+  mode: string;
+  symbol: string;
+  dryRun: boolean;
+  amount: string | null;
+  healthFactorBefore: string | null;
+  healthFactorAfter: string | null;
+  txHash: string | null;
+  reason: string | null;
+  message: string;
+};
+
+/** "supplied 2.9033 WETH: HF 1.2787 → 1.6500, tx 0x12ab…9f0e" / "dry run: would supply …" / "cooldown: …". */
+export function describeTopUp(type: string, topUp: TopUpSummary): string {
+  const amount = topUp.amount === null ? '?' : `${shortAmount(topUp.amount)} ${topUp.symbol}`;
+  if (type === 'topup.executed') {
+    const tx = topUp.txHash ? `, tx ${topUp.txHash.slice(0, 10)}…${topUp.txHash.slice(-4)}` : '';
+    return `${topUp.mode === 'supply' ? 'supplied' : 'repaid'} ${amount}: HF ${topUp.healthFactorBefore ?? '?'} → ${topUp.healthFactorAfter ?? '?'}${tx}`;
+  }
+  if (topUp.reason === 'dry_run') return `dry run at HF ${topUp.healthFactorBefore ?? '?'}: would ${topUp.mode} ${amount} (nothing sent)`;
+  const message = topUp.message.length > 90 ? `${topUp.message.slice(0, 89)}…` : topUp.message;
+  return `${topUp.reason ?? type.slice('topup.'.length)}: ${message}`;
+}
+
+/** Amounts come with every token decimal; four are plenty to read. */
+function shortAmount(text: string): string {
+  return /^\d+(\.\d+)?$/.test(text) ? String(Number(Number(text).toFixed(4))) : text;
 }

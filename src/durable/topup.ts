@@ -890,7 +890,8 @@ function describeCaps(caps: CapReason[]): string {
 }
 
 function skipMessage(plan: Extract<TopUpPlan, { action: 'skip' }>, state: FreshState, policy: StoredTopUpPolicy): string {
-  const base = SKIP_MESSAGES[plan.reason];
+  // A dry-run policy never tops up: its cooldown runs from the last dry run, say so.
+  const base = plan.reason === 'cooldown' && policy.dryRun ? 'dry run: the health factor is still below the trigger; the next dry run waits for the cooldown since the last one' : SKIP_MESSAGES[plan.reason];
   const amount = plan.proposal ? ` It would send ${formatUnits(plan.proposal.amount, policy.decimals)} ${policy.symbol}.` : '';
   const wallet = plan.reason === 'dry_run' && state.wallet && plan.proposal && state.wallet.token < plan.proposal.amount
     ? ` The executor wallet holds only ${formatUnits(state.wallet.token, policy.decimals)} ${policy.symbol}.`

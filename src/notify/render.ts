@@ -70,7 +70,9 @@ export function alertMessage(event: AlertEventBody): MessageModel {
   const headline =
     event.level === 'ok'
       ? `Back to safe: health factor ${hf} (was ${LEVEL_TITLES[event.previousLevel] ?? event.previousLevel})`
-      : `Health factor ${hf}${distance ? ` — collateral can fall ${distance} before liquidation` : ''}${reminder}`;
+      : event.level === 'liquidatable'
+        ? `Health factor ${hf} — below 1: the position can be liquidated now${reminder}`
+        : `Health factor ${hf}${distance ? ` — collateral can fall ${distance} before liquidation` : ''}${reminder}`;
   const facts: MessageModel['facts'] = [{ label: 'Health factor', value: hf }];
   if (distance) facts.push({ label: 'Distance to liquidation', value: distance });
   for (const price of position.liquidationPrices) {

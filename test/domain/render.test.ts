@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { alertMessage } from '../../src/notify/render';
+import { alertEventFixture, positionFixture } from '../helpers/fixtures';
+
+describe('alertMessage', () => {
+  it('puts the level, the label and the numbers first', () => {
+    const message = alertMessage(alertEventFixture('main vault'));
+    expect(message.title).toBe('CRITICAL · main vault');
+    expect(message.headline).toBe('Health factor 1.0725 — collateral can fall 6.75% before liquidation');
+    expect(message.facts[0]).toEqual({ label: 'Health factor', value: '1.0725' });
+    expect(message.link?.url).toBe('https://etherscan.io/address/0x1234567890abcdef1234567890abcdef12345678');
+  });
+
+  it('says a liquidatable position can be liquidated now, not that it can fall 0%', () => {
+    const message = alertMessage(alertEventFixture('v', { level: 'liquidatable', position: positionFixture({ healthFactor: '0.9467', distanceToLiquidation: '0' }) }));
+    expect(message.title).toBe('LIQUIDATABLE · v');
+    expect(message.headline).toBe('Health factor 0.9467 — below 1: the position can be liquidated now');
+  });
+
+  it('rounds the recommended amount up at 6 decimals, never down', () => {
+    const amount = (value: string) => alertMessage(alertEventFixture('v', { recommendation: { action: 'supply', asset: '0x0000000000000000000000000000000000000001', symbol: 'WETH', amount: value, targetHealthFactor: '1.5400' } })).action;
+    expect(amount('4.4271234567')).toBe('Supply 4.427124 WETH to bring the health factor back to 1.5400.');
+    expect(amount('4.427123')).toBe('Supply 4.427123 WETH to bring the health factor back to 1.5400.');
+    expect(amount('0.0000001')).toBe('Supply 0.000001 WETH to bring the health factor back to 1.5400.');
+    expect(amount('2.5')).toBe('Supply 2.5 WETH to bring the health factor back to 1.5400.');
+  });
+
+  it('leaves the explorer link out on chains without a known explorer', () => {
+    const event = alertEventFixture('v');
+    expect(alertMessage({ ...event, watch: { ...event.watch, chainId: 31337 } }).link).toBeNull();
+  });
+});
