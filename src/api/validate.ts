@@ -10,15 +10,19 @@ export async function parseJsonBody<T extends z.ZodType>(c: Context, schema: T):
   if (!type.toLowerCase().includes('application/json')) {
     throw new AppError('unsupported_media_type', 'send the body as JSON with content-type: application/json', { status: 415 });
   }
+  const json = await readJson(c);
+  return parseValue(schema, json);
+}
+
+/** Reads a JSON body of at most `maxBytes`; too large → 413, not JSON → 400. */
+export async function readJson(c: Context, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
   const text = await c.req.text();
-  if (text.length > MAX_BODY_BYTES) throw new AppError('payload_too_large', `the body must be at most ${MAX_BODY_BYTES} bytes`, { status: 413 });
-  let json: unknown;
+  if (text.length > maxBytes) throw new AppError('payload_too_large', `the body must be at most ${maxBytes} bytes`, { status: 413 });
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch {
     throw new AppError('invalid_json', 'the body is not valid JSON', { status: 400 });
   }
-  return parseValue(schema, json);
 }
 
 export function parseValue<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
