@@ -122,6 +122,15 @@ export function planTopUp(input: TopUpPlanInput): TopUpPlan {
   return { action: 'send', ...proposal };
 }
 
+/**
+ * The health factor the amount is computed for: the target plus 0.01%. The amount is exact
+ * at the block it was read, but the transaction lands a block or more later, after more
+ * interest has accrued on the debt; without headroom the Pool could report a hair under target.
+ */
+export function planningTarget(targetHealthFactor: bigint): bigint {
+  return targetHealthFactor + targetHealthFactor / 10_000n;
+}
+
 type NeedAmount = { amount: bigint; reachesTarget: boolean };
 type NeedResult = NeedAmount | { reason: 'no_breakdown' | 'unknown_price' | 'no_debt' | 'collateral_not_enabled' };
 
@@ -132,13 +141,13 @@ function amountNeeded(input: TopUpPlanInput): NeedResult {
   const held = assets.find((position) => sameAddress(position.asset, policy.asset));
   if (policy.mode === 'repay') {
     if (!held || held.debt === 0n) return { reason: 'no_debt' };
-    const result = repayAmount(assets, policy.asset, policy.targetHealthFactor);
+    const result = repayAmount(assets, policy.asset, planningTarget(policy.targetHealthFactor));
     return result ?? { reason: 'unknown_price' };
   }
   // Supplying more of a balance the owner turned off as collateral moves nothing: Aave only
   // enables collateral on a first supply, and only the owner may switch it back on.
   if (held && held.collateral > 0n && !held.usedAsCollateral) return { reason: 'collateral_not_enabled' };
-  const result = topUpAmount(assets, held ? policy.asset : (input.collateralParams ?? policy.asset), policy.targetHealthFactor);
+  const result = topUpAmount(assets, held ? policy.asset : (input.collateralParams ?? policy.asset), planningTarget(policy.targetHealthFactor));
   return result ?? { reason: 'unknown_price' };
 }
 

@@ -1,16 +1,14 @@
 import { DurableObject } from 'cloudflare:workers';
 import { redactUrlsInText } from '../lib/redact-text';
-import { formatUnits, type Address, type Hex, type LocalAccount, type PublicClient, type TransactionReceipt } from 'viem';
+import type { Address, Hex, LocalAccount, PublicClient, TransactionReceipt } from 'viem';
 import { parseConfig, type AppConfig } from '../config/env';
 import { policyForPlanning, type StoredTopUpPolicy } from '../config/topup-policy';
 import { createChainClient, type ChainClient } from '../chain/client';
 import { findAppError } from '../lib/find-app-error';
-import { planTopUp, summarizeHistory, type CapReason, type PastAction, type TopUpMode, type TopUpPlan } from '../domain/topup-plan';
-import type { WatchRef } from '../notify/event-body';
-import { buildTopUpEvent, SKIP_MESSAGES, triggerId, topUpEventId, type TopUpEventInput, type TopUpFailureCode, type TransactionView, type Trigger } from '../topup/events';
-import { bumpFees, checkEndpoints, maxGasCost, quoteFees, type Fees } from '../topup/guards';
+import { planTopUp, summarizeHistory, type CapReason } from '../domain/topup-plan';
+import { buildTopUpEvent, topUpEventId, triggerId, type TopUpEventInput, type TopUpFailureCode, type TransactionView, type Trigger } from '../topup/events';
+import { bumpFees, checkEndpoints, quoteFees, type Fees } from '../topup/guards';
 import {
-  approveStep,
   broadcast,
   confirmedNonce,
   healthFactorAt,
@@ -21,126 +19,62 @@ import {
   readFeeMarket,
   readFreshState,
   receiptOf,
-  repayStep,
-  shortMessage,
   signStep,
   simulateStep,
   simulateSteps,
-  supplyStep,
   type FreshState,
   type Step,
   type StepKind,
 } from '../topup/chain';
 import { loadSigner } from '../topup/signer';
+import { parseRequest, type TopUpRequest } from '../topup/request';
+import {
+  feesOf,
+  newAttempt,
+  parseAttempts,
+  parseSteps,
+  stepOf,
+  storedStepsOf,
+  withBroadcastOutcome,
+  type ActionRow,
+  type ActionStatus,
+  type Attempt,
+  type FailureRow,
+  type NoticeRow,
+  type RequestRow,
+  type StoredStep,
+  type TxRow,
+} from '../topup/records';
+import { isStaleObservation, lastSeenBlock, minReadBlock, nextTrigger, pastAction } from '../topup/action-history';
+import { FALLBACK_POLL_MS, NOTICE_RETENTION_MS, REQUEST_TTL_MS, inBackoff, liftsByItself, nextWakeUp } from '../topup/schedule';
+import { abandonDue, receiptWaitMs, replacementDue, timeoutNoticeDue } from '../topup/pending-tx';
+import { buildSteps, firstStepGasOnly, sizePlan, worstGasCost, type SendPlan } from '../topup/steps';
+import { describeTransaction } from '../topup/transaction-view';
+import { actionEventInput, refusalEventInput, skipEventInput } from '../topup/event-input';
+import {
+  SIGNER_NOT_CONFIGURED_MESSAGE,
+  SIGNER_REMOVED_MESSAGE,
+  broadcastFailedMessage,
+  executedMessage,
+  insufficientGasMessage,
+  laterStepRevertMessage,
+  nonceUsedElsewhereMessage,
+  readFailure,
+  txDroppedMessage,
+  txRevertedMessage,
+  txTimeoutMessage,
+  unknownChainMessage,
+  wouldRevertMessage,
+} from '../topup/messages';
+import { watchState, type TopUpWatchState } from '../topup/watch-state';
 import { tenantStub } from './stubs';
 
-/** What a shard hands over when a watch with a policy is below its trigger. */
-export type TopUpRequest = {
-  watch: WatchRef;
-  tenantId: string;
-  policy: StoredTopUpPolicy;
-  /** Increments each time the health factor falls below the trigger (kept by the shard). */
-  episode: number;
-  /** The block and health factor (WAD, decimal string; null = no debt) the shard saw. */
-  observedBlock: string;
-  observedHealthFactor: string | null;
-};
+export type { TopUpRequest } from '../topup/request';
+export type { TopUpActionView, TopUpWatchState } from '../topup/watch-state';
 
 export type ProcessSummary = { handled: number; inFlight: boolean; error: string | null };
 
-export type TopUpActionView = {
-  id: string;
-  status: ActionStatus;
-  dryRun: boolean;
-  mode: string;
-  asset: Address;
-  amount: string;
-  reachesTarget: boolean;
-  txHash: Hex | null;
-  approveTxHash: Hex | null;
-  healthFactorBefore: string | null;
-  healthFactorAfter: string | null;
-  error: string | null;
-  createdAt: string;
-  finishedAt: string | null;
-};
-
-/** The "recent top-up state" GET /v1/watches/:id shows next to the policy. */
-export type TopUpWatchState = {
-  executor: { chainId: number; signer: Address | null };
-  /** Committed in the rolling 24 hours (dry runs count only against dry runs), token units. */
-  spentLast24h: string;
-  remainingLast24h: string;
-  cooldownUntil: string | null;
-  inFlight: boolean;
-  lastFailure: { code: string; message: string; at: string } | null;
-  recent: TopUpActionView[];
-};
-
-type ActionStatus = 'dry_run' | 'in_flight' | 'confirmed' | 'failed';
-type TxStatus = 'pending' | 'mined' | 'reverted' | 'dropped';
-
-type ActionRow = {
-  id: string;
-  watch_id: string;
-  tenant_id: string;
-  episode: number;
-  slot: number;
-  dry_run: number;
-  status: ActionStatus;
-  asset: string;
-  amount: string;
-  amount_needed: string;
-  reaches_target: number;
-  capped_by: string;
-  steps: string;
-  step_index: number;
-  request: string;
-  hf_before: string | null;
-  hf_after: string | null;
-  block_before: string | null;
-  block_after: string | null;
-  error: string | null;
-  created_at: number;
-  finished_at: number | null;
-};
-
-type StoredStep = { kind: StepKind; to: Address; data: Hex; gas: string | null };
-
-type Attempt = { hash: Hex; raw: Hex; fees: StoredFees; signedAt: number; broadcastAt: number | null; broadcastError: string | null };
-type StoredFees = { type: 'eip1559'; maxFeePerGas: string; maxPriorityFeePerGas: string } | { type: 'legacy'; gasPrice: string };
-
-type TxRow = {
-  id: number;
-  nonce: number;
-  action_id: string;
-  step_index: number;
-  kind: StepKind;
-  gas: string;
-  status: TxStatus;
-  attempts: string;
-  mined_hash: string | null;
-  block_number: string | null;
-  timeout_notified: number;
-  created_at: number;
-};
-
-type RequestRow = { watch_id: string; body: string; received_at: number };
-type NoticeRow = { event_id: string; tenant_id: string; watch_id: string; body: string };
-
 type Runtime = { config: AppConfig; signer: LocalAccount | null };
-
-/** A request older than this is dropped: the shard sends a fresh one every tick while the trigger holds. */
-const REQUEST_TTL_MS = 5 * 60_000;
-/** After a refusal (stale RPC, gas above cap, revert), the same watch is not retried sooner. */
-const FAILURE_BACKOFF_MS = 30_000;
-/** A transaction without a receipt this long gets a same-nonce replacement with higher fees. */
-const REPLACE_AFTER_MS = 60_000;
-/** Past this, a still-pending transaction is reported (`tx_timeout`); it is still tracked, never resent as new. */
-const TX_TIMEOUT_MS = 15 * 60_000;
-/** A transaction no node knows and whose nonce is unused for this long is given up and its nonce reused. */
-const ABANDON_AFTER_MS = 5 * 60_000;
-const NOTICE_RETENTION_MS = 7 * 24 * 60 * 60_000;
 
 /**
  * The executor for one (chain, signer): the single writer of that key's nonces. Shards hand
@@ -224,22 +158,15 @@ export class TopUp extends DurableObject<Env> {
   async watchState(watchId: string, policy: StoredTopUpPolicy | null, chainId: number): Promise<TopUpWatchState> {
     const now = Date.now();
     const rows = this.sql.exec<ActionRow>('SELECT * FROM actions WHERE watch_id = ? ORDER BY created_at DESC', watchId).toArray();
-    const dryRun = policy?.dryRun ?? false;
-    const history = policy ? summarizeHistory(rows.map(pastAction), { asset: policy.asset, dryRun, now }) : null;
-    const decimals = policy?.decimals ?? 18;
-    const perDay = policy ? policyForPlanning(policy).maxAmountPerDay : 0n;
-    const failure = this.sql.exec<{ code: string; message: string; at: number }>('SELECT * FROM failures WHERE watch_id = ?', watchId).toArray()[0];
-    const cooldownEnd = history?.lastActionAt != null && policy ? history.lastActionAt + policy.cooldownSeconds * 1000 : null;
-    const spent = history?.spentInWindow ?? 0n;
-    return {
+    const failure = this.sql.exec<FailureRow>('SELECT * FROM failures WHERE watch_id = ?', watchId).toArray()[0];
+    return watchState({
+      rows,
+      policy,
+      failure,
       executor: { chainId, signer: loadSigner(this.env)?.address ?? null },
-      spentLast24h: formatUnits(spent, decimals),
-      remainingLast24h: formatUnits(perDay > spent ? perDay - spent : 0n, decimals),
-      cooldownUntil: cooldownEnd !== null && cooldownEnd > now ? new Date(cooldownEnd).toISOString() : null,
-      inFlight: rows.some((row) => row.status === 'in_flight'),
-      lastFailure: failure ? { code: failure.code, message: failure.message, at: new Date(failure.at).toISOString() } : null,
-      recent: rows.slice(0, 5).map((row) => this.actionView(row, decimals)),
-    };
+      now,
+      txsOf: (actionId) => this.sql.exec<TxRow>('SELECT * FROM txs WHERE action_id = ? ORDER BY id', actionId).toArray(),
+    });
   }
 
   // ── the pass ──────────────────────────────────────────────────────────────
@@ -263,7 +190,7 @@ export class TopUp extends DurableObject<Env> {
       const now = Date.now();
       this.sql.exec('DELETE FROM requests WHERE received_at < ?', now - REQUEST_TTL_MS);
       for (const row of this.sql.exec<RequestRow>('SELECT * FROM requests ORDER BY received_at').toArray()) {
-        const request = JSON.parse(row.body) as TopUpRequest;
+        const request = parseRequest(row.body);
         const outcome = await this.handleRequest(request, runtime, Date.now());
         // A newer request for the watch may have arrived meanwhile; it stays for the next pass.
         this.sql.exec('DELETE FROM requests WHERE watch_id = ? AND received_at = ?', row.watch_id, row.received_at);
@@ -282,19 +209,16 @@ export class TopUp extends DurableObject<Env> {
 
   private nextWakeUp(summary: ProcessSummary): number | null {
     const now = Date.now();
-    const pending = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM requests').one().n;
-    const undelivered = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM notices WHERE handed_off = 0').one().n;
-    const poll = this.pollMs();
-    if (summary.inFlight || summary.error !== null || undelivered > 0) return now + poll;
-    if (pending > 0) return now + 1000;
-    return null;
+    const pendingRequests = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM requests').one().n;
+    const undeliveredNotices = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM notices WHERE handed_off = 0').one().n;
+    return nextWakeUp({ inFlight: summary.inFlight, error: summary.error, pendingRequests, undeliveredNotices, pollMs: this.pollMs(), now });
   }
 
   private pollMs(): number {
     try {
       return parseConfig(this.env as unknown as Record<string, unknown>).pollIntervalSeconds * 1000;
     } catch {
-      return 12_000;
+      return FALLBACK_POLL_MS;
     }
   }
 
@@ -307,18 +231,10 @@ export class TopUp extends DurableObject<Env> {
     const watchId = request.watch.id;
     const actions = this.sql.exec<ActionRow>('SELECT * FROM actions WHERE watch_id = ?', watchId).toArray();
 
-    // An observation from before our last action was mined (or from the very block a dry run
-    // decided on) describes a position already acted on; the shard's next tick will say
-    // whether it still needs help. The block of our mined transaction already includes it.
-    const observedBlock = BigInt(request.observedBlock);
-    const stale = actions.some((row) => (row.block_after !== null ? observedBlock < BigInt(row.block_after) : row.block_before !== null && observedBlock <= BigInt(row.block_before)));
-    if (stale) return 'done';
-    const lastSeen = actions.reduce<bigint | null>((max, row) => {
-      const block = row.block_after ?? row.block_before;
-      return block !== null && (max === null || BigInt(block) > max) ? BigInt(block) : max;
-    }, null);
+    if (isStaleObservation(actions, BigInt(request.observedBlock))) return 'done';
+    const lastSeen = lastSeenBlock(actions);
 
-    const trigger: Trigger = { watchId, episode: request.episode, slot: 1 + actions.filter((row) => row.episode === request.episode).length };
+    const trigger = nextTrigger(watchId, request.episode, actions);
     const history = summarizeHistory(actions.map(pastAction), { asset: stored.asset, dryRun: stored.dryRun, now });
     const base = { policy, ...history, now };
 
@@ -327,12 +243,12 @@ export class TopUp extends DurableObject<Env> {
     const gate = planTopUp({ ...base, position: { healthFactor: observed }, walletBalance: undefined });
     if (gate.action === 'skip') {
       if (gate.reason === 'disabled' || gate.reason === 'above_trigger') return 'done';
-      const waiting = gate.reason === 'cooldown' || gate.reason === 'day_cap_reached';
+      const waiting = liftsByItself(gate.reason);
       if (waiting && this.hasNotice(topUpEventId(trigger, 'topup.skipped', gate.reason))) return 'done';
       if (!waiting && this.inBackoff(watchId, now)) return 'done';
     }
     if (!stored.dryRun && !runtime.signer) {
-      this.refuse(trigger, request, 'signer_not_configured', 'live top-ups need TOPUP_PRIVATE_KEY (wrangler secret put TOPUP_PRIVATE_KEY); the policy is live (dryRun false) but no key is set');
+      this.refuse(trigger, request, 'signer_not_configured', SIGNER_NOT_CONFIGURED_MESSAGE);
       return 'done';
     }
 
@@ -350,27 +266,9 @@ export class TopUp extends DurableObject<Env> {
     });
     if (plan.action === 'skip') {
       if (plan.reason === 'disabled' || plan.reason === 'above_trigger') return 'done';
-      const steps = plan.proposal ? this.buildSteps(request, state, plan.proposal.amount, runtime.signer?.address ?? null) : null;
-      const described = plan.proposal && steps ? describeTransaction(steps, request, state, runtime.signer?.address ?? null) : null;
-      const eventInput: TopUpEventInput = {
-        type: 'topup.skipped',
-        trigger,
-        watch: request.watch,
-        policy: stored,
-        createdAt: new Date(now),
-        // A repayment is sized to one rate mode's balance (buildSteps); show what would really go out.
-        amount: steps?.amount ?? plan.proposal?.amount ?? null,
-        amountNeeded: plan.proposal?.amountNeeded ?? null,
-        reachesTarget: plan.proposal?.reachesTarget ?? null,
-        cappedBy: plan.proposal?.cappedBy ?? [],
-        healthFactorBefore: state.snapshot.healthFactor,
-        blockNumber: state.block.number,
-        reason: plan.reason,
-        message: skipMessage(plan, state, stored),
-        retryAt: plan.retryAt ?? null,
-        wallet: { address: runtime.signer?.address ?? null, balance: state.wallet?.token ?? null },
-        transaction: described,
-      };
+      const signer = runtime.signer?.address ?? null;
+      const steps = plan.proposal ? buildSteps(request, state, plan.proposal.amount, signer) : null;
+      const eventInput = skipEventInput({ trigger, request, plan, state, steps, signer, now });
       if (plan.reason === 'dry_run' && plan.proposal && steps) {
         // The dry run takes the slot like a live action would, so the next one waits for the cooldown too.
         this.ctx.storage.transactionSync(() => {
@@ -382,7 +280,7 @@ export class TopUp extends DurableObject<Env> {
       this.ctx.storage.transactionSync(() => {
         // Cooldown and day cap lift at a known time (the gate stops repeats); the others
         // (an empty wallet, collateral turned off) need someone to act: look again after a backoff.
-        if (plan.reason !== 'cooldown' && plan.reason !== 'day_cap_reached') this.recordFailure(watchId, plan.reason, eventInput.message, now);
+        if (!liftsByItself(plan.reason)) this.recordFailure(watchId, plan.reason, eventInput.message, now);
         this.notice(request, eventInput);
       });
       return 'done';
@@ -392,13 +290,11 @@ export class TopUp extends DurableObject<Env> {
 
   private async readFresh(request: TopUpRequest, runtime: Runtime, lastSeen: bigint | null): Promise<{ ok: true; state: FreshState } | { ok: false; code: TopUpFailureCode; message: string }> {
     const chain = runtime.config.chains.get(request.watch.chainId);
-    if (!chain) return { ok: false, code: 'unknown_chain', message: `chain ${request.watch.chainId} is not configured in RPC_URLS` };
+    if (!chain) return { ok: false, code: 'unknown_chain', message: unknownChainMessage(request.watch.chainId) };
     const probes = await Promise.all(
       chain.rpcUrls.map((url) => probeEndpoint(url, { pool: request.watch.market, account: request.watch.account, timeoutMs: runtime.config.rpcTimeoutMs })),
     );
-    const observed = BigInt(request.observedBlock);
-    const minBlock = lastSeen !== null && lastSeen > observed ? lastSeen : observed;
-    const consensus = checkEndpoints(probes, { chainId: request.watch.chainId, minBlock });
+    const consensus = checkEndpoints(probes, { chainId: request.watch.chainId, minBlock: minReadBlock(lastSeen, BigInt(request.observedBlock)) });
     if (!consensus.ok) return consensus;
     try {
       const { client } = this.client(runtime.config, request.watch.chainId);
@@ -408,41 +304,13 @@ export class TopUp extends DurableObject<Env> {
       );
       return { ok: true, state };
     } catch (error) {
-      const appError = findAppError(error);
-      const code = (appError?.code === 'asset_not_in_market' ? 'asset_not_in_market' : appError?.code === 'rpc_unavailable' ? 'rpc_unavailable' : 'read_failed') as TopUpFailureCode;
-      return { ok: false, code, message: appError?.message ?? `reading the position failed: ${shortMessage(error)}` };
+      return { ok: false, ...readFailure(error) };
     }
-  }
-
-  private buildSteps(request: TopUpRequest, state: FreshState, amount: bigint, signer: Address | null): { steps: Step[]; amount: bigint; rateMode: 1n | 2n | null } {
-    const pool = request.watch.market;
-    const asset = state.reserve.asset;
-    let rateMode: 1n | 2n | null = null;
-    let action: Step;
-    if (request.policy.mode === 'supply') {
-      action = supplyStep(pool, asset, amount, request.watch.account);
-    } else {
-      // Aave repays one rate mode per call: the larger balance, and never more than it.
-      rateMode = state.debt.stable > state.debt.variable ? 1n : 2n;
-      const owed = rateMode === 1n ? state.debt.stable : state.debt.variable;
-      if (amount > owed) amount = owed;
-      action = repayStep(pool, asset, amount, rateMode, request.watch.account);
-    }
-    const steps: Step[] = [];
-    // Exactly the amount, never unlimited: a compromised or buggy pool can take no more than this action.
-    const allowance = signer && state.wallet ? state.wallet.allowance : 0n;
-    if (allowance < amount) {
-      // Tokens such as USDT refuse to change a non-zero allowance to another non-zero value.
-      if (allowance > 0n) steps.push(approveStep(asset, pool, 0n));
-      steps.push(approveStep(asset, pool, amount));
-    }
-    steps.push(action);
-    return { steps, amount, rateMode };
   }
 
   // ── acting ────────────────────────────────────────────────────────────────
 
-  private async startAction(trigger: Trigger, request: TopUpRequest, plan: Extract<TopUpPlan, { action: 'send' }>, state: FreshState, runtime: Runtime, now: number): Promise<'done' | 'waiting'> {
+  private async startAction(trigger: Trigger, request: TopUpRequest, plan: SendPlan, state: FreshState, runtime: Runtime, now: number): Promise<'done' | 'waiting'> {
     const signer = runtime.signer!;
     const { client } = this.client(runtime.config, request.watch.chainId);
     const quote = quoteFees(state.fees, runtime.config.topUp.maxGasWei);
@@ -450,9 +318,8 @@ export class TopUp extends DurableObject<Env> {
       this.refuse(trigger, request, quote.code, quote.message, { plan, state, signer: signer.address });
       return 'done';
     }
-    const built = this.buildSteps(request, state, plan.amount, signer.address);
-    const cappedBy: CapReason[] = built.amount < plan.amount && !plan.cappedBy.includes('debt') ? [...plan.cappedBy, 'debt'] : plan.cappedBy;
-    const sized = { ...plan, amount: built.amount, cappedBy, reachesTarget: plan.reachesTarget && built.amount === plan.amount };
+    const built = buildSteps(request, state, plan.amount, signer.address);
+    const sized = sizePlan(plan, built);
 
     // The exact transactions, in order, against the latest state: a revert stops everything before anything is sent.
     let gas: Array<bigint | null>;
@@ -461,28 +328,28 @@ export class TopUp extends DurableObject<Env> {
       // Without eth_simulateV1 only the first transaction can be checked now; later ones are checked just before they are sent.
       const first = await simulateStep(client, signer.address, built.steps[0]!);
       if (!first.ok) {
-        this.refuse(trigger, request, 'simulation_reverted', `${built.steps[0]!.kind} would revert: ${first.reason}; nothing was sent`, { plan: sized, state, signer: signer.address });
+        this.refuse(trigger, request, 'simulation_reverted', wouldRevertMessage(built.steps[0]!.kind, first.reason), { plan: sized, state, signer: signer.address });
         return 'done';
       }
-      gas = built.steps.map((_, index) => (index === 0 ? (first.gas * 12n) / 10n : null));
+      gas = firstStepGasOnly(built.steps, first.gas);
     } else if (!simulation.ok) {
       const step = built.steps[simulation.step];
-      this.refuse(trigger, request, 'simulation_reverted', `${step?.kind ?? 'transaction'} would revert: ${simulation.reason}; nothing was sent`, { plan: sized, state, signer: signer.address });
+      this.refuse(trigger, request, 'simulation_reverted', wouldRevertMessage(step?.kind ?? 'transaction', simulation.reason), { plan: sized, state, signer: signer.address });
       return 'done';
     } else {
       gas = simulation.gasUsed.map(paddedGas);
     }
 
-    const worstCost = gas.reduce<bigint>((sum, limit) => sum + maxGasCost(quote.fees, limit ?? 500_000n), 0n);
+    const worstCost = worstGasCost(gas, quote.fees);
     if (state.wallet && state.wallet.native < worstCost) {
-      this.refuse(trigger, request, 'insufficient_gas_funds', `the executor wallet has ${formatUnits(state.wallet.native, 18)} of the native token, less than the ${formatUnits(worstCost, 18)} the transactions may cost in gas; send it some`, { plan: sized, state, signer: signer.address });
+      this.refuse(trigger, request, 'insufficient_gas_funds', insufficientGasMessage(state.wallet.native, worstCost), { plan: sized, state, signer: signer.address });
       return 'done';
     }
 
     const nonce = await this.nextNonce(client, signer.address);
     const signed = await signStep(signer, { chainId: request.watch.chainId, nonce, step: built.steps[0]!, gas: gas[0]!, fees: quote.fees });
     const actionId = triggerId(trigger);
-    const storedSteps: StoredStep[] = built.steps.map((step, index) => ({ kind: step.kind, to: step.to, data: step.data, gas: gas[index]?.toString() ?? null }));
+    const storedSteps = storedStepsOf(built.steps, gas);
     // The intent: action, nonce and the signed bytes (hence the hash), durable before the broadcast.
     this.ctx.storage.transactionSync(() => {
       this.insertAction(trigger, request, { ...sized, dryRun: false, status: 'in_flight', steps: built.steps, storedSteps, hfBefore: state.snapshot.healthFactor, blockBefore: state.block.number, now });
@@ -502,9 +369,9 @@ export class TopUp extends DurableObject<Env> {
     for (let guard = 0; guard < 16; guard++) {
       const action = this.sql.exec<ActionRow>('SELECT * FROM actions WHERE id = ?', actionId).toArray()[0];
       if (!action || action.status !== 'in_flight') return 'done';
-      const request = JSON.parse(action.request) as TopUpRequest;
+      const request = parseRequest(action.request);
       const { client } = this.client(runtime.config, request.watch.chainId);
-      const steps = JSON.parse(action.steps) as StoredStep[];
+      const steps = parseSteps(action);
       const tx = this.sql.exec<TxRow>('SELECT * FROM txs WHERE action_id = ? AND step_index = ? ORDER BY id DESC LIMIT 1', actionId, action.step_index).toArray()[0];
       if (!tx) {
         const started = await this.startStep(action, request, steps, runtime, client);
@@ -524,7 +391,7 @@ export class TopUp extends DurableObject<Env> {
         return 'done';
       }
       const failedStep = steps[action.step_index]?.kind ?? 'transaction';
-      if (tx.status === 'reverted') this.ctx.storage.transactionSync(() => this.failAction(action, request, 'tx_reverted', `the ${failedStep} transaction ${tx.mined_hash} was mined but reverted`));
+      if (tx.status === 'reverted') this.ctx.storage.transactionSync(() => this.failAction(action, request, 'tx_reverted', txRevertedMessage(failedStep, tx.mined_hash)));
       return 'done';
     }
     return 'waiting';
@@ -535,12 +402,12 @@ export class TopUp extends DurableObject<Env> {
     const signer = runtime.signer;
     const step = steps[action.step_index];
     if (!signer || !step) {
-      this.ctx.storage.transactionSync(() => this.failAction(action, request, 'signer_not_configured', 'TOPUP_PRIVATE_KEY was removed while a top-up was in flight; the remaining transaction was not sent'));
+      this.ctx.storage.transactionSync(() => this.failAction(action, request, 'signer_not_configured', SIGNER_REMOVED_MESSAGE));
       return 'done';
     }
     const check = await simulateStep(client, signer.address, step);
     if (!check.ok) {
-      this.ctx.storage.transactionSync(() => this.failAction(action, request, 'simulation_reverted', `${step.kind} would revert: ${check.reason}; it was not sent (earlier approvals stand, for exactly this amount)`));
+      this.ctx.storage.transactionSync(() => this.failAction(action, request, 'simulation_reverted', laterStepRevertMessage(step.kind, check.reason)));
       return 'done';
     }
     const quote = quoteFees(await readFeeMarket(client), runtime.config.topUp.maxGasWei);
@@ -560,7 +427,7 @@ export class TopUp extends DurableObject<Env> {
   /** One look at a pending transaction: receipt, or rebroadcast / replace / give up, then a short wait. */
   private async checkTx(tx: TxRow, action: ActionRow, request: TopUpRequest, runtime: Runtime, client: PublicClient): Promise<'pending' | 'final'> {
     const signer = runtime.signer;
-    let attempts = JSON.parse(tx.attempts) as Attempt[];
+    let attempts = parseAttempts(tx);
     const found = await this.findReceipt(client, attempts);
     if (found) return this.recordReceipt(tx, found);
     if (!signer) return 'pending'; // cannot sign replacements; receipts are still watched
@@ -572,20 +439,19 @@ export class TopUp extends DurableObject<Env> {
       if (late) return this.recordReceipt(tx, late);
       this.ctx.storage.transactionSync(() => {
         this.sql.exec("UPDATE txs SET status = 'dropped' WHERE id = ?", tx.id);
-        this.failAction(action, request, 'nonce_used_elsewhere', `nonce ${tx.nonce} of the executor was used by a transaction this executor did not send; is TOPUP_PRIVATE_KEY used elsewhere?`);
+        this.failAction(action, request, 'nonce_used_elsewhere', nonceUsedElsewhereMessage(tx.nonce));
       });
       return 'final';
     }
 
     const latest = attempts[attempts.length - 1]!;
-    const first = attempts[0]!;
     let replaced = false;
-    if (now - latest.signedAt > REPLACE_AFTER_MS) {
+    if (replacementDue(attempts, now)) {
       const bumped = bumpFees(feesOf(latest.fees), await readFeeMarket(client), runtime.config.topUp.maxGasWei);
       if (bumped) {
         // Same nonce, same call, higher fees: whichever attempt lands, the nonce allows only one.
-        const signed = await signStep(signer, { chainId: request.watch.chainId, nonce: tx.nonce, step: this.stepOf(action, tx), gas: BigInt(tx.gas), fees: bumped });
-        attempts = [...attempts, { hash: signed.hash, raw: signed.raw, fees: storedFees(bumped), signedAt: now, broadcastAt: null, broadcastError: null }];
+        const signed = await signStep(signer, { chainId: request.watch.chainId, nonce: tx.nonce, step: stepOf(action, tx), gas: BigInt(tx.gas), fees: bumped });
+        attempts = [...attempts, newAttempt(signed, bumped, now)];
         this.sql.exec('UPDATE txs SET attempts = ? WHERE id = ?', JSON.stringify(attempts), tx.id);
         await this.sendAttempt(client, action.id, signed.hash, signed.raw);
         replaced = true;
@@ -593,29 +459,26 @@ export class TopUp extends DurableObject<Env> {
     }
     // Any attempt the node still holds may land; only when none is known is the latest sent again (or given up).
     if (!replaced && !(await this.anyKnown(client, attempts))) {
-      if (now - first.signedAt > ABANDON_AFTER_MS) {
+      if (abandonDue(attempts, now)) {
         // No node has it and its nonce is free: nothing of ours can land with it any more
         // unless resent, so the nonce is released. Its amount still counts toward the day cap.
         this.ctx.storage.transactionSync(() => {
           this.sql.exec("UPDATE txs SET status = 'dropped' WHERE id = ?", tx.id);
           this.sql.exec("UPDATE meta SET value = ? WHERE key = 'next_nonce' AND CAST(value AS INTEGER) > ?", String(tx.nonce), tx.nonce);
-          this.failAction(action, request, 'tx_dropped', `the ${tx.kind} transaction (nonce ${tx.nonce}) was not accepted by any node for ${ABANDON_AFTER_MS / 60_000} minutes; given up`);
+          this.failAction(action, request, 'tx_dropped', txDroppedMessage(tx.kind, tx.nonce));
         });
         return 'final';
       }
       // Never broadcast (a restart between intent and send) or dropped from the mempool: the same bytes again.
       await this.sendAttempt(client, action.id, latest.hash, latest.raw);
     }
-    if (now - first.signedAt > TX_TIMEOUT_MS && tx.timeout_notified === 0) {
+    if (timeoutNoticeDue(tx, attempts, now)) {
       this.sql.exec('UPDATE txs SET timeout_notified = 1 WHERE id = ?', tx.id);
-      this.notice(request, this.eventInput(action, request, 'topup.failed', {
-        reason: 'tx_timeout',
-        message: `the ${tx.kind} transaction (nonce ${tx.nonce}, last ${latest.hash}) has no receipt after ${TX_TIMEOUT_MS / 60_000} minutes; it is still tracked and replaced with higher fees up to TOPUP_MAX_GAS_GWEI, and no other transaction is sent for this trigger`,
-      }));
+      this.notice(request, this.eventInput(action, request, 'topup.failed', { reason: 'tx_timeout', message: txTimeoutMessage(tx.kind, tx.nonce, latest.hash) }));
     }
 
     // About one block: long enough for a receipt on most chains, short enough for an alarm.
-    const deadline = Date.now() + Math.min(15_000, runtime.config.pollIntervalSeconds * 1000);
+    const deadline = Date.now() + receiptWaitMs(runtime.config.pollIntervalSeconds);
     while (Date.now() < deadline) {
       await sleep(250);
       const receipt = await this.findReceipt(client, attempts);
@@ -653,14 +516,13 @@ export class TopUp extends DurableObject<Env> {
     this.ctx.storage.transactionSync(() => {
       this.sql.exec("UPDATE actions SET status = 'confirmed', hf_after = ?, block_after = ?, finished_at = ? WHERE id = ?", after === null ? null : after.toString(), block.toString(), Date.now(), action.id);
       const before = action.hf_before === null ? null : BigInt(action.hf_before);
-      const verb = request.policy.mode === 'supply' ? 'supplied' : 'repaid';
       this.notice(request, this.eventInput(action, request, 'topup.executed', {
         healthFactorAfter: after,
         blockNumber: block,
         txHash: tx.mined_hash as Hex,
         approveTxHash: (approve?.mined_hash ?? null) as Hex | null,
         reason: null,
-        message: `${verb} ${formatUnits(BigInt(action.amount), request.policy.decimals)} ${request.policy.symbol} on behalf of the account: health factor ${show(before)} → ${show(after)}${action.reaches_target === 1 ? '' : ` (target ${request.policy.targetHealthFactor} not reachable within ${describeCaps(JSON.parse(action.capped_by) as CapReason[])})`}`,
+        message: executedMessage({ policy: request.policy, amount: BigInt(action.amount), before, after, reachesTarget: action.reaches_target === 1, cappedBy: JSON.parse(action.capped_by) as CapReason[] }),
       }));
     });
   }
@@ -672,7 +534,7 @@ export class TopUp extends DurableObject<Env> {
     request: TopUpRequest,
     input: { amount: bigint; amountNeeded: bigint; reachesTarget: boolean; cappedBy: CapReason[]; dryRun: boolean; status: ActionStatus; steps: Step[]; storedSteps?: StoredStep[]; hfBefore: bigint | null; blockBefore: bigint; now: number },
   ): void {
-    const storedSteps = input.storedSteps ?? input.steps.map((step) => ({ kind: step.kind, to: step.to, data: step.data, gas: null }));
+    const storedSteps = input.storedSteps ?? storedStepsOf(input.steps);
     this.sql.exec(
       `INSERT INTO actions (id, watch_id, tenant_id, episode, slot, dry_run, status, asset, amount, amount_needed, reaches_target, capped_by, steps, step_index, request, hf_before, block_before, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)`,
@@ -683,7 +545,7 @@ export class TopUp extends DurableObject<Env> {
   }
 
   private insertTx(actionId: string, stepIndex: number, kind: StepKind, nonce: number, gas: bigint, signed: { hash: Hex; raw: Hex }, fees: Fees): void {
-    const attempt: Attempt = { hash: signed.hash, raw: signed.raw, fees: storedFees(fees), signedAt: Date.now(), broadcastAt: null, broadcastError: null };
+    const attempt = newAttempt(signed, fees, Date.now());
     this.sql.exec(
       "INSERT INTO txs (nonce, action_id, step_index, kind, gas, status, attempts, created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
       nonce, actionId, stepIndex, kind, gas.toString(), JSON.stringify([attempt]), Date.now(),
@@ -700,19 +562,13 @@ export class TopUp extends DurableObject<Env> {
     const result = await broadcast(client, raw);
     const row = this.sql.exec<TxRow>("SELECT * FROM txs WHERE action_id = ? AND status = 'pending' ORDER BY id DESC LIMIT 1", actionId).toArray()[0];
     if (!row) return;
-    const accepted = result.ok || result.known;
-    const attempts = (JSON.parse(row.attempts) as Attempt[]).map((attempt) =>
-      attempt.hash === hash ? { ...attempt, broadcastAt: accepted ? Date.now() : attempt.broadcastAt, broadcastError: accepted ? null : result.message } : attempt,
-    );
+    const attempts = withBroadcastOutcome(parseAttempts(row), hash, { accepted: result.ok || result.known, message: result.ok ? null : result.message }, Date.now());
     this.ctx.storage.transactionSync(() => {
       this.sql.exec('UPDATE txs SET attempts = ? WHERE id = ?', JSON.stringify(attempts), row.id);
       const action = this.sql.exec<ActionRow>('SELECT * FROM actions WHERE id = ?', actionId).toArray()[0];
       if (!result.ok && !result.known && action) {
-        const request = JSON.parse(action.request) as TopUpRequest;
-        this.notice(request, this.eventInput(action, request, 'topup.failed', {
-          reason: 'broadcast_failed',
-          message: `the node refused the ${row.kind} transaction (nonce ${row.nonce}): ${result.message}; it is retried with the same nonce and given up after ${ABANDON_AFTER_MS / 60_000} minutes if no node takes it`,
-        }));
+        const request = parseRequest(action.request);
+        this.notice(request, this.eventInput(action, request, 'topup.failed', { reason: 'broadcast_failed', message: broadcastFailedMessage(row.kind, row.nonce, result.message) }));
       }
     });
   }
@@ -724,11 +580,6 @@ export class TopUp extends DurableObject<Env> {
     return Math.max(chain, local);
   }
 
-  private stepOf(action: ActionRow, tx: TxRow): Pick<Step, 'to' | 'data'> {
-    const step = (JSON.parse(action.steps) as StoredStep[])[tx.step_index]!;
-    return { to: step.to, data: step.data };
-  }
-
   /** Final failure of an action; callers that change other rows too wrap it in their transaction. */
   private failAction(action: ActionRow, request: TopUpRequest, code: TopUpFailureCode, message: string): void {
     this.sql.exec("UPDATE actions SET status = 'failed', error = ?, finished_at = ? WHERE id = ?", `${code}: ${message}`, Date.now(), action.id);
@@ -736,50 +587,18 @@ export class TopUp extends DurableObject<Env> {
   }
 
   /** A refusal before anything is signed: told once per trigger and reason, retried after a backoff. */
-  private refuse(trigger: Trigger, request: TopUpRequest, code: TopUpFailureCode, message: string, context?: { plan: Extract<TopUpPlan, { action: 'send' }>; state: FreshState; signer: Address }): void {
+  private refuse(trigger: Trigger, request: TopUpRequest, code: TopUpFailureCode, message: string, context?: { plan: SendPlan; state: FreshState; signer: Address }): void {
     const now = Date.now();
     let transaction: TransactionView | null = null;
-    if (context) {
-      const built = this.buildSteps(request, context.state, context.plan.amount, context.signer);
-      transaction = describeTransaction(built, request, context.state, context.signer);
-    }
+    if (context) transaction = describeTransaction(buildSteps(request, context.state, context.plan.amount, context.signer), request, context.signer);
     this.ctx.storage.transactionSync(() => {
       this.recordFailure(request.watch.id, code, message, now);
-      this.notice(request, {
-        type: 'topup.failed',
-        trigger,
-        watch: request.watch,
-        policy: request.policy,
-        createdAt: new Date(now),
-        amount: context?.plan.amount ?? null,
-        amountNeeded: context?.plan.amountNeeded ?? null,
-        reachesTarget: context?.plan.reachesTarget ?? null,
-        cappedBy: context?.plan.cappedBy ?? [],
-        healthFactorBefore: context?.state.snapshot.healthFactor,
-        blockNumber: context?.state.block.number ?? null,
-        reason: code,
-        message,
-        transaction,
-      });
+      this.notice(request, refusalEventInput(trigger, request, { code, message }, new Date(now), context, transaction));
     });
   }
 
   private eventInput(action: ActionRow, request: TopUpRequest, type: TopUpEventInput['type'], extra: Partial<TopUpEventInput> & { reason: TopUpEventInput['reason']; message: string }): TopUpEventInput {
-    return {
-      type,
-      trigger: { watchId: action.watch_id, episode: action.episode, slot: action.slot },
-      watch: request.watch,
-      policy: request.policy,
-      createdAt: new Date(),
-      amount: BigInt(action.amount),
-      amountNeeded: BigInt(action.amount_needed),
-      reachesTarget: action.reaches_target === 1,
-      cappedBy: JSON.parse(action.capped_by) as CapReason[],
-      healthFactorBefore: action.hf_before === null ? null : BigInt(action.hf_before),
-      blockNumber: action.block_before === null ? null : BigInt(action.block_before),
-      transaction: describeStoredSteps(JSON.parse(action.steps) as StoredStep[], request, loadSigner(this.env)?.address ?? null),
-      ...extra,
-    };
+    return actionEventInput(action, request, type, extra, { createdAt: new Date(), signer: loadSigner(this.env)?.address ?? null });
   }
 
   /** Records an event for the tenant (idempotent by id); handed off after the state is stored. */
@@ -802,7 +621,7 @@ export class TopUp extends DurableObject<Env> {
 
   private inBackoff(watchId: string, now: number): boolean {
     const failure = this.sql.exec<{ at: number }>('SELECT at FROM failures WHERE watch_id = ?', watchId).toArray()[0];
-    return failure !== undefined && now - failure.at < FAILURE_BACKOFF_MS;
+    return inBackoff(failure?.at, now);
   }
 
   /** Same hand-off as the shard's: kept until the tenant confirms; the tenant ignores ids it has. */
@@ -832,104 +651,6 @@ export class TopUp extends DurableObject<Env> {
     }
     return this.chainClient;
   }
-
-  private actionView(row: ActionRow, decimals: number): TopUpActionView {
-    const txs = this.sql.exec<TxRow>('SELECT * FROM txs WHERE action_id = ? ORDER BY id', row.id).toArray();
-    const main = txs.filter((tx) => tx.kind !== 'approve').at(-1);
-    const approve = txs.filter((tx) => tx.kind === 'approve').at(-1);
-    const hashOf = (tx: TxRow | undefined) => (tx ? ((tx.mined_hash ?? (JSON.parse(tx.attempts) as Attempt[]).at(-1)?.hash ?? null) as Hex | null) : null);
-    return {
-      id: row.id,
-      status: row.status,
-      dryRun: row.dry_run === 1,
-      mode: (JSON.parse(row.request) as TopUpRequest).policy.mode,
-      asset: row.asset as Address,
-      amount: formatUnits(BigInt(row.amount), decimals),
-      reachesTarget: row.reaches_target === 1,
-      txHash: hashOf(main),
-      approveTxHash: hashOf(approve),
-      healthFactorBefore: row.hf_before === null ? null : show(BigInt(row.hf_before)),
-      healthFactorAfter: row.hf_after === null ? null : show(BigInt(row.hf_after)),
-      error: row.error,
-      createdAt: new Date(row.created_at).toISOString(),
-      finishedAt: row.finished_at === null ? null : new Date(row.finished_at).toISOString(),
-    };
-  }
-}
-
-// ── pure helpers ────────────────────────────────────────────────────────────
-
-function pastAction(row: ActionRow): PastAction {
-  // Anything that may have moved tokens counts (even a dropped transaction), to stay under the cap.
-  // A reverted action, or one whose last transaction was refused by simulation after its
-  // approval, moved no tokens (an approval moves none).
-  const moved = !(row.status === 'failed' && /^(tx_reverted|simulation_reverted|signer_not_configured)/.test(row.error ?? ''));
-  return { asset: row.asset as Address, amount: BigInt(row.amount), at: row.created_at, dryRun: row.dry_run === 1, spends: moved };
-}
-
-function storedFees(fees: Fees): StoredFees {
-  return fees.type === 'eip1559'
-    ? { type: 'eip1559', maxFeePerGas: fees.maxFeePerGas.toString(), maxPriorityFeePerGas: fees.maxPriorityFeePerGas.toString() }
-    : { type: 'legacy', gasPrice: fees.gasPrice.toString() };
-}
-
-function feesOf(stored: StoredFees): Fees {
-  return stored.type === 'eip1559'
-    ? { type: 'eip1559', maxFeePerGas: BigInt(stored.maxFeePerGas), maxPriorityFeePerGas: BigInt(stored.maxPriorityFeePerGas) }
-    : { type: 'legacy', gasPrice: BigInt(stored.gasPrice) };
-}
-
-function show(healthFactor: bigint | null): string {
-  if (healthFactor === null) return '∞';
-  return formatUnits(healthFactor - (healthFactor % 10n ** 14n), 18);
-}
-
-function describeCaps(caps: CapReason[]): string {
-  const words: Record<CapReason, string> = { per_action: 'maxAmountPerAction', per_day: 'the 24-hour cap', wallet_balance: 'the executor wallet balance', debt: 'the debt of this asset' };
-  return caps.map((cap) => words[cap]).join(', ') || 'the caps';
-}
-
-function skipMessage(plan: Extract<TopUpPlan, { action: 'skip' }>, state: FreshState, policy: StoredTopUpPolicy): string {
-  // A dry-run policy never tops up: its cooldown runs from the last dry run, say so.
-  const base = plan.reason === 'cooldown' && policy.dryRun ? 'dry run: the health factor is still below the trigger; the next dry run waits for the cooldown since the last one' : SKIP_MESSAGES[plan.reason];
-  const amount = plan.proposal ? ` It would send ${formatUnits(plan.proposal.amount, policy.decimals)} ${policy.symbol}.` : '';
-  const wallet = plan.reason === 'dry_run' && state.wallet && plan.proposal && state.wallet.token < plan.proposal.amount
-    ? ` The executor wallet holds only ${formatUnits(state.wallet.token, policy.decimals)} ${policy.symbol}.`
-    : '';
-  return `${base}.${amount}${wallet}`;
-}
-
-function describeTransaction(built: { steps: Step[] }, request: TopUpRequest, _state: FreshState, signer: Address | null): TransactionView {
-  return describeStoredSteps(built.steps.map((step) => ({ kind: step.kind, to: step.to, data: step.data, gas: null })), request, signer);
-}
-
-/** The human-checkable face of the transactions: function, arguments in words, and the exact calldata. */
-function describeStoredSteps(steps: StoredStep[], request: TopUpRequest, signer: Address | null): TransactionView {
-  const action = steps[steps.length - 1]!;
-  const approvals = steps.filter((step) => step.kind === 'approve');
-  const finalApprove = approvals.at(-1);
-  const policy = request.policy;
-  // The calldata is ours (encoded by chain.ts); its fixed layout gives the amount back without an ABI round trip.
-  const word = (data: Hex, index: number) => BigInt(`0x${data.slice(10 + index * 64, 10 + (index + 1) * 64)}`);
-  const amount = word(action.data, 1);
-  const human = `${formatUnits(amount, policy.decimals)} ${policy.symbol}`;
-  const args: Record<string, string | number> =
-    action.kind === 'supply'
-      ? { asset: policy.asset, amount: amount.toString(), onBehalfOf: request.watch.account, referralCode: 0 }
-      : { asset: policy.asset, amount: amount.toString(), interestRateMode: Number(word(action.data, 2)), onBehalfOf: request.watch.account };
-  const summary =
-    action.kind === 'supply'
-      ? `supply(${policy.symbol} ${policy.asset}, ${human}, onBehalfOf ${request.watch.account}, referralCode 0)`
-      : `repay(${policy.symbol} ${policy.asset}, ${human}, ${args.interestRateMode === 1 ? 'stable' : 'variable'} rate, onBehalfOf ${request.watch.account})`;
-  return {
-    from: signer,
-    to: action.to,
-    function: action.kind as TopUpMode,
-    summary,
-    args,
-    data: action.data,
-    approve: finalApprove ? { to: finalApprove.to, spender: request.watch.market, amount: word(finalApprove.data, 1).toString() } : null,
-  };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -3,7 +3,7 @@ import type { StoredTopUpPolicy } from '../config/topup-policy';
 import type { PositionSnapshot } from '../domain/position';
 import { decimalToWad } from '../domain/risk';
 import type { WatchRef } from '../notify/event-body';
-import type { TopUpRequest } from '../durable/topup';
+import type { TopUpRequest } from './request';
 import { topUpStub } from '../durable/stubs';
 import { topUpObjectName } from './signer';
 

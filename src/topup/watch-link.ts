@@ -8,7 +8,7 @@ import { aavePoolAbi } from '../protocols/aave-v3/abi';
 import { decodeReserveConfiguration } from '../protocols/aave-v3/normalize';
 import { tenantStub, topUpStub } from '../durable/stubs';
 import type { WatchRecord } from '../durable/tenant';
-import type { TopUpWatchState } from '../durable/topup';
+import type { TopUpWatchState } from './watch-state';
 import { topUpObjectName } from './signer';
 
 /*

@@ -433,7 +433,9 @@ describe('auto-top-up executor on real Aave v3', () => {
     await tick();
 
     expect((await sent()) - before).toBe(0);
-    expect(await healthFactor(account)).toBe(hf);
+    // Nothing was supplied: the HF did not rise (interest may lower it by a hair meanwhile).
+    const after = await healthFactor(account);
+    expect(after <= hf && hf - after < 10n ** 12n).toBe(true);
     const events = await topUpEvents(tenant, '/tu-dry');
     const dry = events.filter((event) => event.body.topUp.reason === 'dry_run');
     expect(dry).toHaveLength(1);
