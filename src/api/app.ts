@@ -8,7 +8,7 @@ import { channelRoutes } from './routes/channels';
 import { deliveryRoutes } from './routes/deliveries';
 import { keyRoutes } from './routes/keys';
 import { watchRoutes } from './routes/watches';
-import { topUpRoutes } from './routes/topup';
+import { adminTenantRoutes, topUpRoutes } from './routes/topup';
 import { telegramAdminRoutes, telegramLinkRoutes, telegramWebhookRoutes } from '../telegram/routes';
 
 type App = { Bindings: Env; Variables: AuthVariables };
@@ -54,8 +54,9 @@ export function createApp() {
   app.route('/v1/channels', channelRoutes);
   app.route('/v1/watches', watchRoutes);
   app.route('/v1/deliveries', deliveryRoutes);
-  app.use('/v1/topup/*', requireTenant);
+  // /v1/topup/grant is the tenant's own; /v1/topup/signer (the owner's wallet) needs the admin token.
   app.route('/v1/topup', topUpRoutes);
+  app.route('/v1/admin/tenants', adminTenantRoutes);
   app.use('/v1/telegram/*', requireTenant);
   app.route('/v1/telegram', telegramLinkRoutes);
   app.route('/v1/admin/telegram', telegramAdminRoutes);

@@ -79,12 +79,28 @@ export const silenceSchema = z
   })
   .strict();
 
+export const tenantIdSchema = z.string().regex(/^t_[0-9a-f]{16}$/, 'must be a tenant id (t_ and 16 hex digits) as returned by POST /v1/keys');
+
 export const createKeySchema = z
   .object({
     label: label.optional(),
-    tenantId: z.string().regex(/^t_[0-9a-f]{16}$/, 'must be a tenant id returned by an earlier POST /v1/keys').optional(),
+    tenantId: tenantIdSchema.optional(),
   })
   .strict();
+
+/** `PUT /v1/admin/tenants/:tenantId/topup`: the owner's grant of live top-ups to one tenant. */
+export const topUpGrantSchema = z
+  .object({
+    enabled: z.boolean({ error: 'must be true (grant) or false (revoke)' }),
+    maxUsdPerDay: z
+      .string({ error: 'must be a decimal string of US dollars such as "5000"' })
+      .trim()
+      .regex(/^\d{1,12}(\.\d{1,8})?$/, 'must be a decimal string of US dollars such as "5000" or "250.50" (at most 12 digits and 8 decimals)')
+      .refine((value) => /[1-9]/.test(value), 'must be greater than 0')
+      .optional(),
+  })
+  .strict();
+export type TopUpGrantInput = z.infer<typeof topUpGrantSchema>;
 
 export const paginationSchema = z.object({
   limit: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(200, 'must be at most 200').default(50),

@@ -194,6 +194,8 @@ export const envSchema = z.object({
   // The executor's key (a secret) becomes its address here; see topup-env.ts.
   TOPUP_PRIVATE_KEY: topUpKeySchema,
   TOPUP_MAX_GAS_GWEI: topUpMaxGasSchema,
+  // Markets the owner trusts beyond the built-in presets: {"<chainId>": ["0x<market>", ...]}.
+  TOPUP_TRUSTED_MARKETS: optionalSetting(jsonSetting(withChainIdKeys(z.union([addressSchema, z.array(addressSchema)])))),
   ...telegramSettings,
   ...emailSettings,
 }).superRefine(requireTelegramPair).superRefine(checkEmailSettings);
@@ -229,6 +231,12 @@ export type EmailConfig = { transport: 'smtp'; from: Mailbox; smtp: SmtpConfig }
 
 export type ChainConfig = { chainId: number; rpcUrls: string[]; multicall3: Address };
 
+function trustedMarketsOf(map: Record<string, Address | Address[]> | undefined): ReadonlyMap<number, readonly Address[]> {
+  const markets = new Map<number, Address[]>();
+  for (const [chainId, value] of Object.entries(map ?? {})) markets.set(Number(chainId), Array.isArray(value) ? value : [value]);
+  return markets;
+}
+
 /**
  * Parses the Worker's env (vars and secrets). A missing or bad setting throws an
  * AppError naming the setting and the reason, never its value (values may be secrets).
@@ -257,7 +265,7 @@ export function parseConfig(env: Record<string, unknown>): AppConfig {
     readBatchSize: settings.READ_BATCH_SIZE,
     shardSize: settings.SHARD_SIZE,
     rpcTimeoutMs: settings.RPC_TIMEOUT_MS,
-    topUp: { signer: settings.TOPUP_PRIVATE_KEY, maxGasWei: settings.TOPUP_MAX_GAS_GWEI },
+    topUp: { signer: settings.TOPUP_PRIVATE_KEY, maxGasWei: settings.TOPUP_MAX_GAS_GWEI, trustedMarkets: trustedMarketsOf(settings.TOPUP_TRUSTED_MARKETS) },
     telegram:
       settings.TELEGRAM_BOT_TOKEN && settings.TELEGRAM_WEBHOOK_SECRET
         ? { token: settings.TELEGRAM_BOT_TOKEN, webhookSecret: settings.TELEGRAM_WEBHOOK_SECRET, apiBase: settings.TELEGRAM_API_BASE, botUsername: settings.TELEGRAM_BOT_USERNAME?.replace(/^@/, '') }

@@ -73,4 +73,6 @@ export type TopUpSettings = {
   signer: Address | null;
   /** Highest gas price (EIP-1559 max fee, or legacy gas price) the executor will pay, in wei. */
   maxGasWei: bigint;
+  /** TOPUP_TRUSTED_MARKETS: per chain, the markets the owner lets the executor send to beyond the presets. */
+  trustedMarkets: ReadonlyMap<number, readonly Address[]>;
 };

@@ -66,6 +66,12 @@ export type StoredTopUpPolicy = {
   maxAmountPerDay: string;
   cooldownSeconds: number;
   dryRun: boolean;
+  /**
+   * Assigned by the tenant each time the policy is stored (1, 2, ...): an action planned
+   * under one version is never sent after the policy changed. Absent on policies stored
+   * before versions existed (read as 0).
+   */
+  version?: number;
 };
 
 /** Fraction digits beyond what the token has cannot be sent; null when the amount fits. */
@@ -80,6 +86,8 @@ export function canonicalAmount(amount: string, decimals: number): string {
   return formatUnits(parseUnits(amount, decimals), decimals);
 }
 
+export const MIN_DRY_RUN_COOLDOWN_SECONDS = 60;
+
 /** The stored policy in planner units (WAD health factors, token units, milliseconds). */
 export function policyForPlanning(stored: StoredTopUpPolicy): TopUpPolicy {
   return {
@@ -90,7 +98,8 @@ export function policyForPlanning(stored: StoredTopUpPolicy): TopUpPolicy {
     targetHealthFactor: decimalToWad(String(stored.targetHealthFactor)),
     maxAmountPerAction: parseUnits(stored.maxAmountPerAction, stored.decimals),
     maxAmountPerDay: parseUnits(stored.maxAmountPerDay, stored.decimals),
-    cooldownMs: stored.cooldownSeconds * 1000,
+    // A dry run moves nothing but still costs a read: at most one a minute per watch.
+    cooldownMs: (stored.dryRun ? Math.max(stored.cooldownSeconds, MIN_DRY_RUN_COOLDOWN_SECONDS) : stored.cooldownSeconds) * 1000,
     dryRun: stored.dryRun,
   };
 }

@@ -32,13 +32,14 @@ export type TopUpPolicy = {
 /** The day cap is a rolling window (not a UTC day): no burst of two "days" around midnight. */
 export const DAY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
-export type CapReason = 'per_action' | 'per_day' | 'wallet_balance' | 'debt';
+export type CapReason = 'per_action' | 'per_day' | 'tenant_budget' | 'wallet_balance' | 'debt';
 
 export type SkipReason =
   | 'disabled'
   | 'above_trigger'
   | 'cooldown'
   | 'day_cap_reached'
+  | 'tenant_budget_reached'
   | 'dry_run'
   | 'no_balance'
   | 'no_breakdown'
@@ -81,6 +82,11 @@ export type TopUpPlanInput = {
   lastActionAt: number | null;
   /** The signer's balance of the asset; undefined when unknown (no signer configured). */
   walletBalance: bigint | undefined;
+  /**
+   * Live only: what is left of the tenant's USD grant for the rolling 24 hours, as token
+   * units of the policy's asset at the oracle's price. Undefined when not computed (dry runs).
+   */
+  budgetAmount?: bigint;
   now: number;
 };
 
@@ -111,9 +117,16 @@ export function planTopUp(input: TopUpPlanInput): TopUpPlan {
   }
   if (!('amount' in need)) return { action: 'skip', reason: need.reason };
 
-  const proposal = propose(need, policy.maxAmountPerAction, remainingToday);
+  let proposal = propose(need, policy.maxAmountPerAction, remainingToday);
   if (policy.dryRun) return { action: 'skip', reason: 'dry_run', proposal };
 
+  if (input.budgetAmount !== undefined) {
+    // The owner's grant bounds what the tenant moves in a day, over all its watches.
+    if (input.budgetAmount <= 0n) return { action: 'skip', reason: 'tenant_budget_reached', proposal };
+    if (proposal.amount > input.budgetAmount) {
+      proposal = { ...proposal, amount: input.budgetAmount, reachesTarget: false, cappedBy: [...proposal.cappedBy, 'tenant_budget'] };
+    }
+  }
   const balance = input.walletBalance ?? 0n;
   if (balance <= 0n) return { action: 'skip', reason: 'no_balance', proposal };
   if (balance < proposal.amount) {

@@ -6,6 +6,9 @@ import { createChannelSender } from '../notify/dispatch';
 import { minSendIntervalMs, type ChannelTarget, type StoredChannel } from '../notify/channel';
 import type { StoredThresholds } from '../domain/thresholds';
 import type { StoredTopUpPolicy } from '../config/topup-policy';
+import { parseUsd, summarizeBudget, type BudgetSpend, type TopUpGrant } from '../domain/topup-budget';
+import { decideAuthorization, grantView, policyVersionOf, type TopUpAuthorization, type TopUpAuthorizationRequest, type TopUpGrantView } from '../topup/authorization';
+import { DAY_WINDOW_MS } from '../domain/topup-plan';
 
 /** An event handed over by a shard (or created by the API for channel tests). */
 export type IncomingEvent = { eventId: string; watchId: string | null; body: string; silenced: boolean; channelIds?: string[] };
@@ -44,7 +47,7 @@ export type DeliveryRecord = { eventId: string; channelId: string; status: 'pend
 export type EventRecord = { id: string; watchId: string | null; type: string; createdAt: string; silenced: boolean; body: unknown; deliveries: DeliveryRecord[] };
 
 type ChannelRow = { id: string; type: string; target: string; secret: string | null; label: string; created_at: number; disabled_at: number | null; disabled_reason: string | null; last_sent_at: number | null };
-type WatchRow = { id: string; chain_id: number; protocol: string; market: string; account: string; label: string; thresholds: string; channels: string; shard: string; silenced_until: number | null; created_at: number; top_up?: string | null };
+type WatchRow = { id: string; chain_id: number; protocol: string; market: string; account: string; label: string; thresholds: string; channels: string; shard: string; silenced_until: number | null; created_at: number; top_up?: string | null; top_up_version?: number };
 type OutboxRow = { event_id: string; channel_id: string; group_key: string; seq: number; attempts: number; first_attempt_at: number | null; next_attempt_at: number; status: string; last_error: string | null; delivered_at: number | null };
 
 const DELIVERY_CONCURRENCY = 10;
@@ -72,13 +75,20 @@ export class Tenant extends DurableObject<Env> {
         account TEXT NOT NULL, label TEXT NOT NULL, thresholds TEXT NOT NULL, channels TEXT NOT NULL, shard TEXT NOT NULL,
         silenced_until INTEGER, created_at INTEGER NOT NULL)`);
       // Added with auto-top-up; guarded so tenants created before keep their rows.
-      if (!this.sql.exec<{ name: string }>('PRAGMA table_info(watches)').toArray().some((column) => column.name === 'top_up')) this.sql.exec('ALTER TABLE watches ADD COLUMN top_up TEXT');
+      const columns = new Set(this.sql.exec<{ name: string }>('PRAGMA table_info(watches)').toArray().map((column) => column.name));
+      if (!columns.has('top_up')) this.sql.exec('ALTER TABLE watches ADD COLUMN top_up TEXT');
+      // Counts every store of a policy (removals too), so versions never repeat on a watch.
+      if (!columns.has('top_up_version')) this.sql.exec('ALTER TABLE watches ADD COLUMN top_up_version INTEGER NOT NULL DEFAULT 0');
       this.sql.exec(`CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, watch_id TEXT,
         type TEXT NOT NULL, body TEXT NOT NULL, silenced INTEGER NOT NULL, created_at INTEGER NOT NULL)`);
       this.sql.exec(`CREATE TABLE IF NOT EXISTS outbox (event_id TEXT NOT NULL, channel_id TEXT NOT NULL, group_key TEXT NOT NULL, seq INTEGER NOT NULL,
         attempts INTEGER NOT NULL DEFAULT 0, first_attempt_at INTEGER, next_attempt_at INTEGER NOT NULL, status TEXT NOT NULL,
         last_error TEXT, delivered_at INTEGER, PRIMARY KEY (event_id, channel_id))`);
       this.sql.exec(`CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (status, group_key, seq)`);
+      // The owner's grant for live top-ups (one row) and every reservation made against it.
+      this.sql.exec(`CREATE TABLE IF NOT EXISTS topup_grant (id INTEGER PRIMARY KEY CHECK (id = 1), enabled INTEGER NOT NULL, max_usd TEXT NOT NULL, updated_at INTEGER NOT NULL)`);
+      this.sql.exec(`CREATE TABLE IF NOT EXISTS topup_spends (action_id TEXT PRIMARY KEY, watch_id TEXT NOT NULL, usd TEXT NOT NULL, at INTEGER NOT NULL, released INTEGER NOT NULL DEFAULT 0)`);
+      this.sql.exec(`CREATE INDEX IF NOT EXISTS topup_spends_at ON topup_spends (at)`);
     });
   }
 
@@ -89,6 +99,11 @@ export class Tenant extends DurableObject<Env> {
   }
 
   /** Every stored hash is compared in constant time; the lookup never short-circuits on content. */
+  /** Whether any API key was issued to this tenant: an owner's grant to a tenant that does not exist is refused. */
+  async hasKeys(): Promise<boolean> {
+    return this.sql.exec('SELECT 1 FROM api_keys LIMIT 1').toArray().length > 0;
+  }
+
   async verifyKey(hash: string): Promise<boolean> {
     const rows = this.sql.exec<{ hash: string }>('SELECT hash FROM api_keys').toArray();
     let match = false;
@@ -138,9 +153,10 @@ export class Tenant extends DurableObject<Env> {
   // ── Watches ───────────────────────────────────────────────────────────────
 
   async createWatch(watch: Omit<WatchRecord, 'createdAt' | 'silencedUntil' | 'topUp'> & { topUp?: StoredTopUpPolicy | null }): Promise<WatchRecord> {
+    const topUp = watch.topUp ? { ...watch.topUp, version: 1 } : null;
     this.sql.exec(
-      'INSERT INTO watches (id, chain_id, protocol, market, account, label, thresholds, channels, shard, created_at, top_up) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      watch.id, watch.chainId, watch.protocol, watch.market, watch.account, watch.label, JSON.stringify(watch.thresholds), JSON.stringify(watch.channels), watch.shard, Date.now(), watch.topUp ? JSON.stringify(watch.topUp) : null,
+      'INSERT INTO watches (id, chain_id, protocol, market, account, label, thresholds, channels, shard, created_at, top_up, top_up_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)',
+      watch.id, watch.chainId, watch.protocol, watch.market, watch.account, watch.label, JSON.stringify(watch.thresholds), JSON.stringify(watch.channels), watch.shard, Date.now(), topUp ? JSON.stringify(topUp) : null,
     );
     return (await this.getWatch(watch.id))!;
   }
@@ -165,7 +181,11 @@ export class Tenant extends DurableObject<Env> {
       patch.silencedUntil === undefined ? current.silenced_until : patch.silencedUntil,
       id,
     );
-    if (patch.topUp !== undefined) this.sql.exec('UPDATE watches SET top_up = ? WHERE id = ?', patch.topUp ? JSON.stringify(patch.topUp) : null, id);
+    if (patch.topUp !== undefined) {
+      // Every store is a new version, so an action planned under the previous one stops.
+      const version = Math.max(current.top_up_version ?? 0, policyVersionOf(current.top_up ? (JSON.parse(current.top_up) as StoredTopUpPolicy) : null)) + 1;
+      this.sql.exec('UPDATE watches SET top_up = ?, top_up_version = ? WHERE id = ?', patch.topUp ? JSON.stringify({ ...patch.topUp, version }) : null, version, id);
+    }
     return this.getWatch(id);
   }
 
@@ -174,6 +194,62 @@ export class Tenant extends DurableObject<Env> {
     if (!watch) return null;
     this.sql.exec('DELETE FROM watches WHERE id = ?', id);
     return watch;
+  }
+
+  // ── Live top-up grant ─────────────────────────────────────────────────────
+
+  /** The owner's grant: `{enabled:false}` revokes and keeps the amount; enabling needs an amount (given now or before). */
+  async setTopUpGrant(input: { enabled: boolean; maxUsdPerDay?: string }): Promise<TopUpGrantView> {
+    const current = this.grant();
+    const maxUsd = input.maxUsdPerDay !== undefined ? parseUsd(input.maxUsdPerDay) : current?.maxUsdPerDay;
+    if (maxUsd === undefined) {
+      throw new AppError('validation_failed', 'maxUsdPerDay: is required the first time live top-ups are granted', { status: 400, issues: [{ path: 'maxUsdPerDay', message: 'is required when enabling a grant for the first time' }] });
+    }
+    this.sql.exec(
+      'INSERT INTO topup_grant (id, enabled, max_usd, updated_at) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET enabled = excluded.enabled, max_usd = excluded.max_usd, updated_at = excluded.updated_at',
+      input.enabled ? 1 : 0, maxUsd.toString(), Date.now(),
+    );
+    return this.topUpGrant();
+  }
+
+  async topUpGrant(): Promise<TopUpGrantView> {
+    const now = Date.now();
+    const grant = this.grant();
+    return grantView(grant, summarizeBudget(grant, this.spends(now), now));
+  }
+
+  /** See src/topup/authorization.ts: checked from this object's storage, and the reservation recorded in the same step. */
+  async authorizeTopUp(request: TopUpAuthorizationRequest): Promise<TopUpAuthorization> {
+    const now = Date.now();
+    const row = this.sql.exec<WatchRow>('SELECT * FROM watches WHERE id = ?', request.watchId).toArray()[0];
+    const watchPolicy = row === undefined ? undefined : row.top_up ? (JSON.parse(row.top_up) as StoredTopUpPolicy) : null;
+    const grant = this.grant();
+    const alreadyReserved = request.actionId !== undefined && this.sql.exec('SELECT 1 FROM topup_spends WHERE action_id = ? AND released = 0', request.actionId).toArray().length > 0;
+    const decision = decideAuthorization(request, { watchPolicy, grant, budget: summarizeBudget(grant, this.spends(now), now), alreadyReserved });
+    if (decision.ok && request.actionId !== undefined && request.reserveUsd !== undefined && !alreadyReserved) {
+      this.sql.exec(
+        'INSERT INTO topup_spends (action_id, watch_id, usd, at, released) VALUES (?, ?, ?, ?, 0) ON CONFLICT(action_id) DO UPDATE SET usd = excluded.usd, at = excluded.at, released = 0',
+        request.actionId, request.watchId, request.reserveUsd, now,
+      );
+    }
+    return decision;
+  }
+
+  /** The action moved nothing (its money transaction was never sent, or reverted): its reservation no longer counts. */
+  async releaseTopUpSpend(actionId: string): Promise<void> {
+    this.sql.exec('UPDATE topup_spends SET released = 1 WHERE action_id = ?', actionId);
+  }
+
+  private grant(): (TopUpGrant & { updatedAt: number }) | null {
+    const row = this.sql.exec<{ enabled: number; max_usd: string; updated_at: number }>('SELECT * FROM topup_grant WHERE id = 1').toArray()[0];
+    return row ? { enabled: row.enabled === 1, maxUsdPerDay: BigInt(row.max_usd), updatedAt: row.updated_at } : null;
+  }
+
+  private spends(now: number): BudgetSpend[] {
+    return this.sql
+      .exec<{ usd: string; at: number; released: number }>('SELECT usd, at, released FROM topup_spends WHERE at > ?', now - DAY_WINDOW_MS)
+      .toArray()
+      .map((row) => ({ usd: BigInt(row.usd), at: row.at, released: row.released === 1 }));
   }
 
   // ── Events and delivery ───────────────────────────────────────────────────

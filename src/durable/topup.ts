@@ -60,6 +60,7 @@ import {
   laterStepRevertMessage,
   nonceUsedElsewhereMessage,
   readFailure,
+  showHealthFactor,
   txDroppedMessage,
   txRevertedMessage,
   txTimeoutMessage,
@@ -67,6 +68,12 @@ import {
   wouldRevertMessage,
 } from '../topup/messages';
 import { watchState, type TopUpWatchState } from '../topup/watch-state';
+import { fairOrder } from '../topup/fair-order';
+import { checkMarketTrust } from '../topup/trust';
+import { amountWithinUsd, usdValue } from '../domain/topup-budget';
+import { policyVersionOf, type TopUpAuthorization } from '../topup/authorization';
+import type { TopUpStopCode } from '../topup/events';
+import { ACTION_START_TIMEOUT_MS, actionStartTimedOut, movedNothing } from '../topup/action-history';
 import { tenantStub } from './stubs';
 
 export type { TopUpRequest } from '../topup/request';
@@ -113,6 +120,12 @@ export class TopUp extends DurableObject<Env> {
         timeout_notified INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL)`);
       this.sql.exec('CREATE TABLE IF NOT EXISTS notices (event_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, watch_id TEXT NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT NULL, handed_off INTEGER NOT NULL DEFAULT 0)');
       this.sql.exec('CREATE TABLE IF NOT EXISTS failures (watch_id TEXT PRIMARY KEY, code TEXT NOT NULL, message TEXT NOT NULL, at INTEGER NOT NULL)');
+      // Budget reservations to give back to tenants (actions that provably moved nothing); drained with the notices.
+      this.sql.exec('CREATE TABLE IF NOT EXISTS releases (action_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL)');
+      // Added with the owner's grants; guarded so executors created before keep their rows.
+      addColumns(this.sql, 'actions', { position_key: 'TEXT', error_code: 'TEXT', usd: 'TEXT', policy_version: 'INTEGER NOT NULL DEFAULT 0' });
+      addColumns(this.sql, 'requests', { tenant_id: "TEXT NOT NULL DEFAULT ''" });
+      this.sql.exec('CREATE INDEX IF NOT EXISTS actions_position ON actions (position_key, created_at)');
     });
   }
 
@@ -123,8 +136,8 @@ export class TopUp extends DurableObject<Env> {
     const now = Date.now();
     for (const request of requests) {
       this.sql.exec(
-        'INSERT INTO requests (watch_id, body, received_at) VALUES (?, ?, ?) ON CONFLICT(watch_id) DO UPDATE SET body = excluded.body, received_at = excluded.received_at',
-        request.watch.id, JSON.stringify(request), now,
+        'INSERT INTO requests (watch_id, tenant_id, body, received_at) VALUES (?, ?, ?, ?) ON CONFLICT(watch_id) DO UPDATE SET tenant_id = excluded.tenant_id, body = excluded.body, received_at = excluded.received_at',
+        request.watch.id, request.tenantId, JSON.stringify(request), now,
       );
     }
     if (requests.length > 0) {
@@ -137,6 +150,11 @@ export class TopUp extends DurableObject<Env> {
   /** A policy removed or replaced: its pending request must not act on the old one. */
   async dropRequest(watchId: string): Promise<void> {
     this.sql.exec('DELETE FROM requests WHERE watch_id = ?', watchId);
+  }
+
+  /** The owner revoked the tenant's grant: none of its waiting requests is acted on. */
+  async dropTenantRequests(tenantId: string): Promise<number> {
+    return this.sql.exec('DELETE FROM requests WHERE tenant_id = ?', tenantId).rowsWritten;
   }
 
   override async alarm(): Promise<void> {
@@ -183,19 +201,19 @@ export class TopUp extends DurableObject<Env> {
     let error: string | null = null;
     try {
       const inFlight = this.inFlightAction();
-      if (inFlight && (await this.advance(inFlight.id, runtime)) === 'waiting') {
-        await this.handOff();
-        return { handled, inFlight: true, error };
-      }
+      // While a live transaction is in flight, later live requests wait for its nonce; dry runs sign nothing and go on.
+      let liveBlocked = inFlight !== undefined && (await this.advance(inFlight.id, runtime)) === 'waiting';
       const now = Date.now();
       this.sql.exec('DELETE FROM requests WHERE received_at < ?', now - REQUEST_TTL_MS);
-      for (const row of this.sql.exec<RequestRow>('SELECT * FROM requests ORDER BY received_at').toArray()) {
+      // One tenant's many triggered watches take turns with other tenants' instead of going first.
+      for (const row of fairOrder(this.sql.exec<RequestRow>('SELECT * FROM requests ORDER BY received_at').toArray())) {
         const request = parseRequest(row.body);
+        if (liveBlocked && !request.policy.dryRun) continue;
         const outcome = await this.handleRequest(request, runtime, Date.now());
         // A newer request for the watch may have arrived meanwhile; it stays for the next pass.
         this.sql.exec('DELETE FROM requests WHERE watch_id = ? AND received_at = ?', row.watch_id, row.received_at);
         handled += 1;
-        if (outcome === 'waiting') break; // a transaction is in flight: later nonces wait
+        if (outcome === 'waiting') liveBlocked = true;
       }
     } catch (caught) {
       const appError = findAppError(caught);
@@ -229,12 +247,14 @@ export class TopUp extends DurableObject<Env> {
     const policy = policyForPlanning(stored);
     if (!policy.enabled) return 'done';
     const watchId = request.watch.id;
-    const actions = this.sql.exec<ActionRow>('SELECT * FROM actions WHERE watch_id = ?', watchId).toArray();
+    const watchActions = this.sql.exec<ActionRow>('SELECT * FROM actions WHERE watch_id = ?', watchId).toArray();
+    // Caps and cooldown follow the position, not the watch id: deleting and re-creating a watch resets nothing.
+    const actions = this.sql.exec<ActionRow>('SELECT * FROM actions WHERE watch_id = ? OR position_key = ?', watchId, positionKey(request)).toArray();
 
     if (isStaleObservation(actions, BigInt(request.observedBlock))) return 'done';
     const lastSeen = lastSeenBlock(actions);
 
-    const trigger = nextTrigger(watchId, request.episode, actions);
+    const trigger = nextTrigger(watchId, request.episode, watchActions);
     const history = summarizeHistory(actions.map(pastAction), { asset: stored.asset, dryRun: stored.dryRun, now });
     const base = { policy, ...history, now };
 
@@ -247,9 +267,24 @@ export class TopUp extends DurableObject<Env> {
       if (waiting && this.hasNotice(topUpEventId(trigger, 'topup.skipped', gate.reason))) return 'done';
       if (!waiting && this.inBackoff(watchId, now)) return 'done';
     }
-    if (!stored.dryRun && !runtime.signer) {
-      this.refuse(trigger, request, 'signer_not_configured', SIGNER_NOT_CONFIGURED_MESSAGE);
-      return 'done';
+    let remainingUsd: bigint | undefined;
+    if (!stored.dryRun) {
+      if (!runtime.signer) {
+        this.refuse(trigger, request, 'signer_not_configured', SIGNER_NOT_CONFIGURED_MESSAGE);
+        return 'done';
+      }
+      // The tenant first (cheap, no RPC): the watch, its policy version and the owner's grant.
+      const authorization = await this.authorize(request);
+      if (!authorization.ok) {
+        this.skipTrigger(trigger, request, authorization.reason, authorization.message);
+        return 'done';
+      }
+      remainingUsd = authorization.remainingUsd;
+      const trust = await this.trustOf(request, runtime);
+      if (!trust.trusted) {
+        this.skipTrigger(trigger, request, 'market_not_trusted', trust.message);
+        return 'done';
+      }
     }
 
     const fresh = await this.readFresh(request, runtime, lastSeen);
@@ -258,11 +293,14 @@ export class TopUp extends DurableObject<Env> {
       return 'done';
     }
     const state = fresh.state;
+    const price = state.collateralParams?.price;
     const plan = planTopUp({
       ...base,
       position: { healthFactor: state.snapshot.healthFactor, assets: state.snapshot.assets },
       collateralParams: state.collateralParams,
       walletBalance: state.wallet?.token,
+      // Unknown price: nothing can be valued against the USD grant, so nothing live is sent.
+      ...(remainingUsd !== undefined ? { budgetAmount: price === undefined ? 0n : amountWithinUsd(remainingUsd, state.reserve.decimals, price, state.meta.baseCurrencyUnit) } : {}),
     });
     if (plan.action === 'skip') {
       if (plan.reason === 'disabled' || plan.reason === 'above_trigger') return 'done';
@@ -291,6 +329,19 @@ export class TopUp extends DurableObject<Env> {
   private async readFresh(request: TopUpRequest, runtime: Runtime, lastSeen: bigint | null): Promise<{ ok: true; state: FreshState } | { ok: false; code: TopUpFailureCode; message: string }> {
     const chain = runtime.config.chains.get(request.watch.chainId);
     if (!chain) return { ok: false, code: 'unknown_chain', message: unknownChainMessage(request.watch.chainId) };
+    if (request.policy.dryRun) {
+      // A dry run moves nothing: it reads at the block the shard observed, through failover, without asking each endpoint or the fee market.
+      try {
+        const { client } = this.client(runtime.config, request.watch.chainId);
+        const state = await readFreshState(
+          { client, chainId: request.watch.chainId, multicall3: chain.multicall3 },
+          { pool: request.watch.market, account: request.watch.account, asset: request.policy.asset, signer: null, blockNumber: BigInt(request.observedBlock), live: false },
+        );
+        return { ok: true, state };
+      } catch (error) {
+        return { ok: false, ...readFailure(error) };
+      }
+    }
     const probes = await Promise.all(
       chain.rpcUrls.map((url) => probeEndpoint(url, { pool: request.watch.market, account: request.watch.account, timeoutMs: runtime.config.rpcTimeoutMs })),
     );
@@ -300,7 +351,7 @@ export class TopUp extends DurableObject<Env> {
       const { client } = this.client(runtime.config, request.watch.chainId);
       const state = await readFreshState(
         { client, chainId: request.watch.chainId, multicall3: chain.multicall3 },
-        { pool: request.watch.market, account: request.watch.account, asset: request.policy.asset, signer: runtime.signer?.address ?? null, blockNumber: consensus.blockNumber },
+        { pool: request.watch.market, account: request.watch.account, asset: request.policy.asset, signer: runtime.signer?.address ?? null, blockNumber: consensus.blockNumber, live: true },
       );
       return { ok: true, state };
     } catch (error) {
@@ -313,7 +364,7 @@ export class TopUp extends DurableObject<Env> {
   private async startAction(trigger: Trigger, request: TopUpRequest, plan: SendPlan, state: FreshState, runtime: Runtime, now: number): Promise<'done' | 'waiting'> {
     const signer = runtime.signer!;
     const { client } = this.client(runtime.config, request.watch.chainId);
-    const quote = quoteFees(state.fees, runtime.config.topUp.maxGasWei);
+    const quote = quoteFees(state.fees!, runtime.config.topUp.maxGasWei);
     if (!quote.ok) {
       this.refuse(trigger, request, quote.code, quote.message, { plan, state, signer: signer.address });
       return 'done';
@@ -346,17 +397,15 @@ export class TopUp extends DurableObject<Env> {
       return 'done';
     }
 
-    const nonce = await this.nextNonce(client, signer.address);
-    const signed = await signStep(signer, { chainId: request.watch.chainId, nonce, step: built.steps[0]!, gas: gas[0]!, fees: quote.fees });
     const actionId = triggerId(trigger);
     const storedSteps = storedStepsOf(built.steps, gas);
-    // The intent: action, nonce and the signed bytes (hence the hash), durable before the broadcast.
+    // What the action moves, at the oracle's price now: booked against the tenant's grant before the first broadcast.
+    const usd = usdValue(sized.amount, state.reserve.decimals, state.collateralParams!.price!, state.meta.baseCurrencyUnit);
+    // The action is recorded first; its transactions are signed and sent one by one by advance(), each after a fresh check.
     this.ctx.storage.transactionSync(() => {
-      this.insertAction(trigger, request, { ...sized, dryRun: false, status: 'in_flight', steps: built.steps, storedSteps, hfBefore: state.snapshot.healthFactor, blockBefore: state.block.number, now });
-      this.insertTx(actionId, 0, built.steps[0]!.kind, nonce, gas[0]!, signed, quote.fees);
+      this.insertAction(trigger, request, { ...sized, dryRun: false, status: 'in_flight', steps: built.steps, storedSteps, hfBefore: state.snapshot.healthFactor, blockBefore: state.block.number, usd, now });
       this.sql.exec('DELETE FROM failures WHERE watch_id = ?', request.watch.id);
     });
-    await this.sendAttempt(client, actionId, signed.hash, signed.raw);
     return this.advance(actionId, runtime);
   }
 
@@ -374,6 +423,11 @@ export class TopUp extends DurableObject<Env> {
       const steps = parseSteps(action);
       const tx = this.sql.exec<TxRow>('SELECT * FROM txs WHERE action_id = ? AND step_index = ? ORDER BY id DESC LIMIT 1', actionId, action.step_index).toArray()[0];
       if (!tx) {
+        if (actionStartTimedOut(action, Date.now())) {
+          // Its next transaction could not be sent for too long (gas above the cap, the tenant unreachable): it gives way to others.
+          this.ctx.storage.transactionSync(() => this.stopAction(action, request, 'action_timeout', `the ${steps[action.step_index]?.kind ?? 'next'} transaction could not be sent within ${ACTION_START_TIMEOUT_MS / 60_000} minutes; the action is given up and nothing more is sent for it`));
+          return 'done';
+        }
         const started = await this.startStep(action, request, steps, runtime, client);
         if (started !== 'started') return started;
         continue;
@@ -417,6 +471,12 @@ export class TopUp extends DurableObject<Env> {
       return 'waiting';
     }
     const gas = step.gas !== null ? BigInt(step.gas) : paddedGas(check.gas);
+    // Immediately before the broadcast: is the trigger still live, and does the tenant still say yes?
+    const live = await this.preflight(action, request, runtime, client);
+    if (!live.ok) {
+      this.ctx.storage.transactionSync(() => this.stopAction(action, request, live.reason, live.message));
+      return 'done';
+    }
     const nonce = await this.nextNonce(client, signer.address);
     const signed = await signStep(signer, { chainId: request.watch.chainId, nonce, step, gas, fees: quote.fees });
     this.ctx.storage.transactionSync(() => this.insertTx(action.id, action.step_index, step.kind, nonce, gas, signed, quote.fees));
@@ -532,15 +592,16 @@ export class TopUp extends DurableObject<Env> {
   private insertAction(
     trigger: Trigger,
     request: TopUpRequest,
-    input: { amount: bigint; amountNeeded: bigint; reachesTarget: boolean; cappedBy: CapReason[]; dryRun: boolean; status: ActionStatus; steps: Step[]; storedSteps?: StoredStep[]; hfBefore: bigint | null; blockBefore: bigint; now: number },
+    input: { amount: bigint; amountNeeded: bigint; reachesTarget: boolean; cappedBy: CapReason[]; dryRun: boolean; status: ActionStatus; steps: Step[]; storedSteps?: StoredStep[]; hfBefore: bigint | null; blockBefore: bigint; usd?: bigint; now: number },
   ): void {
     const storedSteps = input.storedSteps ?? storedStepsOf(input.steps);
     this.sql.exec(
-      `INSERT INTO actions (id, watch_id, tenant_id, episode, slot, dry_run, status, asset, amount, amount_needed, reaches_target, capped_by, steps, step_index, request, hf_before, block_before, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)`,
+      `INSERT INTO actions (id, watch_id, tenant_id, episode, slot, dry_run, status, asset, amount, amount_needed, reaches_target, capped_by, steps, step_index, request, hf_before, block_before, created_at, position_key, usd, policy_version)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)`,
       triggerId(trigger), trigger.watchId, request.tenantId, trigger.episode, trigger.slot, input.dryRun ? 1 : 0, input.status, request.policy.asset,
       input.amount.toString(), input.amountNeeded.toString(), input.reachesTarget ? 1 : 0, JSON.stringify(input.cappedBy), JSON.stringify(storedSteps),
       JSON.stringify(request), input.hfBefore === null ? null : input.hfBefore.toString(), input.blockBefore.toString(), input.now,
+      positionKey(request), input.usd === undefined ? null : input.usd.toString(), policyVersionOf(request.policy),
     );
   }
 
@@ -582,8 +643,59 @@ export class TopUp extends DurableObject<Env> {
 
   /** Final failure of an action; callers that change other rows too wrap it in their transaction. */
   private failAction(action: ActionRow, request: TopUpRequest, code: TopUpFailureCode, message: string): void {
-    this.sql.exec("UPDATE actions SET status = 'failed', error = ?, finished_at = ? WHERE id = ?", `${code}: ${message}`, Date.now(), action.id);
+    this.sql.exec("UPDATE actions SET status = 'failed', error_code = ?, error = ?, finished_at = ? WHERE id = ?", code, `${code}: ${message}`, Date.now(), action.id);
+    if (movedNothing(code)) this.queueRelease(action);
     this.notice(request, this.eventInput(action, request, 'topup.failed', { reason: code, message }));
+  }
+
+  /** A live action stopped before its money moved (its check failed): nothing more is sent, its reservation is given back. */
+  private stopAction(action: ActionRow, request: TopUpRequest, code: TopUpStopCode, message: string): void {
+    this.sql.exec("UPDATE actions SET status = 'failed', error_code = ?, error = ?, finished_at = ? WHERE id = ?", code, `${code}: ${message}`, Date.now(), action.id);
+    this.queueRelease(action);
+    this.notice(request, this.eventInput(action, request, 'topup.skipped', { reason: code, message }));
+  }
+
+  private queueRelease(action: ActionRow): void {
+    if (action.dry_run === 1) return;
+    this.sql.exec('INSERT OR IGNORE INTO releases (action_id, tenant_id) VALUES (?, ?)', action.id, action.tenant_id);
+  }
+
+  /** A request stopped before any action was recorded: told once per trigger and reason. */
+  private skipTrigger(trigger: Trigger, request: TopUpRequest, code: TopUpStopCode, message: string): void {
+    this.notice(request, { type: 'topup.skipped', trigger, watch: request.watch, policy: request.policy, createdAt: new Date(), reason: code, message });
+  }
+
+  private authorize(request: TopUpRequest, reservation?: { actionId: string; usd: bigint }): Promise<TopUpAuthorization> {
+    return tenantStub(this.env, request.tenantId).authorizeTopUp({
+      watchId: request.watch.id,
+      policyVersion: policyVersionOf(request.policy),
+      ...(reservation ? { actionId: reservation.actionId, reserveUsd: reservation.usd.toString() } : {}),
+    });
+  }
+
+  private async trustOf(request: TopUpRequest, runtime: Runtime) {
+    const chain = runtime.config.chains.get(request.watch.chainId);
+    if (!chain) return { trusted: false as const, message: unknownChainMessage(request.watch.chainId) };
+    const { client } = this.client(runtime.config, request.watch.chainId);
+    return checkMarketTrust(client, { chainId: request.watch.chainId, market: request.watch.market, multicall3: chain.multicall3, trustedMarkets: runtime.config.topUp.trustedMarkets });
+  }
+
+  /**
+   * The checks made immediately before each broadcast, from storage and the chain's latest
+   * block: the market is trusted, the health factor is still below the trigger, and the
+   * tenant still authorizes (watch, policy version, grant), booking the action's USD value
+   * the first time. Any "no" stops the action.
+   */
+  private async preflight(action: ActionRow, request: TopUpRequest, runtime: Runtime, client: PublicClient): Promise<{ ok: true } | { ok: false; reason: TopUpStopCode; message: string }> {
+    const trust = await this.trustOf(request, runtime);
+    if (!trust.trusted) return { ok: false, reason: 'market_not_trusted', message: trust.message };
+    const healthFactor = await healthFactorAt(client, request.watch.market, request.watch.account, 'latest');
+    const trigger = policyForPlanning(request.policy).triggerHealthFactor;
+    if (healthFactor === null || healthFactor >= trigger) {
+      return { ok: false, reason: 'above_trigger', message: `the health factor is ${showHealthFactor(healthFactor)} at the latest block, no longer below the trigger ${request.policy.triggerHealthFactor}; nothing more is sent` };
+    }
+    const authorization = await this.authorize(request, { actionId: action.id, usd: action.usd === null ? 0n : BigInt(action.usd) });
+    return authorization.ok ? { ok: true } : { ok: false, reason: authorization.reason, message: authorization.message };
   }
 
   /** A refusal before anything is signed: told once per trigger and reason, retried after a backoff. */
@@ -626,6 +738,15 @@ export class TopUp extends DurableObject<Env> {
 
   /** Same hand-off as the shard's: kept until the tenant confirms; the tenant ignores ids it has. */
   private async handOff(): Promise<void> {
+    for (const release of this.sql.exec<{ action_id: string; tenant_id: string }>('SELECT * FROM releases').toArray()) {
+      try {
+        await tenantStub(this.env, release.tenant_id).releaseTopUpSpend(release.action_id);
+        this.sql.exec('DELETE FROM releases WHERE action_id = ?', release.action_id);
+      } catch (error) {
+        // Kept for the next pass; until then the tenant's budget counts it (the safe side).
+        console.warn('topup: budget release not handed to the tenant yet', error instanceof Error ? error.name : 'unknown');
+      }
+    }
     const rows = this.sql.exec<NoticeRow>('SELECT event_id, tenant_id, watch_id, body FROM notices WHERE handed_off = 0 ORDER BY created_at, event_id').toArray();
     const byTenant = new Map<string, NoticeRow[]>();
     for (const row of rows) byTenant.set(row.tenant_id, [...(byTenant.get(row.tenant_id) ?? []), row]);
@@ -633,8 +754,9 @@ export class TopUp extends DurableObject<Env> {
       try {
         await tenantStub(this.env, tenantId).ingestEvents(tenantRows.map((row) => ({ eventId: row.event_id, watchId: row.watch_id, body: row.body, silenced: false })));
         for (const row of tenantRows) this.sql.exec('UPDATE notices SET handed_off = 1 WHERE event_id = ?', row.event_id);
-      } catch {
+      } catch (error) {
         // Kept for the next pass.
+        console.warn('topup: events not handed to the tenant yet; retried next pass', error instanceof Error ? error.name : 'unknown');
       }
     }
   }
@@ -655,4 +777,15 @@ export class TopUp extends DurableObject<Env> {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The position a watch is on, whatever its id: caps and cooldown are kept per position and tenant. */
+function positionKey(request: TopUpRequest): string {
+  return `${request.tenantId}:${request.watch.chainId}:${request.watch.market.toLowerCase()}:${request.watch.account.toLowerCase()}`;
+}
+
+/** Guarded ALTER TABLE for columns added after a table was first created. */
+function addColumns(sql: SqlStorage, table: string, columns: Record<string, string>): void {
+  const existing = new Set(sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray().map((column) => column.name));
+  for (const [name, type] of Object.entries(columns)) if (!existing.has(name)) sql.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${type}`);
 }

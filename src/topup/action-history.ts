@@ -1,6 +1,6 @@
 import type { Address } from 'viem';
 import type { PastAction } from '../domain/topup-plan';
-import type { Trigger } from './events';
+import type { TopUpFailureCode, TopUpStopCode, Trigger } from './events';
 import type { ActionRow } from './records';
 
 /*
@@ -9,12 +9,45 @@ import type { ActionRow } from './records';
  * actions the planner's caps and cooldown count.
  */
 
+/**
+ * Failures after which the action provably moved no tokens: its money transaction reverted
+ * or was never sent (an approval moves none). Anything else that may have moved tokens
+ * counts, even a dropped transaction, to stay under the caps.
+ */
+const MOVED_NOTHING: ReadonlySet<string> = new Set<TopUpFailureCode | TopUpStopCode>([
+  'tx_reverted',
+  'simulation_reverted',
+  'signer_not_configured',
+  'watch_deleted',
+  'policy_changed',
+  'not_permitted',
+  'tenant_budget_reached',
+  'market_not_trusted',
+  'above_trigger',
+  'action_timeout',
+]);
+
+export function movedNothing(code: string): boolean {
+  return MOVED_NOTHING.has(code);
+}
+
+/** Rows written before error codes had their own column keep the code as the error's prefix (`code: message`). */
+function errorCodeOf(row: Pick<ActionRow, 'error' | 'error_code'>): string | null {
+  return row.error_code ?? row.error?.split(':', 1)[0] ?? null;
+}
+
 export function pastAction(row: ActionRow): PastAction {
-  // Anything that may have moved tokens counts (even a dropped transaction), to stay under the cap.
-  // A reverted action, or one whose last transaction was refused by simulation after its
-  // approval, moved no tokens (an approval moves none).
-  const moved = !(row.status === 'failed' && /^(tx_reverted|simulation_reverted|signer_not_configured)/.test(row.error ?? ''));
+  const code = row.status === 'failed' ? errorCodeOf(row) : null;
+  const moved = !(code !== null && movedNothing(code));
   return { asset: row.asset as Address, amount: BigInt(row.amount), at: row.created_at, dryRun: row.dry_run === 1, spends: moved };
+}
+
+/** An in-flight action whose next transaction could not be sent for this long gives way to other tenants' actions. */
+export const ACTION_START_TIMEOUT_MS = 5 * 60_000;
+
+/** Measured from the action's start: its transactions before the stuck one count against the same bound. */
+export function actionStartTimedOut(action: Pick<ActionRow, 'created_at'>, now: number): boolean {
+  return now - action.created_at > ACTION_START_TIMEOUT_MS;
 }
 
 /**

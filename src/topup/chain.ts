@@ -94,7 +94,8 @@ export type FreshState = {
   wallet: { token: bigint; native: bigint; allowance: bigint } | undefined;
   /** The account's debt of the policy asset by rate mode (Aave repays one mode per call). */
   debt: { variable: bigint; stable: bigint };
-  fees: FeeMarket;
+  /** Read for live decisions only; null for dry runs. */
+  fees: FeeMarket | null;
 };
 
 /**
@@ -104,7 +105,7 @@ export type FreshState = {
  */
 export async function readFreshState(
   context: ReadContext,
-  input: { pool: Address; account: Address; asset: Address; signer: Address | null; blockNumber: bigint },
+  input: { pool: Address; account: Address; asset: Address; signer: Address | null; blockNumber: bigint; live: boolean },
 ): Promise<FreshState> {
   const { client } = context;
   try {
@@ -168,7 +169,7 @@ export async function readFreshState(
       },
       wallet,
       debt: { variable: results[3] as bigint, stable: results[4] as bigint },
-      fees: await readFeeMarket(client),
+      fees: input.live ? await readFeeMarket(client) : null,
     };
   } catch (error) {
     throw findAppError(error) ?? new AppError('read_failed', `reading the position failed: ${shortMessage(error)}`, { status: 502 });
@@ -189,8 +190,10 @@ export async function readFeeMarket(client: PublicClient): Promise<FeeMarket> {
   return { baseFeePerGas, priorityFee, gasPrice };
 }
 
-export async function healthFactorAt(client: PublicClient, pool: Address, account: Address, blockNumber: bigint): Promise<bigint | null> {
-  const [, debt, , , , healthFactor] = await client.readContract({ address: pool, abi: aavePoolAbi, functionName: 'getUserAccountData', args: [account], blockNumber });
+/** The Pool's health factor of the account at a block, or at the latest one. */
+export async function healthFactorAt(client: PublicClient, pool: Address, account: Address, block: bigint | 'latest'): Promise<bigint | null> {
+  const at = block === 'latest' ? { blockTag: 'latest' as const } : { blockNumber: block };
+  const [, debt, , , , healthFactor] = await client.readContract({ address: pool, abi: aavePoolAbi, functionName: 'getUserAccountData', args: [account], ...at });
   return debt === 0n || healthFactor === MAX_UINT256 ? null : healthFactor;
 }
 

@@ -3,6 +3,7 @@ import type { WatchRef } from '../notify/event-body';
 import type { StoredTopUpPolicy } from '../config/topup-policy';
 import type { CapReason, SkipReason, TopUpMode } from '../domain/topup-plan';
 import { decimalToWad, formatWad } from '../domain/risk';
+import type { TopUpStopReason } from './authorization';
 
 /*
  * Bodies of the top-up events, delivered on every channel of the watch like alerts.
@@ -29,6 +30,12 @@ export type TopUpFailureCode =
   | 'tx_timeout'
   | 'tx_dropped'
   | 'nonce_used_elsewhere';
+
+/**
+ * Why a live action stopped (or never started) without a failure: the owner's or the
+ * tenant's decision, or the position recovering. Reported as `topup.skipped`.
+ */
+export type TopUpStopCode = TopUpStopReason | 'market_not_trusted' | 'above_trigger' | 'action_timeout';
 
 /** The transaction a top-up sends (or would send): enough to check it by eye, and the exact calldata. */
 export type TransactionView = {
@@ -67,7 +74,7 @@ export type TopUpDetails = {
   txHash: Hex | null;
   approveTxHash: Hex | null;
   /** Skip reason or failure code; null for executed. */
-  reason: SkipReason | TopUpFailureCode | null;
+  reason: SkipReason | TopUpFailureCode | TopUpStopCode | null;
   message: string;
   /** When a skip lifts by itself (cooldown end, day window), ISO time. */
   retryAt: string | null;
@@ -104,7 +111,7 @@ export type TopUpEventInput = {
   blockNumber?: bigint | null;
   txHash?: Hex | null;
   approveTxHash?: Hex | null;
-  reason?: SkipReason | TopUpFailureCode | null;
+  reason?: SkipReason | TopUpFailureCode | TopUpStopCode | null;
   message: string;
   retryAt?: number | null;
   wallet?: { address: Address | null; balance: bigint | null } | null;
@@ -159,6 +166,7 @@ export const SKIP_MESSAGES: Record<SkipReason, string> = {
   above_trigger: 'the health factor is at or above the trigger',
   cooldown: 'the health factor is still below the trigger, but the cooldown since the last top-up has not passed',
   day_cap_reached: 'the 24-hour cap (maxAmountPerDay) is used up',
+  tenant_budget_reached: "the owner's USD grant for this tenant's live top-ups is used up for the rolling 24 hours",
   dry_run: 'dry run: nothing was sent; this is the transaction a live policy would send',
   no_balance: 'the executor wallet holds none of this asset; fund it (GET /v1/topup/signer shows its address)',
   no_breakdown: 'the per-asset breakdown of the account could not be read',

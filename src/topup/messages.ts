@@ -18,7 +18,7 @@ export function showHealthFactor(healthFactor: bigint | null): string {
 }
 
 export function describeCaps(caps: CapReason[]): string {
-  const words: Record<CapReason, string> = { per_action: 'maxAmountPerAction', per_day: 'the 24-hour cap', wallet_balance: 'the executor wallet balance', debt: 'the debt of this asset' };
+  const words: Record<CapReason, string> = { per_action: 'maxAmountPerAction', per_day: 'the 24-hour cap', tenant_budget: "the owner's USD grant for this tenant", wallet_balance: 'the executor wallet balance', debt: 'the debt of this asset' };
   return caps.map((cap) => words[cap]).join(', ') || 'the caps';
 }
 

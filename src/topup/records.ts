@@ -33,6 +33,13 @@ export type ActionRow = {
   error: string | null;
   created_at: number;
   finished_at: number | null;
+  /** Tenant, chain, market and account: caps and cooldown follow the position across watch ids. Null on old rows. */
+  position_key: string | null;
+  /** The failure or stop code, apart from the message. Null on old rows (the code is then the error's prefix). */
+  error_code: string | null;
+  /** USD value (10^-8) booked against the tenant's grant; null for dry runs and old rows. */
+  usd: string | null;
+  policy_version: number;
 };
 
 export type TxRow = {
@@ -50,7 +57,7 @@ export type TxRow = {
   created_at: number;
 };
 
-export type RequestRow = { watch_id: string; body: string; received_at: number };
+export type RequestRow = { watch_id: string; tenant_id: string; body: string; received_at: number };
 export type NoticeRow = { event_id: string; tenant_id: string; watch_id: string; body: string };
 export type FailureRow = { code: string; message: string; at: number };
 

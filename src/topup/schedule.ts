@@ -21,7 +21,7 @@ export function inBackoff(failureAt: number | undefined, now: number): boolean {
 
 /** Cooldown and day cap lift at a known time; other skips need someone to act. */
 export function liftsByItself(reason: SkipReason): boolean {
-  return reason === 'cooldown' || reason === 'day_cap_reached';
+  return reason === 'cooldown' || reason === 'day_cap_reached' || reason === 'tenant_budget_reached';
 }
 
 /**

@@ -10,6 +10,7 @@ import { tenantStub, topUpStub } from '../durable/stubs';
 import type { WatchRecord } from '../durable/tenant';
 import type { TopUpWatchState } from './watch-state';
 import { topUpObjectName } from './signer';
+import { checkMarketTrust } from './trust';
 
 /*
  * The watch service's side of top-ups: checking a policy against its market before it is
@@ -31,10 +32,22 @@ function invalid(path: string, message: string, code = 'validation_failed'): App
  * collateral; repay: borrowable, so there can be a debt of it), and the amounts fit the
  * token's decimals. A live policy needs the executor's key to be configured.
  */
-export async function resolveTopUpPolicy(config: AppConfig, chainId: number, market: Address, input: TopUpPolicyInput): Promise<StoredTopUpPolicy> {
+export async function resolveTopUpPolicy(env: Env, config: AppConfig, tenantId: string, chainId: number, market: Address, input: TopUpPolicyInput): Promise<StoredTopUpPolicy> {
   const chain = config.chains.get(chainId);
   if (!chain) throw new AppError('unknown_chain', `chain ${chainId} is not configured in RPC_URLS`, { status: 400, issues: [{ path: 'chainId', message: 'not configured' }] });
   const { client } = createChainClient(chain, { timeoutMs: config.rpcTimeoutMs });
+  if (!input.dryRun) {
+    // The wallet is the owner's: a live policy needs the owner's grant and a market the deployment trusts.
+    const grant = await tenantStub(env, tenantId).topUpGrant();
+    if (!grant.enabled) {
+      throw new AppError('topup_not_permitted', 'live top-ups spend the deployment owner\'s wallet and this tenant has no grant for them: ask the owner (PUT /v1/admin/tenants/:tenantId/topup), or keep dryRun true', { status: 403, issues: [{ path: 'topUp.dryRun', message: 'live top-ups are not granted to this tenant' }] });
+    }
+    if (!config.topUp.signer) {
+      throw invalid('topUp.dryRun', 'a live policy (dryRun false) needs the executor key: set TOPUP_PRIVATE_KEY with `wrangler secret put TOPUP_PRIVATE_KEY`, or keep dryRun true', 'signer_not_configured');
+    }
+    const trust = await checkMarketTrust(client, { chainId, market, multicall3: chain.multicall3, trustedMarkets: config.topUp.trustedMarkets });
+    if (!trust.trusted) throw new AppError('market_not_trusted', trust.message, { status: 400, issues: [{ path: 'market', message: 'not a market the executor sends money to' }] });
+  }
   const meta = await loadMarketMeta({ client, chainId, multicall3: chain.multicall3 }, market);
   const reserve = meta.reserves.find((candidate) => candidate.asset.toLowerCase() === input.asset.toLowerCase());
   if (!reserve) {
@@ -57,9 +70,6 @@ export async function resolveTopUpPolicy(config: AppConfig, chainId: number, mar
     const excess = excessDecimals(input[field], reserve.decimals);
     if (excess) throw invalid(`topUp.${field}`, `${excess} (${reserve.symbol})`);
   }
-  if (!input.dryRun && !config.topUp.signer) {
-    throw invalid('topUp.dryRun', 'a live policy (dryRun false) needs the executor key: set TOPUP_PRIVATE_KEY with `wrangler secret put TOPUP_PRIVATE_KEY`, or keep dryRun true', 'signer_not_configured');
-  }
   return {
     enabled: input.enabled,
     mode: input.mode,
@@ -80,7 +90,7 @@ export async function resolveTopUpPatch(env: Env, tenantId: string, watchId: str
   if (input === undefined || input === null) return input;
   const watch = await tenantStub(env, tenantId).getWatch(watchId);
   if (!watch) throw new AppError('not_found', `watch ${watchId} not found`, { status: 404 });
-  return resolveTopUpPolicy(parseConfig(env as unknown as Record<string, unknown>), watch.chainId, watch.market, input);
+  return resolveTopUpPolicy(env, parseConfig(env as unknown as Record<string, unknown>), tenantId, watch.chainId, watch.market, input);
 }
 
 function executorOf(env: Env, watch: WatchRecord) {
@@ -98,11 +108,15 @@ export async function topUpStateOf(env: Env, watch: WatchRecord): Promise<TopUpW
   }
 }
 
-/** A changed or removed policy must not be acted on through a request made under the old one. Best effort. */
+/**
+ * A changed, removed or deleted policy must not be acted on through a request made under
+ * the old one. Dropping the waiting request saves work; safety does not depend on it: the
+ * executor checks the policy version with the tenant before it acts and before every broadcast.
+ */
 export async function forgetTopUpRequest(env: Env, watch: WatchRecord): Promise<void> {
   try {
     await executorOf(env, watch).dropRequest(watch.id);
-  } catch {
-    // The executor also drops requests older than a few minutes on its own.
+  } catch (error) {
+    console.warn('topup: could not drop a waiting request at the executor; its pre-send check refuses it', error instanceof Error ? error.name : 'unknown');
   }
 }

@@ -32,6 +32,12 @@ export async function newTenant(label = 'test'): Promise<string> {
   return response.body.key as string;
 }
 
+/** The owner grants a tenant live top-ups worth `maxUsdPerDay` per rolling 24 h. */
+export async function grantTopUps(key: string, maxUsdPerDay: string): Promise<void> {
+  const response = await api('PUT', `/v1/admin/tenants/${tenantIdOf(key)}/topup`, { token: ADMIN, body: { enabled: true, maxUsdPerDay } });
+  if (response.status !== 200) throw new Error(`could not grant top-ups: ${response.status} ${JSON.stringify(response.body)}`);
+}
+
 /** Asks the Node-side control server (global setup) to act on the chain or the receiver. */
 export async function control(path: string, body: unknown = {}, method = 'POST'): Promise<any> {
   const response = await fetch(`${testEnv.TEST_CONTROL_URL}${path}`, {

@@ -5,7 +5,7 @@ import { parseUnits, type Address, type Hex } from 'viem';
 import { directoryStub, shardStub, tenantStub, topUpStub } from '../../src/durable/stubs';
 import { topUpObjectName } from '../../src/topup/signer';
 import type { TopUp } from '../../src/durable/topup';
-import { api, control, newTenant, testEnv, type ApiResponse } from './helpers';
+import { ADMIN, api, control, grantTopUps, newTenant, testEnv, type ApiResponse } from './helpers';
 
 /*
  * The auto-top-up executor against the local chain's real Aave v3 Pool. Positions use WBTC
@@ -65,6 +65,8 @@ type PolicyInput = Record<string, unknown>;
 
 async function setup(path: string, topUp: PolicyInput, position: { collateralAmount?: string; debtAmount?: string } = {}) {
   const key = await newTenant(path);
+  // Generous: these tests are about the executor, not the owner's budget (tested on its own below).
+  await grantTopUps(key, '10000000');
   const channel = await call('POST', '/v1/channels', { token: key, body: { type: 'webhook', url: `${testEnv.TEST_RECEIVER_URL}${path.slice(1)}`, label: path } });
   await control('/receiver/secret', { path, secret: channel.body.secret });
   const { account } = await control('/open', { collateral: 'WBTC', collateralAmount: position.collateralAmount ?? '1', debt: 'USDC', debtAmount: position.debtAmount ?? '30000' });
@@ -456,6 +458,7 @@ describe('auto-top-up executor on real Aave v3', () => {
     let account: string;
     beforeAll(async () => {
       key = await newTenant('/tu-api');
+      await grantTopUps(key, '10000000');
       account = (await control('/open', { collateral: 'WBTC', collateralAmount: '1', debt: 'USDC', debtAmount: '1000' })).account as string;
     });
     const create = (topUp: unknown) =>
@@ -494,12 +497,12 @@ describe('auto-top-up executor on real Aave v3', () => {
       expect(created.status).toBe(201);
       expect(created.body.topUp).toEqual({
         enabled: true, mode: 'supply', asset: market.reserves.WBTC.asset, symbol: 'WBTC', decimals: 8,
-        triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: '0.5', maxAmountPerDay: '2', cooldownSeconds: 600, dryRun: true,
+        triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: '0.5', maxAmountPerDay: '2', cooldownSeconds: 600, dryRun: true, version: 1,
       });
       const id = created.body.id as string;
       const replaced = await call('PATCH', `/v1/watches/${id}`, { token: key, body: { topUp: supplyPolicy({ mode: 'repay', asset: market.reserves.USDC.asset, maxAmountPerAction: '100', maxAmountPerDay: '1000' }) } });
       expect(replaced.status).toBe(200);
-      expect(replaced.body.topUp).toMatchObject({ mode: 'repay', symbol: 'USDC', decimals: 6, dryRun: false });
+      expect(replaced.body.topUp).toMatchObject({ mode: 'repay', symbol: 'USDC', decimals: 6, dryRun: false, version: 2 });
       const shown = await call('GET', `/v1/watches/${id}`, { token: key });
       expect(shown.body.topUp).toMatchObject({ mode: 'repay' });
       expect(shown.body.topUpState).toMatchObject({ executor: { chainId: 31337, signer: SIGNER }, spentLast24h: '0', remainingLast24h: '1000', inFlight: false, recent: [] });
@@ -510,9 +513,11 @@ describe('auto-top-up executor on real Aave v3', () => {
       await call('DELETE', `/v1/watches/${id}`, { token: key });
     });
 
-    it('GET /v1/topup/signer shows the executor address and its native balance, never the key', async () => {
+    it('GET /v1/topup/signer (admin token only) shows the executor address and its native balance, never the key', async () => {
       expect((await call('GET', '/v1/topup/signer')).status).toBe(401);
-      const signer = await call('GET', '/v1/topup/signer', { token: key });
+      // The wallet is the owner's: a tenant key does not see it.
+      expect((await call('GET', '/v1/topup/signer', { token: key })).status).toBe(401);
+      const signer = await call('GET', '/v1/topup/signer', { token: ADMIN });
       expect(signer.status).toBe(200);
       expect(signer.body).toMatchObject({ address: SIGNER, configured: true, maxGasGwei: '50' });
       expect(signer.body.chains).toEqual([{ chainId: 31337, balanceNative: expect.stringMatching(/^\d+(\.\d+)?$/), error: null }]);

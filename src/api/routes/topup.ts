@@ -1,6 +1,11 @@
 import { Hono } from 'hono';
 import { formatUnits } from 'viem';
-import type { AuthVariables } from '../auth';
+import { requireAdmin, requireTenant, type AuthVariables } from '../auth';
+import { parseJsonBody } from '../validate';
+import { tenantIdSchema, topUpGrantSchema } from '../../config/api-schemas';
+import { AppError } from '../../lib/errors';
+import { tenantStub } from '../../durable/stubs';
+import { setTopUpGrant } from '../../topup/grant-service';
 import { createChainClient } from '../../chain/client';
 import { findAppError } from '../../lib/find-app-error';
 import { gwei } from '../../topup/guards';
@@ -10,8 +15,12 @@ type App = { Bindings: Env; Variables: AuthVariables };
 /**
  * The executor wallet as owners need to see it to fund it: its address and native balance
  * per configured chain. Never the key: the config only ever holds the derived address.
+ * The wallet is the owner's: admin token only. A tenant sees its own grant (`/grant`).
  */
-export const topUpRoutes = new Hono<App>().get('/signer', async (c) => {
+export const topUpRoutes = new Hono<App>().get('/grant', requireTenant, async (c) => {
+  const tenantId = c.get('tenantId');
+  return c.json({ tenantId, ...(await tenantStub(c.env, tenantId).topUpGrant()) });
+}).get('/signer', requireAdmin, async (c) => {
   const config = c.get('config');
   const address = config.topUp.signer;
   const chains = address
@@ -36,3 +45,28 @@ export const topUpRoutes = new Hono<App>().get('/signer', async (c) => {
     ...(address ? {} : { hint: 'set TOPUP_PRIVATE_KEY with `wrangler secret put TOPUP_PRIVATE_KEY` to enable live top-ups; dry runs work without it' }),
   });
 });
+
+/** `PUT|GET /v1/admin/tenants/:tenantId/topup`: the owner grants (or revokes) live top-ups to one tenant, with a USD budget per rolling 24 h. */
+export const adminTenantRoutes = new Hono<App>()
+  .use(requireAdmin)
+  .put('/:tenantId/topup', async (c) => {
+    const tenantId = await existingTenant(c.env, c.req.param('tenantId'));
+    const input = await parseJsonBody(c, topUpGrantSchema);
+    const grant = await setTopUpGrant(c.env, c.get('config'), tenantId, input);
+    return c.json({ tenantId, ...grant });
+  })
+  .get('/:tenantId/topup', async (c) => {
+    const tenantId = await existingTenant(c.env, c.req.param('tenantId'));
+    return c.json({ tenantId, ...(await tenantStub(c.env, tenantId).topUpGrant()) });
+  });
+
+async function existingTenant(env: Env, raw: string): Promise<string> {
+  const parsed = tenantIdSchema.safeParse(raw);
+  if (!parsed.success) {
+    const message = parsed.error.issues[0]?.message ?? 'is not a tenant id';
+    throw new AppError('validation_failed', `tenantId: ${message}`, { status: 400, issues: [{ path: 'tenantId', message }] });
+  }
+  const tenantId = parsed.data;
+  if (!(await tenantStub(env, tenantId).hasKeys())) throw new AppError('not_found', `tenant ${tenantId} not found; issue it a key with POST /v1/keys first`, { status: 404 });
+  return tenantId;
+}

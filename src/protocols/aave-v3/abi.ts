@@ -17,7 +17,7 @@ export const aavePoolAbi = parseAbi([
   'function repay(address asset, uint256 amount, uint256 interestRateMode, address onBehalfOf) returns (uint256)',
 ]);
 
-export const aaveAddressesProviderAbi = parseAbi(['function getPriceOracle() view returns (address)']);
+export const aaveAddressesProviderAbi = parseAbi(['function getPriceOracle() view returns (address)', 'function getPool() view returns (address)']);
 
 export const aaveOracleAbi = parseAbi([
   'function getAssetsPrices(address[] assets) view returns (uint256[])',
