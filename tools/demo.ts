@@ -36,6 +36,8 @@ const EXECUTOR_ACCOUNT_INDEX = 9;
 const EXECUTOR_KEY = toHex(mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: EXECUTOR_ACCOUNT_INDEX }).getHdKey().privateKey!) as Hex;
 /** What the executor wallet is given to supply with. */
 const EXECUTOR_WETH = '10';
+/** The owner's grant to the demo tenant, USD per rolling 24 h: enough for the guarded position's top-up. */
+const DEMO_GRANT_USD = '20000';
 
 /** The demo user's private chat with the bot, and their inbox. */
 const DEMO_CHAT_ID = '700100200';
@@ -207,7 +209,8 @@ async function main(): Promise<void> {
   timers.push(setInterval(flush, 100));
 
   // ── A tenant and its channels, as a user would set them up ──────────────────────────────────
-  const key = expect('POST /v1/keys', await s.api('POST', '/v1/keys', { token: s.adminToken, body: { label: 'demo' } }), 201).body.key as string;
+  const issued = expect('POST /v1/keys', await s.api('POST', '/v1/keys', { token: s.adminToken, body: { label: 'demo' } }), 201).body as { key: string; tenantId: string };
+  const { key, tenantId } = issued;
   const hookPath = '/hooks/demo';
   const webhook = expect('POST /v1/channels (webhook)', await s.api('POST', '/v1/channels', { token: key, body: { type: 'webhook', url: s.hookUrl(hookPath), label: 'demo receiver' } }), 201).body;
   s.registerSecret(hookPath, webhook.secret);
@@ -236,10 +239,13 @@ async function main(): Promise<void> {
     await s.chain.testClient.setBalance({ address: executor, value: parseUnits('100', 18) });
   }
   await s.chain.actions.mint(weth.asset, executor, parseUnits(EXECUTOR_WETH, weth.decimals));
-  const signer = expect('GET /v1/topup/signer', await s.api('GET', '/v1/topup/signer', { token: key }), 200).body as { address: string; chains: Array<{ balanceNative: string | null }> };
+  const signer = expect('GET /v1/topup/signer', await s.api('GET', '/v1/topup/signer', { token: s.adminToken }), 200).body as { address: string; chains: Array<{ balanceNative: string | null }> };
   const gas = Number(signer.chains[0]?.balanceNative ?? 0).toLocaleString('en-US', { maximumFractionDigits: 2 });
   say(`executor wallet ${signer.address} (anvil account ${EXECUTOR_ACCOUNT_INDEX}, TOPUP_PRIVATE_KEY): ${gas} ETH for gas, ${EXECUTOR_WETH} WETH minted to supply with`);
   const executorNonceBefore = await s.chain.publicClient.getTransactionCount({ address: executor });
+  // The wallet is the owner's: the demo tenant may move up to $DEMO_GRANT_USD of it a day, and no more.
+  const grant = expect('PUT /v1/admin/tenants/:tenantId/topup', await s.api('PUT', `/v1/admin/tenants/${tenantId}/topup`, { token: s.adminToken, body: { enabled: true, maxUsdPerDay: DEMO_GRANT_USD } }), 200).body as { maxUsdPerDay: string };
+  say(`owner grants tenant ${tenantId} live top-ups worth up to $${grant.maxUsdPerDay} per 24 h (PUT /v1/admin/tenants/${tenantId}/topup)`);
 
   // ── Positions and their watches ─────────────────────────────────────────────────────────────
   await s.setWethPrice(START_PRICE);
@@ -279,7 +285,8 @@ async function main(): Promise<void> {
   console.log(`    curl -H "Authorization: Bearer ${key}" ${s.apiUrl}/v1/watches`);
   console.log(`    curl -H "Authorization: Bearer ${key}" ${s.apiUrl}/v1/watches/${guarded.id}          # topUp policy and topUpState`);
   console.log(`    curl -H "Authorization: Bearer ${key}" ${s.apiUrl}/v1/watches/${watches[1]!.id}/alerts`);
-  console.log(`    curl -H "Authorization: Bearer ${key}" ${s.apiUrl}/v1/topup/signer`);
+  console.log(`    curl -H "Authorization: Bearer ${key}" ${s.apiUrl}/v1/topup/grant          # the owner's grant to this tenant, and its spend`);
+  console.log(`    curl -H "Authorization: Bearer ${s.adminToken}" ${s.apiUrl}/v1/topup/signer   # the executor wallet (admin only)`);
   console.log(`  wrangler log: ${s.logFile}`);
   console.log('  lines: ⚡ a verified webhook · 📱 what the phone shows (Telegram) · ✉ what the mailbox receives · 💸 a top-up checked on chain');
   console.log('');

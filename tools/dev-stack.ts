@@ -436,6 +436,8 @@ export async function startDevStack(opts: DevStackOptions = {}): Promise<DevStac
           RPC_URLS: JSON.stringify({ [String(chain!.chainId)]: chain!.rpcUrl }),
           POLL_INTERVAL_SECONDS: String(opts.pollIntervalSeconds ?? 2),
           ALLOW_PRIVATE_WEBHOOK_URLS: 'true',
+          // The local market is no built-in preset: the owner trusts it explicitly for live top-ups.
+          TOPUP_TRUSTED_MARKETS: JSON.stringify({ [String(chain!.chainId)]: [chain!.market.pool] }),
         },
       });
     progress(`starting wrangler dev (log: ${logFile})…`);

@@ -198,13 +198,10 @@ export class Tenant extends DurableObject<Env> {
 
   // ── Live top-up grant ─────────────────────────────────────────────────────
 
-  /** The owner's grant: `{enabled:false}` revokes and keeps the amount; enabling needs an amount (given now or before). */
+  /** The owner's grant: `{enabled:false}` revokes and keeps the amount. The caller checked that a first grant names an amount. */
   async setTopUpGrant(input: { enabled: boolean; maxUsdPerDay?: string }): Promise<TopUpGrantView> {
     const current = this.grant();
-    const maxUsd = input.maxUsdPerDay !== undefined ? parseUsd(input.maxUsdPerDay) : current?.maxUsdPerDay;
-    if (maxUsd === undefined) {
-      throw new AppError('validation_failed', 'maxUsdPerDay: is required the first time live top-ups are granted', { status: 400, issues: [{ path: 'maxUsdPerDay', message: 'is required when enabling a grant for the first time' }] });
-    }
+    const maxUsd = input.maxUsdPerDay !== undefined ? parseUsd(input.maxUsdPerDay) : (current?.maxUsdPerDay ?? 0n);
     this.sql.exec(
       'INSERT INTO topup_grant (id, enabled, max_usd, updated_at) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET enabled = excluded.enabled, max_usd = excluded.max_usd, updated_at = excluded.updated_at',
       input.enabled ? 1 : 0, maxUsd.toString(), Date.now(),

@@ -1,6 +1,7 @@
 import type { AppConfig } from '../config/env';
 import type { TopUpGrantInput } from '../config/api-schemas';
 import { tenantStub, topUpStub } from '../durable/stubs';
+import { AppError } from '../lib/errors';
 import type { TopUpGrantView } from './authorization';
 import { topUpObjectName } from './signer';
 
@@ -10,7 +11,11 @@ import { topUpObjectName } from './signer';
  * check, which asks the tenant (already revoked here) first.
  */
 export async function setTopUpGrant(env: Env, config: AppConfig, tenantId: string, input: TopUpGrantInput): Promise<TopUpGrantView> {
-  const grant = await tenantStub(env, tenantId).setTopUpGrant(input);
+  const tenant = tenantStub(env, tenantId);
+  if (input.enabled && input.maxUsdPerDay === undefined && (await tenant.topUpGrant()).maxUsdPerDay === null) {
+    throw new AppError('validation_failed', 'maxUsdPerDay: is required the first time live top-ups are granted', { status: 400, issues: [{ path: 'maxUsdPerDay', message: 'is required when enabling a grant for the first time' }] });
+  }
+  const grant = await tenant.setTopUpGrant(input);
   if (!input.enabled) {
     await Promise.all(
       [...config.chains.keys()].map(async (chainId) => {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { keccak256, parseAbi, parseUnits, toHex, type Address, type Hex } from 'viem';
-import type { LocalChain, ReserveSymbol } from '../../tools/chain';
+import { keccak256, parseAbi, parseTransaction, parseUnits, toHex, type Address, type Hex } from 'viem';
+import type { AaveMarket, LocalChain, ReserveSymbol } from '../../tools/chain';
+import { deployAaveMarket } from '../../tools/chain/aave';
 import { sendContractTx } from '../../tools/chain/actions';
 
 /*
@@ -10,13 +11,22 @@ import { sendContractTx } from '../../tools/chain/actions';
  */
 
 const configuratorAbi = parseAbi(['function setReserveFreeze(address asset, bool freeze)']);
-const tokenAbi = parseAbi(['function balanceOf(address) view returns (uint256)', 'function allowance(address owner, address spender) view returns (uint256)']);
+const tokenAbi = parseAbi(['function balanceOf(address) view returns (uint256)', 'function allowance(address owner, address spender) view returns (uint256)', 'function approve(address spender, uint256 amount) returns (bool)']);
 
 type Route = (body: Record<string, unknown>) => Promise<unknown>;
 
 export function topUpControlRoutes(chain: LocalChain): Record<string, Route> {
   const reserve = (symbol: unknown) => chain.market.reserves[symbol as ReserveSymbol];
+  let impostor: AaveMarket | undefined;
   return {
+    /**
+     * An attacker's own market: Aave's real bytecode deployed again under the attacker's own
+     * PoolAddressesProvider, so it answers every Pool call exactly like the real one.
+     */
+    'POST /topup/impostor-market': async () => {
+      impostor ??= await deployAaveMarket(chain.clients, { marketId: 'Attacker Market' });
+      return { pool: impostor.pool, reserves: Object.fromEntries(Object.values(impostor.reserves).map((info) => [info.symbol, { asset: info.asset, decimals: info.decimals }])) };
+    },
     /** The market's addresses, so tests can name reserves in policies. */
     'GET /topup/market': async () => ({
       pool: chain.market.pool,
@@ -48,6 +58,15 @@ export function topUpControlRoutes(chain: LocalChain): Record<string, Route> {
       ]);
       return { balance: balance.toString(), allowance: allowance.toString() };
     },
+    /** Sets every allowance `owner` gave the Pool back to 0 (anvil's accounts are unlocked), so a test starts without a leftover approval. */
+    'POST /topup/reset-allowances': async (body) => {
+      const owner = body.owner as Address;
+      for (const info of Object.values(chain.market.reserves)) {
+        const allowance = await chain.publicClient.readContract({ address: info.asset, abi: tokenAbi, functionName: 'allowance', args: [owner, chain.market.pool] });
+        if (allowance > 0n) await sendContractTx(chain.clients, owner, { address: info.asset, abi: tokenAbi, functionName: 'approve', args: [chain.market.pool, 0n] });
+      }
+      return { ok: true };
+    },
     /** Freezes or unfreezes a reserve (PoolConfigurator, as the market admin): supplies then revert with Aave error 28. */
     'POST /topup/freeze': async (body) => {
       await sendContractTx(chain.clients, chain.market.admin, {
@@ -66,6 +85,8 @@ export function topUpControlRoutes(chain: LocalChain): Record<string, Route> {
  *   /rpc/forward     passes everything through
  *   /rpc/swallow     answers eth_sendRawTransaction with the hash but never forwards it (a
  *                    transaction a node accepted and dropped: it never reaches a block)
+ *   /rpc/swallow-to/<address>  the same, only for transactions sent to that address (one
+ *                    tenant's token); everything else passes through
  *   /rpc/lag/<n>     reports the chain n blocks behind its tip (eth_blockNumber, latest block)
  *   /rpc/chain/<id>  answers eth_chainId with another chain id
  */
@@ -90,6 +111,10 @@ async function proxyOne(chain: LocalChain, mode: string, argument: string, reque
   const reply = (result: unknown) => ({ jsonrpc: '2.0', id: request.id, result });
   if (mode === 'swallow' && request.method === 'eth_sendRawTransaction') {
     return reply(keccak256((request.params?.[0] ?? '0x') as Hex));
+  }
+  if (mode === 'swallow-to' && request.method === 'eth_sendRawTransaction') {
+    const raw = (request.params?.[0] ?? '0x') as Hex;
+    if (parseTransaction(raw).to?.toLowerCase() === argument.toLowerCase()) return reply(keccak256(raw));
   }
   if (mode === 'chain' && request.method === 'eth_chainId') return reply(toHex(Number(argument)));
   if (mode === 'lag') {

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
-import { privateKeyToAccount } from 'viem/accounts';
-import { parseUnits, type Address, type Hex } from 'viem';
-import { directoryStub, shardStub, tenantStub, topUpStub } from '../../src/durable/stubs';
-import { topUpObjectName } from '../../src/topup/signer';
-import type { TopUp } from '../../src/durable/topup';
-import { ADMIN, api, control, grantTopUps, newTenant, testEnv, type ApiResponse } from './helpers';
+import { parseUnits, type Address } from 'viem';
+import { ADMIN, control, grantTopUps, newTenant, testEnv } from './helpers';
+import {
+  ANVIL_URL, KEY, SIGNER, WAD, age, call, consoleLines, executor, executorRows, healthFactor, loadMarket, market, proxy, receivedAt, responses, sent, setWbtc, setup,
+  supplyPolicy, swapExecutorEnv, tick, topUpEvents, withExecutorEnv, type PolicyInput, type Received,
+} from './topup-helpers';
 
 /*
  * The auto-top-up executor against the local chain's real Aave v3 Pool. Positions use WBTC
@@ -14,145 +14,9 @@ import { ADMIN, api, control, grantTopUps, newTenant, testEnv, type ApiResponse 
  * at $45,000 it is 1.17 and at $40,000 1.04.
  */
 
-type Env = typeof testEnv & { TOPUP_PRIVATE_KEY: string };
-const KEY = (testEnv as Env).TOPUP_PRIVATE_KEY as Hex;
-const SIGNER = privateKeyToAccount(KEY).address;
-const WAD = 10n ** 18n;
-
-type Market = { pool: Address; reserves: Record<'WETH' | 'WBTC' | 'USDC', { asset: Address; decimals: number; aToken: Address }> };
-let market: Market;
-
-// Every response and delivered event is checked for the key at the end.
-const responses: ApiResponse[] = [];
-const consoleLines: string[] = [];
-
-async function call(method: string, path: string, options: Parameters<typeof api>[2] = {}): Promise<ApiResponse> {
-  const response = await api(method, path, options);
-  responses.push(response);
-  return response;
-}
-
-function executor() {
-  return topUpStub(testEnv, topUpObjectName(31337, SIGNER));
-}
-
-/** A block passes, every shard polls once (as their alarms would), then the executor takes its requests. */
-async function tick() {
-  await control('/mine');
-  for (const shard of await directoryStub(testEnv).listShards()) {
-    const stub = shardStub(testEnv, shard.name);
-    if (!(await runDurableObjectAlarm(stub))) await stub.tick();
-  }
-  return executor().processNow();
-}
-
-async function sent(): Promise<number> {
-  return (await control('/topup/nonce', { address: SIGNER })).pending as number;
-}
-
-async function healthFactor(account: string): Promise<bigint> {
-  return BigInt((await control('/account', { account })).healthFactor as string);
-}
-
-type Received = { id: string; verified: boolean; path: string; status: number | null; body: any };
-
-async function receivedAt(path: string): Promise<Received[]> {
-  const events = (await control('/receiver/events', {}, 'GET')) as Received[];
-  return events.filter((event) => event.path === path && event.status === 200);
-}
-
-type PolicyInput = Record<string, unknown>;
-
-async function setup(path: string, topUp: PolicyInput, position: { collateralAmount?: string; debtAmount?: string } = {}) {
-  const key = await newTenant(path);
-  // Generous: these tests are about the executor, not the owner's budget (tested on its own below).
-  await grantTopUps(key, '10000000');
-  const channel = await call('POST', '/v1/channels', { token: key, body: { type: 'webhook', url: `${testEnv.TEST_RECEIVER_URL}${path.slice(1)}`, label: path } });
-  await control('/receiver/secret', { path, secret: channel.body.secret });
-  const { account } = await control('/open', { collateral: 'WBTC', collateralAmount: position.collateralAmount ?? '1', debt: 'USDC', debtAmount: position.debtAmount ?? '30000' });
-  const watch = await call('POST', '/v1/watches', {
-    token: key,
-    body: { chainId: 31337, protocol: 'aave-v3', market: testEnv.TEST_MARKET, account, label: `topup ${path}`, channels: [channel.body.id], topUp },
-  });
-  expect(watch.status, JSON.stringify(watch.body)).toBe(201);
-  const tenant = tenantStub(testEnv, `t_${key.slice(4, 20)}`);
-  return { key, tenant, watchId: watch.body.id as string, account: account as Address };
-}
-
-function supplyPolicy(overrides: PolicyInput = {}): PolicyInput {
-  return {
-    enabled: true,
-    mode: 'supply',
-    asset: market.reserves.WBTC.asset,
-    triggerHealthFactor: 1.2,
-    targetHealthFactor: 1.5,
-    maxAmountPerAction: '1',
-    maxAmountPerDay: '2',
-    cooldownSeconds: 600,
-    dryRun: false,
-    ...overrides,
-  };
-}
-
-async function setWbtc(price: string) {
-  await control('/price', { symbol: 'WBTC', price });
-}
-
-const ANVIL_URL = (JSON.parse(testEnv.RPC_URLS) as Record<string, string>)['31337']!;
-const proxy = (mode: string) => `${testEnv.TEST_CONTROL_URL}/rpc/${mode}`;
-
-/**
- * Runs `fn` with the executor object seeing other settings (RPC endpoints that misbehave, a
- * lower gas cap). Only the executor changes: the shard still observes through the real node.
- */
-async function withExecutorEnv<T>(overrides: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const restore = await swapExecutorEnv(overrides);
-  try {
-    return await fn();
-  } finally {
-    await restore();
-  }
-}
-
-/** The running executor instance sees `overrides` until restored (or until it is evicted: a new instance reads the real env). */
-async function swapExecutorEnv(overrides: Record<string, string>): Promise<() => Promise<void>> {
-  let original: unknown;
-  await runInDurableObject(executor(), (instance: TopUp) => {
-    const target = instance as unknown as { env: Record<string, unknown> };
-    original = target.env;
-    target.env = { ...target.env, ...overrides };
-  });
-  return () =>
-    runInDurableObject(executor(), (instance: TopUp) => {
-      (instance as unknown as { env: unknown }).env = original;
-    });
-}
-
-type TxRecord = { nonce: number; kind: string; status: string; attempts: string; mined_hash: string | null };
-
-async function executorRows(watchId: string) {
-  return runInDurableObject(executor(), (_instance, state) => ({
-    actions: state.storage.sql.exec<{ id: string; status: string; error: string | null }>('SELECT id, status, error FROM actions WHERE watch_id = ? ORDER BY created_at', watchId).toArray(),
-    txs: state.storage.sql.exec<TxRecord>("SELECT t.* FROM txs t JOIN actions a ON a.id = t.action_id WHERE a.watch_id = ? ORDER BY t.id", watchId).toArray(),
-  }));
-}
-
-/** Time passes for the executor's records: its last actions become `ms` older. */
-async function age(watchId: string, ms: number) {
-  await runInDurableObject(executor(), (_instance, state) => {
-    state.storage.sql.exec('UPDATE actions SET created_at = created_at - ? WHERE watch_id = ?', ms, watchId);
-    state.storage.sql.exec('DELETE FROM failures WHERE watch_id = ?', watchId);
-  });
-}
-
-async function topUpEvents(tenant: ReturnType<typeof tenantStub>, path: string) {
-  await tenant.deliverDue();
-  return (await receivedAt(path)).filter((event) => String(event.body.type).startsWith('topup.'));
-}
-
 describe('auto-top-up executor on real Aave v3', () => {
   beforeAll(async () => {
-    market = (await control('/topup/market', {}, 'GET')) as Market;
+    await loadMarket();
     // The executor's stock of the assets it tops up with (anvil account 5 already has ether for gas).
     await control('/topup/mint', { symbol: 'WBTC', to: SIGNER, amount: '10' });
     await control('/topup/mint', { symbol: 'USDC', to: SIGNER, amount: '100000' });

@@ -5,7 +5,7 @@ import type { Address } from 'viem';
  * these markets only when its provider's getPool() returns it, read on chain: the provider
  * is the governance-owned registry, while a Pool address (or anything a contract says about
  * itself) could be anyone's. Source: the bgd-labs aave-address-book (Aave) and Spark's
- * address registry; the table is checked against the address book in test/domain.
+ * address registry (read 2026-11).
  */
 
 export type AaveFamilyPreset = { chainId: number; protocol: 'aave-v3' | 'spark'; name: string; addressesProvider: Address };
