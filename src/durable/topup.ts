@@ -18,6 +18,7 @@ import {
   probeEndpoint,
   readFeeMarket,
   readFreshState,
+  readObservedState,
   receiptOf,
   signStep,
   simulateStep,
@@ -263,6 +264,8 @@ export class TopUp extends DurableObject<Env> {
     const gate = planTopUp({ ...base, position: { healthFactor: observed }, walletBalance: undefined });
     if (gate.action === 'skip') {
       if (gate.reason === 'disabled' || gate.reason === 'above_trigger') return 'done';
+      // A dry run's cooldown is its rate limit: no read, no notice.
+      if (gate.reason === 'cooldown' && stored.dryRun) return 'done';
       const waiting = liftsByItself(gate.reason);
       if (waiting && this.hasNotice(topUpEventId(trigger, 'topup.skipped', gate.reason))) return 'done';
       if (!waiting && this.inBackoff(watchId, now)) return 'done';
@@ -330,13 +333,13 @@ export class TopUp extends DurableObject<Env> {
     const chain = runtime.config.chains.get(request.watch.chainId);
     if (!chain) return { ok: false, code: 'unknown_chain', message: unknownChainMessage(request.watch.chainId) };
     if (request.policy.dryRun) {
-      // A dry run moves nothing: it reads at the block the shard observed, through failover, without asking each endpoint or the fee market.
+      // A dry run moves nothing: it is planned on the position the shard read, plus one read of the policy asset at that block.
       try {
         const { client } = this.client(runtime.config, request.watch.chainId);
-        const state = await readFreshState(
-          { client, chainId: request.watch.chainId, multicall3: chain.multicall3 },
-          { pool: request.watch.market, account: request.watch.account, asset: request.policy.asset, signer: null, blockNumber: BigInt(request.observedBlock), live: false },
-        );
+        const context = { client, chainId: request.watch.chainId, multicall3: chain.multicall3 };
+        const state = request.observed
+          ? await readObservedState(context, { pool: request.watch.market, asset: request.policy.asset, observed: request.observed })
+          : await readFreshState(context, { pool: request.watch.market, account: request.watch.account, asset: request.policy.asset, signer: null, blockNumber: BigInt(request.observedBlock), live: false });
         return { ok: true, state };
       } catch (error) {
         return { ok: false, ...readFailure(error) };

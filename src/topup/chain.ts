@@ -21,6 +21,7 @@ import { loadMarketMeta, readAccountAssets, readAccountSummaries, type MarketMet
 import type { ReserveMeta } from '../protocols/aave-v3/normalize';
 import { describeAaveRevert } from '../protocols/aave-v3/errors';
 import type { EndpointProbe, FeeMarket, Fees } from './guards';
+import { snapshotOf, type ObservedPosition } from './observed-position';
 
 /*
  * The executor's I/O with the chain, one function per question. Decisions live elsewhere
@@ -110,8 +111,7 @@ export async function readFreshState(
   const { client } = context;
   try {
     const meta = await loadMarketMeta(context, input.pool);
-    const reserve = meta.reserves.find((candidate) => candidate.asset.toLowerCase() === input.asset.toLowerCase());
-    if (!reserve) throw new AppError('asset_not_in_market', `${input.asset} is no longer a reserve of market ${input.pool}`, { status: 409 });
+    const reserve = reserveOf(meta, input.asset, input.pool);
     const pinned = await client.getBlock({ blockNumber: input.blockNumber });
     const block: PinnedBlock = { number: pinned.number, timestamp: pinned.timestamp };
     const [reads, details] = await Promise.all([
@@ -121,59 +121,88 @@ export async function readFreshState(
     const read = reads[0];
     if (!read || !('snapshot' in read)) throw new AppError('read_failed', `could not read account ${input.account}: ${read && 'error' in read ? read.error : 'no answer'}`, { status: 502 });
     const assets = details.get(input.account) ?? [];
-
-    const signer = input.signer;
-    const results = (await client.multicall({
-      contracts: [
-        { address: meta.oracle, abi: aaveOracleAbi, functionName: 'getAssetsPrices', args: [[reserve.asset]] },
-        { address: meta.pool, abi: aavePoolAbi, functionName: 'getReserveData', args: [reserve.asset] },
-        { address: meta.pool, abi: aavePoolAbi, functionName: 'getUserEMode', args: [input.account] },
-        { address: reserve.variableDebtToken, abi: erc20Abi, functionName: 'balanceOf', args: [input.account] },
-        { address: reserve.stableDebtToken, abi: erc20Abi, functionName: 'balanceOf', args: [input.account] },
-        ...(signer
-          ? [
-              { address: reserve.asset, abi: erc20Abi, functionName: 'balanceOf', args: [signer] },
-              { address: reserve.asset, abi: erc20ApproveAbi, functionName: 'allowance', args: [signer, meta.pool] },
-            ]
-          : []),
-      ] as never,
-      allowFailure: false,
-      blockNumber: block.number,
-      multicallAddress: context.multicall3,
-      batchSize: 0,
-    })) as unknown[];
-    const price = (results[0] as readonly bigint[])[0];
-    const configuration = decodeReserveConfiguration((results[1] as { configuration: { data: bigint } }).configuration.data);
-    const userEMode = Number(results[2] as bigint);
-    let liquidationThresholdBps = configuration.liquidationThresholdBps;
-    if (userEMode !== 0 && configuration.eModeCategory === userEMode) {
-      const category = await client.readContract({ address: meta.pool, abi: aavePoolAbi, functionName: 'getEModeCategoryData', args: [userEMode], blockNumber: block.number });
-      liquidationThresholdBps = BigInt(category.liquidationThreshold);
-    }
-    const wallet = signer
-      ? { token: results[5] as bigint, allowance: results[6] as bigint, native: await client.getBalance({ address: signer, blockNumber: block.number }) }
-      : undefined;
-
-    return {
-      block,
-      meta,
-      reserve,
-      snapshot: { ...read.snapshot, assets },
-      collateralParams: {
-        asset: reserve.asset,
-        symbol: reserve.symbol,
-        decimals: reserve.decimals,
-        // A zero price is the oracle not knowing: unknown, never 0 (same rule as the adapter).
-        price: price === undefined || price === 0n ? undefined : price,
-        liquidationThresholdBps,
-      },
-      wallet,
-      debt: { variable: results[3] as bigint, stable: results[4] as bigint },
-      fees: input.live ? await readFeeMarket(client) : null,
-    };
+    const policyAsset = await readPolicyAsset(context, meta, reserve, { account: input.account, signer: input.signer, blockNumber: block.number });
+    return { block, meta, reserve, snapshot: { ...read.snapshot, assets }, ...policyAsset, fees: input.live ? await readFeeMarket(client) : null };
   } catch (error) {
-    throw findAppError(error) ?? new AppError('read_failed', `reading the position failed: ${shortMessage(error)}`, { status: 502 });
+    throw findAppError(error) ?? new AppError('read_failed', `reading the position failed: ${shortMessage(error)}`, { status: 502, cause: error });
   }
+}
+
+/**
+ * A dry run's state: the position the shard observed (with its breakdown) and one read of
+ * the policy asset (price, threshold, the account's debt of it) at that block. Nothing of
+ * the wallet, no fees: a dry run signs nothing. The market's static facts are cached per isolate.
+ */
+export async function readObservedState(context: ReadContext, input: { pool: Address; asset: Address; observed: ObservedPosition }): Promise<FreshState> {
+  try {
+    const meta = await loadMarketMeta(context, input.pool);
+    const reserve = reserveOf(meta, input.asset, input.pool);
+    const snapshot = snapshotOf(input.observed);
+    const policyAsset = await readPolicyAsset(context, meta, reserve, { account: snapshot.account, signer: null, blockNumber: snapshot.blockNumber });
+    return { block: { number: snapshot.blockNumber, timestamp: snapshot.blockTimestamp }, meta, reserve, snapshot, ...policyAsset, fees: null };
+  } catch (error) {
+    throw findAppError(error) ?? new AppError('read_failed', `reading the policy asset failed: ${shortMessage(error)}`, { status: 502, cause: error });
+  }
+}
+
+function reserveOf(meta: MarketMeta, asset: Address, pool: Address): ReserveMeta {
+  const reserve = meta.reserves.find((candidate) => candidate.asset.toLowerCase() === asset.toLowerCase());
+  if (!reserve) throw new AppError('asset_not_in_market', `${asset} is no longer a reserve of market ${pool}`, { status: 409 });
+  return reserve;
+}
+
+/** One Multicall3 call: the policy asset's price and threshold for this account, its debt of it, and (with a signer) the wallet's balance and allowance. */
+async function readPolicyAsset(
+  context: ReadContext,
+  meta: MarketMeta,
+  reserve: ReserveMeta,
+  input: { account: Address; signer: Address | null; blockNumber: bigint },
+): Promise<Pick<FreshState, 'collateralParams' | 'wallet' | 'debt'>> {
+  const { client } = context;
+  const signer = input.signer;
+  const results = (await client.multicall({
+    contracts: [
+      { address: meta.oracle, abi: aaveOracleAbi, functionName: 'getAssetsPrices', args: [[reserve.asset]] },
+      { address: meta.pool, abi: aavePoolAbi, functionName: 'getReserveData', args: [reserve.asset] },
+      { address: meta.pool, abi: aavePoolAbi, functionName: 'getUserEMode', args: [input.account] },
+      { address: reserve.variableDebtToken, abi: erc20Abi, functionName: 'balanceOf', args: [input.account] },
+      { address: reserve.stableDebtToken, abi: erc20Abi, functionName: 'balanceOf', args: [input.account] },
+      ...(signer
+        ? [
+            { address: reserve.asset, abi: erc20Abi, functionName: 'balanceOf', args: [signer] },
+            { address: reserve.asset, abi: erc20ApproveAbi, functionName: 'allowance', args: [signer, meta.pool] },
+          ]
+        : []),
+    ] as never,
+    allowFailure: false,
+    blockNumber: input.blockNumber,
+    multicallAddress: context.multicall3,
+    batchSize: 0,
+  })) as unknown[];
+  const price = (results[0] as readonly bigint[])[0];
+  const configuration = decodeReserveConfiguration((results[1] as { configuration: { data: bigint } }).configuration.data);
+  const userEMode = Number(results[2] as bigint);
+  let liquidationThresholdBps = configuration.liquidationThresholdBps;
+  if (userEMode !== 0 && configuration.eModeCategory === userEMode) {
+    // Only for an account in the reserve's e-mode category: the category's threshold applies.
+    const category = await client.readContract({ address: meta.pool, abi: aavePoolAbi, functionName: 'getEModeCategoryData', args: [userEMode], blockNumber: input.blockNumber });
+    liquidationThresholdBps = BigInt(category.liquidationThreshold);
+  }
+  const wallet = signer
+    ? { token: results[5] as bigint, allowance: results[6] as bigint, native: await client.getBalance({ address: signer, blockNumber: input.blockNumber }) }
+    : undefined;
+  return {
+    collateralParams: {
+      asset: reserve.asset,
+      symbol: reserve.symbol,
+      decimals: reserve.decimals,
+      // A zero price is the oracle not knowing: unknown, never 0 (same rule as the adapter).
+      price: price === undefined || price === 0n ? undefined : price,
+      liquidationThresholdBps,
+    },
+    wallet,
+    debt: { variable: results[3] as bigint, stable: results[4] as bigint },
+  };
 }
 
 /** Base fee of the latest block (null before London), the node's suggested tip and legacy price. */

@@ -1,5 +1,6 @@
 import type { WatchRef } from '../notify/event-body';
 import type { StoredTopUpPolicy } from '../config/topup-policy';
+import type { ObservedPosition } from './observed-position';
 
 /** What a shard hands over when a watch with a policy is below its trigger. */
 export type TopUpRequest = {
@@ -11,6 +12,8 @@ export type TopUpRequest = {
   /** The block and health factor (WAD, decimal string; null = no debt) the shard saw. */
   observedBlock: string;
   observedHealthFactor: string | null;
+  /** The position as the shard read it, with its breakdown: what a dry run is planned on. Absent on older requests. */
+  observed?: ObservedPosition | null;
 };
 
 /** The request as stored (JSON) in a `requests` or `actions` row. */

@@ -6,6 +6,7 @@ import type { WatchRef } from '../notify/event-body';
 import type { TopUpRequest } from './request';
 import { topUpStub } from '../durable/stubs';
 import { topUpObjectName } from './signer';
+import { observePosition } from './observed-position';
 
 /*
  * What the shard needs for top-ups, kept here so the shard's own code changes only by a few
@@ -62,6 +63,7 @@ export function topUpRequest(row: TopUpColumns & { tenant_id: string }, watch: W
     episode,
     observedBlock: snapshot.blockNumber.toString(),
     observedHealthFactor: snapshot.healthFactor === null ? null : snapshot.healthFactor.toString(),
+    observed: observePosition(snapshot),
   };
 }
 

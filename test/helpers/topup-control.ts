@@ -67,6 +67,8 @@ export function topUpControlRoutes(chain: LocalChain): Record<string, Route> {
       }
       return { ok: true };
     },
+    /** JSON-RPC calls counted through `/rpc/count/<label>`. */
+    'POST /topup/rpc-counts': async (body) => rpcCounts(String(body.label)),
     /** Freezes or unfreezes a reserve (PoolConfigurator, as the market admin): supplies then revert with Aave error 28. */
     'POST /topup/freeze': async (body) => {
       await sendContractTx(chain.clients, chain.market.admin, {
@@ -89,6 +91,8 @@ export function topUpControlRoutes(chain: LocalChain): Record<string, Route> {
  *                    tenant's token); everything else passes through
  *   /rpc/lag/<n>     reports the chain n blocks behind its tip (eth_blockNumber, latest block)
  *   /rpc/chain/<id>  answers eth_chainId with another chain id
+ *   /rpc/count/<label>  passes everything through and counts the calls by method under
+ *                    `label` (POST /topup/rpc-counts {label} reads them)
  */
 export async function handleRpcProxy(chain: LocalChain, request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
   const chunks: Buffer[] = [];
@@ -98,6 +102,13 @@ export async function handleRpcProxy(chain: LocalChain, request: IncomingMessage
   const answer = Array.isArray(payload) ? await Promise.all(payload.map((one) => proxyOne(chain, mode, argument, one))) : await proxyOne(chain, mode, argument, payload);
   response.writeHead(200, { 'content-type': 'application/json', connection: 'close' });
   response.end(JSON.stringify(answer));
+}
+
+const counts = new Map<string, Record<string, number>>();
+
+/** Calls counted by `/rpc/count/<label>`, by JSON-RPC method (a batch counts each call). */
+export function rpcCounts(label: string): Record<string, number> {
+  return counts.get(label) ?? {};
 }
 
 type RpcRequest = { jsonrpc: '2.0'; id: number | string; method: string; params?: unknown[] };
@@ -117,6 +128,11 @@ async function proxyOne(chain: LocalChain, mode: string, argument: string, reque
     if (parseTransaction(raw).to?.toLowerCase() === argument.toLowerCase()) return reply(keccak256(raw));
   }
   if (mode === 'chain' && request.method === 'eth_chainId') return reply(toHex(Number(argument)));
+  if (mode === 'count') {
+    const byMethod = counts.get(argument) ?? {};
+    byMethod[request.method] = (byMethod[request.method] ?? 0) + 1;
+    counts.set(argument, byMethod);
+  }
   if (mode === 'lag') {
     const lag = BigInt(argument);
     const tip = await chain.publicClient.getBlockNumber();

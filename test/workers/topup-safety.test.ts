@@ -35,6 +35,23 @@ describe('money safety: the executor wallet spends only what the owner granted',
     await setWbtc('60000');
   });
 
+  it('a dry run costs one read of the chain (the shard\'s observation plus one Multicall3 call) and runs at most once a minute per watch', async () => {
+    const { tenant } = await setup('/ts-dry-cost', supplyPolicy({ dryRun: true, cooldownSeconds: 0 }));
+    await tick();
+    await setWbtc('45000');
+    await withExecutorEnv({ RPC_URLS: JSON.stringify({ '31337': proxy('count/dry-run') }) }, async () => {
+      await tick();
+      await tick();
+    });
+    const counts = (await control('/topup/rpc-counts', { label: 'dry-run' })) as Record<string, number>;
+    // One eth_call (the policy asset's Multicall3 batch; the market's static facts are cached),
+    // and the chain id check every new client makes once. The second tick is inside the
+    // dry run's minimum cooldown (60 s): no read at all.
+    expect(counts).toEqual({ eth_chainId: 1, eth_call: 1 });
+    const events = await topUpEvents(tenant, '/ts-dry-cost');
+    expect(events.map((event) => event.body.topUp.reason)).toEqual(['dry_run']);
+  });
+
   it('the attack with a plain tenant key: a live policy is 403 topup_not_permitted, and nothing leaves the wallet', async () => {
     const key = await newTenant('attacker');
     const { account } = await control('/open', { collateral: 'WBTC', collateralAmount: '0.1', debt: 'USDC', debtAmount: '1000' });
