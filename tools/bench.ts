@@ -17,7 +17,8 @@ import { parseArgs } from 'node:util';
 import type { Address } from 'viem';
 import { createChainClient } from '../src/chain/client';
 import type { ChainConfig } from '../src/config/env';
-import { pinBlock, readPositions } from '../src/protocols/aave-v3';
+import { aaveV3Adapter } from '../src/protocols/aave-v3';
+import { pinBlock, readPositions } from '../src/protocols/read-positions';
 import { aavePoolAbi } from '../src/protocols/aave-v3/abi';
 import { startLocalChain, type LocalChain } from './chain';
 
@@ -96,10 +97,8 @@ const freshClient = (chain: LocalChain) => createChainClient(chainConfig(chain),
 async function measureBatched(chain: LocalChain, accounts: readonly Address[], batch: number): Promise<Measurement> {
   const { client, stats } = freshClient(chain);
   const start = performance.now();
-  const { block, reads } = await readPositions({
-    client,
-    chainId: chain.chainId,
-    multicall3: MULTICALL3,
+  const { block, reads } = await readPositions(aaveV3Adapter, {
+    context: { client, chainId: chain.chainId, multicall3: MULTICALL3 },
     market: chain.market.pool,
     accounts,
     batchSize: batch,
@@ -261,7 +260,7 @@ async function main(): Promise<void> {
 
     // Warm the per-process market metadata cache, as a deployment's steady state would have it.
     const warm = freshClient(chain);
-    await readPositions({ client: warm.client, chainId: chain.chainId, multicall3: MULTICALL3, market: chain.market.pool, accounts: [], batchSize: opts.batch });
+    await readPositions(aaveV3Adapter, { context: { client: warm.client, chainId: chain.chainId, multicall3: MULTICALL3 }, market: chain.market.pool, accounts: [], batchSize: opts.batch });
     console.log(`  warm-up:      market metadata loaded once (${warm.stats.requests} requests), not counted below`);
     console.log('');
 

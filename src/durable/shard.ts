@@ -2,7 +2,8 @@ import { DurableObject } from 'cloudflare:workers';
 import type { Address } from 'viem';
 import { parseConfig, type AppConfig } from '../config/env';
 import { createChainClient, type ChainClient } from '../chain/client';
-import { loadMarketMeta, pinBlock, readAccountAssets, readAccountSummaries } from '../protocols/aave-v3';
+import { adapterFor, type ProtocolName } from '../protocols';
+import { readPositions } from '../protocols/read-positions';
 import {
   DEFAULT_ALERT_POLICY,
   initialAlertState,
@@ -207,29 +208,26 @@ export class Shard extends DurableObject<Env> {
     const market = this.meta('market') as Address;
     const { client, chain } = this.client(config, chainId);
     const context = { client, chainId, multicall3: chain.multicall3 };
-    const meta = await loadMarketMeta(context, market);
     const lastBlock = this.meta('last_block');
-    const block = await pinBlock(client, lastBlock ? BigInt(lastBlock) : undefined);
     const refs = rows.map((row) => JSON.parse(row.ref) as WatchRef);
     const accounts = [...new Set(refs.map((ref) => ref.account))];
-    const reads = await readAccountSummaries(context, meta, accounts, block, config.readBatchSize);
+    // The per-asset breakdown (liquidation prices, top-up advice) is read only for accounts near or past a
+    // threshold of any watch on them, or below a top-up trigger.
+    const rowsByAccount = new Map<Address, WatchRow[]>();
+    rows.forEach((row, index) => rowsByAccount.set(refs[index]!.account, [...(rowsByAccount.get(refs[index]!.account) ?? []), row]));
+    const { block, reads } = await readPositions(adapterFor(this.meta('protocol') as ProtocolName), {
+      context,
+      market,
+      accounts,
+      batchSize: config.readBatchSize,
+      minBlockNumber: lastBlock ? BigInt(lastBlock) : undefined,
+      detailFor: ({ account, snapshot }) =>
+        (rowsByAccount.get(account) ?? []).some(
+          (row) => (snapshot.healthFactor !== null && isNearThreshold(snapshot.healthFactor, thresholdsToWad(JSON.parse(row.thresholds) as StoredThresholds), NEAR_MARGIN_BPS)) || needsTopUpDetail(row, snapshot.healthFactor),
+        ),
+    });
     const snapshots = new Map<Address, PositionSnapshot>();
     for (const read of reads) if ('snapshot' in read) snapshots.set(read.account, read.snapshot);
-
-    // The per-asset breakdown (liquidation prices, top-up advice) is read only for accounts near or past a threshold,
-    // or below their top-up trigger.
-    const detailFor = rows.flatMap((row, index) => {
-      const snapshot = snapshots.get(refs[index]!.account);
-      const near = snapshot?.healthFactor != null && isNearThreshold(snapshot.healthFactor, thresholdsToWad(JSON.parse(row.thresholds) as StoredThresholds), NEAR_MARGIN_BPS);
-      return near || (snapshot !== undefined && needsTopUpDetail(row, snapshot.healthFactor)) ? [refs[index]!.account] : [];
-    });
-    if (detailFor.length > 0) {
-      const details = await readAccountAssets(context, meta, [...new Set(detailFor)], block, config.readBatchSize);
-      for (const [account, assets] of details) {
-        const snapshot = snapshots.get(account);
-        if (snapshot) snapshot.assets = assets;
-      }
-    }
 
     let events = 0;
     const topUpRequests: TopUpRequest[] = [];

@@ -3,7 +3,7 @@ import { DEFAULT_THRESHOLDS_INPUT, type CreateWatchInput, type PatchWatchInput }
 import { AppError } from '../lib/errors';
 import { newId } from '../lib/crypto';
 import { createChainClient } from '../chain/client';
-import { loadMarketMeta } from '../protocols/aave-v3';
+import { adapterFor, type ProtocolName } from '../protocols';
 import { directoryStub, shardStub, tenantStub } from '../durable/stubs';
 import type { WatchRecord } from '../durable/tenant';
 import type { WatchStatus } from '../durable/shard';
@@ -47,14 +47,14 @@ export async function assertChannelsExist(env: Env, tenantId: string, channels: 
   if (issues.length > 0) throw new AppError('validation_failed', issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '), { status: 400, issues });
 }
 
-async function assertMarket(config: AppConfig, chainId: number, market: `0x${string}`): Promise<void> {
+async function assertMarket(config: AppConfig, protocol: ProtocolName, chainId: number, market: `0x${string}`): Promise<void> {
   const chain = config.chains.get(chainId);
   if (!chain) {
     const known = [...config.chains.keys()].join(', ');
     throw new AppError('unknown_chain', `chain ${chainId} is not configured in RPC_URLS (configured: ${known})`, { status: 400, issues: [{ path: 'chainId', message: `not configured; one of ${known}` }] });
   }
   const { client } = createChainClient(chain, { timeoutMs: config.rpcTimeoutMs });
-  await loadMarketMeta({ client, chainId, multicall3: chain.multicall3 }, market);
+  await adapterFor(protocol).loadMarket({ client, chainId, multicall3: chain.multicall3 }, market);
 }
 
 export async function createWatch(env: Env, config: AppConfig, tenantId: string, input: CreateWatchInput): Promise<WatchRecord> {
@@ -64,7 +64,7 @@ export async function createWatch(env: Env, config: AppConfig, tenantId: string,
     (watch) => watch.chainId === input.chainId && watch.protocol === input.protocol && watch.market === input.market && watch.account === input.account,
   );
   if (duplicate) throw new AppError('watch_exists', `this account is already watched on this market as ${duplicate.id}; PATCH it instead`, { status: 409 });
-  await assertMarket(config, input.chainId, input.market);
+  await assertMarket(config, input.protocol, input.chainId, input.market);
   const topUp = input.topUp ? await resolveTopUpPolicy(env, config, tenantId, input.chainId, input.market, input.topUp) : null;
 
   const marketKey = `${input.chainId}:${input.protocol}:${input.market.toLowerCase()}`;

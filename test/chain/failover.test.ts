@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { startLocalChain, type LocalChain } from '../../tools/chain';
 import { startAnvil, type AnvilInstance } from '../../tools/chain/anvil';
 import { createChainClient } from '../../src/chain/client';
-import { pinBlock, readPositions } from '../../src/protocols/aave-v3';
+import { aaveV3Adapter } from '../../src/protocols/aave-v3';
+import { pinBlock, readPositions } from '../../src/protocols/read-positions';
 import { CANONICAL_MULTICALL3 } from '../../src/config/env';
 
 let chain: LocalChain;
@@ -36,7 +37,7 @@ async function deadUrl(): Promise<string> {
 function read(urls: string[], timeoutMs = 1000) {
   const reader = createChainClient({ chainId: chain.chainId, rpcUrls: urls, multicall3: CANONICAL_MULTICALL3 }, { timeoutMs });
   const accounts = chain.accounts.slice(0, 3);
-  return { reader, result: readPositions({ client: reader.client, chainId: chain.chainId, multicall3: CANONICAL_MULTICALL3, market: chain.market.pool, accounts, batchSize: 300 }) };
+  return { reader, result: readPositions(aaveV3Adapter, { context: { client: reader.client, chainId: chain.chainId, multicall3: CANONICAL_MULTICALL3 }, market: chain.market.pool, accounts, batchSize: 300 }) };
 }
 
 beforeAll(async () => {

@@ -1,42 +1,13 @@
-import type { Address, PublicClient } from 'viem';
-import { loadMarketMeta, pinBlock, readAccountAssets, readAccountSummaries, type AccountRead, type PinnedBlock } from './read';
+import type { ProtocolAdapter } from '../adapter';
+import { loadMarketMeta, readAccountAssets, readAccountSummaries, type MarketMeta } from './read';
 
 export { AAVE_V3 } from './normalize';
-export { loadMarketMeta, pinBlock, readAccountAssets, readAccountSummaries } from './read';
-export type { AccountRead, MarketMeta, PinnedBlock } from './read';
+export { loadMarketMeta, readAccountAssets, readAccountSummaries } from './read';
+export type { MarketMeta } from './read';
 
-export type ReadPositionsInput = {
-  client: PublicClient;
-  chainId: number;
-  multicall3: Address;
-  market: Address;
-  accounts: readonly Address[];
-  batchSize: number;
-  /** The block the previous tick saw: a node behind it is refused as stale. */
-  minBlockNumber?: bigint;
-  /** Accounts whose per-asset breakdown is read too (those near or past a threshold). */
-  detailFor?: readonly Address[];
+/** Aave v3 and its forks with the same Pool ABI (Spark): getUserAccountData batched, the breakdown from the reserves. */
+export const aaveV3Adapter: ProtocolAdapter<MarketMeta> = {
+  loadMarket: (context, market) => loadMarketMeta(context, market),
+  readAccounts: readAccountSummaries,
+  readAssets: readAccountAssets,
 };
-
-export type ReadPositionsResult = { block: PinnedBlock; reads: AccountRead[] };
-
-/**
- * One tick's read of one Aave v3 market (or fork): pin a block, read every account in
- * ⌈accounts / batchSize⌉ multicalls, and attach the asset breakdown where asked.
- */
-export async function readPositions(input: ReadPositionsInput): Promise<ReadPositionsResult> {
-  const context = { client: input.client, chainId: input.chainId, multicall3: input.multicall3 };
-  const meta = await loadMarketMeta(context, input.market);
-  const block = await pinBlock(input.client, input.minBlockNumber);
-  const reads = await readAccountSummaries(context, meta, input.accounts, block, input.batchSize);
-  if (input.detailFor && input.detailFor.length > 0) {
-    const details = await readAccountAssets(context, meta, input.detailFor, block, input.batchSize);
-    for (const read of reads) {
-      if ('snapshot' in read) {
-        const assets = details.get(read.account);
-        if (assets) read.snapshot.assets = assets;
-      }
-    }
-  }
-  return { block, reads };
-}

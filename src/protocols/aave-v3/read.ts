@@ -1,6 +1,5 @@
-import type { Address, PublicClient } from 'viem';
+import type { Address } from 'viem';
 import { AppError } from '../../lib/errors';
-import { findAppError } from '../../lib/find-app-error';
 import type { AssetPosition, PositionSnapshot } from '../../domain/position';
 import { aaveAddressesProviderAbi, aaveOracleAbi, aavePoolAbi, erc20Abi } from './abi';
 import {
@@ -13,7 +12,8 @@ import {
   type ReserveState,
 } from './normalize';
 
-export type PinnedBlock = { number: bigint; timestamp: bigint };
+import type { AccountRead, PinnedBlock, ReadContext } from '../adapter';
+import { chunk, multicallAt, rethrowRpc, shortMessage } from '../batch';
 
 export type MarketMeta = {
   chainId: number;
@@ -24,45 +24,7 @@ export type MarketMeta = {
   reserves: ReserveMeta[];
 };
 
-export type AccountRead = { account: Address; snapshot: PositionSnapshot } | { account: Address; error: string };
 
-type ReadContext = { client: PublicClient; chainId: number; multicall3: Address };
-
-/**
- * The block every read of one tick is pinned to, so all accounts are seen in one state.
- * A node answering with a block older than one already seen is lagging: reported, not used.
- */
-export async function pinBlock(client: PublicClient, minBlockNumber?: bigint): Promise<PinnedBlock> {
-  const block = await client.getBlock({ blockTag: 'latest' }).catch(rethrowRpc);
-  if (minBlockNumber !== undefined && block.number < minBlockNumber) {
-    throw new AppError('stale_block', `RPC returned block ${block.number}, older than block ${minBlockNumber} already seen: the node is lagging`, { status: 502 });
-  }
-  return { number: block.number, timestamp: block.timestamp };
-}
-
-function rethrowRpc(error: unknown): never {
-  throw findAppError(error) ?? new AppError('rpc_failed', `RPC request failed: ${shortMessage(error)}`, { status: 502 });
-}
-
-function shortMessage(error: unknown): string {
-  const message = (error as { shortMessage?: string }).shortMessage ?? (error instanceof Error ? error.message : String(error));
-  return message.split('\n')[0]!.slice(0, 200);
-}
-
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
-  return chunks;
-}
-
-type CallResult = { status: 'success'; result: unknown } | { status: 'failure'; error: unknown };
-
-/** Multicall3 aggregate3 with allowFailure; mixed-ABI call lists are typed loosely on purpose. */
-function multicallAt(context: ReadContext, contracts: readonly unknown[], blockNumber?: bigint): Promise<CallResult[]> {
-  return context.client
-    .multicall({ contracts: contracts as never, allowFailure: true, blockNumber, multicallAddress: context.multicall3, batchSize: 0 })
-    .catch(rethrowRpc) as Promise<CallResult[]>;
-}
 
 const metaCache = new Map<string, MarketMeta>();
 

@@ -1,0 +1,28 @@
+import type { Address, PublicClient } from 'viem';
+import type { AssetPosition, PositionSnapshot } from '../domain/position';
+
+/*
+ * What every protocol folder provides. The shard, the watch service, the bench and the
+ * tests read positions only through this interface (one read path), so a protocol is a
+ * folder under src/protocols/ plus its line in the registry.
+ */
+
+export type ReadContext = { client: PublicClient; chainId: number; multicall3: Address };
+
+/** The block every read of one tick is pinned to, so all accounts are seen in one state. */
+export type PinnedBlock = { number: bigint; timestamp: bigint };
+
+/** One account's read: its normalized snapshot, or why it failed (one account never fails its batch). */
+export type AccountRead = { account: Address; snapshot: PositionSnapshot } | { account: Address; error: string };
+
+export interface ProtocolAdapter<Market> {
+  /**
+   * Checks on chain that `market` is a market of this protocol (an AppError `invalid_market`
+   * with issues at `market` otherwise) and returns its static facts, cached per isolate.
+   */
+  loadMarket(context: ReadContext, market: Address): Promise<Market>;
+  /** Every account's summary at the pinned block, in ⌈accounts / batchSize⌉ Multicall3 calls. */
+  readAccounts(context: ReadContext, market: Market, accounts: readonly Address[], block: PinnedBlock, batchSize: number): Promise<AccountRead[]>;
+  /** The per-asset breakdown of some accounts (those near or past a threshold), batched the same way. */
+  readAssets(context: ReadContext, market: Market, accounts: readonly Address[], block: PinnedBlock, batchSize: number): Promise<Map<Address, AssetPosition[]>>;
+}
