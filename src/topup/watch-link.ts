@@ -11,12 +11,16 @@ import type { WatchRecord } from '../durable/tenant';
 import type { TopUpWatchState } from './watch-state';
 import { topUpObjectName } from './signer';
 import { checkMarketTrust } from './trust';
+import type { ProtocolName } from '../protocols';
 
 /*
  * The watch service's side of top-ups: checking a policy against its market before it is
  * stored, and asking the executor about a watch. Kept apart so src/watches/service.ts only
  * gains a few calls.
  */
+
+/** The protocols whose Pool the executor knows how to supply to and repay (the Aave v3 family). */
+const TOP_UP_PROTOCOLS: readonly ProtocolName[] = ['aave-v3', 'spark'];
 
 /** Aave v3 ReserveConfiguration bit 58: borrowing enabled. */
 const BORROWING_ENABLED_BIT = 58n;
@@ -32,7 +36,11 @@ function invalid(path: string, message: string, code = 'validation_failed'): App
  * collateral; repay: borrowable, so there can be a debt of it), and the amounts fit the
  * token's decimals. A live policy needs the executor's key to be configured.
  */
-export async function resolveTopUpPolicy(env: Env, config: AppConfig, tenantId: string, chainId: number, market: Address, input: TopUpPolicyInput): Promise<StoredTopUpPolicy> {
+export async function resolveTopUpPolicy(env: Env, config: AppConfig, tenantId: string, watch: { protocol: ProtocolName; chainId: number; market: Address }, input: TopUpPolicyInput): Promise<StoredTopUpPolicy> {
+  const { chainId, market } = watch;
+  if (!TOP_UP_PROTOCOLS.includes(watch.protocol)) {
+    throw new AppError('topup_not_supported', `auto-top-up is available for ${TOP_UP_PROTOCOLS.join(' and ')} markets; ${watch.protocol} watches alert only`, { status: 400, issues: [{ path: 'topUp', message: `not available for ${watch.protocol}` }] });
+  }
   const chain = config.chains.get(chainId);
   if (!chain) throw new AppError('unknown_chain', `chain ${chainId} is not configured in RPC_URLS`, { status: 400, issues: [{ path: 'chainId', message: 'not configured' }] });
   const { client } = createChainClient(chain, { timeoutMs: config.rpcTimeoutMs });
@@ -90,7 +98,7 @@ export async function resolveTopUpPatch(env: Env, tenantId: string, watchId: str
   if (input === undefined || input === null) return input;
   const watch = await tenantStub(env, tenantId).getWatch(watchId);
   if (!watch) throw new AppError('not_found', `watch ${watchId} not found`, { status: 404 });
-  return resolveTopUpPolicy(env, parseConfig(env as unknown as Record<string, unknown>), tenantId, watch.chainId, watch.market, input);
+  return resolveTopUpPolicy(env, parseConfig(env as unknown as Record<string, unknown>), tenantId, { protocol: watch.protocol as ProtocolName, chainId: watch.chainId, market: watch.market }, input);
 }
 
 function executorOf(env: Env, watch: WatchRecord) {

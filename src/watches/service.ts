@@ -65,7 +65,7 @@ export async function createWatch(env: Env, config: AppConfig, tenantId: string,
   );
   if (duplicate) throw new AppError('watch_exists', `this account is already watched on this market as ${duplicate.id}; PATCH it instead`, { status: 409 });
   await assertMarket(config, input.protocol, input.chainId, input.market);
-  const topUp = input.topUp ? await resolveTopUpPolicy(env, config, tenantId, input.chainId, input.market, input.topUp) : null;
+  const topUp = input.topUp ? await resolveTopUpPolicy(env, config, tenantId, input, input.topUp) : null;
 
   const marketKey = `${input.chainId}:${input.protocol}:${input.market.toLowerCase()}`;
   const shard = await directoryStub(env).assignShard(marketKey, config.shardSize);

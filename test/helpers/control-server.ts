@@ -5,6 +5,7 @@ import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
 import type { LocalChain, ReserveSymbol } from '../../tools/chain';
 import type { WebhookReceiver } from './webhook-receiver';
 import { handleRpcProxy, topUpControlRoutes } from './topup-control';
+import { cometControlRoutes } from './comet-control';
 
 /**
  * A loopback control plane for tests that run inside workerd: they cannot touch Node
@@ -43,6 +44,7 @@ export async function startControlServer(chain: LocalChain, receiver: WebhookRec
       return { ok: true };
     },
     ...topUpControlRoutes(chain),
+    ...cometControlRoutes(chain),
     'POST /mine': async () => {
       await chain.actions.mine(1);
       return { ok: true };

@@ -1,0 +1,74 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tenantStub } from '../../src/durable/stubs';
+import { api, control, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
+
+/*
+ * A Compound v3 position watched through the API, on real Comet bytecode: the same alert
+ * sequence, signed webhooks and position shape as on Aave.
+ */
+
+type Received = { id: string; verified: boolean; path: string; status: number | null; body: { type: string; level: string; previousLevel: string; id: string; position: any; watch: any; recommendation: any } };
+
+async function receivedAt(path: string): Promise<Received[]> {
+  const events = (await control('/receiver/events', {}, 'GET')) as Received[];
+  return events.filter((event) => event.path === path);
+}
+
+let comet: string;
+
+describe('Compound v3 through the API', () => {
+  beforeAll(async () => {
+    comet = ((await control('/comet/market')) as { comet: string }).comet;
+    await control('/comet/price', { symbol: 'WETH', price: '2000' });
+  });
+
+  it('a price walk on a Comet position delivers warning → margin_call → critical → resolved, signed, once each', async () => {
+    const path = '/comet-flow';
+    const key = await newTenant(path);
+    const channel = await api('POST', '/v1/channels', { token: key, body: { type: 'webhook', url: `${testEnv.TEST_RECEIVER_URL}${path.slice(1)}`, label: path } });
+    await control('/receiver/secret', { path, secret: channel.body.secret });
+    // 1 WETH at $2,000 (liquidate CF 0.895) against 1,000 USDC: HF 1.79.
+    const { account } = await control('/comet/open', { collateral: 'WETH', collateralAmount: '1', borrowUsdc: '1000' });
+    const watch = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'compound-v3', market: comet, account, label: 'comet', channels: [channel.body.id] } });
+    expect(watch.status, JSON.stringify(watch.body)).toBe(201);
+    const tenant = tenantStub(testEnv, tenantIdOf(key));
+
+    await pollShards();
+    const read = await api('GET', `/v1/watches/${watch.body.id}`, { token: key });
+    expect(read.body).toMatchObject({ protocol: 'compound-v3', level: 'ok' });
+    expect(Number(read.body.position.healthFactor)).toBeCloseTo(1.79, 3);
+
+    for (const [price, polls] of [['1600', 2], ['1300', 2], ['1200', 1], ['2000', 1]] as const) {
+      await control('/comet/price', { symbol: 'WETH', price }); // HF 1.432, 1.1635, 1.074, 1.79
+      for (let poll = 0; poll < polls; poll++) await pollShards();
+    }
+    await tenant.deliverDue();
+    const events = await receivedAt(path);
+    expect(events.map((event) => [event.body.type, event.body.level])).toEqual([
+      ['alert.triggered', 'warning'],
+      ['alert.escalated', 'margin_call'],
+      ['alert.escalated', 'critical'],
+      ['alert.resolved', 'ok'],
+    ]);
+    expect(events.every((event) => event.verified && event.status === 200)).toBe(true);
+    const critical = events[2]!.body;
+    expect(critical.watch).toMatchObject({ protocol: 'compound-v3', market: comet });
+    expect(Number(critical.position.healthFactor)).toBeCloseTo(1.074, 3);
+    expect(critical.position.liquidationPrices[0]).toMatchObject({ symbol: 'WETH' });
+    expect(critical.recommendation).toMatchObject({ action: 'supply', symbol: 'WETH' });
+  });
+
+  it('refuses what is not a Comet, and top-up policies (alerts only on Compound v3 for now)', async () => {
+    const key = await newTenant('comet-refusals');
+    const { account } = await control('/comet/open', { collateral: 'WETH', collateralAmount: '1', borrowUsdc: '500' });
+    const notComet = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'compound-v3', market: testEnv.TEST_MARKET, account } });
+    expect(notComet.status).toBe(400);
+    expect(notComet.body.error).toMatchObject({ code: 'invalid_market', issues: [{ path: 'market' }] });
+    const withTopUp = await api('POST', '/v1/watches', {
+      token: key,
+      body: { chainId: 31337, protocol: 'compound-v3', market: comet, account, topUp: { mode: 'supply', asset: account, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: '1', maxAmountPerDay: '1' } },
+    });
+    expect(withTopUp.status).toBe(400);
+    expect(withTopUp.body.error).toMatchObject({ code: 'topup_not_supported', issues: [{ path: 'topUp' }] });
+  });
+});
