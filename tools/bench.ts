@@ -99,7 +99,7 @@ async function measureBatched(chain: LocalChain, accounts: readonly Address[], b
   const start = performance.now();
   const { block, reads } = await readPositions(aaveV3Adapter, {
     context: { client, chainId: chain.chainId, multicall3: MULTICALL3 },
-    market: chain.market.pool,
+    market: { market: chain.market.pool, protocolAddress: null },
     accounts,
     batchSize: batch,
   });
@@ -260,7 +260,7 @@ async function main(): Promise<void> {
 
     // Warm the per-process market metadata cache, as a deployment's steady state would have it.
     const warm = freshClient(chain);
-    await readPositions(aaveV3Adapter, { context: { client: warm.client, chainId: chain.chainId, multicall3: MULTICALL3 }, market: chain.market.pool, accounts: [], batchSize: opts.batch });
+    await readPositions(aaveV3Adapter, { context: { client: warm.client, chainId: chain.chainId, multicall3: MULTICALL3 }, market: { market: chain.market.pool, protocolAddress: null }, accounts: [], batchSize: opts.batch });
     console.log(`  warm-up:      market metadata loaded once (${warm.stats.requests} requests), not counted below`);
     console.log('');
 

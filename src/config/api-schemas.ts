@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { getAddress, isAddress } from 'viem';
-import { SUPPORTED_PROTOCOLS } from '../protocols';
+import { SUPPORTED_PROTOCOLS, parseMarket } from '../protocols';
 import { topUpPolicySchema } from './topup-policy';
 
 /** Every request body of the v1 API, parsed here; handlers only see these types. */
@@ -37,14 +37,24 @@ export const createWatchSchema = z
   .object({
     chainId: z.number({ error: 'must be a chain id number such as 1' }).int('must be an integer').positive('must be positive'),
     protocol: z.enum(SUPPORTED_PROTOCOLS, { error: `must be one of: ${SUPPORTED_PROTOCOLS.join(', ')}` }),
-    market: address,
+    // An address, or for morpho-blue a market id (checked against the protocol below).
+    market: z.string({ error: 'must be a 0x-prefixed market address or id' }).regex(/^0x([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/, 'must be a market address (0x + 40 hex) or, for morpho-blue, a market id (0x + 64 hex)'),
+    protocolAddress: address.optional(),
     account: address,
     label: label.optional(),
     thresholds: thresholdsSchema.optional(),
     channels: channelIds.default([]),
     topUp: topUpPolicySchema.optional(),
   })
-  .strict();
+  .strict()
+  .transform((value, ctx) => {
+    const market = parseMarket(value.protocol, value.market);
+    if (!market.ok) {
+      ctx.addIssue({ code: 'custom', path: ['market'], message: market.message });
+      return z.NEVER;
+    }
+    return { ...value, market: market.market };
+  });
 export type CreateWatchInput = z.infer<typeof createWatchSchema>;
 
 export const patchWatchSchema = z

@@ -96,7 +96,16 @@ export class Shard extends DurableObject<Env> {
     this.setMeta('chain_id', String(watch.chainId));
     this.setMeta('protocol', watch.protocol);
     this.setMeta('market', watch.market);
-    const ref: WatchRef = { id: watch.id, label: watch.label, chainId: watch.chainId, protocol: watch.protocol, market: watch.market, account: watch.account };
+    this.setMeta('protocol_address', watch.protocolAddress ?? null);
+    const ref: WatchRef = {
+      id: watch.id,
+      label: watch.label,
+      chainId: watch.chainId,
+      protocol: watch.protocol,
+      market: watch.market,
+      ...(watch.protocolAddress ? { protocolAddress: watch.protocolAddress } : {}),
+      account: watch.account,
+    };
     this.sql.exec(
       `INSERT INTO watches (watch_id, tenant_id, ref, thresholds, silenced_until, state, position, top_up) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)
        ON CONFLICT(watch_id) DO UPDATE SET ref = excluded.ref, thresholds = excluded.thresholds, silenced_until = excluded.silenced_until, top_up = excluded.top_up`,
@@ -217,7 +226,7 @@ export class Shard extends DurableObject<Env> {
     rows.forEach((row, index) => rowsByAccount.set(refs[index]!.account, [...(rowsByAccount.get(refs[index]!.account) ?? []), row]));
     const { block, reads } = await readPositions(adapterFor(this.meta('protocol') as ProtocolName), {
       context,
-      market,
+      market: { market, protocolAddress: (this.meta('protocol_address') ?? null) as Address | null },
       accounts,
       batchSize: config.readBatchSize,
       minBlockNumber: lastBlock ? BigInt(lastBlock) : undefined,

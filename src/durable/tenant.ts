@@ -30,7 +30,10 @@ export type WatchRecord = {
   id: string;
   chainId: number;
   protocol: string;
+  /** The market's address, or for morpho-blue its market id (0x + 64 hex). */
   market: `0x${string}`;
+  /** The contract holding the market (morpho-blue); null for protocols whose market is a contract. */
+  protocolAddress: `0x${string}` | null;
   account: `0x${string}`;
   label: string;
   thresholds: StoredThresholds;
@@ -47,7 +50,7 @@ export type DeliveryRecord = { eventId: string; channelId: string; status: 'pend
 export type EventRecord = { id: string; watchId: string | null; type: string; createdAt: string; silenced: boolean; body: unknown; deliveries: DeliveryRecord[] };
 
 type ChannelRow = { id: string; type: string; target: string; secret: string | null; label: string; created_at: number; disabled_at: number | null; disabled_reason: string | null; last_sent_at: number | null };
-type WatchRow = { id: string; chain_id: number; protocol: string; market: string; account: string; label: string; thresholds: string; channels: string; shard: string; silenced_until: number | null; created_at: number; top_up?: string | null; top_up_version?: number };
+type WatchRow = { id: string; chain_id: number; protocol: string; market: string; account: string; label: string; thresholds: string; channels: string; shard: string; silenced_until: number | null; created_at: number; top_up?: string | null; top_up_version?: number; protocol_address?: string | null };
 type OutboxRow = { event_id: string; channel_id: string; group_key: string; seq: number; attempts: number; first_attempt_at: number | null; next_attempt_at: number; status: string; last_error: string | null; delivered_at: number | null };
 
 const DELIVERY_CONCURRENCY = 10;
@@ -79,6 +82,7 @@ export class Tenant extends DurableObject<Env> {
       if (!columns.has('top_up')) this.sql.exec('ALTER TABLE watches ADD COLUMN top_up TEXT');
       // Counts every store of a policy (removals too), so versions never repeat on a watch.
       if (!columns.has('top_up_version')) this.sql.exec('ALTER TABLE watches ADD COLUMN top_up_version INTEGER NOT NULL DEFAULT 0');
+      if (!columns.has('protocol_address')) this.sql.exec('ALTER TABLE watches ADD COLUMN protocol_address TEXT');
       this.sql.exec(`CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, watch_id TEXT,
         type TEXT NOT NULL, body TEXT NOT NULL, silenced INTEGER NOT NULL, created_at INTEGER NOT NULL)`);
       this.sql.exec(`CREATE TABLE IF NOT EXISTS outbox (event_id TEXT NOT NULL, channel_id TEXT NOT NULL, group_key TEXT NOT NULL, seq INTEGER NOT NULL,
@@ -155,8 +159,8 @@ export class Tenant extends DurableObject<Env> {
   async createWatch(watch: Omit<WatchRecord, 'createdAt' | 'silencedUntil' | 'topUp'> & { topUp?: StoredTopUpPolicy | null }): Promise<WatchRecord> {
     const topUp = watch.topUp ? { ...watch.topUp, version: 1 } : null;
     this.sql.exec(
-      'INSERT INTO watches (id, chain_id, protocol, market, account, label, thresholds, channels, shard, created_at, top_up, top_up_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)',
-      watch.id, watch.chainId, watch.protocol, watch.market, watch.account, watch.label, JSON.stringify(watch.thresholds), JSON.stringify(watch.channels), watch.shard, Date.now(), topUp ? JSON.stringify(topUp) : null,
+      'INSERT INTO watches (id, chain_id, protocol, market, account, label, thresholds, channels, shard, created_at, top_up, top_up_version, protocol_address) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)',
+      watch.id, watch.chainId, watch.protocol, watch.market, watch.account, watch.label, JSON.stringify(watch.thresholds), JSON.stringify(watch.channels), watch.shard, Date.now(), topUp ? JSON.stringify(topUp) : null, watch.protocolAddress,
     );
     return (await this.getWatch(watch.id))!;
   }
@@ -453,6 +457,7 @@ function watchRecord(row: WatchRow): WatchRecord {
     chainId: row.chain_id,
     protocol: row.protocol,
     market: row.market as `0x${string}`,
+    protocolAddress: (row.protocol_address ?? null) as `0x${string}` | null,
     account: row.account as `0x${string}`,
     label: row.label,
     thresholds: JSON.parse(row.thresholds) as StoredThresholds,

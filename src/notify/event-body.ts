@@ -2,7 +2,8 @@ import type { Address } from 'viem';
 import type { AlertEffect } from '../domain/alert-machine';
 import type { PositionView, Recommendation } from '../domain/position-view';
 
-export type WatchRef = { id: string; label: string; chainId: number; protocol: string; market: Address; account: Address };
+/** `market` is an address, or for morpho-blue the market id; `protocolAddress` (morpho-blue only) is the contract holding it. */
+export type WatchRef = { id: string; label: string; chainId: number; protocol: string; market: Address; protocolAddress?: Address; account: Address };
 
 /** The v1 webhook body of an alert event. Amounts and health factors are decimal strings. */
 export type AlertEventBody = {

@@ -1,4 +1,4 @@
-import type { Address, PublicClient } from 'viem';
+import type { Address, Hex, PublicClient } from 'viem';
 import type { AssetPosition, PositionSnapshot } from '../domain/position';
 
 /*
@@ -15,12 +15,18 @@ export type PinnedBlock = { number: bigint; timestamp: bigint };
 /** One account's read: its normalized snapshot, or why it failed (one account never fails its batch). */
 export type AccountRead = { account: Address; snapshot: PositionSnapshot } | { account: Address; error: string };
 
+/**
+ * What names a market: an address (Aave Pool, Comet proxy) or an id (Morpho Blue's market id,
+ * 32 bytes), and for protocols whose markets live inside one contract, that contract.
+ */
+export type MarketRef = { market: Hex; protocolAddress: Address | null };
+
 export interface ProtocolAdapter<Market> {
   /**
-   * Checks on chain that `market` is a market of this protocol (an AppError `invalid_market`
+   * Checks on chain that `ref` is a market of this protocol (an AppError `invalid_market`
    * with issues at `market` otherwise) and returns its static facts, cached per isolate.
    */
-  loadMarket(context: ReadContext, market: Address): Promise<Market>;
+  loadMarket(context: ReadContext, ref: MarketRef): Promise<Market>;
   /** Every account's summary at the pinned block, in ⌈accounts / batchSize⌉ Multicall3 calls. */
   readAccounts(context: ReadContext, market: Market, accounts: readonly Address[], block: PinnedBlock, batchSize: number): Promise<AccountRead[]>;
   /** The per-asset breakdown of some accounts (those near or past a threshold), batched the same way. */

@@ -1,21 +1,64 @@
+import { getAddress, isAddress, type Address, type Hex } from 'viem';
+import { AppError } from '../lib/errors';
 import type { ProtocolAdapter } from './adapter';
 import { aaveV3Adapter } from './aave-v3';
 import { compoundV3Adapter } from './compound-v3';
+import { MORPHO_BLUE_DEPLOYMENTS, morphoBlueAdapter } from './morpho-blue';
 
-/** Protocols marginwatch can read. One folder each under src/protocols/; Spark runs the Aave v3 adapter. */
-export const SUPPORTED_PROTOCOLS = ['aave-v3', 'spark', 'compound-v3'] as const;
+/*
+ * The registry: every protocol marginwatch reads, keyed by the `protocol` string of the API.
+ * One folder each under src/protocols/; Spark runs the Aave v3 adapter.
+ */
+
+export const SUPPORTED_PROTOCOLS = ['aave-v3', 'spark', 'compound-v3', 'morpho-blue'] as const;
 export type ProtocolName = (typeof SUPPORTED_PROTOCOLS)[number];
 
-const ADAPTERS: Record<ProtocolName, ProtocolAdapter<unknown>> = {
-  'aave-v3': aaveV3Adapter as ProtocolAdapter<unknown>,
-  spark: aaveV3Adapter as ProtocolAdapter<unknown>,
-  'compound-v3': compoundV3Adapter as ProtocolAdapter<unknown>,
+type ProtocolEntry = {
+  adapter: ProtocolAdapter<unknown>;
+  /** A market is a contract address, or an id inside one contract (`protocolAddress`). */
+  market: 'address' | 'id';
+  /** For `id` markets: the contract per chain where the protocol has a canonical deployment. */
+  canonicalProtocolAddress?: Readonly<Record<number, Address>>;
+};
+
+const PROTOCOLS: Record<ProtocolName, ProtocolEntry> = {
+  'aave-v3': { adapter: aaveV3Adapter as ProtocolAdapter<unknown>, market: 'address' },
+  spark: { adapter: aaveV3Adapter as ProtocolAdapter<unknown>, market: 'address' },
+  'compound-v3': { adapter: compoundV3Adapter as ProtocolAdapter<unknown>, market: 'address' },
+  'morpho-blue': { adapter: morphoBlueAdapter as ProtocolAdapter<unknown>, market: 'id', canonicalProtocolAddress: MORPHO_BLUE_DEPLOYMENTS },
 };
 
 export function adapterFor(protocol: ProtocolName): ProtocolAdapter<unknown> {
-  return ADAPTERS[protocol];
+  return PROTOCOLS[protocol].adapter;
 }
 
 export function isProtocolName(value: string): value is ProtocolName {
   return (SUPPORTED_PROTOCOLS as readonly string[]).includes(value);
+}
+
+/** The canonical form of a market as the protocol names it (a checksummed address, or a lower-case 32-byte id), or why the text is not one. */
+export function parseMarket(protocol: ProtocolName, text: string): { ok: true; market: Hex } | { ok: false; message: string } {
+  if (PROTOCOLS[protocol].market === 'id') {
+    return /^0x[0-9a-fA-F]{64}$/.test(text)
+      ? { ok: true, market: text.toLowerCase() as Hex }
+      : { ok: false, message: `must be the ${protocol} market id: 0x followed by 64 hex characters` };
+  }
+  return isAddress(text, { strict: false }) ? { ok: true, market: getAddress(text) } : { ok: false, message: 'must be the 0x… address of the market contract (40 hex characters)' };
+}
+
+/**
+ * The contract that holds a market: given, or the protocol's canonical deployment on the
+ * chain; null for protocols whose market is itself a contract. A 400 naming the field otherwise.
+ */
+export function resolveProtocolAddress(protocol: ProtocolName, chainId: number, given: Address | undefined): Address | null {
+  const entry = PROTOCOLS[protocol];
+  if (entry.market === 'address') {
+    if (given) throw new AppError('validation_failed', `protocolAddress: is only used by protocols whose markets live in one contract (morpho-blue); ${protocol} names the market contract itself`, { status: 400, issues: [{ path: 'protocolAddress', message: `not used by ${protocol}` }] });
+    return null;
+  }
+  const address = given ?? entry.canonicalProtocolAddress?.[chainId];
+  if (!address) {
+    throw new AppError('validation_failed', `protocolAddress: is required for ${protocol} on chain ${chainId}, which has no canonical deployment: give the ${protocol} contract address`, { status: 400, issues: [{ path: 'protocolAddress', message: `required on chain ${chainId}` }] });
+  }
+  return getAddress(address);
 }

@@ -1,6 +1,6 @@
 import type { Address, PublicClient } from 'viem';
 import { AppError } from '../lib/errors';
-import type { AccountRead, PinnedBlock, ProtocolAdapter, ReadContext } from './adapter';
+import type { AccountRead, MarketRef, PinnedBlock, ProtocolAdapter, ReadContext } from './adapter';
 import { rethrowRpc } from './batch';
 
 /**
@@ -17,7 +17,7 @@ export async function pinBlock(client: PublicClient, minBlockNumber?: bigint): P
 
 export type ReadPositionsInput = {
   context: ReadContext;
-  market: Address;
+  market: MarketRef;
   accounts: readonly Address[];
   batchSize: number;
   /** The block the previous tick saw: a node behind it is refused as stale. */

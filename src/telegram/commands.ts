@@ -1,5 +1,5 @@
 import { getAddress, isAddress, type Address } from 'viem';
-import { SUPPORTED_PROTOCOLS, type ProtocolName } from '../protocols';
+import { SUPPORTED_PROTOCOLS, parseMarket, type ProtocolName } from '../protocols';
 
 /**
  * Bot command parsing (pure): message text in, a typed command or a usage problem out.
@@ -108,13 +108,14 @@ function parseWatch(args: string[], rest: string): ParsedMessage {
   if (!/^[1-9][0-9]{0,15}$/.test(chain)) return usage('watch', `chain must be a chain id number such as 1 (Ethereum) or 8453 (Base), not "${clip(chain)}"`);
   const protocolName = protocol.toLowerCase();
   if (!(SUPPORTED_PROTOCOLS as readonly string[]).includes(protocolName)) return usage('watch', `protocol must be one of: ${SUPPORTED_PROTOCOLS.join(', ')}`);
-  if (!isAddress(market, { strict: false })) return usage('watch', 'market must be the 0x… address of the lending pool (40 hex characters)');
+  const parsedMarket = parseMarket(protocolName as ProtocolName, market);
+  if (!parsedMarket.ok) return usage('watch', `market ${parsedMarket.message}`);
   if (!isAddress(account, { strict: false })) return usage('watch', 'account must be the 0x… address of the borrower (40 hex characters)');
   // The label is everything after the fourth value, spaces kept.
   const label = rest.replace(/^(\S+\s+){4}/, '').trim();
   const finalLabel = args.length > 4 ? label : '';
   if (finalLabel.length > MAX_LABEL) return usage('watch', `the label must be at most ${MAX_LABEL} characters`);
-  return ok({ name: 'watch', chainId: Number(chain), protocol: protocolName as ProtocolName, market: getAddress(market), account: getAddress(account), label: finalLabel });
+  return ok({ name: 'watch', chainId: Number(chain), protocol: protocolName as ProtocolName, market: parsedMarket.market, account: getAddress(account), label: finalLabel });
 }
 
 function parseMute(args: string[]): ParsedMessage {

@@ -3,7 +3,8 @@ import { DEFAULT_THRESHOLDS_INPUT, type CreateWatchInput, type PatchWatchInput }
 import { AppError } from '../lib/errors';
 import { newId } from '../lib/crypto';
 import { createChainClient } from '../chain/client';
-import { adapterFor, type ProtocolName } from '../protocols';
+import { adapterFor, resolveProtocolAddress, type ProtocolName } from '../protocols';
+import type { MarketRef } from '../protocols/adapter';
 import { directoryStub, shardStub, tenantStub } from '../durable/stubs';
 import type { WatchRecord } from '../durable/tenant';
 import type { WatchStatus } from '../durable/shard';
@@ -33,6 +34,7 @@ function syncShard(env: Env, tenantId: string, watch: WatchRecord) {
     chainId: watch.chainId,
     protocol: watch.protocol,
     market: watch.market,
+    ...(watch.protocolAddress ? { protocolAddress: watch.protocolAddress } : {}),
     account: watch.account,
     tenantId,
     thresholds: watch.thresholds,
@@ -47,7 +49,7 @@ export async function assertChannelsExist(env: Env, tenantId: string, channels: 
   if (issues.length > 0) throw new AppError('validation_failed', issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '), { status: 400, issues });
 }
 
-async function assertMarket(config: AppConfig, protocol: ProtocolName, chainId: number, market: `0x${string}`): Promise<void> {
+async function assertMarket(config: AppConfig, protocol: ProtocolName, chainId: number, market: MarketRef): Promise<void> {
   const chain = config.chains.get(chainId);
   if (!chain) {
     const known = [...config.chains.keys()].join(', ');
@@ -60,20 +62,23 @@ async function assertMarket(config: AppConfig, protocol: ProtocolName, chainId: 
 export async function createWatch(env: Env, config: AppConfig, tenantId: string, input: CreateWatchInput): Promise<WatchRecord> {
   const tenant = tenantStub(env, tenantId);
   await assertChannelsExist(env, tenantId, input.channels);
+  const protocolAddress = resolveProtocolAddress(input.protocol, input.chainId, input.protocolAddress);
   const duplicate = (await tenant.listWatches()).find(
-    (watch) => watch.chainId === input.chainId && watch.protocol === input.protocol && watch.market === input.market && watch.account === input.account,
+    (watch) => watch.chainId === input.chainId && watch.protocol === input.protocol && watch.market === input.market && watch.protocolAddress === protocolAddress && watch.account === input.account,
   );
   if (duplicate) throw new AppError('watch_exists', `this account is already watched on this market as ${duplicate.id}; PATCH it instead`, { status: 409 });
-  await assertMarket(config, input.protocol, input.chainId, input.market);
+  await assertMarket(config, input.protocol, input.chainId, { market: input.market, protocolAddress });
   const topUp = input.topUp ? await resolveTopUpPolicy(env, config, tenantId, input, input.topUp) : null;
 
-  const marketKey = `${input.chainId}:${input.protocol}:${input.market.toLowerCase()}`;
+  // Shards hold one market each; a market inside a protocol contract is keyed by both.
+  const marketKey = `${input.chainId}:${input.protocol}:${input.market.toLowerCase()}${protocolAddress ? `@${protocolAddress.toLowerCase()}` : ''}`;
   const shard = await directoryStub(env).assignShard(marketKey, config.shardSize);
   const watch = await tenant.createWatch({
     id: newId('w'),
     chainId: input.chainId,
     protocol: input.protocol,
     market: input.market,
+    protocolAddress,
     account: input.account,
     label: input.label ?? '',
     thresholds: input.thresholds ?? DEFAULT_THRESHOLDS_INPUT,

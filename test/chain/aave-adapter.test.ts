@@ -69,7 +69,7 @@ describe('Aave v3 adapter against a real Aave v3 market', () => {
     const reader = client();
     await loadMarketMeta({ client: reader.client, chainId: chain.chainId, multicall3: CANONICAL_MULTICALL3 }, chain.market.pool);
     const before = reader.stats.requests;
-    const { block, reads } = await readPositions(aaveV3Adapter, { context: { client: reader.client, chainId: chain.chainId, multicall3: CANONICAL_MULTICALL3 }, market: chain.market.pool, accounts, batchSize: 5 });
+    const { block, reads } = await readPositions(aaveV3Adapter, { context: { client: reader.client, chainId: chain.chainId, multicall3: CANONICAL_MULTICALL3 }, market: { market: chain.market.pool, protocolAddress: null }, accounts, batchSize: 5 });
     // 1 block pin + ⌈13 / 5⌉ = 3 multicalls (eth_chainId was proven during the warm-up).
     expect(reader.stats.requests - before).toBe(1 + 3);
 
@@ -112,7 +112,7 @@ describe('Aave v3 adapter against a real Aave v3 market', () => {
     expect((await chain.actions.getUserAccountData(chain.market, account)).healthFactor).toBeGreaterThanOrEqual(WAD);
     await chain.actions.setPrice(chain.market, 'WETH', price - 1n);
     const reader = client();
-    const { reads } = await readPositions(aaveV3Adapter, { context: { client: reader.client, chainId: chain.chainId, multicall3: CANONICAL_MULTICALL3 }, market: chain.market.pool, accounts: [account], batchSize: 300 });
+    const { reads } = await readPositions(aaveV3Adapter, { context: { client: reader.client, chainId: chain.chainId, multicall3: CANONICAL_MULTICALL3 }, market: { market: chain.market.pool, protocolAddress: null }, accounts: [account], batchSize: 300 });
     const snapshot = 'snapshot' in reads[0]! ? reads[0].snapshot : undefined;
     expect(snapshot!.healthFactor! < WAD).toBe(true);
 

@@ -24,7 +24,7 @@ function context() {
 }
 
 async function read(accounts: Address[], batchSize = 300) {
-  return readPositions(adapterFor('compound-v3'), { context: context(), market: local.comet, accounts, batchSize });
+  return readPositions(adapterFor('compound-v3'), { context: context(), market: { market: local.comet, protocolAddress: null }, accounts, batchSize });
 }
 
 function healthFactorOf(reads: Awaited<ReturnType<typeof read>>['reads'], account: Address): bigint | null {
@@ -97,6 +97,6 @@ describe('Compound v3 adapter on real Comet', () => {
   });
 
   it('refuses an address that is not a Comet, naming the field', async () => {
-    await expect(adapterFor('compound-v3').loadMarket(context(), chain.market.pool)).rejects.toMatchObject({ code: 'invalid_market', issues: [{ path: 'market' }] });
+    await expect(adapterFor('compound-v3').loadMarket(context(), { market: chain.market.pool, protocolAddress: null })).rejects.toMatchObject({ code: 'invalid_market', issues: [{ path: 'market' }] });
   });
 });

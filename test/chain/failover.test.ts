@@ -37,7 +37,7 @@ async function deadUrl(): Promise<string> {
 function read(urls: string[], timeoutMs = 1000) {
   const reader = createChainClient({ chainId: chain.chainId, rpcUrls: urls, multicall3: CANONICAL_MULTICALL3 }, { timeoutMs });
   const accounts = chain.accounts.slice(0, 3);
-  return { reader, result: readPositions(aaveV3Adapter, { context: { client: reader.client, chainId: chain.chainId, multicall3: CANONICAL_MULTICALL3 }, market: chain.market.pool, accounts, batchSize: 300 }) };
+  return { reader, result: readPositions(aaveV3Adapter, { context: { client: reader.client, chainId: chain.chainId, multicall3: CANONICAL_MULTICALL3 }, market: { market: chain.market.pool, protocolAddress: null }, accounts, batchSize: 300 }) };
 }
 
 beforeAll(async () => {

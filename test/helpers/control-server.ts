@@ -6,6 +6,7 @@ import type { LocalChain, ReserveSymbol } from '../../tools/chain';
 import type { WebhookReceiver } from './webhook-receiver';
 import { handleRpcProxy, topUpControlRoutes } from './topup-control';
 import { cometControlRoutes } from './comet-control';
+import { morphoControlRoutes } from './morpho-control';
 
 /**
  * A loopback control plane for tests that run inside workerd: they cannot touch Node
@@ -45,6 +46,7 @@ export async function startControlServer(chain: LocalChain, receiver: WebhookRec
     },
     ...topUpControlRoutes(chain),
     ...cometControlRoutes(chain),
+    ...morphoControlRoutes(chain),
     'POST /mine': async () => {
       await chain.actions.mine(1);
       return { ok: true };

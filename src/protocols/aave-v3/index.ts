@@ -7,7 +7,7 @@ export type { MarketMeta } from './read';
 
 /** Aave v3 and its forks with the same Pool ABI (Spark): getUserAccountData batched, the breakdown from the reserves. */
 export const aaveV3Adapter: ProtocolAdapter<MarketMeta> = {
-  loadMarket: (context, market) => loadMarketMeta(context, market),
+  loadMarket: (context, ref) => loadMarketMeta(context, ref.market),
   readAccounts: readAccountSummaries,
   readAssets: readAccountAssets,
 };

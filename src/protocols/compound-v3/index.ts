@@ -7,7 +7,7 @@ export type { CometMarket } from './normalize';
 
 /** Compound v3: `market` is the Comet proxy; an account's summary already carries its per-asset balances. */
 export const compoundV3Adapter: ProtocolAdapter<CometMarket> = {
-  loadMarket: loadCometMarket,
+  loadMarket: (context, ref) => loadCometMarket(context, ref.market),
   readAccounts: readCometAccounts,
   readAssets: readCometAssets,
 };

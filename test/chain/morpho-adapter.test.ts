@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Address } from 'viem';
+import { startLocalChain, type LocalChain } from '../../tools/chain';
+import { deployMorpho, liquidateMorpho, openMorphoPosition, setMorphoPrice, morphoTestAbi, type LocalMorpho } from '../../tools/chain/morpho';
+import { sendContractTx } from '../../tools/chain/actions';
+import { createChainClient } from '../../src/chain/client';
+import { CANONICAL_MULTICALL3 } from '../../src/config/env';
+import { adapterFor } from '../../src/protocols';
+import { readPositions } from '../../src/protocols/read-positions';
+import { WAD } from '../../src/domain/position';
+import { accruedBorrowAssets } from '../../src/protocols/morpho-blue/normalize';
+import { irmAbi, morphoAbi } from '../../src/protocols/morpho-blue/abi';
+import { parseAbi } from 'viem';
+
+/*
+ * The Morpho Blue adapter against Morpho Blue 1.0.0 compiled from its npm sources (solc
+ * 0.8.19, via-IR; cached in .cache/): a USDC loan / WETH collateral market at LLTV 86%.
+ * Morpho's own liquidate is the reference for our health factor.
+ */
+
+let chain: LocalChain;
+let local: LocalMorpho;
+
+function context() {
+  const { client } = createChainClient({ chainId: chain.chainId, rpcUrls: [chain.rpcUrl], multicall3: CANONICAL_MULTICALL3 });
+  return { client, chainId: chain.chainId, multicall3: CANONICAL_MULTICALL3 };
+}
+
+async function read(accounts: Address[], batchSize = 300) {
+  return readPositions(adapterFor('morpho-blue'), { context: context(), market: { market: local.id, protocolAddress: local.morpho }, accounts, batchSize });
+}
+
+function healthFactorOf(reads: Awaited<ReturnType<typeof read>>['reads'], account: Address): bigint | null {
+  const found = reads.find((entry) => entry.account === account);
+  if (!found || !('snapshot' in found)) throw new Error(`no snapshot for ${account}: ${found && 'error' in found ? found.error : 'missing'}`);
+  return found.snapshot.healthFactor;
+}
+
+/** Whether Morpho's liquidate accepts the account now; the chain is put back either way. */
+async function liquidatable(account: Address): Promise<boolean> {
+  const snapshot = await chain.testClient.snapshot();
+  try {
+    await liquidateMorpho(chain.clients, local, account);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await chain.testClient.revert({ id: snapshot });
+  }
+}
+
+beforeAll(async () => {
+  chain = await startLocalChain();
+  local = await deployMorpho(chain.clients, chain.accounts[0]!);
+}, 180_000);
+
+afterAll(async () => {
+  await chain?.stop();
+});
+
+describe('Morpho Blue adapter on real Morpho Blue 1.0.0', () => {
+  it('reads positions in batches and normalizes them (values in the loan token, no USD)', async () => {
+    // 1 WETH at 2,000 USDC × LLTV 0.86 against 1,500 USDC: HF 1.1467.
+    const a = await openMorphoPosition(chain.clients, local, { collateralWeth: '1', borrowUsdc: '1500' });
+    const b = await openMorphoPosition(chain.clients, local, { collateralWeth: '2', borrowUsdc: '1000' });
+    const { reads } = await read([a, b, chain.accounts[5]!], 2);
+    expect(Number(healthFactorOf(reads, a)) / 1e18).toBeCloseTo(1.1467, 3);
+    expect(Number(healthFactorOf(reads, b)) / 1e18).toBeCloseTo(3.44, 2);
+    expect(healthFactorOf(reads, chain.accounts[5]!)).toBeNull(); // no position: no debt
+    const snapshot = (reads[0] as { snapshot: { protocol: string; market: string; baseDecimals: number; baseUsdPrice: unknown; assets?: Array<{ symbol: string }> } }).snapshot;
+    expect(snapshot).toMatchObject({ protocol: 'morpho-blue', market: local.id, baseDecimals: 6, baseUsdPrice: undefined });
+    expect(snapshot.assets?.map((asset) => asset.symbol)).toEqual(['WETH', 'USDC']);
+  });
+
+  it('projects the borrow total exactly as accrueInterest stores it (to the wei)', async () => {
+    await chain.testClient.increaseTime({ seconds: 30 * 86_400 });
+    await chain.testClient.mine({ blocks: 1 });
+    const { client } = context();
+    const before = await client.getBlock();
+    const raw = (await client.readContract({ address: local.morpho, abi: morphoAbi, functionName: 'market', args: [local.id], blockNumber: before.number })) as readonly bigint[];
+    const state = { totalSupplyAssets: raw[0]!, totalSupplyShares: raw[1]!, totalBorrowAssets: raw[2]!, totalBorrowShares: raw[3]!, lastUpdate: raw[4]!, fee: raw[5]! };
+    const rate = await client.readContract({ address: local.params.irm, abi: irmAbi, functionName: 'borrowRateView', args: [local.params, state], blockNumber: before.number });
+    await sendContractTx(chain.clients, local.admin, { address: local.morpho, abi: parseAbi(['struct MarketParams { address loanToken; address collateralToken; address oracle; address irm; uint256 lltv; }', 'function accrueInterest(MarketParams marketParams)']), functionName: 'accrueInterest', args: [local.params] });
+    const after = await client.getBlock();
+    const stored = (await client.readContract({ address: local.morpho, abi: morphoAbi, functionName: 'market', args: [local.id] })) as readonly bigint[];
+    expect(stored[2]).toBeGreaterThan(state.totalBorrowAssets);
+    expect(accruedBorrowAssets(state, rate, after.timestamp)).toBe(stored[2]);
+  });
+
+  it('our health factor is below 1 exactly when Morpho\'s own liquidate succeeds, at every step of a price walk', async () => {
+    const accounts = [
+      await openMorphoPosition(chain.clients, local, { collateralWeth: '1', borrowUsdc: '1600' }),
+      await openMorphoPosition(chain.clients, local, { collateralWeth: '1', borrowUsdc: '1300' }),
+      await openMorphoPosition(chain.clients, local, { collateralWeth: '3', borrowUsdc: '2000' }),
+    ];
+    let crossings = 0;
+    for (const price of ['2000', '1900', '1820', '1700', '1560', '1450']) {
+      await setMorphoPrice(chain.clients, local, price);
+      const { reads } = await read(accounts);
+      for (const account of accounts) {
+        const ours = healthFactorOf(reads, account)!;
+        const theirs = await liquidatable(account);
+        expect(ours < WAD, `${account} at ${price}: HF ${ours}`).toBe(theirs);
+        if (theirs) crossings += 1;
+      }
+    }
+    expect(crossings).toBeGreaterThan(0);
+    await setMorphoPrice(chain.clients, local, '2000');
+  });
+
+  it('refuses an unknown market id or a contract that is not Morpho, naming the field', async () => {
+    const adapter = adapterFor('morpho-blue');
+    await expect(adapter.loadMarket(context(), { market: `0x${'11'.repeat(32)}`, protocolAddress: local.morpho })).rejects.toMatchObject({ code: 'invalid_market', issues: [{ path: 'market' }] });
+    await expect(adapter.loadMarket(context(), { market: local.id, protocolAddress: chain.market.pool })).rejects.toMatchObject({ code: 'invalid_market', issues: [{ path: 'protocolAddress' }] });
+    await expect(adapter.loadMarket(context(), { market: local.id, protocolAddress: null })).rejects.toMatchObject({ issues: [{ path: 'protocolAddress' }] });
+  });
+});

@@ -1,0 +1,76 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tenantStub } from '../../src/durable/stubs';
+import { api, control, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
+
+/*
+ * A Morpho Blue position watched through the API, on Morpho Blue compiled from its npm
+ * sources: the market is an id inside the Morpho contract, which a local chain must name.
+ */
+
+type Received = { id: string; verified: boolean; path: string; status: number | null; body: { type: string; level: string; position: any; watch: any; recommendation: any } };
+
+async function receivedAt(path: string): Promise<Received[]> {
+  const events = (await control('/receiver/events', {}, 'GET')) as Received[];
+  return events.filter((event) => event.path === path);
+}
+
+let market: { morpho: string; id: string };
+
+describe('Morpho Blue through the API', () => {
+  beforeAll(async () => {
+    market = (await control('/morpho/market')) as typeof market;
+    await control('/morpho/price', { price: '2000' });
+  }, 120_000);
+
+  it('needs protocolAddress where Morpho has no canonical deployment, and the market id form', async () => {
+    const key = await newTenant('morpho-refusals');
+    const { account } = await control('/morpho/open', { collateralWeth: '1', borrowUsdc: '500' });
+    const base = { chainId: 31337, protocol: 'morpho-blue', account };
+    const missing = await api('POST', '/v1/watches', { token: key, body: { ...base, market: market.id } });
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.issues[0].path).toBe('protocolAddress');
+    const address = await api('POST', '/v1/watches', { token: key, body: { ...base, market: market.morpho, protocolAddress: market.morpho } });
+    expect(address.status).toBe(400);
+    expect(address.body.error.issues[0]).toMatchObject({ path: 'market' });
+    const unknown = await api('POST', '/v1/watches', { token: key, body: { ...base, market: `0x${'ab'.repeat(32)}`, protocolAddress: market.morpho } });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error).toMatchObject({ code: 'invalid_market', issues: [{ path: 'market' }] });
+    const onAave = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'aave-v3', market: testEnv.TEST_MARKET, protocolAddress: market.morpho, account } });
+    expect(onAave.body.error.issues[0].path).toBe('protocolAddress');
+  });
+
+  it('a price walk on a Morpho position delivers warning → margin_call → critical → resolved, signed, once each', async () => {
+    const path = '/morpho-flow';
+    const key = await newTenant(path);
+    const channel = await api('POST', '/v1/channels', { token: key, body: { type: 'webhook', url: `${testEnv.TEST_RECEIVER_URL}${path.slice(1)}`, label: path } });
+    await control('/receiver/secret', { path, secret: channel.body.secret });
+    // 1 WETH at 2,000 USDC × LLTV 0.86 against 1,000 USDC: HF 1.72.
+    const { account } = await control('/morpho/open', { collateralWeth: '1', borrowUsdc: '1000' });
+    const watch = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'morpho-blue', market: market.id, protocolAddress: market.morpho, account, label: 'morpho', channels: [channel.body.id] } });
+    expect(watch.status, JSON.stringify(watch.body)).toBe(201);
+    expect(watch.body).toMatchObject({ protocol: 'morpho-blue', market: market.id, protocolAddress: market.morpho });
+    const tenant = tenantStub(testEnv, tenantIdOf(key));
+
+    await pollShards();
+    const read = await api('GET', `/v1/watches/${watch.body.id}`, { token: key });
+    expect(read.body.level).toBe('ok');
+    expect(Number(read.body.position.healthFactor)).toBeCloseTo(1.72, 3);
+    expect(read.body.position.collateral.usd).toBeNull(); // priced in the loan token: no USD, never 0
+
+    for (const [price, polls] of [['1650', 2], ['1380', 2], ['1250', 1], ['2000', 1]] as const) {
+      await control('/morpho/price', { price }); // HF 1.419, 1.1868, 1.075, 1.72
+      for (let poll = 0; poll < polls; poll++) await pollShards();
+    }
+    await tenant.deliverDue();
+    const events = await receivedAt(path);
+    expect(events.map((event) => [event.body.type, event.body.level])).toEqual([
+      ['alert.triggered', 'warning'],
+      ['alert.escalated', 'margin_call'],
+      ['alert.escalated', 'critical'],
+      ['alert.resolved', 'ok'],
+    ]);
+    expect(events.every((event) => event.verified && event.status === 200)).toBe(true);
+    expect(events[2]!.body.watch).toMatchObject({ protocol: 'morpho-blue', market: market.id, protocolAddress: market.morpho });
+    expect(Number(events[2]!.body.position.healthFactor)).toBeCloseTo(1.075, 3);
+  });
+});
