@@ -2,7 +2,7 @@ import { createMiddleware } from 'hono/factory';
 import type { AppConfig } from '../config/env';
 import { AppError } from '../lib/errors';
 import { secretsEqual, sha256Hex, toBase64Url, randomBytes, toHex } from '../lib/crypto';
-import { tenantStub } from '../durable/stubs';
+import { tenantStub } from '../durable/tenant';
 
 export type AuthVariables = { config: AppConfig; tenantId: string };
 

@@ -1,4 +1,5 @@
-import { directoryStub, shardStub } from '../durable/stubs';
+import { directoryStub } from '../durable/directory';
+import { shardStub } from '../durable/shard';
 
 /**
  * The 1-minute heartbeat, kept thin: every shard with watches gets its alarm re-armed if

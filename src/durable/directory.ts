@@ -94,3 +94,9 @@ export class Directory extends DurableObject<Env> {
     return { status: 'valid', tenantId: row.tenant_id, label: row.label };
   }
 }
+
+/** The deployment-wide directory (one instance). */
+export function directoryStub(env: Env): DurableObjectStub<Directory> {
+  const namespace = env.DIRECTORY as unknown as DurableObjectNamespace<Directory>;
+  return namespace.get(namespace.idFromName('directory'));
+}

@@ -18,12 +18,14 @@ import { positionView, recommendTopUp, recoveryTarget, type PositionView } from 
 import { buildAlertEvent, type WatchRef } from '../notify/event-body';
 import { findAppError } from '../lib/find-app-error';
 import { AppError } from '../lib/errors';
-import { tenantStub } from './stubs';
+import { tenantStub } from './tenant';
 import { decimalToWad } from '../domain/risk';
 import { thresholdsToWad, type StoredThresholds } from '../domain/thresholds';
 import type { StoredTopUpPolicy } from '../config/topup-policy';
-import type { TopUpRequest } from './topup';
-import { addTopUpColumns, dispatchTopUpRequests, needsTopUpDetail, topUpEpisodeStep, topUpRequest, type TopUpColumns } from '../topup/shard-link';
+import type { TopUpRequest } from '../topup/request';
+import { needsTopUpDetail, topUpEpisodeStep, topUpRequest, type TopUpColumns } from '../topup/episode';
+import { topUpObjectName } from '../topup/signer';
+import { topUpStub } from './topup';
 
 export type ShardWatch = WatchRef & { tenantId: string; thresholds: StoredThresholds; silencedUntil: number | null; topUp?: StoredTopUpPolicy | null };
 
@@ -71,7 +73,11 @@ export class Shard extends DurableObject<Env> {
       this.sql.exec(`CREATE TABLE IF NOT EXISTS watches (
         watch_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, ref TEXT NOT NULL, thresholds TEXT NOT NULL,
         silenced_until INTEGER, state TEXT NOT NULL, position TEXT)`);
-      addTopUpColumns(this.sql);
+      // Added with auto-top-up; guarded so shards created before keep their rows.
+      const columns = new Set(this.sql.exec<{ name: string }>('PRAGMA table_info(watches)').toArray().map((column) => column.name));
+      if (!columns.has('top_up')) this.sql.exec('ALTER TABLE watches ADD COLUMN top_up TEXT');
+      if (!columns.has('top_up_episode')) this.sql.exec('ALTER TABLE watches ADD COLUMN top_up_episode INTEGER NOT NULL DEFAULT 0');
+      if (!columns.has('top_up_below')) this.sql.exec('ALTER TABLE watches ADD COLUMN top_up_below INTEGER NOT NULL DEFAULT 0');
       this.sql.exec(`CREATE TABLE IF NOT EXISTS pending_events (
         seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT UNIQUE NOT NULL, tenant_id TEXT NOT NULL,
         watch_id TEXT NOT NULL, body TEXT NOT NULL, silenced INTEGER NOT NULL)`);
@@ -270,8 +276,22 @@ export class Shard extends DurableObject<Env> {
       this.setMeta('last_block', block.number.toString());
     });
     // After the commit; it only records requests at the executor and never throws.
-    await dispatchTopUpRequests(this.env, config, chainId, topUpRequests);
+    await this.dispatchTopUpRequests(config, chainId, topUpRequests);
     return { events, blockNumber: block.number.toString() };
+  }
+
+  /**
+   * Hands triggered watches to the executor of (chain, signer). It only stores the requests
+   * over there; a failure is logged and the alert path goes on: the next tick repeats the
+   * request while the trigger holds, and the executor is idempotent per trigger.
+   */
+  private async dispatchTopUpRequests(config: AppConfig, chainId: number, requests: TopUpRequest[]): Promise<void> {
+    if (requests.length === 0) return;
+    try {
+      await topUpStub(this.env, topUpObjectName(chainId, config.topUp.signer)).requestTopUp(requests);
+    } catch (error) {
+      console.warn('topup: executor did not take the requests; retried next tick', error instanceof Error ? error.name : 'unknown');
+    }
   }
 
   /** Gives recorded events to their tenants, oldest first; kept until the tenant confirms. */
@@ -296,4 +316,10 @@ export class Shard extends DurableObject<Env> {
 
 function alertPolicy(watchId: string, thresholds: AlertThresholds, silencedUntil: number | null): AlertPolicy {
   return { ...DEFAULT_ALERT_POLICY, watchId, thresholds, silencedUntil };
+}
+
+/** A shard, by the name the directory gave it. */
+export function shardStub(env: Env, name: string): DurableObjectStub<Shard> {
+  const namespace = env.SHARD as unknown as DurableObjectNamespace<Shard>;
+  return namespace.get(namespace.idFromName(name));
 }

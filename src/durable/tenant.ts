@@ -480,3 +480,9 @@ function deliveryRecord(row: OutboxRow): DeliveryRecord {
     deliveredAt: iso(row.delivered_at),
   };
 }
+
+/** A tenant's object, by tenant id. (Typed here: the generated Env types namespaces loosely.) */
+export function tenantStub(env: Env, tenantId: string): DurableObjectStub<Tenant> {
+  const namespace = env.TENANT as unknown as DurableObjectNamespace<Tenant>;
+  return namespace.get(namespace.idFromName(tenantId));
+}

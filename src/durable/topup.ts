@@ -75,7 +75,7 @@ import { amountWithinUsd, usdValue } from '../domain/topup-budget';
 import { policyVersionOf, type TopUpAuthorization } from '../topup/authorization';
 import type { TopUpStopCode } from '../topup/events';
 import { ACTION_START_TIMEOUT_MS, actionStartTimedOut, movedNothing } from '../topup/action-history';
-import { tenantStub } from './stubs';
+import { tenantStub } from './tenant';
 
 export type { TopUpRequest } from '../topup/request';
 export type { TopUpActionView, TopUpWatchState } from '../topup/watch-state';
@@ -791,4 +791,10 @@ function positionKey(request: TopUpRequest): string {
 function addColumns(sql: SqlStorage, table: string, columns: Record<string, string>): void {
   const existing = new Set(sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray().map((column) => column.name));
   for (const [name, type] of Object.entries(columns)) if (!existing.has(name)) sql.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${type}`);
+}
+
+/** The executor of one (chain, signer); `name` from topUpObjectName (src/topup/signer.ts). */
+export function topUpStub(env: Env, name: string): DurableObjectStub<TopUp> {
+  const namespace = (env as unknown as { TOPUP: DurableObjectNamespace<TopUp> }).TOPUP;
+  return namespace.get(namespace.idFromName(name));
 }

@@ -1,7 +1,8 @@
 import { Bot, BotError, GrammyError, type Context } from 'grammy';
 import type { Update } from 'grammy/types';
 import type { AppConfig, TelegramConfig } from '../config/env';
-import { directoryStub, tenantStub } from '../durable/stubs';
+import { directoryStub } from '../durable/directory';
+import { tenantStub } from '../durable/tenant';
 import type { WatchRecord } from '../durable/tenant';
 import { isAppError } from '../lib/errors';
 import { createWatch, deleteWatch, getWatchWithStatus, updateWatch } from '../watches/service';

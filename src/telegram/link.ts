@@ -1,5 +1,6 @@
 import type { TelegramConfig } from '../config/env';
-import { directoryStub, tenantStub } from '../durable/stubs';
+import { directoryStub } from '../durable/directory';
+import { tenantStub } from '../durable/tenant';
 import { AppError } from '../lib/errors';
 import { newId, randomBytes, sha256Hex, toBase64Url } from '../lib/crypto';
 import { updateWatch } from '../watches/service';

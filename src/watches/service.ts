@@ -1,15 +1,19 @@
-import type { AppConfig } from '../config/env';
+import { parseConfig, type AppConfig } from '../config/env';
 import { DEFAULT_THRESHOLDS_INPUT, type CreateWatchInput, type PatchWatchInput } from '../config/api-schemas';
 import { AppError } from '../lib/errors';
 import { newId } from '../lib/crypto';
 import { createChainClient } from '../chain/client';
 import { adapterFor, resolveProtocolAddress, type ProtocolName } from '../protocols';
 import type { MarketRef } from '../protocols/adapter';
-import { directoryStub, shardStub, tenantStub } from '../durable/stubs';
-import type { WatchRecord } from '../durable/tenant';
+import { directoryStub } from '../durable/directory';
+import { shardStub } from '../durable/shard';
+import { tenantStub, type WatchRecord } from '../durable/tenant';
 import type { WatchStatus } from '../durable/shard';
-import type { TopUpWatchState } from '../durable/topup';
-import { forgetTopUpRequest, resolveTopUpPatch, resolveTopUpPolicy, topUpStateOf } from '../topup/watch-link';
+import type { TopUpWatchState } from '../topup/watch-state';
+import { resolveTopUpPatch, resolveTopUpPolicy } from '../topup/policy-check';
+import { topUpStub } from '../durable/topup';
+import { topUpObjectName } from '../topup/signer';
+
 
 /**
  * Watch operations shared by the HTTP API and the Telegram bot: the tenant owns the record,
@@ -115,4 +119,33 @@ export async function deleteWatch(env: Env, tenantId: string, id: string): Promi
   await directoryStub(env).releaseShard(watch.shard);
   if (watch.topUp) await forgetTopUpRequest(env, watch);
   return watch;
+}
+
+function executorOf(env: Env, watch: WatchRecord) {
+  const config = parseConfig(env as unknown as Record<string, unknown>);
+  return topUpStub(env, topUpObjectName(watch.chainId, config.topUp.signer));
+}
+
+/** The executor's record of a watch (spent, cooldown, recent actions); null when it cannot be asked. */
+async function topUpStateOf(env: Env, watch: WatchRecord): Promise<TopUpWatchState | null> {
+  if (!watch.topUp) return null;
+  try {
+    return await executorOf(env, watch).watchState(watch.id, watch.topUp, watch.chainId);
+  } catch (error) {
+    console.warn('topup: the executor did not answer for a watch\'s top-up state', error instanceof Error ? error.name : 'unknown');
+    return null;
+  }
+}
+
+/**
+ * A changed, removed or deleted policy must not be acted on through a request made under
+ * the old one. Dropping the waiting request saves work; safety does not depend on it: the
+ * executor checks the policy version with the tenant before it acts and before every broadcast.
+ */
+async function forgetTopUpRequest(env: Env, watch: WatchRecord): Promise<void> {
+  try {
+    await executorOf(env, watch).dropRequest(watch.id);
+  } catch (error) {
+    console.warn('topup: could not drop a waiting request at the executor; its pre-send check refuses it', error instanceof Error ? error.name : 'unknown');
+  }
 }

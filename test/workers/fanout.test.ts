@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tenantStub } from '../../src/durable/stubs';
+import { tenantStub } from '../../src/durable/tenant';
 import { api, control, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
 
 type FanoutEnv = typeof testEnv & { TEST_TELEGRAM_CONTROL_URL: string; TEST_SMTP_CONTROL_URL: string };

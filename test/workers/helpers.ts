@@ -58,7 +58,8 @@ export function tenantIdOf(key: string): string {
 /** Polls every shard once, as their alarms would. */
 export async function pollShards(): Promise<void> {
   const { runDurableObjectAlarm } = await import('cloudflare:test');
-  const { directoryStub, shardStub } = await import('../../src/durable/stubs');
+  const { directoryStub } = await import('../../src/durable/directory');
+  const { shardStub } = await import('../../src/durable/shard');
   for (const shard of await directoryStub(testEnv).listShards()) {
     const stub = shardStub(testEnv, shard.name);
     if (!(await runDurableObjectAlarm(stub))) await stub.tick();

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runInDurableObject } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
-import { directoryStub, tenantStub } from '../../src/durable/stubs';
+import { directoryStub } from '../../src/durable/directory';
+import { tenantStub } from '../../src/durable/tenant';
 import { ADMIN, api, control, newTenant, testEnv, pollShards, tenantIdOf } from './helpers';
 
 /**

@@ -6,7 +6,7 @@ import { parseWebhookUrl } from '../../lib/safe-url';
 import { AppError } from '../../lib/errors';
 import { newId } from '../../lib/crypto';
 import { generateWebhookSecret } from '../../notify/webhook-sender';
-import { tenantStub } from '../../durable/stubs';
+import { tenantStub } from '../../durable/tenant';
 import type { ChannelTestBody } from '../../notify/event-body';
 
 type App = { Bindings: Env; Variables: AuthVariables };

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AuthVariables } from '../auth';
 import { parseValue } from '../validate';
-import { tenantStub } from '../../durable/stubs';
+import { tenantStub } from '../../durable/tenant';
 
 type App = { Bindings: Env; Variables: AuthVariables };
 

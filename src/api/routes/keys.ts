@@ -3,7 +3,7 @@ import { newTenantId, newTenantKey, requireAdmin, type AuthVariables } from '../
 import { parseJsonBody } from '../validate';
 import { createKeySchema } from '../../config/api-schemas';
 import { sha256Hex } from '../../lib/crypto';
-import { tenantStub } from '../../durable/stubs';
+import { tenantStub } from '../../durable/tenant';
 
 type App = { Bindings: Env; Variables: AuthVariables };
 

@@ -4,7 +4,7 @@ import { requireAdmin, requireTenant, type AuthVariables } from '../auth';
 import { parseJsonBody } from '../validate';
 import { tenantIdSchema, topUpGrantSchema } from '../../config/api-schemas';
 import { AppError } from '../../lib/errors';
-import { tenantStub } from '../../durable/stubs';
+import { tenantStub } from '../../durable/tenant';
 import { setTopUpGrant } from '../../topup/grant-service';
 import { createChainClient } from '../../chain/client';
 import { findAppError } from '../../lib/find-app-error';

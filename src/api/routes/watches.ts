@@ -3,7 +3,7 @@ import type { AuthVariables } from '../auth';
 import { parseJsonBody, parseValue } from '../validate';
 import { createWatchSchema, paginationSchema, patchWatchSchema, silenceSchema } from '../../config/api-schemas';
 import { AppError } from '../../lib/errors';
-import { tenantStub } from '../../durable/stubs';
+import { tenantStub } from '../../durable/tenant';
 import { createWatch, deleteWatch, getWatchWithStatus, publicWatch, updateWatch } from '../../watches/service';
 
 type App = { Bindings: Env; Variables: AuthVariables };

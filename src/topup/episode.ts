@@ -1,28 +1,18 @@
-import type { AppConfig } from '../config/env';
 import type { StoredTopUpPolicy } from '../config/topup-policy';
 import type { PositionSnapshot } from '../domain/position';
 import { decimalToWad } from '../domain/risk';
 import type { WatchRef } from '../notify/event-body';
-import type { TopUpRequest } from './request';
-import { topUpStub } from '../durable/stubs';
-import { topUpObjectName } from './signer';
 import { observePosition } from './observed-position';
+import type { TopUpRequest } from './request';
 
 /*
- * What the shard needs for top-ups, kept here so the shard's own code changes only by a few
- * lines: the columns of its watch row, the episode bookkeeping, and the hand-over.
+ * Top-up episodes as a shard sees them, pure: whether a watch's health factor is below its
+ * policy's trigger, the episode counter that names a trigger, and the request handed to the
+ * executor. The shard stores the columns with its alert state, in the same transaction.
  */
 
-/** The shard watch row's top-up columns (added by `addTopUpColumns`). */
+/** The shard watch row's top-up columns (see Shard's constructor). */
 export type TopUpColumns = { top_up?: string | null; top_up_episode?: number; top_up_below?: number };
-
-/** Guarded ALTER TABLE: shards created before top-ups keep their rows and gain the columns. */
-export function addTopUpColumns(sql: SqlStorage): void {
-  const existing = new Set(sql.exec<{ name: string }>('PRAGMA table_info(watches)').toArray().map((column) => column.name));
-  if (!existing.has('top_up')) sql.exec('ALTER TABLE watches ADD COLUMN top_up TEXT');
-  if (!existing.has('top_up_episode')) sql.exec('ALTER TABLE watches ADD COLUMN top_up_episode INTEGER NOT NULL DEFAULT 0');
-  if (!existing.has('top_up_below')) sql.exec('ALTER TABLE watches ADD COLUMN top_up_below INTEGER NOT NULL DEFAULT 0');
-}
 
 function enabledPolicy(row: TopUpColumns): StoredTopUpPolicy | null {
   if (!row.top_up) return null;
@@ -67,17 +57,3 @@ export function topUpRequest(row: TopUpColumns & { tenant_id: string }, watch: W
   };
 }
 
-/**
- * Hands triggered watches to the executor of (chain, signer). Called after the shard's state
- * transaction commits; it only stores the requests over there, and any error is swallowed:
- * the alert path never waits on or fails because of the executor. The next tick repeats the
- * request while the trigger holds, and the executor is idempotent per trigger.
- */
-export async function dispatchTopUpRequests(env: Env, config: AppConfig, chainId: number, requests: TopUpRequest[]): Promise<void> {
-  if (requests.length === 0) return;
-  try {
-    await topUpStub(env, topUpObjectName(chainId, config.topUp.signer)).requestTopUp(requests);
-  } catch (error) {
-    console.warn('topup: executor did not take the requests; retried next tick', error instanceof Error ? error.name : 'unknown');
-  }
-}

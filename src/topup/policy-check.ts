@@ -6,17 +6,14 @@ import { AppError, type ErrorIssue } from '../lib/errors';
 import { loadMarketMeta } from '../protocols/aave-v3';
 import { aavePoolAbi } from '../protocols/aave-v3/abi';
 import { decodeReserveConfiguration } from '../protocols/aave-v3/normalize';
-import { tenantStub, topUpStub } from '../durable/stubs';
-import type { WatchRecord } from '../durable/tenant';
-import type { TopUpWatchState } from './watch-state';
-import { topUpObjectName } from './signer';
+import { tenantStub } from '../durable/tenant';
 import { checkMarketTrust } from './trust';
 import type { ProtocolName } from '../protocols';
 
 /*
- * The watch service's side of top-ups: checking a policy against its market before it is
- * stored, and asking the executor about a watch. Kept apart so src/watches/service.ts only
- * gains a few calls.
+ * A top-up policy checked before it is stored: the owner's rules for live policies (a grant,
+ * a signer, a trusted market) and the market's facts (the asset is a collateral for supply,
+ * borrowable for repay; amounts fit its decimals).
  */
 
 /** The protocols whose Pool the executor knows how to supply to and repay (the Aave v3 family). */
@@ -99,32 +96,4 @@ export async function resolveTopUpPatch(env: Env, tenantId: string, watchId: str
   const watch = await tenantStub(env, tenantId).getWatch(watchId);
   if (!watch) throw new AppError('not_found', `watch ${watchId} not found`, { status: 404 });
   return resolveTopUpPolicy(env, parseConfig(env as unknown as Record<string, unknown>), tenantId, { protocol: watch.protocol as ProtocolName, chainId: watch.chainId, market: watch.market }, input);
-}
-
-function executorOf(env: Env, watch: WatchRecord) {
-  const config = parseConfig(env as unknown as Record<string, unknown>);
-  return topUpStub(env, topUpObjectName(watch.chainId, config.topUp.signer));
-}
-
-/** The executor's record of a watch (spent, cooldown, recent actions); null when it cannot be asked. */
-export async function topUpStateOf(env: Env, watch: WatchRecord): Promise<TopUpWatchState | null> {
-  if (!watch.topUp) return null;
-  try {
-    return await executorOf(env, watch).watchState(watch.id, watch.topUp, watch.chainId);
-  } catch {
-    return null;
-  }
-}
-
-/**
- * A changed, removed or deleted policy must not be acted on through a request made under
- * the old one. Dropping the waiting request saves work; safety does not depend on it: the
- * executor checks the policy version with the tenant before it acts and before every broadcast.
- */
-export async function forgetTopUpRequest(env: Env, watch: WatchRecord): Promise<void> {
-  try {
-    await executorOf(env, watch).dropRequest(watch.id);
-  } catch (error) {
-    console.warn('topup: could not drop a waiting request at the executor; its pre-send check refuses it', error instanceof Error ? error.name : 'unknown');
-  }
 }
