@@ -8,6 +8,7 @@ import { channelRoutes } from './routes/channels';
 import { deliveryRoutes } from './routes/deliveries';
 import { keyRoutes } from './routes/keys';
 import { watchRoutes } from './routes/watches';
+import { marketRoutes } from './routes/markets';
 import { adminTenantRoutes, topUpRoutes } from './routes/topup';
 import { telegramAdminRoutes, telegramLinkRoutes, telegramWebhookRoutes } from '../telegram/routes';
 
@@ -51,6 +52,8 @@ export function createApp() {
   app.use('/v1/watches/*', requireTenant);
   app.use('/v1/watches', requireTenant);
   app.use('/v1/deliveries', requireTenant);
+  app.use('/v1/markets', requireTenant);
+  app.route('/v1/markets', marketRoutes);
   app.route('/v1/channels', channelRoutes);
   app.route('/v1/watches', watchRoutes);
   app.route('/v1/deliveries', deliveryRoutes);

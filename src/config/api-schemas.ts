@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { getAddress, isAddress } from 'viem';
 import { SUPPORTED_PROTOCOLS, parseMarket } from '../protocols';
+import { PRESET_KEY_PATTERN, presetByKey } from '../protocols/presets';
 import { topUpPolicySchema } from './topup-policy';
 
 /** Every request body of the v1 API, parsed here; handlers only see these types. */
@@ -37,8 +38,11 @@ export const createWatchSchema = z
   .object({
     chainId: z.number({ error: 'must be a chain id number such as 1' }).int('must be an integer').positive('must be positive'),
     protocol: z.enum(SUPPORTED_PROTOCOLS, { error: `must be one of: ${SUPPORTED_PROTOCOLS.join(', ')}` }),
-    // An address, or for morpho-blue a market id (checked against the protocol below).
-    market: z.string({ error: 'must be a 0x-prefixed market address or id' }).regex(/^0x([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/, 'must be a market address (0x + 40 hex) or, for morpho-blue, a market id (0x + 64 hex)'),
+    // An address, a morpho-blue market id, or a built-in preset's key (checked against the protocol below).
+    market: z
+      .string({ error: 'must be a 0x-prefixed market address or id, or a preset key such as "aave-v3:ethereum:core"' })
+      .max(100, 'is too long')
+      .regex(/^0x([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$|^[a-z0-9-]+:[a-z0-9-]+:[a-z0-9.-]+$/, 'must be a market address (0x + 40 hex), a morpho-blue market id (0x + 64 hex) or a preset key from GET /v1/markets such as "compound-v3:ethereum:usdc"'),
     protocolAddress: address.optional(),
     account: address,
     label: label.optional(),
@@ -48,6 +52,18 @@ export const createWatchSchema = z
   })
   .strict()
   .transform((value, ctx) => {
+    if (PRESET_KEY_PATTERN.test(value.market)) {
+      const preset = presetByKey(value.market);
+      if (!preset) {
+        ctx.addIssue({ code: 'custom', path: ['market'], message: `no built-in market "${value.market}"; GET /v1/markets lists them` });
+        return z.NEVER;
+      }
+      if (preset.protocol !== value.protocol || preset.chainId !== value.chainId) {
+        ctx.addIssue({ code: 'custom', path: ['market'], message: `"${preset.key}" is a ${preset.protocol} market on chain ${preset.chainId}, not ${value.protocol} on chain ${value.chainId}` });
+        return z.NEVER;
+      }
+      return { ...value, market: preset.market, protocolAddress: value.protocolAddress ?? preset.protocolAddress ?? undefined };
+    }
     const market = parseMarket(value.protocol, value.market);
     if (!market.ok) {
       ctx.addIssue({ code: 'custom', path: ['market'], message: market.message });
@@ -111,6 +127,10 @@ export const topUpGrantSchema = z
   })
   .strict();
 export type TopUpGrantInput = z.infer<typeof topUpGrantSchema>;
+
+export const marketsQuerySchema = z
+  .object({ chainId: z.coerce.number({ error: 'must be a chain id number such as 1' }).int('must be an integer').positive('must be positive').optional() })
+  .strict();
 
 export const paginationSchema = z.object({
   limit: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(200, 'must be at most 200').default(50),

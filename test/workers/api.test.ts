@@ -209,3 +209,25 @@ describe('tenant isolation', () => {
     expect((await api('GET', '/v1/channels', { token: bob })).body.data).toEqual([]);
   });
 });
+
+describe('GET /v1/markets', () => {
+  it('lists the built-in markets, filtered by chain, for a tenant key; a watch naming one resolves before the chain check', async () => {
+    expect((await api('GET', '/v1/markets')).status).toBe(401);
+    const key = await newTenant('markets');
+    const all = await api('GET', '/v1/markets', { token: key });
+    expect(all.status).toBe(200);
+    expect(new Set(all.body.data.map((preset: { protocol: string }) => preset.protocol))).toEqual(new Set(['aave-v3', 'spark', 'compound-v3', 'morpho-blue']));
+    const base = await api('GET', '/v1/markets?chainId=8453', { token: key });
+    expect(base.body.data.length).toBeGreaterThan(0);
+    expect(base.body.data.every((preset: { chainId: number }) => preset.chainId === 8453)).toBe(true);
+    expect(base.body.data.find((preset: { key: string }) => preset.key === 'morpho-blue:base:weth-usdc-86')).toMatchObject({ loan: 'USDC', collateral: 'WETH', lltv: '0.86' });
+    const bad = await api('GET', '/v1/markets?chainId=ethereum', { token: key });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.issues[0].path).toBe('chainId');
+    // Chain 1 is not configured here: the preset resolves, then the chain is refused by name.
+    const watch = await api('POST', '/v1/watches', { token: key, body: { chainId: 1, protocol: 'compound-v3', market: 'compound-v3:ethereum:usdc', account: ACCOUNT } });
+    expect(watch.body.error).toMatchObject({ code: 'unknown_chain' });
+    const mismatch = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'compound-v3', market: 'compound-v3:ethereum:usdc', account: ACCOUNT } });
+    expect(mismatch.body.error.issues[0].path).toBe('market');
+  });
+});
