@@ -76,6 +76,9 @@ import { policyVersionOf, type TopUpAuthorization } from '../topup/authorization
 import type { TopUpStopCode } from '../topup/events';
 import { ACTION_START_TIMEOUT_MS, actionStartTimedOut, movedNothing } from '../topup/action-history';
 import { tenantStub } from './tenant';
+import { topUpProtocolOf } from '../protocols';
+import type { ReadContext } from '../protocols/adapter';
+import type { AssetFacts } from '../protocols/topup-capability';
 
 export type { TopUpRequest } from '../topup/request';
 export type { TopUpActionView, TopUpWatchState } from '../topup/watch-state';
@@ -297,18 +300,22 @@ export class TopUp extends DurableObject<Env> {
     }
     const state = fresh.state;
     const price = state.collateralParams?.price;
+    if (remainingUsd !== undefined && (state.usdUnit === undefined || price === undefined)) {
+      this.skipTrigger(trigger, request, 'usd_price_unknown', `the market's price of ${request.policy.symbol} is not known in US dollars, so the action cannot be valued against the owner's USD grant; nothing live is sent (dry runs still report)`);
+      return 'done';
+    }
     const plan = planTopUp({
       ...base,
       position: { healthFactor: state.snapshot.healthFactor, assets: state.snapshot.assets },
       collateralParams: state.collateralParams,
       walletBalance: state.wallet?.token,
       // Unknown price: nothing can be valued against the USD grant, so nothing live is sent.
-      ...(remainingUsd !== undefined ? { budgetAmount: price === undefined ? 0n : amountWithinUsd(remainingUsd, state.reserve.decimals, price, state.meta.baseCurrencyUnit) } : {}),
+      ...(remainingUsd !== undefined ? { budgetAmount: amountWithinUsd(remainingUsd, state.asset.decimals, price!, state.usdUnit!) } : {}),
     });
     if (plan.action === 'skip') {
       if (plan.reason === 'disabled' || plan.reason === 'above_trigger') return 'done';
       const signer = runtime.signer?.address ?? null;
-      const steps = plan.proposal ? buildSteps(request, state, plan.proposal.amount, signer) : null;
+      const steps = plan.proposal ? buildSteps(topUpProtocolOf(request.watch), request, state, plan.proposal.amount, signer) : null;
       const eventInput = skipEventInput({ trigger, request, plan, state, steps, signer, now });
       if (plan.reason === 'dry_run' && plan.proposal && steps) {
         // The dry run takes the slot like a live action would, so the next one waits for the cooldown too.
@@ -332,30 +339,33 @@ export class TopUp extends DurableObject<Env> {
   private async readFresh(request: TopUpRequest, runtime: Runtime, lastSeen: bigint | null): Promise<{ ok: true; state: FreshState } | { ok: false; code: TopUpFailureCode; message: string }> {
     const chain = runtime.config.chains.get(request.watch.chainId);
     if (!chain) return { ok: false, code: 'unknown_chain', message: unknownChainMessage(request.watch.chainId) };
+    const protocol = topUpProtocolOf(request.watch);
     if (request.policy.dryRun) {
       // A dry run moves nothing: it is planned on the position the shard read, plus one read of the policy asset at that block.
       try {
-        const { client } = this.client(runtime.config, request.watch.chainId);
-        const context = { client, chainId: request.watch.chainId, multicall3: chain.multicall3 };
+        const context = this.context(runtime.config, request.watch.chainId);
         const state = request.observed
-          ? await readObservedState(context, { pool: request.watch.market, asset: request.policy.asset, observed: request.observed })
-          : await readFreshState(context, { pool: request.watch.market, account: request.watch.account, asset: request.policy.asset, signer: null, blockNumber: BigInt(request.observedBlock), live: false });
+          ? await readObservedState(context, { protocol, asset: assetOf(request), observed: request.observed })
+          : await readFreshState(context, { protocol, account: request.watch.account, asset: assetOf(request), signer: null, blockNumber: BigInt(request.observedBlock), live: false });
         return { ok: true, state };
       } catch (error) {
         return { ok: false, ...readFailure(error) };
       }
     }
     const probes = await Promise.all(
-      chain.rpcUrls.map((url) => probeEndpoint(url, { pool: request.watch.market, account: request.watch.account, timeoutMs: runtime.config.rpcTimeoutMs })),
+      chain.rpcUrls.map((url) => probeEndpoint(url, { protocol, account: request.watch.account, chainId: request.watch.chainId, multicall3: chain.multicall3, timeoutMs: runtime.config.rpcTimeoutMs })),
     );
     const consensus = checkEndpoints(probes, { chainId: request.watch.chainId, minBlock: minReadBlock(lastSeen, BigInt(request.observedBlock)) });
     if (!consensus.ok) return consensus;
     try {
-      const { client } = this.client(runtime.config, request.watch.chainId);
-      const state = await readFreshState(
-        { client, chainId: request.watch.chainId, multicall3: chain.multicall3 },
-        { pool: request.watch.market, account: request.watch.account, asset: request.policy.asset, signer: runtime.signer?.address ?? null, blockNumber: consensus.blockNumber, live: true },
-      );
+      const state = await readFreshState(this.context(runtime.config, request.watch.chainId), {
+        protocol,
+        account: request.watch.account,
+        asset: assetOf(request),
+        signer: runtime.signer?.address ?? null,
+        blockNumber: consensus.blockNumber,
+        live: true,
+      });
       return { ok: true, state };
     } catch (error) {
       return { ok: false, ...readFailure(error) };
@@ -372,15 +382,17 @@ export class TopUp extends DurableObject<Env> {
       this.refuse(trigger, request, quote.code, quote.message, { plan, state, signer: signer.address });
       return 'done';
     }
-    const built = buildSteps(request, state, plan.amount, signer.address);
+    const protocol = topUpProtocolOf(request.watch);
+    const describe = protocol.capability.describeRevert;
+    const built = buildSteps(protocol, request, state, plan.amount, signer.address);
     const sized = sizePlan(plan, built);
 
     // The exact transactions, in order, against the latest state: a revert stops everything before anything is sent.
     let gas: Array<bigint | null>;
-    const simulation = await simulateSteps(client, signer.address, built.steps);
+    const simulation = await simulateSteps(client, signer.address, built.steps, describe);
     if (simulation.ok === 'unsupported') {
       // Without eth_simulateV1 only the first transaction can be checked now; later ones are checked just before they are sent.
-      const first = await simulateStep(client, signer.address, built.steps[0]!);
+      const first = await simulateStep(client, signer.address, built.steps[0]!, describe);
       if (!first.ok) {
         this.refuse(trigger, request, 'simulation_reverted', wouldRevertMessage(built.steps[0]!.kind, first.reason), { plan: sized, state, signer: signer.address });
         return 'done';
@@ -403,7 +415,7 @@ export class TopUp extends DurableObject<Env> {
     const actionId = triggerId(trigger);
     const storedSteps = storedStepsOf(built.steps, gas);
     // What the action moves, at the oracle's price now: booked against the tenant's grant before the first broadcast.
-    const usd = usdValue(sized.amount, state.reserve.decimals, state.collateralParams!.price!, state.meta.baseCurrencyUnit);
+    const usd = usdValue(sized.amount, state.asset.decimals, state.collateralParams!.price!, state.usdUnit!);
     // The action is recorded first; its transactions are signed and sent one by one by advance(), each after a fresh check.
     this.ctx.storage.transactionSync(() => {
       this.insertAction(trigger, request, { ...sized, dryRun: false, status: 'in_flight', steps: built.steps, storedSteps, hfBefore: state.snapshot.healthFactor, blockBefore: state.block.number, usd, now });
@@ -462,7 +474,7 @@ export class TopUp extends DurableObject<Env> {
       this.ctx.storage.transactionSync(() => this.failAction(action, request, 'signer_not_configured', SIGNER_REMOVED_MESSAGE));
       return 'done';
     }
-    const check = await simulateStep(client, signer.address, step);
+    const check = await simulateStep(client, signer.address, step, topUpProtocolOf(request.watch).capability.describeRevert);
     if (!check.ok) {
       this.ctx.storage.transactionSync(() => this.failAction(action, request, 'simulation_reverted', laterStepRevertMessage(step.kind, check.reason)));
       return 'done';
@@ -574,7 +586,7 @@ export class TopUp extends DurableObject<Env> {
 
   private async confirm(action: ActionRow, request: TopUpRequest, tx: TxRow, client: PublicClient): Promise<void> {
     const block = BigInt(tx.block_number!);
-    const after = await healthFactorAt(client, request.watch.market, request.watch.account, block);
+    const after = await healthFactorAt(this.context(this.runtimeConfig(), request.watch.chainId), topUpProtocolOf(request.watch), request.watch.account, block);
     const approve = this.sql.exec<{ mined_hash: string | null }>("SELECT mined_hash FROM txs WHERE action_id = ? AND kind = 'approve' AND status = 'mined' ORDER BY id DESC LIMIT 1", action.id).toArray()[0];
     this.ctx.storage.transactionSync(() => {
       this.sql.exec("UPDATE actions SET status = 'confirmed', hf_after = ?, block_after = ?, finished_at = ? WHERE id = ?", after === null ? null : after.toString(), block.toString(), Date.now(), action.id);
@@ -677,10 +689,8 @@ export class TopUp extends DurableObject<Env> {
   }
 
   private async trustOf(request: TopUpRequest, runtime: Runtime) {
-    const chain = runtime.config.chains.get(request.watch.chainId);
-    if (!chain) return { trusted: false as const, message: unknownChainMessage(request.watch.chainId) };
-    const { client } = this.client(runtime.config, request.watch.chainId);
-    return checkMarketTrust(client, { chainId: request.watch.chainId, market: request.watch.market, multicall3: chain.multicall3, trustedMarkets: runtime.config.topUp.trustedMarkets });
+    if (!runtime.config.chains.has(request.watch.chainId)) return { trusted: false as const, message: unknownChainMessage(request.watch.chainId) };
+    return checkMarketTrust(this.context(runtime.config, request.watch.chainId), topUpProtocolOf(request.watch), runtime.config.topUp.trustedMarkets);
   }
 
   /**
@@ -692,7 +702,7 @@ export class TopUp extends DurableObject<Env> {
   private async preflight(action: ActionRow, request: TopUpRequest, runtime: Runtime, client: PublicClient): Promise<{ ok: true } | { ok: false; reason: TopUpStopCode; message: string }> {
     const trust = await this.trustOf(request, runtime);
     if (!trust.trusted) return { ok: false, reason: 'market_not_trusted', message: trust.message };
-    const healthFactor = await healthFactorAt(client, request.watch.market, request.watch.account, 'latest');
+    const healthFactor = await healthFactorAt(this.context(runtime.config, request.watch.chainId), topUpProtocolOf(request.watch), request.watch.account, 'latest');
     const trigger = policyForPlanning(request.policy).triggerHealthFactor;
     if (healthFactor === null || healthFactor >= trigger) {
       return { ok: false, reason: 'above_trigger', message: `the health factor is ${showHealthFactor(healthFactor)} at the latest block, no longer below the trigger ${request.policy.triggerHealthFactor}; nothing more is sent` };
@@ -705,7 +715,7 @@ export class TopUp extends DurableObject<Env> {
   private refuse(trigger: Trigger, request: TopUpRequest, code: TopUpFailureCode, message: string, context?: { plan: SendPlan; state: FreshState; signer: Address }): void {
     const now = Date.now();
     let transaction: TransactionView | null = null;
-    if (context) transaction = describeTransaction(buildSteps(request, context.state, context.plan.amount, context.signer), request, context.signer);
+    if (context) transaction = describeTransaction(buildSteps(topUpProtocolOf(request.watch), request, context.state, context.plan.amount, context.signer), request, context.signer);
     this.ctx.storage.transactionSync(() => {
       this.recordFailure(request.watch.id, code, message, now);
       this.notice(request, refusalEventInput(trigger, request, { code, message }, new Date(now), context, transaction));
@@ -768,6 +778,15 @@ export class TopUp extends DurableObject<Env> {
     return this.sql.exec<ActionRow>("SELECT * FROM actions WHERE status = 'in_flight' ORDER BY created_at LIMIT 1").toArray()[0];
   }
 
+  private context(config: AppConfig, chainId: number): ReadContext {
+    const { client, chain } = this.client(config, chainId);
+    return { client, chainId, multicall3: chain.multicall3 };
+  }
+
+  private runtimeConfig(): AppConfig {
+    return parseConfig(this.env as unknown as Record<string, unknown>);
+  }
+
   private client(config: AppConfig, chainId: number): ChainClient {
     const chain = config.chains.get(chainId);
     if (!chain) throw new Error(`chain ${chainId} is not configured`);
@@ -797,4 +816,9 @@ function addColumns(sql: SqlStorage, table: string, columns: Record<string, stri
 export function topUpStub(env: Env, name: string): DurableObjectStub<TopUp> {
   const namespace = (env as unknown as { TOPUP: DurableObjectNamespace<TopUp> }).TOPUP;
   return namespace.get(namespace.idFromName(name));
+}
+
+/** The policy's asset as the protocol capability takes it. */
+function assetOf(request: TopUpRequest): AssetFacts {
+  return { asset: request.policy.asset, symbol: request.policy.symbol, decimals: request.policy.decimals };
 }

@@ -1,5 +1,6 @@
 import type { Address, Hex, PublicClient } from 'viem';
 import type { AssetPosition, PositionSnapshot } from '../domain/position';
+import type { TopUpCapability } from './topup-capability';
 
 /*
  * What every protocol folder provides. The shard, the watch service, the bench and the
@@ -31,4 +32,6 @@ export interface ProtocolAdapter<Market> {
   readAccounts(context: ReadContext, market: Market, accounts: readonly Address[], block: PinnedBlock, batchSize: number): Promise<AccountRead[]>;
   /** The per-asset breakdown of some accounts (those near or past a threshold), batched the same way. */
   readAssets(context: ReadContext, market: Market, accounts: readonly Address[], block: PinnedBlock, batchSize: number): Promise<Map<Address, AssetPosition[]>>;
+  /** Its own supply / repay on behalf of an account, when the executor can top up on this protocol. */
+  topUp?: TopUpCapability<Market>;
 }

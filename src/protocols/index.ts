@@ -1,6 +1,7 @@
 import { getAddress, isAddress, type Address, type Hex } from 'viem';
 import { AppError } from '../lib/errors';
 import type { ProtocolAdapter } from './adapter';
+import type { TopUpProtocol } from './topup-capability';
 import { aaveV3Adapter } from './aave-v3';
 import { compoundV3Adapter } from './compound-v3';
 import { MORPHO_BLUE_DEPLOYMENTS, morphoBlueAdapter } from './morpho-blue';
@@ -30,6 +31,21 @@ const PROTOCOLS: Record<ProtocolName, ProtocolEntry> = {
 
 export function adapterFor(protocol: ProtocolName): ProtocolAdapter<unknown> {
   return PROTOCOLS[protocol].adapter;
+}
+
+/** Protocols whose adapter can top up (supply / repay on behalf of an account). */
+export function topUpProtocols(): ProtocolName[] {
+  return SUPPORTED_PROTOCOLS.filter((protocol) => PROTOCOLS[protocol].adapter.topUp !== undefined);
+}
+
+/** The adapter, its top-up capability and the market of a watch; an AppError when the protocol cannot top up. */
+export function topUpProtocolOf(watch: { protocol: string; market: Hex; protocolAddress?: Address | null }): TopUpProtocol {
+  const entry = isProtocolName(watch.protocol) ? PROTOCOLS[watch.protocol] : undefined;
+  const capability = entry?.adapter.topUp;
+  if (!entry || !capability) {
+    throw new AppError('topup_not_supported', `auto-top-up is available for ${topUpProtocols().join(', ')} markets; ${watch.protocol} watches alert only`, { status: 400, issues: [{ path: 'topUp', message: `not available for ${watch.protocol}` }] });
+  }
+  return { adapter: entry.adapter, capability, ref: { market: watch.market, protocolAddress: watch.protocolAddress ?? null } };
 }
 
 export function isProtocolName(value: string): value is ProtocolName {

@@ -1,6 +1,5 @@
 import {
   decodeErrorResult,
-  decodeFunctionResult,
   encodeFunctionData,
   keccak256,
   parseAbi,
@@ -13,14 +12,11 @@ import {
 import { AppError } from '../lib/errors';
 import { findAppError } from '../lib/find-app-error';
 import { redactUrl } from '../chain/redact';
-import type { PositionSnapshot } from '../domain/position';
+import { createChainClient } from '../chain/client';
+import type { AssetPosition, PositionSnapshot } from '../domain/position';
 import type { CollateralAssetParams } from '../domain/risk';
-import { aaveOracleAbi, aavePoolAbi, erc20Abi, MAX_UINT256 } from '../protocols/aave-v3/abi';
-import { decodeReserveConfiguration } from '../protocols/aave-v3/normalize';
-import { loadMarketMeta, readAccountAssets, readAccountSummaries, type MarketMeta } from '../protocols/aave-v3';
-import type { PinnedBlock } from '../protocols/adapter';
-import type { ReserveMeta } from '../protocols/aave-v3/normalize';
-import { describeAaveRevert } from '../protocols/aave-v3/errors';
+import type { PinnedBlock, ReadContext } from '../protocols/adapter';
+import type { AssetFacts, PolicyAssetState, TopUpProtocol } from '../protocols/topup-capability';
 import type { EndpointProbe, FeeMarket, Fees } from './guards';
 import { snapshotOf, type ObservedPosition } from './observed-position';
 
@@ -32,9 +28,9 @@ import { snapshotOf, type ObservedPosition } from './observed-position';
 export const erc20ApproveAbi = parseAbi([
   'function approve(address spender, uint256 amount) returns (bool)',
   'function allowance(address owner, address spender) view returns (uint256)',
+  'function balanceOf(address account) view returns (uint256)',
 ]);
 
-export type ReadContext = { client: PublicClient; chainId: number; multicall3: Address };
 
 // ---- probes: each endpoint asked directly, so one lagging or misconfigured node is seen ----
 
@@ -56,8 +52,14 @@ async function rawRpc(url: string, method: string, params: unknown[], timeoutMs:
   return answer.result;
 }
 
-/** One endpoint's chain id, latest block and view of the account's health factor at that block. */
-export async function probeEndpoint(url: string, input: { pool: Address; account: Address; timeoutMs: number; fetchFn?: typeof fetch }): Promise<EndpointProbe> {
+/**
+ * One endpoint's chain id, latest block and view of the account's health factor at that
+ * block, read through the protocol's adapter on that endpoint alone.
+ */
+export async function probeEndpoint(
+  url: string,
+  input: { protocol: TopUpProtocol; account: Address; chainId: number; multicall3: Address; timeoutMs: number; fetchFn?: typeof fetch },
+): Promise<EndpointProbe> {
   const label = redactUrl(url);
   const fetchFn = input.fetchFn ?? ((request, init) => fetch(request, init));
   try {
@@ -65,21 +67,21 @@ export async function probeEndpoint(url: string, input: { pool: Address; account
       rawRpc(url, 'eth_chainId', [], input.timeoutMs, fetchFn),
       rawRpc(url, 'eth_getBlockByNumber', ['latest', false], input.timeoutMs, fetchFn),
     ]);
-    const blockHex = (block as { number?: string } | null)?.number;
-    if (typeof chainHex !== 'string' || typeof blockHex !== 'string') return { label, ok: false, error: 'malformed answer' };
-    const data = encodeFunctionData({ abi: aavePoolAbi, functionName: 'getUserAccountData', args: [input.account] });
-    const result = await rawRpc(url, 'eth_call', [{ to: input.pool, data }, blockHex], input.timeoutMs, fetchFn);
-    const [, debt, , , , healthFactor] = decodeFunctionResult({ abi: aavePoolAbi, functionName: 'getUserAccountData', data: result as Hex });
-    return {
-      label,
-      ok: true,
-      chainId: Number.parseInt(chainHex, 16),
-      blockNumber: BigInt(blockHex),
-      healthFactor: debt === 0n || healthFactor === MAX_UINT256 ? null : healthFactor,
-    };
+    const pinned = block as { number?: string; timestamp?: string } | null;
+    if (typeof chainHex !== 'string' || typeof pinned?.number !== 'string' || typeof pinned.timestamp !== 'string') return { label, ok: false, error: 'malformed answer' };
+    const chainId = Number.parseInt(chainHex, 16);
+    const blockNumber = BigInt(pinned.number);
+    // Another chain is reported as such (checkEndpoints refuses it); nothing is read from it.
+    if (chainId !== input.chainId) return { label, ok: true, chainId, blockNumber, healthFactor: null };
+    const { client } = createChainClient({ chainId, rpcUrls: [url], multicall3: input.multicall3 }, { timeoutMs: input.timeoutMs });
+    const context = { client, chainId, multicall3: input.multicall3 };
+    const market = await input.protocol.adapter.loadMarket(context, input.protocol.ref);
+    const [read] = await input.protocol.adapter.readAccounts(context, market, [input.account], { number: blockNumber, timestamp: BigInt(pinned.timestamp) }, 1);
+    if (!read || !('snapshot' in read)) return { label, ok: false, error: read && 'error' in read ? read.error.slice(0, 160) : 'no answer' };
+    return { label, ok: true, chainId, blockNumber, healthFactor: read.snapshot.healthFactor };
   } catch (error) {
     const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-    return { label, ok: false, error: timedOut ? `timed out after ${input.timeoutMs} ms` : error instanceof Error ? error.message.slice(0, 160) : 'failed' };
+    return { label, ok: false, error: timedOut ? `timed out after ${input.timeoutMs} ms` : (findAppError(error)?.message ?? (error instanceof Error ? error.message : 'failed')).slice(0, 160) };
   }
 }
 
@@ -87,43 +89,61 @@ export async function probeEndpoint(url: string, input: { pool: Address; account
 
 export type FreshState = {
   block: PinnedBlock;
-  meta: MarketMeta;
-  reserve: ReserveMeta;
-  snapshot: PositionSnapshot & { assets: NonNullable<PositionSnapshot['assets']> };
+  /** The adapter's static facts of the market. */
+  market: unknown;
+  /** The policy's asset. */
+  asset: AssetFacts;
+  /** The contract that takes the approval and the call. */
+  spender: Address;
+  /** Units of the market's value unit per US dollar; undefined when it is not USD. */
+  usdUnit: bigint | undefined;
+  snapshot: PositionSnapshot & { assets: AssetPosition[] };
   /** The policy asset's price and effective threshold, for a supply of an asset the account does not hold. */
   collateralParams: CollateralAssetParams | undefined;
+  /** The policy asset for this account: what one repayment can pay, and protocol details. */
+  assetState: PolicyAssetState;
   /** The signer's side; undefined without a signer (dry runs). */
   wallet: { token: bigint; native: bigint; allowance: bigint } | undefined;
-  /** The account's debt of the policy asset by rate mode (Aave repays one mode per call). */
-  debt: { variable: bigint; stable: bigint };
   /** Read for live decisions only; null for dry runs. */
   fees: FeeMarket | null;
 };
 
 /**
- * Everything a decision needs, read at one block (`blockNumber`, which every endpoint has):
- * the account's summary and per-asset breakdown, the policy asset's reserve, the signer's
- * balances and allowance. Throws AppError (codes from the adapter, or `read_failed`).
+ * Everything a live decision needs, read at one block (`blockNumber`, which every endpoint
+ * has): the account's snapshot and breakdown, the policy asset (through the protocol's
+ * capability), the signer's balances and allowance, and the fee market.
  */
 export async function readFreshState(
   context: ReadContext,
-  input: { pool: Address; account: Address; asset: Address; signer: Address | null; blockNumber: bigint; live: boolean },
+  input: { protocol: TopUpProtocol; account: Address; asset: AssetFacts; signer: Address | null; blockNumber: bigint; live: boolean },
 ): Promise<FreshState> {
   const { client } = context;
+  const { adapter, capability } = input.protocol;
   try {
-    const meta = await loadMarketMeta(context, input.pool);
-    const reserve = reserveOf(meta, input.asset, input.pool);
+    const market = await adapter.loadMarket(context, input.protocol.ref);
     const pinned = await client.getBlock({ blockNumber: input.blockNumber });
     const block: PinnedBlock = { number: pinned.number, timestamp: pinned.timestamp };
     const [reads, details] = await Promise.all([
-      readAccountSummaries(context, meta, [input.account], block, 1),
-      readAccountAssets(context, meta, [input.account], block, 300),
+      adapter.readAccounts(context, market, [input.account], block, 1),
+      adapter.readAssets(context, market, [input.account], block, 300),
     ]);
     const read = reads[0];
     if (!read || !('snapshot' in read)) throw new AppError('read_failed', `could not read account ${input.account}: ${read && 'error' in read ? read.error : 'no answer'}`, { status: 502 });
-    const assets = details.get(input.account) ?? [];
-    const policyAsset = await readPolicyAsset(context, meta, reserve, { account: input.account, signer: input.signer, blockNumber: block.number });
-    return { block, meta, reserve, snapshot: { ...read.snapshot, assets }, ...policyAsset, fees: input.live ? await readFeeMarket(client) : null };
+    const assetState = await capability.readAssetState(context, market, { account: input.account, asset: input.asset, blockNumber: block.number });
+    const spender = capability.spender(market);
+    const wallet = input.signer ? await readWallet(context, { asset: input.asset.asset, owner: input.signer, spender, blockNumber: block.number }) : undefined;
+    return {
+      block,
+      market,
+      asset: input.asset,
+      spender,
+      usdUnit: capability.usdUnit(market),
+      snapshot: { ...read.snapshot, assets: details.get(input.account) ?? [] },
+      collateralParams: assetState.collateralParams,
+      assetState,
+      wallet,
+      fees: input.live ? await readFeeMarket(client) : null,
+    };
   } catch (error) {
     throw findAppError(error) ?? new AppError('read_failed', `reading the position failed: ${shortMessage(error)}`, { status: 502, cause: error });
   }
@@ -131,79 +151,45 @@ export async function readFreshState(
 
 /**
  * A dry run's state: the position the shard observed (with its breakdown) and one read of
- * the policy asset (price, threshold, the account's debt of it) at that block. Nothing of
- * the wallet, no fees: a dry run signs nothing. The market's static facts are cached per isolate.
+ * the policy asset at that block. Nothing of the wallet, no fees: a dry run signs nothing.
+ * The market's static facts are cached per isolate.
  */
-export async function readObservedState(context: ReadContext, input: { pool: Address; asset: Address; observed: ObservedPosition }): Promise<FreshState> {
+export async function readObservedState(context: ReadContext, input: { protocol: TopUpProtocol; asset: AssetFacts; observed: ObservedPosition }): Promise<FreshState> {
+  const { adapter, capability } = input.protocol;
   try {
-    const meta = await loadMarketMeta(context, input.pool);
-    const reserve = reserveOf(meta, input.asset, input.pool);
+    const market = await adapter.loadMarket(context, input.protocol.ref);
     const snapshot = snapshotOf(input.observed);
-    const policyAsset = await readPolicyAsset(context, meta, reserve, { account: snapshot.account, signer: null, blockNumber: snapshot.blockNumber });
-    return { block: { number: snapshot.blockNumber, timestamp: snapshot.blockTimestamp }, meta, reserve, snapshot, ...policyAsset, fees: null };
+    const assetState = await capability.readAssetState(context, market, { account: snapshot.account, asset: input.asset, blockNumber: snapshot.blockNumber });
+    return {
+      block: { number: snapshot.blockNumber, timestamp: snapshot.blockTimestamp },
+      market,
+      asset: input.asset,
+      spender: capability.spender(market),
+      usdUnit: capability.usdUnit(market),
+      snapshot,
+      collateralParams: assetState.collateralParams,
+      assetState,
+      wallet: undefined,
+      fees: null,
+    };
   } catch (error) {
     throw findAppError(error) ?? new AppError('read_failed', `reading the policy asset failed: ${shortMessage(error)}`, { status: 502, cause: error });
   }
 }
 
-function reserveOf(meta: MarketMeta, asset: Address, pool: Address): ReserveMeta {
-  const reserve = meta.reserves.find((candidate) => candidate.asset.toLowerCase() === asset.toLowerCase());
-  if (!reserve) throw new AppError('asset_not_in_market', `${asset} is no longer a reserve of market ${pool}`, { status: 409 });
-  return reserve;
-}
-
-/** One Multicall3 call: the policy asset's price and threshold for this account, its debt of it, and (with a signer) the wallet's balance and allowance. */
-async function readPolicyAsset(
-  context: ReadContext,
-  meta: MarketMeta,
-  reserve: ReserveMeta,
-  input: { account: Address; signer: Address | null; blockNumber: bigint },
-): Promise<Pick<FreshState, 'collateralParams' | 'wallet' | 'debt'>> {
-  const { client } = context;
-  const signer = input.signer;
-  const results = (await client.multicall({
+/** The signer's balance of the asset, its allowance to the spender and its native balance. */
+async function readWallet(context: ReadContext, input: { asset: Address; owner: Address; spender: Address; blockNumber: bigint }): Promise<{ token: bigint; native: bigint; allowance: bigint }> {
+  const [token, allowance] = (await context.client.multicall({
     contracts: [
-      { address: meta.oracle, abi: aaveOracleAbi, functionName: 'getAssetsPrices', args: [[reserve.asset]] },
-      { address: meta.pool, abi: aavePoolAbi, functionName: 'getReserveData', args: [reserve.asset] },
-      { address: meta.pool, abi: aavePoolAbi, functionName: 'getUserEMode', args: [input.account] },
-      { address: reserve.variableDebtToken, abi: erc20Abi, functionName: 'balanceOf', args: [input.account] },
-      { address: reserve.stableDebtToken, abi: erc20Abi, functionName: 'balanceOf', args: [input.account] },
-      ...(signer
-        ? [
-            { address: reserve.asset, abi: erc20Abi, functionName: 'balanceOf', args: [signer] },
-            { address: reserve.asset, abi: erc20ApproveAbi, functionName: 'allowance', args: [signer, meta.pool] },
-          ]
-        : []),
-    ] as never,
+      { address: input.asset, abi: erc20ApproveAbi, functionName: 'balanceOf', args: [input.owner] },
+      { address: input.asset, abi: erc20ApproveAbi, functionName: 'allowance', args: [input.owner, input.spender] },
+    ],
     allowFailure: false,
     blockNumber: input.blockNumber,
     multicallAddress: context.multicall3,
     batchSize: 0,
-  })) as unknown[];
-  const price = (results[0] as readonly bigint[])[0];
-  const configuration = decodeReserveConfiguration((results[1] as { configuration: { data: bigint } }).configuration.data);
-  const userEMode = Number(results[2] as bigint);
-  let liquidationThresholdBps = configuration.liquidationThresholdBps;
-  if (userEMode !== 0 && configuration.eModeCategory === userEMode) {
-    // Only for an account in the reserve's e-mode category: the category's threshold applies.
-    const category = await client.readContract({ address: meta.pool, abi: aavePoolAbi, functionName: 'getEModeCategoryData', args: [userEMode], blockNumber: input.blockNumber });
-    liquidationThresholdBps = BigInt(category.liquidationThreshold);
-  }
-  const wallet = signer
-    ? { token: results[5] as bigint, allowance: results[6] as bigint, native: await client.getBalance({ address: signer, blockNumber: input.blockNumber }) }
-    : undefined;
-  return {
-    collateralParams: {
-      asset: reserve.asset,
-      symbol: reserve.symbol,
-      decimals: reserve.decimals,
-      // A zero price is the oracle not knowing: unknown, never 0 (same rule as the adapter).
-      price: price === undefined || price === 0n ? undefined : price,
-      liquidationThresholdBps,
-    },
-    wallet,
-    debt: { variable: results[3] as bigint, stable: results[4] as bigint },
-  };
+  })) as [bigint, bigint];
+  return { token, allowance, native: await context.client.getBalance({ address: input.owner, blockNumber: input.blockNumber }) };
 }
 
 /** Base fee of the latest block (null before London), the node's suggested tip and legacy price. */
@@ -220,41 +206,24 @@ export async function readFeeMarket(client: PublicClient): Promise<FeeMarket> {
   return { baseFeePerGas, priorityFee, gasPrice };
 }
 
-/** The Pool's health factor of the account at a block, or at the latest one. */
-export async function healthFactorAt(client: PublicClient, pool: Address, account: Address, block: bigint | 'latest'): Promise<bigint | null> {
-  const at = block === 'latest' ? { blockTag: 'latest' as const } : { blockNumber: block };
-  const [, debt, , , , healthFactor] = await client.readContract({ address: pool, abi: aavePoolAbi, functionName: 'getUserAccountData', args: [account], ...at });
-  return debt === 0n || healthFactor === MAX_UINT256 ? null : healthFactor;
+/** The protocol's health factor of the account at a block, or at the latest one (null: no debt). */
+export async function healthFactorAt(context: ReadContext, protocol: TopUpProtocol, account: Address, at: bigint | 'latest'): Promise<bigint | null> {
+  const market = await protocol.adapter.loadMarket(context, protocol.ref);
+  const block = at === 'latest' ? await context.client.getBlock({ blockTag: 'latest' }) : await context.client.getBlock({ blockNumber: at });
+  const [read] = await protocol.adapter.readAccounts(context, market, [account], { number: block.number, timestamp: block.timestamp }, 1);
+  if (!read || !('snapshot' in read)) throw new AppError('read_failed', `could not read account ${account}: ${read && 'error' in read ? read.error : 'no answer'}`, { status: 502 });
+  return read.snapshot.healthFactor;
 }
 
 // ---- transactions ----
 
 export type StepKind = 'approve' | 'supply' | 'repay';
 
-/** One transaction of a top-up; `args` keeps the decoded call for simulation and display. */
-export type Step = { kind: StepKind; to: Address; data: Hex; args: readonly unknown[] };
+/** One transaction of a top-up: the exact call. */
+export type Step = { kind: StepKind; to: Address; data: Hex };
 
 export function approveStep(asset: Address, spender: Address, amount: bigint): Step {
-  const args = [spender, amount] as const;
-  return { kind: 'approve', to: asset, data: encodeFunctionData({ abi: erc20ApproveAbi, functionName: 'approve', args }), args };
-}
-
-export function supplyStep(pool: Address, asset: Address, amount: bigint, onBehalfOf: Address): Step {
-  const args = [asset, amount, onBehalfOf, 0] as const;
-  return { kind: 'supply', to: pool, data: encodeFunctionData({ abi: aavePoolAbi, functionName: 'supply', args }), args };
-}
-
-export function repayStep(pool: Address, asset: Address, amount: bigint, rateMode: 1n | 2n, onBehalfOf: Address): Step {
-  const args = [asset, amount, rateMode, onBehalfOf] as const;
-  return { kind: 'repay', to: pool, data: encodeFunctionData({ abi: aavePoolAbi, functionName: 'repay', args }), args };
-}
-
-function stepCall(step: Step) {
-  return step.kind === 'approve'
-    ? { to: step.to, abi: erc20ApproveAbi, functionName: 'approve' as const, args: step.args as readonly [Address, bigint] }
-    : step.kind === 'supply'
-      ? { to: step.to, abi: aavePoolAbi, functionName: 'supply' as const, args: step.args as readonly [Address, bigint, Address, number] }
-      : { to: step.to, abi: aavePoolAbi, functionName: 'repay' as const, args: step.args as readonly [Address, bigint, bigint, Address] };
+  return { kind: 'approve', to: asset, data: encodeFunctionData({ abi: erc20ApproveAbi, functionName: 'approve', args: [spender, amount] }) };
 }
 
 export type Simulation = { ok: true; gasUsed: bigint[] } | { ok: false; step: number; reason: string } | { ok: 'unsupported' };
@@ -264,44 +233,44 @@ export type Simulation = { ok: true; gasUsed: bigint[] } | { ok: false; step: nu
  * supply that needs an approval first is checked before either is sent. Nodes without
  * eth_simulateV1 answer 'unsupported'; the caller then checks one step at a time.
  */
-export async function simulateSteps(client: PublicClient, from: Address, steps: readonly Step[]): Promise<Simulation> {
+export async function simulateSteps(client: PublicClient, from: Address, steps: readonly Step[], describe?: (reason: string) => string): Promise<Simulation> {
   try {
     const [block] = await client.simulateBlocks({
-      blocks: [{ calls: steps.map((step) => ({ account: from, ...stepCall(step) })) as never }],
+      blocks: [{ calls: steps.map((step) => ({ account: from, to: step.to, data: step.data })) as never }],
     });
     const calls = (block?.calls ?? []) as ReadonlyArray<{ status: 'success' | 'failure'; gasUsed: bigint; error?: unknown }>;
     const failed = calls.findIndex((call) => call.status !== 'success');
-    if (failed >= 0) return { ok: false, step: failed, reason: revertReason(calls[failed]!.error) };
+    if (failed >= 0) return { ok: false, step: failed, reason: revertReason(calls[failed]!.error, describe) };
     if (calls.length !== steps.length) return { ok: false, step: calls.length, reason: 'the node simulated fewer calls than sent' };
     return { ok: true, gasUsed: calls.map((call) => call.gasUsed) };
   } catch (error) {
     if (/eth_simulateV1|-32601|method not found|not supported|unsupported|does not exist/i.test(errorText(error))) return { ok: 'unsupported' };
-    return { ok: false, step: 0, reason: revertReason(error) };
+    return { ok: false, step: 0, reason: revertReason(error, describe) };
   }
 }
 
 /** One step by eth_call + eth_estimateGas: the revert reason decoded, or the gas it needs. */
-export async function simulateStep(client: PublicClient, from: Address, step: Pick<Step, 'to' | 'data'>): Promise<{ ok: true; gas: bigint } | { ok: false; reason: string }> {
+export async function simulateStep(client: PublicClient, from: Address, step: Pick<Step, 'to' | 'data'>, describe?: (reason: string) => string): Promise<{ ok: true; gas: bigint } | { ok: false; reason: string }> {
   try {
     await client.call({ account: from, to: step.to, data: step.data });
     const gas = await client.estimateGas({ account: from, to: step.to, data: step.data });
     return { ok: true, gas };
   } catch (error) {
-    return { ok: false, reason: revertReason(error) };
+    return { ok: false, reason: revertReason(error, describe) };
   }
 }
 
-/** Aave's numeric codes named; Error(string) and custom errors as viem decodes them; else the short message. */
-export function revertReason(error: unknown): string {
+/** Error(string) reasons in the protocol's words (Aave's numeric codes named); custom errors by name; else the short message. */
+export function revertReason(error: unknown, describe: (reason: string) => string = (reason) => reason): string {
   let current: unknown = error;
   for (let depth = 0; depth < 10 && current; depth++) {
     const candidate = current as { reason?: unknown; data?: unknown; cause?: unknown };
-    if (typeof candidate.reason === 'string' && candidate.reason !== '') return describeAaveRevert(candidate.reason);
+    if (typeof candidate.reason === 'string' && candidate.reason !== '') return describe(candidate.reason);
     if (typeof candidate.data === 'string' && candidate.data.startsWith('0x') && candidate.data.length >= 10) {
       try {
         const decoded = decodeErrorResult({ abi: [], data: candidate.data as Hex });
         const first = decoded.args?.[0];
-        if (typeof first === 'string') return describeAaveRevert(first);
+        if (typeof first === 'string') return describe(first);
         return decoded.errorName;
       } catch {
         // Not an Error(string)/Panic: keep walking for a message.

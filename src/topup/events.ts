@@ -35,7 +35,7 @@ export type TopUpFailureCode =
  * Why a live action stopped (or never started) without a failure: the owner's or the
  * tenant's decision, or the position recovering. Reported as `topup.skipped`.
  */
-export type TopUpStopCode = TopUpStopReason | 'market_not_trusted' | 'above_trigger' | 'action_timeout';
+export type TopUpStopCode = TopUpStopReason | 'market_not_trusted' | 'above_trigger' | 'action_timeout' | 'usd_price_unknown';
 
 /** The transaction a top-up sends (or would send): enough to check it by eye, and the exact calldata. */
 export type TransactionView = {

@@ -1,6 +1,7 @@
 import type { Address } from 'viem';
 import type { CapReason, TopUpPlan } from '../domain/topup-plan';
-import { approveStep, repayStep, supplyStep, type FreshState, type Step } from './chain';
+import type { TopUpProtocol } from '../protocols/topup-capability';
+import { approveStep, type FreshState, type Step } from './chain';
 import { maxGasCost, type Fees } from './guards';
 import type { TopUpRequest } from './request';
 
@@ -9,39 +10,29 @@ import type { TopUpRequest } from './request';
  * may cost. Built from the fresh state; no I/O (the calldata is encoded locally).
  */
 
-export type BuiltSteps = { steps: Step[]; amount: bigint; rateMode: 1n | 2n | null };
+export type BuiltSteps = { steps: Step[]; amount: bigint };
 export type SendPlan = Extract<TopUpPlan, { action: 'send' }>;
 
 /** Gas assumed for a step not measured yet, when pricing the worst case. */
 export const UNMEASURED_GAS = 500_000n;
 
-export function buildSteps(request: TopUpRequest, state: FreshState, amount: bigint, signer: Address | null): BuiltSteps {
-  const pool = request.watch.market;
-  const asset = state.reserve.asset;
-  let rateMode: 1n | 2n | null = null;
-  let action: Step;
-  if (request.policy.mode === 'supply') {
-    action = supplyStep(pool, asset, amount, request.watch.account);
-  } else {
-    // Aave repays one rate mode per call: the larger balance, and never more than it.
-    rateMode = state.debt.stable > state.debt.variable ? 1n : 2n;
-    const owed = rateMode === 1n ? state.debt.stable : state.debt.variable;
-    if (amount > owed) amount = owed;
-    action = repayStep(pool, asset, amount, rateMode, request.watch.account);
-  }
+export function buildSteps(protocol: TopUpProtocol, request: TopUpRequest, state: FreshState, amount: bigint, signer: Address | null): BuiltSteps {
+  // A repayment never exceeds what one call can pay (Aave: one rate mode's balance).
+  if (request.policy.mode === 'repay' && amount > state.assetState.repayable) amount = state.assetState.repayable;
+  const action = protocol.capability.buildAction(state.market, { mode: request.policy.mode, asset: state.asset, amount, account: request.watch.account, state: state.assetState });
   const steps: Step[] = [];
-  // Exactly the amount, never unlimited: a compromised or buggy pool can take no more than this action.
+  // Exactly the amount, never unlimited: a compromised or buggy market can take no more than this action.
   const allowance = signer && state.wallet ? state.wallet.allowance : 0n;
   if (allowance < amount) {
     // Tokens such as USDT refuse to change a non-zero allowance to another non-zero value.
-    if (allowance > 0n) steps.push(approveStep(asset, pool, 0n));
-    steps.push(approveStep(asset, pool, amount));
+    if (allowance > 0n) steps.push(approveStep(state.asset.asset, state.spender, 0n));
+    steps.push(approveStep(state.asset.asset, state.spender, amount));
   }
-  steps.push(action);
-  return { steps, amount, rateMode };
+  steps.push({ kind: action.kind, to: action.to, data: action.data });
+  return { steps, amount };
 }
 
-/** The plan resized to what the steps really send: a repayment capped by one rate mode's debt. */
+/** The plan resized to what the steps really send: a repayment capped by what one call can pay. */
 export function sizePlan(plan: SendPlan, built: Pick<BuiltSteps, 'amount'>): SendPlan {
   const cappedBy: CapReason[] = built.amount < plan.amount && !plan.cappedBy.includes('debt') ? [...plan.cappedBy, 'debt'] : plan.cappedBy;
   return { ...plan, amount: built.amount, cappedBy, reachesTarget: plan.reachesTarget && built.amount === plan.amount };

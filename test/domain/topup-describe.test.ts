@@ -8,31 +8,39 @@ import { actionEventInput, refusalEventInput, skipEventInput } from '../../src/t
 import { actionView, watchState } from '../../src/topup/watch-state';
 import { storedStepsOf } from '../../src/topup/records';
 import { AppError } from '../../src/lib/errors';
+import { decodeFunctionData } from 'viem';
+import { erc20ApproveAbi, type Step } from '../../src/topup/chain';
+import { aavePoolAbi } from '../../src/protocols/aave-v3/abi';
+import { topUpProtocolOf } from '../../src/protocols';
+
+const aave = topUpProtocolOf({ protocol: 'aave-v3', market: POOL });
+/** The decoded arguments of a step (an approval, or the Pool call). */
+const argsOf = (step: Step) => decodeFunctionData({ abi: step.kind === 'approve' ? erc20ApproveAbi : aavePoolAbi, data: step.data }).args as readonly unknown[];
 
 const WAD = 10n ** 18n;
 const sendPlan = (amount: bigint, cappedBy: SendPlan['cappedBy'] = []): SendPlan => ({ action: 'send', amount, amountNeeded: amount, reachesTarget: true, cappedBy }) as unknown as SendPlan;
 
 describe('buildSteps', () => {
   it('supply with enough allowance: one call', () => {
-    const built = buildSteps(request(), freshState({ wallet: { token: 10n, native: 1n, allowance: 100n } }), 50n, SIGNER);
+    const built = buildSteps(aave, request(), freshState({ wallet: { token: 10n, native: 1n, allowance: 100n } }), 50n, SIGNER);
     expect(built.steps.map((step) => step.kind)).toEqual(['supply']);
-    expect(built).toMatchObject({ amount: 50n, rateMode: null });
+    expect(built).toMatchObject({ amount: 50n });
   });
 
   it('a short non-zero allowance is reset to zero, then approved for exactly the amount', () => {
-    const built = buildSteps(request(), freshState({ wallet: { token: 10n, native: 1n, allowance: 3n } }), 50n, SIGNER);
+    const built = buildSteps(aave, request(), freshState({ wallet: { token: 10n, native: 1n, allowance: 3n } }), 50n, SIGNER);
     expect(built.steps.map((step) => step.kind)).toEqual(['approve', 'approve', 'supply']);
-    expect(built.steps.map((step) => step.args[1])).toEqual([0n, 50n, 50n]);
+    expect(built.steps.map((step) => argsOf(step)[1])).toEqual([0n, 50n, 50n]);
   });
 
   it('without a signer the allowance counts as zero', () => {
-    expect(buildSteps(request(), freshState({ wallet: { token: 10n, native: 1n, allowance: 100n } }), 50n, null).steps.map((step) => step.kind)).toEqual(['approve', 'supply']);
+    expect(buildSteps(aave, request(), freshState({ wallet: { token: 10n, native: 1n, allowance: 100n } }), 50n, null).steps.map((step) => step.kind)).toEqual(['approve', 'supply']);
   });
 
   it('repay picks the larger rate mode and never repays more than it', () => {
-    const built = buildSteps(request({ mode: 'repay' }), freshState({ debt: { variable: 20n, stable: 30n } }), 50n, null);
-    expect(built).toMatchObject({ amount: 30n, rateMode: 1n });
-    expect(built.steps.at(-1)!.args).toEqual([ASSET, 30n, 1n, ACCOUNT]);
+    const built = buildSteps(aave, request({ mode: 'repay' }), freshState({ debt: { variable: 20n, stable: 30n } }), 50n, null);
+    expect(built).toMatchObject({ amount: 30n });
+    expect(argsOf(built.steps.at(-1)!)).toEqual([ASSET, 30n, 1n, ACCOUNT]);
   });
 
   it('the plan is resized to what is sent, capped by the debt', () => {
@@ -42,7 +50,7 @@ describe('buildSteps', () => {
   });
 
   it('gas: first step only when unsimulated, worst cost with a default for the rest', () => {
-    const steps = buildSteps(request(), freshState(), 50n, null).steps;
+    const steps = buildSteps(aave, request(), freshState(), 50n, null).steps;
     expect(firstStepGasOnly(steps, 100n)).toEqual([120n, null]);
     expect(worstGasCost([100n, null], { type: 'legacy', gasPrice: 2n })).toBe(200n + 1_000_000n);
   });
@@ -50,7 +58,7 @@ describe('buildSteps', () => {
 
 describe('transaction view', () => {
   it('describes a supply with its approval', () => {
-    const built = buildSteps(request(), freshState(), 25_000_000n, null);
+    const built = buildSteps(aave, request(), freshState(), 25_000_000n, null);
     const view = describeTransaction(built, request(), SIGNER);
     expect(view).toMatchObject({
       from: SIGNER,
@@ -65,7 +73,7 @@ describe('transaction view', () => {
   });
 
   it('describes a repay by rate mode, without an approval when none is needed', () => {
-    const built = buildSteps(request({ mode: 'repay' }), freshState({ debt: { variable: 10n ** 8n, stable: 0n }, wallet: { token: 0n, native: 0n, allowance: 10n ** 9n } }), 10n ** 8n, SIGNER);
+    const built = buildSteps(aave, request({ mode: 'repay' }), freshState({ debt: { variable: 10n ** 8n, stable: 0n }, wallet: { token: 0n, native: 0n, allowance: 10n ** 9n } }), 10n ** 8n, SIGNER);
     const view = describeTransaction(built, request({ mode: 'repay' }), null);
     expect(view.summary).toBe(`repay(WBTC ${ASSET}, 1 WBTC, variable rate, onBehalfOf ${ACCOUNT})`);
     expect(view.args).toEqual({ asset: ASSET, amount: '100000000', interestRateMode: 2, onBehalfOf: ACCOUNT });
@@ -117,7 +125,7 @@ describe('messages', () => {
 
 describe('event inputs', () => {
   const trigger = { watchId: 'w_1', episode: 3, slot: 1 };
-  const steps = buildSteps(request(), freshState(), 50_000_000n, null);
+  const steps = buildSteps(aave, request(), freshState(), 50_000_000n, null);
 
   it('an action event is read from its row; extra fields win', () => {
     const row = actionRow({ steps: JSON.stringify(storedStepsOf(steps.steps)), capped_by: '["per_action"]', reaches_target: 0 });

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { POOL, ASSET, ACCOUNT, request, actionRow } from '../helpers/topup-fixtures';
 import type { Hex } from 'viem';
-import { approveStep, supplyStep } from '../../src/topup/chain';
+import { encodeFunctionData } from 'viem';
+import { approveStep } from '../../src/topup/chain';
+import { aavePoolAbi } from '../../src/protocols/aave-v3/abi';
 import type { Fees } from '../../src/topup/guards';
 import { feesOf, newAttempt, parseAttempts, stepOf, storedFees, storedStepsOf, txHashOf, withBroadcastOutcome, type TxRow } from '../../src/topup/records';
 import { parseRequest } from '../../src/topup/request';
@@ -29,7 +31,7 @@ describe('stored fees', () => {
 });
 
 describe('stored steps', () => {
-  const steps = [approveStep(ASSET, POOL, 5n), supplyStep(POOL, ASSET, 5n, ACCOUNT)];
+  const steps = [approveStep(ASSET, POOL, 5n), { kind: 'supply' as const, to: POOL, data: encodeFunctionData({ abi: aavePoolAbi, functionName: 'supply', args: [ASSET, 5n, ACCOUNT, 0] }) }];
 
   it('drops the decoded args and keeps gas as a string, null when unmeasured', () => {
     expect(storedStepsOf(steps)).toEqual([

@@ -24,12 +24,17 @@ export function request(overrides: Partial<TopUpRequest['policy']> = {}): TopUpR
   };
 }
 
-/** Only the fields the pure helpers read. */
-export function freshState(input: { wallet?: FreshState['wallet']; debt?: FreshState['debt']; healthFactor?: bigint | null; block?: bigint } = {}): FreshState {
+/** Only the fields the pure helpers read; `debt` is the account's Aave debt of the asset by rate mode. */
+export function freshState(input: { wallet?: FreshState['wallet']; debt?: { variable: bigint; stable: bigint }; healthFactor?: bigint | null; block?: bigint } = {}): FreshState {
+  const debt = input.debt ?? { variable: 0n, stable: 0n };
+  const rateMode = debt.stable > debt.variable ? 1n : 2n;
   return {
-    reserve: { asset: ASSET },
+    market: { pool: POOL, baseCurrencyUnit: 10n ** 8n },
+    asset: { asset: ASSET, symbol: 'WBTC', decimals: 8 },
+    spender: POOL,
+    usdUnit: 10n ** 8n,
+    assetState: { collateralParams: undefined, repayable: rateMode === 1n ? debt.stable : debt.variable, rateMode },
     wallet: input.wallet,
-    debt: input.debt ?? { variable: 0n, stable: 0n },
     snapshot: { healthFactor: input.healthFactor === undefined ? 1_150_000_000_000_000_000n : input.healthFactor, assets: [] },
     block: { number: input.block ?? 100n },
   } as unknown as FreshState;

@@ -1,5 +1,6 @@
 import type { ProtocolAdapter } from '../adapter';
 import { loadMarketMeta, readAccountAssets, readAccountSummaries, type MarketMeta } from './read';
+import { aaveTopUp } from './topup';
 
 export { AAVE_V3 } from './normalize';
 export { loadMarketMeta, readAccountAssets, readAccountSummaries } from './read';
@@ -10,4 +11,5 @@ export const aaveV3Adapter: ProtocolAdapter<MarketMeta> = {
   loadMarket: (context, ref) => loadMarketMeta(context, ref.market),
   readAccounts: readAccountSummaries,
   readAssets: readAccountAssets,
+  topUp: aaveTopUp,
 };

@@ -1,0 +1,50 @@
+import type { Address, Hex } from 'viem';
+import type { CollateralAssetParams } from '../domain/risk';
+import type { TopUpMode } from '../domain/topup-plan';
+import type { MarketRef, ProtocolAdapter, ReadContext } from './adapter';
+
+/*
+ * What a protocol provides for auto-top-ups: its own supply / repay on behalf of an account,
+ * and the facts a decision needs. The executor (src/durable/topup.ts) does the rest the same
+ * way for every protocol: the owner's grant and trusted markets, the checks before each
+ * broadcast, simulation, nonces, receipts.
+ */
+
+/** A protocol with its top-up capability, and the market a watch names. */
+export type TopUpProtocol = { adapter: ProtocolAdapter<unknown>; capability: TopUpCapability<unknown>; ref: MarketRef };
+
+export type AssetFacts = { asset: Address; symbol: string; decimals: number };
+
+/** The policy asset for one account at one block. */
+export type PolicyAssetState = {
+  /** Its price (market unit per whole token) and liquidation threshold as the protocol applies them to this account. */
+  collateralParams: CollateralAssetParams | undefined;
+  /** The most one repayment can pay (Aave: one rate mode's balance); 0 for supply. */
+  repayable: bigint;
+  /** Aave: the rate mode a repayment uses (the larger balance). */
+  rateMode?: 1n | 2n;
+};
+
+/** The money transaction, with its face for a human (the event shows it). */
+export type ActionCall = { kind: TopUpMode; to: Address; data: Hex; summary: string; args: Record<string, string | number> };
+
+export interface TopUpCapability<Market> {
+  /** The asset checked against the market for the mode (a 400 at `topUp.asset` saying why not), with its symbol and decimals. */
+  checkAsset(context: ReadContext, market: Market, mode: TopUpMode, asset: Address): Promise<AssetFacts>;
+  /** The contract that receives the approval and the call. */
+  spender(market: Market): Address;
+  /** One Multicall3 read of the policy asset for the account at the block. */
+  readAssetState(context: ReadContext, market: Market, input: { account: Address; asset: AssetFacts; blockNumber: bigint }): Promise<PolicyAssetState>;
+  buildAction(market: Market, input: { mode: TopUpMode; asset: AssetFacts; amount: bigint; account: Address; state: PolicyAssetState }): ActionCall;
+  /** Decodes a call this capability built, for showing a stored action again. */
+  describeAction(data: Hex, input: { asset: AssetFacts; account: Address }): Omit<ActionCall, 'to' | 'data'>;
+  /** How many units of the market's value unit make one US dollar (Aave: 1e8); undefined when the unit is not USD. */
+  usdUnit(market: Market): bigint | undefined;
+  /**
+   * The name of the built-in deployment this market belongs to, decided on chain where the
+   * protocol has a registry (Aave: the PoolAddressesProvider's getPool()); null when it is none.
+   */
+  trustedPreset(context: ReadContext, market: Market): Promise<string | null>;
+  /** A revert reason in words (Aave's numeric codes named). */
+  describeRevert(reason: string): string;
+}
