@@ -37,7 +37,7 @@ export interface TopUpCapability<Market> {
   readAssetState(context: ReadContext, market: Market, input: { account: Address; asset: AssetFacts; blockNumber: bigint }): Promise<PolicyAssetState>;
   buildAction(market: Market, input: { mode: TopUpMode; asset: AssetFacts; amount: bigint; account: Address; state: PolicyAssetState }): ActionCall;
   /** Decodes a call this capability built, for showing a stored action again. */
-  describeAction(data: Hex, input: { asset: AssetFacts; account: Address }): Omit<ActionCall, 'to' | 'data'>;
+  describeAction(data: Hex, input: { mode: TopUpMode; asset: AssetFacts; account: Address }): Omit<ActionCall, 'to' | 'data'>;
   /** How many units of the market's value unit make one US dollar (Aave: 1e8); undefined when the unit is not USD. */
   usdUnit(market: Market): bigint | undefined;
   /**

@@ -15,7 +15,7 @@ export function describeStoredSteps(steps: StoredStep[], request: TopUpRequest, 
   const action = steps[steps.length - 1]!;
   const finalApprove = steps.filter((step) => step.kind === 'approve').at(-1);
   const policy = request.policy;
-  const described = topUpProtocolOf(request.watch).capability.describeAction(action.data, { asset: { asset: policy.asset, symbol: policy.symbol, decimals: policy.decimals }, account: request.watch.account });
+  const described = topUpProtocolOf(request.watch).capability.describeAction(action.data, { mode: policy.mode, asset: { asset: policy.asset, symbol: policy.symbol, decimals: policy.decimals }, account: request.watch.account });
   return {
     from: signer,
     to: action.to,

@@ -61,9 +61,9 @@ describe('Compound v3 adapter on real Comet', () => {
       ['WETH', true, false],
       ['USDC', false, true],
     ]);
-    // The same view the API and alerts show: the local feeds do not say they quote USD, so no USD figures (null, never 0).
+    // The same view the API and alerts show: the base token is USDC priced at 1.00, so the unit is USD.
     const view = positionView(snapshotA, new Date());
-    expect(view.collateral.usd).toBeNull();
+    expect(view.collateral.usd).toBe('2000');
     expect(Number(view.collateral.base)).toBeCloseTo(2000, 6);
   });
 

@@ -6,6 +6,7 @@ import type { LocalChain, ReserveSymbol } from '../../tools/chain';
 import type { WebhookReceiver } from './webhook-receiver';
 import { handleRpcProxy, topUpControlRoutes } from './topup-control';
 import { cometControlRoutes } from './comet-control';
+import type { LocalComet } from '../../tools/chain/comet';
 import { morphoControlRoutes } from './morpho-control';
 
 /**
@@ -13,7 +14,7 @@ import { morphoControlRoutes } from './morpho-control';
  * objects, so they ask this server to open positions, move prices and report what the
  * webhook receiver got. Test-only; never part of the product.
  */
-export async function startControlServer(chain: LocalChain, receiver: WebhookReceiver) {
+export async function startControlServer(chain: LocalChain, receiver: WebhookReceiver, comet: LocalComet) {
   await seedLiquidity(chain);
   const secrets = new Map<string, string>();
   receiver.setSecret((path) => secrets.get(path.split('?')[0]!) ?? 'whsec_' + Buffer.from('unset-secret-unset-secret-unset!').toString('base64'));
@@ -45,7 +46,7 @@ export async function startControlServer(chain: LocalChain, receiver: WebhookRec
       return { ok: true };
     },
     ...topUpControlRoutes(chain),
-    ...cometControlRoutes(chain),
+    ...cometControlRoutes(chain, comet),
     ...morphoControlRoutes(chain),
     'POST /mine': async () => {
       await chain.actions.mine(1);

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tenantStub } from '../../src/durable/tenant';
-import { api, control, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
+import { api, control, grantTopUps, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
+import { SIGNER, executor } from './topup-helpers';
 
 /*
  * A Compound v3 position watched through the API, on real Comet bytecode: the same alert
@@ -58,17 +59,54 @@ describe('Compound v3 through the API', () => {
     expect(critical.recommendation).toMatchObject({ action: 'supply', symbol: 'WETH' });
   });
 
-  it('refuses what is not a Comet, and top-up policies (alerts only on Compound v3 for now)', async () => {
+  it('refuses what is not a Comet, and top-up assets the Comet cannot take for the mode', async () => {
     const key = await newTenant('comet-refusals');
     const { account } = await control('/comet/open', { collateral: 'WETH', collateralAmount: '1', borrowUsdc: '500' });
     const notComet = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'compound-v3', market: testEnv.TEST_MARKET, account } });
     expect(notComet.status).toBe(400);
     expect(notComet.body.error).toMatchObject({ code: 'invalid_market', issues: [{ path: 'market' }] });
-    const withTopUp = await api('POST', '/v1/watches', {
-      token: key,
-      body: { chainId: 31337, protocol: 'compound-v3', market: comet, account, topUp: { mode: 'supply', asset: account, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: '1', maxAmountPerDay: '1' } },
-    });
-    expect(withTopUp.status).toBe(400);
-    expect(withTopUp.body.error).toMatchObject({ code: 'topup_not_supported', issues: [{ path: 'topUp' }] });
+    const tokens = ((await control('/comet/market')) as { tokens: Record<string, { asset: string }> }).tokens;
+    const policy = { triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: '1', maxAmountPerDay: '1' };
+    const supplyBase = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'compound-v3', market: comet, account, topUp: { ...policy, mode: 'supply', asset: tokens.USDC!.asset } } });
+    expect(supplyBase.body.error).toMatchObject({ issues: [{ path: 'topUp.asset' }] });
+    const repayCollateral = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'compound-v3', market: comet, account, topUp: { ...policy, mode: 'repay', asset: tokens.WETH!.asset } } });
+    expect(repayCollateral.body.error.message).toContain('base token');
+  });
+
+  it.each([
+    ['supply', 'WETH'],
+    ['repay', 'USDC'],
+  ] as const)('live top-up (%s with %s) through Comet.supplyTo: the health factor reaches the target, the owner\'s budget counts it', async (mode, symbol) => {
+    const path = `/comet-topup-${mode}`;
+    const key = await newTenant(path);
+    await grantTopUps(key, '100000');
+    const channel = await api('POST', '/v1/channels', { token: key, body: { type: 'webhook', url: `${testEnv.TEST_RECEIVER_URL}${path.slice(1)}`, label: path } });
+    await control('/receiver/secret', { path, secret: channel.body.secret });
+    const tokens = ((await control('/comet/market')) as { tokens: Record<string, { asset: string }> }).tokens;
+    await control('/comet/mint', { symbol, to: SIGNER, amount: symbol === 'WETH' ? '10' : '100000' });
+    // 1 WETH against 1,300 USDC: HF 1.377 at $2,000; 1.17 at $1,700, under the trigger 1.2.
+    const { account } = await control('/comet/open', { collateral: 'WETH', collateralAmount: '1', borrowUsdc: '1300' });
+    const topUp = { mode, asset: tokens[symbol]!.asset, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: symbol === 'WETH' ? '1' : '1000', maxAmountPerDay: symbol === 'WETH' ? '1' : '1000', cooldownSeconds: 600, dryRun: false };
+    const watch = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'compound-v3', market: comet, account, channels: [channel.body.id], topUp } });
+    expect(watch.status, JSON.stringify(watch.body)).toBe(201);
+    await pollShards();
+    const before = (await control('/topup/nonce', { address: SIGNER })).pending as number;
+    await control('/comet/price', { symbol: 'WETH', price: '1700' });
+    await pollShards();
+    await executor().processNow();
+    await pollShards();
+    const read = await api('GET', `/v1/watches/${watch.body.id}`, { token: key });
+    expect(Number(read.body.position.healthFactor)).toBeGreaterThanOrEqual(1.5);
+    expect((await control('/topup/nonce', { address: SIGNER })).pending - before).toBe(2); // the exact approval, then supplyTo
+    const tenant = tenantStub(testEnv, tenantIdOf(key));
+    await tenant.deliverDue();
+    const executed = (await receivedAt(path)).find((event) => event.body.type === 'topup.executed')!;
+    expect(executed.verified).toBe(true);
+    expect((executed.body as any).topUp).toMatchObject({ mode, symbol, dryRun: false, targetReached: true });
+    expect((executed.body as any).topUp.transaction.summary).toContain('supplyTo(');
+    // The owner's budget counted it at Comet's own prices (USD).
+    const grant = await api('GET', '/v1/topup/grant', { token: key });
+    expect(Number(grant.body.spentUsdLast24h)).toBeGreaterThan(100);
+    await control('/comet/price', { symbol: 'WETH', price: '2000' });
   });
 });

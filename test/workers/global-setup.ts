@@ -2,11 +2,13 @@ import type { TestProject } from 'vitest/node';
 import { startLocalChain, type LocalChain } from '../../tools/chain';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
 import { startControlServer } from '../helpers/control-server';
+import { deployComet } from '../../tools/chain/comet';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     rpcUrl: string;
     market: string;
+    comet: string;
     receiverUrl: string;
     controlUrl: string;
   }
@@ -24,9 +26,12 @@ let control: { url: string; stop(): Promise<void> } | undefined;
 export default async function setup(project: TestProject) {
   chain = await startLocalChain();
   receiver = await startWebhookReceiver();
-  control = await startControlServer(chain, receiver);
+  // Compound v3 from the real Comet bytecode in ../shared/protocols (beside the clone here and in CI).
+  const comet = await deployComet(chain.clients, chain.accounts[0]!);
+  control = await startControlServer(chain, receiver, comet);
   project.provide('rpcUrl', chain.rpcUrl);
   project.provide('market', chain.market.pool);
+  project.provide('comet', comet.comet);
   project.provide('receiverUrl', receiver.url);
   project.provide('controlUrl', control.url);
   return async () => {

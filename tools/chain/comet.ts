@@ -90,12 +90,13 @@ export async function deployComet(clients: LocalClients, admin: Address): Promis
   return local;
 }
 
-async function mint(clients: LocalClients, local: LocalComet, to: Address, symbol: CometSymbol, amount: bigint): Promise<void> {
+/** The market's test tokens for anyone (FaucetToken.allocateTo). */
+export async function mintComet(clients: LocalClients, local: LocalComet, to: Address, symbol: CometSymbol, amount: bigint): Promise<void> {
   await sendContractTx(clients, local.admin, { address: local.tokens[symbol].asset, abi: artifact('FaucetToken').abi, functionName: 'allocateTo', args: [to, amount] } as never);
 }
 
 async function supplyAs(clients: LocalClients, local: LocalComet, from: Address, symbol: CometSymbol, amount: bigint): Promise<void> {
-  await mint(clients, local, from, symbol, amount);
+  await mintComet(clients, local, from, symbol, amount);
   await sendContractTx(clients, from, { address: local.tokens[symbol].asset, abi: artifact('FaucetToken').abi, functionName: 'approve', args: [local.comet, amount] } as never);
   await sendContractTx(clients, from, { address: local.comet, abi: artifact('Comet').abi, functionName: 'supply', args: [local.tokens[symbol].asset, amount] } as never);
 }

@@ -12,6 +12,7 @@ export const cometAbi = parseAbi([
   'function borrowBalanceOf(address account) view returns (uint256)',
   'function userCollateral(address account, address asset) view returns (uint128 balance, uint128 _reserved)',
   'function isLiquidatable(address account) view returns (bool)',
+  'function supplyTo(address dst, address asset, uint256 amount)',
 ]);
 
 export const tokenAbi = parseAbi(['function symbol() view returns (string)', 'function decimals() view returns (uint8)']);

@@ -1,6 +1,7 @@
 import type { ProtocolAdapter } from '../adapter';
 import { loadCometMarket, readCometAccounts, readCometAssets } from './read';
 import type { CometMarket } from './normalize';
+import { cometTopUp } from './topup';
 
 export { COMPOUND_V3 } from './normalize';
 export type { CometMarket } from './normalize';
@@ -10,4 +11,5 @@ export const compoundV3Adapter: ProtocolAdapter<CometMarket> = {
   loadMarket: (context, ref) => loadCometMarket(context, ref.market),
   readAccounts: readCometAccounts,
   readAssets: readCometAssets,
+  topUp: cometTopUp,
 };

@@ -51,6 +51,7 @@ export async function loadCometMarket(context: ReadContext, comet: Address): Pro
   };
   const decimalsOf = (index: number) => Number(success(tokenFacts[index * 2 + 1]) ?? 18);
   const description = success(tokenFacts[tokens.length * 2]);
+  const basePrice = success((await multicallAt(context, [{ address: comet, abi: cometAbi, functionName: 'getPrice', args: [baseFeed] }]))[0]);
   const market: CometMarket = {
     chainId: context.chainId,
     comet,
@@ -65,11 +66,22 @@ export async function loadCometMarket(context: ReadContext, comet: Address): Pro
       liquidateCollateralFactor: info!.liquidateCollateralFactor,
       liquidationFactor: info!.liquidationFactor,
     })),
-    // Chainlink-style feeds describe themselves as "ETH / USD"; a base feed quoting USD makes every value USD.
-    pricesInUsd: typeof description === 'string' && /\/\s*USD$/i.test(description.trim()),
+    pricesInUsd: pricesInUsd(typeof description === 'string' ? description : undefined, symbolOf(0), typeof basePrice === 'bigint' ? basePrice : undefined),
   };
   marketCache.set(key, market);
   return market;
+}
+
+const USD_STABLES = new Set(['USDC', 'USDT', 'USDS', 'DAI', 'USDBC', 'USDC.E', 'USDT0']);
+
+/**
+ * Whether the market's price unit is the US dollar: the base feed says so ("USDC / USD"), or
+ * the base token is a dollar stablecoin priced at 1.00 ± 5% in that unit (then the unit is USD).
+ */
+export function pricesInUsd(description: string | undefined, baseSymbol: string, basePrice: bigint | undefined): boolean {
+  if (description !== undefined && /\/\s*USD$/i.test(description.trim())) return true;
+  if (basePrice === undefined || !USD_STABLES.has(baseSymbol.toUpperCase())) return false;
+  return basePrice >= 95_000_000n && basePrice <= 105_000_000n;
 }
 
 async function readPrices(context: ReadContext, market: CometMarket, block: PinnedBlock): Promise<CometPrices> {

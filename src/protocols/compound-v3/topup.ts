@@ -1,0 +1,88 @@
+import { decodeFunctionData, encodeFunctionData, formatUnits, type Address, type Hex } from 'viem';
+import { AppError } from '../../lib/errors';
+import { multicallAt } from '../batch';
+import type { ActionCall, AssetFacts, TopUpCapability } from '../topup-capability';
+import { cometAbi } from './abi';
+import type { CometMarket } from './normalize';
+import { COMET_PRESETS } from './presets';
+
+/*
+ * Compound v3 top-ups: `supplyTo(account, asset, amount)` on the Comet, for both modes:
+ * a collateral asset adds collateral, the base token repays the borrow (a supply of base
+ * pays debt first). Comet takes the approval. Needs no permission from the account.
+ */
+
+const PRICE_UNIT = 10n ** 8n;
+
+function invalidAsset(message: string): AppError {
+  return new AppError('validation_failed', `topUp.asset: ${message}`, { status: 400, issues: [{ path: 'topUp.asset', message }] });
+}
+
+function same(left: string, right: string): boolean {
+  return left.toLowerCase() === right.toLowerCase();
+}
+
+function describeComet(data: Hex, input: { mode: ActionCall['kind']; asset: AssetFacts; account: Address }): Omit<ActionCall, 'to' | 'data'> {
+  const decoded = decodeFunctionData({ abi: cometAbi, data });
+  const amount = decoded.args?.[2] as bigint;
+  const kind = input.mode;
+  return {
+    kind,
+    summary: `supplyTo(${input.account}, ${input.asset.symbol} ${input.asset.asset}, ${formatUnits(amount, input.asset.decimals)} ${input.asset.symbol})${kind === 'repay' ? ' — repays the borrow' : ''}`,
+    args: { dst: input.account, asset: input.asset.asset, amount: amount.toString() },
+  };
+}
+
+export const cometTopUp: TopUpCapability<CometMarket> = {
+  async checkAsset(_context, market, mode, asset) {
+    if (mode === 'repay') {
+      if (!same(asset, market.base.asset)) throw invalidAsset(`a Compound v3 borrow is in the base token only: repay with ${market.base.symbol} ${market.base.asset}`);
+      return { asset: market.base.asset, symbol: market.base.symbol, decimals: market.base.decimals };
+    }
+    const collateral = market.assets.find((candidate) => same(candidate.asset, asset));
+    if (!collateral) throw invalidAsset(`is not a collateral of this Comet (collaterals: ${market.assets.map((candidate) => `${candidate.symbol} ${candidate.asset}`).join(', ')})`);
+    if (collateral.liquidateCollateralFactor === 0n) throw invalidAsset(`${collateral.symbol} has a liquidation collateral factor of 0 here: supplying it would not raise the health factor`);
+    return { asset: collateral.asset, symbol: collateral.symbol, decimals: collateral.decimals };
+  },
+
+  spender: (market) => market.comet,
+
+  async readAssetState(context, market, input) {
+    const collateral = market.assets.find((candidate) => same(candidate.asset, input.asset.asset));
+    const feed = collateral?.priceFeed ?? market.base.priceFeed;
+    const [price, borrow] = await multicallAt(
+      context,
+      [
+        { address: market.comet, abi: cometAbi, functionName: 'getPrice', args: [feed] },
+        { address: market.comet, abi: cometAbi, functionName: 'borrowBalanceOf', args: [input.account] },
+      ],
+      input.blockNumber,
+    );
+    const priceValue = price?.status === 'success' && typeof price.result === 'bigint' && price.result > 0n ? price.result : undefined;
+    return {
+      collateralParams: {
+        asset: input.asset.asset,
+        symbol: input.asset.symbol,
+        decimals: input.asset.decimals,
+        price: priceValue,
+        liquidationThresholdBps: collateral ? collateral.liquidateCollateralFactor / 10n ** 14n : 0n,
+      },
+      repayable: !collateral && borrow?.status === 'success' ? (borrow.result as bigint) : 0n,
+    };
+  },
+
+  buildAction(market, input) {
+    const data = encodeFunctionData({ abi: cometAbi, functionName: 'supplyTo', args: [input.account, input.asset.asset, input.amount] });
+    return { to: market.comet, data, ...describeComet(data, input) };
+  },
+
+  describeAction: describeComet,
+
+  usdUnit: (market) => (market.pricesInUsd ? PRICE_UNIT : undefined),
+
+  async trustedPreset(context, market) {
+    return COMET_PRESETS.find((preset) => preset.chainId === context.chainId && same(preset.comet, market.comet))?.name ?? null;
+  },
+
+  describeRevert: (reason) => reason,
+};
