@@ -1,4 +1,5 @@
 import type { Address, Hex } from 'viem';
+import { AppError } from '../lib/errors';
 import type { CollateralAssetParams } from '../domain/risk';
 import type { TopUpMode } from '../domain/topup-plan';
 import type { MarketRef, ProtocolAdapter, ReadContext } from './adapter';
@@ -47,4 +48,13 @@ export interface TopUpCapability<Market> {
   trustedPreset(context: ReadContext, market: Market): Promise<string | null>;
   /** A revert reason in words (Aave's numeric codes named). */
   describeRevert(reason: string): string;
+}
+
+/** A policy asset the protocol cannot take for the mode: a 400 naming `topUp.asset` and saying why. */
+export function invalidTopUpAsset(message: string): AppError {
+  return new AppError('validation_failed', `topUp.asset: ${message}`, { status: 400, issues: [{ path: 'topUp.asset', message }] });
+}
+
+export function sameAddress(left: string, right: string): boolean {
+  return left.toLowerCase() === right.toLowerCase();
 }

@@ -7,6 +7,7 @@ import type { WebhookReceiver } from './webhook-receiver';
 import { handleRpcProxy, topUpControlRoutes } from './topup-control';
 import { cometControlRoutes } from './comet-control';
 import type { LocalComet } from '../../tools/chain/comet';
+import type { LocalMorpho } from '../../tools/chain/morpho';
 import { morphoControlRoutes } from './morpho-control';
 
 /**
@@ -14,7 +15,7 @@ import { morphoControlRoutes } from './morpho-control';
  * objects, so they ask this server to open positions, move prices and report what the
  * webhook receiver got. Test-only; never part of the product.
  */
-export async function startControlServer(chain: LocalChain, receiver: WebhookReceiver, comet: LocalComet) {
+export async function startControlServer(chain: LocalChain, receiver: WebhookReceiver, protocols: { comet: LocalComet; morpho: LocalMorpho }) {
   await seedLiquidity(chain);
   const secrets = new Map<string, string>();
   receiver.setSecret((path) => secrets.get(path.split('?')[0]!) ?? 'whsec_' + Buffer.from('unset-secret-unset-secret-unset!').toString('base64'));
@@ -46,8 +47,8 @@ export async function startControlServer(chain: LocalChain, receiver: WebhookRec
       return { ok: true };
     },
     ...topUpControlRoutes(chain),
-    ...cometControlRoutes(chain, comet),
-    ...morphoControlRoutes(chain),
+    ...cometControlRoutes(chain, protocols.comet),
+    ...morphoControlRoutes(chain, protocols.morpho),
     'POST /mine': async () => {
       await chain.actions.mine(1);
       return { ok: true };

@@ -3,12 +3,14 @@ import { startLocalChain, type LocalChain } from '../../tools/chain';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
 import { startControlServer } from '../helpers/control-server';
 import { deployComet } from '../../tools/chain/comet';
+import { deployMorpho } from '../../tools/chain/morpho';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     rpcUrl: string;
     market: string;
     comet: string;
+    morpho: string;
     receiverUrl: string;
     controlUrl: string;
   }
@@ -27,11 +29,14 @@ export default async function setup(project: TestProject) {
   chain = await startLocalChain();
   receiver = await startWebhookReceiver();
   // Compound v3 from the real Comet bytecode in ../shared/protocols (beside the clone here and in CI).
+  // Morpho Blue compiled from its npm sources (cached in .cache/morpho-blue after the first run).
   const comet = await deployComet(chain.clients, chain.accounts[0]!);
-  control = await startControlServer(chain, receiver, comet);
+  const morpho = await deployMorpho(chain.clients, chain.accounts[0]!, (line) => console.log(line));
+  control = await startControlServer(chain, receiver, { comet, morpho });
   project.provide('rpcUrl', chain.rpcUrl);
   project.provide('market', chain.market.pool);
   project.provide('comet', comet.comet);
+  project.provide('morpho', morpho.morpho);
   project.provide('receiverUrl', receiver.url);
   project.provide('controlUrl', control.url);
   return async () => {

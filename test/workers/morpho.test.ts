@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tenantStub } from '../../src/durable/tenant';
-import { api, control, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
+import { api, control, grantTopUps, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
+import { SIGNER, executor } from './topup-helpers';
 
 /*
  * A Morpho Blue position watched through the API, on Morpho Blue compiled from its npm
@@ -72,5 +73,51 @@ describe('Morpho Blue through the API', () => {
     expect(events.every((event) => event.verified && event.status === 200)).toBe(true);
     expect(events[2]!.body.watch).toMatchObject({ protocol: 'morpho-blue', market: market.id, protocolAddress: market.morpho });
     expect(Number(events[2]!.body.position.healthFactor)).toBeCloseTo(1.075, 3);
+  });
+
+  it.each([
+    ['supply', 'WETH'],
+    ['repay', 'USDC'],
+  ] as const)('live top-up (%s with %s) through Morpho on behalf of the account: the health factor reaches the target', async (mode, symbol) => {
+    const path = `/morpho-topup-${mode}`;
+    const key = await newTenant(path);
+    await grantTopUps(key, '100000');
+    const channel = await api('POST', '/v1/channels', { token: key, body: { type: 'webhook', url: `${testEnv.TEST_RECEIVER_URL}${path.slice(1)}`, label: path } });
+    await control('/receiver/secret', { path, secret: channel.body.secret });
+    const tokens = (await control('/morpho/market')) as { collateral: { asset: string }; loan: { asset: string } };
+    await control('/morpho/mint', { symbol, to: SIGNER, amount: symbol === 'WETH' ? '10' : '100000' });
+    // 1 WETH against 1,200 USDC at LLTV 0.86: HF 1.433 at 2,000; 1.147 at 1,600, under the trigger 1.2.
+    const { account } = await control('/morpho/open', { collateralWeth: '1', borrowUsdc: '1200' });
+    const asset = symbol === 'WETH' ? tokens.collateral.asset : tokens.loan.asset;
+    const topUp = { mode, asset, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: symbol === 'WETH' ? '1' : '1000', maxAmountPerDay: symbol === 'WETH' ? '1' : '1000', cooldownSeconds: 600, dryRun: false };
+    const watch = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'morpho-blue', market: market.id, protocolAddress: market.morpho, account, channels: [channel.body.id], topUp } });
+    expect(watch.status, JSON.stringify(watch.body)).toBe(201);
+    await pollShards();
+    const before = (await control('/topup/nonce', { address: SIGNER })).pending as number;
+    await control('/morpho/price', { price: '1600' });
+    await pollShards();
+    await executor().processNow();
+    await pollShards();
+    const read = await api('GET', `/v1/watches/${watch.body.id}`, { token: key });
+    expect(Number(read.body.position.healthFactor)).toBeGreaterThanOrEqual(1.5);
+    expect((await control('/topup/nonce', { address: SIGNER })).pending - before).toBe(2); // the exact approval, then the Morpho call
+    await tenantStub(testEnv, tenantIdOf(key)).deliverDue();
+    const executed = (await receivedAt(path)).find((event) => event.body.type === 'topup.executed')!;
+    expect((executed.body as any).topUp).toMatchObject({ mode, symbol, dryRun: false, targetReached: true });
+    expect((executed.body as any).topUp.transaction.summary).toContain(mode === 'supply' ? 'supplyCollateral(' : 'repay(');
+    await control('/morpho/price', { price: '2000' });
+  });
+
+  it('a wrong asset for the mode is 400 at topUp.asset', async () => {
+    const key = await newTenant('morpho-topup-asset');
+    const tokens = (await control('/morpho/market')) as { collateral: { asset: string }; loan: { asset: string } };
+    const { account } = await control('/morpho/open', { collateralWeth: '1', borrowUsdc: '500' });
+    const response = await api('POST', '/v1/watches', {
+      token: key,
+      body: { chainId: 31337, protocol: 'morpho-blue', market: market.id, protocolAddress: market.morpho, account, topUp: { mode: 'supply', asset: tokens.loan.asset, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: '1', maxAmountPerDay: '1' } },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.error).toMatchObject({ issues: [{ path: 'topUp.asset' }] });
+    expect(response.body.error.message).toContain('only collateral is WETH');
   });
 });

@@ -131,6 +131,11 @@ export async function deployMorpho(clients: LocalClients, admin: Address, onProg
   return local;
 }
 
+/** Test tokens of the market (Aave's MintableERC20, minted by the market admin) for anyone. */
+export async function mintMorphoToken(clients: LocalClients, local: LocalMorpho, asset: Address, to: Address, amount: bigint): Promise<void> {
+  await sendContractTx(clients, local.admin, { address: asset, abi: tokenAbi, functionName: 'mint', args: [to, amount] });
+}
+
 async function mintAndApprove(clients: LocalClients, local: LocalMorpho, owner: Address, asset: Address, amount: bigint): Promise<void> {
   await sendContractTx(clients, owner, { address: asset, abi: tokenAbi, functionName: 'mint', args: [owner, amount] });
   await sendContractTx(clients, owner, { address: asset, abi: tokenAbi, functionName: 'approve', args: [local.morpho, amount] });

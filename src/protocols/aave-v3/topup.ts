@@ -1,6 +1,6 @@
 import { decodeFunctionData, encodeFunctionData, formatUnits, type Address, type Hex } from 'viem';
 import { AppError } from '../../lib/errors';
-import type { ActionCall, AssetFacts, TopUpCapability } from '../topup-capability';
+import { invalidTopUpAsset, sameAddress, type ActionCall, type AssetFacts, type TopUpCapability } from '../topup-capability';
 import { multicallAt, rethrowRpc } from '../batch';
 import { presetsOnChain } from './presets';
 import { aaveAddressesProviderAbi, aaveOracleAbi, aavePoolAbi, erc20Abi } from './abi';
@@ -18,27 +18,24 @@ const BORROWING_ENABLED_BIT = 58n;
 /** AaveOracle's base currency is USD when BASE_CURRENCY_UNIT is 1e8. */
 const USD_BASE_UNIT = 10n ** 8n;
 
-function invalidAsset(message: string): AppError {
-  return new AppError('validation_failed', `topUp.asset: ${message}`, { status: 400, issues: [{ path: 'topUp.asset', message }] });
-}
 
 function reserveOf(meta: MarketMeta, asset: Address): ReserveMeta {
-  const reserve = meta.reserves.find((candidate) => candidate.asset.toLowerCase() === asset.toLowerCase());
+  const reserve = meta.reserves.find((candidate) => sameAddress(candidate.asset, asset));
   if (!reserve) throw new AppError('asset_not_in_market', `${asset} is no longer a reserve of market ${meta.pool}`, { status: 409 });
   return reserve;
 }
 
 export const aaveTopUp: TopUpCapability<MarketMeta> = {
   async checkAsset(context, meta, mode, asset) {
-    const reserve = meta.reserves.find((candidate) => candidate.asset.toLowerCase() === asset.toLowerCase());
-    if (!reserve) throw invalidAsset(`is not a reserve of this market (reserves: ${meta.reserves.map((candidate) => `${candidate.symbol} ${candidate.asset}`).join(', ')})`);
+    const reserve = meta.reserves.find((candidate) => sameAddress(candidate.asset, asset));
+    if (!reserve) throw invalidTopUpAsset(`is not a reserve of this market (reserves: ${meta.reserves.map((candidate) => `${candidate.symbol} ${candidate.asset}`).join(', ')})`);
     const data = await context.client.readContract({ address: meta.pool, abi: aavePoolAbi, functionName: 'getReserveData', args: [reserve.asset] }).catch(rethrowRpc);
     const configuration = data.configuration.data;
     if (mode === 'supply' && decodeReserveConfiguration(configuration).liquidationThresholdBps === 0n) {
-      throw invalidAsset(`${reserve.symbol} is not a collateral on this market (liquidation threshold 0): supplying it would not raise the health factor; choose a collateral reserve`);
+      throw invalidTopUpAsset(`${reserve.symbol} is not a collateral on this market (liquidation threshold 0): supplying it would not raise the health factor; choose a collateral reserve`);
     }
     if (mode === 'repay' && ((configuration >> BORROWING_ENABLED_BIT) & 1n) === 0n) {
-      throw invalidAsset(`${reserve.symbol} cannot be borrowed on this market, so there is no debt of it to repay; choose a borrowable reserve`);
+      throw invalidTopUpAsset(`${reserve.symbol} cannot be borrowed on this market, so there is no debt of it to repay; choose a borrowable reserve`);
     }
     return { asset: reserve.asset, symbol: reserve.symbol, decimals: reserve.decimals };
   },

@@ -1,7 +1,6 @@
 import { decodeFunctionData, encodeFunctionData, formatUnits, type Address, type Hex } from 'viem';
-import { AppError } from '../../lib/errors';
 import { multicallAt } from '../batch';
-import type { ActionCall, AssetFacts, TopUpCapability } from '../topup-capability';
+import { invalidTopUpAsset, sameAddress, type ActionCall, type AssetFacts, type TopUpCapability } from '../topup-capability';
 import { cometAbi } from './abi';
 import type { CometMarket } from './normalize';
 import { COMET_PRESETS } from './presets';
@@ -14,13 +13,7 @@ import { COMET_PRESETS } from './presets';
 
 const PRICE_UNIT = 10n ** 8n;
 
-function invalidAsset(message: string): AppError {
-  return new AppError('validation_failed', `topUp.asset: ${message}`, { status: 400, issues: [{ path: 'topUp.asset', message }] });
-}
 
-function same(left: string, right: string): boolean {
-  return left.toLowerCase() === right.toLowerCase();
-}
 
 function describeComet(data: Hex, input: { mode: ActionCall['kind']; asset: AssetFacts; account: Address }): Omit<ActionCall, 'to' | 'data'> {
   const decoded = decodeFunctionData({ abi: cometAbi, data });
@@ -36,19 +29,19 @@ function describeComet(data: Hex, input: { mode: ActionCall['kind']; asset: Asse
 export const cometTopUp: TopUpCapability<CometMarket> = {
   async checkAsset(_context, market, mode, asset) {
     if (mode === 'repay') {
-      if (!same(asset, market.base.asset)) throw invalidAsset(`a Compound v3 borrow is in the base token only: repay with ${market.base.symbol} ${market.base.asset}`);
+      if (!sameAddress(asset, market.base.asset)) throw invalidTopUpAsset(`a Compound v3 borrow is in the base token only: repay with ${market.base.symbol} ${market.base.asset}`);
       return { asset: market.base.asset, symbol: market.base.symbol, decimals: market.base.decimals };
     }
-    const collateral = market.assets.find((candidate) => same(candidate.asset, asset));
-    if (!collateral) throw invalidAsset(`is not a collateral of this Comet (collaterals: ${market.assets.map((candidate) => `${candidate.symbol} ${candidate.asset}`).join(', ')})`);
-    if (collateral.liquidateCollateralFactor === 0n) throw invalidAsset(`${collateral.symbol} has a liquidation collateral factor of 0 here: supplying it would not raise the health factor`);
+    const collateral = market.assets.find((candidate) => sameAddress(candidate.asset, asset));
+    if (!collateral) throw invalidTopUpAsset(`is not a collateral of this Comet (collaterals: ${market.assets.map((candidate) => `${candidate.symbol} ${candidate.asset}`).join(', ')})`);
+    if (collateral.liquidateCollateralFactor === 0n) throw invalidTopUpAsset(`${collateral.symbol} has a liquidation collateral factor of 0 here: supplying it would not raise the health factor`);
     return { asset: collateral.asset, symbol: collateral.symbol, decimals: collateral.decimals };
   },
 
   spender: (market) => market.comet,
 
   async readAssetState(context, market, input) {
-    const collateral = market.assets.find((candidate) => same(candidate.asset, input.asset.asset));
+    const collateral = market.assets.find((candidate) => sameAddress(candidate.asset, input.asset.asset));
     const feed = collateral?.priceFeed ?? market.base.priceFeed;
     const [price, borrow] = await multicallAt(
       context,
@@ -81,7 +74,7 @@ export const cometTopUp: TopUpCapability<CometMarket> = {
   usdUnit: (market) => (market.pricesInUsd ? PRICE_UNIT : undefined),
 
   async trustedPreset(context, market) {
-    return COMET_PRESETS.find((preset) => preset.chainId === context.chainId && same(preset.comet, market.comet))?.name ?? null;
+    return COMET_PRESETS.find((preset) => preset.chainId === context.chainId && sameAddress(preset.comet, market.comet))?.name ?? null;
   },
 
   describeRevert: (reason) => reason,

@@ -1,6 +1,7 @@
 import type { ProtocolAdapter } from '../adapter';
 import { loadMorphoMarket, readMorphoAccounts, readMorphoAssets } from './read';
 import type { MorphoMarket } from './normalize';
+import { morphoTopUp } from './topup';
 
 export { MORPHO_BLUE } from './normalize';
 export { MORPHO_BLUE_DEPLOYMENTS } from './deployments';
@@ -10,4 +11,5 @@ export const morphoBlueAdapter: ProtocolAdapter<MorphoMarket> = {
   loadMarket: loadMorphoMarket,
   readAccounts: readMorphoAccounts,
   readAssets: readMorphoAssets,
+  topUp: morphoTopUp,
 };
