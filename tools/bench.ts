@@ -5,6 +5,7 @@
 //   npm run bench                      N = 100, 1000
 //   npm run bench -- --full            N = 100, 1000, 10000 (or BENCH_FULL=1)
 //   npm run bench -- --sizes 100,5000 --batch 300 --runs 5 --concurrency 16
+//   npm run bench -- --protocol-size 200   N for Compound v3 and Morpho Blue (tools/bench-protocols.ts)
 //
 // Every measurement uses a fresh client, so its request counter starts at 0 and includes the
 // transport's one-off eth_chainId check, as the first tick of a fresh isolate would. The market's
@@ -21,6 +22,7 @@ import { aaveV3Adapter } from '../src/protocols/aave-v3';
 import { pinBlock, readPositions } from '../src/protocols/read-positions';
 import { aavePoolAbi } from '../src/protocols/aave-v3/abi';
 import { startLocalChain, type LocalChain } from './chain';
+import { benchProtocols } from './bench-protocols';
 
 const MULTICALL3: Address = '0xcA11bde05977b3631167028862bE2a173976CA11';
 const MAX_UINT256 = 2n ** 256n - 1n;
@@ -29,7 +31,7 @@ const FIXED_REQUESTS = 2;
 /** Largest openPositions call, so that progress shows while opening thousands. */
 const OPEN_CHUNK = 1_000;
 
-type Options = { sizes: number[]; batch: number; runs: number; concurrency: number };
+type Options = { sizes: number[]; batch: number; runs: number; concurrency: number; protocolSize: number };
 
 type Read = { collateralBase: bigint; debtBase: bigint; healthFactor: bigint | null };
 
@@ -50,13 +52,14 @@ function parseOptions(): Options {
       batch: { type: 'string', default: '300' },
       runs: { type: 'string', default: '5' },
       concurrency: { type: 'string', default: '16' },
+      'protocol-size': { type: 'string', default: '200' },
       full: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     allowPositionals: false,
   });
   if (values.help) {
-    console.log('usage: npm run bench -- [--sizes 100,1000] [--full] [--batch 300] [--runs 5] [--concurrency 16]');
+    console.log('usage: npm run bench -- [--sizes 100,1000] [--full] [--batch 300] [--runs 5] [--concurrency 16] [--protocol-size 200]');
     process.exit(0);
   }
   const positiveInt = (name: string, text: string): number => {
@@ -72,6 +75,7 @@ function parseOptions(): Options {
     batch: positiveInt('batch', values.batch),
     runs: positiveInt('runs', values.runs),
     concurrency: positiveInt('concurrency', values.concurrency),
+    protocolSize: positiveInt('protocol-size', values['protocol-size']),
   };
 }
 
@@ -292,9 +296,21 @@ async function main(): Promise<void> {
       results.push(result);
     }
 
+    console.log(`other protocols: N = ${opts.protocolSize} each …`);
+    const protocolResults = await benchProtocols(chain, { n: opts.protocolSize, batch: opts.batch, runs: opts.runs, concurrency: opts.concurrency, log: (line) => console.log(`  ${line}`) });
+    console.log('');
+
     console.log('Summary (markdown):');
     console.log('');
     console.log(markdownTable(results, opts, env));
+    console.log('');
+    console.log('| protocol | N | batched requests | naive requests | requests naive/batched | batched ms | naive ms | time naive/batched |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+    for (const r of [{ protocol: 'aave-v3', n: results[0]!.n, batched: { requests: results[0]!.batched.requests, ms: results[0]!.batched.medianMs }, naive: { requests: results[0]!.naive.requests, ms: results[0]!.naive.medianMs } }, ...protocolResults]) {
+      console.log(`| ${r.protocol} | ${fmtInt(r.n)} | ${r.batched.requests} | ${fmtInt(r.naive.requests)} | ×${fmtRatio(r.naive.requests / r.batched.requests)} | ${fmtMs(r.batched.ms)} | ${fmtMs(r.naive.ms)} | ×${fmtRatio(r.naive.ms / r.batched.ms)} |`);
+    }
+    console.log('');
+    console.log('Other protocols: batched = readPositions through the adapter (prices / market state once, then one Multicall3 call per batch); naive = one eth_call per value an account needs (Comet: borrowBalanceOf + userCollateral per collateral; Morpho: position), the market reads once per tick. Medians of the same runs; both reads agreed on every account.');
     console.log('');
     console.log(`opening positions: ${openTimes.join(', ')}`);
     console.log(`total run time: ${seconds(performance.now() - started)}`);

@@ -12,13 +12,13 @@ import { deployCode, sendContractTx, type LocalClients } from './actions';
  */
 
 type Artifact = { abi: Abi; bytecode: Hex };
-const ARTIFACTS_PATH = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'protocols', 'comet', 'artifacts.json');
+export const COMET_ARTIFACTS_PATH = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'protocols', 'comet', 'artifacts.json');
 
 let artifacts: Record<string, Artifact> | undefined;
 function artifact(name: 'Comet' | 'CometExt' | 'FaucetToken' | 'SimplePriceFeed'): Artifact {
-  artifacts ??= (JSON.parse(readFileSync(ARTIFACTS_PATH, 'utf8')) as { contracts: Record<string, Artifact> }).contracts;
+  artifacts ??= (JSON.parse(readFileSync(COMET_ARTIFACTS_PATH, 'utf8')) as { contracts: Record<string, Artifact> }).contracts;
   const found = artifacts[name];
-  if (!found) throw new Error(`${name} is missing from ${ARTIFACTS_PATH}`);
+  if (!found) throw new Error(`${name} is missing from ${COMET_ARTIFACTS_PATH}`);
   return found;
 }
 

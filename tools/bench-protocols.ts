@@ -1,0 +1,148 @@
+// The other protocols' reads in the same run as the Aave benchmark (tools/bench.ts): the app's
+// batched read through each adapter (`readPositions`) against the naive baseline of one
+// eth_call per value an account needs, side by side, on real Comet and Morpho Blue bytecode.
+// Both reads must agree on every account's balances, or the bench fails.
+
+import { existsSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import type { Address, PublicClient } from 'viem';
+import { createChainClient } from '../src/chain/client';
+import { adapterFor, type ProtocolName } from '../src/protocols';
+import { pinBlock, readPositions } from '../src/protocols/read-positions';
+import { cometAbi } from '../src/protocols/compound-v3/abi';
+import { morphoAbi } from '../src/protocols/morpho-blue/abi';
+import type { LocalChain } from './chain';
+import { COMET_ARTIFACTS_PATH, deployComet, openCometPosition, type LocalComet } from './chain/comet';
+import { deployMorpho, openMorphoPosition, type LocalMorpho } from './chain/morpho';
+
+const MULTICALL3: Address = '0xcA11bde05977b3631167028862bE2a173976CA11';
+
+export type ProtocolResult = { protocol: ProtocolName; n: number; batched: { requests: number; ms: number }; naive: { requests: number; ms: number } };
+
+type Balances = Map<Address, bigint[]>;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+async function inParallel<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
+
+type Subject = {
+  protocol: ProtocolName;
+  market: { market: Address; protocolAddress: Address | null };
+  /** The balances of an account the batched read normalized (collateral and debt per asset, in order). */
+  fromSnapshot: (assets: ReadonlyArray<{ collateral: bigint; debt: bigint }>) => bigint[];
+  /** The naive read of one account at the block: one eth_call per value. */
+  naive: (client: PublicClient, account: Address, block: bigint) => Promise<bigint[]>;
+  /** Per-tick market reads of the naive path (prices, market state), once per tick. */
+  naiveMarket: (client: PublicClient, block: bigint) => Promise<void>;
+};
+
+function cometSubject(local: LocalComet): Subject {
+  const collaterals = [local.tokens.WETH, local.tokens.WBTC];
+  return {
+    protocol: 'compound-v3',
+    market: { market: local.comet, protocolAddress: null },
+    fromSnapshot: (assets) => [...assets.filter((asset) => asset.collateral > 0n).map((asset) => asset.collateral), ...assets.filter((asset) => asset.debt > 0n).map((asset) => asset.debt)],
+    naive: async (client, account, blockNumber) => {
+      const borrow = await client.readContract({ address: local.comet, abi: cometAbi, functionName: 'borrowBalanceOf', args: [account], blockNumber });
+      const held: bigint[] = [];
+      for (const token of collaterals) {
+        const [balance] = await client.readContract({ address: local.comet, abi: cometAbi, functionName: 'userCollateral', args: [account, token.asset], blockNumber });
+        if (balance > 0n) held.push(balance);
+      }
+      return [...held, ...(borrow > 0n ? [borrow] : [])];
+    },
+    naiveMarket: async (client, blockNumber) => {
+      for (const token of [local.tokens.USDC, ...collaterals]) await client.readContract({ address: local.comet, abi: cometAbi, functionName: 'getPrice', args: [token.priceFeed], blockNumber });
+    },
+  };
+}
+
+function morphoSubject(local: LocalMorpho): Subject {
+  return {
+    protocol: 'morpho-blue',
+    market: { market: local.id, protocolAddress: local.morpho },
+    // Borrowed assets depend on the market totals: compare what the account holds, shares and collateral, through the collateral only.
+    fromSnapshot: (assets) => assets.filter((asset) => asset.collateral > 0n).map((asset) => asset.collateral),
+    naive: async (client, account, blockNumber) => {
+      const [, , collateral] = await client.readContract({ address: local.morpho, abi: morphoAbi, functionName: 'position', args: [local.id, account], blockNumber });
+      return collateral > 0n ? [collateral] : [];
+    },
+    naiveMarket: async (client, blockNumber) => {
+      await client.readContract({ address: local.morpho, abi: morphoAbi, functionName: 'market', args: [local.id], blockNumber });
+    },
+  };
+}
+
+async function measureOnce(chain: LocalChain, subject: Subject, accounts: readonly Address[], batch: number, concurrency: number) {
+  const fresh = () => createChainClient({ chainId: chain.chainId, rpcUrls: [chain.rpcUrl], multicall3: MULTICALL3 }, { timeoutMs: 30_000 });
+  const batchedClient = fresh();
+  let start = performance.now();
+  const { block, reads } = await readPositions(adapterFor(subject.protocol), { context: { client: batchedClient.client, chainId: chain.chainId, multicall3: MULTICALL3 }, market: subject.market, accounts, batchSize: batch });
+  const batched = { ms: performance.now() - start, requests: batchedClient.stats.requests };
+  const batchedBalances: Balances = new Map();
+  for (const read of reads) {
+    if (!('snapshot' in read)) throw new Error(`${subject.protocol}: batched read failed for ${read.account}: ${read.error}`);
+    batchedBalances.set(read.account, subject.fromSnapshot(read.snapshot.assets ?? []));
+  }
+
+  const naiveClient = fresh();
+  start = performance.now();
+  const pinned = await pinBlock(naiveClient.client);
+  await subject.naiveMarket(naiveClient.client, pinned.number);
+  const naiveBalances: Balances = new Map();
+  await inParallel(accounts, concurrency, async (account) => {
+    naiveBalances.set(account, await subject.naive(naiveClient.client, account, pinned.number));
+  });
+  const naive = { ms: performance.now() - start, requests: naiveClient.stats.requests };
+
+  if (pinned.number !== block.number) throw new Error(`${subject.protocol}: batched read pinned block ${block.number}, naive ${pinned.number}`);
+  for (const account of accounts) {
+    const left = batchedBalances.get(account)?.join(',');
+    const right = naiveBalances.get(account)?.join(',');
+    if (left !== right) throw new Error(`${subject.protocol}: ${account} batched ${left} vs naive ${right}`);
+  }
+  return { batched, naive };
+}
+
+/**
+ * Deploys Comet (when ../shared/protocols/comet is present) and Morpho Blue, opens `n`
+ * positions on each and measures both reads `runs` times after one warm-up round.
+ */
+export async function benchProtocols(chain: LocalChain, opts: { n: number; batch: number; runs: number; concurrency: number; log: (line: string) => void }): Promise<ProtocolResult[]> {
+  const subjects: Array<{ subject: Subject; open: () => Promise<Address> }> = [];
+  if (existsSync(COMET_ARTIFACTS_PATH)) {
+    const local = await deployComet(chain.clients, chain.accounts[0]!);
+    subjects.push({ subject: cometSubject(local), open: () => openCometPosition(chain.clients, local, { collateral: 'WETH', collateralAmount: '1', borrowUsdc: '1000' }) });
+  } else {
+    opts.log(`compound-v3: skipped (the compiled Comet contracts are not at ${COMET_ARTIFACTS_PATH})`);
+  }
+  const morpho = await deployMorpho(chain.clients, chain.accounts[0]!, opts.log);
+  subjects.push({ subject: morphoSubject(morpho), open: () => openMorphoPosition(chain.clients, morpho, { collateralWeth: '1', borrowUsdc: '1000' }) });
+
+  const results: ProtocolResult[] = [];
+  for (const { subject, open } of subjects) {
+    const openStart = performance.now();
+    const accounts: Address[] = [];
+    for (let index = 0; index < opts.n; index++) accounts.push(await open());
+    opts.log(`${subject.protocol}: opened ${opts.n} positions in ${((performance.now() - openStart) / 1000).toFixed(1)} s`);
+    await measureOnce(chain, subject, accounts, opts.batch, opts.concurrency); // warm-up: market facts cached
+    const runs = [];
+    for (let run = 0; run < opts.runs; run++) runs.push(await measureOnce(chain, subject, accounts, opts.batch, opts.concurrency));
+    results.push({
+      protocol: subject.protocol,
+      n: opts.n,
+      batched: { requests: runs[0]!.batched.requests, ms: median(runs.map((run) => run.batched.ms)) },
+      naive: { requests: runs[0]!.naive.requests, ms: median(runs.map((run) => run.naive.ms)) },
+    });
+  }
+  return results;
+}
