@@ -16,7 +16,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatUnits, parseAbi, parseUnits, toHex, type Address, type Hex } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
+import { existsSync } from 'node:fs';
 import { REPO_ROOT, describeEvent, startDevStack, type DevStack, type TopUpSummary } from './dev-stack';
+import { COMET_ARTIFACTS_PATH, deployComet, openCometPosition, setCometPrice, type LocalComet } from './chain/comet';
+import { deployMorpho, openMorphoPosition, setMorphoPrice, type LocalMorpho } from './chain/morpho';
+import { deployAaveMarket } from './chain/aave';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import type { RecordedMessage } from '../test/helpers/telegram-stand-in';
 import type { ReceivedMessage } from '../test/helpers/smtp-test-server';
 
@@ -58,7 +63,17 @@ const POSITIONS: DemoPosition[] = [
   { label: 'guarded', collateralWeth: '10', debtUsdc: '10000', email: true, topUp: 'live' }, // HF 1.65, like medium, but topped up for real
 ];
 /** Where each watch settles once WETH is back at $2000 (risky stays under the 1.5 warning line). */
-const FINAL_LEVELS: Record<string, string> = { safe: 'ok', medium: 'ok', risky: 'warning', guarded: 'ok' };
+const FINAL_LEVELS: Record<string, string | undefined> = { safe: 'ok', medium: 'ok', risky: 'warning', guarded: 'ok', spark: 'ok', morpho: 'ok', comet: 'ok' };
+
+/**
+ * One position on each other protocol, moved by the same WETH price, near the warning line so
+ * their shards poll at the fast cadence from the start: Spark (a second Aave v3-family market
+ * from the same bytecode, as SparkLend is; LT 82.5%: HF 1.57 at $2,000), Morpho Blue (USDC loan, WETH
+ * collateral, LLTV 86%: HF 1.56 at $2,000) and, when the compiled Comet contracts are beside
+ * the repo (../shared/protocols/comet), Compound v3 (liquidate CF 0.895: HF 1.56). Both go
+ * warning → … → liquidatable on the way down and resolve on the way back.
+ */
+const OTHER_POSITIONS = { spark: { collateralWeth: '10', debtUsdc: '10500' }, morpho: { collateralWeth: '10', debtUsdc: '11000' }, comet: { collateralWeth: '10', debtUsdc: '11500' } } as const;
 
 type Watch = { id: string; label: string; account: Address; channels: string[]; topUp: DemoPosition['topUp']; aWethBefore: bigint };
 type WatchRead = {
@@ -142,7 +157,7 @@ function telegramEventId(message: RecordedMessage): string | null {
 }
 
 async function main(): Promise<void> {
-  console.log('marginwatch demo: local Aave v3 market + worker (wrangler dev) + webhooks, Telegram, email and auto-top-up\n');
+  console.log('marginwatch demo: local Aave v3, Spark, Morpho Blue and Compound v3 markets + worker (wrangler dev) + webhooks, Telegram, email and auto-top-up\n');
   const cacheDir = process.env.MARGINWATCH_CHAIN_CACHE;
   stack = await startDevStack({
     pollIntervalSeconds: POLL_SECONDS,
@@ -276,6 +291,45 @@ async function main(): Promise<void> {
     );
   }
 
+  // ── The other protocols: the same alerts from Morpho Blue and Compound v3 ──────────────────
+  const morpho: LocalMorpho = await deployMorpho(s.chain.clients, s.chain.accounts[0]!, say);
+  const comet: LocalComet | null = existsSync(COMET_ARTIFACTS_PATH) ? await deployComet(s.chain.clients, s.chain.accounts[0]!) : null;
+  const others: Array<{ label: 'spark' | 'morpho' | 'comet'; protocol: string; body: Record<string, unknown>; account: Address }> = [];
+  const spark = await deployAaveMarket(s.chain.clients, { marketId: 'Spark (local)' });
+  const lender = s.chain.accounts[1]!;
+  const lent = parseUnits('10000000', 6);
+  await s.chain.actions.mint(spark.reserves.USDC.asset, lender, lent);
+  await s.chain.actions.supply(spark, lender, 'USDC', lent);
+  const sparkAccount = privateKeyToAccount(generatePrivateKey()).address;
+  const sparkCollateral = parseUnits(OTHER_POSITIONS.spark.collateralWeth, 18);
+  await s.chain.actions.setPrice(spark, 'WETH', parseUnits(String(START_PRICE), 8));
+  await s.chain.actions.mint(spark.reserves.WETH.asset, sparkAccount, sparkCollateral);
+  await s.chain.actions.supply(spark, sparkAccount, 'WETH', sparkCollateral);
+  await s.chain.actions.borrow(spark, sparkAccount, 'USDC', parseUnits(OTHER_POSITIONS.spark.debtUsdc, 6));
+  others.push({ label: 'spark', protocol: 'spark', account: sparkAccount, body: { market: spark.pool } });
+  const morphoAccount = await openMorphoPosition(s.chain.clients, morpho, { collateralWeth: OTHER_POSITIONS.morpho.collateralWeth, borrowUsdc: OTHER_POSITIONS.morpho.debtUsdc });
+  others.push({ label: 'morpho', protocol: 'morpho-blue', account: morphoAccount, body: { market: morpho.id, protocolAddress: morpho.morpho } });
+  if (comet) {
+    const cometAccount = await openCometPosition(s.chain.clients, comet, { collateral: 'WETH', collateralAmount: OTHER_POSITIONS.comet.collateralWeth, borrowUsdc: OTHER_POSITIONS.comet.debtUsdc });
+    others.push({ label: 'comet', protocol: 'compound-v3', account: cometAccount, body: { market: comet.comet } });
+  } else {
+    say(`compound-v3: skipped (no compiled Comet contracts at ${COMET_ARTIFACTS_PATH})`);
+    delete FINAL_LEVELS.comet;
+  }
+  for (const other of others) {
+    const channelIds = [webhook.id, phone.id];
+    const watch = expect('POST /v1/watches', await s.api('POST', '/v1/watches', { token: key, body: { chainId: s.chain.chainId, protocol: other.protocol, account: other.account, label: other.label, channels: channelIds, ...other.body } }), 201);
+    watches.push({ id: watch.body.id, label: other.label, account: other.account, channels: channelIds, topUp: undefined, aWethBefore: 0n });
+    const size = OTHER_POSITIONS[other.label];
+    say(`opened ${other.label.padEnd(7)} ${other.account}: ${size.collateralWeth} WETH / ${Number(size.debtUsdc).toLocaleString('en-US')} USDC on ${other.protocol} → watch ${watch.body.id} (webhook + Telegram)`);
+  }
+  const setPrices = async (usdPerWeth: number) => {
+    await s.setWethPrice(usdPerWeth);
+    await s.chain.actions.setPrice(spark, 'WETH', parseUnits(String(usdPerWeth), 8));
+    await setMorphoPrice(s.chain.clients, morpho, String(usdPerWeth));
+    if (comet) await setCometPrice(s.chain.clients, comet, 'WETH', String(usdPerWeth));
+  };
+
   const guarded = watches.find((watch) => watch.topUp === 'live')!;
   console.log('');
   console.log(`  API         ${s.apiUrl}`);
@@ -327,7 +381,7 @@ async function main(): Promise<void> {
       if (stopping) return;
       say(`${next < price ? '▼' : '▲'} WETH ${usd(next)}`);
       price = next;
-      await s.setWethPrice(next);
+      await setPrices(next);
       await sleep(stepMs);
       if (stopping) return;
       await printLevels();
