@@ -42,12 +42,11 @@ import {
   type Attempt,
   type FailureRow,
   type NoticeRow,
-  type RequestRow,
   type StoredStep,
   type TxRow,
 } from '../topup/records';
 import { isStaleObservation, lastSeenBlock, minReadBlock, nextTrigger, pastAction } from '../topup/action-history';
-import { FALLBACK_POLL_MS, NOTICE_RETENTION_MS, REQUEST_TTL_MS, inBackoff, liftsByItself, nextWakeUp } from '../topup/schedule';
+import { FALLBACK_POLL_MS, NOTICE_RETENTION_MS, inBackoff, liftsByItself, nextWakeUp } from '../topup/schedule';
 import { abandonDue, receiptWaitMs, replacementDue, timeoutNoticeDue } from '../topup/pending-tx';
 import { buildSteps, firstStepGasOnly, sizePlan, worstGasCost, type SendPlan } from '../topup/steps';
 import { describeTransaction } from '../topup/transaction-view';
@@ -69,7 +68,7 @@ import {
   wouldRevertMessage,
 } from '../topup/messages';
 import { watchState, type TopUpWatchState } from '../topup/watch-state';
-import { fairOrder } from '../topup/fair-order';
+import { RequestQueue, type Clock } from '../topup/request-queue';
 import { checkMarketTrust } from '../topup/trust';
 import { amountWithinUsd, usdValue } from '../domain/topup-budget';
 import { policyVersionOf, type TopUpAuthorization } from '../topup/authorization';
@@ -103,6 +102,9 @@ type Runtime = { config: AppConfig; signer: LocalAccount | null };
  */
 export class TopUp extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  /** Every time the executor reads; tests may replace it to move time. */
+  private readonly clock: Clock = () => Date.now();
+  private queue!: RequestQueue;
   private chainClient: ChainClient | undefined;
   private processing: Promise<unknown> = Promise.resolve();
 
@@ -111,7 +113,6 @@ export class TopUp extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     ctx.blockConcurrencyWhile(async () => {
       this.sql.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
-      this.sql.exec('CREATE TABLE IF NOT EXISTS requests (watch_id TEXT PRIMARY KEY, body TEXT NOT NULL, received_at INTEGER NOT NULL)');
       this.sql.exec(`CREATE TABLE IF NOT EXISTS actions (
         id TEXT PRIMARY KEY, watch_id TEXT NOT NULL, tenant_id TEXT NOT NULL, episode INTEGER NOT NULL, slot INTEGER NOT NULL,
         dry_run INTEGER NOT NULL, status TEXT NOT NULL, asset TEXT NOT NULL, amount TEXT NOT NULL, amount_needed TEXT NOT NULL,
@@ -128,7 +129,7 @@ export class TopUp extends DurableObject<Env> {
       this.sql.exec('CREATE TABLE IF NOT EXISTS releases (action_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL)');
       // Added with the owner's grants; guarded so executors created before keep their rows.
       addColumns(this.sql, 'actions', { position_key: 'TEXT', error_code: 'TEXT', usd: 'TEXT', policy_version: 'INTEGER NOT NULL DEFAULT 0' });
-      addColumns(this.sql, 'requests', { tenant_id: "TEXT NOT NULL DEFAULT ''" });
+      this.queue = new RequestQueue(this.sql, this.clock);
       this.sql.exec('CREATE INDEX IF NOT EXISTS actions_position ON actions (position_key, created_at)');
     });
   }
@@ -137,13 +138,8 @@ export class TopUp extends DurableObject<Env> {
 
   /** Stores the requests (latest per watch wins) and wakes the alarm. Never does chain I/O. */
   async requestTopUp(requests: TopUpRequest[]): Promise<number> {
-    const now = Date.now();
-    for (const request of requests) {
-      this.sql.exec(
-        'INSERT INTO requests (watch_id, tenant_id, body, received_at) VALUES (?, ?, ?, ?) ON CONFLICT(watch_id) DO UPDATE SET tenant_id = excluded.tenant_id, body = excluded.body, received_at = excluded.received_at',
-        request.watch.id, request.tenantId, JSON.stringify(request), now,
-      );
-    }
+    const now = this.clock();
+    this.queue.add(requests);
     if (requests.length > 0) {
       const alarm = await this.ctx.storage.getAlarm();
       if (alarm === null || alarm > now) await this.ctx.storage.setAlarm(now);
@@ -153,12 +149,12 @@ export class TopUp extends DurableObject<Env> {
 
   /** A policy removed or replaced: its pending request must not act on the old one. */
   async dropRequest(watchId: string): Promise<void> {
-    this.sql.exec('DELETE FROM requests WHERE watch_id = ?', watchId);
+    this.queue.dropWatch(watchId);
   }
 
   /** The owner revoked the tenant's grant: none of its waiting requests is acted on. */
   async dropTenantRequests(tenantId: string): Promise<number> {
-    return this.sql.exec('DELETE FROM requests WHERE tenant_id = ?', tenantId).rowsWritten;
+    return this.queue.dropTenant(tenantId);
   }
 
   override async alarm(): Promise<void> {
@@ -178,7 +174,7 @@ export class TopUp extends DurableObject<Env> {
   }
 
   async watchState(watchId: string, policy: StoredTopUpPolicy | null, chainId: number): Promise<TopUpWatchState> {
-    const now = Date.now();
+    const now = this.clock();
     const rows = this.sql.exec<ActionRow>('SELECT * FROM actions WHERE watch_id = ? ORDER BY created_at DESC', watchId).toArray();
     const failure = this.sql.exec<FailureRow>('SELECT * FROM failures WHERE watch_id = ?', watchId).toArray()[0];
     return watchState({
@@ -207,15 +203,11 @@ export class TopUp extends DurableObject<Env> {
       const inFlight = this.inFlightAction();
       // While a live transaction is in flight, later live requests wait for its nonce; dry runs sign nothing and go on.
       let liveBlocked = inFlight !== undefined && (await this.advance(inFlight.id, runtime)) === 'waiting';
-      const now = Date.now();
-      this.sql.exec('DELETE FROM requests WHERE received_at < ?', now - REQUEST_TTL_MS);
       // One tenant's many triggered watches take turns with other tenants' instead of going first.
-      for (const row of fairOrder(this.sql.exec<RequestRow>('SELECT * FROM requests ORDER BY received_at').toArray())) {
-        const request = parseRequest(row.body);
+      for (const { row, request } of this.queue.waiting()) {
         if (liveBlocked && !request.policy.dryRun) continue;
-        const outcome = await this.handleRequest(request, runtime, Date.now());
-        // A newer request for the watch may have arrived meanwhile; it stays for the next pass.
-        this.sql.exec('DELETE FROM requests WHERE watch_id = ? AND received_at = ?', row.watch_id, row.received_at);
+        const outcome = await this.handleRequest(request, runtime, this.clock());
+        this.queue.done(row);
         handled += 1;
         if (outcome === 'waiting') liveBlocked = true;
       }
@@ -224,14 +216,14 @@ export class TopUp extends DurableObject<Env> {
       error = appError ? `${appError.code}: ${appError.message}` : `internal: ${caught instanceof Error ? caught.name : 'unknown'}`;
       if (!appError) console.error('topup pass failed', caught instanceof Error ? `${caught.name}: ${redactUrlsInText(caught.message.slice(0, 200))}` : 'unknown');
     }
-    this.sql.exec('DELETE FROM notices WHERE handed_off = 1 AND created_at < ?', Date.now() - NOTICE_RETENTION_MS);
+    this.sql.exec('DELETE FROM notices WHERE handed_off = 1 AND created_at < ?', this.clock() - NOTICE_RETENTION_MS);
     await this.handOff();
     return { handled, inFlight: this.inFlightAction() !== undefined, error };
   }
 
   private nextWakeUp(summary: ProcessSummary): number | null {
-    const now = Date.now();
-    const pendingRequests = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM requests').one().n;
+    const now = this.clock();
+    const pendingRequests = this.queue.size();
     const undeliveredNotices = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM notices WHERE handed_off = 0').one().n;
     return nextWakeUp({ inFlight: summary.inFlight, error: summary.error, pendingRequests, undeliveredNotices, pollMs: this.pollMs(), now });
   }
@@ -438,7 +430,7 @@ export class TopUp extends DurableObject<Env> {
       const steps = parseSteps(action);
       const tx = this.sql.exec<TxRow>('SELECT * FROM txs WHERE action_id = ? AND step_index = ? ORDER BY id DESC LIMIT 1', actionId, action.step_index).toArray()[0];
       if (!tx) {
-        if (actionStartTimedOut(action, Date.now())) {
+        if (actionStartTimedOut(action, this.clock())) {
           // Its next transaction could not be sent for too long (gas above the cap, the tenant unreachable): it gives way to others.
           this.ctx.storage.transactionSync(() => this.stopAction(action, request, 'action_timeout', `the ${steps[action.step_index]?.kind ?? 'next'} transaction could not be sent within ${ACTION_START_TIMEOUT_MS / 60_000} minutes; the action is given up and nothing more is sent for it`));
           return 'done';
@@ -507,7 +499,7 @@ export class TopUp extends DurableObject<Env> {
     if (found) return this.recordReceipt(tx, found);
     if (!signer) return 'pending'; // cannot sign replacements; receipts are still watched
 
-    const now = Date.now();
+    const now = this.clock();
     if ((await confirmedNonce(client, signer.address)) > tx.nonce) {
       // The nonce is used. One of our attempts should have a receipt; look once more (the node may have just caught up).
       const late = await this.findReceipt(client, attempts);
@@ -553,8 +545,8 @@ export class TopUp extends DurableObject<Env> {
     }
 
     // About one block: long enough for a receipt on most chains, short enough for an alarm.
-    const deadline = Date.now() + receiptWaitMs(runtime.config.pollIntervalSeconds);
-    while (Date.now() < deadline) {
+    const deadline = this.clock() + receiptWaitMs(runtime.config.pollIntervalSeconds);
+    while (this.clock() < deadline) {
       await sleep(250);
       const receipt = await this.findReceipt(client, attempts);
       if (receipt) return this.recordReceipt(tx, receipt);
@@ -589,7 +581,7 @@ export class TopUp extends DurableObject<Env> {
     const after = await healthFactorAt(this.context(this.runtimeConfig(), request.watch.chainId), topUpProtocolOf(request.watch), request.watch.account, block);
     const approve = this.sql.exec<{ mined_hash: string | null }>("SELECT mined_hash FROM txs WHERE action_id = ? AND kind = 'approve' AND status = 'mined' ORDER BY id DESC LIMIT 1", action.id).toArray()[0];
     this.ctx.storage.transactionSync(() => {
-      this.sql.exec("UPDATE actions SET status = 'confirmed', hf_after = ?, block_after = ?, finished_at = ? WHERE id = ?", after === null ? null : after.toString(), block.toString(), Date.now(), action.id);
+      this.sql.exec("UPDATE actions SET status = 'confirmed', hf_after = ?, block_after = ?, finished_at = ? WHERE id = ?", after === null ? null : after.toString(), block.toString(), this.clock(), action.id);
       const before = action.hf_before === null ? null : BigInt(action.hf_before);
       this.notice(request, this.eventInput(action, request, 'topup.executed', {
         healthFactorAfter: after,
@@ -621,10 +613,10 @@ export class TopUp extends DurableObject<Env> {
   }
 
   private insertTx(actionId: string, stepIndex: number, kind: StepKind, nonce: number, gas: bigint, signed: { hash: Hex; raw: Hex }, fees: Fees): void {
-    const attempt = newAttempt(signed, fees, Date.now());
+    const attempt = newAttempt(signed, fees, this.clock());
     this.sql.exec(
       "INSERT INTO txs (nonce, action_id, step_index, kind, gas, status, attempts, created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
-      nonce, actionId, stepIndex, kind, gas.toString(), JSON.stringify([attempt]), Date.now(),
+      nonce, actionId, stepIndex, kind, gas.toString(), JSON.stringify([attempt]), this.clock(),
     );
     this.sql.exec("INSERT INTO meta (key, value) VALUES ('next_nonce', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", String(nonce + 1));
   }
@@ -638,7 +630,7 @@ export class TopUp extends DurableObject<Env> {
     const result = await broadcast(client, raw);
     const row = this.sql.exec<TxRow>("SELECT * FROM txs WHERE action_id = ? AND status = 'pending' ORDER BY id DESC LIMIT 1", actionId).toArray()[0];
     if (!row) return;
-    const attempts = withBroadcastOutcome(parseAttempts(row), hash, { accepted: result.ok || result.known, message: result.ok ? null : result.message }, Date.now());
+    const attempts = withBroadcastOutcome(parseAttempts(row), hash, { accepted: result.ok || result.known, message: result.ok ? null : result.message }, this.clock());
     this.ctx.storage.transactionSync(() => {
       this.sql.exec('UPDATE txs SET attempts = ? WHERE id = ?', JSON.stringify(attempts), row.id);
       const action = this.sql.exec<ActionRow>('SELECT * FROM actions WHERE id = ?', actionId).toArray()[0];
@@ -658,14 +650,14 @@ export class TopUp extends DurableObject<Env> {
 
   /** Final failure of an action; callers that change other rows too wrap it in their transaction. */
   private failAction(action: ActionRow, request: TopUpRequest, code: TopUpFailureCode, message: string): void {
-    this.sql.exec("UPDATE actions SET status = 'failed', error_code = ?, error = ?, finished_at = ? WHERE id = ?", code, `${code}: ${message}`, Date.now(), action.id);
+    this.sql.exec("UPDATE actions SET status = 'failed', error_code = ?, error = ?, finished_at = ? WHERE id = ?", code, `${code}: ${message}`, this.clock(), action.id);
     if (movedNothing(code)) this.queueRelease(action);
     this.notice(request, this.eventInput(action, request, 'topup.failed', { reason: code, message }));
   }
 
   /** A live action stopped before its money moved (its check failed): nothing more is sent, its reservation is given back. */
   private stopAction(action: ActionRow, request: TopUpRequest, code: TopUpStopCode, message: string): void {
-    this.sql.exec("UPDATE actions SET status = 'failed', error_code = ?, error = ?, finished_at = ? WHERE id = ?", code, `${code}: ${message}`, Date.now(), action.id);
+    this.sql.exec("UPDATE actions SET status = 'failed', error_code = ?, error = ?, finished_at = ? WHERE id = ?", code, `${code}: ${message}`, this.clock(), action.id);
     this.queueRelease(action);
     this.notice(request, this.eventInput(action, request, 'topup.skipped', { reason: code, message }));
   }
@@ -713,7 +705,7 @@ export class TopUp extends DurableObject<Env> {
 
   /** A refusal before anything is signed: told once per trigger and reason, retried after a backoff. */
   private refuse(trigger: Trigger, request: TopUpRequest, code: TopUpFailureCode, message: string, context?: { plan: SendPlan; state: FreshState; signer: Address }): void {
-    const now = Date.now();
+    const now = this.clock();
     let transaction: TransactionView | null = null;
     if (context) transaction = describeTransaction(buildSteps(topUpProtocolOf(request.watch), request, context.state, context.plan.amount, context.signer), request, context.signer);
     this.ctx.storage.transactionSync(() => {
@@ -729,7 +721,7 @@ export class TopUp extends DurableObject<Env> {
   /** Records an event for the tenant (idempotent by id); handed off after the state is stored. */
   private notice(request: TopUpRequest, input: TopUpEventInput): void {
     const body = buildTopUpEvent(input);
-    this.sql.exec('INSERT OR IGNORE INTO notices (event_id, tenant_id, watch_id, body, created_at) VALUES (?, ?, ?, ?, ?)', body.id, request.tenantId, request.watch.id, JSON.stringify(body), Date.now());
+    this.sql.exec('INSERT OR IGNORE INTO notices (event_id, tenant_id, watch_id, body, created_at) VALUES (?, ?, ?, ?, ?)', body.id, request.tenantId, request.watch.id, JSON.stringify(body), this.clock());
   }
 
   private hasNotice(eventId: string): boolean {
