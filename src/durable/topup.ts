@@ -1,45 +1,34 @@
 import { DurableObject } from 'cloudflare:workers';
 import { redactUrlsInText } from '../lib/redact-text';
-import type { Address, Hex, LocalAccount, PublicClient, TransactionReceipt } from 'viem';
+import type { Address, Hex, LocalAccount, PublicClient } from 'viem';
 import { parseConfig, type AppConfig } from '../config/env';
 import { policyForPlanning, type StoredTopUpPolicy } from '../config/topup-policy';
 import { createChainClient, type ChainClient } from '../chain/client';
 import { findAppError } from '../lib/find-app-error';
 import { planTopUp, summarizeHistory, type CapReason } from '../domain/topup-plan';
 import { buildTopUpEvent, topUpEventId, triggerId, type TopUpEventInput, type TopUpFailureCode, type TransactionView, type Trigger } from '../topup/events';
-import { bumpFees, checkEndpoints, quoteFees, type Fees } from '../topup/guards';
+import { checkEndpoints, quoteFees } from '../topup/guards';
 import {
-  broadcast,
-  confirmedNonce,
   healthFactorAt,
-  isKnown,
   paddedGas,
-  pendingNonce,
   probeEndpoint,
   readFeeMarket,
   readFreshState,
   readObservedState,
-  receiptOf,
   signStep,
   simulateStep,
   simulateSteps,
   type FreshState,
   type Step,
-  type StepKind,
 } from '../topup/chain';
 import { loadSigner } from '../topup/signer';
 import { parseRequest, type TopUpRequest } from '../topup/request';
 import {
-  feesOf,
-  newAttempt,
-  parseAttempts,
   parseSteps,
   stepOf,
   storedStepsOf,
-  withBroadcastOutcome,
   type ActionRow,
   type ActionStatus,
-  type Attempt,
   type FailureRow,
   type NoticeRow,
   type StoredStep,
@@ -47,7 +36,7 @@ import {
 } from '../topup/records';
 import { isStaleObservation, lastSeenBlock, minReadBlock, nextTrigger, pastAction } from '../topup/action-history';
 import { FALLBACK_POLL_MS, NOTICE_RETENTION_MS, inBackoff, liftsByItself, nextWakeUp } from '../topup/schedule';
-import { abandonDue, receiptWaitMs, replacementDue, timeoutNoticeDue } from '../topup/pending-tx';
+import { receiptWaitMs } from '../topup/pending-tx';
 import { buildSteps, firstStepGasOnly, sizePlan, worstGasCost, type SendPlan } from '../topup/steps';
 import { describeTransaction } from '../topup/transaction-view';
 import { actionEventInput, refusalEventInput, skipEventInput } from '../topup/event-input';
@@ -69,6 +58,7 @@ import {
 } from '../topup/messages';
 import { watchState, type TopUpWatchState } from '../topup/watch-state';
 import { RequestQueue, type Clock } from '../topup/request-queue';
+import { TransactionSender } from '../topup/tx-sender';
 import { checkMarketTrust } from '../topup/trust';
 import { amountWithinUsd, usdValue } from '../domain/topup-budget';
 import { policyVersionOf, type TopUpAuthorization } from '../topup/authorization';
@@ -105,6 +95,7 @@ export class TopUp extends DurableObject<Env> {
   /** Every time the executor reads; tests may replace it to move time. */
   private readonly clock: Clock = () => Date.now();
   private queue!: RequestQueue;
+  private sender!: TransactionSender;
   private chainClient: ChainClient | undefined;
   private processing: Promise<unknown> = Promise.resolve();
 
@@ -119,10 +110,6 @@ export class TopUp extends DurableObject<Env> {
         reaches_target INTEGER NOT NULL, capped_by TEXT NOT NULL, steps TEXT NOT NULL, step_index INTEGER NOT NULL, request TEXT NOT NULL,
         hf_before TEXT, hf_after TEXT, block_before TEXT, block_after TEXT, error TEXT, created_at INTEGER NOT NULL, finished_at INTEGER)`);
       this.sql.exec('CREATE INDEX IF NOT EXISTS actions_watch ON actions (watch_id, created_at)');
-      this.sql.exec(`CREATE TABLE IF NOT EXISTS txs (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, nonce INTEGER NOT NULL, action_id TEXT NOT NULL, step_index INTEGER NOT NULL,
-        kind TEXT NOT NULL, gas TEXT NOT NULL, status TEXT NOT NULL, attempts TEXT NOT NULL, mined_hash TEXT, block_number TEXT,
-        timeout_notified INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL)`);
       this.sql.exec('CREATE TABLE IF NOT EXISTS notices (event_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, watch_id TEXT NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT NULL, handed_off INTEGER NOT NULL DEFAULT 0)');
       this.sql.exec('CREATE TABLE IF NOT EXISTS failures (watch_id TEXT PRIMARY KEY, code TEXT NOT NULL, message TEXT NOT NULL, at INTEGER NOT NULL)');
       // Budget reservations to give back to tenants (actions that provably moved nothing); drained with the notices.
@@ -130,6 +117,7 @@ export class TopUp extends DurableObject<Env> {
       // Added with the owner's grants; guarded so executors created before keep their rows.
       addColumns(this.sql, 'actions', { position_key: 'TEXT', error_code: 'TEXT', usd: 'TEXT', policy_version: 'INTEGER NOT NULL DEFAULT 0' });
       this.queue = new RequestQueue(this.sql, this.clock);
+      this.sender = new TransactionSender(this.sql, ctx.storage, this.clock, (tx, message) => this.broadcastRefused(tx, message));
       this.sql.exec('CREATE INDEX IF NOT EXISTS actions_position ON actions (position_key, created_at)');
     });
   }
@@ -484,96 +472,45 @@ export class TopUp extends DurableObject<Env> {
       this.ctx.storage.transactionSync(() => this.stopAction(action, request, live.reason, live.message));
       return 'done';
     }
-    const nonce = await this.nextNonce(client, signer.address);
+    const nonce = await this.sender.nextNonce(client, signer.address);
     const signed = await signStep(signer, { chainId: request.watch.chainId, nonce, step, gas, fees: quote.fees });
-    this.ctx.storage.transactionSync(() => this.insertTx(action.id, action.step_index, step.kind, nonce, gas, signed, quote.fees));
-    await this.sendAttempt(client, action.id, signed.hash, signed.raw);
+    this.ctx.storage.transactionSync(() => this.sender.recordIntent({ actionId: action.id, stepIndex: action.step_index, kind: step.kind, nonce, gas, signed, fees: quote.fees }));
+    await this.sender.send(client, action.id, signed.hash, signed.raw);
     return 'started';
   }
 
-  /** One look at a pending transaction: receipt, or rebroadcast / replace / give up, then a short wait. */
+  /** One look at a pending transaction (see TransactionSender.look); what its outcome means for the action. */
   private async checkTx(tx: TxRow, action: ActionRow, request: TopUpRequest, runtime: Runtime, client: PublicClient): Promise<'pending' | 'final'> {
-    const signer = runtime.signer;
-    let attempts = parseAttempts(tx);
-    const found = await this.findReceipt(client, attempts);
-    if (found) return this.recordReceipt(tx, found);
-    if (!signer) return 'pending'; // cannot sign replacements; receipts are still watched
-
-    const now = this.clock();
-    if ((await confirmedNonce(client, signer.address)) > tx.nonce) {
-      // The nonce is used. One of our attempts should have a receipt; look once more (the node may have just caught up).
-      const late = await this.findReceipt(client, attempts);
-      if (late) return this.recordReceipt(tx, late);
-      this.ctx.storage.transactionSync(() => {
-        this.sql.exec("UPDATE txs SET status = 'dropped' WHERE id = ?", tx.id);
-        this.failAction(action, request, 'nonce_used_elsewhere', nonceUsedElsewhereMessage(tx.nonce));
-      });
-      return 'final';
-    }
-
-    const latest = attempts[attempts.length - 1]!;
-    let replaced = false;
-    if (replacementDue(attempts, now)) {
-      const bumped = bumpFees(feesOf(latest.fees), await readFeeMarket(client), runtime.config.topUp.maxGasWei);
-      if (bumped) {
-        // Same nonce, same call, higher fees: whichever attempt lands, the nonce allows only one.
-        const signed = await signStep(signer, { chainId: request.watch.chainId, nonce: tx.nonce, step: stepOf(action, tx), gas: BigInt(tx.gas), fees: bumped });
-        attempts = [...attempts, newAttempt(signed, bumped, now)];
-        this.sql.exec('UPDATE txs SET attempts = ? WHERE id = ?', JSON.stringify(attempts), tx.id);
-        await this.sendAttempt(client, action.id, signed.hash, signed.raw);
-        replaced = true;
-      }
-    }
-    // Any attempt the node still holds may land; only when none is known is the latest sent again (or given up).
-    if (!replaced && !(await this.anyKnown(client, attempts))) {
-      if (abandonDue(attempts, now)) {
-        // No node has it and its nonce is free: nothing of ours can land with it any more
-        // unless resent, so the nonce is released. Its amount still counts toward the day cap.
+    const look = await this.sender.look(tx, {
+      client,
+      signer: runtime.signer,
+      chainId: request.watch.chainId,
+      step: stepOf(action, tx),
+      maxGasWei: runtime.config.topUp.maxGasWei,
+      // About one block: long enough for a receipt on most chains, short enough for an alarm.
+      waitMs: receiptWaitMs(runtime.config.pollIntervalSeconds),
+    });
+    switch (look.outcome) {
+      case 'receipt':
+        return 'final';
+      case 'nonce_used_elsewhere':
         this.ctx.storage.transactionSync(() => {
-          this.sql.exec("UPDATE txs SET status = 'dropped' WHERE id = ?", tx.id);
-          this.sql.exec("UPDATE meta SET value = ? WHERE key = 'next_nonce' AND CAST(value AS INTEGER) > ?", String(tx.nonce), tx.nonce);
+          this.sender.markDropped(tx, { releaseNonce: false });
+          this.failAction(action, request, 'nonce_used_elsewhere', nonceUsedElsewhereMessage(tx.nonce));
+        });
+        return 'final';
+      case 'abandoned':
+        // No node has it and its nonce is free: nothing of ours can land with it any more
+        // unless resent, so the nonce is released. Its amount still counts toward the caps.
+        this.ctx.storage.transactionSync(() => {
+          this.sender.markDropped(tx, { releaseNonce: true });
           this.failAction(action, request, 'tx_dropped', txDroppedMessage(tx.kind, tx.nonce));
         });
         return 'final';
-      }
-      // Never broadcast (a restart between intent and send) or dropped from the mempool: the same bytes again.
-      await this.sendAttempt(client, action.id, latest.hash, latest.raw);
+      case 'pending':
+        if (look.timedOut) this.notice(request, this.eventInput(action, request, 'topup.failed', { reason: 'tx_timeout', message: txTimeoutMessage(tx.kind, tx.nonce, look.timedOut) }));
+        return 'pending';
     }
-    if (timeoutNoticeDue(tx, attempts, now)) {
-      this.sql.exec('UPDATE txs SET timeout_notified = 1 WHERE id = ?', tx.id);
-      this.notice(request, this.eventInput(action, request, 'topup.failed', { reason: 'tx_timeout', message: txTimeoutMessage(tx.kind, tx.nonce, latest.hash) }));
-    }
-
-    // About one block: long enough for a receipt on most chains, short enough for an alarm.
-    const deadline = this.clock() + receiptWaitMs(runtime.config.pollIntervalSeconds);
-    while (this.clock() < deadline) {
-      await sleep(250);
-      const receipt = await this.findReceipt(client, attempts);
-      if (receipt) return this.recordReceipt(tx, receipt);
-    }
-    return 'pending';
-  }
-
-  private async anyKnown(client: PublicClient, attempts: Attempt[]): Promise<boolean> {
-    for (const attempt of attempts) if (await isKnown(client, attempt.hash)) return true;
-    return false;
-  }
-
-  private async findReceipt(client: PublicClient, attempts: Attempt[]): Promise<TransactionReceipt | null> {
-    // Newest first: after a replacement the new hash is the likely one.
-    for (const attempt of [...attempts].reverse()) {
-      const receipt = await receiptOf(client, attempt.hash);
-      if (receipt) return receipt;
-    }
-    return null;
-  }
-
-  private recordReceipt(tx: TxRow, receipt: TransactionReceipt): 'final' {
-    this.sql.exec(
-      'UPDATE txs SET status = ?, mined_hash = ?, block_number = ? WHERE id = ?',
-      receipt.status === 'success' ? 'mined' : 'reverted', receipt.transactionHash, receipt.blockNumber.toString(), tx.id,
-    );
-    return 'final';
   }
 
   private async confirm(action: ActionRow, request: TopUpRequest, tx: TxRow, client: PublicClient): Promise<void> {
@@ -612,40 +549,12 @@ export class TopUp extends DurableObject<Env> {
     );
   }
 
-  private insertTx(actionId: string, stepIndex: number, kind: StepKind, nonce: number, gas: bigint, signed: { hash: Hex; raw: Hex }, fees: Fees): void {
-    const attempt = newAttempt(signed, fees, this.clock());
-    this.sql.exec(
-      "INSERT INTO txs (nonce, action_id, step_index, kind, gas, status, attempts, created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
-      nonce, actionId, stepIndex, kind, gas.toString(), JSON.stringify([attempt]), this.clock(),
-    );
-    this.sql.exec("INSERT INTO meta (key, value) VALUES ('next_nonce', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", String(nonce + 1));
-  }
-
-  /**
-   * Broadcasts and records the outcome on the attempt. A rejection is told once (it often
-   * needs the owner: gas money, a key used elsewhere) and retried by the next look, never
-   * turned into a new intent.
-   */
-  private async sendAttempt(client: PublicClient, actionId: string, hash: Hex, raw: Hex): Promise<void> {
-    const result = await broadcast(client, raw);
-    const row = this.sql.exec<TxRow>("SELECT * FROM txs WHERE action_id = ? AND status = 'pending' ORDER BY id DESC LIMIT 1", actionId).toArray()[0];
-    if (!row) return;
-    const attempts = withBroadcastOutcome(parseAttempts(row), hash, { accepted: result.ok || result.known, message: result.ok ? null : result.message }, this.clock());
-    this.ctx.storage.transactionSync(() => {
-      this.sql.exec('UPDATE txs SET attempts = ? WHERE id = ?', JSON.stringify(attempts), row.id);
-      const action = this.sql.exec<ActionRow>('SELECT * FROM actions WHERE id = ?', actionId).toArray()[0];
-      if (!result.ok && !result.known && action) {
-        const request = parseRequest(action.request);
-        this.notice(request, this.eventInput(action, request, 'topup.failed', { reason: 'broadcast_failed', message: broadcastFailedMessage(row.kind, row.nonce, result.message) }));
-      }
-    });
-  }
-
-  /** The chain's pending count, or ours if higher (a transaction we sent that this node has not seen yet). */
-  private async nextNonce(client: PublicClient, address: Address): Promise<number> {
-    const chain = await pendingNonce(client, address);
-    const local = Number(this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'next_nonce'").toArray()[0]?.value ?? 0);
-    return Math.max(chain, local);
+  /** A broadcast the node refused: told once per attempt; the next look sends it again. */
+  private broadcastRefused(tx: TxRow, message: string): void {
+    const action = this.sql.exec<ActionRow>('SELECT * FROM actions WHERE id = ?', tx.action_id).toArray()[0];
+    if (!action) return;
+    const request = parseRequest(action.request);
+    this.notice(request, this.eventInput(action, request, 'topup.failed', { reason: 'broadcast_failed', message: broadcastFailedMessage(tx.kind, tx.nonce, message) }));
   }
 
   /** Final failure of an action; callers that change other rows too wrap it in their transaction. */
@@ -789,9 +698,6 @@ export class TopUp extends DurableObject<Env> {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** The position a watch is on, whatever its id: caps and cooldown are kept per position and tenant. */
 function positionKey(request: TopUpRequest): string {
