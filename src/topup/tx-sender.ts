@@ -114,9 +114,9 @@ export class TransactionSender {
       timedOut = latest.hash;
     }
 
-    const deadline = this.clock() + input.waitMs;
-    while (this.clock() < deadline) {
-      await sleep(250);
+    // Waiting is real time (sleeps), whatever the clock says.
+    for (let waited = 0; waited < input.waitMs; waited += RECEIPT_POLL_MS) {
+      await sleep(RECEIPT_POLL_MS);
       const receipt = await this.findReceipt(client, attempts);
       if (receipt) return this.recordReceipt(tx, receipt);
     }
@@ -154,6 +154,8 @@ export class TransactionSender {
     return { outcome: 'receipt' };
   }
 }
+
+const RECEIPT_POLL_MS = 250;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
