@@ -22,6 +22,18 @@ export type AccountRead = { account: Address; snapshot: PositionSnapshot } | { a
  */
 export type MarketRef = { market: Hex; protocolAddress: Address | null };
 
+/**
+ * How the protocol liquidates, in one shape for all: how much of the debt one liquidation
+ * may repay (basis points; all of it below `fullCloseBelowHealthFactor` where the protocol
+ * has such a line), and per collateral asset what the liquidator gains on what it seizes
+ * (basis points: Aave's bonus, Comet's 1 − liquidationFactor, Morpho's incentive − 1).
+ */
+export type LiquidationRule = {
+  closeFactorBps: bigint;
+  fullCloseBelowHealthFactor: bigint | null;
+  penaltyBps: ReadonlyArray<{ asset: Address; symbol: string; bps: bigint }>;
+};
+
 export interface ProtocolAdapter<Market> {
   /**
    * Checks on chain that `ref` is a market of this protocol (an AppError `invalid_market`
@@ -32,6 +44,8 @@ export interface ProtocolAdapter<Market> {
   readAccounts(context: ReadContext, market: Market, accounts: readonly Address[], block: PinnedBlock, batchSize: number): Promise<AccountRead[]>;
   /** The per-asset breakdown of some accounts (those near or past a threshold), batched the same way. */
   readAssets(context: ReadContext, market: Market, accounts: readonly Address[], block: PinnedBlock, batchSize: number): Promise<Map<Address, AssetPosition[]>>;
+  /** The protocol's liquidation rule for this market (pure, from its static facts). */
+  liquidationRule(market: Market): LiquidationRule;
   /** Its own supply / repay on behalf of an account, when the executor can top up on this protocol. */
   topUp?: TopUpCapability<Market>;
 }

@@ -151,6 +151,14 @@ describe('Aave v3 adapter against a real Aave v3 market', () => {
     expect((await chain.actions.getUserAccountData(chain.market, account)).healthFactor >= target).toBe(true);
   });
 
+  it('states Aave\'s liquidation rule: half the debt (all below HF 0.95), each collateral reserve\'s bonus', async () => {
+    const { client: viemClient } = client();
+    const meta = await loadMarketMeta({ client: viemClient, chainId: chain.chainId, multicall3: CANONICAL_MULTICALL3 }, chain.market.pool);
+    const rule = aaveV3Adapter.liquidationRule(meta);
+    expect(rule).toMatchObject({ closeFactorBps: 5_000n, fullCloseBelowHealthFactor: 95n * 10n ** 16n });
+    expect(rule.penaltyBps.map((entry) => [entry.symbol, entry.bps])).toEqual(expect.arrayContaining([['WETH', 500n], ['WBTC', 650n]]));
+  });
+
   it('refuses an address that is not an Aave v3 Pool', async () => {
     const { client: viemClient } = client();
     await expect(loadMarketMeta({ client: viemClient, chainId: chain.chainId, multicall3: CANONICAL_MULTICALL3 }, chain.market.reserves.USDC.asset)).rejects.toMatchObject({ code: 'invalid_market' });

@@ -96,6 +96,19 @@ describe('Compound v3 adapter on real Comet', () => {
     await setCometPrice(chain.clients, local, 'WBTC', '60000');
   });
 
+  it('states Comet\'s liquidation rule: the whole account, 1 − liquidationFactor lost on each collateral', async () => {
+    const adapter = adapterFor('compound-v3');
+    const market = await adapter.loadMarket(context(), { market: local.comet, protocolAddress: null });
+    expect(adapter.liquidationRule(market)).toEqual({
+      closeFactorBps: 10_000n,
+      fullCloseBelowHealthFactor: null,
+      penaltyBps: [
+        { asset: local.tokens.WETH.asset, symbol: 'WETH', bps: 500n },
+        { asset: local.tokens.WBTC.asset, symbol: 'WBTC', bps: 500n },
+      ],
+    });
+  });
+
   it('refuses an address that is not a Comet, naming the field', async () => {
     await expect(adapterFor('compound-v3').loadMarket(context(), { market: chain.market.pool, protocolAddress: null })).rejects.toMatchObject({ code: 'invalid_market', issues: [{ path: 'market' }] });
   });

@@ -108,6 +108,13 @@ describe('Morpho Blue adapter on real Morpho Blue 1.0.0', () => {
     await setMorphoPrice(chain.clients, local, '2000');
   });
 
+  it('states Morpho\'s liquidation rule: any part of the debt, incentive min(1.15, 1 / (1 − 0.3 × (1 − LLTV)))', async () => {
+    const adapter = adapterFor('morpho-blue');
+    const market = await adapter.loadMarket(context(), { market: local.id, protocolAddress: local.morpho });
+    // LLTV 0.86: 1 / (1 − 0.3 × 0.14) = 1.04384
+    expect(adapter.liquidationRule(market)).toEqual({ closeFactorBps: 10_000n, fullCloseBelowHealthFactor: null, penaltyBps: [{ asset: local.collateral.asset, symbol: 'WETH', bps: 438n }] });
+  });
+
   it('refuses an unknown market id or a contract that is not Morpho, naming the field', async () => {
     const adapter = adapterFor('morpho-blue');
     await expect(adapter.loadMarket(context(), { market: `0x${'11'.repeat(32)}`, protocolAddress: local.morpho })).rejects.toMatchObject({ code: 'invalid_market', issues: [{ path: 'market' }] });

@@ -11,5 +11,11 @@ export const aaveV3Adapter: ProtocolAdapter<MarketMeta> = {
   loadMarket: (context, ref) => loadMarketMeta(context, ref.market),
   readAccounts: readAccountSummaries,
   readAssets: readAccountAssets,
+  // Aave v3: half the debt per liquidation, all of it below HF 0.95; the reserve's bonus on seized collateral.
+  liquidationRule: (meta) => ({
+    closeFactorBps: 5_000n,
+    fullCloseBelowHealthFactor: 95n * 10n ** 16n,
+    penaltyBps: meta.reserves.filter((reserve) => reserve.liquidationBonusBps > 10_000n).map((reserve) => ({ asset: reserve.asset, symbol: reserve.symbol, bps: reserve.liquidationBonusBps - 10_000n })),
+  }),
   topUp: aaveTopUp,
 };

@@ -68,6 +68,8 @@ export type ReserveMeta = {
   id: number;
   symbol: string;
   decimals: number;
+  /** What a liquidator receives on seized collateral, in basis points of it (10500 = 5% bonus). */
+  liquidationBonusBps: bigint;
   aToken: Address;
   variableDebtToken: Address;
   stableDebtToken: Address;

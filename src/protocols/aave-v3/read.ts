@@ -75,6 +75,7 @@ export async function loadMarketMeta(context: ReadContext, pool: Address, option
       // Some tokens (MKR) return bytes32 symbols; fall back to the address rather than failing.
       symbol: symbol && symbol.status === 'success' && typeof symbol.result === 'string' ? symbol.result : asset.slice(0, 10),
       decimals: decodeReserveConfiguration(reserve.configuration.data).decimals,
+      liquidationBonusBps: decodeReserveConfiguration(reserve.configuration.data).liquidationBonusBps,
       aToken: reserve.aTokenAddress,
       variableDebtToken: reserve.variableDebtTokenAddress,
       stableDebtToken: reserve.stableDebtTokenAddress,

@@ -11,5 +11,11 @@ export const compoundV3Adapter: ProtocolAdapter<CometMarket> = {
   loadMarket: (context, ref) => loadCometMarket(context, ref.market),
   readAccounts: readCometAccounts,
   readAssets: readCometAssets,
+  // Comet's absorb takes the whole account; the owner keeps liquidationFactor of each collateral's value.
+  liquidationRule: (market) => ({
+    closeFactorBps: 10_000n,
+    fullCloseBelowHealthFactor: null,
+    penaltyBps: market.assets.map((asset) => ({ asset: asset.asset, symbol: asset.symbol, bps: (10n ** 18n - asset.liquidationFactor) / 10n ** 14n })),
+  }),
   topUp: cometTopUp,
 };

@@ -1,6 +1,6 @@
 import type { ProtocolAdapter } from '../adapter';
 import { loadMorphoMarket, readMorphoAccounts, readMorphoAssets } from './read';
-import type { MorphoMarket } from './normalize';
+import { liquidationIncentiveBps, type MorphoMarket } from './normalize';
 import { morphoTopUp } from './topup';
 
 export { MORPHO_BLUE } from './normalize';
@@ -11,5 +11,11 @@ export const morphoBlueAdapter: ProtocolAdapter<MorphoMarket> = {
   loadMarket: loadMorphoMarket,
   readAccounts: readMorphoAccounts,
   readAssets: readMorphoAssets,
+  // Any part of the debt; the liquidator seizes collateral worth the repaid debt × LIF.
+  liquidationRule: (market) => ({
+    closeFactorBps: 10_000n,
+    fullCloseBelowHealthFactor: null,
+    penaltyBps: [{ asset: market.collateral.asset, symbol: market.collateral.symbol, bps: liquidationIncentiveBps(market.params.lltv) - 10_000n }],
+  }),
   topUp: morphoTopUp,
 };

@@ -30,6 +30,15 @@ function mulDivUp(x: bigint, y: bigint, d: bigint): bigint {
   return (x * y + (d - 1n)) / d;
 }
 
+/** Morpho's liquidation incentive factor LIF = min(1.15, 1 / (1 − 0.3 × (1 − LLTV))), in basis points (rounded down). */
+export function liquidationIncentiveBps(lltv: bigint): bigint {
+  const cursor = 3n * 10n ** 17n; // 0.3
+  const denominator = WAD - (cursor * (WAD - lltv)) / WAD;
+  const factor = (WAD * WAD) / denominator;
+  const max = 115n * 10n ** 16n;
+  return (factor < max ? factor : max) / 10n ** 14n;
+}
+
 /** MathLib.wTaylorCompounded: e^(x·n) − 1 to the third order, in WAD. */
 export function wTaylorCompounded(x: bigint, n: bigint): bigint {
   const firstTerm = x * n;
