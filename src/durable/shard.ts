@@ -14,6 +14,7 @@ import {
   type AlertThresholds,
 } from '../domain/alert-machine';
 import type { PositionSnapshot } from '../domain/position';
+import type { ShardWatch, TickSummary, WatchStatus } from '../watches/records';
 import { positionView, recommendTopUp, recoveryTarget, type PositionView } from '../domain/position-view';
 import { buildAlertEvent, type WatchRef } from '../notify/event-body';
 import { findAppError } from '../lib/find-app-error';
@@ -26,17 +27,6 @@ import type { TopUpRequest } from '../topup/request';
 import { needsTopUpDetail, topUpEpisodeStep, topUpRequest, type TopUpColumns } from '../topup/episode';
 import { topUpObjectName } from '../topup/signer';
 import { topUpStub } from './topup';
-
-export type ShardWatch = WatchRef & { tenantId: string; thresholds: StoredThresholds; silencedUntil: number | null; topUp?: StoredTopUpPolicy | null };
-
-export type WatchStatus = {
-  level: string;
-  position: PositionView | null;
-  lastError: string | null;
-  lastPolledAt: string | null;
-};
-
-export type TickSummary = { watches: number; blockNumber: string | null; events: number; handedOff: number; error: string | null };
 
 type WatchRow = TopUpColumns & {
   watch_id: string;

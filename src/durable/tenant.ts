@@ -4,50 +4,12 @@ import { secretsEqual } from '../lib/crypto';
 import { nextAttemptAt } from '../notify/backoff';
 import { createChannelSender } from '../notify/dispatch';
 import { minSendIntervalMs, type ChannelTarget, type StoredChannel } from '../notify/channel';
-import type { StoredThresholds } from '../domain/thresholds';
 import type { StoredTopUpPolicy } from '../config/topup-policy';
+import type { ChannelRecord, DeliveryRecord, EventRecord, IncomingEvent, WatchRecord } from '../watches/records';
+import type { StoredThresholds } from '../domain/thresholds';
 import { parseUsd, summarizeBudget, type BudgetSpend, type TopUpGrant } from '../domain/topup-budget';
 import { decideAuthorization, grantView, policyVersionOf, type TopUpAuthorization, type TopUpAuthorizationRequest, type TopUpGrantView } from '../topup/authorization';
 import { DAY_WINDOW_MS } from '../domain/topup-plan';
-
-/** An event handed over by a shard (or created by the API for channel tests). */
-export type IncomingEvent = { eventId: string; watchId: string | null; body: string; silenced: boolean; channelIds?: string[] };
-
-/** A channel as the API shows it: its target's fields (url, chatId or to) flattened in, never its secret. */
-export type ChannelRecord = {
-  id: string;
-  type: ChannelTarget['type'];
-  url?: string;
-  chatId?: string;
-  to?: string;
-  label: string;
-  createdAt: string;
-  disabledAt: string | null;
-  disabledReason: string | null;
-};
-
-export type WatchRecord = {
-  id: string;
-  chainId: number;
-  protocol: string;
-  /** The market's address, or for morpho-blue its market id (0x + 64 hex). */
-  market: `0x${string}`;
-  /** The contract holding the market (morpho-blue); null for protocols whose market is a contract. */
-  protocolAddress: `0x${string}` | null;
-  account: `0x${string}`;
-  label: string;
-  thresholds: StoredThresholds;
-  channels: string[];
-  shard: string;
-  silencedUntil: string | null;
-  /** The auto-top-up policy, null when none. */
-  topUp: StoredTopUpPolicy | null;
-  createdAt: string;
-};
-
-export type DeliveryRecord = { eventId: string; channelId: string; status: 'pending' | 'delivered' | 'dead'; attempts: number; lastError: string | null; nextAttemptAt: string | null; deliveredAt: string | null };
-
-export type EventRecord = { id: string; watchId: string | null; type: string; createdAt: string; silenced: boolean; body: unknown; deliveries: DeliveryRecord[] };
 
 type ChannelRow = { id: string; type: string; target: string; secret: string | null; label: string; created_at: number; disabled_at: number | null; disabled_reason: string | null; last_sent_at: number | null };
 type WatchRow = { id: string; chain_id: number; protocol: string; market: string; account: string; label: string; thresholds: string; channels: string; shard: string; silenced_until: number | null; created_at: number; top_up?: string | null; top_up_version?: number; protocol_address?: string | null };

@@ -31,6 +31,7 @@ import {
   type ActionStatus,
   type FailureRow,
   type NoticeRow,
+  type ProcessSummary,
   type StoredStep,
   type TxRow,
 } from '../topup/records';
@@ -66,13 +67,10 @@ import type { TopUpStopCode } from '../topup/events';
 import { ACTION_START_TIMEOUT_MS, actionStartTimedOut, movedNothing } from '../topup/action-history';
 import { tenantStub } from './tenant';
 import { topUpProtocolOf } from '../protocols';
-import type { ReadContext } from '../protocols/adapter';
+import type { ReadContext } from '../protocols/read-types';
 import type { AssetFacts } from '../protocols/topup-capability';
 
-export type { TopUpRequest } from '../topup/request';
-export type { TopUpActionView, TopUpWatchState } from '../topup/watch-state';
 
-export type ProcessSummary = { handled: number; inFlight: boolean; error: string | null };
 
 type Runtime = { config: AppConfig; signer: LocalAccount | null };
 

@@ -1,5 +1,6 @@
-import type { Address, Hex, PublicClient } from 'viem';
-import type { AssetPosition, PositionSnapshot } from '../domain/position';
+import type { Address } from 'viem';
+import type { AssetPosition } from '../domain/position';
+import type { AccountRead, MarketRef, PinnedBlock, ReadContext } from './read-types';
 import type { TopUpCapability } from './topup-capability';
 
 /*
@@ -7,20 +8,6 @@ import type { TopUpCapability } from './topup-capability';
  * tests read positions only through this interface (one read path), so a protocol is a
  * folder under src/protocols/ plus its line in the registry.
  */
-
-export type ReadContext = { client: PublicClient; chainId: number; multicall3: Address };
-
-/** The block every read of one tick is pinned to, so all accounts are seen in one state. */
-export type PinnedBlock = { number: bigint; timestamp: bigint };
-
-/** One account's read: its normalized snapshot, or why it failed (one account never fails its batch). */
-export type AccountRead = { account: Address; snapshot: PositionSnapshot } | { account: Address; error: string };
-
-/**
- * What names a market: an address (Aave Pool, Comet proxy) or an id (Morpho Blue's market id,
- * 32 bytes), and for protocols whose markets live inside one contract, that contract.
- */
-export type MarketRef = { market: Hex; protocolAddress: Address | null };
 
 /**
  * How the protocol liquidates, in one shape for all: how much of the debt one liquidation
@@ -49,3 +36,6 @@ export interface ProtocolAdapter<Market> {
   /** Its own supply / repay on behalf of an account, when the executor can top up on this protocol. */
   topUp?: TopUpCapability<Market>;
 }
+
+/** A protocol with its top-up capability, and the market a watch names. */
+export type TopUpProtocol = { adapter: ProtocolAdapter<unknown>; capability: TopUpCapability<unknown>; ref: MarketRef };

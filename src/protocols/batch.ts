@@ -1,6 +1,6 @@
 import { AppError } from '../lib/errors';
 import { findAppError } from '../lib/find-app-error';
-import type { ReadContext } from './adapter';
+import type { ReadContext } from './read-types';
 
 /* Helpers every adapter's batched reads share: Multicall3 with per-call failures, chunking, RPC errors as values. */
 

@@ -1,7 +1,6 @@
 import { getAddress, isAddress, type Address, type Hex } from 'viem';
 import { AppError } from '../lib/errors';
-import type { ProtocolAdapter } from './adapter';
-import type { TopUpProtocol } from './topup-capability';
+import type { ProtocolAdapter, TopUpProtocol } from './adapter';
 import { aaveV3Adapter } from './aave-v3';
 import { compoundV3Adapter } from './compound-v3';
 import { MORPHO_BLUE_DEPLOYMENTS, morphoBlueAdapter } from './morpho-blue';

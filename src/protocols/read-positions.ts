@@ -1,6 +1,7 @@
 import type { Address, PublicClient } from 'viem';
 import { AppError } from '../lib/errors';
-import type { AccountRead, MarketRef, PinnedBlock, ProtocolAdapter, ReadContext } from './adapter';
+import type { ProtocolAdapter } from './adapter';
+import type { AccountRead, MarketRef, PinnedBlock, ReadContext } from './read-types';
 import { rethrowRpc } from './batch';
 
 /**

@@ -2,7 +2,7 @@ import type { Address, Hex } from 'viem';
 import { AppError } from '../lib/errors';
 import type { CollateralAssetParams } from '../domain/risk';
 import type { TopUpMode } from '../domain/topup-plan';
-import type { MarketRef, ProtocolAdapter, ReadContext } from './adapter';
+import type { ReadContext } from './read-types';
 
 /*
  * What a protocol provides for auto-top-ups: its own supply / repay on behalf of an account,
@@ -10,9 +10,6 @@ import type { MarketRef, ProtocolAdapter, ReadContext } from './adapter';
  * way for every protocol: the owner's grant and trusted markets, the checks before each
  * broadcast, simulation, nonces, receipts.
  */
-
-/** A protocol with its top-up capability, and the market a watch names. */
-export type TopUpProtocol = { adapter: ProtocolAdapter<unknown>; capability: TopUpCapability<unknown>; ref: MarketRef };
 
 export type AssetFacts = { asset: Address; symbol: string; decimals: number };
 

@@ -3,7 +3,7 @@ import type { Update } from 'grammy/types';
 import type { AppConfig, TelegramConfig } from '../config/env';
 import { directoryStub } from '../durable/directory';
 import { tenantStub } from '../durable/tenant';
-import type { WatchRecord } from '../durable/tenant';
+import type { WatchRecord } from '../watches/records';
 import { isAppError } from '../lib/errors';
 import { createWatch, deleteWatch, getWatchWithStatus, updateWatch } from '../watches/service';
 import { describeTelegramFailure, getBotInfo, redactToken } from './client';

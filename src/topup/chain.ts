@@ -15,8 +15,9 @@ import { redactUrl } from '../chain/redact';
 import { createChainClient } from '../chain/client';
 import type { AssetPosition, PositionSnapshot } from '../domain/position';
 import type { CollateralAssetParams } from '../domain/risk';
-import type { PinnedBlock, ReadContext } from '../protocols/adapter';
-import type { AssetFacts, PolicyAssetState, TopUpProtocol } from '../protocols/topup-capability';
+import type { PinnedBlock, ReadContext } from '../protocols/read-types';
+import type { TopUpProtocol } from '../protocols/adapter';
+import type { AssetFacts, PolicyAssetState } from '../protocols/topup-capability';
 import type { EndpointProbe, FeeMarket, Fees } from './guards';
 import { snapshotOf, type ObservedPosition } from './observed-position';
 

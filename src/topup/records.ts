@@ -57,6 +57,9 @@ export type TxRow = {
   created_at: number;
 };
 
+/** What one pass of the executor did (its alarm, or a test calling processNow). */
+export type ProcessSummary = { handled: number; inFlight: boolean; error: string | null };
+
 export type RequestRow = { watch_id: string; tenant_id: string; body: string; received_at: number };
 export type NoticeRow = { event_id: string; tenant_id: string; watch_id: string; body: string };
 export type FailureRow = { code: string; message: string; at: number };

@@ -1,6 +1,6 @@
 import type { Address } from 'viem';
 import type { CapReason, TopUpPlan } from '../domain/topup-plan';
-import type { TopUpProtocol } from '../protocols/topup-capability';
+import type { TopUpProtocol } from '../protocols/adapter';
 import { approveStep, type FreshState, type Step } from './chain';
 import { maxGasCost, type Fees } from './guards';
 import type { TopUpRequest } from './request';

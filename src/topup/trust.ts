@@ -1,6 +1,6 @@
 import type { Address } from 'viem';
-import type { ReadContext } from '../protocols/adapter';
-import type { TopUpProtocol } from '../protocols/topup-capability';
+import type { ReadContext } from '../protocols/read-types';
+import type { TopUpProtocol } from '../protocols/adapter';
 
 /*
  * Which contracts the executor may approve and call. Money goes only to a market the

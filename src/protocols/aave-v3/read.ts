@@ -12,7 +12,7 @@ import {
   type ReserveState,
 } from './normalize';
 
-import type { AccountRead, PinnedBlock, ReadContext } from '../adapter';
+import type { AccountRead, PinnedBlock, ReadContext } from '../read-types';
 import { chunk, multicallAt, rethrowRpc, shortMessage } from '../batch';
 
 export type MarketMeta = {

@@ -1,7 +1,7 @@
 import type { Address } from 'viem';
 import { AppError } from '../../lib/errors';
 import type { AssetPosition } from '../../domain/position';
-import type { AccountRead, PinnedBlock, ReadContext } from '../adapter';
+import type { AccountRead, PinnedBlock, ReadContext } from '../read-types';
 import { chunk, multicallAt, rethrowRpc, shortMessage, type CallResult } from '../batch';
 import { cometAbi, priceFeedAbi, tokenAbi } from './abi';
 import { cometAssetPositions, cometSnapshot, missingPrice, type CometAccount, type CometMarket, type CometPrices } from './normalize';

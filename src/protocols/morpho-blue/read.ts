@@ -1,7 +1,7 @@
 import type { Address, Hex } from 'viem';
 import { AppError } from '../../lib/errors';
 import type { AssetPosition } from '../../domain/position';
-import type { AccountRead, MarketRef, PinnedBlock, ReadContext } from '../adapter';
+import type { AccountRead, MarketRef, PinnedBlock, ReadContext } from '../read-types';
 import { chunk, multicallAt, rethrowRpc, shortMessage, type CallResult } from '../batch';
 import { irmAbi, morphoAbi, oracleAbi, tokenAbi } from './abi';
 import { accruedBorrowAssets, morphoSnapshot, type MorphoMarket, type MorphoMarketState } from './normalize';

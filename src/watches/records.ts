@@ -1,0 +1,61 @@
+import type { StoredTopUpPolicy } from '../config/topup-policy';
+import type { StoredThresholds } from '../domain/thresholds';
+import type { PositionView } from '../domain/position-view';
+import type { ChannelTarget } from '../notify/channel';
+import type { WatchRef } from '../notify/event-body';
+
+/*
+ * The records the Durable Objects keep and hand to the API, the bot and each other: a
+ * tenant's watches, channels, events and deliveries, and what a shard knows of a watch.
+ * Types only, outside the objects, so code that uses them does not depend on an object.
+ */
+
+/** An event handed over by a shard (or created by the API for channel tests). */
+export type IncomingEvent = { eventId: string; watchId: string | null; body: string; silenced: boolean; channelIds?: string[] };
+
+/** A channel as the API shows it: its target's fields (url, chatId or to) flattened in, never its secret. */
+export type ChannelRecord = {
+  id: string;
+  type: ChannelTarget['type'];
+  url?: string;
+  chatId?: string;
+  to?: string;
+  label: string;
+  createdAt: string;
+  disabledAt: string | null;
+  disabledReason: string | null;
+};
+
+export type WatchRecord = {
+  id: string;
+  chainId: number;
+  protocol: string;
+  /** The market's address, or for morpho-blue its market id (0x + 64 hex). */
+  market: `0x${string}`;
+  /** The contract holding the market (morpho-blue); null for protocols whose market is a contract. */
+  protocolAddress: `0x${string}` | null;
+  account: `0x${string}`;
+  label: string;
+  thresholds: StoredThresholds;
+  channels: string[];
+  shard: string;
+  silencedUntil: string | null;
+  /** The auto-top-up policy, null when none. */
+  topUp: StoredTopUpPolicy | null;
+  createdAt: string;
+};
+
+export type DeliveryRecord = { eventId: string; channelId: string; status: 'pending' | 'delivered' | 'dead'; attempts: number; lastError: string | null; nextAttemptAt: string | null; deliveredAt: string | null };
+
+export type EventRecord = { id: string; watchId: string | null; type: string; createdAt: string; silenced: boolean; body: unknown; deliveries: DeliveryRecord[] };
+
+export type ShardWatch = WatchRef & { tenantId: string; thresholds: StoredThresholds; silencedUntil: number | null; topUp?: StoredTopUpPolicy | null };
+
+export type WatchStatus = {
+  level: string;
+  position: PositionView | null;
+  lastError: string | null;
+  lastPolledAt: string | null;
+};
+
+export type TickSummary = { watches: number; blockNumber: string | null; events: number; handedOff: number; error: string | null };
