@@ -30,13 +30,12 @@ import {
   type ActionRow,
   type ActionStatus,
   type FailureRow,
-  type NoticeRow,
   type ProcessSummary,
   type StoredStep,
   type TxRow,
 } from '../topup/records';
 import { isStaleObservation, lastSeenBlock, minReadBlock, nextTrigger, pastAction } from '../topup/action-history';
-import { FALLBACK_POLL_MS, NOTICE_RETENTION_MS, inBackoff, liftsByItself, nextWakeUp } from '../topup/schedule';
+import { FALLBACK_POLL_MS, inBackoff, liftsByItself, nextWakeUp } from '../topup/schedule';
 import { receiptWaitMs } from '../topup/pending-tx';
 import { buildSteps, firstStepGasOnly, sizePlan, worstGasCost, type SendPlan } from '../topup/steps';
 import { describeTransaction } from '../topup/transaction-view';
@@ -60,6 +59,7 @@ import {
 import { watchState, type TopUpWatchState } from '../topup/watch-state';
 import { RequestQueue, type Clock } from '../topup/request-queue';
 import { TransactionSender } from '../topup/tx-sender';
+import { TenantOutbox } from '../topup/tenant-outbox';
 import { checkMarketTrust } from '../topup/trust';
 import { amountWithinUsd, usdValue } from '../domain/topup-budget';
 import { policyVersionOf, type TopUpAuthorization } from '../topup/authorization';
@@ -94,6 +94,7 @@ export class TopUp extends DurableObject<Env> {
   private readonly clock: Clock = () => Date.now();
   private queue!: RequestQueue;
   private sender!: TransactionSender;
+  private outbox!: TenantOutbox;
   private chainClient: ChainClient | undefined;
   private processing: Promise<unknown> = Promise.resolve();
 
@@ -108,13 +109,11 @@ export class TopUp extends DurableObject<Env> {
         reaches_target INTEGER NOT NULL, capped_by TEXT NOT NULL, steps TEXT NOT NULL, step_index INTEGER NOT NULL, request TEXT NOT NULL,
         hf_before TEXT, hf_after TEXT, block_before TEXT, block_after TEXT, error TEXT, created_at INTEGER NOT NULL, finished_at INTEGER)`);
       this.sql.exec('CREATE INDEX IF NOT EXISTS actions_watch ON actions (watch_id, created_at)');
-      this.sql.exec('CREATE TABLE IF NOT EXISTS notices (event_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, watch_id TEXT NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT NULL, handed_off INTEGER NOT NULL DEFAULT 0)');
       this.sql.exec('CREATE TABLE IF NOT EXISTS failures (watch_id TEXT PRIMARY KEY, code TEXT NOT NULL, message TEXT NOT NULL, at INTEGER NOT NULL)');
-      // Budget reservations to give back to tenants (actions that provably moved nothing); drained with the notices.
-      this.sql.exec('CREATE TABLE IF NOT EXISTS releases (action_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL)');
       // Added with the owner's grants; guarded so executors created before keep their rows.
       addColumns(this.sql, 'actions', { position_key: 'TEXT', error_code: 'TEXT', usd: 'TEXT', policy_version: 'INTEGER NOT NULL DEFAULT 0' });
       this.queue = new RequestQueue(this.sql, this.clock);
+      this.outbox = new TenantOutbox(this.sql, this.clock);
       this.sender = new TransactionSender(this.sql, ctx.storage, this.clock, (tx, message) => this.broadcastRefused(tx, message));
       this.sql.exec('CREATE INDEX IF NOT EXISTS actions_position ON actions (position_key, created_at)');
     });
@@ -202,7 +201,7 @@ export class TopUp extends DurableObject<Env> {
       error = appError ? `${appError.code}: ${appError.message}` : `internal: ${caught instanceof Error ? caught.name : 'unknown'}`;
       if (!appError) console.error('topup pass failed', caught instanceof Error ? `${caught.name}: ${redactUrlsInText(caught.message.slice(0, 200))}` : 'unknown');
     }
-    this.sql.exec('DELETE FROM notices WHERE handed_off = 1 AND created_at < ?', this.clock() - NOTICE_RETENTION_MS);
+    this.outbox.prune();
     await this.handOff();
     return { handled, inFlight: this.inFlightAction() !== undefined, error };
   }
@@ -210,7 +209,7 @@ export class TopUp extends DurableObject<Env> {
   private nextWakeUp(summary: ProcessSummary): number | null {
     const now = this.clock();
     const pendingRequests = this.queue.size();
-    const undeliveredNotices = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM notices WHERE handed_off = 0').one().n;
+    const undeliveredNotices = this.outbox.undeliveredCount();
     return nextWakeUp({ inFlight: summary.inFlight, error: summary.error, pendingRequests, undeliveredNotices, pollMs: this.pollMs(), now });
   }
 
@@ -571,7 +570,7 @@ export class TopUp extends DurableObject<Env> {
 
   private queueRelease(action: ActionRow): void {
     if (action.dry_run === 1) return;
-    this.sql.exec('INSERT OR IGNORE INTO releases (action_id, tenant_id) VALUES (?, ?)', action.id, action.tenant_id);
+    this.outbox.addRelease(action.id, action.tenant_id);
   }
 
   /** A request stopped before any action was recorded: told once per trigger and reason. */
@@ -627,12 +626,11 @@ export class TopUp extends DurableObject<Env> {
 
   /** Records an event for the tenant (idempotent by id); handed off after the state is stored. */
   private notice(request: TopUpRequest, input: TopUpEventInput): void {
-    const body = buildTopUpEvent(input);
-    this.sql.exec('INSERT OR IGNORE INTO notices (event_id, tenant_id, watch_id, body, created_at) VALUES (?, ?, ?, ?, ?)', body.id, request.tenantId, request.watch.id, JSON.stringify(body), this.clock());
+    this.outbox.add(request.tenantId, request.watch.id, buildTopUpEvent(input));
   }
 
   private hasNotice(eventId: string): boolean {
-    return this.sql.exec('SELECT 1 FROM notices WHERE event_id = ?', eventId).toArray().length > 0;
+    return this.outbox.has(eventId);
   }
 
   /** The watch's last refusal: shown in topUpState.lastFailure, and the start of its retry backoff. */
@@ -650,22 +648,19 @@ export class TopUp extends DurableObject<Env> {
 
   /** Same hand-off as the shard's: kept until the tenant confirms; the tenant ignores ids it has. */
   private async handOff(): Promise<void> {
-    for (const release of this.sql.exec<{ action_id: string; tenant_id: string }>('SELECT * FROM releases').toArray()) {
+    for (const release of this.outbox.releases()) {
       try {
         await tenantStub(this.env, release.tenant_id).releaseTopUpSpend(release.action_id);
-        this.sql.exec('DELETE FROM releases WHERE action_id = ?', release.action_id);
+        this.outbox.released(release.action_id);
       } catch (error) {
         // Kept for the next pass; until then the tenant's budget counts it (the safe side).
         console.warn('topup: budget release not handed to the tenant yet', error instanceof Error ? error.name : 'unknown');
       }
     }
-    const rows = this.sql.exec<NoticeRow>('SELECT event_id, tenant_id, watch_id, body FROM notices WHERE handed_off = 0 ORDER BY created_at, event_id').toArray();
-    const byTenant = new Map<string, NoticeRow[]>();
-    for (const row of rows) byTenant.set(row.tenant_id, [...(byTenant.get(row.tenant_id) ?? []), row]);
-    for (const [tenantId, tenantRows] of byTenant) {
+    for (const [tenantId, tenantRows] of this.outbox.undelivered()) {
       try {
         await tenantStub(this.env, tenantId).ingestEvents(tenantRows.map((row) => ({ eventId: row.event_id, watchId: row.watch_id, body: row.body, silenced: false })));
-        for (const row of tenantRows) this.sql.exec('UPDATE notices SET handed_off = 1 WHERE event_id = ?', row.event_id);
+        this.outbox.delivered(tenantRows);
       } catch (error) {
         // Kept for the next pass.
         console.warn('topup: events not handed to the tenant yet; retried next pass', error instanceof Error ? error.name : 'unknown');

@@ -178,3 +178,18 @@ function expectHealthFactorNear(actual: string | null | undefined, computed: str
   expect(Number(actual)).toBeLessThanOrEqual(Number(computed));
   expect(Number(actual)).toBeGreaterThan(Number(computed) - 0.0005);
 }
+
+describe('Spark', () => {
+  it('a spark watch reads through the Aave v3 adapter (SparkLend is an Aave v3 fork), with the same position shape', async () => {
+    const key = await newTenant('spark');
+    // 10 WETH at $2,000 (LT 82.5%) against 10,000 USDC: HF 1.65.
+    const { account } = await control('/open', { collateral: 'WETH', collateralAmount: '10', debt: 'USDC', debtAmount: '10000' });
+    const watch = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'spark', market: testEnv.TEST_MARKET, account } });
+    expect(watch.status, JSON.stringify(watch.body)).toBe(201);
+    await pollShards();
+    const read = await api('GET', `/v1/watches/${watch.body.id}`, { token: key });
+    expect(read.body).toMatchObject({ protocol: 'spark', level: 'ok' });
+    expectHealthFactorNear(read.body.position.healthFactor, '1.6500');
+    expect(read.body.position.collateral.usd).toBe('20000');
+  });
+});

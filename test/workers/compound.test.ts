@@ -15,6 +15,18 @@ async function receivedAt(path: string): Promise<Received[]> {
   return events.filter((event) => event.path === path);
 }
 
+/** Creates the watch and lets its shard see it, then moves the price and lets the shard and the executor act; the signer's nonce before the move. */
+async function watchThenCrash(key: string, body: Record<string, unknown>) {
+  const watch = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'compound-v3', ...body } });
+  expect(watch.status, JSON.stringify(watch.body)).toBe(201);
+  await pollShards();
+  const before = (await control('/topup/nonce', { address: SIGNER })).pending as number;
+  await control('/comet/price', { symbol: 'WETH', price: '1700' });
+  await pollShards();
+  await executor().processNow();
+  return { watchId: watch.body.id as string, before };
+}
+
 let comet: string;
 
 describe('Compound v3 through the API', () => {
@@ -87,15 +99,9 @@ describe('Compound v3 through the API', () => {
     // 1 WETH against 1,300 USDC: HF 1.377 at $2,000; 1.17 at $1,700, under the trigger 1.2.
     const { account } = await control('/comet/open', { collateral: 'WETH', collateralAmount: '1', borrowUsdc: '1300' });
     const topUp = { mode, asset: tokens[symbol]!.asset, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: symbol === 'WETH' ? '1' : '1000', maxAmountPerDay: symbol === 'WETH' ? '1' : '1000', cooldownSeconds: 600, dryRun: false };
-    const watch = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'compound-v3', market: comet, account, channels: [channel.body.id], topUp } });
-    expect(watch.status, JSON.stringify(watch.body)).toBe(201);
+    const { watchId, before } = await watchThenCrash(key, { market: comet, account, channels: [channel.body.id], topUp });
     await pollShards();
-    const before = (await control('/topup/nonce', { address: SIGNER })).pending as number;
-    await control('/comet/price', { symbol: 'WETH', price: '1700' });
-    await pollShards();
-    await executor().processNow();
-    await pollShards();
-    const read = await api('GET', `/v1/watches/${watch.body.id}`, { token: key });
+    const read = await api('GET', `/v1/watches/${watchId}`, { token: key });
     expect(Number(read.body.position.healthFactor)).toBeGreaterThanOrEqual(1.5);
     expect((await control('/topup/nonce', { address: SIGNER })).pending - before).toBe(2); // the exact approval, then supplyTo
     const tenant = tenantStub(testEnv, tenantIdOf(key));
@@ -107,6 +113,24 @@ describe('Compound v3 through the API', () => {
     // The owner's budget counted it at Comet's own prices (USD).
     const grant = await api('GET', '/v1/topup/grant', { token: key });
     expect(Number(grant.body.spentUsdLast24h)).toBeGreaterThan(100);
+    await control('/comet/price', { symbol: 'WETH', price: '2000' });
+  });
+
+  it('a dry run on Comet reports the exact supplyTo it would send and sends nothing', async () => {
+    const path = '/comet-dry-run';
+    const key = await newTenant(path);
+    const channel = await api('POST', '/v1/channels', { token: key, body: { type: 'webhook', url: `${testEnv.TEST_RECEIVER_URL}${path.slice(1)}`, label: path } });
+    await control('/receiver/secret', { path, secret: channel.body.secret });
+    const tokens = ((await control('/comet/market')) as { tokens: Record<string, { asset: string }> }).tokens;
+    const { account } = await control('/comet/open', { collateral: 'WETH', collateralAmount: '1', borrowUsdc: '1300' });
+    const topUp = { mode: 'supply', asset: tokens.WETH!.asset, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: '1', maxAmountPerDay: '1' };
+    const { before } = await watchThenCrash(key, { market: comet, account, channels: [channel.body.id], topUp });
+    await tenantStub(testEnv, tenantIdOf(key)).deliverDue();
+    const dryRun = (await receivedAt(path)).find((event) => event.body.type === 'topup.skipped')!;
+    expect((dryRun.body as any).topUp).toMatchObject({ reason: 'dry_run', dryRun: true, transaction: { to: comet, function: 'supply' } });
+    expect((dryRun.body as any).topUp.transaction.summary.toLowerCase()).toContain(`supplyTo(${account}`.toLowerCase());
+    expect(Number((dryRun.body as any).topUp.amount)).toBeGreaterThan(0.2);
+    expect((await control('/topup/nonce', { address: SIGNER })).pending).toBe(before);
     await control('/comet/price', { symbol: 'WETH', price: '2000' });
   });
 });

@@ -15,6 +15,18 @@ async function receivedAt(path: string): Promise<Received[]> {
   return events.filter((event) => event.path === path);
 }
 
+/** Creates the watch and lets its shard see it, then moves the price and lets the shard and the executor act; the signer's nonce before the move. */
+async function watchThenCrash(key: string, body: Record<string, unknown>) {
+  const watch = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'morpho-blue', ...body } });
+  expect(watch.status, JSON.stringify(watch.body)).toBe(201);
+  await pollShards();
+  const before = (await control('/topup/nonce', { address: SIGNER })).pending as number;
+  await control('/morpho/price', { price: '1600' });
+  await pollShards();
+  await executor().processNow();
+  return { watchId: watch.body.id as string, before };
+}
+
 let market: { morpho: string; id: string };
 
 describe('Morpho Blue through the API', () => {
@@ -90,15 +102,9 @@ describe('Morpho Blue through the API', () => {
     const { account } = await control('/morpho/open', { collateralWeth: '1', borrowUsdc: '1200' });
     const asset = symbol === 'WETH' ? tokens.collateral.asset : tokens.loan.asset;
     const topUp = { mode, asset, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: symbol === 'WETH' ? '1' : '1000', maxAmountPerDay: symbol === 'WETH' ? '1' : '1000', cooldownSeconds: 600, dryRun: false };
-    const watch = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'morpho-blue', market: market.id, protocolAddress: market.morpho, account, channels: [channel.body.id], topUp } });
-    expect(watch.status, JSON.stringify(watch.body)).toBe(201);
+    const { watchId, before } = await watchThenCrash(key, { market: market.id, protocolAddress: market.morpho, account, channels: [channel.body.id], topUp });
     await pollShards();
-    const before = (await control('/topup/nonce', { address: SIGNER })).pending as number;
-    await control('/morpho/price', { price: '1600' });
-    await pollShards();
-    await executor().processNow();
-    await pollShards();
-    const read = await api('GET', `/v1/watches/${watch.body.id}`, { token: key });
+    const read = await api('GET', `/v1/watches/${watchId}`, { token: key });
     expect(Number(read.body.position.healthFactor)).toBeGreaterThanOrEqual(1.5);
     expect((await control('/topup/nonce', { address: SIGNER })).pending - before).toBe(2); // the exact approval, then the Morpho call
     await tenantStub(testEnv, tenantIdOf(key)).deliverDue();
@@ -119,5 +125,22 @@ describe('Morpho Blue through the API', () => {
     expect(response.status).toBe(400);
     expect(response.body.error).toMatchObject({ issues: [{ path: 'topUp.asset' }] });
     expect(response.body.error.message).toContain('only collateral is WETH');
+  });
+
+  it('a dry run on Morpho reports the exact repay it would send and sends nothing', async () => {
+    const path = '/morpho-dry-run';
+    const key = await newTenant(path);
+    const channel = await api('POST', '/v1/channels', { token: key, body: { type: 'webhook', url: `${testEnv.TEST_RECEIVER_URL}${path.slice(1)}`, label: path } });
+    await control('/receiver/secret', { path, secret: channel.body.secret });
+    const tokens = (await control('/morpho/market')) as { loan: { asset: string } };
+    const { account } = await control('/morpho/open', { collateralWeth: '1', borrowUsdc: '1200' });
+    const topUp = { mode: 'repay', asset: tokens.loan.asset, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: '1000', maxAmountPerDay: '1000' };
+    const { before } = await watchThenCrash(key, { market: market.id, protocolAddress: market.morpho, account, channels: [channel.body.id], topUp });
+    await tenantStub(testEnv, tenantIdOf(key)).deliverDue();
+    const dryRun = (await receivedAt(path)).find((event) => event.body.type === 'topup.skipped')!;
+    expect((dryRun.body as any).topUp).toMatchObject({ reason: 'dry_run', dryRun: true, transaction: { to: market.morpho, function: 'repay' } });
+    expect((dryRun.body as any).topUp.transaction.summary.toLowerCase()).toContain(`onbehalf ${account}`.toLowerCase());
+    expect((await control('/topup/nonce', { address: SIGNER })).pending).toBe(before);
+    await control('/morpho/price', { price: '2000' });
   });
 });

@@ -61,3 +61,31 @@ describe('executor request queue', () => {
     });
   });
 });
+
+describe('executor outbox to tenants', () => {
+  it('keeps one event per id until the tenant confirms, prunes delivered ones after the retention, and queues budget releases', async () => {
+    const { TenantOutbox } = await import('../../src/topup/tenant-outbox');
+    const { NOTICE_RETENTION_MS } = await import('../../src/topup/schedule');
+    await runInDurableObject(topUpStub(testEnv, 'outbox'), (_instance, state) => {
+      const clock = { now: 1_000_000 };
+      const outbox = new TenantOutbox(state.storage.sql, () => clock.now);
+      const body = (id: string) => ({ id, type: 'topup.skipped', createdAt: '', watch: {}, topUp: {} }) as never;
+      outbox.add('A', 'w1', body('e1'));
+      outbox.add('A', 'w1', body('e1')); // the same decision again: nothing new
+      outbox.add('B', 'w2', body('e2'));
+      expect(outbox.has('e1')).toBe(true);
+      expect([...outbox.undelivered()].map(([tenant, rows]) => [tenant, rows.map((row) => row.event_id)])).toEqual([['A', ['e1']], ['B', ['e2']]]);
+      outbox.delivered(outbox.undelivered().get('A')!);
+      expect(outbox.undeliveredCount()).toBe(1);
+      clock.now += NOTICE_RETENTION_MS + 1;
+      outbox.prune();
+      expect(outbox.has('e1')).toBe(false); // delivered and old: gone
+      expect(outbox.has('e2')).toBe(true); // never delivered: kept
+      outbox.addRelease('w1:1:1', 'A');
+      outbox.addRelease('w1:1:1', 'A');
+      expect(outbox.releases()).toEqual([{ action_id: 'w1:1:1', tenant_id: 'A' }]);
+      outbox.released('w1:1:1');
+      expect(outbox.releases()).toEqual([]);
+    });
+  });
+});
