@@ -32,7 +32,7 @@ import {
   type Transport,
   type WalletClient,
 } from 'viem';
-import type { AaveMarket, ReserveSymbol } from './aave';
+import type { AaveMarket, ReserveSymbol } from './market';
 
 /** The canonical Multicall3 address, the same on every chain. */
 export const MULTICALL3_ADDRESS: Address = '0xcA11bde05977b3631167028862bE2a173976CA11';

@@ -14,11 +14,12 @@ import {
   type ChainActions,
   type LocalClients,
 } from './actions';
-import { deployAaveMarket, type AaveMarket } from './aave';
+import { deployAaveMarket } from './aave';
+import type { AaveMarket } from './market';
 import { startAnvil, type AnvilInstance } from './anvil';
 import { aaveCoreVersion } from './artifacts';
 
-export type { AaveMarket, ReserveInfo, ReserveSymbol } from './aave';
+export type { AaveMarket, ReserveInfo, ReserveSymbol } from './market';
 export type { ChainActions, LiquidationResult, OpenedPosition, OpenPositionsOptions, UserAccountData } from './actions';
 export { MULTICALL3_ADDRESS } from './actions';
 
