@@ -168,7 +168,7 @@ export const SKIP_MESSAGES: Record<SkipReason, string> = {
   day_cap_reached: 'the 24-hour cap (maxAmountPerDay) is used up',
   tenant_budget_reached: "the owner's USD grant for this tenant's live top-ups is used up for the rolling 24 hours",
   dry_run: 'dry run: nothing was sent; this is the transaction a live policy would send',
-  no_balance: 'the executor wallet holds none of this asset; fund it (GET /v1/topup/signer shows its address)',
+  no_balance: "the executor wallet holds none of this asset; the deployment owner funds it (GET /v1/topup/signer with the admin token shows its address)",
   no_breakdown: 'the per-asset breakdown of the account could not be read',
   unknown_price: 'a price the amount depends on is unknown',
   no_debt: 'the account owes none of this asset',
