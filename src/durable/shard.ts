@@ -93,15 +93,8 @@ export class Shard extends DurableObject<Env> {
     this.setMeta('protocol', watch.protocol);
     this.setMeta('market', watch.market);
     this.setMeta('protocol_address', watch.protocolAddress ?? null);
-    const ref: WatchRef = {
-      id: watch.id,
-      label: watch.label,
-      chainId: watch.chainId,
-      protocol: watch.protocol,
-      market: watch.market,
-      ...(watch.protocolAddress ? { protocolAddress: watch.protocolAddress } : {}),
-      account: watch.account,
-    };
+    // The watch's public reference is what remains of it without the shard's own settings.
+    const { tenantId: _tenant, thresholds: _thresholds, silencedUntil: _silenced, topUp: _topUp, ...ref } = watch satisfies WatchRef;
     this.sql.exec(
       `INSERT INTO watches (watch_id, tenant_id, ref, thresholds, silenced_until, state, position, top_up) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)
        ON CONFLICT(watch_id) DO UPDATE SET ref = excluded.ref, thresholds = excluded.thresholds, silenced_until = excluded.silenced_until, top_up = excluded.top_up`,

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tenantStub } from '../../src/durable/tenant';
 import { api, control, grantTopUps, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
-import { SIGNER, executor } from './topup-helpers';
+import { SIGNER, watchThenCrash } from './topup-helpers';
 
 /*
  * A Compound v3 position watched through the API, on real Comet bytecode: the same alert
@@ -15,17 +15,6 @@ async function receivedAt(path: string): Promise<Received[]> {
   return events.filter((event) => event.path === path);
 }
 
-/** Creates the watch and lets its shard see it, then moves the price and lets the shard and the executor act; the signer's nonce before the move. */
-async function watchThenCrash(key: string, body: Record<string, unknown>) {
-  const watch = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'compound-v3', ...body } });
-  expect(watch.status, JSON.stringify(watch.body)).toBe(201);
-  await pollShards();
-  const before = (await control('/topup/nonce', { address: SIGNER })).pending as number;
-  await control('/comet/price', { symbol: 'WETH', price: '1700' });
-  await pollShards();
-  await executor().processNow();
-  return { watchId: watch.body.id as string, before };
-}
 
 let comet: string;
 
@@ -99,7 +88,7 @@ describe('Compound v3 through the API', () => {
     // 1 WETH against 1,300 USDC: HF 1.377 at $2,000; 1.17 at $1,700, under the trigger 1.2.
     const { account } = await control('/comet/open', { collateral: 'WETH', collateralAmount: '1', borrowUsdc: '1300' });
     const topUp = { mode, asset: tokens[symbol]!.asset, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: symbol === 'WETH' ? '1' : '1000', maxAmountPerDay: symbol === 'WETH' ? '1' : '1000', cooldownSeconds: 600, dryRun: false };
-    const { watchId, before } = await watchThenCrash(key, { market: comet, account, channels: [channel.body.id], topUp });
+    const { watchId, before } = await watchThenCrash(key, { protocol: 'compound-v3', market: comet, account, channels: [channel.body.id], topUp }, () => control('/comet/price', { symbol: 'WETH', price: '1700' }));
     await pollShards();
     const read = await api('GET', `/v1/watches/${watchId}`, { token: key });
     expect(Number(read.body.position.healthFactor)).toBeGreaterThanOrEqual(1.5);
@@ -124,7 +113,7 @@ describe('Compound v3 through the API', () => {
     const tokens = ((await control('/comet/market')) as { tokens: Record<string, { asset: string }> }).tokens;
     const { account } = await control('/comet/open', { collateral: 'WETH', collateralAmount: '1', borrowUsdc: '1300' });
     const topUp = { mode: 'supply', asset: tokens.WETH!.asset, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: '1', maxAmountPerDay: '1' };
-    const { before } = await watchThenCrash(key, { market: comet, account, channels: [channel.body.id], topUp });
+    const { before } = await watchThenCrash(key, { protocol: 'compound-v3', market: comet, account, channels: [channel.body.id], topUp }, () => control('/comet/price', { symbol: 'WETH', price: '1700' }));
     await tenantStub(testEnv, tenantIdOf(key)).deliverDue();
     const dryRun = (await receivedAt(path)).find((event) => event.body.type === 'topup.skipped')!;
     expect((dryRun.body as any).topUp).toMatchObject({ reason: 'dry_run', dryRun: true, transaction: { to: comet, function: 'supply' } });

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tenantStub } from '../../src/durable/tenant';
 import { api, control, grantTopUps, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
-import { SIGNER, executor } from './topup-helpers';
+import { SIGNER, watchThenCrash } from './topup-helpers';
 
 /*
  * A Morpho Blue position watched through the API, on Morpho Blue compiled from its npm
@@ -15,17 +15,6 @@ async function receivedAt(path: string): Promise<Received[]> {
   return events.filter((event) => event.path === path);
 }
 
-/** Creates the watch and lets its shard see it, then moves the price and lets the shard and the executor act; the signer's nonce before the move. */
-async function watchThenCrash(key: string, body: Record<string, unknown>) {
-  const watch = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'morpho-blue', ...body } });
-  expect(watch.status, JSON.stringify(watch.body)).toBe(201);
-  await pollShards();
-  const before = (await control('/topup/nonce', { address: SIGNER })).pending as number;
-  await control('/morpho/price', { price: '1600' });
-  await pollShards();
-  await executor().processNow();
-  return { watchId: watch.body.id as string, before };
-}
 
 let market: { morpho: string; id: string };
 
@@ -102,7 +91,7 @@ describe('Morpho Blue through the API', () => {
     const { account } = await control('/morpho/open', { collateralWeth: '1', borrowUsdc: '1200' });
     const asset = symbol === 'WETH' ? tokens.collateral.asset : tokens.loan.asset;
     const topUp = { mode, asset, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: symbol === 'WETH' ? '1' : '1000', maxAmountPerDay: symbol === 'WETH' ? '1' : '1000', cooldownSeconds: 600, dryRun: false };
-    const { watchId, before } = await watchThenCrash(key, { market: market.id, protocolAddress: market.morpho, account, channels: [channel.body.id], topUp });
+    const { watchId, before } = await watchThenCrash(key, { protocol: 'morpho-blue', market: market.id, protocolAddress: market.morpho, account, channels: [channel.body.id], topUp }, () => control('/morpho/price', { price: '1600' }));
     await pollShards();
     const read = await api('GET', `/v1/watches/${watchId}`, { token: key });
     expect(Number(read.body.position.healthFactor)).toBeGreaterThanOrEqual(1.5);
@@ -135,7 +124,7 @@ describe('Morpho Blue through the API', () => {
     const tokens = (await control('/morpho/market')) as { loan: { asset: string } };
     const { account } = await control('/morpho/open', { collateralWeth: '1', borrowUsdc: '1200' });
     const topUp = { mode: 'repay', asset: tokens.loan.asset, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: '1000', maxAmountPerDay: '1000' };
-    const { before } = await watchThenCrash(key, { market: market.id, protocolAddress: market.morpho, account, channels: [channel.body.id], topUp });
+    const { before } = await watchThenCrash(key, { protocol: 'morpho-blue', market: market.id, protocolAddress: market.morpho, account, channels: [channel.body.id], topUp }, () => control('/morpho/price', { price: '1600' }));
     await tenantStub(testEnv, tenantIdOf(key)).deliverDue();
     const dryRun = (await receivedAt(path)).find((event) => event.body.type === 'topup.skipped')!;
     expect((dryRun.body as any).topUp).toMatchObject({ reason: 'dry_run', dryRun: true, transaction: { to: market.morpho, function: 'repay' } });

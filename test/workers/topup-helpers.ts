@@ -8,7 +8,7 @@ import { tenantStub } from '../../src/durable/tenant';
 import { topUpStub } from '../../src/durable/topup';
 import { topUpObjectName } from '../../src/topup/signer';
 import type { TopUp } from '../../src/durable/topup';
-import { api, control, grantTopUps, newTenant, testEnv, type ApiResponse } from './helpers';
+import { api, control, grantTopUps, newTenant, pollShards, testEnv, type ApiResponse } from './helpers';
 
 /*
  * Shared by the top-up test files: the executor's stub and records, a tick of shards plus
@@ -162,3 +162,17 @@ export async function topUpEvents(tenant: ReturnType<typeof tenantStub>, path: s
   return (await receivedAt(path)).filter((event) => String(event.body.type).startsWith('topup.'));
 }
 
+/**
+ * Creates a watch and lets its shard see it, then moves the price (`movePrice`) and lets the
+ * shard and the executor act. Returns the watch id and the signer's nonce before the move.
+ */
+export async function watchThenCrash(key: string, body: Record<string, unknown>, movePrice: () => Promise<unknown>) {
+  const watch = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, ...body } });
+  expect(watch.status, JSON.stringify(watch.body)).toBe(201);
+  await pollShards();
+  const before = (await control('/topup/nonce', { address: SIGNER })).pending as number;
+  await movePrice();
+  await pollShards();
+  await executor().processNow();
+  return { watchId: watch.body.id as string, before };
+}
