@@ -63,6 +63,11 @@ export interface DevStackOptions {
   email?: boolean;
   /** The worker's TOPUP_PRIVATE_KEY (the auto-top-up executor's key). Default none: dry runs only. */
   topUpPrivateKey?: Hex;
+  /**
+   * The RPC URL the worker is given for the local chain, from the chain's own URL; e.g. a counting
+   * proxy in front of it (the scale bench). Default: the chain's URL.
+   */
+  rpcUrlFor?: (chainRpcUrl: string) => Promise<string> | string;
 }
 
 export type ApiResult<T = any> = { status: number; body: T };
@@ -424,6 +429,7 @@ export async function startDevStack(opts: DevStackOptions = {}): Promise<DevStac
     writeFileSync(envFile, envFileText(settings), { mode: 0o600 });
     log = createWriteStream(logFile, { flags: 'a' });
     let port = opts.port ?? (await freePort(HOST));
+    const workerRpcUrl = opts.rpcUrlFor ? await opts.rpcUrlFor(chain.rpcUrl) : chain.rpcUrl;
     const makeWorker = (workerPort: number) =>
       new WorkerProcess({
         port: workerPort,
@@ -433,7 +439,7 @@ export async function startDevStack(opts: DevStackOptions = {}): Promise<DevStac
         verbose: opts.verbose ?? false,
         healthTimeoutMs: opts.healthTimeoutMs ?? 60_000,
         vars: {
-          RPC_URLS: JSON.stringify({ [String(chain!.chainId)]: chain!.rpcUrl }),
+          RPC_URLS: JSON.stringify({ [String(chain!.chainId)]: workerRpcUrl }),
           POLL_INTERVAL_SECONDS: String(opts.pollIntervalSeconds ?? 2),
           ALLOW_PRIVATE_WEBHOOK_URLS: 'true',
           // The local market is no built-in preset: the owner trusts it explicitly for live top-ups.
