@@ -6,6 +6,9 @@ import { directoryStub } from '../../src/durable/directory';
 import { shardStub } from '../../src/durable/shard';
 import { MAX_SENDS_PER_RUN, PRUNE_BATCH, tenantStub, type Tenant } from '../../src/durable/tenant';
 import { marketKeyOf } from '../../src/watches/sync';
+import { topUpStub, type TopUp } from '../../src/durable/topup';
+import { topUpObjectName } from '../../src/topup/signer';
+import { signerAddressOf } from '../../src/config/topup-env';
 import { api, control, newTenant, tenantIdOf, testEnv, type ApiResponse } from './helpers';
 
 const MARKET = () => testEnv.TEST_MARKET as `0x${string}`;
@@ -337,5 +340,54 @@ describe('cron watchdog', () => {
     await worker.scheduled!(createScheduledController({ scheduledTime: new Date(), cron: '* * * * *' }), testEnv as Env, ctx);
     await waitOnExecutionContext(ctx);
     expect(await runInDurableObject(tenant, (_instance: Tenant, state) => state.storage.getAlarm())).not.toBeNull();
+  });
+});
+
+describe('retention of the top-up executor', () => {
+  it('the cron\'s check of an executor prunes finished actions older than RETENTION_DAYS with their transactions, and keeps recent ones', async () => {
+    const executor = topUpStub(testEnv, topUpObjectName(31337, signerAddressOf((testEnv as unknown as { TOPUP_PRIVATE_KEY: `0x${string}` }).TOPUP_PRIVATE_KEY)));
+    await runInDurableObject(executor, (_instance: TopUp, state) => {
+      const insert = (id: string, status: string, createdAt: number) => {
+        state.storage.sql.exec(
+          `INSERT INTO actions (id, watch_id, tenant_id, episode, slot, dry_run, status, asset, amount, amount_needed, reaches_target, capped_by, steps, step_index, request, created_at, finished_at)
+           VALUES (?, 'w_old', 't_old', 1, 1, 0, ?, '0x', '1', '1', 1, 'none', '[]', 0, '{}', ?, ?)`,
+          id, status, createdAt, createdAt,
+        );
+        state.storage.sql.exec("INSERT INTO txs (nonce, action_id, step_index, kind, gas, status, attempts, created_at) VALUES (0, ?, 0, 'supply', '1', 'mined', '[]', ?)", id, createdAt);
+      };
+      insert('a_old_confirmed', 'confirmed', Date.now() - 91 * DAY_MS);
+      insert('a_old_failed', 'failed', Date.now() - 91 * DAY_MS);
+      insert('a_recent', 'confirmed', Date.now() - 89 * DAY_MS);
+    });
+    const ctx = createExecutionContext();
+    await worker.scheduled!(createScheduledController({ scheduledTime: new Date(), cron: '* * * * *' }), testEnv as Env, ctx);
+    await waitOnExecutionContext(ctx);
+    const left = await runInDurableObject(executor, (_instance: TopUp, state) => ({
+      actions: state.storage.sql.exec<{ id: string }>('SELECT id FROM actions ORDER BY id').toArray().map((row) => row.id),
+      txs: state.storage.sql.exec<{ action_id: string }>('SELECT action_id FROM txs ORDER BY action_id').toArray().map((row) => row.action_id),
+    }));
+    expect(left).toEqual({ actions: ['a_recent'], txs: ['a_recent'] });
+  });
+});
+
+describe('observations at one block', () => {
+  it('adding a watch to a shard (an extra poll at the same block) does not confirm another watch\'s pending warning; the next block does', async () => {
+    await control('/price', { symbol: 'WETH', price: '2000' });
+    const key = await newTenant('same-block');
+    // 10 WETH at $2,000 (LT 82.5%) against 12,000 USDC: HF 1.375, a warning once a second block confirms it.
+    const { account } = await control('/open', { collateral: 'WETH', collateralAmount: '10', debt: 'USDC', debtAmount: '12000' });
+    const pending = await api('POST', '/v1/watches', { token: key, body: watchBody(account) });
+    expect(pending.status).toBe(201);
+    const shard = shardStub(testEnv, shardOfTestMarket());
+    await shard.tick();
+    expect((await api('GET', `/v1/watches/${pending.body.id}`, { token: key })).body.level).toBe('ok');
+
+    expect((await api('POST', '/v1/watches', { token: key, body: watchBody() })).status).toBe(201);
+    await shard.tick();
+    expect((await api('GET', `/v1/watches/${pending.body.id}`, { token: key })).body.level).toBe('ok');
+
+    await control('/mine');
+    await shard.tick();
+    expect((await api('GET', `/v1/watches/${pending.body.id}`, { token: key })).body.level).toBe('warning');
   });
 });
