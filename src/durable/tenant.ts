@@ -31,7 +31,8 @@ const CANDIDATES_PER_ROUND = 100;
 const ROUNDS_PER_RUN = 5;
 /** Rows pruned per table per alarm; more waits for the next alarm, a second later. */
 export const PRUNE_BATCH = 500;
-const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 /** A create or delete still in flight is left to its request this long before the alarm finishes it. */
 export const SYNC_GRACE_MS = 30_000;
 /** Half-done creates and deletes finished per alarm. */
@@ -208,7 +209,7 @@ export class Tenant extends DurableObject<Env> {
       this.sql.exec('DELETE FROM channels WHERE id = ?', id);
       this.addToCounter('channels', -1);
       this.sql.exec("UPDATE outbox SET status = 'dead', last_error = 'channel deleted', next_attempt_at = 0 WHERE channel_id = ? AND status = 'pending'", id);
-      for (const row of this.sql.exec<WatchRow>('SELECT * FROM watches').toArray()) {
+      for (const row of this.sql.exec<WatchRow>('SELECT id, channels FROM watches WHERE instr(channels, ?) > 0', JSON.stringify(id)).toArray()) {
         const channels = (JSON.parse(row.channels) as string[]).filter((channelId) => channelId !== id);
         this.sql.exec('UPDATE watches SET channels = ? WHERE id = ?', JSON.stringify(channels), row.id);
       }
@@ -434,7 +435,8 @@ export class Tenant extends DurableObject<Env> {
     await this.deliverDue();
     const syncBacklog = await this.resyncWatches(config);
     const pruneBacklog = this.pruneHistory(config.retentionDays, Date.now());
-    await this.ctx.storage.setAlarm(this.nextAlarmAt(syncBacklog || pruneBacklog));
+    const next = this.nextAlarmAt(config.retentionDays, syncBacklog || pruneBacklog);
+    if (next !== null) await this.ctx.storage.setAlarm(next);
     await this.registerArmed(this.hasArmedWork());
   }
 
@@ -449,7 +451,7 @@ export class Tenant extends DurableObject<Env> {
     const armed = this.hasArmedWork();
     if (armed) {
       const alarm = await this.ctx.storage.getAlarm();
-      const due = this.nextAlarmAt(false);
+      const due = this.nextAlarmAt(this.config().retentionDays, false) ?? Date.now();
       if (alarm === null || alarm > due + 60_000) await this.ctx.storage.setAlarm(due);
     }
     await this.registerArmed(armed);
@@ -462,13 +464,19 @@ export class Tenant extends DurableObject<Env> {
     return pending || this.sql.exec('SELECT 1 FROM watches WHERE synced = 0 OR deleting = 1 LIMIT 1').toArray().length > 0;
   }
 
-  /** The next wake-up: the earliest due delivery or re-sync, soon when a backlog remains, else tomorrow's pruning. */
-  private nextAlarmAt(backlog: boolean): number {
+  /**
+   * The next wake-up: the earliest due delivery or re-sync; a second away while a batch job
+   * has more to do; else when the oldest event passes the retention (at most hourly, as it
+   * may be held by a pending delivery). Null when there is nothing to come back for.
+   */
+  private nextAlarmAt(retentionDays: number, backlog: boolean): number | null {
     const now = Date.now();
     const nextDelivery = this.sql.exec<{ at: number | null }>("SELECT MIN(next_attempt_at) AS at FROM outbox WHERE status = 'pending'").one().at;
     const nextSync = this.sql.exec('SELECT 1 FROM watches WHERE synced = 0 OR deleting = 1 LIMIT 1').toArray().length > 0 ? now + SYNC_GRACE_MS : null;
-    const candidates = [nextDelivery, nextSync, backlog ? now + 1000 : now + DAY_MS].filter((at): at is number => at !== null);
-    return Math.max(Math.min(...candidates), now + 100);
+    const oldest = this.sql.exec<{ at: number | null }>('SELECT MIN(created_at) AS at FROM events').one().at;
+    const nextPrune = backlog ? now + 1000 : oldest === null ? null : Math.max(oldest + retentionDays * DAY_MS, now + HOUR_MS);
+    const due = [nextDelivery, nextSync, nextPrune].filter((at): at is number => at !== null);
+    return due.length === 0 ? null : Math.max(Math.min(...due), now + 100);
   }
 
   /**
@@ -587,23 +595,27 @@ export class Tenant extends DurableObject<Env> {
   /**
    * A channel test is sent by the request itself, never queued behind the outbox: its row
    * is leased to this call (the alarm leaves it alone for CHANNEL_TEST_LEASE_MS) and
-   * retried by the alarm like any delivery if this attempt fails.
+   * retried by the alarm like any delivery if this attempt fails. A channel with a minimum
+   * spacing (Telegram) that sent too recently gets it at the next allowed time instead.
    */
   async sendChannelTest(channelId: string, eventId: string, body: string): Promise<DeliveryRecord | null> {
     const now = Date.now();
+    const channel = this.sql.exec<ChannelRow>('SELECT * FROM channels WHERE id = ?', channelId).toArray()[0];
+    if (!channel) return null;
+    const allowedAt = (channel.last_sent_at ?? 0) + minSendIntervalMs(JSON.parse(channel.target) as ChannelTarget);
+    const sendNow = allowedAt <= now;
     this.ctx.storage.transactionSync(() => {
       this.sql.exec('INSERT INTO events (id, watch_id, type, body, silenced, created_at) VALUES (?, NULL, ?, ?, 0, ?)', eventId, (JSON.parse(body) as { type: string }).type, body, now);
       const seq = this.sql.exec<{ seq: number }>('SELECT seq FROM events WHERE id = ?', eventId).one().seq;
       this.sql.exec(
         "INSERT INTO outbox (event_id, channel_id, group_key, seq, next_attempt_at, status) VALUES (?, ?, ?, ?, ?, 'pending')",
-        eventId, channelId, `${channelId}/${eventId}`, seq, now + CHANNEL_TEST_LEASE_MS,
+        eventId, channelId, `${channelId}/${eventId}`, seq, sendNow ? now + CHANNEL_TEST_LEASE_MS : allowedAt,
       );
     });
-    const row = this.sql.exec<OutboxRow>('SELECT * FROM outbox WHERE event_id = ? AND channel_id = ?', eventId, channelId).one();
-    await this.attempt(row);
-    const pending = this.sql.exec<{ at: number | null }>("SELECT next_attempt_at AS at FROM outbox WHERE event_id = ? AND status = 'pending'", eventId).toArray()[0];
+    if (sendNow) await this.attempt(this.sql.exec<OutboxRow>('SELECT * FROM outbox WHERE event_id = ? AND channel_id = ?', eventId, channelId).one());
+    const pending = this.sql.exec<{ at: number }>("SELECT next_attempt_at AS at FROM outbox WHERE event_id = ? AND status = 'pending'", eventId).toArray()[0];
     if (pending) {
-      await this.alarmNoLaterThan(pending.at!);
+      await this.alarmNoLaterThan(pending.at);
       await this.registerArmed(true);
     }
     return this.deliveriesOf(eventId)[0] ?? null;
