@@ -94,8 +94,11 @@ export class Tenant extends DurableObject<Env> {
       this.sql.exec('CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at)');
       // Row counts kept with every insert and delete, so a quota check reads one row, not the table.
       this.sql.exec('CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)');
-      this.sql.exec("INSERT OR IGNORE INTO counters (name, value) SELECT 'watches', COUNT(*) FROM watches");
-      this.sql.exec("INSERT OR IGNORE INTO counters (name, value) SELECT 'channels', COUNT(*) FROM channels");
+      // Counted once, when the counters are new (a tenant from before them); never again at start-up.
+      if (this.sql.exec('SELECT 1 FROM counters LIMIT 1').toArray().length === 0) {
+        this.sql.exec("INSERT INTO counters (name, value) SELECT 'watches', COUNT(*) FROM watches");
+        this.sql.exec("INSERT INTO counters (name, value) SELECT 'channels', COUNT(*) FROM channels");
+      }
       this.sql.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
       // The owner's grant for live top-ups (one row) and every reservation made against it.
       this.sql.exec(`CREATE TABLE IF NOT EXISTS topup_grant (id INTEGER PRIMARY KEY CHECK (id = 1), enabled INTEGER NOT NULL, max_usd TEXT NOT NULL, updated_at INTEGER NOT NULL)`);

@@ -343,7 +343,7 @@ describe('cron watchdog', () => {
   });
 });
 
-describe('retention of the top-up executor', () => {
+describe('top-up executor: retention and watchdog', () => {
   it('the cron\'s check of an executor prunes finished actions older than RETENTION_DAYS with their transactions, and keeps recent ones', async () => {
     const executor = topUpStub(testEnv, topUpObjectName(31337, signerAddressOf((testEnv as unknown as { TOPUP_PRIVATE_KEY: `0x${string}` }).TOPUP_PRIVATE_KEY)));
     await runInDurableObject(executor, (_instance: TopUp, state) => {
@@ -367,6 +367,26 @@ describe('retention of the top-up executor', () => {
       txs: state.storage.sql.exec<{ action_id: string }>('SELECT action_id FROM txs ORDER BY action_id').toArray().map((row) => row.action_id),
     }));
     expect(left).toEqual({ actions: ['a_recent'], txs: ['a_recent'] });
+  });
+
+  it('the cron re-arms the alarm of an executor with work waiting (a notice not yet handed to its tenant)', async () => {
+    const executor = topUpStub(testEnv, topUpObjectName(31337, signerAddressOf((testEnv as unknown as { TOPUP_PRIVATE_KEY: `0x${string}` }).TOPUP_PRIVATE_KEY)));
+    const key = await newTenant('executor-watchdog');
+    await runInDurableObject(executor, async (_instance: TopUp, state) => {
+      state.storage.sql.exec(
+        "INSERT INTO notices (event_id, tenant_id, watch_id, body, created_at) VALUES ('evt_watchdog', ?, 'w_watchdog', ?, ?)",
+        tenantIdOf(key), JSON.stringify({ id: 'evt_watchdog', type: 'topup.skipped' }), Date.now(),
+      );
+      await state.storage.deleteAlarm();
+    });
+    const ctx = createExecutionContext();
+    await worker.scheduled!(createScheduledController({ scheduledTime: new Date(), cron: '* * * * *' }), testEnv as Env, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(await runInDurableObject(executor, (_instance: TopUp, state) => state.storage.getAlarm())).not.toBeNull();
+    // The woken pass hands the notice over.
+    await runDurableObjectAlarm(executor);
+    const handedOff = await runInDurableObject(executor, (_instance: TopUp, state) => state.storage.sql.exec<{ handed_off: number }>("SELECT handed_off FROM notices WHERE event_id = 'evt_watchdog'").one().handed_off);
+    expect(handedOff).toBe(1);
   });
 });
 
