@@ -6,7 +6,7 @@ import { nextAttemptAt } from '../notify/backoff';
 import { createChannelSender } from '../notify/dispatch';
 import { minSendIntervalMs, type ChannelTarget, type StoredChannel } from '../notify/channel';
 import type { StoredTopUpPolicy } from '../config/topup-policy';
-import type { ChannelRecord, DeliveryRecord, EventRecord, IncomingEvent, WatchRecord } from '../watches/records';
+import type { ChannelCreation, ChannelRecord, DeliveryRecord, EventRecord, IncomingEvent, TenantWatch, WatchPosition, WatchRecord, WatchRecording } from '../watches/records';
 import type { StoredThresholds } from '../domain/thresholds';
 import { parseUsd, summarizeBudget, type BudgetSpend, type TopUpGrant } from '../domain/topup-budget';
 import { decideAuthorization, grantView, policyVersionOf, type TopUpAuthorization, type TopUpAuthorizationRequest, type TopUpGrantView } from '../topup/authorization';
@@ -15,6 +15,7 @@ import { parseConfig, type AppConfig } from '../config/env';
 import type { Page, PageKey } from '../lib/page-cursor';
 import { placeWatch, unplaceWatch } from '../watches/sync';
 import { directoryStub } from './directory';
+import { DAY_MS, SYNC_GRACE_MS, tenantWakeUpAt } from '../watches/tenant-wakeup';
 
 type ChannelRow = { id: string; type: string; target: string; secret: string | null; label: string; created_at: number; disabled_at: number | null; disabled_reason: string | null; last_sent_at: number | null };
 type WatchRow = { id: string; chain_id: number; protocol: string; market: string; account: string; label: string; thresholds: string; channels: string; shard: string; silenced_until: number | null; created_at: number; top_up?: string | null; top_up_version?: number; protocol_address?: string | null; synced: number; deleting: number };
@@ -31,20 +32,11 @@ const CANDIDATES_PER_ROUND = 100;
 const ROUNDS_PER_RUN = 5;
 /** Rows pruned per table per alarm; more waits for the next alarm, a second later. */
 export const PRUNE_BATCH = 500;
-const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
-/** A create or delete still in flight is left to its request this long before the alarm finishes it. */
-export const SYNC_GRACE_MS = 30_000;
 /** Half-done creates and deletes finished per alarm. */
 const RESYNC_BATCH = 20;
 /** A channel test's row is the request's own for this long; after that, the alarm retries it. */
 const CHANNEL_TEST_LEASE_MS = 60_000;
 
-export type WatchPosition = Pick<WatchRecord, 'chainId' | 'protocol' | 'market' | 'protocolAddress' | 'account'>;
-/** A tenant's record of a watch, with whether the other objects were told yet. */
-export type TenantWatch = WatchRecord & { synced: boolean; deleting: boolean };
-export type WatchRecording = { ok: true; watch: TenantWatch } | { ok: false; reason: 'exists'; watch: TenantWatch } | { ok: false; reason: 'quota'; limit: number };
-export type ChannelCreation = { ok: true; channel: ChannelRecord } | { ok: false; reason: 'quota'; limit: number };
 
 function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
@@ -464,22 +456,23 @@ export class Tenant extends DurableObject<Env> {
   /** Work the alarm must come back for: pending deliveries, or watches not yet placed or released. */
   private hasArmedWork(): boolean {
     const pending = this.sql.exec("SELECT 1 FROM outbox WHERE status = 'pending' LIMIT 1").toArray().length > 0;
-    return pending || this.sql.exec('SELECT 1 FROM watches WHERE synced = 0 OR deleting = 1 LIMIT 1').toArray().length > 0;
+    return pending || this.hasUnfinishedSync();
   }
 
-  /**
-   * The next wake-up: the earliest due delivery or re-sync; a second away while a batch job
-   * has more to do; else when the oldest event passes the retention (at most hourly, as it
-   * may be held by a pending delivery). Null when there is nothing to come back for.
-   */
+  /** The next wake-up (see tenantWakeUpAt), from this object's storage. */
   private nextAlarmAt(retentionDays: number, backlog: boolean): number | null {
-    const now = Date.now();
-    const nextDelivery = this.sql.exec<{ at: number | null }>("SELECT MIN(next_attempt_at) AS at FROM outbox WHERE status = 'pending'").one().at;
-    const nextSync = this.sql.exec('SELECT 1 FROM watches WHERE synced = 0 OR deleting = 1 LIMIT 1').toArray().length > 0 ? now + SYNC_GRACE_MS : null;
-    const oldest = this.sql.exec<{ at: number | null }>('SELECT MIN(created_at) AS at FROM events').one().at;
-    const nextPrune = backlog ? now + 1000 : oldest === null ? null : Math.max(oldest + retentionDays * DAY_MS, now + HOUR_MS);
-    const due = [nextDelivery, nextSync, nextPrune].filter((at): at is number => at !== null);
-    return due.length === 0 ? null : Math.max(Math.min(...due), now + 100);
+    return tenantWakeUpAt({
+      nextDeliveryAt: this.sql.exec<{ at: number | null }>("SELECT MIN(next_attempt_at) AS at FROM outbox WHERE status = 'pending'").one().at,
+      unfinishedSync: this.hasUnfinishedSync(),
+      oldestEventAt: this.sql.exec<{ at: number | null }>('SELECT MIN(created_at) AS at FROM events').one().at,
+      backlog,
+      retentionDays,
+      now: Date.now(),
+    });
+  }
+
+  private hasUnfinishedSync(): boolean {
+    return this.sql.exec('SELECT 1 FROM watches WHERE synced = 0 OR deleting = 1 LIMIT 1').toArray().length > 0;
   }
 
   /**
