@@ -415,7 +415,7 @@ export class Tenant extends DurableObject<Env> {
   /**
    * Each alarm does a bounded amount of each job: at most MAX_SENDS_PER_RUN sends, one
    * batch of re-syncs of watches whose create or delete never finished, one batch of
-   * retention pruning. Then it re-arms for whatever is left, or for tomorrow's pruning.
+   * retention pruning. Then it re-arms for whatever is left (see tenantWakeUpAt).
    */
   override async alarm(): Promise<void> {
     let config: AppConfig;
