@@ -467,6 +467,10 @@ export async function startDevStack(opts: DevStackOptions = {}): Promise<DevStac
     const liveWorker = worker;
     const liveLog = log;
     let stopped = false;
+    // A real chain makes blocks by itself; an automining anvil only for transactions. The alert
+    // machine counts each block once toward a level's confirmation, so the stack makes an
+    // empty block every second, as a fast chain would.
+    const blockMaker = setInterval(() => void liveChain.actions.mine(1).catch(() => undefined), 1000);
 
     const stack: DevStack = {
       apiUrl,
@@ -563,6 +567,7 @@ export async function startDevStack(opts: DevStackOptions = {}): Promise<DevStac
       async stop(options = {}) {
         if (stopped) return;
         stopped = true;
+        clearInterval(blockMaker);
         await liveWorker.stop().catch(() => undefined);
         await liveReceiver.stop().catch(() => undefined);
         await liveTelegram?.stop().catch(() => undefined);

@@ -191,6 +191,10 @@ export const envSchema = z.object({
   READ_BATCH_SIZE: intSetting(1, 2000, 300),
   SHARD_SIZE: intSetting(1, 5000, 250),
   RPC_TIMEOUT_MS: intSetting(100, 60_000, 8000),
+  // Bounds: history older than this is pruned; a tenant's watches and channels are capped.
+  RETENTION_DAYS: intSetting(1, 3650, 90),
+  MAX_WATCHES_PER_TENANT: intSetting(1, 1_000_000, 10_000),
+  MAX_CHANNELS_PER_TENANT: intSetting(1, 10_000, 50),
   // The executor's key (a secret) becomes its address here; see topup-env.ts.
   TOPUP_PRIVATE_KEY: topUpKeySchema,
   TOPUP_MAX_GAS_GWEI: topUpMaxGasSchema,
@@ -208,6 +212,10 @@ export type AppConfig = {
   readBatchSize: number;
   shardSize: number;
   rpcTimeoutMs: number;
+  /** Events, deliveries and executor actions older than this many days are pruned. */
+  retentionDays: number;
+  maxWatchesPerTenant: number;
+  maxChannelsPerTenant: number;
   /** Auto-top-up executor: its signer's address (never the key) and gas price cap. */
   topUp: TopUpSettings;
   /** Present when TELEGRAM_BOT_TOKEN is set. */
@@ -265,6 +273,9 @@ export function parseConfig(env: Record<string, unknown>): AppConfig {
     readBatchSize: settings.READ_BATCH_SIZE,
     shardSize: settings.SHARD_SIZE,
     rpcTimeoutMs: settings.RPC_TIMEOUT_MS,
+    retentionDays: settings.RETENTION_DAYS,
+    maxWatchesPerTenant: settings.MAX_WATCHES_PER_TENANT,
+    maxChannelsPerTenant: settings.MAX_CHANNELS_PER_TENANT,
     topUp: { signer: settings.TOPUP_PRIVATE_KEY, maxGasWei: settings.TOPUP_MAX_GAS_GWEI, trustedMarkets: trustedMarketsOf(settings.TOPUP_TRUSTED_MARKETS) },
     telegram:
       settings.TELEGRAM_BOT_TOKEN && settings.TELEGRAM_WEBHOOK_SECRET

@@ -48,6 +48,11 @@ export type AlertPolicy = {
   hysteresisBps: number;
   /** Milliseconds between reminders while a level persists; null = never remind. */
   repeatIntervalMs: Readonly<Record<FiringLevel, number | null>>;
+  /**
+   * Per level: null keeps the reminder interval fixed; a number doubles the interval after
+   * every reminder sent at that level, up to this many milliseconds.
+   */
+  repeatBackoffCapMs: Readonly<Record<FiringLevel, number | null>>;
   /** Epoch milliseconds until which notifications are muted; null = not silenced. */
   silencedUntil: number | null;
 };
@@ -75,6 +80,11 @@ export type AlertState = {
   lastNotifiedLevel: FiringLevel | null;
   /** Highest block observed, as a decimal string; null before the first observation. */
   lastBlockNumber: string | null;
+  /**
+   * Reminders sent for the current level since it was last announced (drives the reminder
+   * backoff). Optional: states persisted before it existed read as 0.
+   */
+  remindersSent?: number;
   /** Number of effects ever produced; the last one used in an event id. */
   sequence: number;
 };
@@ -112,6 +122,10 @@ export const DEFAULT_ALERT_POLICY: Readonly<AlertPolicyDefaults> = Object.freeze
   hysteresisBps: 200,
   // A warning is informational: one notice is enough.
   repeatIntervalMs: Object.freeze({ warning: null, margin_call: 3_600_000, critical: 900_000, liquidatable: 300_000 }),
+  // A position left liquidatable is often dust nobody will rescue: 5 min, 10, 20, ... up to a
+  // day, instead of a page every 5 minutes forever. Levels above it can still be rescued by
+  // acting, so their reminders keep their fixed interval.
+  repeatBackoffCapMs: Object.freeze({ warning: null, margin_call: null, critical: null, liquidatable: 86_400_000 }),
 });
 
 const SEVERITY: Readonly<Record<AlertLevel, number>> = {
@@ -137,6 +151,7 @@ export function initialAlertState(): AlertState {
     lastNotifiedAt: null,
     lastNotifiedLevel: null,
     lastBlockNumber: null,
+    remindersSent: 0,
     sequence: 0,
   };
 }
@@ -161,17 +176,16 @@ export function isNearThreshold(healthFactor: bigint | null, thresholds: AlertTh
  * One step of the machine. Observations from an older block than the last one seen are
  * ignored entirely: a lagging RPC node behind a load balancer must not flip levels back.
  *
- * An observation at the same block as the last one is processed like any other and
- * counts towards `for`: confirmation counts evaluations (as Alertmanager's `for` counts
- * evaluation cycles), and if it counted distinct blocks, a halted chain or a poll
- * interval shorter than the block time would stall confirmation and reminders exactly
- * when the position cannot be rescued by new blocks anyway.
+ * An observation at the same block as the last one shows the same chain state again (a
+ * shard polled twice in a block, e.g. when another watch of it was added): it may start a
+ * streak or break one, but never extends one, so a block counts at most once toward `for`.
+ * Reminders are driven by the clock, so they still come while the chain stands still.
  */
 export function transition(state: AlertState, observation: AlertObservation, policy: AlertPolicy, now: number): TransitionResult {
   if (isStale(state, observation)) return { state, effects: [] };
 
   const rawLevel = levelFromHealthFactor(observation.healthFactor, policy.thresholds);
-  const consecutive = countConsecutive(state.consecutive, rawLevel);
+  const consecutive = countConsecutive(state.consecutive, rawLevel, isNewBlock(state, observation));
   const confirmed = confirmedLevel(consecutive, policy.forObservations);
   const level = nextLevel(state.level, confirmed, observation.healthFactor, policy);
   const silenced = isSilenced(policy, now);
@@ -181,6 +195,8 @@ export function transition(state: AlertState, observation: AlertObservation, pol
     level,
     consecutive,
     lastBlockNumber: observation.blockNumber.toString(),
+    // Each level has its own reminder schedule, starting afresh when the level changes.
+    remindersSent: level === state.level ? (state.remindersSent ?? 0) : 0,
   };
 
   const type = levelChangeEvent(state.level, level) ?? (isReminderDue(advanced, policy, now, silenced) ? 'alert.reminder' : null);
@@ -199,6 +215,11 @@ export function transition(state: AlertState, observation: AlertObservation, pol
     silenced,
   };
   return { state: { ...advanced, sequence, ...notificationRecord(advanced, type, silenced, now) }, effects: [effect] };
+}
+
+/** Whether the observation is from a block after the last one counted. */
+function isNewBlock(state: AlertState, observation: AlertObservation): boolean {
+  return state.lastBlockNumber === null || observation.blockNumber > BigInt(state.lastBlockNumber);
 }
 
 /** Stable across retries: derived only from the watch and the persisted sequence. */
@@ -231,11 +252,15 @@ function isBelowScaled(value: bigint, boundary: bigint, bps: number): boolean {
   return value * BPS < boundary * (BPS + BigInt(bps));
 }
 
-/** A less severe observation breaks the streaks of every level above it. */
-function countConsecutive(previous: AlertState['consecutive'], rawLevel: AlertLevel): AlertState['consecutive'] {
+/**
+ * A less severe observation breaks the streaks of every level above it. An observation at
+ * an already counted block (`newBlock` false) starts a streak at 1 but never lengthens one.
+ */
+function countConsecutive(previous: AlertState['consecutive'], rawLevel: AlertLevel, newBlock: boolean): AlertState['consecutive'] {
   const next = { ...previous };
   for (const level of FIRING_LEVELS_MOST_SEVERE_FIRST) {
-    next[level] = severity(rawLevel) >= severity(level) ? previous[level] + 1 : 0;
+    if (severity(rawLevel) < severity(level)) next[level] = 0;
+    else next[level] = newBlock ? previous[level] + 1 : Math.max(previous[level], 1);
   }
   return next;
 }
@@ -282,8 +307,20 @@ function isReminderDue(state: AlertState, policy: AlertPolicy, now: number, sile
   if (state.level === 'ok' || silenced) return false;
   if (state.lastNotifiedLevel === null || state.lastNotifiedAt === null) return true;
   if (severity(state.level) > severity(state.lastNotifiedLevel)) return true;
-  const interval = policy.repeatIntervalMs[state.level];
+  const interval = reminderIntervalMs(policy, state.level, state.remindersSent ?? 0);
   return interval !== null && now - state.lastNotifiedAt >= interval;
+}
+
+/**
+ * The wait before the next reminder at `level` after `remindersSent` reminders: the level's
+ * repeat interval, doubled per reminder already sent up to the level's cap when it backs off.
+ */
+export function reminderIntervalMs(policy: Pick<AlertPolicy, 'repeatIntervalMs' | 'repeatBackoffCapMs'>, level: FiringLevel, remindersSent: number): number | null {
+  const base = policy.repeatIntervalMs[level];
+  const cap = policy.repeatBackoffCapMs[level];
+  if (base === null || cap === null) return base;
+  // 2^40 × any interval is far past every cap: stop doubling before numbers lose meaning.
+  return Math.min(cap, base * 2 ** Math.min(remindersSent, 40));
 }
 
 /** What the receiver has been told; a resolution closes the alert, so the next one starts afresh. */
@@ -292,8 +329,10 @@ function notificationRecord(
   type: AlertEventType,
   silenced: boolean,
   now: number,
-): Pick<AlertState, 'lastNotifiedAt' | 'lastNotifiedLevel'> {
-  if (type === 'alert.resolved' || state.level === 'ok') return { lastNotifiedAt: null, lastNotifiedLevel: null };
-  if (silenced) return { lastNotifiedAt: state.lastNotifiedAt, lastNotifiedLevel: state.lastNotifiedLevel };
-  return { lastNotifiedAt: now, lastNotifiedLevel: state.level };
+): Pick<AlertState, 'lastNotifiedAt' | 'lastNotifiedLevel' | 'remindersSent'> {
+  if (type === 'alert.resolved' || state.level === 'ok') return { lastNotifiedAt: null, lastNotifiedLevel: null, remindersSent: 0 };
+  if (silenced) return { lastNotifiedAt: state.lastNotifiedAt, lastNotifiedLevel: state.lastNotifiedLevel, remindersSent: state.remindersSent ?? 0 };
+  // A reminder that announces the level for the first time (after a silence) restarts the schedule.
+  const repeats = type === 'alert.reminder' && state.lastNotifiedLevel === state.level;
+  return { lastNotifiedAt: now, lastNotifiedLevel: state.level, remindersSent: repeats ? (state.remindersSent ?? 0) + 1 : 0 };
 }

@@ -1,21 +1,42 @@
 import { DurableObject } from 'cloudflare:workers';
 import { AppError } from '../lib/errors';
+import { findAppError } from '../lib/find-app-error';
 import { secretsEqual } from '../lib/crypto';
 import { nextAttemptAt } from '../notify/backoff';
 import { createChannelSender } from '../notify/dispatch';
 import { minSendIntervalMs, type ChannelTarget, type StoredChannel } from '../notify/channel';
 import type { StoredTopUpPolicy } from '../config/topup-policy';
-import type { ChannelRecord, DeliveryRecord, EventRecord, IncomingEvent, WatchRecord } from '../watches/records';
+import type { ChannelCreation, ChannelRecord, DeliveryRecord, EventRecord, IncomingEvent, TenantWatch, WatchPosition, WatchRecord, WatchRecording } from '../watches/records';
 import type { StoredThresholds } from '../domain/thresholds';
 import { parseUsd, summarizeBudget, type BudgetSpend, type TopUpGrant } from '../domain/topup-budget';
 import { decideAuthorization, grantView, policyVersionOf, type TopUpAuthorization, type TopUpAuthorizationRequest, type TopUpGrantView } from '../topup/authorization';
 import { DAY_WINDOW_MS } from '../domain/topup-plan';
+import { parseConfig, type AppConfig } from '../config/env';
+import type { Page, PageKey } from '../lib/page-cursor';
+import { placeWatch, unplaceWatch } from '../watches/sync';
+import { directoryStub } from './directory';
+import { DAY_MS, SYNC_GRACE_MS, tenantWakeUpAt } from '../watches/tenant-wakeup';
 
 type ChannelRow = { id: string; type: string; target: string; secret: string | null; label: string; created_at: number; disabled_at: number | null; disabled_reason: string | null; last_sent_at: number | null };
-type WatchRow = { id: string; chain_id: number; protocol: string; market: string; account: string; label: string; thresholds: string; channels: string; shard: string; silenced_until: number | null; created_at: number; top_up?: string | null; top_up_version?: number; protocol_address?: string | null };
+type WatchRow = { id: string; chain_id: number; protocol: string; market: string; account: string; label: string; thresholds: string; channels: string; shard: string; silenced_until: number | null; created_at: number; top_up?: string | null; top_up_version?: number; protocol_address?: string | null; synced: number; deleting: number };
 type OutboxRow = { event_id: string; channel_id: string; group_key: string; seq: number; attempts: number; first_attempt_at: number | null; next_attempt_at: number; status: string; last_error: string | null; delivered_at: number | null };
 
 const DELIVERY_CONCURRENCY = 10;
+/**
+ * Sends per delivery run (an alarm or a request). Workers allow 1,000 subrequests per
+ * invocation; a burst of events drains over successive alarms instead of one endless run.
+ */
+export const MAX_SENDS_PER_RUN = 50;
+/** Due rows looked at per round of a run; paced rows beyond it wait for a later run. */
+const CANDIDATES_PER_ROUND = 100;
+const ROUNDS_PER_RUN = 5;
+/** Rows pruned per table per alarm; more waits for the next alarm, a second later. */
+export const PRUNE_BATCH = 500;
+/** Half-done creates and deletes finished per alarm. */
+const RESYNC_BATCH = 20;
+/** A channel test's row is the request's own for this long; after that, the alarm retries it. */
+const CHANNEL_TEST_LEASE_MS = 60_000;
+
 
 function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
@@ -45,17 +66,74 @@ export class Tenant extends DurableObject<Env> {
       // Counts every store of a policy (removals too), so versions never repeat on a watch.
       if (!columns.has('top_up_version')) this.sql.exec('ALTER TABLE watches ADD COLUMN top_up_version INTEGER NOT NULL DEFAULT 0');
       if (!columns.has('protocol_address')) this.sql.exec('ALTER TABLE watches ADD COLUMN protocol_address TEXT');
+      // Added with retry-safe create and delete: rows from before were fully placed.
+      if (!columns.has('synced')) this.sql.exec('ALTER TABLE watches ADD COLUMN synced INTEGER NOT NULL DEFAULT 1');
+      if (!columns.has('deleting')) this.sql.exec('ALTER TABLE watches ADD COLUMN deleting INTEGER NOT NULL DEFAULT 0');
+      this.createPositionIndex();
+      this.sql.exec('CREATE INDEX IF NOT EXISTS watches_page ON watches (created_at, id)');
+      this.sql.exec('CREATE INDEX IF NOT EXISTS watches_unsynced ON watches (synced, deleting)');
+      this.sql.exec('CREATE INDEX IF NOT EXISTS channels_page ON channels (created_at, id)');
       this.sql.exec(`CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, watch_id TEXT,
         type TEXT NOT NULL, body TEXT NOT NULL, silenced INTEGER NOT NULL, created_at INTEGER NOT NULL)`);
       this.sql.exec(`CREATE TABLE IF NOT EXISTS outbox (event_id TEXT NOT NULL, channel_id TEXT NOT NULL, group_key TEXT NOT NULL, seq INTEGER NOT NULL,
         attempts INTEGER NOT NULL DEFAULT 0, first_attempt_at INTEGER, next_attempt_at INTEGER NOT NULL, status TEXT NOT NULL,
         last_error TEXT, delivered_at INTEGER, PRIMARY KEY (event_id, channel_id))`);
       this.sql.exec(`CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (status, group_key, seq)`);
+      // History queries: a watch's events, deliveries by status, retention by age. (outbox(event_id) is its primary key's prefix.)
+      this.sql.exec('CREATE INDEX IF NOT EXISTS events_watch ON events (watch_id, seq)');
+      this.sql.exec('CREATE INDEX IF NOT EXISTS events_age ON events (created_at)');
+      this.sql.exec('CREATE INDEX IF NOT EXISTS outbox_status ON outbox (status, seq)');
+      this.sql.exec('CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at)');
+      // Row counts kept with every insert and delete, so a quota check reads one row, not the table.
+      this.sql.exec('CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)');
+      // Counted once, when the counters are new (a tenant from before them); never again at start-up.
+      if (this.sql.exec('SELECT 1 FROM counters LIMIT 1').toArray().length === 0) {
+        this.sql.exec("INSERT INTO counters (name, value) SELECT 'watches', COUNT(*) FROM watches");
+        this.sql.exec("INSERT INTO counters (name, value) SELECT 'channels', COUNT(*) FROM channels");
+      }
+      this.sql.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
       // The owner's grant for live top-ups (one row) and every reservation made against it.
       this.sql.exec(`CREATE TABLE IF NOT EXISTS topup_grant (id INTEGER PRIMARY KEY CHECK (id = 1), enabled INTEGER NOT NULL, max_usd TEXT NOT NULL, updated_at INTEGER NOT NULL)`);
       this.sql.exec(`CREATE TABLE IF NOT EXISTS topup_spends (action_id TEXT PRIMARY KEY, watch_id TEXT NOT NULL, usd TEXT NOT NULL, at INTEGER NOT NULL, released INTEGER NOT NULL DEFAULT 0)`);
       this.sql.exec(`CREATE INDEX IF NOT EXISTS topup_spends_at ON topup_spends (at)`);
     });
+  }
+
+  /** One watch per position: the create path looks a position up here instead of scanning. */
+  private createPositionIndex(): void {
+    try {
+      this.sql.exec("CREATE UNIQUE INDEX IF NOT EXISTS watches_position ON watches (chain_id, protocol, market, IFNULL(protocol_address, ''), account)");
+    } catch (error) {
+      // Two watches of one position from before the index (a race the old scan allowed): look up without uniqueness.
+      console.error('tenant: duplicate watches of one position; the position index is not unique', error instanceof Error ? error.name : 'unknown');
+      this.sql.exec("CREATE INDEX IF NOT EXISTS watches_position_lookup ON watches (chain_id, protocol, market, IFNULL(protocol_address, ''), account)");
+    }
+  }
+
+  private counter(name: 'watches' | 'channels'): number {
+    return this.sql.exec<{ value: number }>('SELECT value FROM counters WHERE name = ?', name).toArray()[0]?.value ?? 0;
+  }
+
+  private addToCounter(name: 'watches' | 'channels', delta: number): void {
+    this.sql.exec('UPDATE counters SET value = MAX(0, value + ?) WHERE name = ?', delta, name);
+  }
+
+  private meta(key: string): string | undefined {
+    return this.sql.exec<{ value: string }>('SELECT value FROM meta WHERE key = ?', key).toArray()[0]?.value;
+  }
+
+  private setMeta(key: string, value: string | null): void {
+    if (value === null) this.sql.exec('DELETE FROM meta WHERE key = ?', key);
+    else this.sql.exec('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', key, value);
+  }
+
+  /** This object's tenant id: the name it was addressed by, or as recorded by the first watch. */
+  private tenantId(): string | undefined {
+    return this.ctx.id.name ?? this.meta('tenant_id');
+  }
+
+  private config(): AppConfig {
+    return parseConfig(this.env as unknown as Record<string, unknown>);
   }
 
   // ── API keys ──────────────────────────────────────────────────────────────
@@ -80,16 +158,33 @@ export class Tenant extends DurableObject<Env> {
   // ── Channels ──────────────────────────────────────────────────────────────
 
   async createChannel(channel: { id: string; target: ChannelTarget; secret: string | null; label: string }): Promise<ChannelRecord> {
-    const now = Date.now();
-    this.sql.exec(
-      'INSERT INTO channels (id, type, target, secret, label, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      channel.id, channel.target.type, JSON.stringify(channel.target), channel.secret, channel.label, now,
-    );
-    return this.getChannel(channel.id) as Promise<ChannelRecord>;
+    this.insertChannel(channel);
+    return (await this.getChannel(channel.id))!;
   }
 
-  async listChannels(): Promise<ChannelRecord[]> {
-    return this.sql.exec<ChannelRow>('SELECT * FROM channels ORDER BY created_at, id').toArray().map(channelRecord);
+  /** Creates the channel unless the tenant already has `maxChannels` (MAX_CHANNELS_PER_TENANT). */
+  async createChannelWithinQuota(channel: { id: string; target: ChannelTarget; secret: string | null; label: string }, maxChannels: number): Promise<ChannelCreation> {
+    if (this.counter('channels') >= maxChannels) return { ok: false, reason: 'quota', limit: maxChannels };
+    this.insertChannel(channel);
+    return { ok: true, channel: (await this.getChannel(channel.id))! };
+  }
+
+  private insertChannel(channel: { id: string; target: ChannelTarget; secret: string | null; label: string }): void {
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec(
+        'INSERT INTO channels (id, type, target, secret, label, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+        channel.id, channel.target.type, JSON.stringify(channel.target), channel.secret, channel.label, Date.now(),
+      );
+      this.addToCounter('channels', 1);
+    });
+  }
+
+  /** One page of channels in creation order, after `after` (the previous page's last key). */
+  async listChannelsPage(limit: number, after: PageKey | null): Promise<Page<ChannelRecord>> {
+    const rows = this.sql
+      .exec<ChannelRow>('SELECT * FROM channels WHERE (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?', after?.createdAt ?? -1, after?.id ?? '', limit + 1)
+      .toArray();
+    return pageOf(rows, limit, channelRecord);
   }
 
   async getChannel(id: string): Promise<ChannelRecord | null> {
@@ -107,8 +202,9 @@ export class Tenant extends DurableObject<Env> {
     if (!existed) return false;
     this.ctx.storage.transactionSync(() => {
       this.sql.exec('DELETE FROM channels WHERE id = ?', id);
+      this.addToCounter('channels', -1);
       this.sql.exec("UPDATE outbox SET status = 'dead', last_error = 'channel deleted', next_attempt_at = 0 WHERE channel_id = ? AND status = 'pending'", id);
-      for (const row of this.sql.exec<WatchRow>('SELECT * FROM watches').toArray()) {
+      for (const row of this.sql.exec<WatchRow>('SELECT id, channels FROM watches WHERE instr(channels, ?) > 0', JSON.stringify(id)).toArray()) {
         const channels = (JSON.parse(row.channels) as string[]).filter((channelId) => channelId !== id);
         this.sql.exec('UPDATE watches SET channels = ? WHERE id = ?', JSON.stringify(channels), row.id);
       }
@@ -118,26 +214,73 @@ export class Tenant extends DurableObject<Env> {
 
   // ── Watches ───────────────────────────────────────────────────────────────
 
-  async createWatch(watch: Omit<WatchRecord, 'createdAt' | 'silencedUntil' | 'topUp'> & { topUp?: StoredTopUpPolicy | null }): Promise<WatchRecord> {
+  /**
+   * Records a new watch, not yet placed in a shard (`synced` false until markWatchSynced).
+   * Refused when the tenant has `maxWatches`, or when the position is already watched (the
+   * existing record comes back, so a retried create can finish it instead of failing).
+   */
+  async recordWatch(tenantId: string, watch: Omit<WatchRecord, 'createdAt' | 'silencedUntil' | 'topUp' | 'shard'> & { topUp?: StoredTopUpPolicy | null }, maxWatches: number): Promise<WatchRecording> {
+    const existing = this.watchAt(watch);
+    if (existing) return { ok: false, reason: 'exists', watch: existing };
+    if (this.counter('watches') >= maxWatches) return { ok: false, reason: 'quota', limit: maxWatches };
     const topUp = watch.topUp ? { ...watch.topUp, version: 1 } : null;
-    this.sql.exec(
-      'INSERT INTO watches (id, chain_id, protocol, market, account, label, thresholds, channels, shard, created_at, top_up, top_up_version, protocol_address) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)',
-      watch.id, watch.chainId, watch.protocol, watch.market, watch.account, watch.label, JSON.stringify(watch.thresholds), JSON.stringify(watch.channels), watch.shard, Date.now(), topUp ? JSON.stringify(topUp) : null, watch.protocolAddress,
-    );
-    return (await this.getWatch(watch.id))!;
+    this.ctx.storage.transactionSync(() => {
+      if (this.meta('tenant_id') === undefined) this.setMeta('tenant_id', tenantId);
+      this.sql.exec(
+        "INSERT INTO watches (id, chain_id, protocol, market, account, label, thresholds, channels, shard, created_at, top_up, top_up_version, protocol_address, synced, deleting) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, 1, ?, 0, 0)",
+        watch.id, watch.chainId, watch.protocol, watch.market, watch.account, watch.label, JSON.stringify(watch.thresholds), JSON.stringify(watch.channels), Date.now(), topUp ? JSON.stringify(topUp) : null, watch.protocolAddress,
+      );
+      this.addToCounter('watches', 1);
+    });
+    // Unsynced until the request finishes: if it never does, the alarm places the watch.
+    await this.alarmNoLaterThan(Date.now() + SYNC_GRACE_MS);
+    return { ok: true, watch: this.watchRow(watch.id)! };
+  }
+
+  /** The watch of a position, by the unique position index (one row read). */
+  async findWatchAt(position: WatchPosition): Promise<TenantWatch | null> {
+    return this.watchAt(position);
+  }
+
+  private watchAt(position: WatchPosition): TenantWatch | null {
+    const row = this.sql
+      .exec<WatchRow>(
+        "SELECT * FROM watches WHERE chain_id = ? AND protocol = ? AND market = ? AND IFNULL(protocol_address, '') = ? AND account = ? LIMIT 1",
+        position.chainId, position.protocol, position.market, position.protocolAddress ?? '', position.account,
+      )
+      .toArray()[0];
+    return row ? tenantWatch(row) : null;
+  }
+
+  private watchRow(id: string): TenantWatch | null {
+    const row = this.sql.exec<WatchRow>('SELECT * FROM watches WHERE id = ?', id).toArray()[0];
+    return row ? tenantWatch(row) : null;
+  }
+
+  /** The shard polls the watch now: record where. */
+  async markWatchSynced(id: string, shard: string): Promise<void> {
+    this.sql.exec('UPDATE watches SET shard = ?, synced = 1 WHERE id = ? AND deleting = 0', shard, id);
   }
 
   async listWatches(): Promise<WatchRecord[]> {
-    return this.sql.exec<WatchRow>('SELECT * FROM watches ORDER BY created_at, id').toArray().map(watchRecord);
+    return this.sql.exec<WatchRow>('SELECT * FROM watches WHERE deleting = 0 ORDER BY created_at, id').toArray().map(watchRecord);
+  }
+
+  /** One page of watches in creation order, after `after` (the previous page's last key). */
+  async listWatchesPage(limit: number, after: PageKey | null): Promise<Page<WatchRecord>> {
+    const rows = this.sql
+      .exec<WatchRow>('SELECT * FROM watches WHERE (created_at, id) > (?, ?) AND deleting = 0 ORDER BY created_at, id LIMIT ?', after?.createdAt ?? -1, after?.id ?? '', limit + 1)
+      .toArray();
+    return pageOf(rows, limit, watchRecord);
   }
 
   async getWatch(id: string): Promise<WatchRecord | null> {
-    const row = this.sql.exec<WatchRow>('SELECT * FROM watches WHERE id = ?', id).toArray()[0];
+    const row = this.sql.exec<WatchRow>('SELECT * FROM watches WHERE id = ? AND deleting = 0', id).toArray()[0];
     return row ? watchRecord(row) : null;
   }
 
   async updateWatch(id: string, patch: { label?: string; thresholds?: StoredThresholds; channels?: string[]; silencedUntil?: number | null; topUp?: StoredTopUpPolicy | null }): Promise<WatchRecord | null> {
-    const current = this.sql.exec<WatchRow>('SELECT * FROM watches WHERE id = ?', id).toArray()[0];
+    const current = this.sql.exec<WatchRow>('SELECT * FROM watches WHERE id = ? AND deleting = 0', id).toArray()[0];
     if (!current) return null;
     this.sql.exec(
       'UPDATE watches SET label = ?, thresholds = ?, channels = ?, silenced_until = ? WHERE id = ?',
@@ -155,11 +298,23 @@ export class Tenant extends DurableObject<Env> {
     return this.getWatch(id);
   }
 
-  async deleteWatch(id: string): Promise<WatchRecord | null> {
-    const watch = await this.getWatch(id);
-    if (!watch) return null;
-    this.sql.exec('DELETE FROM watches WHERE id = ?', id);
+  /**
+   * First step of a delete: the watch disappears from the API at once, and the record stays
+   * (as `deleting`) until its shard and directory slot are released, so a retried DELETE or
+   * the alarm can finish the job. Returns the watch, also when a delete already began.
+   */
+  async beginDeleteWatch(id: string): Promise<TenantWatch | null> {
+    this.sql.exec('UPDATE watches SET deleting = 1 WHERE id = ?', id);
+    const watch = this.watchRow(id);
+    if (watch) await this.alarmNoLaterThan(Date.now() + SYNC_GRACE_MS);
     return watch;
+  }
+
+  /** Last step of a delete, after the shard and the directory let go of the watch. */
+  async finishDeleteWatch(id: string): Promise<void> {
+    this.ctx.storage.transactionSync(() => {
+      if (this.sql.exec('DELETE FROM watches WHERE id = ? AND deleting = 1', id).rowsWritten > 0) this.addToCounter('watches', -1);
+    });
   }
 
   // ── Live top-up grant ─────────────────────────────────────────────────────
@@ -184,7 +339,7 @@ export class Tenant extends DurableObject<Env> {
   /** See src/topup/authorization.ts: checked from this object's storage, and the reservation recorded in the same step. */
   async authorizeTopUp(request: TopUpAuthorizationRequest): Promise<TopUpAuthorization> {
     const now = Date.now();
-    const row = this.sql.exec<WatchRow>('SELECT * FROM watches WHERE id = ?', request.watchId).toArray()[0];
+    const row = this.sql.exec<WatchRow>('SELECT * FROM watches WHERE id = ? AND deleting = 0', request.watchId).toArray()[0];
     const watchPolicy = row === undefined ? undefined : row.top_up ? (JSON.parse(row.top_up) as StoredTopUpPolicy) : null;
     const grant = this.grant();
     const alreadyReserved = request.actionId !== undefined && this.sql.exec('SELECT 1 FROM topup_spends WHERE action_id = ? AND released = 0', request.actionId).toArray().length > 0;
@@ -244,7 +399,10 @@ export class Tenant extends DurableObject<Env> {
         }
       }
     });
-    if (stored > 0) await this.ctx.storage.setAlarm(now);
+    if (stored > 0) {
+      await this.ctx.storage.setAlarm(now);
+      await this.registerArmed(true);
+    }
     return stored;
   }
 
@@ -254,10 +412,136 @@ export class Tenant extends DurableObject<Env> {
     return row ? (JSON.parse(row.channels) as string[]) : [];
   }
 
+  /**
+   * Each alarm does a bounded amount of each job: at most MAX_SENDS_PER_RUN sends, one
+   * batch of re-syncs of watches whose create or delete never finished, one batch of
+   * retention pruning. Then it re-arms for whatever is left (see tenantWakeUpAt).
+   */
   override async alarm(): Promise<void> {
+    let config: AppConfig;
+    try {
+      config = this.config();
+    } catch (error) {
+      // A bad setting is named by /health and every API call; deliveries wait for the fix.
+      console.error('tenant: configuration invalid; alarm retried in a minute', findAppError(error)?.code ?? 'unknown');
+      await this.ctx.storage.setAlarm(Date.now() + 60_000);
+      return;
+    }
     await this.deliverDue();
-    const next = this.sql.exec<{ at: number | null }>("SELECT MIN(next_attempt_at) AS at FROM outbox WHERE status = 'pending'").one().at;
-    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 100));
+    const syncBacklog = await this.resyncWatches(config);
+    const pruneBacklog = this.pruneHistory(config.retentionDays, Date.now());
+    const next = this.nextAlarmAt(config.retentionDays, syncBacklog || pruneBacklog);
+    if (next !== null) await this.ctx.storage.setAlarm(next);
+    await this.registerArmed(this.hasArmedWork());
+  }
+
+  /** Moves the alarm earlier when needed, never later: other work may be due before. */
+  private async alarmNoLaterThan(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+  }
+
+  /** Cron watchdog: a tenant with work waiting always has an alarm due soon enough. */
+  async ensureAlarm(): Promise<boolean> {
+    const armed = this.hasArmedWork();
+    if (armed) {
+      const alarm = await this.ctx.storage.getAlarm();
+      const due = this.nextAlarmAt(this.config().retentionDays, false) ?? Date.now();
+      if (alarm === null || alarm > due + 60_000) await this.ctx.storage.setAlarm(due);
+    }
+    await this.registerArmed(armed);
+    return armed;
+  }
+
+  /** Work the alarm must come back for: pending deliveries, or watches not yet placed or released. */
+  private hasArmedWork(): boolean {
+    const pending = this.sql.exec("SELECT 1 FROM outbox WHERE status = 'pending' LIMIT 1").toArray().length > 0;
+    return pending || this.hasUnfinishedSync();
+  }
+
+  /** The next wake-up (see tenantWakeUpAt), from this object's storage. */
+  private nextAlarmAt(retentionDays: number, backlog: boolean): number | null {
+    return tenantWakeUpAt({
+      nextDeliveryAt: this.sql.exec<{ at: number | null }>("SELECT MIN(next_attempt_at) AS at FROM outbox WHERE status = 'pending'").one().at,
+      unfinishedSync: this.hasUnfinishedSync(),
+      oldestEventAt: this.sql.exec<{ at: number | null }>('SELECT MIN(created_at) AS at FROM events').one().at,
+      backlog,
+      retentionDays,
+      now: Date.now(),
+    });
+  }
+
+  private hasUnfinishedSync(): boolean {
+    return this.sql.exec('SELECT 1 FROM watches WHERE synced = 0 OR deleting = 1 LIMIT 1').toArray().length > 0;
+  }
+
+  /**
+   * Tells the directory whether this tenant has work waiting, so the cron watchdog can
+   * re-arm its alarm without visiting every tenant. Only a change is sent.
+   */
+  private async registerArmed(armed: boolean): Promise<void> {
+    const registered = this.meta('armed') === '1';
+    if (armed === registered) return;
+    const tenantId = this.tenantId();
+    if (!tenantId) return;
+    try {
+      if (armed) await directoryStub(this.env).markArmed('tenant', tenantId);
+      else await directoryStub(this.env).clearArmed('tenant', tenantId);
+      this.setMeta('armed', armed ? '1' : null);
+    } catch (error) {
+      console.warn('tenant: the directory did not take the armed flag; retried at the next alarm', error instanceof Error ? error.name : 'unknown');
+    }
+  }
+
+  /**
+   * Finishes creates and deletes whose request stopped half-way (creates older than
+   * SYNC_GRACE_MS, so a request still at work is left alone; every step of a delete is
+   * idempotent). Returns whether more remain than one batch.
+   */
+  private async resyncWatches(config: AppConfig): Promise<boolean> {
+    const tenantId = this.tenantId();
+    const rows = this.sql
+      .exec<WatchRow>('SELECT * FROM watches WHERE (synced = 0 AND created_at < ?) OR deleting = 1 ORDER BY created_at LIMIT ?', Date.now() - SYNC_GRACE_MS, RESYNC_BATCH + 1)
+      .toArray();
+    if (rows.length === 0 || !tenantId) return false;
+    for (const row of rows.slice(0, RESYNC_BATCH)) {
+      const watch = tenantWatch(row);
+      try {
+        if (watch.deleting) {
+          await unplaceWatch(this.env, watch);
+          await this.finishDeleteWatch(watch.id);
+        } else {
+          await this.markWatchSynced(watch.id, await placeWatch(this.env, config.shardSize, tenantId, watch));
+        }
+      } catch (error) {
+        console.warn(`tenant: re-sync of watch ${watch.id} failed; retried at the next alarm`, error instanceof Error ? error.name : 'unknown');
+      }
+    }
+    return rows.length > RESYNC_BATCH;
+  }
+
+  /**
+   * Drops events (with their deliveries) older than the retention, never one with a
+   * delivery still pending, and expired top-up reservations; PRUNE_BATCH rows at a time.
+   * Returns whether a full batch was pruned (more may remain).
+   */
+  private pruneHistory(retentionDays: number, now: number): boolean {
+    const cutoff = now - retentionDays * DAY_MS;
+    const events = this.sql
+      .exec<{ id: string }>(
+        "SELECT id FROM events e WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = e.id AND o.status = 'pending') ORDER BY created_at LIMIT ?",
+        cutoff, PRUNE_BATCH,
+      )
+      .toArray();
+    this.ctx.storage.transactionSync(() => {
+      for (const event of events) {
+        this.sql.exec('DELETE FROM outbox WHERE event_id = ?', event.id);
+        this.sql.exec('DELETE FROM events WHERE id = ?', event.id);
+      }
+    });
+    // Reservations count for a rolling day only.
+    const spends = this.sql.exec('DELETE FROM topup_spends WHERE action_id IN (SELECT action_id FROM topup_spends WHERE at < ? LIMIT ?)', Math.min(cutoff, now - DAY_WINDOW_MS), PRUNE_BATCH).rowsWritten;
+    return events.length === PRUNE_BATCH || spends === PRUNE_BATCH;
   }
 
   /**
@@ -275,25 +559,62 @@ export class Tenant extends DurableObject<Env> {
 
   private deliveryChain: Promise<unknown> = Promise.resolve();
 
+  /**
+   * One run: rounds of due group heads until MAX_SENDS_PER_RUN attempts were made or nothing
+   * is due; a delivery unblocks the next event of its group for the next round. What is left
+   * is the next alarm's.
+   */
   private async deliverDueNow(): Promise<number> {
-    const now = Date.now();
-    const candidates = this.sql
-      .exec<OutboxRow>(
-        `SELECT o.* FROM outbox o JOIN (SELECT group_key, MIN(seq) AS seq FROM outbox WHERE status = 'pending' GROUP BY group_key) h
-         ON o.group_key = h.group_key AND o.seq = h.seq WHERE o.status = 'pending' AND o.next_attempt_at <= ? ORDER BY o.seq`,
-        now,
-      )
-      .toArray();
-    const heads = this.pace(candidates, now);
+    let attempts = 0;
     let delivered = 0;
-    for (let start = 0; start < heads.length; start += DELIVERY_CONCURRENCY) {
-      const batch = heads.slice(start, start + DELIVERY_CONCURRENCY);
-      const results = await Promise.all(batch.map((row) => this.attempt(row)));
-      delivered += results.filter(Boolean).length;
+    for (let round = 0; round < ROUNDS_PER_RUN && attempts < MAX_SENDS_PER_RUN; round++) {
+      const now = Date.now();
+      const candidates = this.sql
+        .exec<OutboxRow>(
+          `SELECT o.* FROM outbox o JOIN (SELECT group_key, MIN(seq) AS seq FROM outbox WHERE status = 'pending' GROUP BY group_key) h
+           ON o.group_key = h.group_key AND o.seq = h.seq WHERE o.status = 'pending' AND o.next_attempt_at <= ? ORDER BY o.seq LIMIT ?`,
+          now, CANDIDATES_PER_ROUND,
+        )
+        .toArray();
+      const heads = this.pace(candidates, now).slice(0, MAX_SENDS_PER_RUN - attempts);
+      if (heads.length === 0 && candidates.length < CANDIDATES_PER_ROUND) break;
+      for (let start = 0; start < heads.length; start += DELIVERY_CONCURRENCY) {
+        const batch = heads.slice(start, start + DELIVERY_CONCURRENCY);
+        const results = await Promise.all(batch.map((row) => this.attempt(row)));
+        attempts += batch.length;
+        delivered += results.filter(Boolean).length;
+      }
     }
-    // A delivery unblocks the next event of its group: send it in this same run.
-    if (delivered > 0) delivered += await this.deliverDueNow();
     return delivered;
+  }
+
+  /**
+   * A channel test is sent by the request itself, never queued behind the outbox: its row
+   * is leased to this call (the alarm leaves it alone for CHANNEL_TEST_LEASE_MS) and
+   * retried by the alarm like any delivery if this attempt fails. A channel with a minimum
+   * spacing (Telegram) that sent too recently gets it at the next allowed time instead.
+   */
+  async sendChannelTest(channelId: string, eventId: string, body: string): Promise<DeliveryRecord | null> {
+    const now = Date.now();
+    const channel = this.sql.exec<ChannelRow>('SELECT * FROM channels WHERE id = ?', channelId).toArray()[0];
+    if (!channel) return null;
+    const allowedAt = (channel.last_sent_at ?? 0) + minSendIntervalMs(JSON.parse(channel.target) as ChannelTarget);
+    const sendNow = allowedAt <= now;
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec('INSERT INTO events (id, watch_id, type, body, silenced, created_at) VALUES (?, NULL, ?, ?, 0, ?)', eventId, (JSON.parse(body) as { type: string }).type, body, now);
+      const seq = this.sql.exec<{ seq: number }>('SELECT seq FROM events WHERE id = ?', eventId).one().seq;
+      this.sql.exec(
+        "INSERT INTO outbox (event_id, channel_id, group_key, seq, next_attempt_at, status) VALUES (?, ?, ?, ?, ?, 'pending')",
+        eventId, channelId, `${channelId}/${eventId}`, seq, sendNow ? now + CHANNEL_TEST_LEASE_MS : allowedAt,
+      );
+    });
+    if (sendNow) await this.attempt(this.sql.exec<OutboxRow>('SELECT * FROM outbox WHERE event_id = ? AND channel_id = ?', eventId, channelId).one());
+    const pending = this.sql.exec<{ at: number }>("SELECT next_attempt_at AS at FROM outbox WHERE event_id = ? AND status = 'pending'", eventId).toArray()[0];
+    if (pending) {
+      await this.alarmNoLaterThan(pending.at);
+      await this.registerArmed(true);
+    }
+    return this.deliveriesOf(eventId)[0] ?? null;
   }
 
   /**
@@ -411,6 +732,16 @@ export class Tenant extends DurableObject<Env> {
 function channelRecord(row: ChannelRow): ChannelRecord {
   const { type, ...target } = JSON.parse(row.target) as ChannelTarget;
   return { id: row.id, type, ...target, label: row.label, createdAt: iso(row.created_at)!, disabledAt: iso(row.disabled_at), disabledReason: row.disabled_reason };
+}
+
+function pageOf<Row extends { created_at: number; id: string }, T>(rows: Row[], limit: number, toRecord: (row: Row) => T): Page<T> {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { data: page.map(toRecord), next: rows.length > limit && last ? { createdAt: last.created_at, id: last.id } : null };
+}
+
+function tenantWatch(row: WatchRow): TenantWatch {
+  return { ...watchRecord(row), synced: row.synced === 1, deleting: row.deleting === 1 };
 }
 
 function watchRecord(row: WatchRow): WatchRecord {

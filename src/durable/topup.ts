@@ -5,6 +5,12 @@ import type { ProcessSummary } from '../topup/records';
 import type { TopUpRequest } from '../topup/request';
 import type { Clock } from '../topup/request-queue';
 import type { TopUpWatchState } from '../topup/watch-state';
+import { createRetentionIndexes, pruneActions } from '../topup/retention';
+import { parseConfig } from '../config/env';
+
+/** Finished actions pruned per alarm or heartbeat; the rest waits for the next. */
+const PRUNE_BATCH = 500;
+const DAY_MS = 86_400_000;
 
 /**
  * The executor for one (chain, signer) as a Durable Object: the single writer of that key's
@@ -24,6 +30,7 @@ export class TopUp extends DurableObject<Env> {
     ctx.blockConcurrencyWhile(async () => {
       // The settings are read at every use, so a changed env reaches a running object.
       this.executor = new TopUpExecutor(ctx.storage, () => this.env, () => this.clock());
+      createRetentionIndexes(ctx.storage.sql);
     });
   }
 
@@ -50,8 +57,33 @@ export class TopUp extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     const summary = await this.processNow();
+    this.pruneHistory();
     const next = this.executor.nextWakeUp(summary);
     if (next !== null) await this.ctx.storage.setAlarm(next);
+  }
+
+  /**
+   * Cron watchdog: an executor with work waiting always has an alarm; each call also prunes
+   * one batch of history, so an idle executor's history is bounded too.
+   */
+  async ensureAlarm(): Promise<boolean> {
+    this.pruneHistory();
+    const pending = this.executor.hasPendingWork();
+    if (pending && (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(this.clock());
+    return pending;
+  }
+
+  /** One batch of finished actions older than RETENTION_DAYS; returns whether a full batch went. */
+  private pruneHistory(): boolean {
+    let retentionDays: number;
+    try {
+      retentionDays = parseConfig(this.env as unknown as Record<string, unknown>).retentionDays;
+    } catch {
+      // A bad setting stops passes too and is named by /health; nothing is pruned meanwhile.
+      console.warn('topup: configuration invalid; history not pruned');
+      return false;
+    }
+    return pruneActions(this.ctx.storage.sql, this.clock() - retentionDays * DAY_MS, PRUNE_BATCH) === PRUNE_BATCH;
   }
 
   /**

@@ -185,6 +185,11 @@ export class TopUpExecutor {
     return { handled, inFlight: this.inFlightAction() !== undefined, error };
   }
 
+  /** Whether a pass has work: an action in flight, requests waiting, or notices not yet handed to tenants. */
+  hasPendingWork(): boolean {
+    return this.inFlightAction() !== undefined || this.queue.size() > 0 || this.outbox.undeliveredCount() > 0;
+  }
+
   /** When the next pass is due after this one; null when there is nothing to do. */
   nextWakeUp(summary: ProcessSummary): number | null {
     const now = this.clock();

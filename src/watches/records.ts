@@ -59,3 +59,13 @@ export type WatchStatus = {
 };
 
 export type TickSummary = { watches: number; blockNumber: string | null; events: number; handedOff: number; error: string | null };
+
+/** What makes two watches the same: one account on one market of one chain. */
+export type WatchPosition = Pick<WatchRecord, 'chainId' | 'protocol' | 'market' | 'protocolAddress' | 'account'>;
+
+/** A tenant's record of a watch, with whether its create finished (`synced`) or a delete began. */
+export type TenantWatch = WatchRecord & { synced: boolean; deleting: boolean };
+
+export type WatchRecording = { ok: true; watch: TenantWatch } | { ok: false; reason: 'exists'; watch: TenantWatch } | { ok: false; reason: 'quota'; limit: number };
+
+export type ChannelCreation = { ok: true; channel: ChannelRecord } | { ok: false; reason: 'quota'; limit: number };

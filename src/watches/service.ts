@@ -5,7 +5,6 @@ import { newId } from '../lib/crypto';
 import { createChainClient } from '../chain/client';
 import { adapterFor, resolveProtocolAddress, type ProtocolName } from '../protocols';
 import type { MarketRef } from '../protocols/read-types';
-import { directoryStub } from '../durable/directory';
 import { shardStub } from '../durable/shard';
 import { tenantStub } from '../durable/tenant';
 import type { WatchRecord, WatchStatus } from '../watches/records';
@@ -13,6 +12,7 @@ import type { TopUpWatchState } from '../topup/watch-state';
 import { resolveTopUpPatch, resolveTopUpPolicy } from '../topup/policy-check';
 import { topUpStub } from '../durable/topup';
 import { topUpObjectName } from '../topup/signer';
+import { placeWatch, pushToShard, unplaceWatch } from './sync';
 
 
 /**
@@ -31,22 +31,6 @@ export function publicWatch(watch: WatchRecord): WatchView {
 
 const notFound = (id: string) => new AppError('not_found', `watch ${id} not found`, { status: 404 });
 
-function syncShard(env: Env, tenantId: string, watch: WatchRecord) {
-  return shardStub(env, watch.shard).upsertWatch({
-    id: watch.id,
-    label: watch.label,
-    chainId: watch.chainId,
-    protocol: watch.protocol,
-    market: watch.market,
-    ...(watch.protocolAddress ? { protocolAddress: watch.protocolAddress } : {}),
-    account: watch.account,
-    tenantId,
-    thresholds: watch.thresholds,
-    silencedUntil: watch.silencedUntil ? Date.parse(watch.silencedUntil) : null,
-    topUp: watch.topUp,
-  });
-}
-
 export async function assertChannelsExist(env: Env, tenantId: string, channels: string[]): Promise<void> {
   const existing = new Set(await tenantStub(env, tenantId).existingChannels(channels));
   const issues = channels.flatMap((id, index) => (existing.has(id) ? [] : [{ path: `channels.${index}`, message: `no channel ${id}; create it with POST /v1/channels` }]));
@@ -63,41 +47,61 @@ async function assertMarket(config: AppConfig, protocol: ProtocolName, chainId: 
   await adapterFor(protocol).loadMarket({ client, chainId, multicall3: chain.multicall3 }, market);
 }
 
+/**
+ * Creates a watch: record at the tenant (unsynced), place it in a shard at the directory,
+ * have the shard poll it, mark it synced. A failure in the middle leaves an unsynced record:
+ * the same create sent again finishes those steps and answers with that watch (and the
+ * tenant's alarm finishes them if nobody retries). Only a synced watch of the same
+ * position is a 409.
+ */
 export async function createWatch(env: Env, config: AppConfig, tenantId: string, input: CreateWatchInput): Promise<WatchRecord> {
   const tenant = tenantStub(env, tenantId);
   await assertChannelsExist(env, tenantId, input.channels);
   const protocolAddress = resolveProtocolAddress(input.protocol, input.chainId, input.protocolAddress);
-  const duplicate = (await tenant.listWatches()).find(
-    (watch) => watch.chainId === input.chainId && watch.protocol === input.protocol && watch.market === input.market && watch.protocolAddress === protocolAddress && watch.account === input.account,
-  );
-  if (duplicate) throw new AppError('watch_exists', `this account is already watched on this market as ${duplicate.id}; PATCH it instead`, { status: 409 });
+  const position = { chainId: input.chainId, protocol: input.protocol, market: input.market, protocolAddress, account: input.account };
+  let existing = await tenant.findWatchAt(position);
+  if (existing?.deleting) {
+    // A delete of this position that never finished: finish it, then create afresh.
+    await releaseWatch(env, tenantId, existing);
+    existing = null;
+  }
+  if (existing) {
+    if (existing.synced) throw new AppError('watch_exists', `this account is already watched on this market as ${existing.id}; PATCH it instead`, { status: 409 });
+    return finishCreate(env, config, tenantId, existing);
+  }
   await assertMarket(config, input.protocol, input.chainId, { market: input.market, protocolAddress });
   const topUp = input.topUp ? await resolveTopUpPolicy(env, config, tenantId, input, input.topUp) : null;
 
-  // Shards hold one market each; a market inside a protocol contract is keyed by both.
-  const marketKey = `${input.chainId}:${input.protocol}:${input.market.toLowerCase()}${protocolAddress ? `@${protocolAddress.toLowerCase()}` : ''}`;
-  const shard = await directoryStub(env).assignShard(marketKey, config.shardSize);
-  const watch = await tenant.createWatch({
-    id: newId('w'),
-    chainId: input.chainId,
-    protocol: input.protocol,
-    market: input.market,
-    protocolAddress,
-    account: input.account,
-    label: input.label ?? '',
-    thresholds: input.thresholds ?? DEFAULT_THRESHOLDS_INPUT,
-    channels: input.channels,
-    shard,
-    topUp,
-  });
-  await syncShard(env, tenantId, watch);
-  return watch;
+  const recorded = await tenant.recordWatch(
+    tenantId,
+    { id: newId('w'), ...position, label: input.label ?? '', thresholds: input.thresholds ?? DEFAULT_THRESHOLDS_INPUT, channels: input.channels, topUp },
+    config.maxWatchesPerTenant,
+  );
+  if (!recorded.ok && recorded.reason === 'quota') {
+    throw new AppError('quota_exceeded', `this tenant has reached its limit of ${recorded.limit} watches (MAX_WATCHES_PER_TENANT); delete watches it no longer needs, or ask the operator to raise the limit`, { status: 409 });
+  }
+  // 'exists': a concurrent create of the same position won the race; finish whichever it left.
+  if (!recorded.ok && recorded.watch.synced) throw new AppError('watch_exists', `this account is already watched on this market as ${recorded.watch.id}; PATCH it instead`, { status: 409 });
+  return finishCreate(env, config, tenantId, recorded.watch);
+}
+
+async function finishCreate(env: Env, config: AppConfig, tenantId: string, watch: WatchRecord): Promise<WatchRecord> {
+  const shard = await placeWatch(env, config.shardSize, tenantId, watch);
+  await tenantStub(env, tenantId).markWatchSynced(watch.id, shard);
+  return { ...publicRecord(watch), shard };
+}
+
+/** The record without the tenant's bookkeeping flags. */
+function publicRecord(watch: WatchRecord & { synced?: boolean; deleting?: boolean }): WatchRecord {
+  const { synced: _synced, deleting: _deleting, ...record } = watch;
+  return record;
 }
 
 export async function getWatchWithStatus(env: Env, tenantId: string, id: string): Promise<WatchWithStatus> {
   const watch = await tenantStub(env, tenantId).getWatch(id);
   if (!watch) throw notFound(id);
-  const status = await shardStub(env, watch.shard).watchStatus(watch.id);
+  // A watch whose create is still being finished has no shard yet: nothing polled so far.
+  const status = watch.shard ? await shardStub(env, watch.shard).watchStatus(watch.id) : null;
   const topUpState = await topUpStateOf(env, watch);
   return { ...publicWatch(watch), level: status?.level ?? null, position: status?.position ?? null, lastPolledAt: status?.lastPolledAt ?? null, lastError: status?.lastError ?? null, topUpState };
 }
@@ -107,18 +111,28 @@ export async function updateWatch(env: Env, tenantId: string, id: string, patch:
   const topUp = await resolveTopUpPatch(env, tenantId, id, patch.topUp);
   const watch = await tenantStub(env, tenantId).updateWatch(id, { ...patch, topUp });
   if (!watch) throw notFound(id);
-  await syncShard(env, tenantId, watch);
+  // Not placed yet (its create is being finished): the placement sends these settings.
+  if (watch.shard) await pushToShard(env, tenantId, watch);
   if (patch.topUp !== undefined) await forgetTopUpRequest(env, watch);
   return watch;
 }
 
+/**
+ * Deletes a watch: the tenant marks it (gone from the API at once), the shard stops polling
+ * it, the directory frees its slot (once per watch id), the tenant drops the record. A
+ * DELETE sent again after a failure in the middle finishes the steps (204, not 404).
+ */
 export async function deleteWatch(env: Env, tenantId: string, id: string): Promise<WatchRecord> {
-  const watch = await tenantStub(env, tenantId).deleteWatch(id);
+  const watch = await tenantStub(env, tenantId).beginDeleteWatch(id);
   if (!watch) throw notFound(id);
-  await shardStub(env, watch.shard).removeWatch(watch.id);
-  await directoryStub(env).releaseShard(watch.shard);
+  await releaseWatch(env, tenantId, watch);
   if (watch.topUp) await forgetTopUpRequest(env, watch);
-  return watch;
+  return publicRecord(watch);
+}
+
+async function releaseWatch(env: Env, tenantId: string, watch: WatchRecord): Promise<void> {
+  await unplaceWatch(env, watch);
+  await tenantStub(env, tenantId).finishDeleteWatch(watch.id);
 }
 
 function executorOf(env: Env, watch: WatchRecord) {

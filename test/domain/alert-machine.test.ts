@@ -135,6 +135,7 @@ describe('defaults', () => {
       forObservations: { warning: 1, margin_call: 1, critical: 0, liquidatable: 0 },
       hysteresisBps: 200,
       repeatIntervalMs: { warning: null, margin_call: 3_600_000, critical: 900_000, liquidatable: 300_000 },
+      repeatBackoffCapMs: { warning: null, margin_call: null, critical: null, liquidatable: 86_400_000 },
     });
   });
 
@@ -258,9 +259,35 @@ describe('reminders', () => {
       expected: ['0 triggered ok→critical', '15 reminder critical→critical', '31 reminder critical→critical'],
     },
     {
-      name: 'liquidatable reminds every 5 minutes',
-      steps: [['0.9', 0], ['0.9', 4], ['0.9', 5], ['0.9', 9], ['0.9', 10]],
-      expected: ['0 triggered ok→liquidatable', '5 reminder liquidatable→liquidatable', '10 reminder liquidatable→liquidatable'],
+      name: 'liquidatable reminds after 5 minutes, then 10, then 20: the interval doubles after each reminder',
+      steps: [['0.9', 0], ['0.9', 4], ['0.9', 5], ['0.9', 10], ['0.9', 14], ['0.9', 15], ['0.9', 34], ['0.9', 35]],
+      expected: ['0 triggered ok→liquidatable', '5 reminder liquidatable→liquidatable', '15 reminder liquidatable→liquidatable', '35 reminder liquidatable→liquidatable'],
+    },
+    {
+      name: 'a liquidatable position left alone for days is reminded at most once a day after the backoff reaches its cap',
+      // Polled every 10 minutes: waits of 5, 10, 20, ... 1280 minutes, then 1440 (a day) from there on.
+      steps: Array.from({ length: 600 }, (_, index): [string, number] => ['0.9', index * 10]),
+      expected: [
+        '0 triggered ok→liquidatable',
+        ...[10, 20, 40, 80, 160, 320, 640, 1280, 2560, 4000, 5440].map((minute) => `${minute} reminder liquidatable→liquidatable`),
+      ],
+    },
+    {
+      name: 'the reminder backoff starts afresh when the position recovers and falls back',
+      steps: [['0.9', 0], ['0.9', 5], ['0.9', 15], ['1.6', 16], ['0.9', 17], ['0.9', 22]],
+      expected: [
+        '0 triggered ok→liquidatable',
+        '5 reminder liquidatable→liquidatable',
+        '15 reminder liquidatable→liquidatable',
+        '16 resolved liquidatable→ok',
+        '17 triggered ok→liquidatable',
+        '22 reminder liquidatable→liquidatable',
+      ],
+    },
+    {
+      name: 'critical keeps its fixed 15-minute reminders (no backoff)',
+      steps: [['1.05', 0], ['1.05', 15], ['1.05', 30], ['1.05', 45]],
+      expected: ['0 triggered ok→critical', '15 reminder critical→critical', '30 reminder critical→critical', '45 reminder critical→critical'],
     },
     {
       name: 'warning never reminds',
@@ -382,12 +409,48 @@ describe('stale and repeated blocks', () => {
       expected: [],
     },
     {
-      name: 'repeated polls at the same block count as confirmations',
+      name: 'a second poll at the same block does not confirm a pending warning',
       steps: [
         { hf: '1.4', min: 0, block: 10 },
         { hf: '1.4', min: 1, block: 10 },
+        { hf: '1.4', min: 2, block: 10 },
       ],
-      expected: ['1 triggered ok→warning'],
+      expected: [],
+      finalLevel: 'ok',
+    },
+    {
+      name: 'the next block confirms the warning that a same-block poll did not',
+      steps: [
+        { hf: '1.4', min: 0, block: 10 },
+        { hf: '1.4', min: 1, block: 10 },
+        { hf: '1.4', min: 2, block: 11 },
+      ],
+      expected: ['2 triggered ok→warning'],
+    },
+    {
+      name: 'a same-block observation at a level needing no confirmation fires at once',
+      steps: [
+        { hf: '1.6', min: 0, block: 10 },
+        { hf: '1.05', min: 1, block: 10 },
+      ],
+      expected: ['1 triggered ok→critical'],
+    },
+    {
+      name: 'a same-block observation can break a streak: the next block starts it again',
+      steps: [
+        { hf: '1.4', min: 0, block: 10 },
+        { hf: '1.6', min: 1, block: 10 },
+        { hf: '1.4', min: 2, block: 11 },
+      ],
+      expected: [],
+    },
+    {
+      name: 'reminders still come while the chain stands still (same block)',
+      steps: [
+        { hf: '1.05', min: 0, block: 10 },
+        { hf: '1.05', min: 15, block: 10 },
+      ],
+      expected: ['0 triggered ok→critical', '15 reminder critical→critical'],
     },
   ]);
 

@@ -55,8 +55,12 @@ export function tenantIdOf(key: string): string {
   return `t_${key.slice(4, 20)}`;
 }
 
-/** Polls every shard once, as their alarms would. */
+/**
+ * Polls every shard once, as their alarms would, at a new block: the local chain only makes
+ * blocks for transactions, and the alert machine counts each block once toward confirmation.
+ */
 export async function pollShards(): Promise<void> {
+  await control('/mine');
   const { runDurableObjectAlarm } = await import('cloudflare:test');
   const { directoryStub } = await import('../../src/durable/directory');
   const { shardStub } = await import('../../src/durable/shard');

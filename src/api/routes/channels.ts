@@ -1,6 +1,10 @@
 import { Hono } from 'hono';
 import type { AuthVariables } from '../auth';
-import { parseJsonBody } from '../validate';
+import { parseJsonBody, parseValue } from '../validate';
+import { listPageSchema } from '../page-query';
+import { encodePageCursor } from '../../lib/page-cursor';
+import type { ChannelTarget } from '../../notify/channel';
+import type { AppConfig } from '../../config/env';
 import { createChannelSchema } from '../../config/api-schemas';
 import { parseWebhookUrl } from '../../lib/safe-url';
 import { AppError } from '../../lib/errors';
@@ -13,6 +17,15 @@ type App = { Bindings: Env; Variables: AuthVariables };
 
 const notFound = (id: string) => new AppError('not_found', `channel ${id} not found`, { status: 404 });
 
+/** Stores a new channel within the tenant's MAX_CHANNELS_PER_TENANT. */
+async function createChannel(env: Env, config: AppConfig, tenantId: string, channel: { target: ChannelTarget; secret: string | null; label: string }) {
+  const created = await tenantStub(env, tenantId).createChannelWithinQuota({ id: newId('ch'), ...channel }, config.maxChannelsPerTenant);
+  if (!created.ok) {
+    throw new AppError('quota_exceeded', `this tenant has reached its limit of ${created.limit} channels (MAX_CHANNELS_PER_TENANT); delete channels it no longer needs, or ask the operator to raise the limit`, { status: 409 });
+  }
+  return created.channel;
+}
+
 export const channelRoutes = new Hono<App>()
   .post('/', async (c) => {
     const input = await parseJsonBody(c, createChannelSchema);
@@ -21,7 +34,7 @@ export const channelRoutes = new Hono<App>()
       if (!c.get('config').telegram) {
         throw new AppError('telegram_not_configured', 'this deployment has no Telegram bot (TELEGRAM_BOT_TOKEN is not set)', { status: 400, issues: [{ path: 'type', message: 'telegram is not configured in this deployment' }] });
       }
-      const channel = await tenantStub(c.env, c.get('tenantId')).createChannel({ id: newId('ch'), target: { type: 'telegram', chatId: input.chatId }, secret: null, label: input.label ?? '' });
+      const channel = await createChannel(c.env, c.get('config'), c.get('tenantId'), { target: { type: 'telegram', chatId: input.chatId }, secret: null, label: input.label ?? '' });
       return c.json(channel, 201);
     }
     if (input.type === 'email') {
@@ -29,17 +42,21 @@ export const channelRoutes = new Hono<App>()
       if (!c.get('config').email) {
         throw new AppError('email_not_configured', 'this deployment does not send email (EMAIL_TRANSPORT / SMTP_HOST and EMAIL_FROM are not set)', { status: 400, issues: [{ path: 'type', message: 'email is not configured in this deployment' }] });
       }
-      const channel = await tenantStub(c.env, c.get('tenantId')).createChannel({ id: newId('ch'), target: { type: 'email', to: input.to }, secret: null, label: input.label ?? '' });
+      const channel = await createChannel(c.env, c.get('config'), c.get('tenantId'), { target: { type: 'email', to: input.to }, secret: null, label: input.label ?? '' });
       return c.json(channel, 201);
     }
     const url = parseWebhookUrl(input.url, { allowPrivate: c.get('config').allowPrivateWebhookUrls });
     if (!url.ok) throw url.error;
     const secret = generateWebhookSecret();
-    const channel = await tenantStub(c.env, c.get('tenantId')).createChannel({ id: newId('ch'), target: { type: 'webhook', url: url.url.toString() }, secret, label: input.label ?? '' });
+    const channel = await createChannel(c.env, c.get('config'), c.get('tenantId'), { target: { type: 'webhook', url: url.url.toString() }, secret, label: input.label ?? '' });
     // The signing secret is shown once, here, and never again.
     return c.json({ ...channel, secret }, 201);
   })
-  .get('/', async (c) => c.json({ data: await tenantStub(c.env, c.get('tenantId')).listChannels() }))
+  .get('/', async (c) => {
+    const query = parseValue(listPageSchema, c.req.query());
+    const page = await tenantStub(c.env, c.get('tenantId')).listChannelsPage(query.limit, query.cursor ?? null);
+    return c.json({ data: page.data, nextCursor: page.next ? encodePageCursor(page.next) : null });
+  })
   .get('/:id', async (c) => {
     const channel = await tenantStub(c.env, c.get('tenantId')).getChannel(c.req.param('id'));
     if (!channel) throw notFound(c.req.param('id'));
@@ -62,8 +79,7 @@ export const channelRoutes = new Hono<App>()
       channel: { id: channel.id, label: channel.label },
       message: 'marginwatch test event: this channel receives alerts.',
     };
-    await tenant.ingestEvents([{ eventId: body.id, watchId: null, body: JSON.stringify(body), silenced: false, channelIds: [channel.id] }]);
-    await tenant.deliverDue();
-    const [delivery] = await tenant.deliveriesOfEvent(body.id);
-    return c.json({ event: body, delivery: delivery ?? null }, 202);
+    // Sent by this request directly, never queued behind the tenant's outbox backlog.
+    const delivery = await tenant.sendChannelTest(channel.id, body.id, JSON.stringify(body));
+    return c.json({ event: body, delivery }, 202);
   });

@@ -3,6 +3,8 @@ import type { AuthVariables } from '../auth';
 import { parseJsonBody, parseValue } from '../validate';
 import { createWatchSchema, paginationSchema, patchWatchSchema, silenceSchema } from '../../config/api-schemas';
 import { AppError } from '../../lib/errors';
+import { encodePageCursor } from '../../lib/page-cursor';
+import { listPageSchema } from '../page-query';
 import { tenantStub } from '../../durable/tenant';
 import { createWatch, deleteWatch, getWatchWithStatus, publicWatch, updateWatch } from '../../watches/service';
 
@@ -14,7 +16,11 @@ export const watchRoutes = new Hono<App>()
     const watch = await createWatch(c.env, c.get('config'), c.get('tenantId'), input);
     return c.json({ ...publicWatch(watch), level: null, position: null }, 201);
   })
-  .get('/', async (c) => c.json({ data: (await tenantStub(c.env, c.get('tenantId')).listWatches()).map(publicWatch) }))
+  .get('/', async (c) => {
+    const query = parseValue(listPageSchema, c.req.query());
+    const page = await tenantStub(c.env, c.get('tenantId')).listWatchesPage(query.limit, query.cursor ?? null);
+    return c.json({ data: page.data.map(publicWatch), nextCursor: page.next ? encodePageCursor(page.next) : null });
+  })
   .get('/:id', async (c) => c.json(await getWatchWithStatus(c.env, c.get('tenantId'), c.req.param('id'))))
   .patch('/:id', async (c) => {
     const input = await parseJsonBody(c, patchWatchSchema);
