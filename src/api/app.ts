@@ -4,6 +4,7 @@ import { parseConfig } from '../config/env';
 import { AppError, isAppError } from '../lib/errors';
 import { redactUrlsInText } from '../lib/redact-text';
 import { requireTenant, type AuthVariables } from './auth';
+import { rateLimit } from './rate-limit';
 import { channelRoutes } from './routes/channels';
 import { deliveryRoutes } from './routes/deliveries';
 import { keyRoutes } from './routes/keys';
@@ -46,6 +47,8 @@ export function createApp() {
     c.set('config', parseConfig(c.env as unknown as Record<string, unknown>));
     await next();
   });
+  // Before any route touches storage: per API key, or per client IP without a valid key.
+  app.use('/v1/*', rateLimit);
   app.route('/v1/keys', keyRoutes);
   app.use('/v1/channels/*', requireTenant);
   app.use('/v1/channels', requireTenant);

@@ -1,11 +1,10 @@
 import { DurableObject } from 'cloudflare:workers';
 import { AppError } from '../lib/errors';
-import { secretsEqual } from '../lib/crypto';
 import { nextAttemptAt } from '../notify/backoff';
 import { createChannelSender } from '../notify/dispatch';
 import { minSendIntervalMs, type ChannelTarget, type StoredChannel } from '../notify/channel';
 import type { StoredTopUpPolicy } from '../config/topup-policy';
-import type { ChannelRecord, DeliveryRecord, EventRecord, IncomingEvent, WatchRecord } from '../watches/records';
+import type { ApiKeyRecord, ChannelRecord, DeliveryRecord, EventRecord, IncomingEvent, WatchRecord } from '../watches/records';
 import type { StoredThresholds } from '../domain/thresholds';
 import { parseUsd, summarizeBudget, type BudgetSpend, type TopUpGrant } from '../domain/topup-budget';
 import { decideAuthorization, grantView, policyVersionOf, type TopUpAuthorization, type TopUpAuthorizationRequest, type TopUpGrantView } from '../topup/authorization';
@@ -34,6 +33,7 @@ export class Tenant extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     ctx.blockConcurrencyWhile(async () => {
       this.sql.exec(`CREATE TABLE IF NOT EXISTS api_keys (hash TEXT PRIMARY KEY, label TEXT NOT NULL, created_at INTEGER NOT NULL)`);
+      this.migrateApiKeys();
       this.sql.exec(`CREATE TABLE IF NOT EXISTS channels (id TEXT PRIMARY KEY, type TEXT NOT NULL, target TEXT NOT NULL, secret TEXT,
         label TEXT NOT NULL, created_at INTEGER NOT NULL, disabled_at INTEGER, disabled_reason TEXT, last_sent_at INTEGER)`);
       this.sql.exec(`CREATE TABLE IF NOT EXISTS watches (id TEXT PRIMARY KEY, chain_id INTEGER NOT NULL, protocol TEXT NOT NULL, market TEXT NOT NULL,
@@ -60,21 +60,58 @@ export class Tenant extends DurableObject<Env> {
 
   // ── API keys ──────────────────────────────────────────────────────────────
 
-  async addKey(hash: string, label: string): Promise<void> {
-    this.sql.exec('INSERT INTO api_keys (hash, label, created_at) VALUES (?, ?, ?)', hash, label, Date.now());
+  /** Keys got a public id (list, revoke) and an optional end (rotation grace); rows from before get an id from their hash. */
+  private migrateApiKeys(): void {
+    const columns = new Set(this.sql.exec<{ name: string }>('PRAGMA table_info(api_keys)').toArray().map((column) => column.name));
+    if (!columns.has('id')) this.sql.exec('ALTER TABLE api_keys ADD COLUMN id TEXT');
+    if (!columns.has('expires_at')) this.sql.exec('ALTER TABLE api_keys ADD COLUMN expires_at INTEGER');
+    this.sql.exec("UPDATE api_keys SET id = 'key_' || substr(hash, 1, 20) WHERE id IS NULL");
+    this.sql.exec('CREATE UNIQUE INDEX IF NOT EXISTS api_keys_id ON api_keys (id)');
   }
 
-  /** Every stored hash is compared in constant time; the lookup never short-circuits on content. */
+  async addKey(key: { id: string; hash: string; label: string }): Promise<ApiKeyRecord> {
+    const now = Date.now();
+    this.sql.exec('INSERT INTO api_keys (id, hash, label, created_at) VALUES (?, ?, ?, ?)', key.id, key.hash, key.label, now);
+    return { id: key.id, label: key.label, createdAt: iso(now)!, expiresAt: null };
+  }
+
   /** Whether any API key was issued to this tenant: an owner's grant to a tenant that does not exist is refused. */
   async hasKeys(): Promise<boolean> {
     return this.sql.exec('SELECT 1 FROM api_keys LIMIT 1').toArray().length > 0;
   }
 
-  async verifyKey(hash: string): Promise<boolean> {
-    const rows = this.sql.exec<{ hash: string }>('SELECT hash FROM api_keys').toArray();
-    let match = false;
-    for (const row of rows) if (await secretsEqual(row.hash, hash)) match = true;
-    return match;
+  /**
+   * The key's id when its hash is stored and not past a rotation's grace. Looked up by the
+   * SHA-256 of a tagged random key: timing reveals nothing an attacker could use.
+   */
+  async verifyKey(hash: string): Promise<string | null> {
+    const row = this.sql.exec<{ id: string; expires_at: number | null }>('SELECT id, expires_at FROM api_keys WHERE hash = ?', hash).toArray()[0];
+    if (!row || (row.expires_at !== null && row.expires_at <= Date.now())) return null;
+    return row.id;
+  }
+
+  async listKeys(): Promise<ApiKeyRecord[]> {
+    return this.sql
+      .exec<{ id: string; label: string; created_at: number; expires_at: number | null }>('SELECT id, label, created_at, expires_at FROM api_keys ORDER BY created_at, id')
+      .toArray()
+      .map((row) => ({ id: row.id, label: row.label, createdAt: iso(row.created_at)!, expiresAt: iso(row.expires_at) }));
+  }
+
+  async revokeKey(id: string): Promise<boolean> {
+    return this.sql.exec('DELETE FROM api_keys WHERE id = ?', id).rowsWritten > 0;
+  }
+
+  /** Adds the new key and ends the old one (now, or after `graceMs`) in one step; the new key keeps the old label. */
+  async rotateKey(oldId: string, next: { id: string; hash: string }, graceMs: number): Promise<{ key: ApiKeyRecord; previous: { id: string; expiresAt: string } } | null> {
+    return this.ctx.storage.transactionSync(() => {
+      const old = this.sql.exec<{ label: string }>('SELECT label FROM api_keys WHERE id = ?', oldId).toArray()[0];
+      if (!old) return null;
+      const now = Date.now();
+      if (graceMs === 0) this.sql.exec('DELETE FROM api_keys WHERE id = ?', oldId);
+      else this.sql.exec('UPDATE api_keys SET expires_at = ? WHERE id = ?', now + graceMs, oldId);
+      this.sql.exec('INSERT INTO api_keys (id, hash, label, created_at) VALUES (?, ?, ?, ?)', next.id, next.hash, old.label, now);
+      return { key: { id: next.id, label: old.label, createdAt: iso(now)!, expiresAt: null }, previous: { id: oldId, expiresAt: iso(now + graceMs)! } };
+    });
   }
 
   // ── Channels ──────────────────────────────────────────────────────────────

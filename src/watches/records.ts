@@ -13,6 +13,9 @@ import type { WatchRef } from '../notify/event-body';
 /** An event handed over by a shard (or created by the API for channel tests). */
 export type IncomingEvent = { eventId: string; watchId: string | null; body: string; silenced: boolean; channelIds?: string[] };
 
+/** A tenant API key as the admin sees it: never the key or its hash. `expiresAt` is set while a rotated key is in its grace period. */
+export type ApiKeyRecord = { id: string; label: string; createdAt: string; expiresAt: string | null };
+
 /** A channel as the API shows it: its target's fields (url, chatId or to) flattened in, never its secret. */
 export type ChannelRecord = {
   id: string;

@@ -1,15 +1,22 @@
 import { env, exports } from 'cloudflare:workers';
 
-export const ADMIN = 'test-admin-token-0123456789';
+export const ADMIN = 'test-admin-token-0123456789abcdefghijklmnop';
 
 type TestEnv = Env & { TEST_MARKET: string; TEST_RECEIVER_URL: string; TEST_CONTROL_URL: string };
 export const testEnv = env as unknown as TestEnv;
 
 export type ApiResponse = { status: number; body: any; headers: Headers };
 
+/**
+ * The client address requests of this test file come from (Cloudflare sets cf-connecting-ip):
+ * one per file, so each file is its own client for the per-IP rate limit, as separate
+ * users would be. Tests of that limit pass their own `clientIp`.
+ */
+const FILE_CLIENT_IP = `198.51.100.${1 + Math.floor(Math.random() * 254)}`;
+
 /** Calls the worker's own fetch handler, the way an HTTP client would. */
-export async function api(method: string, path: string, options: { token?: string; body?: unknown; rawBody?: string; contentType?: string } = {}): Promise<ApiResponse> {
-  const headers: Record<string, string> = {};
+export async function api(method: string, path: string, options: { token?: string; body?: unknown; rawBody?: string; contentType?: string; clientIp?: string } = {}): Promise<ApiResponse> {
+  const headers: Record<string, string> = { 'cf-connecting-ip': options.clientIp ?? FILE_CLIENT_IP };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   let body: string | undefined;
   if (options.rawBody !== undefined) body = options.rawBody;
