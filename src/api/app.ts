@@ -6,6 +6,7 @@ import { redactUrlsInText } from '../lib/redact-text';
 import { requireTenant, type AuthVariables } from './auth';
 import { rateLimit } from './rate-limit';
 import { channelRoutes } from './routes/channels';
+import { emailConfirmRoutes } from './routes/email-confirm';
 import { deliveryRoutes } from './routes/deliveries';
 import { keyRoutes } from './routes/keys';
 import { watchRoutes } from './routes/watches';
@@ -58,6 +59,7 @@ export function createApp() {
   app.use('/v1/markets', requireTenant);
   app.route('/v1/markets', marketRoutes);
   app.route('/v1/channels', channelRoutes);
+  app.route('/v1/channels', emailConfirmRoutes);
   app.route('/v1/watches', watchRoutes);
   app.route('/v1/deliveries', deliveryRoutes);
   // /v1/topup/grant is the tenant's own; /v1/topup/signer (the owner's wallet) needs the admin token.

@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { AppError } from '../lib/errors';
+import { secretsEqual } from '../lib/crypto';
 import { nextAttemptAt } from '../notify/backoff';
 import { createChannelSender } from '../notify/dispatch';
 import { minSendIntervalMs, type ChannelTarget, type StoredChannel } from '../notify/channel';
@@ -10,7 +11,7 @@ import { parseUsd, summarizeBudget, type BudgetSpend, type TopUpGrant } from '..
 import { decideAuthorization, grantView, policyVersionOf, type TopUpAuthorization, type TopUpAuthorizationRequest, type TopUpGrantView } from '../topup/authorization';
 import { DAY_WINDOW_MS } from '../domain/topup-plan';
 
-type ChannelRow = { id: string; type: string; target: string; secret: string | null; label: string; created_at: number; disabled_at: number | null; disabled_reason: string | null; last_sent_at: number | null };
+type ChannelRow = { id: string; type: string; target: string; secret: string | null; label: string; created_at: number; disabled_at: number | null; disabled_reason: string | null; last_sent_at: number | null; confirm_hash?: string | null; confirm_expires_at?: number | null };
 type WatchRow = { id: string; chain_id: number; protocol: string; market: string; account: string; label: string; thresholds: string; channels: string; shard: string; silenced_until: number | null; created_at: number; top_up?: string | null; top_up_version?: number; protocol_address?: string | null };
 type OutboxRow = { event_id: string; channel_id: string; group_key: string; seq: number; attempts: number; first_attempt_at: number | null; next_attempt_at: number; status: string; last_error: string | null; delivered_at: number | null };
 
@@ -39,6 +40,10 @@ export class Tenant extends DurableObject<Env> {
       this.sql.exec(`CREATE TABLE IF NOT EXISTS watches (id TEXT PRIMARY KEY, chain_id INTEGER NOT NULL, protocol TEXT NOT NULL, market TEXT NOT NULL,
         account TEXT NOT NULL, label TEXT NOT NULL, thresholds TEXT NOT NULL, channels TEXT NOT NULL, shard TEXT NOT NULL,
         silenced_until INTEGER, created_at INTEGER NOT NULL)`);
+      // Email consent: a channel with a confirmation hash is pending and receives nothing (see src/notify/email-confirmation.ts).
+      const channelColumns = new Set(this.sql.exec<{ name: string }>('PRAGMA table_info(channels)').toArray().map((column) => column.name));
+      if (!channelColumns.has('confirm_hash')) this.sql.exec('ALTER TABLE channels ADD COLUMN confirm_hash TEXT');
+      if (!channelColumns.has('confirm_expires_at')) this.sql.exec('ALTER TABLE channels ADD COLUMN confirm_expires_at INTEGER');
       // Added with auto-top-up; guarded so tenants created before keep their rows.
       const columns = new Set(this.sql.exec<{ name: string }>('PRAGMA table_info(watches)').toArray().map((column) => column.name));
       if (!columns.has('top_up')) this.sql.exec('ALTER TABLE watches ADD COLUMN top_up TEXT');
@@ -116,13 +121,29 @@ export class Tenant extends DurableObject<Env> {
 
   // ── Channels ──────────────────────────────────────────────────────────────
 
-  async createChannel(channel: { id: string; target: ChannelTarget; secret: string | null; label: string }): Promise<ChannelRecord> {
+  /** `confirmation`: the channel waits for its code (email) and receives nothing until confirmed. */
+  async createChannel(channel: { id: string; target: ChannelTarget; secret: string | null; label: string; confirmation?: { hash: string; expiresAt: number } }): Promise<ChannelRecord> {
     const now = Date.now();
     this.sql.exec(
-      'INSERT INTO channels (id, type, target, secret, label, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      channel.id, channel.target.type, JSON.stringify(channel.target), channel.secret, channel.label, now,
+      'INSERT INTO channels (id, type, target, secret, label, created_at, confirm_hash, confirm_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      channel.id, channel.target.type, JSON.stringify(channel.target), channel.secret, channel.label, now, channel.confirmation?.hash ?? null, channel.confirmation?.expiresAt ?? null,
     );
     return this.getChannel(channel.id) as Promise<ChannelRecord>;
+  }
+
+  /** A new code for a pending channel (resend); false when the channel is not pending. */
+  async renewChannelConfirmation(id: string, confirmation: { hash: string; expiresAt: number }): Promise<boolean> {
+    return this.sql.exec('UPDATE channels SET confirm_hash = ?, confirm_expires_at = ? WHERE id = ? AND confirm_hash IS NOT NULL', confirmation.hash, confirmation.expiresAt, id).rowsWritten > 0;
+  }
+
+  async confirmChannel(id: string, hash: string, now: number): Promise<'confirmed' | 'not_found' | 'not_pending' | 'wrong_code' | 'expired'> {
+    const row = this.sql.exec<ChannelRow>('SELECT * FROM channels WHERE id = ?', id).toArray()[0];
+    if (!row) return 'not_found';
+    if (!row.confirm_hash) return 'not_pending';
+    if ((row.confirm_expires_at ?? 0) <= now) return 'expired';
+    if (!(await secretsEqual(row.confirm_hash, hash))) return 'wrong_code';
+    this.sql.exec('UPDATE channels SET confirm_hash = NULL, confirm_expires_at = NULL WHERE id = ?', id);
+    return 'confirmed';
   }
 
   async listChannels(): Promise<ChannelRecord[]> {
@@ -273,7 +294,7 @@ export class Tenant extends DurableObject<Env> {
         const channelIds = event.channelIds ?? this.watchChannels(event.watchId);
         for (const channelId of channelIds) {
           const channel = this.sql.exec<ChannelRow>('SELECT * FROM channels WHERE id = ?', channelId).toArray()[0];
-          if (!channel || channel.disabled_at !== null) continue;
+          if (!channel || channel.disabled_at !== null || channel.confirm_hash) continue;
           this.sql.exec(
             "INSERT OR IGNORE INTO outbox (event_id, channel_id, group_key, seq, next_attempt_at, status) VALUES (?, ?, ?, ?, ?, 'pending')",
             event.eventId, channelId, `${channelId}/${event.watchId ?? event.eventId}`, seq, now,
@@ -447,7 +468,7 @@ export class Tenant extends DurableObject<Env> {
 
 function channelRecord(row: ChannelRow): ChannelRecord {
   const { type, ...target } = JSON.parse(row.target) as ChannelTarget;
-  return { id: row.id, type, ...target, label: row.label, createdAt: iso(row.created_at)!, disabledAt: iso(row.disabled_at), disabledReason: row.disabled_reason };
+  return { id: row.id, type, ...target, label: row.label, status: row.confirm_hash ? 'pending_confirmation' : 'active', createdAt: iso(row.created_at)!, disabledAt: iso(row.disabled_at), disabledReason: row.disabled_reason };
 }
 
 function watchRecord(row: WatchRow): WatchRecord {

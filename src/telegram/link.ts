@@ -67,3 +67,14 @@ export async function redeemLinkCode(env: Env, code: string, chat: { id: string;
   }
   return { status: 'linked', tenantId: check.tenantId, channelId: channel.id, relinked: previousChannel !== null };
 }
+
+/**
+ * A telegram channel only reaches a chat that agreed: one that linked itself to this
+ * tenant with /start <code>. A raw chat id the tenant merely knows is refused.
+ */
+export async function requireChatLinkedTo(env: Env, chatId: string, tenantId: string): Promise<void> {
+  const link = await directoryStub(env).telegramChat(chatId);
+  if (link?.tenantId === tenantId) return;
+  const message = 'this chat has not linked itself to your account: create a link code with POST /v1/telegram/link and send /start <code> from the chat (that creates its channel)';
+  throw new AppError('telegram_chat_not_linked', message, { status: 400, issues: [{ path: 'chatId', message }] });
+}

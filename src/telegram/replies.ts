@@ -137,6 +137,14 @@ export function clampReply(text: string): string {
   return `${cut > 0 ? room.slice(0, cut) : room}${marker}`;
 }
 
+export function adminsOnlyText(command: string): string {
+  return `Only this group's administrators can use /${command} here.`;
+}
+
+export function watchedElsewhereText(): string {
+  return 'Your account already watches this position through other channels, so it is not added here. To get its alerts in this chat, add this chat\'s channel to that watch through the API (PATCH /v1/watches/:id).';
+}
+
 export function internalErrorText(): string {
   return 'Something went wrong on our side; nothing was changed. Please try again in a minute.';
 }

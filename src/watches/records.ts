@@ -24,6 +24,8 @@ export type ChannelRecord = {
   chatId?: string;
   to?: string;
   label: string;
+  /** `pending_confirmation`: an email channel whose address has not confirmed yet; it receives nothing. */
+  status: 'active' | 'pending_confirmation';
   createdAt: string;
   disabledAt: string | null;
   disabledReason: string | null;

@@ -385,17 +385,19 @@ describe('alerts to a chat', () => {
     }
   });
 
-  it('a channel created through the API (chatId, no secret) receives test events', async () => {
+  it('a channel created through the API (chatId of a chat linked to the tenant, no secret) receives test events', async () => {
     const key = await newTenant('api-channel');
     const chatId = newChatId(true);
     await standIn(`/chats/${chatId}`, { type: 'supergroup', title: 'ops' });
+    await linkChat(key, chatId);
+    const before = (await messages(chatId)).length;
     const created = await api('POST', '/v1/channels', { token: key, body: { type: 'telegram', chatId, label: 'ops room' } });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ type: 'telegram', chatId, label: 'ops room', disabledAt: null });
     expect(created.body.secret).toBeUndefined();
     const tested = await api('POST', `/v1/channels/${created.body.id}/test`, { token: key });
     expect(tested.body.delivery).toMatchObject({ status: 'delivered' });
-    const [message] = await messages(chatId);
+    const [message] = (await messages(chatId)).slice(before);
     expect(message!.text).toContain('TEST · ops room');
 
     for (const [body, path] of [
