@@ -44,12 +44,26 @@ async function hmac(key: CryptoKey, message: string | Uint8Array): Promise<Uint8
 }
 
 function tagInput(tenantHex: string, random: Uint8Array): Uint8Array {
-  const prefix = new TextEncoder().encode(`mwk|${tenantHex}|`);
-  const input = new Uint8Array(prefix.length + random.length);
+  return labelled(`mwk|${tenantHex}|`, random);
+}
+
+function labelled(label: string, data: Uint8Array): Uint8Array {
+  const prefix = new TextEncoder().encode(label);
+  const input = new Uint8Array(prefix.length + data.length);
   input.set(prefix);
-  input.set(random, prefix.length);
+  input.set(data, prefix.length);
   return input;
 }
+
+/**
+ * A tag over `data` under a purpose `label`, with the same deployment secret as API keys:
+ * other tokens that name a tenant (Telegram link codes) use it so that a forged one is
+ * refused before that tenant's object is woken.
+ */
+export async function deploymentTag(secret: AppConfig['apiKeySecret'], label: string, data: Uint8Array, length: number): Promise<Uint8Array> {
+  return (await hmac(await tagKey(secret), labelled(`${label}|`, data))).slice(0, length);
+}
+
 
 export function newTenantId(): string {
   return `t_${toHex(randomBytes(8))}`;
@@ -75,13 +89,13 @@ export async function tenantOfKey(secret: AppConfig['apiKeySecret'], key: string
   return constantTimeEqual(expected, body.slice(RANDOM_BYTES)) ? `t_${match[1]}` : null;
 }
 
-/** Only called on text KEY_PATTERN matched (43 characters of the base64url alphabet), which atob always decodes. */
-function fromBase64Url(text: string): Uint8Array {
+/** Only called on text a pattern matched (base64url alphabet, length not 1 mod 4), which atob always decodes. */
+export function fromBase64Url(text: string): Uint8Array {
   const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
   return Uint8Array.from(binary, (char) => char.charCodeAt(0));
 }
 
-function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   let diff = 0;
   for (let index = 0; index < a.length; index++) diff |= a[index]! ^ b[index]!;

@@ -5,7 +5,7 @@ import { nextAttemptAt } from '../notify/backoff';
 import { createChannelSender } from '../notify/dispatch';
 import { minSendIntervalMs, type ChannelTarget, type StoredChannel } from '../notify/channel';
 import type { StoredTopUpPolicy } from '../config/topup-policy';
-import type { ApiKeyRecord, ChannelRecord, DeliveryRecord, EventRecord, IncomingEvent, WatchRecord } from '../watches/records';
+import type { ApiKeyRecord, ChannelRecord, TelegramCodeCheck, DeliveryRecord, EventRecord, IncomingEvent, WatchRecord } from '../watches/records';
 import type { StoredThresholds } from '../domain/thresholds';
 import { parseUsd, summarizeBudget, type BudgetSpend, type TopUpGrant } from '../domain/topup-budget';
 import { decideAuthorization, grantView, policyVersionOf, type TopUpAuthorization, type TopUpAuthorizationRequest, type TopUpGrantView } from '../topup/authorization';
@@ -44,6 +44,9 @@ export class Tenant extends DurableObject<Env> {
       const channelColumns = new Set(this.sql.exec<{ name: string }>('PRAGMA table_info(channels)').toArray().map((column) => column.name));
       if (!channelColumns.has('confirm_hash')) this.sql.exec('ALTER TABLE channels ADD COLUMN confirm_hash TEXT');
       if (!channelColumns.has('confirm_expires_at')) this.sql.exec('ALTER TABLE channels ADD COLUMN confirm_expires_at INTEGER');
+      // Telegram link codes of this tenant (hashes), looked up by primary key; see src/telegram/link.ts.
+      this.sql.exec('CREATE TABLE IF NOT EXISTS telegram_link_codes (code_hash TEXT PRIMARY KEY, label TEXT NOT NULL, expires_at INTEGER NOT NULL, used_at INTEGER)');
+      this.sql.exec('CREATE INDEX IF NOT EXISTS telegram_link_codes_pending ON telegram_link_codes (used_at, expires_at)');
       // Added with auto-top-up; guarded so tenants created before keep their rows.
       const columns = new Set(this.sql.exec<{ name: string }>('PRAGMA table_info(watches)').toArray().map((column) => column.name));
       if (!columns.has('top_up')) this.sql.exec('ALTER TABLE watches ADD COLUMN top_up TEXT');
@@ -117,6 +120,39 @@ export class Tenant extends DurableObject<Env> {
       this.sql.exec('INSERT INTO api_keys (id, hash, label, created_at) VALUES (?, ?, ?, ?)', next.id, next.hash, old.label, now);
       return { key: { id: next.id, label: old.label, createdAt: iso(now)!, expiresAt: null }, previous: { id: oldId, expiresAt: iso(now + graceMs)! } };
     });
+  }
+
+  // ── Telegram link codes ───────────────────────────────────────────────────
+
+  /** Stores a code unless the tenant already has `maxPending` unused, unexpired ones. */
+  async addTelegramLinkCode(code: { hash: string; label: string; expiresAt: number }, now: number, maxPending: number): Promise<boolean> {
+    // Housekeeping: codes a day past expiry can only ever answer "expired"; drop them.
+    this.sql.exec('DELETE FROM telegram_link_codes WHERE expires_at < ?', now - 86_400_000);
+    const pending = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM telegram_link_codes WHERE used_at IS NULL AND expires_at > ?', now).one().n;
+    if (pending >= maxPending) return false;
+    this.sql.exec('INSERT INTO telegram_link_codes (code_hash, label, expires_at) VALUES (?, ?, ?)', code.hash, code.label, code.expiresAt);
+    return true;
+  }
+
+  async checkTelegramLinkCode(hash: string, now: number): Promise<TelegramCodeCheck> {
+    return this.linkCodeStatus(hash, now);
+  }
+
+  /** Uses a code: of two chats racing for it, exactly one gets `valid`. */
+  async claimTelegramLinkCode(hash: string, now: number): Promise<TelegramCodeCheck> {
+    return this.ctx.storage.transactionSync(() => {
+      const check = this.linkCodeStatus(hash, now);
+      if (check.status === 'valid') this.sql.exec('UPDATE telegram_link_codes SET used_at = ? WHERE code_hash = ?', now, hash);
+      return check;
+    });
+  }
+
+  private linkCodeStatus(hash: string, now: number): TelegramCodeCheck {
+    const row = this.sql.exec<{ label: string; expires_at: number; used_at: number | null }>('SELECT label, expires_at, used_at FROM telegram_link_codes WHERE code_hash = ?', hash).toArray()[0];
+    if (!row) return { status: 'unknown' };
+    if (row.used_at !== null) return { status: 'used' };
+    if (row.expires_at <= now) return { status: 'expired' };
+    return { status: 'valid', label: row.label };
   }
 
   // ── Channels ──────────────────────────────────────────────────────────────

@@ -1,7 +1,6 @@
 import { Bot, BotError, GrammyError, type Context } from 'grammy';
 import type { Update } from 'grammy/types';
 import type { AppConfig, TelegramConfig } from '../config/env';
-import { directoryStub } from '../durable/directory';
 import { tenantStub } from '../durable/tenant';
 import type { WatchRecord } from '../watches/records';
 import { isAppError } from '../lib/errors';
@@ -9,6 +8,7 @@ import { createWatch, deleteWatch, getWatchWithStatus, updateWatch } from '../wa
 import { describeTelegramFailure, getBotInfo, redactToken, telegramApi } from './client';
 import { parseMessage, type BotCommand } from './commands';
 import { redeemLinkCode } from './link';
+import { chatLink, removeChatLink } from './chat-links';
 import * as replies from './replies';
 
 /**
@@ -114,7 +114,7 @@ async function run(env: Env, config: AppConfig, chat: Chat, command: BotCommand)
   if (changesSomething(command) && !(await chat.senderIsAdmin())) return replies.adminsOnlyText(command.name);
   if (command.name === 'start') {
     if (command.code === null) return (await linkOf(env, chat)) ? replies.linkedText(true) : replies.notLinkedText();
-    const result = await redeemLinkCode(env, command.code, chat);
+    const result = await redeemLinkCode(env, config, command.code, chat);
     return result.status === 'linked' ? replies.linkedText(result.relinked) : replies.linkCodeProblemText(result.status);
   }
   const link = await linkOf(env, chat);
@@ -179,11 +179,10 @@ async function run(env: Env, config: AppConfig, chat: Chat, command: BotCommand)
 
 /** The chat's link, if its channel still exists (a channel deleted through the API unlinks). */
 async function linkOf(env: Env, chat: Chat): Promise<Link | null> {
-  const directory = directoryStub(env);
-  const link = await directory.telegramChat(chat.id);
+  const link = await chatLink(env, chat.id);
   if (!link) return null;
   if (!(await tenantStub(env, link.tenantId).getChannel(link.channelId))) {
-    await directory.unlinkTelegramChat(chat.id, link.channelId);
+    await removeChatLink(env, chat.id, link.channelId);
     return null;
   }
   return link;

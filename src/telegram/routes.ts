@@ -52,7 +52,7 @@ export const telegramLinkRoutes = new Hono<App>().post('/link', async (c) => {
   const telegram = telegramOf(c.get('config'));
   // The body is optional: an empty request links with the chat's own name as label.
   const body = await parseJsonBody(c, linkSchema, { optional: true });
-  const issued = await issueLinkCode(c.env, telegram, c.get('tenantId'), body.label ?? '');
+  const issued = await issueLinkCode(c.env, c.get('config'), telegram, c.get('tenantId'), body.label ?? '');
   return c.json({ ...issued, command: `/start ${issued.code}` }, 201);
 });
 

@@ -13,6 +13,9 @@ import type { WatchRef } from '../notify/event-body';
 /** An event handed over by a shard (or created by the API for channel tests). */
 export type IncomingEvent = { eventId: string; watchId: string | null; body: string; silenced: boolean; channelIds?: string[] };
 
+/** What a Telegram link code is: valid (with the label its channel gets), or why not. */
+export type TelegramCodeCheck = { status: 'valid'; label: string } | { status: 'unknown' | 'used' | 'expired' };
+
 /** A tenant API key as the admin sees it: never the key or its hash. `expiresAt` is set while a rotated key is in its grace period. */
 export type ApiKeyRecord = { id: string; label: string; createdAt: string; expiresAt: string | null };
 

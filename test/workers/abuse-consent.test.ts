@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { runInDurableObject } from 'cloudflare:test';
+import { listDurableObjectIds, runInDurableObject } from 'cloudflare:test';
+import { directoryStub } from '../../src/durable/directory';
+import { chatLink, chatLinkPartition } from '../../src/telegram/chat-links';
 import { tenantStub } from '../../src/durable/tenant';
 import { api, getJson, confirmationCodeFor, isConfirmationMail, linkTelegramChat, postTelegramUpdate, newTenant, tenantIdOf, testEnv } from './helpers';
 
@@ -155,4 +157,51 @@ describe('Telegram channels reach only chats that linked themselves', () => {
     expect((await api('GET', `/v1/watches/${watch.body.id}`, { token: key })).body.channels).toEqual([hook.body.id]);
     expect(await say(chatId, '/list')).toContain('watches no positions');
   });
+
+  it('a made-up link code with a real-looking tenant id is refused without creating that tenant\'s object', async () => {
+    const tenantHex = Array.from(crypto.getRandomValues(new Uint8Array(8)), (byte) => byte.toString(16).padStart(2, '0')).join('');
+    const chatId = newChatId();
+    expect(await say(chatId, `/start ${tenantHex}${'A'.repeat(32)}`)).toContain('not valid');
+    const wanted = testEnv.TENANT.idFromName(`t_${tenantHex}`);
+    expect((await listDurableObjectIds(testEnv.TENANT)).some((id) => id.equals(wanted))).toBe(false);
+  });
+
+  it('a tenant holds at most 20 unused link codes; using one makes room', async () => {
+    const key = await newTenant('tg-quota');
+    const codes: string[] = [];
+    for (let index = 0; index < 20; index++) {
+      const issued = await api('POST', '/v1/telegram/link', { token: key });
+      expect(issued.status).toBe(201);
+      codes.push(issued.body.code);
+    }
+    const refused = await api('POST', '/v1/telegram/link', { token: key });
+    expect(refused.status).toBe(429);
+    expect(refused.body.error.code).toBe('link_code_quota');
+    expect(await say(newChatId(), `/start ${codes[0]}`)).toContain('Linked');
+    expect((await api('POST', '/v1/telegram/link', { token: key })).status).toBe(201);
+  });
+
+  it('chat links live in partitions by chat-id hash, not in the one directory; links made before move over on first use', async () => {
+    const key = await newTenant('tg-partitions');
+    const chats = Array.from({ length: 6 }, () => newChatId());
+    for (const chatId of chats) await linkTelegramChat(key, chatId);
+    const legacy = directoryStub(testEnv);
+    const legacyRows = () => runInDurableObject(legacy, async (_instance, state) => state.storage.sql.exec<{ chat_id: string }>('SELECT chat_id FROM telegram_chats').toArray().map((row) => row.chat_id));
+    expect(await legacyRows()).toEqual([]);
+    const partitions = new Set(await Promise.all(chats.map((chatId) => chatLinkPartition(chatId))));
+    expect(partitions.size).toBeGreaterThan(1);
+
+    // A chat linked by the single directory before partitioning still works, and moves.
+    const oldChat = newChatId();
+    await getJson(`${env.TEST_TELEGRAM_CONTROL_URL}/chats/${oldChat}`, { type: 'private' });
+    const tenant = tenantStub(testEnv, tenantIdOf(key));
+    const channel = await tenant.createChannel({ id: `ch_${'a'.repeat(18)}${Math.floor(Math.random() * 90 + 10)}`, target: { type: 'telegram', chatId: oldChat }, secret: null, label: 'old link' });
+    await runInDurableObject(legacy, async (_instance, state) => {
+      state.storage.sql.exec('INSERT INTO telegram_chats (chat_id, tenant_id, channel_id, linked_at) VALUES (?, ?, ?, ?)', oldChat, tenantIdOf(key), channel.id, Date.now());
+    });
+    expect(await say(oldChat, '/list')).toContain('watches no positions');
+    expect(await legacyRows()).toEqual([]);
+    expect(await chatLink(testEnv, oldChat)).toEqual({ tenantId: tenantIdOf(key), channelId: channel.id });
+  });
 });
+
