@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { createMiddleware } from 'hono/factory';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { parseConfig } from '../config/env';
 import { AppError, isAppError } from '../lib/errors';
@@ -40,16 +41,16 @@ export function createApp() {
     }
   });
 
-  // Telegram calls this with its secret token, not a bearer key (outside /v1).
-  app.route('/telegram', telegramWebhookRoutes);
-
-  // Every /v1 request needs a valid configuration; a bad one is named, never guessed around.
-  app.use('/v1/*', async (c, next) => {
+  // Every /v1 and /telegram request needs a valid configuration; a bad one is named, never guessed around.
+  const withConfig = createMiddleware<App>(async (c, next) => {
     c.set('config', parseConfig(c.env as unknown as Record<string, unknown>));
     await next();
   });
   // Before any route touches storage: per API key, or per client IP without a valid key.
-  app.use('/v1/*', rateLimit);
+  for (const path of ['/v1/*', '/telegram/*']) app.use(path, withConfig, rateLimit);
+
+  // Telegram calls this with its secret token, not a bearer key (outside /v1).
+  app.route('/telegram', telegramWebhookRoutes);
   app.route('/v1/keys', keyRoutes);
   app.use('/v1/channels/*', requireTenant);
   app.use('/v1/channels', requireTenant);

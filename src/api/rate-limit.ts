@@ -10,10 +10,15 @@ type Bucket = { limiter: 'key' | 'ip'; key: string };
 
 /**
  * Which budget a request spends: its API key's (a tenant key with a genuine tag, or the
- * admin token), else its client IP's. Only the tag is checked here, no object is woken:
- * a revoked key still spends its own budget before its 401.
+ * admin token), else its client IP's; none for Telegram's own webhook calls (they carry
+ * the webhook secret, come from Telegram's addresses and are paced by Telegram). Only the
+ * tag is checked here, no object is woken: a revoked key still spends its own budget before its 401.
  */
-export async function bucketOf(request: { authorization: string | undefined; clientIp: string | undefined }, config: AuthVariables['config']): Promise<Bucket> {
+export async function bucketOf(
+  request: { authorization: string | undefined; clientIp: string | undefined; telegramSecret: string | undefined },
+  config: AuthVariables['config'],
+): Promise<Bucket | null> {
+  if (request.telegramSecret !== undefined && config.telegram && (await secretsEqual(request.telegramSecret, config.telegram.webhookSecret))) return null;
   const token = bearerTokenOf(request.authorization);
   if (token !== null) {
     if ((await tenantOfKey(config.apiKeySecret, token)) !== null) return { limiter: 'key', key: `tenant:${await sha256Hex(token)}` };
@@ -29,9 +34,10 @@ export function retryAfterSeconds(now: number, periodSeconds = PERIOD_SECONDS): 
 
 let missingBindingLogged = false;
 
-/** 429 with retry-after once a bucket's budget for the window is spent. Runs after the config is parsed. */
+/** 429 with retry-after once a bucket's budget for the window is spent. Runs after `withConfig`. */
 export const rateLimit = createMiddleware<{ Bindings: Env; Variables: AuthVariables }>(async (c, next) => {
-  const bucket = await bucketOf({ authorization: c.req.header('authorization'), clientIp: c.req.header('cf-connecting-ip') }, c.get('config'));
+  const bucket = await bucketOf({ authorization: c.req.header('authorization'), clientIp: c.req.header('cf-connecting-ip'), telegramSecret: c.req.header('x-telegram-bot-api-secret-token') }, c.get('config'));
+  if (bucket === null) return next();
   const limiter = bucket.limiter === 'key' ? c.env.KEY_RATE_LIMITER : c.env.IP_RATE_LIMITER;
   if (!limiter) {
     if (!missingBindingLogged) console.warn('rate limiting is off: the KEY_RATE_LIMITER / IP_RATE_LIMITER bindings are missing from wrangler.toml');

@@ -167,9 +167,22 @@ export class Tenant extends DurableObject<Env> {
     return this.getChannel(channel.id) as Promise<ChannelRecord>;
   }
 
-  /** A new code for a pending channel (resend); false when the channel is not pending. */
-  async renewChannelConfirmation(id: string, confirmation: { hash: string; expiresAt: number }): Promise<boolean> {
-    return this.sql.exec('UPDATE channels SET confirm_hash = ?, confirm_expires_at = ? WHERE id = ? AND confirm_hash IS NOT NULL', confirmation.hash, confirmation.expiresAt, id).rowsWritten > 0;
+  /** Email channels still waiting for their address to confirm (unexpired codes). */
+  async pendingConfirmations(now: number): Promise<number> {
+    return this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM channels WHERE confirm_hash IS NOT NULL AND confirm_expires_at > ?', now).one().n;
+  }
+
+  /**
+   * A new code for a pending channel (resend), unless the last one was issued less than
+   * `minIntervalMs` ago (codes live `ttlMs`, so their issue time is their expiry minus it).
+   */
+  async renewChannelConfirmation(id: string, confirmation: { hash: string; expiresAt: number }, now: number, limits: { ttlMs: number; minIntervalMs: number }): Promise<{ status: 'renewed' | 'not_pending' } | { status: 'too_soon'; waitMs: number }> {
+    const row = this.sql.exec<{ confirm_hash: string | null; confirm_expires_at: number | null }>('SELECT confirm_hash, confirm_expires_at FROM channels WHERE id = ?', id).toArray()[0];
+    if (!row?.confirm_hash) return { status: 'not_pending' };
+    const issuedAgo = now - ((row.confirm_expires_at ?? 0) - limits.ttlMs);
+    if (issuedAgo < limits.minIntervalMs) return { status: 'too_soon', waitMs: limits.minIntervalMs - issuedAgo };
+    this.sql.exec('UPDATE channels SET confirm_hash = ?, confirm_expires_at = ? WHERE id = ?', confirmation.hash, confirmation.expiresAt, id);
+    return { status: 'renewed' };
   }
 
   async confirmChannel(id: string, hash: string, now: number): Promise<'confirmed' | 'not_found' | 'not_pending' | 'wrong_code' | 'expired'> {

@@ -86,6 +86,31 @@ describe('email channels confirm their address first', () => {
   });
 });
 
+describe('confirmation mail cannot be turned into a mail cannon', () => {
+  it('at most 10 email channels wait for confirmation at once, and a code is re-sent at most once a minute', async () => {
+    const key = await newTenant('confirm-quota');
+    const pending: Array<{ id: string; to: string }> = [];
+    for (let index = 0; index < 10; index++) {
+      const created = await api('POST', '/v1/channels', { token: key, body: { type: 'email', to: inbox(`quota-${index}`) } });
+      expect(created.status).toBe(201);
+      pending.push({ id: created.body.id, to: created.body.to });
+    }
+    const refused = await api('POST', '/v1/channels', { token: key, body: { type: 'email', to: inbox('quota-11') } });
+    expect(refused.status).toBe(429);
+    expect(refused.body.error.code).toBe('confirmation_quota');
+    // Confirming one makes room.
+    const [first] = pending;
+    expect((await api('POST', `/v1/channels/${first!.id}/confirm`, { token: key, body: { code: await confirmationCodeFor(first!.id, first!.to) } })).status).toBe(200);
+    expect((await api('POST', '/v1/channels', { token: key, body: { type: 'email', to: inbox('quota-12') } })).status).toBe(201);
+
+    const tooSoon = await api('POST', `/v1/channels/${pending[1]!.id}/confirm/resend`, { token: key });
+    expect(tooSoon.status).toBe(429);
+    expect(tooSoon.body.error.code).toBe('resend_too_soon');
+    expect(Number(tooSoon.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await mailTo(pending[1]!.to)).length).toBe(1);
+  });
+});
+
 describe('Telegram channels reach only chats that linked themselves', () => {
   let nextChat = 800_000_000 + Math.floor(Math.random() * 1_000_000) * 10;
   const newChatId = (group = false) => {

@@ -15,12 +15,20 @@ type App = { Bindings: Env; Variables: AuthVariables };
 /** What the API says about the confirmation mail: sent, or why not (the tenant can resend). */
 type ConfirmationView = { sentTo: string; expiresAt: string; sent: boolean; error: string | null };
 
+/** A tenant cannot make the deployment mail more strangers than this at once, nor one address more often than this. */
+export const MAX_PENDING_CONFIRMATIONS = 10;
+export const RESEND_INTERVAL_MS = 60_000;
+
 /** Creates an email channel in `pending_confirmation` and mails its one-time code to the address. */
 export async function createPendingEmailChannel(env: Env, config: EmailConfig, tenantId: string, input: { to: string; label: string }): Promise<ChannelRecord & { confirmation: ConfirmationView }> {
+  const tenant = tenantStub(env, tenantId);
+  if ((await tenant.pendingConfirmations(Date.now())) >= MAX_PENDING_CONFIRMATIONS) {
+    throw new AppError('confirmation_quota', `${MAX_PENDING_CONFIRMATIONS} email channels already wait for their address to confirm; confirm or delete some first`, { status: 429 });
+  }
   const id = newId('ch');
   const code = newConfirmationCode();
   const expiresAt = Date.now() + CONFIRMATION_TTL_MS;
-  const channel = await tenantStub(env, tenantId).createChannel({ id, target: { type: 'email', to: input.to }, secret: null, label: input.label, confirmation: { hash: await confirmationHash(id, code), expiresAt } });
+  const channel = await tenant.createChannel({ id, target: { type: 'email', to: input.to }, secret: null, label: input.label, confirmation: { hash: await confirmationHash(id, code), expiresAt } });
   return { ...channel, confirmation: await mailCode(env, config, { id, to: input.to, label: input.label }, code, expiresAt) };
 }
 
@@ -42,6 +50,7 @@ const confirmSchema = z
   .strict();
 
 const notFound = (id: string) => new AppError('not_found', `channel ${id} not found`, { status: 404 });
+const notPending = (id: string) => new AppError('not_pending', `channel ${id} has nothing to confirm`, { status: 409 });
 
 /** `POST /v1/channels/:id/confirm {code}` and `POST /v1/channels/:id/confirm/resend` (tenant). */
 export const emailConfirmRoutes = new Hono<App>()
@@ -51,7 +60,7 @@ export const emailConfirmRoutes = new Hono<App>()
     const tenant = tenantStub(c.env, c.get('tenantId'));
     const result = await tenant.confirmChannel(id, await confirmationHash(id, code), Date.now());
     if (result === 'not_found') throw notFound(id);
-    if (result === 'not_pending') throw new AppError('not_pending', `channel ${id} has nothing to confirm`, { status: 409 });
+    if (result === 'not_pending') throw notPending(id);
     if (result === 'expired') throw new AppError('confirmation_expired', 'the code has expired; send a new one with POST /v1/channels/:id/confirm/resend', { status: 410 });
     if (result === 'wrong_code') throw new AppError('wrong_code', 'the code does not match the one mailed to this channel\'s address', { status: 400, issues: [{ path: 'code', message: 'does not match' }] });
     return c.json(await tenant.getChannel(id));
@@ -63,9 +72,15 @@ export const emailConfirmRoutes = new Hono<App>()
     const tenant = tenantStub(c.env, c.get('tenantId'));
     const channel = await tenant.getChannel(id);
     if (!channel) throw notFound(id);
-    if (channel.status !== 'pending_confirmation' || !channel.to) throw new AppError('not_pending', `channel ${id} has nothing to confirm`, { status: 409 });
+    if (channel.status !== 'pending_confirmation' || !channel.to) throw notPending(id);
     const code = newConfirmationCode();
-    const expiresAt = Date.now() + CONFIRMATION_TTL_MS;
-    if (!(await tenant.renewChannelConfirmation(id, { hash: await confirmationHash(id, code), expiresAt }))) throw new AppError('not_pending', `channel ${id} has nothing to confirm`, { status: 409 });
+    const now = Date.now();
+    const expiresAt = now + CONFIRMATION_TTL_MS;
+    const renewed = await tenant.renewChannelConfirmation(id, { hash: await confirmationHash(id, code), expiresAt }, now, { ttlMs: CONFIRMATION_TTL_MS, minIntervalMs: RESEND_INTERVAL_MS });
+    if (renewed.status === 'not_pending') throw notPending(id);
+    if (renewed.status === 'too_soon') {
+      const wait = Math.ceil(renewed.waitMs / 1000);
+      return c.json({ error: { code: 'resend_too_soon', message: `a code was mailed to this address less than a minute ago; retry in ${wait} s` } }, 429, { 'retry-after': String(wait) });
+    }
     return c.json({ confirmation: await mailCode(c.env, config, { id, to: channel.to, label: channel.label }, code, expiresAt) }, 202);
   });
