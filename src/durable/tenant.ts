@@ -98,9 +98,10 @@ export class Tenant extends DurableObject<Env> {
     return row.id;
   }
 
+  /** Keys that still work (a rotated key until its grace ends). */
   async listKeys(): Promise<ApiKeyRecord[]> {
     return this.sql
-      .exec<{ id: string; label: string; created_at: number; expires_at: number | null }>('SELECT id, label, created_at, expires_at FROM api_keys ORDER BY created_at, id')
+      .exec<{ id: string; label: string; created_at: number; expires_at: number | null }>('SELECT id, label, created_at, expires_at FROM api_keys WHERE expires_at IS NULL OR expires_at > ? ORDER BY created_at, id', Date.now())
       .toArray()
       .map((row) => ({ id: row.id, label: row.label, createdAt: iso(row.created_at)!, expiresAt: iso(row.expires_at) }));
   }
@@ -115,6 +116,8 @@ export class Tenant extends DurableObject<Env> {
       const old = this.sql.exec<{ label: string }>('SELECT label FROM api_keys WHERE id = ?', oldId).toArray()[0];
       if (!old) return null;
       const now = Date.now();
+      // Housekeeping: keys whose grace ended can never authenticate again.
+      this.sql.exec('DELETE FROM api_keys WHERE expires_at IS NOT NULL AND expires_at <= ?', now);
       if (graceMs === 0) this.sql.exec('DELETE FROM api_keys WHERE id = ?', oldId);
       else this.sql.exec('UPDATE api_keys SET expires_at = ? WHERE id = ?', now + graceMs, oldId);
       this.sql.exec('INSERT INTO api_keys (id, hash, label, created_at) VALUES (?, ?, ?, ?)', next.id, next.hash, old.label, now);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createExecutionContext, listDurableObjectIds, waitOnExecutionContext } from 'cloudflare:test';
+import { createExecutionContext, listDurableObjectIds, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
+import { tenantStub } from '../../src/durable/tenant';
 import { getAddress } from 'viem';
 import { createApp } from '../../src/api/app';
 import { ADMIN, api, newTenant, testEnv, tenantIdOf } from './helpers';
@@ -106,6 +107,13 @@ describe('keys: list, revoke, rotate', () => {
     expect((await api('GET', '/v1/watches', { token: rotated.body.key })).status).toBe(200);
     const listed = await api('GET', `/v1/keys?tenantId=${tenantIdOf(key)}`, { token: ADMIN });
     expect(listed.body.data.find((entry: { id: string }) => entry.id === rotated.body.previous.id).expiresAt).toBe(rotated.body.previous.expiresAt);
+    // Once the grace ends, the old key stops working and is no longer listed.
+    await runInDurableObject(tenantStub(testEnv, tenantIdOf(key)), async (_instance, state) => {
+      state.storage.sql.exec('UPDATE api_keys SET expires_at = ? WHERE id = ?', Date.now() - 1, rotated.body.previous.id);
+    });
+    expect((await api('GET', '/v1/watches', { token: key })).status).toBe(401);
+    const after = await api('GET', `/v1/keys?tenantId=${tenantIdOf(key)}`, { token: ADMIN });
+    expect(after.body.data.map((entry: { id: string }) => entry.id)).toEqual([rotated.body.id]);
     const bad = await api('POST', '/v1/keys/rotate', { token: rotated.body.key, body: { graceSeconds: 86_401 } });
     expect(bad.status).toBe(400);
     expect(bad.body.error.issues[0].path).toBe('graceSeconds');
