@@ -16,7 +16,7 @@ export default defineConfig({
       miniflare: {
         bindings: {
           RPC_URLS: JSON.stringify({ '31337': inject<string>('rpcUrl') }),
-          ADMIN_TOKEN: 'test-admin-token-0123456789',
+          ADMIN_TOKEN: 'test-admin-token-0123456789abcdefghijklmnop',
           ALLOW_PRIVATE_WEBHOOK_URLS: 'true',
           POLL_INTERVAL_SECONDS: '2',
           TOPUP_PRIVATE_KEY: topUpKey,

@@ -185,7 +185,8 @@ async function main(): Promise<void> {
   const checkedTopUps = new Set<string>();
   const landed: Array<{ watchId: string; txHash: Hex; block: bigint; hfBefore: bigint; hfAfter: bigint; txCount: number; ok: boolean }> = [];
   const chat = () => telegram.chats.get(DEMO_CHAT_ID)?.messages ?? [];
-  const mailbox = () => smtp.messages.filter((message) => message.accepted);
+  // Alert mail only; the address's confirmation mail is shown where the channel is set up.
+  const mailbox = () => smtp.messages.filter((message) => message.accepted && message.headers['x-marginwatch-confirmation'] === undefined);
   const flush = () => {
     for (; printed.webhook < s.receiver.events.length; printed.webhook++) {
       const event = s.receiver.events[printed.webhook]!;
@@ -232,7 +233,12 @@ async function main(): Promise<void> {
   say(`tenant key issued; webhook channel ${webhook.id} → ${s.hookUrl(hookPath)} (signing secret registered with the receiver)`);
 
   const email = expect('POST /v1/channels (email)', await s.api('POST', '/v1/channels', { token: key, body: { type: 'email', to: DEMO_EMAIL, label: 'demo inbox' } }), 201).body;
-  say(`email channel ${email.id} → ${DEMO_EMAIL} (through the local SMTP server)`);
+  // The address agrees first: the worker mails it a code, which its owner hands to the tenant.
+  const confirmationMail = smtp.messages.filter((message) => message.headers['x-marginwatch-confirmation'] === email.id).at(-1);
+  const code = confirmationMail && /Confirmation code: ([A-Z0-9]{5}-[A-Z0-9]{5})/.exec(confirmationMail.headers.subject ?? '')?.[1];
+  if (!code) throw new Error(`no confirmation mail for ${email.id} arrived at the local SMTP server`);
+  expect('POST /v1/channels/:id/confirm', await s.api('POST', `/v1/channels/${email.id}/confirm`, { token: key, body: { code } }), 200);
+  say(`email channel ${email.id} → ${DEMO_EMAIL} (through the local SMTP server), confirmed with the code mailed to it (${code})`);
 
   // Telegram: the deployment owner registers the bot's webhook once; then the user asks for a link
   // code and sends it to the bot from their chat, which makes that chat a channel.

@@ -1,10 +1,13 @@
 import { Hono } from 'hono';
+import { createMiddleware } from 'hono/factory';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { parseConfig } from '../config/env';
 import { AppError, isAppError } from '../lib/errors';
 import { redactUrlsInText } from '../lib/redact-text';
 import { requireTenant, type AuthVariables } from './auth';
+import { rateLimit } from './rate-limit';
 import { channelRoutes } from './routes/channels';
+import { emailConfirmRoutes } from './routes/email-confirm';
 import { deliveryRoutes } from './routes/deliveries';
 import { keyRoutes } from './routes/keys';
 import { watchRoutes } from './routes/watches';
@@ -38,14 +41,16 @@ export function createApp() {
     }
   });
 
-  // Telegram calls this with its secret token, not a bearer key (outside /v1).
-  app.route('/telegram', telegramWebhookRoutes);
-
-  // Every /v1 request needs a valid configuration; a bad one is named, never guessed around.
-  app.use('/v1/*', async (c, next) => {
+  // Every /v1 and /telegram request needs a valid configuration; a bad one is named, never guessed around.
+  const withConfig = createMiddleware<App>(async (c, next) => {
     c.set('config', parseConfig(c.env as unknown as Record<string, unknown>));
     await next();
   });
+  // Before any route touches storage: per API key, or per client IP without a valid key.
+  for (const path of ['/v1/*', '/telegram/*']) app.use(path, withConfig, rateLimit);
+
+  // Telegram calls this with its secret token, not a bearer key (outside /v1).
+  app.route('/telegram', telegramWebhookRoutes);
   app.route('/v1/keys', keyRoutes);
   app.use('/v1/channels/*', requireTenant);
   app.use('/v1/channels', requireTenant);
@@ -55,6 +60,7 @@ export function createApp() {
   app.use('/v1/markets', requireTenant);
   app.route('/v1/markets', marketRoutes);
   app.route('/v1/channels', channelRoutes);
+  app.route('/v1/channels', emailConfirmRoutes);
   app.route('/v1/watches', watchRoutes);
   app.route('/v1/deliveries', deliveryRoutes);
   // /v1/topup/grant is the tenant's own; /v1/topup/signer (the owner's wallet) needs the admin token.

@@ -1,36 +1,38 @@
 import { createMiddleware } from 'hono/factory';
 import type { AppConfig } from '../config/env';
 import { AppError } from '../lib/errors';
-import { secretsEqual, sha256Hex, toBase64Url, randomBytes, toHex } from '../lib/crypto';
+import { secretsEqual, sha256Hex } from '../lib/crypto';
 import { tenantStub } from '../durable/tenant';
+import { tenantOfKey } from './api-keys';
 
-export type AuthVariables = { config: AppConfig; tenantId: string };
+export type AuthVariables = { config: AppConfig; tenantId: string; keyId: string };
 
-const KEY_PATTERN = /^mwk_([0-9a-f]{16})_[A-Za-z0-9_-]{43}$/;
+/** The bearer token, or null when the header is missing or not `Bearer <token>`. */
+export function bearerTokenOf(header: string | undefined): string | null {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  return match ? match[1]! : null;
+}
 
 function bearerToken(header: string | undefined): string {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  if (!match) throw new AppError('unauthorized', 'send Authorization: Bearer <API key>', { status: 401 });
-  return match[1]!;
+  const token = bearerTokenOf(header);
+  if (token === null) throw new AppError('unauthorized', 'send Authorization: Bearer <API key>', { status: 401 });
+  return token;
 }
 
-/** Tenant API keys carry their tenant id, so a key is checked against that tenant's hashes only. */
-export function newTenantKey(tenantId: string): string {
-  return `mwk_${tenantId.slice(2)}_${toBase64Url(randomBytes(32))}`;
-}
+const invalidKey = () => new AppError('unauthorized', 'the API key is not valid', { status: 401 });
 
-export function newTenantId(): string {
-  return `t_${toHex(randomBytes(8))}`;
-}
-
+/**
+ * A key's tag is checked first, without I/O: only a key this deployment issued reaches
+ * its tenant's object, which then says whether it is still stored (not revoked or rotated out).
+ */
 export const requireTenant = createMiddleware<{ Bindings: Env; Variables: AuthVariables }>(async (c, next) => {
   const token = bearerToken(c.req.header('authorization'));
-  const match = KEY_PATTERN.exec(token);
-  if (!match) throw new AppError('unauthorized', 'the API key is not valid', { status: 401 });
-  const tenantId = `t_${match[1]}`;
-  const valid = await tenantStub(c.env, tenantId).verifyKey(await sha256Hex(token));
-  if (!valid) throw new AppError('unauthorized', 'the API key is not valid', { status: 401 });
+  const tenantId = await tenantOfKey(c.get('config').apiKeySecret, token);
+  if (tenantId === null) throw invalidKey();
+  const keyId = await tenantStub(c.env, tenantId).verifyKey(await sha256Hex(token));
+  if (keyId === null) throw invalidKey();
   c.set('tenantId', tenantId);
+  c.set('keyId', keyId);
   await next();
 });
 

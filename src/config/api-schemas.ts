@@ -6,9 +6,28 @@ import { topUpPolicySchema } from './topup-policy';
 
 /** Every request body of the v1 API, parsed here; handlers only see these types. */
 
+const ZERO_ADDRESS = /^0x0{40}$/;
+
+/**
+ * Why an address is refused, or null: not 20 bytes of hex, mixed case that is not its
+ * EIP-55 checksum (a typo the checksum exists to catch), or the zero address. All-lowercase
+ * and all-uppercase carry no checksum and are accepted.
+ */
+export function addressProblem(value: string): string | null {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(value)) return 'must be a 0x-prefixed 20-byte hex address';
+  if (ZERO_ADDRESS.test(value)) return 'must not be the zero address';
+  const hex = value.slice(2);
+  const mixedCase = hex !== hex.toLowerCase() && hex !== hex.toUpperCase();
+  if (mixedCase && isAddress(value, { strict: true }) === false) return `has a wrong EIP-55 checksum (mixed case must match ${getAddress(value)}); check for a typo, or send it all lowercase`;
+  return null;
+}
+
 const address = z
   .string({ error: 'must be a 0x-prefixed address string' })
-  .refine((value) => isAddress(value, { strict: false }), 'must be a 0x-prefixed 20-byte hex address')
+  .superRefine((value, ctx) => {
+    const problem = addressProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
   .transform((value) => getAddress(value));
 
 const healthFactorLevel = z
@@ -52,6 +71,11 @@ export const createWatchSchema = z
   })
   .strict()
   .transform((value, ctx) => {
+    const marketProblem = /^0x[0-9a-fA-F]{40}$/.test(value.market) ? addressProblem(value.market) : null;
+    if (marketProblem) {
+      ctx.addIssue({ code: 'custom', path: ['market'], message: marketProblem });
+      return z.NEVER;
+    }
     if (PRESET_KEY_PATTERN.test(value.market)) {
       const preset = presetByKey(value.market);
       if (!preset) {
@@ -99,9 +123,14 @@ export const createChannelSchema = z.discriminatedUnion(
 );
 export type CreateChannelInput = z.infer<typeof createChannelSchema>;
 
+/** The longest silence: an alerting service muted for longer is more likely forgotten than intended. */
+export const MAX_SILENCE_MS = 30 * 86_400_000;
+
 export const silenceSchema = z
   .object({
-    until: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time such as 2026-12-01T08:00:00Z' }),
+    until: z.iso
+      .datetime({ offset: true, error: 'must be an ISO 8601 time such as 2026-12-01T08:00:00Z' })
+      .refine((value) => Date.parse(value) <= Date.now() + MAX_SILENCE_MS, 'must be at most 30 days ahead'),
   })
   .strict();
 
@@ -111,6 +140,15 @@ export const createKeySchema = z
   .object({
     label: label.optional(),
     tenantId: tenantIdSchema.optional(),
+  })
+  .strict();
+
+export const listKeysQuerySchema = z.object({ tenantId: tenantIdSchema }).strict();
+
+/** `POST /v1/keys/rotate`: the old key works for `graceSeconds` more (default 0: it stops at once). */
+export const rotateKeySchema = z
+  .object({
+    graceSeconds: z.number({ error: 'must be a number of seconds' }).int('must be an integer').min(0, 'must be at least 0').max(86_400, 'must be at most 86400 (a day)').default(0),
   })
   .strict();
 

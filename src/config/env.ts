@@ -185,7 +185,9 @@ function emailConfigFrom(settings: EmailSettings): EmailConfig | undefined {
 export const envSchema = z.object({
   RPC_URLS: jsonSetting(rpcUrlsSchema),
   MULTICALL3_ADDRESSES: jsonSetting(withChainIdKeys(addressSchema)).optional(),
-  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters (use a long random value)'),
+  ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters (use a long random value, e.g. `openssl rand -hex 32`)'),
+  // The secret tenant API keys are tagged with (see src/api/api-keys.ts); unset, one derived from ADMIN_TOKEN.
+  API_KEY_SECRET: optionalSetting(z.string().min(32, 'must be at least 32 characters (use a long random value, e.g. `openssl rand -hex 32`)')),
   POLL_INTERVAL_SECONDS: intSetting(1, 60, 12),
   ALLOW_PRIVATE_WEBHOOK_URLS: booleanSetting.optional().transform((value) => value ?? false),
   READ_BATCH_SIZE: intSetting(1, 2000, 300),
@@ -207,6 +209,8 @@ export const envSchema = z.object({
 export type AppConfig = {
   chains: Map<number, ChainConfig>;
   adminToken: string;
+  /** What tenant API keys are tagged with: API_KEY_SECRET, or ADMIN_TOKEN when that is unset (a key is derived from it). */
+  apiKeySecret: { source: 'API_KEY_SECRET' | 'ADMIN_TOKEN'; value: string };
   pollIntervalSeconds: number;
   allowPrivateWebhookUrls: boolean;
   readBatchSize: number;
@@ -268,6 +272,7 @@ export function parseConfig(env: Record<string, unknown>): AppConfig {
   return {
     chains,
     adminToken: settings.ADMIN_TOKEN,
+    apiKeySecret: settings.API_KEY_SECRET ? { source: 'API_KEY_SECRET', value: settings.API_KEY_SECRET } : { source: 'ADMIN_TOKEN', value: settings.ADMIN_TOKEN },
     pollIntervalSeconds: settings.POLL_INTERVAL_SECONDS,
     allowPrivateWebhookUrls: settings.ALLOW_PRIVATE_WEBHOOK_URLS,
     readBatchSize: settings.READ_BATCH_SIZE,

@@ -2,8 +2,6 @@ import { DurableObject } from 'cloudflare:workers';
 
 type ShardRow = { name: string; market_key: string; watches: number };
 
-export type TelegramCodeCheck = { status: 'valid'; tenantId: string; label: string } | { status: 'unknown' | 'used' | 'expired' };
-
 /**
  * The deployment-wide index (a single instance): which shards exist and how full they are.
  * It places new watches into shards of one (chain, protocol, market) and gives cron the
@@ -23,8 +21,7 @@ export class Directory extends DurableObject<Env> {
       // Objects with work waiting (a tenant's outbox or unsynced watches): the cron watchdog re-arms their alarms.
       this.sql.exec('CREATE TABLE IF NOT EXISTS armed (kind TEXT NOT NULL, name TEXT NOT NULL, checked_at INTEGER NOT NULL, PRIMARY KEY (kind, name))');
       this.sql.exec('CREATE INDEX IF NOT EXISTS armed_checked ON armed (kind, checked_at)');
-      // Telegram: one-time link codes (stored as SHA-256 hashes) and which tenant channel a chat is.
-      this.sql.exec('CREATE TABLE IF NOT EXISTS telegram_link_codes (code_hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, label TEXT NOT NULL, expires_at INTEGER NOT NULL, used_at INTEGER)');
+      // Telegram: which tenant channel a chat is (link codes live in their tenant's object).
       this.sql.exec('CREATE TABLE IF NOT EXISTS telegram_chats (chat_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, channel_id TEXT NOT NULL, linked_at INTEGER NOT NULL)');
     });
   }
@@ -97,53 +94,28 @@ export class Directory extends DurableObject<Env> {
     return this.sql.exec<ShardRow>('SELECT * FROM shards WHERE watches > 0 ORDER BY name').toArray().map((row) => ({ name: row.name, watches: row.watches }));
   }
 
-  // ── Telegram links ────────────────────────────────────────────────────────
-  // Lives here because an update names only a chat: the directory is the one place that
-  // can tell which tenant it belongs to.
-
-  async addTelegramLinkCode(codeHash: string, tenantId: string, label: string, expiresAt: number): Promise<void> {
-    // Housekeeping: codes a day past expiry can only ever answer "expired"; drop them.
-    this.sql.exec('DELETE FROM telegram_link_codes WHERE expires_at < ?', Date.now() - 86_400_000);
-    this.sql.exec('INSERT INTO telegram_link_codes (code_hash, tenant_id, label, expires_at) VALUES (?, ?, ?, ?)', codeHash, tenantId, label, expiresAt);
-  }
-
-  async peekTelegramLinkCode(codeHash: string, now: number): Promise<TelegramCodeCheck> {
-    return this.checkTelegramCode(codeHash, now);
-  }
-
-  /**
-   * Uses a link code and maps the chat to the tenant's channel in one transaction, so a
-   * code raced by two chats links exactly one of them.
-   */
-  async claimTelegramLinkCode(codeHash: string, chatId: string, channelId: string, now: number): Promise<TelegramCodeCheck> {
-    return this.ctx.storage.transactionSync(() => {
-      const check = this.checkTelegramCode(codeHash, now);
-      if (check.status !== 'valid') return check;
-      this.sql.exec('UPDATE telegram_link_codes SET used_at = ? WHERE code_hash = ?', now, codeHash);
-      this.sql.exec(
-        'INSERT INTO telegram_chats (chat_id, tenant_id, channel_id, linked_at) VALUES (?, ?, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET tenant_id = excluded.tenant_id, channel_id = excluded.channel_id, linked_at = excluded.linked_at',
-        chatId, check.tenantId, channelId, now,
-      );
-      return check;
-    });
-  }
+  // ── Telegram chat links ───────────────────────────────────────────────────
+  // Which tenant channel a chat is. Kept in named partitions of this class by chat-id hash
+  // (src/telegram/chat-links.ts), so no single instance serves every update. The table also
+  // exists in the original single instance, where chats linked before partitioning live
+  // until their first message moves them.
 
   async telegramChat(chatId: string): Promise<{ tenantId: string; channelId: string } | null> {
     const row = this.sql.exec<{ tenant_id: string; channel_id: string }>('SELECT tenant_id, channel_id FROM telegram_chats WHERE chat_id = ?', chatId).toArray()[0];
     return row ? { tenantId: row.tenant_id, channelId: row.channel_id } : null;
   }
 
+  /** Maps a chat to a tenant's channel; a newer link replaces an older one. */
+  async linkTelegramChat(chatId: string, tenantId: string, channelId: string, now: number): Promise<void> {
+    this.sql.exec(
+      'INSERT INTO telegram_chats (chat_id, tenant_id, channel_id, linked_at) VALUES (?, ?, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET tenant_id = excluded.tenant_id, channel_id = excluded.channel_id, linked_at = excluded.linked_at',
+      chatId, tenantId, channelId, now,
+    );
+  }
+
   /** Forgets a chat's link, only if it still points at that channel (a newer link wins). */
   async unlinkTelegramChat(chatId: string, channelId: string): Promise<void> {
     this.sql.exec('DELETE FROM telegram_chats WHERE chat_id = ? AND channel_id = ?', chatId, channelId);
-  }
-
-  private checkTelegramCode(codeHash: string, now: number): TelegramCodeCheck {
-    const row = this.sql.exec<{ tenant_id: string; label: string; expires_at: number; used_at: number | null }>('SELECT * FROM telegram_link_codes WHERE code_hash = ?', codeHash).toArray()[0];
-    if (!row) return { status: 'unknown' };
-    if (row.used_at !== null) return { status: 'used' };
-    if (row.expires_at <= now) return { status: 'expired' };
-    return { status: 'valid', tenantId: row.tenant_id, label: row.label };
   }
 }
 

@@ -6,7 +6,7 @@ import { nextAttemptAt } from '../notify/backoff';
 import { createChannelSender } from '../notify/dispatch';
 import { minSendIntervalMs, type ChannelTarget, type StoredChannel } from '../notify/channel';
 import type { StoredTopUpPolicy } from '../config/topup-policy';
-import type { ChannelCreation, ChannelRecord, DeliveryRecord, EventRecord, IncomingEvent, TenantWatch, WatchPosition, WatchRecord, WatchRecording } from '../watches/records';
+import type { ApiKeyRecord, ChannelCreation, ChannelRecord, DeliveryRecord, EventRecord, IncomingEvent, TelegramCodeCheck, TenantWatch, WatchPosition, WatchRecord, WatchRecording } from '../watches/records';
 import type { StoredThresholds } from '../domain/thresholds';
 import { parseUsd, summarizeBudget, type BudgetSpend, type TopUpGrant } from '../domain/topup-budget';
 import { decideAuthorization, grantView, policyVersionOf, type TopUpAuthorization, type TopUpAuthorizationRequest, type TopUpGrantView } from '../topup/authorization';
@@ -17,8 +17,9 @@ import { placeWatch, unplaceWatch } from '../watches/sync';
 import { directoryStub } from './directory';
 import { DAY_MS, SYNC_GRACE_MS, tenantWakeUpAt } from '../watches/tenant-wakeup';
 
-type ChannelRow = { id: string; type: string; target: string; secret: string | null; label: string; created_at: number; disabled_at: number | null; disabled_reason: string | null; last_sent_at: number | null };
+type ChannelRow = { id: string; type: string; target: string; secret: string | null; label: string; created_at: number; disabled_at: number | null; disabled_reason: string | null; last_sent_at: number | null; confirm_hash?: string | null; confirm_expires_at?: number | null };
 type WatchRow = { id: string; chain_id: number; protocol: string; market: string; account: string; label: string; thresholds: string; channels: string; shard: string; silenced_until: number | null; created_at: number; top_up?: string | null; top_up_version?: number; protocol_address?: string | null; synced: number; deleting: number };
+type NewChannel = { id: string; target: ChannelTarget; secret: string | null; label: string; confirmation?: { hash: string; expiresAt: number } };
 type OutboxRow = { event_id: string; channel_id: string; group_key: string; seq: number; attempts: number; first_attempt_at: number | null; next_attempt_at: number; status: string; last_error: string | null; delivered_at: number | null };
 
 const DELIVERY_CONCURRENCY = 10;
@@ -55,11 +56,19 @@ export class Tenant extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     ctx.blockConcurrencyWhile(async () => {
       this.sql.exec(`CREATE TABLE IF NOT EXISTS api_keys (hash TEXT PRIMARY KEY, label TEXT NOT NULL, created_at INTEGER NOT NULL)`);
+      this.migrateApiKeys();
       this.sql.exec(`CREATE TABLE IF NOT EXISTS channels (id TEXT PRIMARY KEY, type TEXT NOT NULL, target TEXT NOT NULL, secret TEXT,
         label TEXT NOT NULL, created_at INTEGER NOT NULL, disabled_at INTEGER, disabled_reason TEXT, last_sent_at INTEGER)`);
       this.sql.exec(`CREATE TABLE IF NOT EXISTS watches (id TEXT PRIMARY KEY, chain_id INTEGER NOT NULL, protocol TEXT NOT NULL, market TEXT NOT NULL,
         account TEXT NOT NULL, label TEXT NOT NULL, thresholds TEXT NOT NULL, channels TEXT NOT NULL, shard TEXT NOT NULL,
         silenced_until INTEGER, created_at INTEGER NOT NULL)`);
+      // Email consent: a channel with a confirmation hash is pending and receives nothing (see src/notify/email-confirmation.ts).
+      const channelColumns = new Set(this.sql.exec<{ name: string }>('PRAGMA table_info(channels)').toArray().map((column) => column.name));
+      if (!channelColumns.has('confirm_hash')) this.sql.exec('ALTER TABLE channels ADD COLUMN confirm_hash TEXT');
+      if (!channelColumns.has('confirm_expires_at')) this.sql.exec('ALTER TABLE channels ADD COLUMN confirm_expires_at INTEGER');
+      // Telegram link codes of this tenant (hashes), looked up by primary key; see src/telegram/link.ts.
+      this.sql.exec('CREATE TABLE IF NOT EXISTS telegram_link_codes (code_hash TEXT PRIMARY KEY, label TEXT NOT NULL, expires_at INTEGER NOT NULL, used_at INTEGER)');
+      this.sql.exec('CREATE INDEX IF NOT EXISTS telegram_link_codes_pending ON telegram_link_codes (used_at, expires_at)');
       // Added with auto-top-up; guarded so tenants created before keep their rows.
       const columns = new Set(this.sql.exec<{ name: string }>('PRAGMA table_info(watches)').toArray().map((column) => column.name));
       if (!columns.has('top_up')) this.sql.exec('ALTER TABLE watches ADD COLUMN top_up TEXT');
@@ -138,42 +147,113 @@ export class Tenant extends DurableObject<Env> {
 
   // ── API keys ──────────────────────────────────────────────────────────────
 
-  async addKey(hash: string, label: string): Promise<void> {
-    this.sql.exec('INSERT INTO api_keys (hash, label, created_at) VALUES (?, ?, ?)', hash, label, Date.now());
+  /** Keys got a public id (list, revoke) and an optional end (rotation grace); rows from before get an id from their hash. */
+  private migrateApiKeys(): void {
+    const columns = new Set(this.sql.exec<{ name: string }>('PRAGMA table_info(api_keys)').toArray().map((column) => column.name));
+    if (!columns.has('id')) this.sql.exec('ALTER TABLE api_keys ADD COLUMN id TEXT');
+    if (!columns.has('expires_at')) this.sql.exec('ALTER TABLE api_keys ADD COLUMN expires_at INTEGER');
+    this.sql.exec("UPDATE api_keys SET id = 'key_' || substr(hash, 1, 20) WHERE id IS NULL");
+    this.sql.exec('CREATE UNIQUE INDEX IF NOT EXISTS api_keys_id ON api_keys (id)');
   }
 
-  /** Every stored hash is compared in constant time; the lookup never short-circuits on content. */
+  async addKey(key: { id: string; hash: string; label: string }): Promise<ApiKeyRecord> {
+    const now = Date.now();
+    this.sql.exec('INSERT INTO api_keys (id, hash, label, created_at) VALUES (?, ?, ?, ?)', key.id, key.hash, key.label, now);
+    return { id: key.id, label: key.label, createdAt: iso(now)!, expiresAt: null };
+  }
+
   /** Whether any API key was issued to this tenant: an owner's grant to a tenant that does not exist is refused. */
   async hasKeys(): Promise<boolean> {
     return this.sql.exec('SELECT 1 FROM api_keys LIMIT 1').toArray().length > 0;
   }
 
-  async verifyKey(hash: string): Promise<boolean> {
-    const rows = this.sql.exec<{ hash: string }>('SELECT hash FROM api_keys').toArray();
-    let match = false;
-    for (const row of rows) if (await secretsEqual(row.hash, hash)) match = true;
-    return match;
+  /**
+   * The key's id when its hash is stored and not past a rotation's grace. Looked up by the
+   * SHA-256 of a tagged random key: timing reveals nothing an attacker could use.
+   */
+  async verifyKey(hash: string): Promise<string | null> {
+    const row = this.sql.exec<{ id: string; expires_at: number | null }>('SELECT id, expires_at FROM api_keys WHERE hash = ?', hash).toArray()[0];
+    if (!row || (row.expires_at !== null && row.expires_at <= Date.now())) return null;
+    return row.id;
+  }
+
+  /** Keys that still work (a rotated key until its grace ends). */
+  async listKeys(): Promise<ApiKeyRecord[]> {
+    return this.sql
+      .exec<{ id: string; label: string; created_at: number; expires_at: number | null }>('SELECT id, label, created_at, expires_at FROM api_keys WHERE expires_at IS NULL OR expires_at > ? ORDER BY created_at, id', Date.now())
+      .toArray()
+      .map((row) => ({ id: row.id, label: row.label, createdAt: iso(row.created_at)!, expiresAt: iso(row.expires_at) }));
+  }
+
+  async revokeKey(id: string): Promise<boolean> {
+    return this.sql.exec('DELETE FROM api_keys WHERE id = ?', id).rowsWritten > 0;
+  }
+
+  /** Adds the new key and ends the old one (now, or after `graceMs`) in one step; the new key keeps the old label. */
+  async rotateKey(oldId: string, next: { id: string; hash: string }, graceMs: number): Promise<{ key: ApiKeyRecord; previous: { id: string; expiresAt: string } } | null> {
+    return this.ctx.storage.transactionSync(() => {
+      const old = this.sql.exec<{ label: string }>('SELECT label FROM api_keys WHERE id = ?', oldId).toArray()[0];
+      if (!old) return null;
+      const now = Date.now();
+      // Housekeeping: keys whose grace ended can never authenticate again.
+      this.sql.exec('DELETE FROM api_keys WHERE expires_at IS NOT NULL AND expires_at <= ?', now);
+      if (graceMs === 0) this.sql.exec('DELETE FROM api_keys WHERE id = ?', oldId);
+      else this.sql.exec('UPDATE api_keys SET expires_at = ? WHERE id = ?', now + graceMs, oldId);
+      this.sql.exec('INSERT INTO api_keys (id, hash, label, created_at) VALUES (?, ?, ?, ?)', next.id, next.hash, old.label, now);
+      return { key: { id: next.id, label: old.label, createdAt: iso(now)!, expiresAt: null }, previous: { id: oldId, expiresAt: iso(now + graceMs)! } };
+    });
+  }
+
+  // ── Telegram link codes ───────────────────────────────────────────────────
+
+  /** Stores a code unless the tenant already has `maxPending` unused, unexpired ones. */
+  async addTelegramLinkCode(code: { hash: string; label: string; expiresAt: number }, now: number, maxPending: number): Promise<boolean> {
+    // Housekeeping: codes a day past expiry can only ever answer "expired"; drop them.
+    this.sql.exec('DELETE FROM telegram_link_codes WHERE expires_at < ?', now - 86_400_000);
+    const pending = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM telegram_link_codes WHERE used_at IS NULL AND expires_at > ?', now).one().n;
+    if (pending >= maxPending) return false;
+    this.sql.exec('INSERT INTO telegram_link_codes (code_hash, label, expires_at) VALUES (?, ?, ?)', code.hash, code.label, code.expiresAt);
+    return true;
+  }
+
+  async checkTelegramLinkCode(hash: string, now: number): Promise<TelegramCodeCheck> {
+    return this.linkCodeStatus(hash, now);
+  }
+
+  /** Uses a code: of two chats racing for it, exactly one gets `valid`. */
+  async claimTelegramLinkCode(hash: string, now: number): Promise<TelegramCodeCheck> {
+    return this.ctx.storage.transactionSync(() => {
+      const check = this.linkCodeStatus(hash, now);
+      if (check.status === 'valid') this.sql.exec('UPDATE telegram_link_codes SET used_at = ? WHERE code_hash = ?', now, hash);
+      return check;
+    });
+  }
+
+  private linkCodeStatus(hash: string, now: number): TelegramCodeCheck {
+    const row = this.sql.exec<{ label: string; expires_at: number; used_at: number | null }>('SELECT label, expires_at, used_at FROM telegram_link_codes WHERE code_hash = ?', hash).toArray()[0];
+    if (!row) return { status: 'unknown' };
+    if (row.used_at !== null) return { status: 'used' };
+    if (row.expires_at <= now) return { status: 'expired' };
+    return { status: 'valid', label: row.label };
   }
 
   // ── Channels ──────────────────────────────────────────────────────────────
 
-  async createChannel(channel: { id: string; target: ChannelTarget; secret: string | null; label: string }): Promise<ChannelRecord> {
-    this.insertChannel(channel);
-    return (await this.getChannel(channel.id))!;
-  }
-
-  /** Creates the channel unless the tenant already has `maxChannels` (MAX_CHANNELS_PER_TENANT). */
-  async createChannelWithinQuota(channel: { id: string; target: ChannelTarget; secret: string | null; label: string }, maxChannels: number): Promise<ChannelCreation> {
+  /**
+   * Creates the channel unless the tenant already has `maxChannels` (MAX_CHANNELS_PER_TENANT).
+   * With `confirmation`, an email channel waits for its code and receives nothing until confirmed.
+   */
+  async createChannelWithinQuota(channel: NewChannel, maxChannels: number): Promise<ChannelCreation> {
     if (this.counter('channels') >= maxChannels) return { ok: false, reason: 'quota', limit: maxChannels };
     this.insertChannel(channel);
     return { ok: true, channel: (await this.getChannel(channel.id))! };
   }
 
-  private insertChannel(channel: { id: string; target: ChannelTarget; secret: string | null; label: string }): void {
+  private insertChannel(channel: NewChannel): void {
     this.ctx.storage.transactionSync(() => {
       this.sql.exec(
-        'INSERT INTO channels (id, type, target, secret, label, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-        channel.id, channel.target.type, JSON.stringify(channel.target), channel.secret, channel.label, Date.now(),
+        'INSERT INTO channels (id, type, target, secret, label, created_at, confirm_hash, confirm_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        channel.id, channel.target.type, JSON.stringify(channel.target), channel.secret, channel.label, Date.now(), channel.confirmation?.hash ?? null, channel.confirmation?.expiresAt ?? null,
       );
       this.addToCounter('channels', 1);
     });
@@ -185,6 +265,34 @@ export class Tenant extends DurableObject<Env> {
       .exec<ChannelRow>('SELECT * FROM channels WHERE (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?', after?.createdAt ?? -1, after?.id ?? '', limit + 1)
       .toArray();
     return pageOf(rows, limit, channelRecord);
+  }
+
+  /** Email channels still waiting for their address to confirm (unexpired codes). */
+  async pendingConfirmations(now: number): Promise<number> {
+    return this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM channels WHERE confirm_hash IS NOT NULL AND confirm_expires_at > ?', now).one().n;
+  }
+
+  /**
+   * A new code for a pending channel (resend), unless the last one was issued less than
+   * `minIntervalMs` ago (codes live `ttlMs`, so their issue time is their expiry minus it).
+   */
+  async renewChannelConfirmation(id: string, confirmation: { hash: string; expiresAt: number }, now: number, limits: { ttlMs: number; minIntervalMs: number }): Promise<{ status: 'renewed' | 'not_pending' } | { status: 'too_soon'; waitMs: number }> {
+    const row = this.sql.exec<{ confirm_hash: string | null; confirm_expires_at: number | null }>('SELECT confirm_hash, confirm_expires_at FROM channels WHERE id = ?', id).toArray()[0];
+    if (!row?.confirm_hash) return { status: 'not_pending' };
+    const issuedAgo = now - ((row.confirm_expires_at ?? 0) - limits.ttlMs);
+    if (issuedAgo < limits.minIntervalMs) return { status: 'too_soon', waitMs: limits.minIntervalMs - issuedAgo };
+    this.sql.exec('UPDATE channels SET confirm_hash = ?, confirm_expires_at = ? WHERE id = ?', confirmation.hash, confirmation.expiresAt, id);
+    return { status: 'renewed' };
+  }
+
+  async confirmChannel(id: string, hash: string, now: number): Promise<'confirmed' | 'not_found' | 'not_pending' | 'wrong_code' | 'expired'> {
+    const row = this.sql.exec<ChannelRow>('SELECT * FROM channels WHERE id = ?', id).toArray()[0];
+    if (!row) return 'not_found';
+    if (!row.confirm_hash) return 'not_pending';
+    if ((row.confirm_expires_at ?? 0) <= now) return 'expired';
+    if (!(await secretsEqual(row.confirm_hash, hash))) return 'wrong_code';
+    this.sql.exec('UPDATE channels SET confirm_hash = NULL, confirm_expires_at = NULL WHERE id = ?', id);
+    return 'confirmed';
   }
 
   async getChannel(id: string): Promise<ChannelRecord | null> {
@@ -391,7 +499,7 @@ export class Tenant extends DurableObject<Env> {
         const channelIds = event.channelIds ?? this.watchChannels(event.watchId);
         for (const channelId of channelIds) {
           const channel = this.sql.exec<ChannelRow>('SELECT * FROM channels WHERE id = ?', channelId).toArray()[0];
-          if (!channel || channel.disabled_at !== null) continue;
+          if (!channel || channel.disabled_at !== null || channel.confirm_hash) continue;
           this.sql.exec(
             "INSERT OR IGNORE INTO outbox (event_id, channel_id, group_key, seq, next_attempt_at, status) VALUES (?, ?, ?, ?, ?, 'pending')",
             event.eventId, channelId, `${channelId}/${event.watchId ?? event.eventId}`, seq, now,
@@ -731,7 +839,7 @@ export class Tenant extends DurableObject<Env> {
 
 function channelRecord(row: ChannelRow): ChannelRecord {
   const { type, ...target } = JSON.parse(row.target) as ChannelTarget;
-  return { id: row.id, type, ...target, label: row.label, createdAt: iso(row.created_at)!, disabledAt: iso(row.disabled_at), disabledReason: row.disabled_reason };
+  return { id: row.id, type, ...target, label: row.label, status: row.confirm_hash ? 'pending_confirmation' : 'active', createdAt: iso(row.created_at)!, disabledAt: iso(row.disabled_at), disabledReason: row.disabled_reason };
 }
 
 function pageOf<Row extends { created_at: number; id: string }, T>(rows: Row[], limit: number, toRecord: (row: Row) => T): Page<T> {

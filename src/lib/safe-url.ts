@@ -111,8 +111,17 @@ const REFUSED_IPV4: readonly Ipv4Range[] = [
   cidr(127, 0, 0, 0, 8, 'a loopback address'),
   cidr(169, 254, 0, 0, 16, 'a link-local address (this includes cloud metadata endpoints)'),
   cidr(172, 16, 0, 0, 12, 'a private address'),
+  // The rest of IANA's IPv4 special-purpose registry that is not meant as a destination.
+  cidr(192, 0, 0, 0, 24, 'an IETF protocol-assignment address (192.0.0.0/24)'),
+  cidr(192, 0, 2, 0, 24, 'a documentation address (TEST-NET-1)'),
+  cidr(192, 31, 196, 0, 24, 'an AS112 address'),
+  cidr(192, 52, 193, 0, 24, 'an AMT address'),
+  cidr(192, 88, 99, 0, 24, 'a 6to4 relay anycast address'),
   cidr(192, 168, 0, 0, 16, 'a private address'),
+  cidr(192, 175, 48, 0, 24, 'an AS112 address'),
   cidr(198, 18, 0, 0, 15, 'a benchmarking-network address'),
+  cidr(198, 51, 100, 0, 24, 'a documentation address (TEST-NET-2)'),
+  cidr(203, 0, 113, 0, 24, 'a documentation address (TEST-NET-3)'),
   cidr(224, 0, 0, 0, 4, 'a multicast address'),
   cidr(240, 0, 0, 0, 4, 'a reserved address'),
 ];
@@ -183,6 +192,44 @@ function parseIpv6(text: string): number[] | undefined {
   return groups;
 }
 
+type Ipv6Range = { base: bigint; prefix: number; reason: string };
+
+/** `groups` are the leading 16-bit groups of the prefix; the rest are zero. */
+function cidr6(groups: number[], prefix: number, reason: string): Ipv6Range {
+  return { base: ipv6ToBigInt([...groups, ...new Array<number>(8 - groups.length).fill(0)]), prefix, reason };
+}
+
+function ipv6ToBigInt(groups: number[]): bigint {
+  return groups.reduce((value, group) => (value << 16n) | BigInt(group), 0n);
+}
+
+/**
+ * IANA's IPv6 special-purpose registry, beyond the scopes checked in ipv6Reason: ranges
+ * that translate to (possibly internal) IPv4, tunnel, or are not meant as destinations.
+ */
+const REFUSED_IPV6: readonly Ipv6Range[] = [
+  cidr6([0x64, 0xff9b], 96, 'a NAT64 address (64:ff9b::/96)'),
+  cidr6([0x64, 0xff9b, 0x1], 48, 'a local-use NAT64 address (64:ff9b:1::/48)'),
+  cidr6([0x100], 64, 'a discard-only address (100::/64)'),
+  cidr6([0x100, 0, 0, 1], 64, 'a dummy-prefix address (100:0:0:1::/64)'),
+  cidr6([0x2001], 32, 'a Teredo tunnel address (2001::/32)'),
+  cidr6([0x2001], 23, 'an IETF protocol-assignment address (2001::/23)'),
+  cidr6([0x2001, 0xdb8], 32, 'a documentation address (2001:db8::/32)'),
+  cidr6([0x2002], 16, 'a 6to4 address (2002::/16)'),
+  cidr6([0x2620, 0x4f, 0x8000], 48, 'an AS112 address'),
+  cidr6([0x3fff], 20, 'a documentation address (3fff::/20)'),
+  cidr6([0x5f00], 16, 'an SRv6 SID address (5f00::/16)'),
+];
+
+function refusedIpv6Range(g: number[]): string | undefined {
+  const address = ipv6ToBigInt(g);
+  for (const range of REFUSED_IPV6) {
+    const shift = BigInt(128 - range.prefix);
+    if (address >> shift === range.base >> shift) return range.reason;
+  }
+  return undefined;
+}
+
 function ipv6Reason(g: number[]): string | undefined {
   const at = (i: number): number => g[i] ?? 0;
   const embeddedV4 = (hi: number, lo: number): number => ((at(hi) << 16) | at(lo)) >>> 0;
@@ -206,8 +253,8 @@ function ipv6Reason(g: number[]): string | undefined {
   if (zeroUpTo(4) && at(4) === 0xffff && at(5) === 0) return embedded(embeddedV4(6, 7)); // ::ffff:0:a.b.c.d
   if (zeroUpTo(6)) return embedded(embeddedV4(6, 7)); // ::a.b.c.d (deprecated IPv4-compatible)
   if (first === 0x64 && at(1) === 0xff9b && g.slice(2, 6).every((x) => x === 0)) {
-    return embedded(embeddedV4(6, 7)); // 64:ff9b::a.b.c.d (NAT64)
+    return embedded(embeddedV4(6, 7)) ?? refusedIpv6Range(g); // 64:ff9b::a.b.c.d (NAT64)
   }
-  if (first === 0x2002) return embedded(embeddedV4(1, 2)); // 2002:aabb:ccdd:: (6to4)
-  return undefined;
+  if (first === 0x2002) return embedded(embeddedV4(1, 2)) ?? refusedIpv6Range(g); // 2002:aabb:ccdd:: (6to4)
+  return refusedIpv6Range(g);
 }

@@ -1,14 +1,15 @@
 import { Bot, BotError, GrammyError, type Context } from 'grammy';
 import type { Update } from 'grammy/types';
 import type { AppConfig, TelegramConfig } from '../config/env';
-import { directoryStub } from '../durable/directory';
 import { tenantStub } from '../durable/tenant';
 import type { WatchRecord } from '../watches/records';
 import { isAppError } from '../lib/errors';
 import { createWatch, deleteWatch, getWatchWithStatus, updateWatch } from '../watches/service';
-import { describeTelegramFailure, getBotInfo, redactToken } from './client';
+import { describeTelegramFailure, getBotInfo, redactToken, telegramApi } from './client';
 import { parseMessage, type BotCommand } from './commands';
 import { redeemLinkCode } from './link';
+import { resolveProtocolAddress } from '../protocols';
+import { chatLink, removeChatLink } from './chat-links';
 import * as replies from './replies';
 
 /**
@@ -17,7 +18,8 @@ import * as replies from './replies';
  * the watches that notify this chat.
  */
 
-type Chat = { id: string; type: string; title: string };
+/** `senderIsAdmin`: whether the sender may change things in a group (asked of Telegram only when a command needs it). */
+type Chat = { id: string; type: string; title: string; senderIsAdmin: () => Promise<boolean> };
 type Link = { tenantId: string; channelId: string };
 
 /** At most this many watches are read for /list and /status (each is one shard call). */
@@ -35,7 +37,7 @@ export async function handleTelegramUpdate(env: Env, config: AppConfig, telegram
   const botInfo = await getBotInfo(telegram);
   const bot = new Bot(telegram.token, { botInfo, client: { apiRoot: telegram.apiBase, timeoutSeconds: 10 } });
   bot.on('message:text', async (ctx) => {
-    const chat = chatOf(ctx);
+    const chat = chatOf(ctx, telegram);
     const reply = await answer(env, config, chat, ctx.message.text, botInfo.username);
     if (reply !== null) await replyHonouringFlood(ctx, reply);
   });
@@ -62,10 +64,24 @@ async function replyHonouringFlood(ctx: Context, text: string): Promise<void> {
   }
 }
 
-function chatOf(ctx: Context): Chat {
+function chatOf(ctx: Context, telegram: TelegramConfig): Chat {
   const chat = ctx.chat!;
   const title = chat.type === 'private' ? [chat.first_name, chat.last_name].filter(Boolean).join(' ') || (chat.username ?? '') : (chat.title ?? '');
-  return { id: String(chat.id), type: chat.type, title: title.slice(0, 100) };
+  const senderIsAdmin = async () => {
+    if (chat.type === 'private') return true;
+    // An anonymous administrator posts as the group itself.
+    if (ctx.message?.sender_chat?.id === chat.id) return true;
+    const userId = ctx.from?.id;
+    if (userId === undefined) return false;
+    const member = await telegramApi(telegram).getChatMember(chat.id, userId);
+    return member.status === 'creator' || member.status === 'administrator';
+  };
+  return { id: String(chat.id), type: chat.type, title: title.slice(0, 100), senderIsAdmin };
+}
+
+/** Commands that change something: in a group, only its administrators may run them. */
+function changesSomething(command: BotCommand): boolean {
+  return (command.name === 'start' && command.code !== null) || command.name === 'watch' || command.name === 'mute' || command.name === 'unwatch';
 }
 
 /** The reply to one message, or null to stay quiet (plain chatter in a group). */
@@ -96,10 +112,13 @@ export async function answer(env: Env, config: AppConfig, chat: Chat, text: stri
 
 async function run(env: Env, config: AppConfig, chat: Chat, command: BotCommand): Promise<string> {
   if (command.name === 'help') return replies.helpText();
+  if (changesSomething(command) && !(await chat.senderIsAdmin())) return replies.adminsOnlyText(command.name);
   if (command.name === 'start') {
     if (command.code === null) return (await linkOf(env, chat)) ? replies.linkedText(true) : replies.notLinkedText();
-    const result = await redeemLinkCode(env, command.code, chat);
-    return result.status === 'linked' ? replies.linkedText(result.relinked) : replies.linkCodeProblemText(result.status);
+    const result = await redeemLinkCode(env, config, command.code, chat);
+    if (result.status === 'linked') return replies.linkedText(result.relinked);
+    if (result.status === 'quota_exceeded') return replies.channelQuotaText(result.limit);
+    return replies.linkCodeProblemText(result.status);
   }
   const link = await linkOf(env, chat);
   if (!link) return replies.notLinkedText();
@@ -108,13 +127,12 @@ async function run(env: Env, config: AppConfig, chat: Chat, command: BotCommand)
   switch (command.name) {
     case 'watch': {
       const tenant = tenantStub(env, link.tenantId);
-      const existing = (await tenant.listWatches()).find(
-        (watch) => watch.chainId === command.chainId && watch.protocol === command.protocol && watch.market === command.market && watch.account === command.account,
-      );
+      const protocolAddress = resolveProtocolAddress(command.protocol, command.chainId, undefined);
+      const existing = await tenant.findWatchAt({ chainId: command.chainId, protocol: command.protocol, market: command.market, protocolAddress, account: command.account });
       if (existing) {
-        // Already watched by this tenant (maybe through the API): add this chat to it
-        // rather than answer with a conflict.
-        if (!existing.channels.includes(link.channelId)) await updateWatch(env, link.tenantId, existing.id, { channels: [...existing.channels, link.channelId] });
+        // A chat only ever sees the watches that notify it: one watched through other
+        // channels (set up through the API) is not attached here, nor named.
+        if (!existing.channels.includes(link.channelId)) return replies.watchedElsewhereText();
         return replies.watchCreatedText(existing, true);
       }
       const watch = await createWatch(env, config, link.tenantId, {
@@ -163,11 +181,10 @@ async function run(env: Env, config: AppConfig, chat: Chat, command: BotCommand)
 
 /** The chat's link, if its channel still exists (a channel deleted through the API unlinks). */
 async function linkOf(env: Env, chat: Chat): Promise<Link | null> {
-  const directory = directoryStub(env);
-  const link = await directory.telegramChat(chat.id);
+  const link = await chatLink(env, chat.id);
   if (!link) return null;
   if (!(await tenantStub(env, link.tenantId).getChannel(link.channelId))) {
-    await directory.unlinkTelegramChat(chat.id, link.channelId);
+    await removeChatLink(env, chat.id, link.channelId);
     return null;
   }
   return link;

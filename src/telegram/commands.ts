@@ -1,4 +1,5 @@
-import { getAddress, isAddress, type Address } from 'viem';
+import { getAddress, type Address } from 'viem';
+import { addressProblem } from '../config/api-schemas';
 import { SUPPORTED_PROTOCOLS, parseMarket, type ProtocolName } from '../protocols';
 
 /**
@@ -110,7 +111,9 @@ function parseWatch(args: string[], rest: string): ParsedMessage {
   if (!(SUPPORTED_PROTOCOLS as readonly string[]).includes(protocolName)) return usage('watch', `protocol must be one of: ${SUPPORTED_PROTOCOLS.join(', ')}`);
   const parsedMarket = parseMarket(protocolName as ProtocolName, market);
   if (!parsedMarket.ok) return usage('watch', `market ${parsedMarket.message}`);
-  if (!isAddress(account, { strict: false })) return usage('watch', 'account must be the 0x… address of the borrower (40 hex characters)');
+  if (!/^0x[0-9a-fA-F]{40}$/.test(account)) return usage('watch', 'account must be the 0x… address of the borrower (40 hex characters)');
+  const accountProblem = addressProblem(account);
+  if (accountProblem) return usage('watch', `account ${accountProblem}`);
   // The label is everything after the fourth value, spaces kept.
   const label = rest.replace(/^(\S+\s+){4}/, '').trim();
   const finalLabel = args.length > 4 ? label : '';

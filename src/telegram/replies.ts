@@ -53,6 +53,10 @@ export function linkCodeProblemText(status: 'unknown' | 'used' | 'expired'): str
   return `${why}. Ask for a new one with POST /v1/telegram/link and open the link it gives within an hour.`;
 }
 
+export function channelQuotaText(limit: number): string {
+  return `This marginwatch account already has its limit of ${limit} channels, so this chat cannot be linked. Delete a channel it no longer needs (DELETE /v1/channels/:id) and send the link again.`;
+}
+
 export function linkedText(alreadyLinked: boolean): string {
   return [
     alreadyLinked ? 'This chat is linked again to your marginwatch account.' : 'Linked! This chat will receive marginwatch alerts.',
@@ -135,6 +139,14 @@ export function clampReply(text: string): string {
   const room = text.slice(0, MAX_REPLY_LENGTH - marker.length);
   const cut = room.lastIndexOf('\n');
   return `${cut > 0 ? room.slice(0, cut) : room}${marker}`;
+}
+
+export function adminsOnlyText(command: string): string {
+  return `Only this group's administrators can use /${command} here.`;
+}
+
+export function watchedElsewhereText(): string {
+  return 'Your account already watches this position through other channels, so it is not added here. To get its alerts in this chat, add this chat\'s channel to that watch through the API (PATCH /v1/watches/:id).';
 }
 
 export function internalErrorText(): string {

@@ -19,7 +19,8 @@ const ALLOWED_UPDATES = ['message'] as const;
 
 function telegramOf(config: AppConfig): TelegramConfig {
   if (!config.telegram) {
-    throw new AppError('telegram_not_configured', 'Telegram is not configured in this deployment: set TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET', { status: 503 });
+    // The deployment's choice, not an outage: a 4xx with the same code POST /v1/channels uses.
+    throw new AppError('telegram_not_configured', 'this deployment has no Telegram bot (TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET are not set)', { status: 400 });
   }
   return config.telegram;
 }
@@ -50,8 +51,8 @@ const linkSchema = z.object({ label: z.string().trim().max(100, 'must be at most
 export const telegramLinkRoutes = new Hono<App>().post('/link', async (c) => {
   const telegram = telegramOf(c.get('config'));
   // The body is optional: an empty request links with the chat's own name as label.
-  const body = (await c.req.text()).trim() === '' ? {} : await parseJsonBody(c, linkSchema);
-  const issued = await issueLinkCode(c.env, telegram, c.get('tenantId'), body.label ?? '');
+  const body = await parseJsonBody(c, linkSchema, { optional: true });
+  const issued = await issueLinkCode(c.env, c.get('config'), telegram, c.get('tenantId'), body.label ?? '');
   return c.json({ ...issued, command: `/start ${issued.code}` }, 201);
 });
 

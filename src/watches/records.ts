@@ -13,6 +13,12 @@ import type { WatchRef } from '../notify/event-body';
 /** An event handed over by a shard (or created by the API for channel tests). */
 export type IncomingEvent = { eventId: string; watchId: string | null; body: string; silenced: boolean; channelIds?: string[] };
 
+/** What a Telegram link code is: valid (with the label its channel gets), or why not. */
+export type TelegramCodeCheck = { status: 'valid'; label: string } | { status: 'unknown' | 'used' | 'expired' };
+
+/** A tenant API key as the admin sees it: never the key or its hash. `expiresAt` is set while a rotated key is in its grace period. */
+export type ApiKeyRecord = { id: string; label: string; createdAt: string; expiresAt: string | null };
+
 /** A channel as the API shows it: its target's fields (url, chatId or to) flattened in, never its secret. */
 export type ChannelRecord = {
   id: string;
@@ -21,6 +27,8 @@ export type ChannelRecord = {
   chatId?: string;
   to?: string;
   label: string;
+  /** `pending_confirmation`: an email channel whose address has not confirmed yet; it receives nothing. */
+  status: 'active' | 'pending_confirmation';
   createdAt: string;
   disabledAt: string | null;
   disabledReason: string | null;

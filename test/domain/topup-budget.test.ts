@@ -91,11 +91,11 @@ describe('executor queue and trust list', () => {
   });
 
   it('TOPUP_TRUSTED_MARKETS is parsed per chain and matched case-insensitively', () => {
-    const config = parseConfig({ RPC_URLS: '{"31337":"http://127.0.0.1:8545"}', ADMIN_TOKEN: 'x'.repeat(20), TOPUP_TRUSTED_MARKETS: '{"31337":"0x87870bca3f3fd6335c3f4ce8392d69350b4fa4e2","1":["0xC13e21B648A5Ee794902342038FF3aDAB66BE987"]}' });
+    const config = parseConfig({ RPC_URLS: '{"31337":"http://127.0.0.1:8545"}', ADMIN_TOKEN: 'x'.repeat(32), TOPUP_TRUSTED_MARKETS: '{"31337":"0x87870bca3f3fd6335c3f4ce8392d69350b4fa4e2","1":["0xC13e21B648A5Ee794902342038FF3aDAB66BE987"]}' });
     expect(trustedByOwner(config.topUp.trustedMarkets, 31337, '0x87870Bca3F3fD6335C3F4ce8392D69350B4fA4E2')).toBe(true);
     expect(trustedByOwner(config.topUp.trustedMarkets, 1, '0xc13e21b648a5ee794902342038ff3adab66be987')).toBe(true);
     expect(trustedByOwner(config.topUp.trustedMarkets, 1, '0x87870Bca3F3fD6335C3F4ce8392D69350B4fA4E2')).toBe(false);
-    expect(() => parseConfig({ RPC_URLS: '{"1":"http://x"}', ADMIN_TOKEN: 'x'.repeat(20), TOPUP_TRUSTED_MARKETS: '{"1":["nope"]}' })).toThrow(/TOPUP_TRUSTED_MARKETS\.1/);
-    expect(parseConfig({ RPC_URLS: '{"1":"http://x"}', ADMIN_TOKEN: 'x'.repeat(20) }).topUp.trustedMarkets.size).toBe(0);
+    expect(() => parseConfig({ RPC_URLS: '{"1":"http://x"}', ADMIN_TOKEN: 'x'.repeat(32), TOPUP_TRUSTED_MARKETS: '{"1":["nope"]}' })).toThrow(/TOPUP_TRUSTED_MARKETS\.1/);
+    expect(parseConfig({ RPC_URLS: '{"1":"http://x"}', ADMIN_TOKEN: 'x'.repeat(32) }).topUp.trustedMarkets.size).toBe(0);
   });
 });

@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
  *   `parameters.retry_after`; MarkdownV2 parsed by the rules Telegram documents (entities
  *   balanced, reserved characters escaped) → 400 "can't parse entities: …"; more than
  *   4096 characters after parsing → 400 "message is too long"; scripted failures on demand;
+ * - `getChatMember`: "administrator" for a group's `admins` (default: the default group sender), else "member";
  * - `getMe`, `setWebhook` (https only, secret_token alphabet checked), `deleteWebhook`,
  *   `getWebhookInfo`, `setMyCommands` (command names and descriptions checked),
  *   `getMyCommands`.
@@ -286,6 +287,8 @@ export type StandInChat = {
   tokens: number;
   refilledAt: number;
   messages: RecordedMessage[];
+  /** Group administrators' user ids (getChatMember answers "administrator" for them). */
+  admins: number[];
 };
 
 type Scripted = { method: string; chatId: string | null; errorCode: number; description: string; retryAfter?: number };
@@ -310,7 +313,7 @@ export type TelegramStandIn = {
   requests: RecordedRequest[];
   webhook(): { url: string; secretToken: string | null; allowedUpdates: string[] | null } | null;
   commands(): Array<{ command: string; description: string }>;
-  chat(id: string, patch?: Partial<Pick<StandInChat, 'type' | 'title' | 'blocked' | 'burst' | 'perSecond'>>): StandInChat;
+  chat(id: string, patch?: Partial<Pick<StandInChat, 'type' | 'title' | 'blocked' | 'burst' | 'perSecond' | 'admins'>>): StandInChat;
   script(entry: Scripted, times?: number): void;
   buildUpdate(input: UpdateInput): { update: Record<string, unknown>; headers: Record<string, string> };
   /** POSTs an update to the registered webhook, as Telegram does. */
@@ -319,6 +322,9 @@ export type TelegramStandIn = {
 };
 
 export type UpdateInput = { chatId: string; text: string; chatType?: StandInChat['type']; firstName?: string; title?: string; userId?: number };
+
+/** Who sends group messages unless a test says otherwise; an administrator of every group. */
+const DEFAULT_GROUP_USER_ID = 424242;
 
 function apiError(status: number, description: string, parameters?: Record<string, unknown>): ApiAnswer {
   return { status, body: { ok: false, error_code: status, description, ...(parameters ? { parameters } : {}) } };
@@ -392,7 +398,7 @@ export async function startTelegramStandIn(options: TelegramStandInOptions = {})
   let nextUpdateId = 100_000;
   let nextMessageId = 1;
 
-  function chat(id: string, patch: Partial<Pick<StandInChat, 'type' | 'title' | 'blocked' | 'burst' | 'perSecond'>> = {}): StandInChat {
+  function chat(id: string, patch: Partial<Pick<StandInChat, 'type' | 'title' | 'blocked' | 'burst' | 'perSecond' | 'admins'>> = {}): StandInChat {
     let state = chats.get(id);
     if (!state) {
       state = {
@@ -405,6 +411,8 @@ export async function startTelegramStandIn(options: TelegramStandInOptions = {})
         tokens: defaultBurst,
         refilledAt: Date.now(),
         messages: [],
+        // The default group sender (see buildUpdate) administers its group.
+        admins: [DEFAULT_GROUP_USER_ID],
       };
       chats.set(id, state);
     }
@@ -533,6 +541,15 @@ export async function startTelegramStandIn(options: TelegramStandInOptions = {})
       }
       case 'getmycommands':
         return apiOk(commands);
+      case 'getchatmember': {
+        const state = chatId === null ? undefined : chats.get(chatId);
+        if (!state) return apiError(400, 'Bad Request: chat not found');
+        const userId = Number(params.user_id);
+        if (!Number.isSafeInteger(userId)) return apiError(400, 'Bad Request: invalid user_id specified');
+        const user = { id: userId, is_bot: false, first_name: 'Test' };
+        if (state.type === 'private') return apiOk({ status: 'member', user });
+        return apiOk(state.admins.includes(userId) ? { status: 'administrator', user, can_be_edited: false, is_anonymous: false, can_manage_chat: true } : { status: 'member', user });
+      }
       default:
         return apiError(404, 'Not Found');
     }
@@ -540,7 +557,7 @@ export async function startTelegramStandIn(options: TelegramStandInOptions = {})
 
   function buildUpdate(input: UpdateInput): { update: Record<string, unknown>; headers: Record<string, string> } {
     const state = chat(input.chatId, { ...(input.chatType ? { type: input.chatType } : {}), ...(input.title ?? input.firstName ? { title: (input.title ?? input.firstName)! } : {}) });
-    const userId = input.userId ?? (state.type === 'private' ? Number(state.id) : 424242);
+    const userId = input.userId ?? (state.type === 'private' ? Number(state.id) : DEFAULT_GROUP_USER_ID);
     const command = /^\/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{1,64})?/.exec(input.text);
     const update = {
       update_id: nextUpdateId++,
@@ -578,12 +595,13 @@ export async function startTelegramStandIn(options: TelegramStandInOptions = {})
       return state ? { status: 200, body: { ...state, messages: state.messages.length } } : { status: 404, body: { error: 'no such chat' } };
     }
     if (method === 'POST' && chatPath && !chatPath[2]) {
-      const patch: Partial<Pick<StandInChat, 'type' | 'title' | 'blocked' | 'burst' | 'perSecond'>> = {};
+      const patch: Partial<Pick<StandInChat, 'type' | 'title' | 'blocked' | 'burst' | 'perSecond' | 'admins'>> = {};
       if (typeof body.type === 'string') patch.type = body.type as StandInChat['type'];
       if (typeof body.title === 'string') patch.title = body.title;
       if (typeof body.blocked === 'boolean') patch.blocked = body.blocked;
       if (typeof body.burst === 'number') patch.burst = body.burst;
       if (typeof body.perSecond === 'number') patch.perSecond = body.perSecond;
+      if (Array.isArray(body.admins)) patch.admins = body.admins.map(Number);
       const state = chat(chatPath[1]!, patch);
       return { status: 200, body: { ...state, messages: state.messages.length } };
     }
@@ -613,6 +631,7 @@ export async function startTelegramStandIn(options: TelegramStandInOptions = {})
         ...(typeof body.chatType === 'string' ? { chatType: body.chatType as StandInChat['type'] } : {}),
         ...(typeof body.firstName === 'string' ? { firstName: body.firstName } : {}),
         ...(typeof body.title === 'string' ? { title: body.title } : {}),
+        ...(typeof body.userId === 'number' ? { userId: body.userId } : {}),
       };
       if (body.deliver === true) return { status: 200, body: await deliverUpdate(input) };
       return { status: 200, body: { ...buildUpdate(input), webhookUrl: webhook?.url ?? null } };

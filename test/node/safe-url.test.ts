@@ -10,6 +10,8 @@ describe('parseWebhookUrl', () => {
     'https://hooks.example.com:8443/a?b=c',
     'https://93.184.216.34/hook',
     'https://[2606:4700:4700::1111]/hook',
+    'https://[2001:4860:4860::8888]/', // just outside 2001::/23
+    'https://192.0.1.1/', // just outside 192.0.0.0/24 and 192.0.2.0/24
     'https://172.32.0.1/', // just outside 172.16/12
     'https://100.128.0.1/', // just outside 100.64/10
     'https://198.20.0.1/', // just outside 198.18/15
@@ -61,6 +63,22 @@ describe('parseWebhookUrl', () => {
     ['https://[::ffff:a9fe:a9fe]/', 'link-local'],
     ['https://[64:ff9b::7f00:1]/', 'loopback'],
     ['https://[2002:c0a8:0101::1]/', 'private'],
+    ['https://192.0.0.170/', 'IETF protocol-assignment'],
+    ['https://192.0.2.10/', 'documentation'],
+    ['https://198.51.100.1/', 'documentation'],
+    ['https://203.0.113.99/', 'documentation'],
+    ['https://192.88.99.1/', '6to4 relay'],
+    ['https://192.31.196.1/', 'AS112'],
+    ['https://[64:ff9b::808:808]/', 'NAT64'], // a public IPv4 through NAT64 still goes through a translator
+    ['https://[64:ff9b:1::a00:1]/', 'local-use NAT64'],
+    ['https://[100::1]/', 'discard-only'],
+    ['https://[2001::1]/', 'Teredo'],
+    ['https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/', 'Teredo'],
+    ['https://[2001:2::1]/', 'IETF protocol-assignment'],
+    ['https://[2001:db8::1]/', 'documentation'],
+    ['https://[2002:808:808::1]/', '6to4'],
+    ['https://[3fff::1]/', 'documentation'],
+    ['https://[5f00::1]/', 'SRv6'],
     ['https://localhost/', 'localhost'],
     ['https://LOCALHOST./', 'localhost'],
     ['https://api.localhost/', 'localhost'],

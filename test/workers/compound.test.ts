@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tenantStub } from '../../src/durable/tenant';
 import { api, control, grantTopUps, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
-import { SIGNER, watchThenCrash } from './topup-helpers';
+import { SIGNER, receivedEventually, watchThenCrash } from './topup-helpers';
 
 /*
  * A Compound v3 position watched through the API, on real Comet bytecode: the same alert
@@ -93,9 +93,7 @@ describe('Compound v3 through the API', () => {
     const read = await api('GET', `/v1/watches/${watchId}`, { token: key });
     expect(Number(read.body.position.healthFactor)).toBeGreaterThanOrEqual(1.5);
     expect((await control('/topup/nonce', { address: SIGNER })).pending - before).toBe(2); // the exact approval, then supplyTo
-    const tenant = tenantStub(testEnv, tenantIdOf(key));
-    await tenant.deliverDue();
-    const executed = (await receivedAt(path)).find((event) => event.body.type === 'topup.executed')!;
+    const executed = await receivedEventually(tenantStub(testEnv, tenantIdOf(key)), path, 'topup.executed');
     expect(executed.verified).toBe(true);
     expect((executed.body as any).topUp).toMatchObject({ mode, symbol, dryRun: false, targetReached: true });
     expect((executed.body as any).topUp.transaction.summary).toContain('supplyTo(');

@@ -1,16 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tenantStub } from '../../src/durable/tenant';
-import { api, control, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
+import { api, getJson, confirmedEmailChannel, control, isConfirmationMail, linkTelegramChat, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
 
 type FanoutEnv = typeof testEnv & { TEST_TELEGRAM_CONTROL_URL: string; TEST_SMTP_CONTROL_URL: string };
 const env = testEnv as FanoutEnv;
-
-async function getJson(url: string, body?: unknown): Promise<any> {
-  const response = await fetch(url, body === undefined ? undefined : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const json = await response.json();
-  if (!response.ok) throw new Error(`${url} failed: ${JSON.stringify(json)}`);
-  return json;
-}
 
 describe('one alert sequence fanned out to webhook + Telegram + email', () => {
   beforeAll(async () => {
@@ -25,11 +18,11 @@ describe('one alert sequence fanned out to webhook + Telegram + email', () => {
     await control('/receiver/secret', { path: '/fanout', secret: webhook.body.secret });
     const chatId = String(900_000_000 + Math.floor(Math.random() * 1_000_000));
     await getJson(`${env.TEST_TELEGRAM_CONTROL_URL}/chats/${chatId}`, { type: 'private' });
-    const telegram = await api('POST', '/v1/channels', { token: key, body: { type: 'telegram', chatId, label: 'phone' } });
-    expect(telegram.status, JSON.stringify(telegram.body)).toBe(201);
+    const telegram = { body: { id: await linkTelegramChat(key, chatId) } };
+    // The bot's reply to /start comes before any alert.
+    const linkReplies = ((await getJson(`${env.TEST_TELEGRAM_CONTROL_URL}/chats/${chatId}/messages`)) as unknown[]).length;
     const inbox = `fanout-${Math.random().toString(36).slice(2, 8)}@example.com`;
-    const email = await api('POST', '/v1/channels', { token: key, body: { type: 'email', to: inbox, label: 'mailbox' } });
-    expect(email.status, JSON.stringify(email.body)).toBe(201);
+    const email = { body: { id: await confirmedEmailChannel(key, inbox, 'mailbox') } };
 
     const { account } = await control('/open', { collateral: 'WETH', collateralAmount: '10', debt: 'USDC', debtAmount: '10000' });
     const watch = await api('POST', '/v1/watches', {
@@ -75,12 +68,13 @@ describe('one alert sequence fanned out to webhook + Telegram + email', () => {
     expect(received.every((entry) => entry.verified && entry.status === 200)).toBe(true);
 
     // Telegram: one message per event, in order, each naming its level.
-    const messages = (await getJson(`${env.TEST_TELEGRAM_CONTROL_URL}/chats/${chatId}/messages`)) as Array<{ text: string }>;
+    const messages = ((await getJson(`${env.TEST_TELEGRAM_CONTROL_URL}/chats/${chatId}/messages`)) as Array<{ text: string }>).slice(linkReplies);
     expect(messages).toHaveLength(4);
     expect(messages.map((message) => message.text.split('\n')[0])).toEqual(['WARNING · fan-out vault', 'MARGIN CALL · fan-out vault', 'CRITICAL · fan-out vault', 'RESOLVED · fan-out vault']);
 
-    // Email: one message per event (stable Message-IDs), subjects in order.
-    const mails = (await getJson(`${env.TEST_SMTP_CONTROL_URL}/messages?to=${encodeURIComponent(inbox)}`)) as Array<{ headers: Record<string, string> }>;
+    // Email: one message per event (stable Message-IDs), subjects in order, after the address's confirmation mail.
+    const [confirmation, ...mails] = (await getJson(`${env.TEST_SMTP_CONTROL_URL}/messages?to=${encodeURIComponent(inbox)}`)) as Array<{ headers: Record<string, string> }>;
+    expect(isConfirmationMail(confirmation!)).toBe(true);
     expect(mails).toHaveLength(4);
     expect(new Set(mails.map((mail) => mail.headers['message-id'])).size).toBe(4);
     expect(mails.map((mail) => mail.headers['x-marginwatch-event-id'])).toEqual(events.map((event) => event.id));

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tenantStub } from '../../src/durable/tenant';
 import { api, control, grantTopUps, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
-import { SIGNER, watchThenCrash } from './topup-helpers';
+import { SIGNER, receivedEventually, watchThenCrash } from './topup-helpers';
 
 /*
  * A Morpho Blue position watched through the API, on Morpho Blue compiled from its npm
@@ -96,8 +96,7 @@ describe('Morpho Blue through the API', () => {
     const read = await api('GET', `/v1/watches/${watchId}`, { token: key });
     expect(Number(read.body.position.healthFactor)).toBeGreaterThanOrEqual(1.5);
     expect((await control('/topup/nonce', { address: SIGNER })).pending - before).toBe(2); // the exact approval, then the Morpho call
-    await tenantStub(testEnv, tenantIdOf(key)).deliverDue();
-    const executed = (await receivedAt(path)).find((event) => event.body.type === 'topup.executed')!;
+    const executed = await receivedEventually(tenantStub(testEnv, tenantIdOf(key)), path, 'topup.executed');
     expect((executed.body as any).topUp).toMatchObject({ mode, symbol, dryRun: false, targetReached: true });
     expect((executed.body as any).topUp.transaction.summary).toContain(mode === 'supply' ? 'supplyCollateral(' : 'repay(');
     await control('/morpho/price', { price: '2000' });

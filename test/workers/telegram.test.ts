@@ -1,7 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runInDurableObject } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
-import { directoryStub } from '../../src/durable/directory';
 import { tenantStub } from '../../src/durable/tenant';
 import { ADMIN, api, control, newTenant, testEnv, pollShards, tenantIdOf } from './helpers';
 
@@ -168,7 +167,9 @@ describe('linking a chat', () => {
     const key = await newTenant('link');
     const issued = await api('POST', '/v1/telegram/link', { token: key, body: { label: 'my phone' } });
     expect(issued.status).toBe(201);
-    expect(issued.body.code).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    // Tenant id, random part and tag: the code routes to its own tenant's object.
+    expect(issued.body.code).toMatch(/^[0-9a-f]{16}[A-Za-z0-9_-]{32}$/);
+    expect(issued.body.code.slice(0, 16)).toBe(tenantIdOf(key).slice(2));
     expect(issued.body.url).toBe(`https://t.me/marginwatch_test_bot?start=${issued.body.code}`);
     const ttl = Date.parse(issued.body.expiresAt) - Date.now();
     expect(ttl).toBeGreaterThan(59 * 60_000);
@@ -186,11 +187,13 @@ describe('linking a chat', () => {
     // Single use: another chat cannot reuse it.
     expect(await say(newChatId(), `/start ${issued.body.code}`)).toContain('already used');
     expect(await say(newChatId(), '/start AAAAAAAAAAAAAAAAAAAAAAAA')).toContain('not valid');
+    // Same tenant, a made-up random part: the tag does not match.
+    expect(await say(newChatId(), `/start ${issued.body.code.slice(0, 16)}${'A'.repeat(32)}`)).toContain('not valid');
     expect(await say(newChatId(), '/start bad!code')).toContain('Usage: /start');
 
     // Expired: an hour later the code no longer links.
     const late = await api('POST', '/v1/telegram/link', { token: key });
-    await runInDurableObject(directoryStub(testEnv), async (_instance, state) => {
+    await runInDurableObject(tenantStub(testEnv, tenantIdOf(key)), async (_instance, state) => {
       state.storage.sql.exec('UPDATE telegram_link_codes SET expires_at = ? WHERE used_at IS NULL', Date.now() - 1);
     });
     expect(await say(newChatId(), `/start ${late.body.code}`)).toContain('expired');
@@ -385,17 +388,19 @@ describe('alerts to a chat', () => {
     }
   });
 
-  it('a channel created through the API (chatId, no secret) receives test events', async () => {
+  it('a channel created through the API (chatId of a chat linked to the tenant, no secret) receives test events', async () => {
     const key = await newTenant('api-channel');
     const chatId = newChatId(true);
     await standIn(`/chats/${chatId}`, { type: 'supergroup', title: 'ops' });
+    await linkChat(key, chatId);
+    const before = (await messages(chatId)).length;
     const created = await api('POST', '/v1/channels', { token: key, body: { type: 'telegram', chatId, label: 'ops room' } });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ type: 'telegram', chatId, label: 'ops room', disabledAt: null });
     expect(created.body.secret).toBeUndefined();
     const tested = await api('POST', `/v1/channels/${created.body.id}/test`, { token: key });
     expect(tested.body.delivery).toMatchObject({ status: 'delivered' });
-    const [message] = await messages(chatId);
+    const [message] = (await messages(chatId)).slice(before);
     expect(message!.text).toContain('TEST · ops room');
 
     for (const [body, path] of [

@@ -163,6 +163,23 @@ export async function topUpEvents(tenant: ReturnType<typeof tenantStub>, path: s
 }
 
 /**
+ * The first event of `type` the receiver got at `path`, after letting the executor finish its
+ * pass and the tenant deliver: an action's outcome is recorded when the executor sees its
+ * receipt, which may be its next pass rather than the one that sent the transaction.
+ */
+export async function receivedEventually(tenant: ReturnType<typeof tenantStub>, path: string, type: string, timeoutMs = 15_000): Promise<Received> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await executor().processNow();
+    await tenant.deliverDue();
+    const found = (await receivedAt(path)).find((event) => event.body.type === type);
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no ${type} event reached ${path} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/**
  * Creates a watch and lets its shard see it, then moves the price (`movePrice`) and lets the
  * shard and the executor act. Returns the watch id and the signer's nonce before the move.
  */

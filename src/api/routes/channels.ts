@@ -12,6 +12,8 @@ import { newId } from '../../lib/crypto';
 import { generateWebhookSecret } from '../../notify/webhook-sender';
 import { tenantStub } from '../../durable/tenant';
 import type { ChannelTestBody } from '../../notify/event-body';
+import { channelQuotaExceeded, createPendingEmailChannel } from './email-confirm';
+import { requireChatLinkedTo } from '../../telegram/link';
 
 type App = { Bindings: Env; Variables: AuthVariables };
 
@@ -20,9 +22,7 @@ const notFound = (id: string) => new AppError('not_found', `channel ${id} not fo
 /** Stores a new channel within the tenant's MAX_CHANNELS_PER_TENANT. */
 async function createChannel(env: Env, config: AppConfig, tenantId: string, channel: { target: ChannelTarget; secret: string | null; label: string }) {
   const created = await tenantStub(env, tenantId).createChannelWithinQuota({ id: newId('ch'), ...channel }, config.maxChannelsPerTenant);
-  if (!created.ok) {
-    throw new AppError('quota_exceeded', `this tenant has reached its limit of ${created.limit} channels (MAX_CHANNELS_PER_TENANT); delete channels it no longer needs, or ask the operator to raise the limit`, { status: 409 });
-  }
+  if (!created.ok) throw channelQuotaExceeded(created.limit);
   return created.channel;
 }
 
@@ -34,6 +34,7 @@ export const channelRoutes = new Hono<App>()
       if (!c.get('config').telegram) {
         throw new AppError('telegram_not_configured', 'this deployment has no Telegram bot (TELEGRAM_BOT_TOKEN is not set)', { status: 400, issues: [{ path: 'type', message: 'telegram is not configured in this deployment' }] });
       }
+      await requireChatLinkedTo(c.env, input.chatId, c.get('tenantId'));
       const channel = await createChannel(c.env, c.get('config'), c.get('tenantId'), { target: { type: 'telegram', chatId: input.chatId }, secret: null, label: input.label ?? '' });
       return c.json(channel, 201);
     }
@@ -42,8 +43,8 @@ export const channelRoutes = new Hono<App>()
       if (!c.get('config').email) {
         throw new AppError('email_not_configured', 'this deployment does not send email (EMAIL_TRANSPORT / SMTP_HOST and EMAIL_FROM are not set)', { status: 400, issues: [{ path: 'type', message: 'email is not configured in this deployment' }] });
       }
-      const channel = await createChannel(c.env, c.get('config'), c.get('tenantId'), { target: { type: 'email', to: input.to }, secret: null, label: input.label ?? '' });
-      return c.json(channel, 201);
+      // Pending until the address confirms with the code mailed to it (src/api/routes/email-confirm.ts).
+      return c.json(await createPendingEmailChannel(c.env, c.get('config').email!, c.get('tenantId'), { to: input.to, label: input.label ?? '', maxChannels: c.get('config').maxChannelsPerTenant }), 201);
     }
     const url = parseWebhookUrl(input.url, { allowPrivate: c.get('config').allowPrivateWebhookUrls });
     if (!url.ok) throw url.error;
@@ -72,6 +73,7 @@ export const channelRoutes = new Hono<App>()
     const channel = await tenant.getChannel(c.req.param('id'));
     if (!channel) throw notFound(c.req.param('id'));
     if (channel.disabledAt) throw new AppError('channel_disabled', `channel ${channel.id} is disabled: ${channel.disabledReason}`, { status: 409 });
+    if (channel.status === 'pending_confirmation') throw new AppError('channel_pending_confirmation', `channel ${channel.id} waits for its address to confirm (POST /v1/channels/${channel.id}/confirm)`, { status: 409 });
     const body: ChannelTestBody = {
       id: newId('evt'),
       type: 'channel.test',

@@ -1,17 +1,48 @@
 import { Hono } from 'hono';
-import { newTenantId, newTenantKey, requireAdmin, type AuthVariables } from '../auth';
-import { parseJsonBody } from '../validate';
-import { createKeySchema } from '../../config/api-schemas';
+import { requireAdmin, requireTenant, type AuthVariables } from '../auth';
+import { newTenantId, newTenantKey, newKeyId, tenantOfKeyId } from '../api-keys';
+import { parseJsonBody, parseValue } from '../validate';
+import { createKeySchema, listKeysQuerySchema, rotateKeySchema } from '../../config/api-schemas';
+import { AppError } from '../../lib/errors';
 import { sha256Hex } from '../../lib/crypto';
 import { tenantStub } from '../../durable/tenant';
 
 type App = { Bindings: Env; Variables: AuthVariables };
 
-/** Admin only: issues a tenant API key (a new tenant unless tenantId is given). Stored hashed. */
-export const keyRoutes = new Hono<App>().use(requireAdmin).post('/', async (c) => {
-  const input = await parseJsonBody(c, createKeySchema);
-  const tenantId = input.tenantId ?? newTenantId();
-  const key = newTenantKey(tenantId);
-  await tenantStub(c.env, tenantId).addKey(await sha256Hex(key), input.label ?? '');
-  return c.json({ tenantId, key, label: input.label ?? '' }, 201);
-});
+const keyNotFound = (id: string) => new AppError('not_found', `API key ${id} not found`, { status: 404 });
+
+/**
+ * Tenant API keys. The admin issues (a new tenant unless tenantId is given), lists and
+ * revokes them; a tenant rotates its own. Keys are shown once, when issued; only their
+ * SHA-256 is stored.
+ */
+export const keyRoutes = new Hono<App>()
+  .post('/rotate', requireTenant, async (c) => {
+    const input = await parseJsonBody(c, rotateKeySchema, { optional: true });
+    const tenantId = c.get('tenantId');
+    const key = await newTenantKey(c.get('config').apiKeySecret, tenantId);
+    const rotated = await tenantStub(c.env, tenantId).rotateKey(c.get('keyId'), { id: newKeyId(tenantId), hash: await sha256Hex(key) }, input.graceSeconds * 1000);
+    // Revoked between the auth check and here: the caller's key is gone.
+    if (!rotated) throw new AppError('unauthorized', 'the API key is not valid', { status: 401 });
+    return c.json({ tenantId, key, ...rotated.key, previous: rotated.previous }, 201);
+  })
+  .post('/', requireAdmin, async (c) => {
+    const input = await parseJsonBody(c, createKeySchema);
+    const tenantId = input.tenantId ?? newTenantId();
+    const key = await newTenantKey(c.get('config').apiKeySecret, tenantId);
+    const record = await tenantStub(c.env, tenantId).addKey({ id: newKeyId(tenantId), hash: await sha256Hex(key), label: input.label ?? '' });
+    return c.json({ tenantId, key, ...record }, 201);
+  })
+  .get('/', requireAdmin, async (c) => {
+    const { tenantId } = parseValue(listKeysQuerySchema, c.req.query());
+    const tenant = tenantStub(c.env, tenantId);
+    if (!(await tenant.hasKeys())) throw new AppError('not_found', `tenant ${tenantId} has no keys; issue one with POST /v1/keys`, { status: 404 });
+    return c.json({ tenantId, data: await tenant.listKeys() });
+  })
+  .delete('/:id', requireAdmin, async (c) => {
+    const id = c.req.param('id');
+    const tenantId = tenantOfKeyId(id);
+    if (tenantId === null) throw keyNotFound(id);
+    if (!(await tenantStub(c.env, tenantId).revokeKey(id))) throw keyNotFound(id);
+    return c.body(null, 204);
+  });

@@ -1,0 +1,61 @@
+import { createMiddleware } from 'hono/factory';
+import { secretsEqual, sha256Hex } from '../lib/crypto';
+import { tenantOfKey } from './api-keys';
+import { bearerTokenOf, type AuthVariables } from './auth';
+
+/** The window of both limiters in wrangler.toml (`simple.period`); retry-after is counted to its end. */
+const PERIOD_SECONDS = 60;
+
+type Bucket = { limiter: 'key' | 'ip'; key: string };
+
+/**
+ * Which budget a request spends: its API key's (a tenant key with a genuine tag, or the
+ * admin token), else its client IP's; none for Telegram's own webhook calls (they carry
+ * the webhook secret, come from Telegram's addresses and are paced by Telegram). Only the
+ * tag is checked here, no object is woken: a revoked key still spends its own budget before its 401.
+ */
+export async function bucketOf(
+  request: { authorization: string | undefined; clientIp: string | undefined; telegramSecret: string | undefined },
+  config: AuthVariables['config'],
+): Promise<Bucket | null> {
+  if (request.telegramSecret !== undefined && config.telegram && (await secretsEqual(request.telegramSecret, config.telegram.webhookSecret))) return null;
+  const token = bearerTokenOf(request.authorization);
+  if (token !== null) {
+    if ((await tenantOfKey(config.apiKeySecret, token)) !== null) return { limiter: 'key', key: `tenant:${await sha256Hex(token)}` };
+    if (await secretsEqual(token, config.adminToken)) return { limiter: 'key', key: 'admin' };
+  }
+  return { limiter: 'ip', key: `ip:${request.clientIp ?? 'unknown'}` };
+}
+
+/** Seconds until the current window ends (windows are aligned to the clock). */
+export function retryAfterSeconds(now: number, periodSeconds = PERIOD_SECONDS): number {
+  return Math.max(1, Math.ceil(periodSeconds - (now / 1000) % periodSeconds));
+}
+
+let missingBindingLogged = false;
+
+/** 429 with retry-after once a bucket's budget for the window is spent. Runs after `withConfig`. */
+export const rateLimit = createMiddleware<{ Bindings: Env; Variables: AuthVariables }>(async (c, next) => {
+  const bucket = await bucketOf({ authorization: c.req.header('authorization'), clientIp: c.req.header('cf-connecting-ip'), telegramSecret: c.req.header('x-telegram-bot-api-secret-token') }, c.get('config'));
+  if (bucket === null) return next();
+  const limiter = bucket.limiter === 'key' ? c.env.KEY_RATE_LIMITER : c.env.IP_RATE_LIMITER;
+  if (!limiter) {
+    if (!missingBindingLogged) console.warn('rate limiting is off: the KEY_RATE_LIMITER / IP_RATE_LIMITER bindings are missing from wrangler.toml');
+    missingBindingLogged = true;
+    return next();
+  }
+  let success: boolean;
+  try {
+    ({ success } = await limiter.limit({ key: bucket.key }));
+  } catch (error) {
+    // The limiter is a safeguard, not a dependency: if it fails, serve the request and say so.
+    console.error('rate limiter failed; request allowed', error instanceof Error ? error.name : 'unknown');
+    return next();
+  }
+  if (!success) {
+    const retryAfter = retryAfterSeconds(Date.now());
+    const who = bucket.limiter === 'key' ? 'this API key' : 'requests without a valid API key from this address';
+    return c.json({ error: { code: 'rate_limited', message: `too many requests for ${who}; retry after ${retryAfter} s` } }, 429, { 'retry-after': String(retryAfter) });
+  }
+  return next();
+});
