@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { parseConfig } from '../config/env';
+import { chainHealth } from '../monitor/chain-health-read';
 import { AppError, isAppError } from '../lib/errors';
 import { redactUrlsInText } from '../lib/redact-text';
 import { requireTenant, type AuthVariables } from './auth';
@@ -28,14 +29,18 @@ export function createApp() {
     }),
   );
 
-  app.get('/health', (c) => {
+  app.get('/health', async (c) => {
+    let config;
     try {
-      const config = parseConfig(c.env as unknown as Record<string, unknown>);
-      return c.json({ ok: true, service: 'marginwatch', chains: [...config.chains.keys()] });
+      config = parseConfig(c.env as unknown as Record<string, unknown>);
     } catch (error) {
       if (isAppError(error)) return c.json({ ok: false, ...errorBody(error) }, 503);
       throw error;
     }
+    const chains = await chainHealth(c.env, config);
+    const ok = chains.every((chain) => chain.ok);
+    // 503 when a chain is degraded, so an uptime check that only reads the status notices too.
+    return c.json({ ok, service: 'marginwatch', chains: [...config.chains.keys()], chainHealth: chains }, ok ? 200 : 503);
   });
 
   // Telegram calls this with its secret token, not a bearer key (outside /v1).

@@ -2,18 +2,46 @@ import type { Address, PublicClient } from 'viem';
 import { AppError } from '../lib/errors';
 import type { ProtocolAdapter } from './adapter';
 import type { AccountRead, MarketRef, PinnedBlock, ReadContext } from './read-types';
+import type { EndpointControl } from '../chain/failover-transport';
+import { judgeHead, measuredBlockSeconds, staleAfterSeconds, type HeadSample, type HeadVerdict } from '../monitor/head';
 import { rethrowRpc } from './batch';
+
+export type PinOptions = {
+  chainId?: number;
+  /** Lets the pin put an endpoint with a stale head behind the others and ask the next one. */
+  endpoints?: EndpointControl;
+  /** The block the previous tick saw: a head behind it is stale. */
+  minBlockNumber?: bigint;
+  /** The previous tick's head, to measure the chain's block time. */
+  previous?: HeadSample;
+  nowMs?: number;
+};
+
+/** The pinned block, and whether its head was fresh (when not: why, for the monitor). */
+export type PinnedHead = PinnedBlock & { fresh: boolean; staleReason: string | null };
 
 /**
  * The block every read of one tick is pinned to, so all accounts are seen in one state.
- * A node answering with a block older than one already seen is lagging: reported, not used.
+ * A head older than the chain's bound (max(60 s, 5 block times)) or behind a block already
+ * seen is stale: the endpoint that served it goes behind the others and the next is asked.
+ * When every endpoint is stale, the newest head is used and reported not fresh; one behind
+ * a block already seen is never used (`stale_block`).
  */
-export async function pinBlock(client: PublicClient, minBlockNumber?: bigint): Promise<PinnedBlock> {
-  const block = await client.getBlock({ blockTag: 'latest' }).catch(rethrowRpc);
-  if (minBlockNumber !== undefined && block.number < minBlockNumber) {
-    throw new AppError('stale_block', `RPC returned block ${block.number}, older than block ${minBlockNumber} already seen: the node is lagging`, { status: 502 });
+export async function pinBlock(client: PublicClient, options: PinOptions = {}): Promise<PinnedHead> {
+  const nowMs = options.nowMs ?? Date.now();
+  const attempts = Math.max(1, options.endpoints?.usable() ?? 1);
+  let best: { head: PinnedBlock; verdict: Exclude<HeadVerdict, { fresh: true }> } | undefined;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const block = await client.getBlock({ blockTag: 'latest' }).catch(rethrowRpc);
+    const head = { number: block.number, timestamp: block.timestamp };
+    const bound = staleAfterSeconds(options.chainId ?? 0, measuredBlockSeconds(options.previous, head));
+    const verdict = judgeHead(head, { nowMs, staleAfterSeconds: bound, minBlockNumber: options.minBlockNumber });
+    if (verdict.fresh) return { ...head, fresh: true, staleReason: null };
+    if (!best || head.number > best.head.number) best = { head, verdict };
+    options.endpoints?.demoteCurrent(bound * 1000);
   }
-  return { number: block.number, timestamp: block.timestamp };
+  if (best!.verdict.behind) throw new AppError('stale_block', best!.verdict.reason, { status: 502 });
+  return { ...best!.head, fresh: false, staleReason: best!.verdict.reason };
 }
 
 export type ReadPositionsInput = {
@@ -21,13 +49,15 @@ export type ReadPositionsInput = {
   market: MarketRef;
   accounts: readonly Address[];
   batchSize: number;
-  /** The block the previous tick saw: a node behind it is refused as stale. */
-  minBlockNumber?: bigint;
+  /** The previous tick's head: a node behind it is refused as stale; it also measures the block time. */
+  previous?: HeadSample;
+  /** Lets a stale head fail over to the next endpoint. */
+  endpoints?: EndpointControl;
   /** Which accounts get their per-asset breakdown too, decided on their summary (those near or past a threshold). */
   detailFor?: (read: Extract<AccountRead, { snapshot: unknown }>) => boolean;
 };
 
-export type ReadPositionsResult = { block: PinnedBlock; reads: AccountRead[] };
+export type ReadPositionsResult = { block: PinnedHead; reads: AccountRead[] };
 
 /**
  * One tick's read of one market of any protocol: its static facts (cached), a pinned block,
@@ -36,7 +66,7 @@ export type ReadPositionsResult = { block: PinnedBlock; reads: AccountRead[] };
  */
 export async function readPositions<Market>(adapter: ProtocolAdapter<Market>, input: ReadPositionsInput): Promise<ReadPositionsResult> {
   const market = await adapter.loadMarket(input.context, input.market);
-  const block = await pinBlock(input.context.client, input.minBlockNumber);
+  const block = await pinBlock(input.context.client, { chainId: input.context.chainId, endpoints: input.endpoints, minBlockNumber: input.previous?.number, previous: input.previous });
   const reads = await adapter.readAccounts(input.context, market, input.accounts, block, input.batchSize);
   const detailFor = input.detailFor;
   if (detailFor) {

@@ -100,19 +100,15 @@ export async function readAccountSummaries(
   const snapshotContext = { chainId: context.chainId, market: meta.pool, blockNumber: block.number, blockTimestamp: block.timestamp, baseCurrencyUnit: meta.baseCurrencyUnit };
   const batches = await Promise.all(
     chunk(accounts, Math.max(1, batchSize)).map(async (batch) => {
-      const results = await context.client
-        .multicall({
-          contracts: batch.map((account) => ({ address: meta.pool, abi: aavePoolAbi, functionName: 'getUserAccountData', args: [account] }) as const),
-          allowFailure: true,
-          blockNumber: block.number,
-          multicallAddress: context.multicall3,
-          batchSize: 0,
-        })
-        .catch(rethrowRpc);
+      const results = await multicallAt(
+        context,
+        batch.map((account) => ({ address: meta.pool, abi: aavePoolAbi, functionName: 'getUserAccountData', args: [account] })),
+        block.number,
+      );
       return batch.map((account, index): AccountRead => {
         const result = results[index];
         if (!result || result.status !== 'success') return { account, error: `getUserAccountData failed: ${shortMessage(result?.error)}` };
-        return { account, snapshot: snapshotFromAccountData(snapshotContext, account, result.result) };
+        return { account, snapshot: snapshotFromAccountData(snapshotContext, account, result.result as Parameters<typeof snapshotFromAccountData>[2]) };
       });
     }),
   );
