@@ -10,8 +10,8 @@ export type CallResult = { status: 'success'; result: unknown } | { status: 'fai
  * Multicall3 aggregate3 with allowFailure, in one eth_call; mixed-ABI call lists are typed
  * loosely on purpose. A sub-call's revert is that call's failure; the eth_call itself failing
  * (every endpoint down, stale, rate limited) throws, so it is never mistaken for accounts that
- * failed one by one. A call the node refuses for its gas is split in halves and retried
- * (results stay in call order), down to single calls.
+ * failed one by one. A call pinned to a block that the node refuses for its gas is split in
+ * halves and retried (results stay in call order), down to single calls.
  */
 export async function multicallAt(context: ReadContext, contracts: readonly unknown[], blockNumber?: bigint): Promise<CallResult[]> {
   const results = (await context.client
@@ -19,7 +19,8 @@ export async function multicallAt(context: ReadContext, contracts: readonly unkn
     .catch(rethrowRpc)) as CallResult[];
   const transportError = wholeCallError(results);
   if (!transportError) return results;
-  if (transportError.code !== 'rpc_call_too_large' || contracts.length < 2) throw transportError;
+  // Halves at `latest` could land on different blocks: only a call pinned to a block is split.
+  if (transportError.code !== 'rpc_call_too_large' || contracts.length < 2 || blockNumber === undefined) throw transportError;
   const half = Math.ceil(contracts.length / 2);
   const [first, second] = await Promise.all([multicallAt(context, contracts.slice(0, half), blockNumber), multicallAt(context, contracts.slice(half), blockNumber)]);
   return [...first, ...second];

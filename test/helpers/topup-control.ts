@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { decodeFunctionData, encodeFunctionData, keccak256, multicall3Abi, parseAbi, parseTransaction, parseUnits, toHex, type Address, type Hex } from 'viem';
+import { decodeFunctionData, decodeFunctionResult, encodeAbiParameters, encodeFunctionData, encodeFunctionResult, keccak256, multicall3Abi, parseAbi, parseTransaction, parseUnits, toHex, type Address, type Hex } from 'viem';
 import { MULTICALL3_ADDRESS, type AaveMarket, type LocalChain, type ReserveSymbol } from '../../tools/chain';
 import { deployAaveMarket } from '../../tools/chain/aave';
 import { sendContractTx } from '../../tools/chain/actions';
@@ -94,7 +94,8 @@ export function topUpControlRoutes(chain: LocalChain): Record<string, Route> {
  *   /rpc/count/<label>  passes everything through and counts the calls by method under
  *                    `label` (POST /topup/rpc-counts {label} reads them)
  *   /rpc/frozen/<n>/<seconds>  a node that stopped following the chain: its head is block n,
- *                    dated `seconds` earlier than the block really is; calls at 'latest' run at n
+ *                    dated `seconds` earlier than the block really is (in eth_getBlockByNumber and in
+ *                    Multicall3's getCurrentBlockTimestamp); calls at 'latest' run at n
  *   /rpc/revert-for/<address>  every Multicall3 sub-call whose arguments name the address
  *                    reverts for real (sent to a contract without that function)
  *   /rpc/gas-cap/<calls>/<label>  refuses, like a node's gas cap, any Multicall3 call of more
@@ -157,6 +158,21 @@ function withAggregate3Calls(request: RpcRequest, calls: Array<{ target: Address
   return { ...request, params: [{ ...withoutInput, data }, ...rest] };
 }
 
+const GET_CURRENT_BLOCK_TIMESTAMP = '0x0f28c97d';
+
+/** Moves Multicall3's getCurrentBlockTimestamp answers inside an aggregate3 result `seconds` back. */
+function backdateBlockTimestamps(request: RpcRequest, answer: { result?: unknown; error?: unknown }, seconds: bigint): unknown {
+  const calls = aggregate3Calls(request);
+  if (!calls || typeof answer.result !== 'string') return answer;
+  const results = decodeFunctionResult({ abi: multicall3Abi, functionName: 'aggregate3', data: answer.result as Hex }) as ReadonlyArray<{ success: boolean; returnData: Hex }>;
+  const moved = results.map((result, index) =>
+    calls[index]!.callData.toLowerCase() === GET_CURRENT_BLOCK_TIMESTAMP && result.success
+      ? { ...result, returnData: encodeAbiParameters([{ type: 'uint256' }], [BigInt(result.returnData) - seconds]) }
+      : result,
+  );
+  return { ...answer, result: encodeFunctionResult({ abi: multicall3Abi, functionName: 'aggregate3', result: moved }) };
+}
+
 async function proxyOne(chain: LocalChain, mode: string, argument: string, extra: string, request: RpcRequest): Promise<unknown> {
   const reply = (result: unknown) => ({ jsonrpc: '2.0', id: request.id, result });
   if (mode === 'swallow' && request.method === 'eth_sendRawTransaction') {
@@ -177,7 +193,9 @@ async function proxyOne(chain: LocalChain, mode: string, argument: string, extra
       if (answer.result) answer.result.timestamp = toHex(BigInt(answer.result.timestamp) - BigInt(extra || '0'));
       return answer;
     }
-    if (request.method === 'eth_call' && (params[1] === undefined || params[1] === 'latest')) return forward(chain, { ...request, params: [params[0], toHex(head)] });
+    if (request.method === 'eth_call' && (params[1] === undefined || params[1] === 'latest')) {
+      return backdateBlockTimestamps(request, await forward(chain, { ...request, params: [params[0], toHex(head)] }), BigInt(extra || '0'));
+    }
   }
   if (mode === 'revert-for') {
     const calls = aggregate3Calls(request);

@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createExecutionContext, createScheduledController, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
 import worker from '../../src/index';
 import type { Shard } from '../../src/durable/shard';
-import { api, control, testEnv } from './helpers';
+import { api, control, newTenant, testEnv } from './helpers';
 import { aaveShard, ageMonitor, ANVIL_URL, deleteWatch, proxy, receivedAt, swapShardEnv, tick, watchedPosition, watchStatus, withShardEnv } from './monitor-helpers';
 
 /*
@@ -10,6 +10,11 @@ import { aaveShard, ageMonitor, ANVIL_URL, deleteWatch, proxy, receivedAt, swapS
  * front of the real anvil (frozen heads, a reverting account, the wrong chain) and says so:
  * on the watch, in monitor.degraded / monitor.recovered events, in /health and the heartbeat.
  */
+
+// Healthy positions (10 WETH against 5,000 USDC): no per-asset detail reads, no alerts.
+beforeAll(async () => {
+  await control('/price', { symbol: 'WETH', price: '2000' });
+});
 
 const rpc = (...urls: string[]) => ({ RPC_URLS: JSON.stringify({ '31337': urls }) });
 const MINUTES = 60_000;
@@ -211,5 +216,35 @@ describe('a new watch is observed at once', () => {
     }
     await deleteWatch(first.key, createdId!);
     await deleteWatch(first.key, first.watchId);
+  });
+});
+
+describe('requests per polling round', () => {
+  it('N watches cost ⌈N / READ_BATCH_SIZE⌉ RPC requests a round, the first pinning the block: within 2 × ⌈N / B⌉ + 2', async () => {
+    const key = await newTenant('/mon-count');
+    const ids: string[] = [];
+    for (let index = 0; index < 5; index++) {
+      const { account } = await control('/open', { collateral: 'WETH', collateralAmount: '10', debt: 'USDC', debtAmount: '5000' });
+      const watch = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'aave-v3', market: testEnv.TEST_MARKET, account, label: `count ${index}` } });
+      expect(watch.status).toBe(201);
+      ids.push(watch.body.id);
+    }
+    await control('/monitor/mine');
+    const shard = await aaveShard();
+    const requestsOfOneRound = async () => {
+      await tick(); // a client made for new settings proves its chain id once: not part of a round
+      const requests = () => runInDurableObject(shard, (instance: Shard) => (instance as unknown as { chainClient: { stats: { requests: number } } }).chainClient.stats.requests);
+      const before = await requests();
+      await tick();
+      return (await requests()) - before;
+    };
+    await withShardEnv({ READ_BATCH_SIZE: '2' }, async () => {
+      const spent = await requestsOfOneRound();
+      expect(spent).toBe(3);
+      expect(spent).toBeLessThanOrEqual(2 * Math.ceil(5 / 2) + 2);
+    });
+    // Every account in one batch: one request a round.
+    expect(await requestsOfOneRound()).toBe(1);
+    for (const id of ids) await deleteWatch(key, id);
   });
 });

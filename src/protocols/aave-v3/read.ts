@@ -14,6 +14,7 @@ import {
 
 import type { AccountRead, PinnedBlock, ReadContext } from '../read-types';
 import { chunk, multicallAt, rethrowRpc, shortMessage } from '../batch';
+import { multicallFor, pinnedOf, type ReadAt } from '../block-pin';
 
 export type MarketMeta = {
   chainId: number;
@@ -94,17 +95,18 @@ export async function readAccountSummaries(
   context: ReadContext,
   meta: MarketMeta,
   accounts: readonly Address[],
-  block: PinnedBlock,
+  at: ReadAt,
   batchSize: number,
 ): Promise<AccountRead[]> {
-  const snapshotContext = { chainId: context.chainId, market: meta.pool, blockNumber: block.number, blockTimestamp: block.timestamp, baseCurrencyUnit: meta.baseCurrencyUnit };
   const batches = await Promise.all(
     chunk(accounts, Math.max(1, batchSize)).map(async (batch) => {
-      const results = await multicallAt(
+      const results = await multicallFor(
         context,
         batch.map((account) => ({ address: meta.pool, abi: aavePoolAbi, functionName: 'getUserAccountData', args: [account] })),
-        block.number,
+        at,
       );
+      const block = await pinnedOf(at);
+      const snapshotContext = { chainId: context.chainId, market: meta.pool, blockNumber: block.number, blockTimestamp: block.timestamp, baseCurrencyUnit: meta.baseCurrencyUnit };
       return batch.map((account, index): AccountRead => {
         const result = results[index];
         if (!result || result.status !== 'success') return { account, error: `getUserAccountData failed: ${shortMessage(result?.error)}` };
