@@ -128,8 +128,8 @@ export class Shard extends DurableObject<Env> {
     return {
       level: state.level,
       position: row.position ? (JSON.parse(row.position) as PositionView) : null,
-      // The watch's own failure first (its account's read), else the shard's (the whole tick).
-      lastError: row.read_error ?? this.meta('last_error') ?? null,
+      // A whole tick failing is the newest news; when ticks succeed, the watch's own read failure (its account's call).
+      lastError: this.meta('last_error') ?? row.read_error ?? null,
       lastPolledAt: this.meta('last_polled_at') ?? null,
       monitor: monitor?.degraded
         ? { status: 'degraded', since: new Date(monitor.degraded.since).toISOString(), reason: monitor.degraded.reason, lastError: monitor.degraded.lastError }
