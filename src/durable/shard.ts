@@ -159,7 +159,7 @@ export class Shard extends DurableObject<Env> {
     if (health.watches === 0 && pending === 0) return { ...health, armed: false };
     const alarm = await this.ctx.storage.getAlarm();
     // A shard backing off may legitimately sleep up to MAX_POLL_BACKOFF_MS.
-    if (alarm === null || alarm > Date.now() + Math.max(IDLE_POLL_MS, MAX_POLL_BACKOFF_MS) + IDLE_POLL_MS) await this.ctx.storage.setAlarm(Date.now());
+    if (alarm === null || alarm > Date.now() + MAX_POLL_BACKOFF_MS + IDLE_POLL_MS) await this.ctx.storage.setAlarm(Date.now());
     return { ...health, armed: true };
   }
 
@@ -229,7 +229,7 @@ export class Shard extends DurableObject<Env> {
         const observation: MonitorObservation = { fresh: false, reason: reasonOfErrorCode(appError?.code), error };
         const clock = { now, degradedAfterMs: this.config().monitorDegradedAfterSeconds * 1000 };
         this.ctx.storage.transactionSync(() => {
-          for (const row of rows) events += this.recordMonitor(row, JSON.parse(row.ref) as WatchRef, observation, clock, null);
+          for (const row of rows) events += this.recordMonitor(row, JSON.parse(row.ref) as WatchRef, { observation, readError: null, seenAgain: null }, clock);
         });
       }
       this.setMeta('last_polled_at', new Date(now).toISOString());
@@ -290,9 +290,9 @@ export class Shard extends DurableObject<Env> {
         const snapshot = snapshots.get(ref.account);
         // One account's failed read is that watch's problem only: recorded on it, the others go on.
         const readError = snapshot ? null : (readErrors.get(ref.account) ?? 'no answer for this account');
-        this.sql.exec('UPDATE watches SET read_error = ? WHERE watch_id = ?', readError === null ? null : redactErrorText(readError), ref.id);
         const observation: MonitorObservation = readError !== null ? { fresh: false, reason: 'erroring', error: readError } : block.fresh ? { fresh: true } : { fresh: false, reason: 'stale', error: block.staleReason };
-        events += this.recordMonitor(row, ref, observation, { now, degradedAfterMs: config.monitorDegradedAfterSeconds * 1000 }, { blockNumber: block.number.toString(), observedAt: observedAt.toISOString() });
+        const seenAgain = { blockNumber: block.number.toString(), observedAt: observedAt.toISOString() };
+        events += this.recordMonitor(row, ref, { observation, readError, seenAgain }, { now, degradedAfterMs: config.monitorDegradedAfterSeconds * 1000 });
         if (!snapshot) return;
         const thresholds = thresholdsToWad(JSON.parse(row.thresholds) as StoredThresholds);
         const policy = alertPolicy(ref.id, thresholds, row.silenced_until);
@@ -329,16 +329,22 @@ export class Shard extends DurableObject<Env> {
   }
 
   /**
-   * One monitor step for one watch, inside the caller's transaction: a degraded/recovered
-   * event is recorded with the same stable id whichever tick produces it. Returns the events recorded.
+   * One monitor step for one watch, inside the caller's transaction, with the watch's own read
+   * error (null when read, or when the whole tick failed): a degraded/recovered event is recorded
+   * with the same stable id whichever tick produces it. Returns the events recorded.
    */
-  private recordMonitor(row: WatchRow, ref: WatchRef, observation: MonitorObservation, clock: { now: number; degradedAfterMs: number }, seenAgain: { blockNumber: string; observedAt: string } | null): number {
+  private recordMonitor(
+    row: WatchRow,
+    ref: WatchRef,
+    read: { observation: MonitorObservation; readError: string | null; seenAgain: { blockNumber: string; observedAt: string } | null },
+    clock: { now: number; degradedAfterMs: number },
+  ): number {
     const { now, degradedAfterMs } = clock;
     const previous = row.monitor ? (JSON.parse(row.monitor) as MonitorState) : initialMonitorState(now);
-    const { state, effect } = monitorStep(previous, observation, { watchId: ref.id, now, degradedAfterMs });
-    this.sql.exec('UPDATE watches SET monitor = ? WHERE watch_id = ?', JSON.stringify(state), ref.id);
+    const { state, effect } = monitorStep(previous, read.observation, { watchId: ref.id, now, degradedAfterMs });
+    this.sql.exec('UPDATE watches SET monitor = ?, read_error = ? WHERE watch_id = ?', JSON.stringify(state), redactErrorText(read.readError), ref.id);
     if (!effect) return 0;
-    const body = buildMonitorEvent({ effect, watch: ref, seenAgain: seenAgain ?? undefined });
+    const body = buildMonitorEvent({ effect, watch: ref, seenAgain: read.seenAgain ?? undefined });
     // Silenced watches keep the record but deliver nothing, as with alerts.
     const silenced = row.silenced_until !== null && now < row.silenced_until;
     this.sql.exec(
