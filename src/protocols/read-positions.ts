@@ -32,7 +32,8 @@ export async function readPositions<Market>(adapter: ProtocolAdapter<Market>, in
   const block = await pin.head();
   const detailFor = input.detailFor;
   if (detailFor) {
-    const wanted = [...new Set(reads.flatMap((read) => ('snapshot' in read && detailFor(read) ? [read.account] : [])))];
+    // Protocols whose summary already is the breakdown (Comet, Morpho) are not read twice.
+    const wanted = [...new Set(reads.flatMap((read) => ('snapshot' in read && !read.snapshot.assets && detailFor(read) ? [read.account] : [])))];
     if (wanted.length > 0) {
       const details = await adapter.readAssets(input.context, market, wanted, block, input.batchSize);
       for (const read of reads) {
