@@ -1,4 +1,5 @@
 import { parseConfig } from '../config/env';
+import { findAppError } from '../lib/find-app-error';
 import { directoryStub } from '../durable/directory';
 import { shardStub } from '../durable/shard';
 import { summarizeChains, type ShardHealth } from '../monitor/chain-health';
@@ -21,7 +22,14 @@ export async function heartbeat(env: Env): Promise<{ shards: number; armed: numb
 }
 
 async function pingHeartbeat(env: Env, shards: ShardHealth[]): Promise<boolean> {
-  const config = parseConfig(env as unknown as Record<string, unknown>);
+  let config;
+  try {
+    config = parseConfig(env as unknown as Record<string, unknown>);
+  } catch (error) {
+    // A bad configuration is named by /health and the API; the switch must notice it too: no ping.
+    console.warn(`heartbeat: not pinged, the configuration is invalid (${findAppError(error)?.code ?? 'unknown'})`);
+    return false;
+  }
   if (!config.heartbeatUrl) return false;
   const chains = summarizeChains([...config.chains.keys()], shards, { nowMs: Date.now(), degradedAfterSeconds: config.monitorDegradedAfterSeconds });
   const degraded = chains.filter((chain) => !chain.ok).map((chain) => chain.chainId);

@@ -254,7 +254,8 @@ export class Shard extends DurableObject<Env> {
     const { client, chain, endpoints } = this.client(config, chainId);
     const context = { client, chainId, multicall3: chain.multicall3 };
     const lastBlock = this.meta('last_block');
-    const lastBlockTime = this.meta('last_block_time');
+    const lastGoodBlock = this.meta('last_good_block');
+    const lastGoodBlockTime = this.meta('last_good_block_time');
     const refs = rows.map((row) => JSON.parse(row.ref) as WatchRef);
     const accounts = [...new Set(refs.map((ref) => ref.account))];
     // The per-asset breakdown (liquidation prices, top-up advice) is read only for accounts near or past a
@@ -266,7 +267,8 @@ export class Shard extends DurableObject<Env> {
       market: { market, protocolAddress: (this.meta('protocol_address') ?? null) as Address | null },
       accounts,
       batchSize: config.readBatchSize,
-      previous: lastBlock && lastBlockTime ? { number: BigInt(lastBlock), timestamp: BigInt(lastBlockTime) } : undefined,
+      minBlockNumber: lastBlock ? BigInt(lastBlock) : undefined,
+      lastGoodHead: lastGoodBlock && lastGoodBlockTime ? { number: BigInt(lastGoodBlock), timestamp: BigInt(lastGoodBlockTime) } : undefined,
       endpoints,
       detailFor: ({ account, snapshot }) =>
         (rowsByAccount.get(account) ?? []).some(
@@ -317,7 +319,6 @@ export class Shard extends DurableObject<Env> {
         }
       });
       this.setMeta('last_block', block.number.toString());
-      this.setMeta('last_block_time', block.timestamp.toString());
       if (block.fresh) {
         this.setMeta('last_good_block', block.number.toString());
         this.setMeta('last_good_block_time', block.timestamp.toString());

@@ -10,8 +10,10 @@ export type PinOptions = {
   chainId?: number;
   /** Lets the pin put an endpoint with a stale head behind the others and ask the next one. */
   endpoints?: EndpointControl;
-  /** The previous tick's head: a head behind it is stale; it also measures the chain's block time. */
-  previous?: HeadSample;
+  /** The newest block already seen: a head behind it is stale. */
+  minBlockNumber?: bigint;
+  /** The last fresh head seen, to measure the chain's block time (never a stale one: its time may be anything). */
+  lastGoodHead?: HeadSample;
   nowMs?: number;
 };
 
@@ -23,7 +25,7 @@ export type PinnedHead = PinnedBlock & { fresh: boolean; staleReason: string | n
 
 /**
  * Reads a head (and whatever came with it) until one is fresh: a head older than the chain's
- * bound (max(60 s, 5 block times)) or behind the previous tick's is stale, so the endpoint that
+ * bound (max(60 s, 5 block times)) or behind a block already seen is stale, so the endpoint that
  * served it goes behind the others and the next is asked. When every endpoint is stale, the
  * newest head is used and reported not fresh; one behind a block already seen never is (`stale_block`).
  */
@@ -33,8 +35,8 @@ async function pinFreshHead<T>(readHead: () => Promise<{ head: PinnedBlock; valu
   let best: { head: PinnedBlock; value: T; verdict: Exclude<HeadVerdict, { fresh: true }> } | undefined;
   for (let attempt = 0; attempt < attempts; attempt++) {
     const { head, value } = await readHead();
-    const bound = staleAfterSeconds(options.chainId ?? 0, measuredBlockSeconds(options.previous, head));
-    const verdict = judgeHead(head, { nowMs, staleAfterSeconds: bound, minBlockNumber: options.previous?.number });
+    const bound = staleAfterSeconds(options.chainId ?? 0, measuredBlockSeconds(options.lastGoodHead, head));
+    const verdict = judgeHead(head, { nowMs, staleAfterSeconds: bound, minBlockNumber: options.minBlockNumber });
     if (verdict.fresh) return { head: { ...head, fresh: true, staleReason: null }, value };
     if (!best || head.number > best.head.number) best = { head, value, verdict };
     options.endpoints?.demoteCurrent(bound * 1000);

@@ -10,8 +10,10 @@ export type ReadPositionsInput = {
   market: MarketRef;
   accounts: readonly Address[];
   batchSize: number;
-  /** The previous tick's head: a node behind it is refused as stale; it also measures the block time. */
-  previous?: HeadSample;
+  /** The newest block already seen: a node behind it is refused as stale. */
+  minBlockNumber?: bigint;
+  /** The last fresh head seen, to measure the chain's block time. */
+  lastGoodHead?: HeadSample;
   /** Lets a stale head fail over to the next endpoint. */
   endpoints?: EndpointControl;
   /** Which accounts get their per-asset breakdown too, decided on their summary (those near or past a threshold). */
@@ -27,7 +29,7 @@ export type ReadPositionsResult = { block: PinnedHead; reads: AccountRead[] };
  */
 export async function readPositions<Market>(adapter: ProtocolAdapter<Market>, input: ReadPositionsInput): Promise<ReadPositionsResult> {
   const market = await adapter.loadMarket(input.context, input.market);
-  const pin = new BlockPin(input.context, { chainId: input.context.chainId, endpoints: input.endpoints, previous: input.previous });
+  const pin = new BlockPin(input.context, { chainId: input.context.chainId, endpoints: input.endpoints, minBlockNumber: input.minBlockNumber, lastGoodHead: input.lastGoodHead });
   const reads = await adapter.readAccounts(input.context, market, input.accounts, pin, input.batchSize);
   const block = await pin.head();
   const detailFor = input.detailFor;

@@ -79,7 +79,7 @@ describe('RPC failover', () => {
   it('reports a lagging node instead of using its older block', async () => {
     const reader = createChainClient({ chainId: chain.chainId, rpcUrls: [chain.rpcUrl], multicall3: CANONICAL_MULTICALL3 });
     const current = await pinBlock(reader.client);
-    await expect(pinBlock(reader.client, { previous: { number: current.number + 5n, timestamp: current.timestamp } })).rejects.toMatchObject({ code: 'stale_block' });
-    await expect(pinBlock(reader.client, { previous: current })).resolves.toMatchObject({ number: current.number });
+    await expect(pinBlock(reader.client, { minBlockNumber: current.number + 5n })).rejects.toMatchObject({ code: 'stale_block' });
+    await expect(pinBlock(reader.client, { minBlockNumber: current.number })).resolves.toMatchObject({ number: current.number });
   });
 });

@@ -50,6 +50,29 @@ describe('frozen RPC node', () => {
     expect(status.monitor).toEqual({ status: 'ok' });
     await deleteWatch(key, watchId);
   });
+
+  it('with every endpoint frozen, still reads (alerts go on) but not fresh: degraded with reason stale, recovered once a fresh head is back', async () => {
+    const { key, tenant, watchId } = await watchedPosition('/mon-all-frozen');
+    await control('/monitor/mine');
+    await tick();
+    const frozen = await control('/monitor/mine');
+    await withShardEnv(rpc(proxy(`frozen/${frozen.number}/3600`)), async () => {
+      await ageMonitor(watchId, 5 * MINUTES + 1000);
+      expect(await tick()).toMatchObject({ blockNumber: frozen.number, error: null });
+    });
+    const status = await watchStatus(key, watchId);
+    expect(status.position.blockNumber).toBe(frozen.number);
+    expect(status.position.observedAt).toBe(new Date((frozen.timestamp - 3600) * 1000).toISOString());
+    expect(status.monitor).toMatchObject({ status: 'degraded', reason: 'stale', lastError: expect.stringContaining('stopped following the chain') });
+    await control('/monitor/mine');
+    await tick();
+    await tenant.deliverDue();
+    expect((await monitorEvents('/mon-all-frozen')).map((event) => [event.body.type, event.body.monitor.reason])).toEqual([
+      ['monitor.degraded', 'stale'],
+      ['monitor.recovered', 'stale'],
+    ]);
+    await deleteWatch(key, watchId);
+  });
 });
 
 describe('failing reads and monitor health events', () => {
