@@ -217,7 +217,8 @@ export class Shard extends DurableObject<Env> {
         const result = await this.poll(rows, now);
         events = result.events;
         blockNumber = result.blockNumber;
-        this.setMeta('last_error', null);
+        // Read, but on a head every endpoint serves stale: said on every watch, not silently shown as fine.
+        this.setMeta('last_error', result.staleReason === null ? null : `stale_head: ${result.staleReason}`);
         this.setMeta('failures', null);
       } catch (caught) {
         const appError = findAppError(caught);
@@ -247,7 +248,7 @@ export class Shard extends DurableObject<Env> {
     return this.chainClient;
   }
 
-  private async poll(rows: WatchRow[], now: number): Promise<{ events: number; blockNumber: string }> {
+  private async poll(rows: WatchRow[], now: number): Promise<{ events: number; blockNumber: string; staleReason: string | null }> {
     const config = this.config();
     const chainId = Number(this.meta('chain_id'));
     const market = this.meta('market') as Address;
@@ -326,7 +327,7 @@ export class Shard extends DurableObject<Env> {
     });
     // After the commit; it only records requests at the executor and never throws.
     await this.dispatchTopUpRequests(config, chainId, topUpRequests);
-    return { events, blockNumber: block.number.toString() };
+    return { events, blockNumber: block.number.toString(), staleReason: block.staleReason };
   }
 
   /**

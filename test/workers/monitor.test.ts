@@ -64,6 +64,7 @@ describe('frozen RPC node', () => {
     expect(status.position.blockNumber).toBe(frozen.number);
     expect(status.position.observedAt).toBe(new Date((frozen.timestamp - 3600) * 1000).toISOString());
     expect(status.monitor).toMatchObject({ status: 'degraded', reason: 'stale', lastError: expect.stringContaining('stopped following the chain') });
+    expect(status.lastError).toContain('stale_head: the newest block the RPC serves');
     await control('/monitor/mine');
     await tick();
     await tenant.deliverDue();
