@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { parseConfig } from '../config/env';
-import { chainHealth } from '../monitor/chain-health-read';
+import { chainHealth } from './chain-health';
 import { AppError, isAppError } from '../lib/errors';
 import { redactUrlsInText } from '../lib/redact-text';
 import { requireTenant, type AuthVariables } from './auth';

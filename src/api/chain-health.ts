@@ -1,7 +1,7 @@
 import type { AppConfig } from '../config/env';
 import { directoryStub } from '../durable/directory';
 import { shardStub } from '../durable/shard';
-import { summarizeChains, type ChainHealth, type ShardHealth } from './chain-health';
+import { summarizeChains, type ChainHealth, type ShardHealth } from '../monitor/chain-health';
 
 /** /health asks at most this many shards per chain (the fullest first), so it stays cheap at any size. */
 const SHARDS_PER_CHAIN = 4;
