@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import type { Address } from 'viem';
 import { startDevStack, type DevStack } from './dev-stack';
 
-type Options = { sizes: number[]; tenants: number; concurrency: number; rounds: number; batch: number; shardSize: number };
+type Options = { sizes: number[]; tenants: number; concurrency: number; rounds: number; batch: number };
 
 type RpcCounter = { url: string; requests: number; byMethod: Map<string, number>; stop(): Promise<void> };
 
@@ -53,7 +53,6 @@ function parseOptions(): Options {
       concurrency: { type: 'string', default: '16' },
       rounds: { type: 'string', default: '2' },
       batch: { type: 'string', default: '300' },
-      'shard-size': { type: 'string', default: '250' },
     },
     allowPositionals: false,
   });
@@ -70,7 +69,6 @@ function parseOptions(): Options {
     concurrency: whole('concurrency', values.concurrency),
     rounds: whole('rounds', values.rounds),
     batch: whole('batch', values.batch),
-    shardSize: whole('shard-size', values['shard-size']),
   };
 }
 

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { parseConfig } from '../config/env';
+import { chainHealth } from './chain-health';
 import { AppError, isAppError } from '../lib/errors';
 import { redactUrlsInText } from '../lib/redact-text';
 import { requireTenant, type AuthVariables } from './auth';
@@ -31,21 +32,30 @@ export function createApp() {
     }),
   );
 
-  app.get('/health', (c) => {
-    try {
-      const config = parseConfig(c.env as unknown as Record<string, unknown>);
-      return c.json({ ok: true, service: 'marginwatch', chains: [...config.chains.keys()] });
-    } catch (error) {
-      if (isAppError(error)) return c.json({ ok: false, ...errorBody(error) }, 503);
-      throw error;
-    }
-  });
-
   // Every /v1 and /telegram request needs a valid configuration; a bad one is named, never guessed around.
   const withConfig = createMiddleware<App>(async (c, next) => {
     c.set('config', parseConfig(c.env as unknown as Record<string, unknown>));
     await next();
   });
+  // /health names a bad configuration in its own body (503), and is rate limited per client IP like any caller without a key.
+  const healthConfig = createMiddleware<App>(async (c, next) => {
+    try {
+      c.set('config', parseConfig(c.env as unknown as Record<string, unknown>));
+    } catch (error) {
+      if (isAppError(error)) return c.json({ ok: false, ...errorBody(error) }, 503);
+      throw error;
+    }
+    await next();
+  });
+
+  app.get('/health', healthConfig, rateLimit, async (c) => {
+    const config = c.get('config');
+    const chainStates = await chainHealth(c.env, config);
+    // 200 even when a chain is degraded: the worker itself is up (a supervisor or a start-up check must
+    // not restart it over an RPC outage); `ok` says it, and HEARTBEAT_URL stops being pinged.
+    return c.json({ ok: chainStates.every((chain) => chain.ok), service: 'marginwatch', chains: [...config.chains.keys()], chainHealth: chainStates });
+  });
+
   // Before any route touches storage: per API key, or per client IP without a valid key.
   for (const path of ['/v1/*', '/telegram/*']) app.use(path, withConfig, rateLimit);
 

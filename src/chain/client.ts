@@ -1,8 +1,8 @@
 import { createPublicClient, defineChain, type PublicClient } from 'viem';
 import type { ChainConfig } from '../config/env';
-import { failoverTransport, type RpcStats } from './failover-transport';
+import { failoverEndpoints, type EndpointControl, type RpcStats } from './failover-transport';
 
-export type ChainClient = { client: PublicClient; chain: ChainConfig; stats: RpcStats };
+export type ChainClient = { client: PublicClient; chain: ChainConfig; stats: RpcStats; endpoints: EndpointControl };
 
 /**
  * A viem public client for one configured chain over the failover transport. viem's own
@@ -18,11 +18,12 @@ export function createChainClient(chain: ChainConfig, options: { timeoutMs?: num
     rpcUrls: { default: { http: [] } },
     contracts: { multicall3: { address: chain.multicall3 } },
   });
+  const { transport, control } = failoverEndpoints({ chainId: chain.chainId, urls: chain.rpcUrls, timeoutMs: options.timeoutMs, fetchFn: options.fetchFn, stats });
   const client = createPublicClient({
     chain: viemChain,
-    transport: failoverTransport({ chainId: chain.chainId, urls: chain.rpcUrls, timeoutMs: options.timeoutMs, fetchFn: options.fetchFn, stats }),
+    transport,
     batch: { multicall: false },
     cacheTime: 0,
   }) as PublicClient;
-  return { client, chain, stats };
+  return { client, chain, stats, endpoints: control };
 }

@@ -1,6 +1,7 @@
 import { custom, type EIP1193RequestFn } from 'viem';
 import { AppError } from '../lib/errors';
 import { redactUrl } from './redact';
+import { classifyRpcError, retryAfterMs } from './rpc-errors';
 
 /** Statistics the benchmark and health checks read; counts HTTP requests actually sent. */
 export type RpcStats = { requests: number; failovers: number };
@@ -11,9 +12,33 @@ export type FailoverOptions = {
   timeoutMs?: number;
   fetchFn?: typeof fetch;
   stats?: RpcStats;
+  /** The clock rate limits and demotions are measured against (tests move it). */
+  now?: () => number;
 };
 
-type EndpointState = { url: string; label: string; chainVerified: boolean; wrongChain: number | undefined };
+type EndpointState = {
+  url: string;
+  label: string;
+  chainVerified: boolean;
+  wrongChain: number | undefined;
+  /** Rate limited (429): not asked at all before this time. */
+  skipUntil: number;
+  /** Serving a stale head: asked only after every other endpoint, until this time. */
+  demotedUntil: number;
+};
+
+/**
+ * What the block pin needs from the transport besides requests: which endpoint answered
+ * last, and a way to put it behind the others when its head turned out stale.
+ */
+export type EndpointControl = {
+  /** The redacted label of the endpoint that answered the last request. */
+  current(): string;
+  /** How many endpoints could be asked right now (not rate limited, not on the wrong chain). */
+  usable(): number;
+  /** Puts the endpoint that answered last behind every other one for `ms`. */
+  demoteCurrent(ms: number): void;
+};
 
 type JsonRpcResponse = { jsonrpc: '2.0'; id: number; result?: unknown; error?: { code: number; message: string; data?: unknown } };
 
@@ -32,25 +57,28 @@ class RpcCallError extends Error {
 /** A problem with one endpoint (down, slow, rate limited, broken): try the next one. */
 class EndpointError extends Error {}
 
-function isRevert(error: { code: number; message: string }): boolean {
-  return error.code === 3 || /revert/i.test(error.message);
-}
+const MAX_RETRY_AFTER_MS = 10 * 60_000;
+const DEFAULT_RETRY_AFTER_MS = 30_000;
 
 let nextId = 1;
 
 /**
- * A viem transport over several RPC URLs of one chain. Each request goes to the last
+ * A viem transport (and its endpoint control) over several RPC URLs of one chain. Each request goes to the last
  * endpoint that worked and falls over to the others on network errors, timeouts, HTTP
- * 429/5xx and JSON-RPC error envelopes; reverts are returned as they are. Every endpoint
- * proves its chain id (eth_chainId) before it is used; one on the wrong chain is refused.
+ * 429/5xx and JSON-RPC error envelopes; reverts are returned as they are, and a call
+ * refused for its gas is an `rpc_call_too_large` AppError (the caller splits it). An
+ * endpoint answering 429 is skipped until its `retry-after` has passed. Every endpoint
+ * proves its chain id (eth_chainId) once before it is used; one on the wrong chain is refused.
  */
-export function failoverTransport(options: FailoverOptions) {
+export function failoverEndpoints(options: FailoverOptions): { transport: ReturnType<typeof custom>; control: EndpointControl } {
   if (options.urls.length === 0) throw new AppError('no_rpc_urls', `no RPC URL configured for chain ${options.chainId}`);
-  const endpoints: EndpointState[] = options.urls.map((url) => ({ url, label: redactUrl(url), chainVerified: false, wrongChain: undefined }));
+  const endpoints: EndpointState[] = options.urls.map((url) => ({ url, label: redactUrl(url), chainVerified: false, wrongChain: undefined, skipUntil: 0, demotedUntil: 0 }));
   const timeoutMs = options.timeoutMs ?? 8000;
   const fetchFn = options.fetchFn ?? ((input, init) => fetch(input, init));
   const stats = options.stats ?? { requests: 0, failovers: 0 };
+  const now = options.now ?? Date.now;
   let preferred = 0;
+  let lastAnswered = 0;
 
   async function post(endpoint: EndpointState, method: string, params: unknown): Promise<unknown> {
     const body = JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params: params ?? [] });
@@ -69,7 +97,12 @@ export function failoverTransport(options: FailoverOptions) {
     }
     if (!response.ok) {
       await response.body?.cancel();
-      throw new EndpointError(response.status === 429 ? 'rate limited (429)' : `HTTP ${response.status}`);
+      if (response.status === 429) {
+        const wait = Math.min(MAX_RETRY_AFTER_MS, retryAfterMs(response.headers.get('retry-after'), now()) ?? DEFAULT_RETRY_AFTER_MS);
+        endpoint.skipUntil = now() + wait;
+        throw new EndpointError(`rate limited (429), skipped for ${Math.ceil(wait / 1000)} s`);
+      }
+      throw new EndpointError(`HTTP ${response.status}`);
     }
     let payload: JsonRpcResponse;
     try {
@@ -78,7 +111,9 @@ export function failoverTransport(options: FailoverOptions) {
       throw new EndpointError('answered with something other than JSON-RPC');
     }
     if (payload.error) {
-      if (isRevert(payload.error)) throw new RpcCallError(payload.error.code, payload.error.message, payload.error.data);
+      const kind = classifyRpcError(payload.error);
+      if (kind === 'revert') throw new RpcCallError(payload.error.code, payload.error.message, payload.error.data);
+      if (kind === 'gas') throw new AppError('rpc_call_too_large', `the node refused the call for its gas: ${payload.error.message.slice(0, 160)}`, { status: 502 });
       throw new EndpointError(`JSON-RPC error ${payload.error.code}: ${payload.error.message.slice(0, 160)}`);
     }
     if (!('result' in payload)) throw new EndpointError('answered without a result');
@@ -96,28 +131,52 @@ export function failoverTransport(options: FailoverOptions) {
     endpoint.chainVerified = true;
   }
 
+  /** From the preferred endpoint on, demoted ones last: the order one request tries them in. */
+  function attemptOrder(): number[] {
+    const rotation = endpoints.map((_, step) => (preferred + step) % endpoints.length);
+    const at = now();
+    return [...rotation.filter((index) => endpoints[index]!.demotedUntil <= at), ...rotation.filter((index) => endpoints[index]!.demotedUntil > at)];
+  }
+
   const request = (async ({ method, params }) => {
     const reasons: string[] = [];
-    for (let step = 0; step < endpoints.length; step++) {
-      const index = (preferred + step) % endpoints.length;
+    let attempted = 0;
+    for (const index of attemptOrder()) {
       const endpoint = endpoints[index]!;
       if (endpoint.wrongChain !== undefined) {
         reasons.push(`${endpoint.label}: serves chain ${endpoint.wrongChain}, expected ${options.chainId}`);
         continue;
       }
+      if (endpoint.skipUntil > now()) {
+        reasons.push(`${endpoint.label}: rate limited until ${new Date(endpoint.skipUntil).toISOString()}`);
+        continue;
+      }
       try {
         await verifyChain(endpoint);
         const result = await post(endpoint, method, params);
-        if (step > 0) stats.failovers += 1;
-        preferred = index;
+        if (attempted > 0) stats.failovers += 1;
+        if (endpoint.demotedUntil <= now()) preferred = index;
+        lastAnswered = index;
         return result;
       } catch (error) {
-        if (error instanceof RpcCallError) throw error;
+        if (error instanceof RpcCallError || error instanceof AppError) throw error;
+        attempted += 1;
         reasons.push(`${endpoint.label}: ${error instanceof Error ? error.message : 'failed'}`);
       }
     }
-    throw new AppError('rpc_unavailable', `every RPC endpoint of chain ${options.chainId} failed for ${method}: ${reasons.join('; ')}`, { status: 502 });
+    const summary = `every RPC endpoint of chain ${options.chainId} failed for ${method}: ${reasons.join('; ')}`;
+    // Only a configuration change helps when every endpoint serves another chain: a code of its own.
+    if (endpoints.every((endpoint) => endpoint.wrongChain !== undefined)) throw new AppError('rpc_wrong_chain', summary, { status: 502 });
+    throw new AppError('rpc_unavailable', summary, { status: 502 });
   }) as EIP1193RequestFn;
 
-  return custom({ request }, { retryCount: 0, key: 'failover', name: 'Failover RPC' });
+  const control: EndpointControl = {
+    current: () => endpoints[lastAnswered]!.label,
+    usable: () => endpoints.filter((endpoint) => endpoint.wrongChain === undefined && endpoint.skipUntil <= now()).length,
+    demoteCurrent: (ms) => {
+      endpoints[lastAnswered]!.demotedUntil = now() + ms;
+      if (preferred === lastAnswered) preferred = (lastAnswered + 1) % endpoints.length;
+    },
+  };
+  return { transport: custom({ request }, { retryCount: 0, key: 'failover', name: 'Failover RPC' }), control };
 }

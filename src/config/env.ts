@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { getAddress, isAddress, type Address } from 'viem';
 import { AppError } from '../lib/errors';
 import { topUpKeySchema, topUpMaxGasSchema, type TopUpSettings } from './topup-env';
+import { parseWebhookUrl } from '../lib/safe-url';
 
 /** The canonical Multicall3 deployment, present at this address on nearly every EVM chain. */
 export const CANONICAL_MULTICALL3: Address = '0xcA11bde05977b3631167028862bE2a173976CA11';
@@ -191,12 +192,17 @@ export const envSchema = z.object({
   POLL_INTERVAL_SECONDS: intSetting(1, 60, 12),
   ALLOW_PRIVATE_WEBHOOK_URLS: booleanSetting.optional().transform((value) => value ?? false),
   READ_BATCH_SIZE: intSetting(1, 2000, 300),
-  SHARD_SIZE: intSetting(1, 5000, 250),
+  // Equal to READ_BATCH_SIZE by default: a shard whose accounts fit one batch costs one RPC request a round.
+  SHARD_SIZE: intSetting(1, 5000, 300),
   RPC_TIMEOUT_MS: intSetting(100, 60_000, 8000),
   // Bounds: history older than this is pruned; a tenant's watches and channels are capped.
   RETENTION_DAYS: intSetting(1, 3650, 90),
   MAX_WATCHES_PER_TENANT: intSetting(1, 1_000_000, 10_000),
   MAX_CHANNELS_PER_TENANT: intSetting(1, 10_000, 50),
+  // A watch not seen on a fresh block for this long gets monitor.degraded.
+  MONITOR_DEGRADED_AFTER_SECONDS: intSetting(30, 86_400, 300),
+  // A dead-man's switch pinged (GET) after every healthy cron run; checked like a webhook URL below.
+  HEARTBEAT_URL: optionalSetting(z.string().trim()),
   // The executor's key (a secret) becomes its address here; see topup-env.ts.
   TOPUP_PRIVATE_KEY: topUpKeySchema,
   TOPUP_MAX_GAS_GWEI: topUpMaxGasSchema,
@@ -204,7 +210,14 @@ export const envSchema = z.object({
   TOPUP_TRUSTED_MARKETS: optionalSetting(jsonSetting(withChainIdKeys(z.union([addressSchema, z.array(addressSchema)])))),
   ...telegramSettings,
   ...emailSettings,
-}).superRefine(requireTelegramPair).superRefine(checkEmailSettings);
+}).superRefine(requireTelegramPair).superRefine(checkEmailSettings).superRefine(checkHeartbeatUrl);
+
+/** The heartbeat URL follows the webhook rules: https, and loopback/private or http only with ALLOW_PRIVATE_WEBHOOK_URLS=true. */
+function checkHeartbeatUrl(settings: { HEARTBEAT_URL?: string | undefined; ALLOW_PRIVATE_WEBHOOK_URLS: boolean }, ctx: z.RefinementCtx) {
+  if (settings.HEARTBEAT_URL === undefined) return;
+  const parsed = parseWebhookUrl(settings.HEARTBEAT_URL, { allowPrivate: settings.ALLOW_PRIVATE_WEBHOOK_URLS });
+  if (!parsed.ok) ctx.addIssue({ code: 'custom', path: ['HEARTBEAT_URL'], message: `follows the webhook URL rules: ${parsed.error.message}` });
+}
 
 export type AppConfig = {
   chains: Map<number, ChainConfig>;
@@ -220,6 +233,9 @@ export type AppConfig = {
   retentionDays: number;
   maxWatchesPerTenant: number;
   maxChannelsPerTenant: number;
+  monitorDegradedAfterSeconds: number;
+  /** Pinged after each cron run in which every shard answered and no chain is degraded. */
+  heartbeatUrl: string | undefined;
   /** Auto-top-up executor: its signer's address (never the key) and gas price cap. */
   topUp: TopUpSettings;
   /** Present when TELEGRAM_BOT_TOKEN is set. */
@@ -281,6 +297,8 @@ export function parseConfig(env: Record<string, unknown>): AppConfig {
     retentionDays: settings.RETENTION_DAYS,
     maxWatchesPerTenant: settings.MAX_WATCHES_PER_TENANT,
     maxChannelsPerTenant: settings.MAX_CHANNELS_PER_TENANT,
+    monitorDegradedAfterSeconds: settings.MONITOR_DEGRADED_AFTER_SECONDS,
+    heartbeatUrl: settings.HEARTBEAT_URL,
     topUp: { signer: settings.TOPUP_PRIVATE_KEY, maxGasWei: settings.TOPUP_MAX_GAS_GWEI, trustedMarkets: trustedMarketsOf(settings.TOPUP_TRUSTED_MARKETS) },
     telegram:
       settings.TELEGRAM_BOT_TOKEN && settings.TELEGRAM_WEBHOOK_SECRET

@@ -16,7 +16,10 @@ import {
 import type { PositionSnapshot } from '../domain/position';
 import type { ShardWatch, TickSummary, WatchStatus } from '../watches/records';
 import { positionView, recommendTopUp, recoveryTarget, type PositionView } from '../domain/position-view';
-import { buildAlertEvent, type WatchRef } from '../notify/event-body';
+import { buildAlertEvent, buildMonitorEvent, type WatchRef } from '../notify/event-body';
+import { initialMonitorState, monitorStep, reasonOfErrorCode, redactErrorText, type MonitorObservation, type MonitorState } from '../monitor/health';
+import { MAX_POLL_BACKOFF_MS, pollBackoffMs } from '../monitor/backoff';
+import type { ShardHealth } from '../monitor/chain-health';
 import { findAppError } from '../lib/find-app-error';
 import { AppError } from '../lib/errors';
 import { tenantStub } from './tenant';
@@ -36,6 +39,10 @@ type WatchRow = TopUpColumns & {
   silenced_until: number | null;
   state: string;
   position: string | null;
+  /** This watch's own read failure of the last tick (one account's revert), null when read. */
+  read_error: string | null;
+  /** MonitorState as JSON; null for rows from before monitor health (treated as just created). */
+  monitor: string | null;
 };
 
 type PendingRow = { event_id: string; tenant_id: string; watch_id: string; body: string; silenced: number };
@@ -68,6 +75,8 @@ export class Shard extends DurableObject<Env> {
       if (!columns.has('top_up')) this.sql.exec('ALTER TABLE watches ADD COLUMN top_up TEXT');
       if (!columns.has('top_up_episode')) this.sql.exec('ALTER TABLE watches ADD COLUMN top_up_episode INTEGER NOT NULL DEFAULT 0');
       if (!columns.has('top_up_below')) this.sql.exec('ALTER TABLE watches ADD COLUMN top_up_below INTEGER NOT NULL DEFAULT 0');
+      if (!columns.has('read_error')) this.sql.exec('ALTER TABLE watches ADD COLUMN read_error TEXT');
+      if (!columns.has('monitor')) this.sql.exec('ALTER TABLE watches ADD COLUMN monitor TEXT');
       this.sql.exec(`CREATE TABLE IF NOT EXISTS pending_events (
         seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT UNIQUE NOT NULL, tenant_id TEXT NOT NULL,
         watch_id TEXT NOT NULL, body TEXT NOT NULL, silenced INTEGER NOT NULL)`);
@@ -96,11 +105,14 @@ export class Shard extends DurableObject<Env> {
     // The watch's public reference is what remains of it without the shard's own settings.
     const { tenantId: _tenant, thresholds: _thresholds, silencedUntil: _silenced, topUp: _topUp, ...ref } = watch satisfies WatchRef;
     this.sql.exec(
-      `INSERT INTO watches (watch_id, tenant_id, ref, thresholds, silenced_until, state, position, top_up) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)
+      `INSERT INTO watches (watch_id, tenant_id, ref, thresholds, silenced_until, state, position, top_up, monitor) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)
        ON CONFLICT(watch_id) DO UPDATE SET ref = excluded.ref, thresholds = excluded.thresholds, silenced_until = excluded.silenced_until, top_up = excluded.top_up`,
       watch.id, watch.tenantId, JSON.stringify(ref), JSON.stringify(watch.thresholds), watch.silencedUntil, JSON.stringify(initialAlertState()), watch.topUp ? JSON.stringify(watch.topUp) : null,
+      JSON.stringify(initialMonitorState(Date.now())),
     );
-    // A new or changed watch is polled at once rather than at the next heartbeat.
+    // A new or changed watch is polled at once rather than at the next heartbeat. A tick running
+    // now read its rows before this one: the flag makes its end re-arm the alarm for now, not later.
+    this.setMeta('poll_requested', '1');
     await this.ctx.storage.setAlarm(Date.now());
   }
 
@@ -112,22 +124,43 @@ export class Shard extends DurableObject<Env> {
     const row = this.sql.exec<WatchRow>('SELECT * FROM watches WHERE watch_id = ?', watchId).toArray()[0];
     if (!row) return null;
     const state = JSON.parse(row.state) as AlertState;
+    const monitor = row.monitor ? (JSON.parse(row.monitor) as MonitorState) : null;
     return {
       level: state.level,
       position: row.position ? (JSON.parse(row.position) as PositionView) : null,
-      lastError: this.meta('last_error') ?? null,
+      // A whole tick failing is the newest news; when ticks succeed, the watch's own read failure (its account's call).
+      lastError: this.meta('last_error') ?? row.read_error ?? null,
       lastPolledAt: this.meta('last_polled_at') ?? null,
+      monitor: monitor?.degraded
+        ? { status: 'degraded', since: new Date(monitor.degraded.since).toISOString(), reason: monitor.degraded.reason, lastError: monitor.degraded.lastError }
+        : { status: 'ok' },
     };
   }
 
-  /** Cron watchdog: a shard with watches always has an alarm. */
-  async ensureAlarm(): Promise<boolean> {
+  /** What /health and the cron heartbeat need to know of this shard. */
+  async health(): Promise<ShardHealth> {
     const count = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM watches').one().n;
+    const degraded = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM watches WHERE json_extract(monitor, '$.degraded') IS NOT NULL`).one().n;
+    const goodNumber = this.meta('last_good_block');
+    const goodTime = this.meta('last_good_block_time');
+    const chainId = this.meta('chain_id');
+    return {
+      chainId: chainId ? Number(chainId) : null,
+      watches: count,
+      lastGoodBlock: goodNumber && goodTime ? { number: goodNumber, timestamp: Number(goodTime) } : null,
+      degradedWatches: degraded,
+    };
+  }
+
+  /** Cron watchdog: a shard with watches always has an alarm. Answers with its health, so cron asks each shard once. */
+  async ensureAlarm(): Promise<ShardHealth & { armed: boolean }> {
+    const health = await this.health();
     const pending = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM pending_events').one().n;
-    if (count === 0 && pending === 0) return false;
+    if (health.watches === 0 && pending === 0) return { ...health, armed: false };
     const alarm = await this.ctx.storage.getAlarm();
-    if (alarm === null || alarm > Date.now() + IDLE_POLL_MS * 2) await this.ctx.storage.setAlarm(Date.now());
-    return true;
+    // A shard backing off may legitimately sleep up to MAX_POLL_BACKOFF_MS.
+    if (alarm === null || alarm > Date.now() + MAX_POLL_BACKOFF_MS + IDLE_POLL_MS) await this.ctx.storage.setAlarm(Date.now());
+    return { ...health, armed: true };
   }
 
   override async alarm(): Promise<void> {
@@ -135,13 +168,17 @@ export class Shard extends DurableObject<Env> {
     const count = summary.watches;
     const pending = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM pending_events').one().n;
     if (count === 0 && pending === 0) return;
-    await this.ctx.storage.setAlarm(Date.now() + this.nextPollDelayMs(pending > 0));
+    // A watch added while this tick ran has not been read yet: poll again at once.
+    const delay = this.meta('poll_requested') ? 0 : this.nextPollDelayMs(pending > 0);
+    await this.ctx.storage.setAlarm(Date.now() + delay);
   }
 
   private nextPollDelayMs(hasPending: boolean): number {
     const config = this.config();
     const fast = config.pollIntervalSeconds * 1000;
-    if (hasPending || this.meta('last_error')) return fast;
+    const failures = Number(this.meta('failures') ?? '0');
+    if (failures > 0) return pollBackoffMs(fast, failures);
+    if (hasPending) return fast;
     const rows = this.sql.exec<WatchRow>('SELECT * FROM watches').toArray();
     const atRisk = rows.some((row) => {
       const state = JSON.parse(row.state) as AlertState;
@@ -169,6 +206,8 @@ export class Shard extends DurableObject<Env> {
 
   private async tickNow(): Promise<TickSummary> {
     const now = Date.now();
+    // Cleared before the rows are read: a watch added from here on sets it again.
+    this.setMeta('poll_requested', null);
     const rows = this.sql.exec<WatchRow>('SELECT * FROM watches').toArray();
     let events = 0;
     let error: string | null = null;
@@ -178,12 +217,21 @@ export class Shard extends DurableObject<Env> {
         const result = await this.poll(rows, now);
         events = result.events;
         blockNumber = result.blockNumber;
-        this.setMeta('last_error', null);
+        // Read, but on a head every endpoint serves stale: said on every watch, not silently shown as fine.
+        this.setMeta('last_error', result.staleReason === null ? null : `stale_head: ${result.staleReason}`);
+        this.setMeta('failures', null);
       } catch (caught) {
         const appError = findAppError(caught);
         error = appError ? `${appError.code}: ${appError.message}` : 'read failed';
         if (!appError) console.error('shard poll failed', caught instanceof Error ? caught.name : 'unknown');
+        else console.warn(`shard poll failed: ${redactErrorText(error)}`);
         this.setMeta('last_error', error);
+        this.setMeta('failures', String(Number(this.meta('failures') ?? '0') + 1));
+        const observation: MonitorObservation = { fresh: false, reason: reasonOfErrorCode(appError?.code), error };
+        const clock = { now, degradedAfterMs: this.config().monitorDegradedAfterSeconds * 1000 };
+        this.ctx.storage.transactionSync(() => {
+          for (const row of rows) events += this.recordMonitor(row, JSON.parse(row.ref) as WatchRef, { observation, readError: null, seenAgain: null }, clock);
+        });
       }
       this.setMeta('last_polled_at', new Date(now).toISOString());
     }
@@ -200,13 +248,15 @@ export class Shard extends DurableObject<Env> {
     return this.chainClient;
   }
 
-  private async poll(rows: WatchRow[], now: number): Promise<{ events: number; blockNumber: string }> {
+  private async poll(rows: WatchRow[], now: number): Promise<{ events: number; blockNumber: string; staleReason: string | null }> {
     const config = this.config();
     const chainId = Number(this.meta('chain_id'));
     const market = this.meta('market') as Address;
-    const { client, chain } = this.client(config, chainId);
+    const { client, chain, endpoints } = this.client(config, chainId);
     const context = { client, chainId, multicall3: chain.multicall3 };
     const lastBlock = this.meta('last_block');
+    const lastGoodBlock = this.meta('last_good_block');
+    const lastGoodBlockTime = this.meta('last_good_block_time');
     const refs = rows.map((row) => JSON.parse(row.ref) as WatchRef);
     const accounts = [...new Set(refs.map((ref) => ref.account))];
     // The per-asset breakdown (liquidation prices, top-up advice) is read only for accounts near or past a
@@ -219,13 +269,21 @@ export class Shard extends DurableObject<Env> {
       accounts,
       batchSize: config.readBatchSize,
       minBlockNumber: lastBlock ? BigInt(lastBlock) : undefined,
+      lastGoodHead: lastGoodBlock && lastGoodBlockTime ? { number: BigInt(lastGoodBlock), timestamp: BigInt(lastGoodBlockTime) } : undefined,
+      endpoints,
       detailFor: ({ account, snapshot }) =>
         (rowsByAccount.get(account) ?? []).some(
           (row) => (snapshot.healthFactor !== null && isNearThreshold(snapshot.healthFactor, thresholdsToWad(JSON.parse(row.thresholds) as StoredThresholds), NEAR_MARGIN_BPS)) || needsTopUpDetail(row, snapshot.healthFactor),
         ),
     });
     const snapshots = new Map<Address, PositionSnapshot>();
-    for (const read of reads) if ('snapshot' in read) snapshots.set(read.account, read.snapshot);
+    const readErrors = new Map<Address, string>();
+    for (const read of reads) {
+      if ('snapshot' in read) snapshots.set(read.account, read.snapshot);
+      else readErrors.set(read.account, read.error);
+    }
+    // What the position says about time is the block's own time, never the clock's.
+    const observedAt = new Date(Number(block.timestamp) * 1000);
 
     let events = 0;
     const topUpRequests: TopUpRequest[] = [];
@@ -233,12 +291,17 @@ export class Shard extends DurableObject<Env> {
       rows.forEach((row, index) => {
         const ref = refs[index]!;
         const snapshot = snapshots.get(ref.account);
+        // One account's failed read is that watch's problem only: recorded on it, the others go on.
+        const readError = snapshot ? null : (readErrors.get(ref.account) ?? 'no answer for this account');
+        const observation: MonitorObservation = readError !== null ? { fresh: false, reason: 'erroring', error: readError } : block.fresh ? { fresh: true } : { fresh: false, reason: 'stale', error: block.staleReason };
+        const seenAgain = { blockNumber: block.number.toString(), observedAt: observedAt.toISOString() };
+        events += this.recordMonitor(row, ref, { observation, readError, seenAgain }, { now, degradedAfterMs: config.monitorDegradedAfterSeconds * 1000 });
         if (!snapshot) return;
         const thresholds = thresholdsToWad(JSON.parse(row.thresholds) as StoredThresholds);
         const policy = alertPolicy(ref.id, thresholds, row.silenced_until);
         const previous = JSON.parse(row.state) as AlertState;
         const result = transition(previous, { healthFactor: snapshot.healthFactor, blockNumber: snapshot.blockNumber }, policy, now);
-        const view = positionView(snapshot, new Date(now));
+        const view = positionView(snapshot, observedAt);
         const recommendation = recommendTopUp(snapshot, recoveryTarget(thresholds.warning, policy.hysteresisBps));
         for (const effect of result.effects) {
           const body = buildAlertEvent({ effect, watch: ref, position: view, recommendation, createdAt: new Date(effect.at) });
@@ -257,10 +320,40 @@ export class Shard extends DurableObject<Env> {
         }
       });
       this.setMeta('last_block', block.number.toString());
+      if (block.fresh) {
+        this.setMeta('last_good_block', block.number.toString());
+        this.setMeta('last_good_block_time', block.timestamp.toString());
+      }
     });
     // After the commit; it only records requests at the executor and never throws.
     await this.dispatchTopUpRequests(config, chainId, topUpRequests);
-    return { events, blockNumber: block.number.toString() };
+    return { events, blockNumber: block.number.toString(), staleReason: block.staleReason };
+  }
+
+  /**
+   * One monitor step for one watch, inside the caller's transaction, with the watch's own read
+   * error (null when read, or when the whole tick failed): a degraded/recovered event is recorded
+   * with the same stable id whichever tick produces it. Returns the events recorded.
+   */
+  private recordMonitor(
+    row: WatchRow,
+    ref: WatchRef,
+    read: { observation: MonitorObservation; readError: string | null; seenAgain: { blockNumber: string; observedAt: string } | null },
+    clock: { now: number; degradedAfterMs: number },
+  ): number {
+    const { now, degradedAfterMs } = clock;
+    const previous = row.monitor ? (JSON.parse(row.monitor) as MonitorState) : initialMonitorState(now);
+    const { state, effect } = monitorStep(previous, read.observation, { watchId: ref.id, now, degradedAfterMs });
+    this.sql.exec('UPDATE watches SET monitor = ?, read_error = ? WHERE watch_id = ?', JSON.stringify(state), redactErrorText(read.readError), ref.id);
+    if (!effect) return 0;
+    const body = buildMonitorEvent({ effect, watch: ref, seenAgain: read.seenAgain ?? undefined });
+    // Silenced watches keep the record but deliver nothing, as with alerts.
+    const silenced = row.silenced_until !== null && now < row.silenced_until;
+    this.sql.exec(
+      'INSERT OR IGNORE INTO pending_events (event_id, tenant_id, watch_id, body, silenced) VALUES (?, ?, ?, ?, ?)',
+      effect.eventId, row.tenant_id, ref.id, JSON.stringify(body), silenced ? 1 : 0,
+    );
+    return 1;
   }
 
   /**

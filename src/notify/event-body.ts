@@ -1,6 +1,7 @@
 import type { Address } from 'viem';
 import type { AlertEffect } from '../domain/alert-machine';
 import type { PositionView, Recommendation } from '../domain/position-view';
+import type { MonitorEffect, MonitorReason } from '../monitor/health';
 
 /** `market` is an address, or for morpho-blue the market id; `protocolAddress` (morpho-blue only) is the contract holding it. */
 export type WatchRef = { id: string; label: string; chainId: number; protocol: string; market: Address; protocolAddress?: Address; account: Address };
@@ -40,4 +41,31 @@ export function buildAlertEvent(input: { effect: AlertEffect; watch: WatchRef; p
         }
       : null,
   };
+}
+
+/** The v1 body of a monitor health event: the watch could not be seen (degraded) or is seen again (recovered). */
+export type MonitorEventBody = {
+  id: string;
+  type: 'monitor.degraded' | 'monitor.recovered';
+  createdAt: string;
+  watch: WatchRef;
+  monitor: {
+    chainId: number;
+    /** The last fresh observation before the episode. */
+    since: string;
+    reason: MonitorReason;
+    /** monitor.degraded: the last error, URLs cut to their origin; null when the head was merely stale. */
+    lastError?: string | null;
+    /** monitor.recovered: the block it was seen on again. */
+    blockNumber?: string;
+    observedAt?: string;
+  };
+};
+
+export function buildMonitorEvent(input: { effect: MonitorEffect; watch: WatchRef; seenAgain?: { blockNumber: string; observedAt: string } }): MonitorEventBody {
+  const { effect } = input;
+  const monitor: MonitorEventBody['monitor'] = { chainId: input.watch.chainId, since: new Date(effect.since).toISOString(), reason: effect.reason };
+  if (effect.type === 'monitor.degraded') monitor.lastError = effect.lastError;
+  else if (input.seenAgain) Object.assign(monitor, input.seenAgain);
+  return { id: effect.eventId, type: effect.type, createdAt: new Date(effect.at).toISOString(), watch: input.watch, monitor };
 }

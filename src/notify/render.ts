@@ -1,4 +1,4 @@
-import type { AlertEventBody, ChannelTestBody } from './event-body';
+import type { AlertEventBody, ChannelTestBody, MonitorEventBody } from './event-body';
 import type { TopUpEventBody } from '../topup/events';
 
 /**
@@ -151,12 +151,41 @@ export function topUpMessage(event: TopUpEventBody): MessageModel {
   };
 }
 
+const MONITOR_REASONS: Record<MonitorEventBody['monitor']['reason'], string> = {
+  stale: 'the RPC endpoints serve an old block (the node stopped following the chain)',
+  erroring: 'reading the position keeps failing',
+  wrong_chain: 'the configured RPC endpoints serve another chain',
+};
+
+/** Monitor health: the service cannot see a watch (so its silence means nothing), or sees it again. */
+export function monitorMessage(event: MonitorEventBody): MessageModel {
+  const name = event.watch.label || shortAddress(event.watch.account);
+  const monitor = event.monitor;
+  const degraded = event.type === 'monitor.degraded';
+  const facts: MessageModel['facts'] = [{ label: degraded ? 'Last seen' : 'Unseen since', value: monitor.since }];
+  if (degraded) facts.push({ label: 'Why', value: MONITOR_REASONS[monitor.reason] ?? monitor.reason });
+  if (degraded && monitor.lastError) facts.push({ label: 'Last error', value: monitor.lastError });
+  if (!degraded && monitor.blockNumber) facts.push({ label: 'Seen again at', value: `block ${monitor.blockNumber}${monitor.observedAt ? ` (${monitor.observedAt})` : ''}` });
+  facts.push({ label: 'Account', value: `${shortAddress(event.watch.account)} on chain ${event.watch.chainId} (${event.watch.protocol})` });
+  return {
+    title: `${degraded ? 'MONITOR DEGRADED' : 'MONITOR RECOVERED'} · ${name}`,
+    headline: degraded
+      ? `No fresh reading of this position since ${monitor.since}: alerts for it may be missing`
+      : `Watching again: the position is read on fresh blocks`,
+    facts,
+    action: degraded ? 'Check the position yourself until this recovers; the operator should check RPC_URLS for chain ' + monitor.chainId + '.' : null,
+    link: null,
+    footer: `${event.createdAt} · event ${event.id}`,
+  };
+}
+
 /** Any event body → its message (alert and channel-test events; others get a generic one). */
 export function messageFor(body: unknown): MessageModel {
   const event = body as { type?: string };
   if (event.type === 'channel.test') return channelTestMessage(body as ChannelTestBody);
   if (typeof event.type === 'string' && event.type.startsWith('alert.')) return alertMessage(body as AlertEventBody);
   if (typeof event.type === 'string' && event.type.startsWith('topup.')) return topUpMessage(body as TopUpEventBody);
+  if (typeof event.type === 'string' && event.type.startsWith('monitor.')) return monitorMessage(body as MonitorEventBody);
   const generic = body as { type?: string; id?: string; message?: string };
   return { title: (generic.type ?? 'event').toUpperCase(), headline: generic.message ?? '', facts: [], action: null, link: null, footer: `event ${generic.id ?? ''}` };
 }

@@ -2,6 +2,7 @@ import type { Address } from 'viem';
 import type { AssetPosition } from '../domain/position';
 import type { AccountRead, MarketRef, PinnedBlock, ReadContext } from './read-types';
 import type { TopUpCapability } from './topup-capability';
+import type { ReadAt } from './block-pin';
 
 /*
  * What every protocol folder provides. The shard, the watch service, the bench and the
@@ -27,8 +28,8 @@ export interface ProtocolAdapter<Market> {
    * with issues at `market` otherwise) and returns its static facts, cached per isolate.
    */
   loadMarket(context: ReadContext, ref: MarketRef): Promise<Market>;
-  /** Every account's summary at the pinned block, in ⌈accounts / batchSize⌉ Multicall3 calls. */
-  readAccounts(context: ReadContext, market: Market, accounts: readonly Address[], block: PinnedBlock, batchSize: number): Promise<AccountRead[]>;
+  /** Every account's summary at one block (the tick's pin, set by its first call, or a block already pinned), in ⌈accounts / batchSize⌉ Multicall3 calls. */
+  readAccounts(context: ReadContext, market: Market, accounts: readonly Address[], block: ReadAt, batchSize: number): Promise<AccountRead[]>;
   /** The per-asset breakdown of some accounts (those near or past a threshold), batched the same way. */
   readAssets(context: ReadContext, market: Market, accounts: readonly Address[], block: PinnedBlock, batchSize: number): Promise<Map<Address, AssetPosition[]>>;
   /** The protocol's liquidation rule for this market (pure, from its static facts). */

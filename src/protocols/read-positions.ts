@@ -1,46 +1,41 @@
-import type { Address, PublicClient } from 'viem';
-import { AppError } from '../lib/errors';
+import type { Address } from 'viem';
 import type { ProtocolAdapter } from './adapter';
-import type { AccountRead, MarketRef, PinnedBlock, ReadContext } from './read-types';
-import { rethrowRpc } from './batch';
-
-/**
- * The block every read of one tick is pinned to, so all accounts are seen in one state.
- * A node answering with a block older than one already seen is lagging: reported, not used.
- */
-export async function pinBlock(client: PublicClient, minBlockNumber?: bigint): Promise<PinnedBlock> {
-  const block = await client.getBlock({ blockTag: 'latest' }).catch(rethrowRpc);
-  if (minBlockNumber !== undefined && block.number < minBlockNumber) {
-    throw new AppError('stale_block', `RPC returned block ${block.number}, older than block ${minBlockNumber} already seen: the node is lagging`, { status: 502 });
-  }
-  return { number: block.number, timestamp: block.timestamp };
-}
+import type { AccountRead, MarketRef, ReadContext } from './read-types';
+import type { EndpointControl } from '../chain/failover-transport';
+import type { HeadSample } from '../monitor/head';
+import { BlockPin, type PinnedHead } from './block-pin';
 
 export type ReadPositionsInput = {
   context: ReadContext;
   market: MarketRef;
   accounts: readonly Address[];
   batchSize: number;
-  /** The block the previous tick saw: a node behind it is refused as stale. */
+  /** The newest block already seen: a node behind it is refused as stale. */
   minBlockNumber?: bigint;
+  /** The last fresh head seen, to measure the chain's block time. */
+  lastGoodHead?: HeadSample;
+  /** Lets a stale head fail over to the next endpoint. */
+  endpoints?: EndpointControl;
   /** Which accounts get their per-asset breakdown too, decided on their summary (those near or past a threshold). */
   detailFor?: (read: Extract<AccountRead, { snapshot: unknown }>) => boolean;
 };
 
-export type ReadPositionsResult = { block: PinnedBlock; reads: AccountRead[] };
+export type ReadPositionsResult = { block: PinnedHead; reads: AccountRead[] };
 
 /**
- * One tick's read of one market of any protocol: its static facts (cached), a pinned block,
- * every account in ⌈accounts / batchSize⌉ Multicall3 calls, and the breakdown where asked.
- * The shard, the bench and the tests all read through here.
+ * One tick's read of one market of any protocol: its static facts (cached), every account in
+ * ⌈accounts / batchSize⌉ Multicall3 calls pinned to one fresh block (the first call pins it), and
+ * the breakdown where asked. The shard, the bench and the tests all read through here.
  */
 export async function readPositions<Market>(adapter: ProtocolAdapter<Market>, input: ReadPositionsInput): Promise<ReadPositionsResult> {
   const market = await adapter.loadMarket(input.context, input.market);
-  const block = await pinBlock(input.context.client, input.minBlockNumber);
-  const reads = await adapter.readAccounts(input.context, market, input.accounts, block, input.batchSize);
+  const pin = new BlockPin(input.context, { chainId: input.context.chainId, endpoints: input.endpoints, minBlockNumber: input.minBlockNumber, lastGoodHead: input.lastGoodHead });
+  const reads = await adapter.readAccounts(input.context, market, input.accounts, pin, input.batchSize);
+  const block = await pin.head();
   const detailFor = input.detailFor;
   if (detailFor) {
-    const wanted = [...new Set(reads.flatMap((read) => ('snapshot' in read && detailFor(read) ? [read.account] : [])))];
+    // Protocols whose summary already is the breakdown (Comet, Morpho) are not read twice.
+    const wanted = [...new Set(reads.flatMap((read) => ('snapshot' in read && !read.snapshot.assets && detailFor(read) ? [read.account] : [])))];
     if (wanted.length > 0) {
       const details = await adapter.readAssets(input.context, market, wanted, block, input.batchSize);
       for (const read of reads) {

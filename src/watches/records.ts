@@ -3,6 +3,7 @@ import type { StoredThresholds } from '../domain/thresholds';
 import type { PositionView } from '../domain/position-view';
 import type { ChannelTarget } from '../notify/channel';
 import type { WatchRef } from '../notify/event-body';
+import type { MonitorReason } from '../monitor/health';
 
 /*
  * The records the Durable Objects keep and hand to the API, the bot and each other: a
@@ -64,7 +65,11 @@ export type WatchStatus = {
   position: PositionView | null;
   lastError: string | null;
   lastPolledAt: string | null;
+  /** Whether the monitor sees this watch: degraded while it has had no fresh observation for MONITOR_DEGRADED_AFTER_SECONDS. */
+  monitor: WatchMonitor;
 };
+
+export type WatchMonitor = { status: 'ok' } | { status: 'degraded'; since: string; reason: MonitorReason; lastError: string | null };
 
 export type TickSummary = { watches: number; blockNumber: string | null; events: number; handedOff: number; error: string | null };
 

@@ -22,7 +22,7 @@ import { placeWatch, pushToShard, unplaceWatch } from './sync';
  */
 
 export type WatchView = Omit<WatchRecord, 'shard'>;
-export type WatchWithStatus = WatchView & { level: string | null; position: WatchStatus['position']; lastPolledAt: string | null; lastError: string | null; topUpState: TopUpWatchState | null };
+export type WatchWithStatus = WatchView & { level: string | null; position: WatchStatus['position']; lastPolledAt: string | null; lastError: string | null; monitor: WatchStatus['monitor'] | null; topUpState: TopUpWatchState | null };
 
 export function publicWatch(watch: WatchRecord): WatchView {
   const { shard: _shard, ...rest } = watch;
@@ -103,7 +103,7 @@ export async function getWatchWithStatus(env: Env, tenantId: string, id: string)
   // A watch whose create is still being finished has no shard yet: nothing polled so far.
   const status = watch.shard ? await shardStub(env, watch.shard).watchStatus(watch.id) : null;
   const topUpState = await topUpStateOf(env, watch);
-  return { ...publicWatch(watch), level: status?.level ?? null, position: status?.position ?? null, lastPolledAt: status?.lastPolledAt ?? null, lastError: status?.lastError ?? null, topUpState };
+  return { ...publicWatch(watch), level: status?.level ?? null, position: status?.position ?? null, lastPolledAt: status?.lastPolledAt ?? null, lastError: status?.lastError ?? null, monitor: status?.monitor ?? null, topUpState };
 }
 
 export async function updateWatch(env: Env, tenantId: string, id: string, patch: PatchWatchInput & { silencedUntil?: number | null }): Promise<WatchRecord> {

@@ -5,7 +5,8 @@ import { startLocalChain, type LocalChain } from '../../tools/chain';
 import { startAnvil, type AnvilInstance } from '../../tools/chain/anvil';
 import { createChainClient } from '../../src/chain/client';
 import { aaveV3Adapter } from '../../src/protocols/aave-v3';
-import { pinBlock, readPositions } from '../../src/protocols/read-positions';
+import { readPositions } from '../../src/protocols/read-positions';
+import { pinBlock } from '../../src/protocols/block-pin';
 import { CANONICAL_MULTICALL3 } from '../../src/config/env';
 
 let chain: LocalChain;
@@ -78,7 +79,7 @@ describe('RPC failover', () => {
   it('reports a lagging node instead of using its older block', async () => {
     const reader = createChainClient({ chainId: chain.chainId, rpcUrls: [chain.rpcUrl], multicall3: CANONICAL_MULTICALL3 });
     const current = await pinBlock(reader.client);
-    await expect(pinBlock(reader.client, current.number + 5n)).rejects.toMatchObject({ code: 'stale_block' });
-    await expect(pinBlock(reader.client, current.number)).resolves.toMatchObject({ number: current.number });
+    await expect(pinBlock(reader.client, { minBlockNumber: current.number + 5n })).rejects.toMatchObject({ code: 'stale_block' });
+    await expect(pinBlock(reader.client, { minBlockNumber: current.number })).resolves.toMatchObject({ number: current.number });
   });
 });

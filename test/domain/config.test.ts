@@ -17,7 +17,7 @@ describe('parseConfig', () => {
     const config = parseConfig({ ...valid, ALLOW_PRIVATE_WEBHOOK_URLS: 'true', POLL_INTERVAL_SECONDS: '5' });
     expect(config.chains.get(1)).toEqual({ chainId: 1, rpcUrls: ['https://a.example/v2/k', 'https://b.example'], multicall3: CANONICAL_MULTICALL3 });
     expect(config.chains.get(31337)!.rpcUrls).toEqual(['http://127.0.0.1:8545']);
-    expect(config).toMatchObject({ pollIntervalSeconds: 5, allowPrivateWebhookUrls: true, readBatchSize: 300, shardSize: 250 });
+    expect(config).toMatchObject({ pollIntervalSeconds: 5, allowPrivateWebhookUrls: true, readBatchSize: 300, shardSize: 300 });
     expect(parseConfig(valid).allowPrivateWebhookUrls).toBe(false);
   });
 

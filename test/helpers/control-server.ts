@@ -9,6 +9,7 @@ import { cometControlRoutes } from './comet-control';
 import type { LocalComet } from '../../tools/chain/comet';
 import type { LocalMorpho } from '../../tools/chain/morpho';
 import { morphoControlRoutes } from './morpho-control';
+import { monitorControlRoutes } from './monitor-control';
 
 /**
  * A loopback control plane for tests that run inside workerd: they cannot touch Node
@@ -49,6 +50,7 @@ export async function startControlServer(chain: LocalChain, receiver: WebhookRec
     ...topUpControlRoutes(chain),
     ...cometControlRoutes(chain, protocols.comet),
     ...morphoControlRoutes(chain, protocols.morpho),
+    ...monitorControlRoutes(chain),
     'POST /mine': async () => {
       await chain.actions.mine(1);
       return { ok: true };

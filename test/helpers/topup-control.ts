@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { keccak256, parseAbi, parseTransaction, parseUnits, toHex, type Address, type Hex } from 'viem';
-import type { AaveMarket, LocalChain, ReserveSymbol } from '../../tools/chain';
+import { decodeFunctionData, decodeFunctionResult, encodeAbiParameters, encodeFunctionData, encodeFunctionResult, keccak256, multicall3Abi, parseAbi, parseTransaction, parseUnits, toHex, type Address, type Hex } from 'viem';
+import { MULTICALL3_ADDRESS, type AaveMarket, type LocalChain, type ReserveSymbol } from '../../tools/chain';
 import { deployAaveMarket } from '../../tools/chain/aave';
 import { sendContractTx } from '../../tools/chain/actions';
 
@@ -93,18 +93,39 @@ export function topUpControlRoutes(chain: LocalChain): Record<string, Route> {
  *   /rpc/chain/<id>  answers eth_chainId with another chain id
  *   /rpc/count/<label>  passes everything through and counts the calls by method under
  *                    `label` (POST /topup/rpc-counts {label} reads them)
+ *   /rpc/frozen/<n>/<seconds>  a node that stopped following the chain: its head is block n,
+ *                    dated `seconds` earlier than the block really is (in eth_getBlockByNumber and in
+ *                    Multicall3's getCurrentBlockTimestamp); calls at 'latest' run at n
+ *   /rpc/revert-for/<address>  every Multicall3 sub-call whose arguments name the address
+ *                    reverts for real (sent to a contract without that function)
+ *   /rpc/gas-cap/<calls>/<label>  refuses, like a node's gas cap, any Multicall3 call of more
+ *                    than `calls` sub-calls (counted under `label`)
+ *   /rpc/limited/<seconds>/<label>  answers HTTP 429 with retry-after: <seconds> (counted)
+ *   /rpc/slow/<ms>/<label>  passes everything through after `ms`, counting eth_call under `label`
  */
 export async function handleRpcProxy(chain: LocalChain, request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
   const payload = JSON.parse(Buffer.concat(chunks).toString('utf8')) as RpcRequest | RpcRequest[];
-  const [, , mode = 'forward', argument = '0'] = path.split('/');
-  const answer = Array.isArray(payload) ? await Promise.all(payload.map((one) => proxyOne(chain, mode, argument, one))) : await proxyOne(chain, mode, argument, payload);
+  const [, , mode = 'forward', argument = '0', extra = ''] = path.split('/');
+  if (mode === 'limited') {
+    count(extra, 'http429');
+    response.writeHead(429, { 'retry-after': argument, connection: 'close' });
+    response.end('rate limited');
+    return;
+  }
+  const answer = Array.isArray(payload) ? await Promise.all(payload.map((one) => proxyOne(chain, mode, argument, extra, one))) : await proxyOne(chain, mode, argument, extra, payload);
   response.writeHead(200, { 'content-type': 'application/json', connection: 'close' });
   response.end(JSON.stringify(answer));
 }
 
 const counts = new Map<string, Record<string, number>>();
+
+function count(label: string, method: string): void {
+  const byMethod = counts.get(label) ?? {};
+  byMethod[method] = (byMethod[method] ?? 0) + 1;
+  counts.set(label, byMethod);
+}
 
 /** Calls counted by `/rpc/count/<label>`, by JSON-RPC method (a batch counts each call). */
 export function rpcCounts(label: string): Record<string, number> {
@@ -118,7 +139,41 @@ async function forward(chain: LocalChain, request: RpcRequest): Promise<{ result
   return (await upstream.json()) as { result?: unknown; error?: unknown };
 }
 
-async function proxyOne(chain: LocalChain, mode: string, argument: string, request: RpcRequest): Promise<unknown> {
+type CallParams = [{ to?: string; data?: Hex; input?: Hex } & Record<string, unknown>, ...unknown[]];
+
+/** The Multicall3 aggregate3 sub-calls of an eth_call, when it is one. */
+function aggregate3Calls(request: RpcRequest): Array<{ target: Address; allowFailure: boolean; callData: Hex }> | undefined {
+  if (request.method !== 'eth_call') return undefined;
+  const [call] = (request.params ?? []) as CallParams;
+  const data = call?.data ?? call?.input;
+  if (!data || !data.startsWith('0x82ad56cb')) return undefined;
+  const decoded = decodeFunctionData({ abi: multicall3Abi, data });
+  return [...(decoded.args[0] as ReadonlyArray<{ target: Address; allowFailure: boolean; callData: Hex }>)];
+}
+
+function withAggregate3Calls(request: RpcRequest, calls: Array<{ target: Address; allowFailure: boolean; callData: Hex }>): RpcRequest {
+  const [call, ...rest] = (request.params ?? []) as CallParams;
+  const data = encodeFunctionData({ abi: multicall3Abi, functionName: 'aggregate3', args: [calls] });
+  const { input: _input, ...withoutInput } = call;
+  return { ...request, params: [{ ...withoutInput, data }, ...rest] };
+}
+
+const GET_CURRENT_BLOCK_TIMESTAMP = '0x0f28c97d';
+
+/** Moves Multicall3's getCurrentBlockTimestamp answers inside an aggregate3 result `seconds` back. */
+function backdateBlockTimestamps(request: RpcRequest, answer: { result?: unknown; error?: unknown }, seconds: bigint): unknown {
+  const calls = aggregate3Calls(request);
+  if (!calls || typeof answer.result !== 'string') return answer;
+  const results = decodeFunctionResult({ abi: multicall3Abi, functionName: 'aggregate3', data: answer.result as Hex }) as ReadonlyArray<{ success: boolean; returnData: Hex }>;
+  const moved = results.map((result, index) =>
+    calls[index]!.callData.toLowerCase() === GET_CURRENT_BLOCK_TIMESTAMP && result.success
+      ? { ...result, returnData: encodeAbiParameters([{ type: 'uint256' }], [BigInt(result.returnData) - seconds]) }
+      : result,
+  );
+  return { ...answer, result: encodeFunctionResult({ abi: multicall3Abi, functionName: 'aggregate3', result: moved }) };
+}
+
+async function proxyOne(chain: LocalChain, mode: string, argument: string, extra: string, request: RpcRequest): Promise<unknown> {
   const reply = (result: unknown) => ({ jsonrpc: '2.0', id: request.id, result });
   if (mode === 'swallow' && request.method === 'eth_sendRawTransaction') {
     return reply(keccak256((request.params?.[0] ?? '0x') as Hex));
@@ -128,10 +183,40 @@ async function proxyOne(chain: LocalChain, mode: string, argument: string, reque
     if (parseTransaction(raw).to?.toLowerCase() === argument.toLowerCase()) return reply(keccak256(raw));
   }
   if (mode === 'chain' && request.method === 'eth_chainId') return reply(toHex(Number(argument)));
-  if (mode === 'count') {
-    const byMethod = counts.get(argument) ?? {};
-    byMethod[request.method] = (byMethod[request.method] ?? 0) + 1;
-    counts.set(argument, byMethod);
+  if (mode === 'count') count(argument, request.method);
+  if (mode === 'frozen') {
+    const head = BigInt(argument);
+    const params = request.params ?? [];
+    if (request.method === 'eth_blockNumber') return reply(toHex(head));
+    if (request.method === 'eth_getBlockByNumber' && ['latest', 'pending', 'safe', 'finalized'].includes(String(params[0]))) {
+      const answer = (await forward(chain, { ...request, params: [toHex(head), ...params.slice(1)] })) as { result?: { timestamp: Hex } };
+      if (answer.result) answer.result.timestamp = toHex(BigInt(answer.result.timestamp) - BigInt(extra || '0'));
+      return answer;
+    }
+    if (request.method === 'eth_call' && (params[1] === undefined || params[1] === 'latest')) {
+      return backdateBlockTimestamps(request, await forward(chain, { ...request, params: [params[0], toHex(head)] }), BigInt(extra || '0'));
+    }
+  }
+  if (mode === 'revert-for') {
+    const calls = aggregate3Calls(request);
+    const needle = argument.toLowerCase().replace(/^0x/, '');
+    if (calls?.some((call) => call.callData.toLowerCase().includes(needle))) {
+      // Multicall3 has no such function and no fallback: the sub-call reverts on the real chain.
+      const broken = calls.map((call) => (call.callData.toLowerCase().includes(needle) ? { ...call, target: MULTICALL3_ADDRESS, callData: '0xdeadbeef' as Hex } : call));
+      return forward(chain, withAggregate3Calls(request, broken));
+    }
+  }
+  if (mode === 'gas-cap') {
+    const calls = aggregate3Calls(request);
+    if (calls && calls.length > Number(argument)) {
+      count(extra, 'refused');
+      return { jsonrpc: '2.0', id: request.id, error: { code: -32000, message: 'gas required exceeds allowance (30000000)' } };
+    }
+    if (calls) count(extra, 'aggregate3');
+  }
+  if (mode === 'slow') {
+    if (request.method === 'eth_call') count(extra, 'eth_call');
+    await new Promise((resolve) => setTimeout(resolve, Number(argument)));
   }
   if (mode === 'lag') {
     const lag = BigInt(argument);

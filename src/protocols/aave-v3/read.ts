@@ -14,6 +14,7 @@ import {
 
 import type { AccountRead, PinnedBlock, ReadContext } from '../read-types';
 import { chunk, multicallAt, rethrowRpc, shortMessage } from '../batch';
+import { multicallFor, pinnedOf, type ReadAt } from '../block-pin';
 
 export type MarketMeta = {
   chainId: number;
@@ -94,25 +95,22 @@ export async function readAccountSummaries(
   context: ReadContext,
   meta: MarketMeta,
   accounts: readonly Address[],
-  block: PinnedBlock,
+  at: ReadAt,
   batchSize: number,
 ): Promise<AccountRead[]> {
-  const snapshotContext = { chainId: context.chainId, market: meta.pool, blockNumber: block.number, blockTimestamp: block.timestamp, baseCurrencyUnit: meta.baseCurrencyUnit };
   const batches = await Promise.all(
     chunk(accounts, Math.max(1, batchSize)).map(async (batch) => {
-      const results = await context.client
-        .multicall({
-          contracts: batch.map((account) => ({ address: meta.pool, abi: aavePoolAbi, functionName: 'getUserAccountData', args: [account] }) as const),
-          allowFailure: true,
-          blockNumber: block.number,
-          multicallAddress: context.multicall3,
-          batchSize: 0,
-        })
-        .catch(rethrowRpc);
+      const results = await multicallFor(
+        context,
+        batch.map((account) => ({ address: meta.pool, abi: aavePoolAbi, functionName: 'getUserAccountData', args: [account] })),
+        at,
+      );
+      const block = await pinnedOf(at);
+      const snapshotContext = { chainId: context.chainId, market: meta.pool, blockNumber: block.number, blockTimestamp: block.timestamp, baseCurrencyUnit: meta.baseCurrencyUnit };
       return batch.map((account, index): AccountRead => {
         const result = results[index];
         if (!result || result.status !== 'success') return { account, error: `getUserAccountData failed: ${shortMessage(result?.error)}` };
-        return { account, snapshot: snapshotFromAccountData(snapshotContext, account, result.result) };
+        return { account, snapshot: snapshotFromAccountData(snapshotContext, account, result.result as Parameters<typeof snapshotFromAccountData>[2]) };
       });
     }),
   );
@@ -121,7 +119,7 @@ export async function readAccountSummaries(
 
 /**
  * Per-asset breakdown (balances, prices, thresholds) for the accounts that need it, batched:
- * the reserves' prices and configuration once, then 2 + 3·reserves calls per account.
+ * the reserves' prices and configuration once (in the first batch), and 2 + 3·reserves calls per account.
  */
 export async function readAccountAssets(
   context: ReadContext,
@@ -133,11 +131,26 @@ export async function readAccountAssets(
   const multicall = (contracts: readonly unknown[]) => multicallAt(context, contracts, block.number);
 
   const assets = meta.reserves.map((reserve) => reserve.asset);
-  const marketResults = await multicall([
+  const marketCalls = [
     { address: meta.oracle, abi: aaveOracleAbi, functionName: 'getAssetsPrices', args: [assets] },
     ...assets.map((asset) => ({ address: meta.pool, abi: aavePoolAbi, functionName: 'getReserveData', args: [asset] })),
-  ]);
-  const [pricesResult, ...reserveResults] = marketResults;
+  ];
+  const perAccount = 2 + meta.reserves.length * 3;
+  const accountCalls = (account: Address) => [
+    { address: meta.pool, abi: aavePoolAbi, functionName: 'getUserConfiguration', args: [account] },
+    { address: meta.pool, abi: aavePoolAbi, functionName: 'getUserEMode', args: [account] },
+    ...meta.reserves.flatMap((reserve) => [
+      { address: reserve.aToken, abi: erc20Abi, functionName: 'balanceOf', args: [account] },
+      { address: reserve.variableDebtToken, abi: erc20Abi, functionName: 'balanceOf', args: [account] },
+      { address: reserve.stableDebtToken, abi: erc20Abi, functionName: 'balanceOf', args: [account] },
+    ]),
+  ];
+  const accountBatchSize = Math.max(1, Math.floor(batchSize / Math.max(1, perAccount / 2)));
+  const batches = accounts.length > 0 ? chunk(accounts, accountBatchSize) : [[]];
+  // The market's prices and configuration ride in the first account batch: one request for a few accounts.
+  const [first = [], ...rest] = await Promise.all(batches.map((batch, index) => multicall([...(index === 0 ? marketCalls : []), ...batch.flatMap(accountCalls)])));
+  const [pricesResult, ...reserveResults] = first.slice(0, marketCalls.length);
+  const batchResults = [first.slice(marketCalls.length), ...rest];
   const prices = pricesResult?.status === 'success' ? (pricesResult.result as readonly bigint[]) : undefined;
   const states: ReserveState[] = meta.reserves.map((_, index) => {
     const data = reserveResults[index];
@@ -152,21 +165,9 @@ export async function readAccountAssets(
     };
   });
 
-  const perAccount = 2 + meta.reserves.length * 3;
-  const accountBatchSize = Math.max(1, Math.floor(batchSize / Math.max(1, perAccount / 2)));
   const balances = new Map<Address, AccountBalances>();
-  for (const batch of chunk(accounts, accountBatchSize)) {
-    const results = await multicall(
-      batch.flatMap((account) => [
-        { address: meta.pool, abi: aavePoolAbi, functionName: 'getUserConfiguration', args: [account] },
-        { address: meta.pool, abi: aavePoolAbi, functionName: 'getUserEMode', args: [account] },
-        ...meta.reserves.flatMap((reserve) => [
-          { address: reserve.aToken, abi: erc20Abi, functionName: 'balanceOf', args: [account] },
-          { address: reserve.variableDebtToken, abi: erc20Abi, functionName: 'balanceOf', args: [account] },
-          { address: reserve.stableDebtToken, abi: erc20Abi, functionName: 'balanceOf', args: [account] },
-        ]),
-      ]),
-    );
+  batches.forEach((batch, batchIndex) => {
+    const results = batchResults[batchIndex]!;
     batch.forEach((account, accountIndex) => {
       const base = accountIndex * perAccount;
       const value = (offset: number): bigint | undefined => {
@@ -185,7 +186,7 @@ export async function readAccountAssets(
         })),
       });
     });
-  }
+  });
 
   const categories = [...new Set([...balances.values()].map((b) => b.eModeCategory).filter((id) => id !== 0))];
   const eModes = new Map<number, EModeCategoryData>();

@@ -3,6 +3,7 @@ import { AppError } from '../../lib/errors';
 import type { AssetPosition } from '../../domain/position';
 import type { AccountRead, PinnedBlock, ReadContext } from '../read-types';
 import { chunk, multicallAt, rethrowRpc, shortMessage, type CallResult } from '../batch';
+import { multicallFor, pinnedOf, type ReadAt } from '../block-pin';
 import { cometAbi, priceFeedAbi, tokenAbi } from './abi';
 import { cometAssetPositions, cometSnapshot, missingPrice, type CometAccount, type CometMarket, type CometPrices } from './normalize';
 
@@ -84,11 +85,11 @@ export function pricesInUsd(description: string | undefined, baseSymbol: string,
   return basePrice >= 95_000_000n && basePrice <= 105_000_000n;
 }
 
-async function readPrices(context: ReadContext, market: CometMarket, block: PinnedBlock): Promise<CometPrices> {
-  const results = await multicallAt(
+async function readPrices(context: ReadContext, market: CometMarket, at: ReadAt): Promise<CometPrices> {
+  const results = await multicallFor(
     context,
     [market.base.priceFeed, ...market.assets.map((asset) => asset.priceFeed)].map((feed) => ({ address: market.comet, abi: cometAbi, functionName: 'getPrice', args: [feed] })),
-    block.number,
+    at,
   );
   // A zero price is a feed that does not know: unknown, never 0.
   const price = (result: CallResult | undefined) => {
@@ -99,18 +100,18 @@ async function readPrices(context: ReadContext, market: CometMarket, block: Pinn
 }
 
 /** borrowBalanceOf and every collateral balance per account: one Multicall3 call per batch of accounts. */
-async function readBalances(context: ReadContext, market: CometMarket, accounts: readonly Address[], block: PinnedBlock, batchSize: number): Promise<Map<Address, CometAccount | string>> {
+async function readBalances(context: ReadContext, market: CometMarket, accounts: readonly Address[], at: ReadAt, batchSize: number): Promise<Map<Address, CometAccount | string>> {
   const perAccount = 1 + market.assets.length;
   const balances = new Map<Address, CometAccount | string>();
   await Promise.all(
     chunk(accounts, batchSize).map(async (batch) => {
-      const results = await multicallAt(
+      const results = await multicallFor(
         context,
         batch.flatMap((account) => [
           { address: market.comet, abi: cometAbi, functionName: 'borrowBalanceOf', args: [account] },
           ...market.assets.map((asset) => ({ address: market.comet, abi: cometAbi, functionName: 'userCollateral', args: [account, asset.asset] })),
         ]),
-        block.number,
+        at,
       );
       batch.forEach((account, accountIndex) => {
         const slice = results.slice(accountIndex * perAccount, (accountIndex + 1) * perAccount);
@@ -130,8 +131,9 @@ async function readBalances(context: ReadContext, market: CometMarket, accounts:
 }
 
 /** Every account's snapshot, with its per-asset breakdown (Comet's balances are the breakdown). */
-export async function readCometAccounts(context: ReadContext, market: CometMarket, accounts: readonly Address[], block: PinnedBlock, batchSize: number): Promise<AccountRead[]> {
-  const [prices, balances] = await Promise.all([readPrices(context, market, block), readBalances(context, market, accounts, block, batchSize)]);
+export async function readCometAccounts(context: ReadContext, market: CometMarket, accounts: readonly Address[], at: ReadAt, batchSize: number): Promise<AccountRead[]> {
+  const [prices, balances] = await Promise.all([readPrices(context, market, at), readBalances(context, market, accounts, at, batchSize)]);
+  const block = await pinnedOf(at);
   return accounts.map((account): AccountRead => {
     const balance = balances.get(account);
     if (balance === undefined || typeof balance === 'string') return { account, error: balance ?? 'no answer' };

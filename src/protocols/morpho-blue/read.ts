@@ -3,6 +3,7 @@ import { AppError } from '../../lib/errors';
 import type { AssetPosition } from '../../domain/position';
 import type { AccountRead, MarketRef, PinnedBlock, ReadContext } from '../read-types';
 import { chunk, multicallAt, rethrowRpc, shortMessage, type CallResult } from '../batch';
+import { multicallFor, pinnedOf, type ReadAt } from '../block-pin';
 import { irmAbi, morphoAbi, oracleAbi, tokenAbi } from './abi';
 import { accruedBorrowAssets, morphoSnapshot, type MorphoMarket, type MorphoMarketState } from './normalize';
 
@@ -44,15 +45,16 @@ export async function loadMorphoMarket(context: ReadContext, ref: MarketRef): Pr
 }
 
 /** The market's totals accrued to the block (Morpho stores them as of its last interaction) and the oracle's price. */
-async function readMarketState(context: ReadContext, market: MorphoMarket, block: PinnedBlock): Promise<{ price: bigint | undefined; totalBorrowAssets: bigint; totalBorrowShares: bigint }> {
-  const [stateResult, priceResult] = await multicallAt(
+async function readMarketState(context: ReadContext, market: MorphoMarket, at: ReadAt): Promise<{ price: bigint | undefined; totalBorrowAssets: bigint; totalBorrowShares: bigint }> {
+  const [stateResult, priceResult] = await multicallFor(
     context,
     [
       { address: market.morpho, abi: morphoAbi, functionName: 'market', args: [market.id] },
       { address: market.params.oracle, abi: oracleAbi, functionName: 'price' },
     ],
-    block.number,
+    at,
   );
+  const block = await pinnedOf(at);
   const raw = success(stateResult) as readonly bigint[] | undefined;
   if (!raw) throw new AppError('read_failed', `Morpho market(${market.id}) failed: ${shortMessage(stateResult?.status === 'failure' ? stateResult.error : 'no answer')}`, { status: 502 });
   const [totalSupplyAssets, totalSupplyShares, totalBorrowAssets, totalBorrowShares, lastUpdate, fee] = raw as [bigint, bigint, bigint, bigint, bigint, bigint];
@@ -73,13 +75,14 @@ async function readMarketState(context: ReadContext, market: MorphoMarket, block
   };
 }
 
-export async function readMorphoAccounts(context: ReadContext, market: MorphoMarket, accounts: readonly Address[], block: PinnedBlock, batchSize: number): Promise<AccountRead[]> {
+export async function readMorphoAccounts(context: ReadContext, market: MorphoMarket, accounts: readonly Address[], at: ReadAt, batchSize: number): Promise<AccountRead[]> {
   const [state, ...batches] = await Promise.all([
-    readMarketState(context, market, block),
+    readMarketState(context, market, at),
     ...chunk(accounts, batchSize).map((batch) =>
-      multicallAt(context, batch.map((account) => ({ address: market.morpho, abi: morphoAbi, functionName: 'position', args: [market.id, account] })), block.number),
+      multicallFor(context, batch.map((account) => ({ address: market.morpho, abi: morphoAbi, functionName: 'position', args: [market.id, account] })), at),
     ),
   ]);
+  const block = await pinnedOf(at);
   const results = batches.flat();
   return accounts.map((account, index): AccountRead => {
     const result = results[index];

@@ -1,0 +1,25 @@
+/*
+ * What a JSON-RPC error envelope means for the caller. Nodes tell these apart only in their
+ * message text (code -32000 covers most of them), so the text is read here, once, and turned
+ * into a kind everything else switches on.
+ */
+
+export type RpcErrorKind = 'revert' | 'gas' | 'endpoint';
+
+/** "gas required exceeds allowance", "out of gas", geth's RPC gas cap, "exceeds block gas limit". */
+const GAS_REFUSAL = /exceeds allowance|out of gas|gas cap|gas limit|gas required exceeds/i;
+
+export function classifyRpcError(error: { code: number; message: string }): RpcErrorKind {
+  if (GAS_REFUSAL.test(error.message)) return 'gas';
+  if (error.code === 3 || /revert/i.test(error.message)) return 'revert';
+  return 'endpoint';
+}
+
+/** `retry-after` in seconds or as an HTTP date, as milliseconds from `now`; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | null, now: number): number | undefined {
+  if (header === null || header.trim() === '') return undefined;
+  const text = header.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
