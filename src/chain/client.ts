@@ -2,6 +2,9 @@ import { createPublicClient, defineChain, type PublicClient } from 'viem';
 import type { ChainConfig } from '../config/env';
 import { failoverEndpoints, type EndpointControl, type RpcStats } from './failover-transport';
 
+/** The endpoints that proved their chain in this isolate, shared by the clients the objects and routes create. */
+export const ISOLATE_PROVEN_CHAINS = new Set<string>();
+
 export type ChainClient = { client: PublicClient; chain: ChainConfig; stats: RpcStats; endpoints: EndpointControl };
 
 /**
@@ -9,7 +12,7 @@ export type ChainClient = { client: PublicClient; chain: ChainConfig; stats: Rpc
  * request batching stays off: batching is done explicitly with Multicall3 so one tick
  * costs a known number of requests.
  */
-export function createChainClient(chain: ChainConfig, options: { timeoutMs?: number; fetchFn?: typeof fetch } = {}): ChainClient {
+export function createChainClient(chain: ChainConfig, options: { timeoutMs?: number; fetchFn?: typeof fetch; provenChains?: Set<string> } = {}): ChainClient {
   const stats: RpcStats = { requests: 0, failovers: 0 };
   const viemChain = defineChain({
     id: chain.chainId,
@@ -18,7 +21,7 @@ export function createChainClient(chain: ChainConfig, options: { timeoutMs?: num
     rpcUrls: { default: { http: [] } },
     contracts: { multicall3: { address: chain.multicall3 } },
   });
-  const { transport, control } = failoverEndpoints({ chainId: chain.chainId, urls: chain.rpcUrls, timeoutMs: options.timeoutMs, fetchFn: options.fetchFn, stats });
+  const { transport, control } = failoverEndpoints({ chainId: chain.chainId, urls: chain.rpcUrls, timeoutMs: options.timeoutMs, fetchFn: options.fetchFn, stats, provenChains: options.provenChains });
   const client = createPublicClient({
     chain: viemChain,
     transport,

@@ -14,6 +14,12 @@ export type FailoverOptions = {
   stats?: RpcStats;
   /** The clock rate limits and demotions are measured against (tests move it). */
   now?: () => number;
+  /**
+   * Endpoints ("chainId url") that already proved their chain in this isolate. Durable Objects are
+   * evicted between alarms and build a new client when they wake; sharing this set spares every
+   * round (and every API request) the eth_chainId check. An endpoint seen on the wrong chain is never added.
+   */
+  provenChains?: Set<string>;
 };
 
 type EndpointState = {
@@ -122,6 +128,11 @@ export function failoverEndpoints(options: FailoverOptions): { transport: Return
 
   async function verifyChain(endpoint: EndpointState): Promise<void> {
     if (endpoint.chainVerified) return;
+    const proofKey = `${options.chainId} ${endpoint.url}`;
+    if (options.provenChains?.has(proofKey)) {
+      endpoint.chainVerified = true;
+      return;
+    }
     const result = await post(endpoint, 'eth_chainId', []);
     const actual = typeof result === 'string' ? Number.parseInt(result, 16) : Number.NaN;
     if (actual !== options.chainId) {
@@ -129,6 +140,7 @@ export function failoverEndpoints(options: FailoverOptions): { transport: Return
       throw new EndpointError(`serves chain ${Number.isNaN(actual) ? 'unknown' : actual}, expected ${options.chainId}`);
     }
     endpoint.chainVerified = true;
+    options.provenChains?.add(proofKey);
   }
 
   /** From the preferred endpoint on, demoted ones last: the order one request tries them in. */

@@ -1,7 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Address } from 'viem';
 import { parseConfig, type AppConfig } from '../config/env';
-import { createChainClient, type ChainClient } from '../chain/client';
+import { createChainClient, ISOLATE_PROVEN_CHAINS, type ChainClient } from '../chain/client';
 import { adapterFor, type ProtocolName } from '../protocols';
 import { readPositions } from '../protocols/read-positions';
 import {
@@ -243,7 +243,7 @@ export class Shard extends DurableObject<Env> {
     const chain = config.chains.get(chainId);
     if (!chain) throw new AppError('unknown_chain', `chain ${chainId} is no longer configured in RPC_URLS`, { status: 503 });
     if (!this.chainClient || this.chainClient.chain.chainId !== chainId || this.chainClient.chain.rpcUrls.join() !== chain.rpcUrls.join()) {
-      this.chainClient = createChainClient(chain, { timeoutMs: config.rpcTimeoutMs });
+      this.chainClient = createChainClient(chain, { timeoutMs: config.rpcTimeoutMs, provenChains: ISOLATE_PROVEN_CHAINS });
     }
     return this.chainClient;
   }

@@ -2,7 +2,7 @@ import { redactUrlsInText } from '../lib/redact-text';
 import type { Address, Hex, LocalAccount, PublicClient } from 'viem';
 import { parseConfig, type AppConfig } from '../config/env';
 import { policyForPlanning, type StoredTopUpPolicy } from '../config/topup-policy';
-import { createChainClient, type ChainClient } from '../chain/client';
+import { createChainClient, ISOLATE_PROVEN_CHAINS, type ChainClient } from '../chain/client';
 import { findAppError } from '../lib/find-app-error';
 import { planTopUp, summarizeHistory, type CapReason } from '../domain/topup-plan';
 import { buildTopUpEvent, topUpEventId, triggerId, type TopUpEventInput, type TopUpFailureCode, type TransactionView, type Trigger } from './events';
@@ -670,7 +670,7 @@ export class TopUpExecutor {
     const chain = config.chains.get(chainId);
     if (!chain) throw new Error(`chain ${chainId} is not configured`);
     if (!this.chainClient || this.chainClient.chain.chainId !== chainId || this.chainClient.chain.rpcUrls.join() !== chain.rpcUrls.join()) {
-      this.chainClient = createChainClient(chain, { timeoutMs: config.rpcTimeoutMs });
+      this.chainClient = createChainClient(chain, { timeoutMs: config.rpcTimeoutMs, provenChains: ISOLATE_PROVEN_CHAINS });
     }
     return this.chainClient;
   }

@@ -1,7 +1,7 @@
 import type { Address } from 'viem';
 import { parseConfig, type AppConfig } from '../config/env';
 import { canonicalAmount, excessDecimals, type StoredTopUpPolicy, type TopUpPolicyInput } from '../config/topup-policy';
-import { createChainClient } from '../chain/client';
+import { createChainClient, ISOLATE_PROVEN_CHAINS } from '../chain/client';
 import { AppError, type ErrorIssue } from '../lib/errors';
 import { tenantStub } from '../durable/tenant';
 import { checkMarketTrust } from './trust';
@@ -29,7 +29,7 @@ export async function resolveTopUpPolicy(env: Env, config: AppConfig, tenantId: 
   const protocol = topUpProtocolOf(watch);
   const chain = config.chains.get(chainId);
   if (!chain) throw new AppError('unknown_chain', `chain ${chainId} is not configured in RPC_URLS`, { status: 400, issues: [{ path: 'chainId', message: 'not configured' }] });
-  const { client } = createChainClient(chain, { timeoutMs: config.rpcTimeoutMs });
+  const { client } = createChainClient(chain, { timeoutMs: config.rpcTimeoutMs, provenChains: ISOLATE_PROVEN_CHAINS });
   const context = { client, chainId, multicall3: chain.multicall3 };
   if (!input.dryRun) {
     // The wallet is the owner's: a live policy needs the owner's grant and a market the deployment trusts.

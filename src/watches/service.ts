@@ -2,7 +2,7 @@ import { parseConfig, type AppConfig } from '../config/env';
 import { DEFAULT_THRESHOLDS_INPUT, type CreateWatchInput, type PatchWatchInput } from '../config/api-schemas';
 import { AppError } from '../lib/errors';
 import { newId } from '../lib/crypto';
-import { createChainClient } from '../chain/client';
+import { createChainClient, ISOLATE_PROVEN_CHAINS } from '../chain/client';
 import { adapterFor, resolveProtocolAddress, type ProtocolName } from '../protocols';
 import type { MarketRef } from '../protocols/read-types';
 import { shardStub } from '../durable/shard';
@@ -43,7 +43,7 @@ async function assertMarket(config: AppConfig, protocol: ProtocolName, chainId: 
     const known = [...config.chains.keys()].join(', ');
     throw new AppError('unknown_chain', `chain ${chainId} is not configured in RPC_URLS (configured: ${known})`, { status: 400, issues: [{ path: 'chainId', message: `not configured; one of ${known}` }] });
   }
-  const { client } = createChainClient(chain, { timeoutMs: config.rpcTimeoutMs });
+  const { client } = createChainClient(chain, { timeoutMs: config.rpcTimeoutMs, provenChains: ISOLATE_PROVEN_CHAINS });
   await adapterFor(protocol).loadMarket({ client, chainId, multicall3: chain.multicall3 }, market);
 }
 

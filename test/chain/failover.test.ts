@@ -8,6 +8,7 @@ import { aaveV3Adapter } from '../../src/protocols/aave-v3';
 import { readPositions } from '../../src/protocols/read-positions';
 import { pinBlock } from '../../src/protocols/block-pin';
 import { CANONICAL_MULTICALL3 } from '../../src/config/env';
+import { findAppError } from '../../src/lib/find-app-error';
 
 let chain: LocalChain;
 let otherChain: AnvilInstance;
@@ -81,5 +82,20 @@ describe('RPC failover', () => {
     const current = await pinBlock(reader.client);
     await expect(pinBlock(reader.client, { minBlockNumber: current.number + 5n })).rejects.toMatchObject({ code: 'stale_block' });
     await expect(pinBlock(reader.client, { minBlockNumber: current.number })).resolves.toMatchObject({ number: current.number });
+  });
+
+  it('a client sharing the proven-chain set skips eth_chainId for an endpoint already proven, and never remembers one on the wrong chain', async () => {
+    const proven = new Set<string>();
+    const config = (urls: string[]) => ({ chainId: chain.chainId, rpcUrls: urls, multicall3: CANONICAL_MULTICALL3 });
+    const first = createChainClient(config([chain.rpcUrl]), { timeoutMs: 1000, provenChains: proven });
+    await first.client.getBlockNumber();
+    expect(first.stats.requests).toBe(2); // eth_chainId, then the call
+    const second = createChainClient(config([chain.rpcUrl]), { timeoutMs: 1000, provenChains: proven });
+    await second.client.getBlockNumber();
+    expect(second.stats.requests).toBe(1);
+    const wrong = createChainClient(config([otherChain.rpcUrl]), { timeoutMs: 1000, provenChains: proven });
+    const refused = await wrong.client.getBlockNumber().catch((error: unknown) => error);
+    expect(findAppError(refused)?.code).toBe('rpc_wrong_chain');
+    expect([...proven]).toEqual([`${chain.chainId} ${chain.rpcUrl}`]);
   });
 });

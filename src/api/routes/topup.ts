@@ -6,7 +6,7 @@ import { tenantIdSchema, topUpGrantSchema } from '../../config/api-schemas';
 import { AppError } from '../../lib/errors';
 import { tenantStub } from '../../durable/tenant';
 import { setTopUpGrant } from '../../topup/grant-service';
-import { createChainClient } from '../../chain/client';
+import { createChainClient, ISOLATE_PROVEN_CHAINS } from '../../chain/client';
 import { findAppError } from '../../lib/find-app-error';
 import { gwei } from '../../topup/guards';
 
@@ -27,7 +27,7 @@ export const topUpRoutes = new Hono<App>().get('/grant', requireTenant, async (c
     ? await Promise.all(
         [...config.chains.values()].map(async (chain) => {
           try {
-            const { client } = createChainClient(chain, { timeoutMs: config.rpcTimeoutMs });
+            const { client } = createChainClient(chain, { timeoutMs: config.rpcTimeoutMs, provenChains: ISOLATE_PROVEN_CHAINS });
             const balance = await client.getBalance({ address });
             return { chainId: chain.chainId, balanceNative: formatUnits(balance, 18), error: null };
           } catch (error) {
