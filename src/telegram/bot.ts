@@ -219,5 +219,6 @@ async function summary(env: Env, link: Link, watch: WatchRecord): Promise<replie
     position: status.position,
     lastPolledAt: status.lastPolledAt,
     lastError: status.lastError,
+    monitor: status.monitor,
   };
 }

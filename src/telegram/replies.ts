@@ -1,5 +1,7 @@
 import type { PositionView } from '../domain/position-view';
 import { COMMANDS, usageOf, type CommandName } from './commands';
+import type { WatchMonitor } from '../watches/records';
+import type { MonitorReason } from '../monitor/health';
 
 /**
  * The bot's answers, in plain words (pure). They go out as plain text (no parse_mode), so
@@ -18,7 +20,11 @@ export type WatchSummary = {
   position: PositionView | null;
   lastPolledAt: string | null;
   lastError: string | null;
+  /** Absent or null: the monitor's state is unknown (e.g. an older shard). */
+  monitor?: WatchMonitor | null;
 };
+
+const MONITOR_REASON_WORDS: Record<MonitorReason, string> = { stale: 'the RPC nodes are behind the chain', erroring: 'reads keep failing', wrong_chain: 'the RPC nodes serve another chain' };
 
 const LEVEL_WORDS: Record<string, string> = { ok: 'OK', warning: 'WARNING', margin_call: 'MARGIN CALL', critical: 'CRITICAL', liquidatable: 'LIQUIDATABLE' };
 
@@ -120,6 +126,7 @@ export function statusText(watch: WatchSummary, now: Date): string {
   lines.push(`Account: ${watch.account}`);
   lines.push(`Market: ${watch.market}`);
   if (isMuted(watch, now)) lines.push(`Muted until ${formatTime(new Date(watch.silencedUntil!))}`);
+  if (watch.monitor?.status === 'degraded') lines.push(`Not seen on a fresh block since ${formatTime(new Date(watch.monitor.since))} (${MONITOR_REASON_WORDS[watch.monitor.reason]}): alerts may be late until it recovers`);
   if (watch.lastError) lines.push(`Last problem reading it: ${watch.lastError}`);
   return lines.join('\n');
 }

@@ -140,7 +140,13 @@ describe('replies', () => {
       'Muted until 2026-11-25 06:00 UTC',
     ]);
     expect(statusText({ ...watch, position: null, level: null, silencedUntil: null }, now)).toContain('No reading yet');
+    expect(statusText({ ...watch, monitor: { status: 'ok' } }, now)).not.toContain('fresh block');
     expect(statusText({ ...watch, position: { ...watch.position!, healthFactor: null, distanceToLiquidation: null, liquidationPrices: [] } }, now)).toContain('Health factor: ∞ (no debt)');
+  });
+
+  it('/status says when the monitor has not seen the position on a fresh block, since when and why', () => {
+    const degraded = statusText({ ...watch, monitor: { status: 'degraded', since: '2026-11-25T03:12:09.120Z', reason: 'stale', lastError: 'stale_head: …' } }, now);
+    expect(degraded).toContain('Not seen on a fresh block since 2026-11-25 03:12 UTC (the RPC nodes are behind the chain): alerts may be late until it recovers');
   });
 
   it('/list shows one line per watch', () => {
