@@ -5,5 +5,9 @@ import { redactUrl } from '../chain/redact';
  * message reaches a log, every URL in it is cut down to its origin.
  */
 export function redactUrlsInText(text: string): string {
-  return text.replace(/\bhttps?:\/\/[^\s"'<>)]+/gi, (url) => redactUrl(url));
+  // Punctuation right after a URL ("http://node:8545: unreachable") belongs to the sentence.
+  return text.replace(/\bhttps?:\/\/[^\s"'<>)]+/gi, (match) => {
+    const url = match.replace(/[.,;:!?]+$/, '');
+    return redactUrl(url) + match.slice(url.length);
+  });
 }

@@ -64,4 +64,11 @@ describe('redactUrlsInText', () => {
       'request to https://eth.example.com/… failed; also http://127.0.0.1:8545',
     );
   });
+
+  it('keeps the punctuation that follows a URL outside it, so the URL is still recognised', async () => {
+    const { redactUrlsInText } = await import('../../src/lib/redact-text');
+    expect(redactUrlsInText('failed for eth_call: http://127.0.0.1:40325: unreachable; https://rpc.example/v2/KEY, then')).toBe(
+      'failed for eth_call: http://127.0.0.1:40325: unreachable; https://rpc.example/…, then',
+    );
+  });
 });
