@@ -106,6 +106,8 @@ async function startRpcCounter(target: string): Promise<RpcCounter> {
         });
     });
   });
+  // Longer than workerd keeps an idle connection, as an RPC provider's load balancer does.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('the RPC counter did not get a port');

@@ -63,6 +63,9 @@ class RpcCallError extends Error {
 /** A problem with one endpoint (down, slow, rate limited, broken): try the next one. */
 class EndpointError extends Error {}
 
+/** The connection failed or broke mid-answer (e.g. a kept-alive socket the node had just closed): worth one more try. */
+class ConnectionLost extends EndpointError {}
+
 const MAX_RETRY_AFTER_MS = 10 * 60_000;
 const DEFAULT_RETRY_AFTER_MS = 30_000;
 
@@ -99,7 +102,8 @@ export function failoverEndpoints(options: FailoverOptions): { transport: Return
       });
     } catch (error) {
       const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-      throw new EndpointError(timedOut ? `timed out after ${timeoutMs} ms` : 'unreachable');
+      if (timedOut) throw new EndpointError(`timed out after ${timeoutMs} ms`);
+      throw new ConnectionLost('unreachable');
     }
     if (!response.ok) {
       await response.body?.cancel();
@@ -114,7 +118,7 @@ export function failoverEndpoints(options: FailoverOptions): { transport: Return
     try {
       payload = (await response.json()) as JsonRpcResponse;
     } catch {
-      throw new EndpointError('answered with something other than JSON-RPC');
+      throw new ConnectionLost('answered with something other than JSON-RPC');
     }
     if (payload.error) {
       const kind = classifyRpcError(payload.error);
@@ -126,6 +130,19 @@ export function failoverEndpoints(options: FailoverOptions): { transport: Return
     return payload.result;
   }
 
+  /**
+   * A read is sent once more on the same endpoint when its connection was lost; a transaction
+   * is not (its sender decides about resends, knowing the nonce and the hash).
+   */
+  async function postRetryingLostConnection(endpoint: EndpointState, method: string, params: unknown): Promise<unknown> {
+    try {
+      return await post(endpoint, method, params);
+    } catch (error) {
+      if (!(error instanceof ConnectionLost) || method === 'eth_sendRawTransaction') throw error;
+      return post(endpoint, method, params);
+    }
+  }
+
   async function verifyChain(endpoint: EndpointState): Promise<void> {
     if (endpoint.chainVerified) return;
     const proofKey = `${options.chainId} ${endpoint.url}`;
@@ -133,7 +150,7 @@ export function failoverEndpoints(options: FailoverOptions): { transport: Return
       endpoint.chainVerified = true;
       return;
     }
-    const result = await post(endpoint, 'eth_chainId', []);
+    const result = await postRetryingLostConnection(endpoint, 'eth_chainId', []);
     const actual = typeof result === 'string' ? Number.parseInt(result, 16) : Number.NaN;
     if (actual !== options.chainId) {
       endpoint.wrongChain = actual;
@@ -165,7 +182,7 @@ export function failoverEndpoints(options: FailoverOptions): { transport: Return
       }
       try {
         await verifyChain(endpoint);
-        const result = await post(endpoint, method, params);
+        const result = await postRetryingLostConnection(endpoint, method, params);
         if (attempted > 0) stats.failovers += 1;
         if (endpoint.demotedUntil <= now()) preferred = index;
         lastAnswered = index;

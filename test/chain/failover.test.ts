@@ -98,4 +98,33 @@ describe('RPC failover', () => {
     expect(findAppError(refused)?.code).toBe('rpc_wrong_chain');
     expect([...proven]).toEqual([`${chain.chainId} ${chain.rpcUrl}`]);
   });
+
+  it('sends a read once more on the same endpoint when the connection breaks, and gives up on an endpoint that keeps breaking', async () => {
+    let requests = 0;
+    const flaky = createServer((request, response) => {
+      requests += 1;
+      // Every other request loses its connection before an answer, as a kept-alive socket closed by the node does.
+      if (requests % 2 === 1) return void request.socket.destroy();
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', async () => {
+        const upstream = await fetch(chain.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.concat(chunks) });
+        response.writeHead(200, { 'content-type': 'application/json' }).end(await upstream.text());
+      });
+    });
+    await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', resolve));
+    servers.push(flaky);
+    const url = `http://127.0.0.1:${(flaky.address() as AddressInfo).port}`;
+    const reader = createChainClient({ chainId: chain.chainId, rpcUrls: [url], multicall3: CANONICAL_MULTICALL3 }, { timeoutMs: 2000 });
+    await expect(reader.client.getBlockNumber()).resolves.toBeTypeOf('bigint');
+    expect(reader.stats.requests).toBe(4); // eth_chainId lost then answered, eth_blockNumber lost then answered
+
+    const broken = createServer((request) => void request.socket.destroy());
+    await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
+    servers.push(broken);
+    const dead = createChainClient({ chainId: chain.chainId, rpcUrls: [`http://127.0.0.1:${(broken.address() as AddressInfo).port}`], multicall3: CANONICAL_MULTICALL3 }, { timeoutMs: 2000 });
+    const refused = await dead.client.getBlockNumber().catch((error: unknown) => error);
+    expect(findAppError(refused)?.code).toBe('rpc_unavailable');
+    expect(dead.stats.requests).toBe(2);
+  });
 });
