@@ -140,35 +140,47 @@ export function gbmLiquidationProbability(barrier: Barrier, variancePerDay: numb
   return gbmFirstPassageDown(level, Math.sqrt(variancePerDay), HORIZONS[horizon] / 24);
 }
 
-export type EquityRisk = {
-  /** 24 h loss of equity (USD, positive = loss) not exceeded with 95 % / 99 % confidence. */
-  valueAtRisk95: number;
-  valueAtRisk99: number;
-  /** Mean 24 h loss in the worst 2.5 % of cases. */
-  expectedShortfall975: number;
+/** The 24 h loss distribution of a position's equity (USD, positive = loss). */
+export type EquityLoss = {
+  /** Loss not exceeded with probability `confidence` (0.95 → 95 % VaR). */
+  valueAtRisk(confidence: number): number;
+  /** Mean loss in the worst 1 − `confidence` of cases. */
+  expectedShortfall(confidence: number): number;
 };
 
 /**
- * 24 h VaR and ES of the position's equity (collateral − debt, USD, marked to market; a
- * liquidation on the way is not modelled) under a uniform factor move r: with X the net
- * volatile exposure, loss = −X·(e^r − 1), r = σ·z and z from the calibrated end-return table.
- * Null when the volatility is unknown.
+ * 24 h loss of the position's equity (collateral − debt, USD, marked to market; a liquidation
+ * on the way is not modelled) under a uniform factor move r: with X the net volatile exposure,
+ * loss = −X·(e^r − 1), r = σ·z, σ from the covariance with weights (cᵢ − dᵢ)/X and z from the
+ * calibrated 24 h end-return table. Null when a volatility is unknown.
  */
-export function equityRisk(assets: readonly RiskAsset[], covariance: CovarianceMatrix, calibration: Pick<Calibration, 'horizons'>): EquityRisk | null {
+export function equityLoss(assets: readonly RiskAsset[], covariance: CovarianceMatrix, calibration: Pick<Calibration, 'horizons'>): EquityLoss | null {
   let net = 0;
   for (const asset of assets) if (!asset.stable) net += asset.collateralUsd - asset.debtUsd;
-  if (net === 0) return { valueAtRisk95: 0, valueAtRisk99: 0, expectedShortfall975: 0 };
+  if (net === 0) return { valueAtRisk: () => 0, expectedShortfall: () => 0 };
   const variance = weightedVariance(volatileWeights(assets, (asset) => (asset.collateralUsd - asset.debtUsd) / net), covariance);
   if (variance === null) return null;
   const sigma = Math.sqrt(variance);
   const table = calibration.horizons['24h'].end;
   const loss = (z: number) => -net * Math.expm1(sigma * z);
   // A long exposure loses in the lower tail of z, a short one in the upper tail.
-  const tailLevel = (confidence: number) => (net > 0 ? 1 - confidence : confidence);
-  const valueAtRisk = (confidence: number) => loss(tableQuantile(table, tailLevel(confidence)));
-  const expectedShortfall = (confidence: number) =>
-    net > 0 ? bandMean(table, 0, 1 - confidence, loss) : bandMean(table, confidence, 1, loss);
-  return { valueAtRisk95: valueAtRisk(0.95), valueAtRisk99: valueAtRisk(0.99), expectedShortfall975: expectedShortfall(0.975) };
+  return {
+    valueAtRisk: (confidence) => loss(tableQuantile(table, net > 0 ? 1 - confidence : confidence)),
+    expectedShortfall: (confidence) => (net > 0 ? bandMean(table, 0, 1 - confidence, loss) : bandMean(table, confidence, 1, loss)),
+  };
+}
+
+/** The figures the product shows: 24 h VaR at 95 % and 99 %, ES at 97.5 % (USD). */
+export type EquityRisk = { valueAtRisk95: number; valueAtRisk99: number; expectedShortfall975: number };
+
+export function equityRisk(assets: readonly RiskAsset[], covariance: CovarianceMatrix, calibration: Pick<Calibration, 'horizons'>): EquityRisk | null {
+  const distribution = equityLoss(assets, covariance, calibration);
+  if (distribution === null) return null;
+  return {
+    valueAtRisk95: distribution.valueAtRisk(0.95),
+    valueAtRisk99: distribution.valueAtRisk(0.99),
+    expectedShortfall975: distribution.expectedShortfall(0.975),
+  };
 }
 
 export type PositionRisk = {
