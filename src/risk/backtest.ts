@@ -83,7 +83,7 @@ export function singleAssetProbability24h(healthFactor: number, variancePerDay: 
 }
 
 /** Worst-move tables over the expanding window, one per day since `start`, built on demand. */
-function expandingTables(series: readonly BacktestSeries[], start: number) {
+export function expandingTables(series: readonly BacktestSeries[], start: number) {
   const pooled: { knownAt: number; value: number }[] = [];
   for (const { bars } of series) {
     const moves = standardisedMoves(bars, hourlyVariances(bars), 24, WARMUP_DAYS);
