@@ -36,3 +36,15 @@ export function gbmFirstPassageDown(barrier: number, volatilityPerSqrtDay: numbe
   const b = -Math.log(barrier);
   return Math.min(1, normalCdf(-b / s + s / 2) + Math.exp(b) * normalCdf(-b / s - s / 2));
 }
+
+/**
+ * Probability that the same driftless GBM rises to `barrier` (> 1) × today's price within
+ * `days`: with b = ln(barrier) and s = σ√T, P = Φ(−b/s − s/2) + e^{−b} Φ(−b/s + s/2).
+ */
+export function gbmFirstPassageUp(barrier: number, volatilityPerSqrtDay: number, days: number): number {
+  if (barrier <= 1) return 1;
+  const s = volatilityPerSqrtDay * Math.sqrt(days);
+  if (!(s > 0)) return 0;
+  const b = Math.log(barrier);
+  return Math.min(1, normalCdf(-b / s - s / 2) + Math.exp(-b) * normalCdf(-b / s + s / 2));
+}

@@ -8,9 +8,8 @@
  */
 import { type CovarianceMatrix, DAYS_PER_YEAR } from './ewma';
 import { bandMean, tableCdf, tableQuantile } from './empirical-distribution';
-import type { Calibration, Horizon } from './calibration';
-import { HORIZONS } from './calibration';
-import { gbmFirstPassageDown } from './normal';
+import { HORIZONS, type Calibration, type Horizon } from './calibration';
+import { gbmFirstPassageDown, gbmFirstPassageUp } from './normal';
 
 /** One asset of a position in USD (collateral that counts, debt), as the risk model sees it. */
 export type RiskAsset = {
@@ -135,9 +134,9 @@ export function gbmLiquidationProbability(barrier: Barrier, variancePerDay: numb
   if (barrier.kind === 'none') return 0;
   if (barrier.kind === 'now') return 1;
   if (variancePerDay === null) return null;
-  // A rise to k under a martingale price is the mirror fall to 1/k in log space, to first order.
-  const level = barrier.kind === 'down' ? barrier.multiplier : 1 / barrier.multiplier;
-  return gbmFirstPassageDown(level, Math.sqrt(variancePerDay), HORIZONS[horizon] / 24);
+  const volatility = Math.sqrt(variancePerDay);
+  const days = HORIZONS[horizon] / 24;
+  return barrier.kind === 'down' ? gbmFirstPassageDown(barrier.multiplier, volatility, days) : gbmFirstPassageUp(barrier.multiplier, volatility, days);
 }
 
 /** The 24 h loss distribution of a position's equity (USD, positive = loss). */

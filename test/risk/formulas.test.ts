@@ -9,7 +9,7 @@ import {
   type CovarianceMatrix,
   type PricePoint,
 } from '../../src/risk/ewma';
-import { gbmFirstPassageDown, normalCdf } from '../../src/risk/normal';
+import { gbmFirstPassageDown, gbmFirstPassageUp, normalCdf } from '../../src/risk/normal';
 import { bandMean, quantileTable, tableCdf, tableQuantile, type QuantileTable } from '../../src/risk/empirical-distribution';
 import {
   equityRisk,
@@ -133,6 +133,11 @@ describe('normal CDF and GBM first passage', () => {
 
   it('gives 3.6989 % for a 10 % fall within a day at 5 %/√day', () => {
     expect(gbmFirstPassageDown(0.9, 0.05, 1)).toBeCloseTo(0.0369891657, 6);
+  });
+
+  it('gives 5.3976 % for a 10 % rise within a day at 5 %/√day (the martingale drifts down in log)', () => {
+    expect(gbmFirstPassageUp(1.1, 0.05, 1)).toBeCloseTo(0.0539763164, 6);
+    expect(gbmLiquidationProbability({ kind: 'up', multiplier: 1.1 }, 0.0025, '24h')).toBeCloseTo(0.0539763164, 6);
   });
 
   it('is 1 at or above the barrier and 0 without volatility', () => {
