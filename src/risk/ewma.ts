@@ -135,6 +135,6 @@ export function logReturn(from: number, to: number): number {
 function commonTimes(all: readonly (readonly PricePoint[])[]): number[] {
   if (all.length === 0) return [];
   const counts = new Map<number, number>();
-  for (const points of all) for (const point of points) counts.set(point.time, (counts.get(point.time) ?? 0) + 1);
+  for (const points of all) for (const time of new Set(points.map((point) => point.time))) counts.set(time, (counts.get(time) ?? 0) + 1);
   return [...counts].filter(([, count]) => count === all.length).map(([time]) => time).sort((a, b) => a - b);
 }

@@ -60,7 +60,7 @@ export type SafeTopUp = {
 
 export type TopUpMove = { supply: Address } | { repay: Address };
 
-/** Largest supply tried, in multiples of the account's present holding plus one whole token (search bound). */
+/** How often the trial supply (first: the holding plus one whole token) doubles before the search gives up. */
 const MAX_DOUBLINGS = 64;
 
 /**
