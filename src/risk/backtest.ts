@@ -103,7 +103,8 @@ export function expandingTables(series: readonly BacktestSeries[], start: number
   };
 }
 
-type Outcome = { liquidatedAt: number | null; heldHours: number; alerts: Record<Policy, { level: number; at: number }[]> };
+/** What happened to one position: when it was liquidated (bar open, ms), how long it was held, and each policy's alerts (level 1–3, at an hourly close). */
+export type Outcome = { liquidatedAt: number | null; heldHours: number; alerts: Record<Policy, { level: number; at: number }[]> };
 
 export function runBacktest(
   series: readonly BacktestSeries[],
