@@ -1,0 +1,71 @@
+/*
+ * What a liquidation would cost the borrower (USD), by each protocol's rule. The cost is the
+ * collateral taken beyond the debt it repays. Pure; inputs in USD and fractions.
+ */
+
+/** Aave v3 / Spark: above this health factor a liquidation may repay at most half the debt. */
+export const AAVE_CLOSE_FACTOR_HF_THRESHOLD = 0.95;
+/** Aave v3.3: a reserve position worth less than this (USD) may be liquidated in full. */
+export const AAVE_SMALL_POSITION_USD = 2_000;
+
+export type LiquidationCost = {
+  /** Debt the liquidator repays (USD). */
+  debtRepaid: number;
+  /** Collateral the liquidator takes (USD). */
+  collateralSeized: number;
+  /** collateralSeized − debtRepaid. */
+  cost: number;
+};
+
+/**
+ * Aave v3 / Spark. The liquidator repays closeFactor × debt of one reserve and seizes that
+ * much collateral of one reserve plus the bonus (liquidationBonus 1.05 → 5 %); the close
+ * factor is 50 % above HF 0.95 and 100 % at or below it, or when the debt or collateral
+ * reserve is worth less than AAVE_SMALL_POSITION_USD. When the collateral cannot cover the
+ * bonus, the repaid debt shrinks to what it covers. `healthFactor` is the one at liquidation:
+ * a position that is still healthy would be liquidated just below 1, i.e. at the 50 % factor.
+ */
+export function aaveLiquidationCost(input: {
+  debtUsd: number;
+  collateralUsd: number;
+  liquidationBonus: number;
+  healthFactor: number | null;
+  smallPositionUsd?: number;
+}): LiquidationCost {
+  const small = input.smallPositionUsd ?? AAVE_SMALL_POSITION_USD;
+  const fullClose =
+    (input.healthFactor !== null && input.healthFactor <= AAVE_CLOSE_FACTOR_HF_THRESHOLD) ||
+    input.debtUsd < small ||
+    input.collateralUsd < small;
+  const wanted = input.debtUsd * (fullClose ? 1 : 0.5);
+  const debtRepaid = Math.min(wanted, input.collateralUsd / input.liquidationBonus);
+  const collateralSeized = debtRepaid * input.liquidationBonus;
+  return { debtRepaid, collateralSeized, cost: collateralSeized - debtRepaid };
+}
+
+/**
+ * Compound v3 (Comet) `absorb`: the protocol takes all collateral and credits each asset at
+ * liquidationFactor of its value, so the borrower loses Σ collateral × (1 − liquidationFactor).
+ */
+export function cometLiquidationCost(collaterals: readonly { valueUsd: number; liquidationFactor: number }[]): LiquidationCost {
+  let seized = 0;
+  let credited = 0;
+  for (const { valueUsd, liquidationFactor } of collaterals) {
+    seized += valueUsd;
+    credited += valueUsd * liquidationFactor;
+  }
+  return { debtRepaid: credited, collateralSeized: seized, cost: seized - credited };
+}
+
+/** Morpho Blue's liquidation incentive factor: min(1.15, 1 / (1 − 0.3 × (1 − LLTV))). */
+export function morphoLiquidationIncentiveFactor(lltv: number): number {
+  return Math.min(1.15, 1 / (1 - 0.3 * (1 - lltv)));
+}
+
+/** Morpho Blue: the whole debt may be repaid; collateral is seized at the incentive factor, up to all of it. */
+export function morphoLiquidationCost(input: { debtUsd: number; collateralUsd: number; lltv: number }): LiquidationCost {
+  const factor = morphoLiquidationIncentiveFactor(input.lltv);
+  const debtRepaid = Math.min(input.debtUsd, input.collateralUsd / factor);
+  const collateralSeized = debtRepaid * factor;
+  return { debtRepaid, collateralSeized, cost: collateralSeized - debtRepaid };
+}
