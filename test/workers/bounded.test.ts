@@ -289,7 +289,7 @@ describe('delivery outbox under a burst', () => {
     expect(received).toHaveLength(10_001);
     expect(new Set(received.map((event) => event.id)).size).toBe(10_001);
     expect(received.every((event) => event.verified)).toBe(true);
-  });
+  }, 180_000); // 10,000 signed deliveries to a real receiver: ~40 s alone, more on a loaded machine
 });
 
 describe('retention', () => {

@@ -89,11 +89,11 @@ describe('Compound v3 through the API', () => {
     const { account } = await control('/comet/open', { collateral: 'WETH', collateralAmount: '1', borrowUsdc: '1300' });
     const topUp = { mode, asset: tokens[symbol]!.asset, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: symbol === 'WETH' ? '1' : '1000', maxAmountPerDay: symbol === 'WETH' ? '1' : '1000', cooldownSeconds: 600, dryRun: false };
     const { watchId, before } = await watchThenCrash(key, { protocol: 'compound-v3', market: comet, account, channels: [channel.body.id], topUp }, () => control('/comet/price', { symbol: 'WETH', price: '1700' }));
+    const executed = await receivedEventually(tenantStub(testEnv, tenantIdOf(key)), path, 'topup.executed');
     await pollShards();
     const read = await api('GET', `/v1/watches/${watchId}`, { token: key });
     expect(Number(read.body.position.healthFactor)).toBeGreaterThanOrEqual(1.5);
     expect((await control('/topup/nonce', { address: SIGNER })).pending - before).toBe(2); // the exact approval, then supplyTo
-    const executed = await receivedEventually(tenantStub(testEnv, tenantIdOf(key)), path, 'topup.executed');
     expect(executed.verified).toBe(true);
     expect((executed.body as any).topUp).toMatchObject({ mode, symbol, dryRun: false, targetReached: true });
     expect((executed.body as any).topUp.transaction.summary).toContain('supplyTo(');

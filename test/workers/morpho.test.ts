@@ -92,11 +92,11 @@ describe('Morpho Blue through the API', () => {
     const asset = symbol === 'WETH' ? tokens.collateral.asset : tokens.loan.asset;
     const topUp = { mode, asset, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: symbol === 'WETH' ? '1' : '1000', maxAmountPerDay: symbol === 'WETH' ? '1' : '1000', cooldownSeconds: 600, dryRun: false };
     const { watchId, before } = await watchThenCrash(key, { protocol: 'morpho-blue', market: market.id, protocolAddress: market.morpho, account, channels: [channel.body.id], topUp }, () => control('/morpho/price', { price: '1600' }));
+    const executed = await receivedEventually(tenantStub(testEnv, tenantIdOf(key)), path, 'topup.executed');
     await pollShards();
     const read = await api('GET', `/v1/watches/${watchId}`, { token: key });
     expect(Number(read.body.position.healthFactor)).toBeGreaterThanOrEqual(1.5);
     expect((await control('/topup/nonce', { address: SIGNER })).pending - before).toBe(2); // the exact approval, then the Morpho call
-    const executed = await receivedEventually(tenantStub(testEnv, tenantIdOf(key)), path, 'topup.executed');
     expect((executed.body as any).topUp).toMatchObject({ mode, symbol, dryRun: false, targetReached: true });
     expect((executed.body as any).topUp.transaction.summary).toContain(mode === 'supply' ? 'supplyCollateral(' : 'repay(');
     await control('/morpho/price', { price: '2000' });
