@@ -19,7 +19,7 @@ import { mnemonicToAccount } from 'viem/accounts';
 import { existsSync } from 'node:fs';
 import { REPO_ROOT, describeEvent, startDevStack, type DevStack, type TopUpSummary } from './dev-stack';
 import { COMET_ARTIFACTS_PATH, deployComet, openCometPosition, setCometPrice, type LocalComet } from './chain/comet';
-import { deployMorpho, openMorphoPosition, setMorphoPrice, type LocalMorpho } from './chain/morpho';
+import { deployMorpho, morphoArtifacts, openMorphoPosition, setMorphoPrice, type LocalMorpho } from './chain/morpho';
 import { deployAaveMarket } from './chain/aave';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import type { RecordedMessage } from '../test/helpers/telegram-stand-in';
@@ -159,6 +159,10 @@ function telegramEventId(message: RecordedMessage): string | null {
 async function main(): Promise<void> {
   console.log('marginwatch demo: local Aave v3, Spark, Morpho Blue and Compound v3 markets + worker (wrangler dev) + webhooks, Telegram, email and auto-top-up\n');
   const cacheDir = process.env.MARGINWATCH_CHAIN_CACHE;
+  // solc-js compiles synchronously (~45 s on a first run): done before the receivers in this
+  // process listen, or the worker's sends would time out against a frozen event loop, be
+  // retried, and then arrive twice.
+  morphoArtifacts(say);
   stack = await startDevStack({
     pollIntervalSeconds: POLL_SECONDS,
     verbose: args.verbose,
