@@ -1,4 +1,5 @@
 import { env, exports } from 'cloudflare:workers';
+import { runInDurableObject } from 'cloudflare:test';
 
 export const ADMIN = 'test-admin-token-0123456789abcdefghijklmnop';
 
@@ -138,4 +139,31 @@ export async function getJson(url: string, body?: unknown): Promise<any> {
   const json = await response.json();
   if (!response.ok) throw new Error(`${url} failed: ${JSON.stringify(json)}`);
   return json;
+}
+
+/**
+ * The running instance of a Durable Object sees `overrides` on top of its env until restored
+ * (or until it is evicted: a new instance reads the real env).
+ */
+export async function swapObjectEnv<O extends Rpc.DurableObjectBranded>(stub: DurableObjectStub<O>, overrides: Record<string, string>): Promise<() => Promise<void>> {
+  let original: unknown;
+  await runInDurableObject(stub, (instance: O) => {
+    const target = instance as unknown as { env: Record<string, unknown> };
+    original = target.env;
+    target.env = { ...target.env, ...overrides };
+  });
+  return () =>
+    runInDurableObject(stub, (instance: O) => {
+      (instance as unknown as { env: unknown }).env = original;
+    });
+}
+
+/** Runs `fn` while the object's running instance sees `overrides` (see swapObjectEnv). */
+export async function withObjectEnv<O extends Rpc.DurableObjectBranded, T>(stub: DurableObjectStub<O>, overrides: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  const restore = await swapObjectEnv(stub, overrides);
+  try {
+    return await fn();
+  } finally {
+    await restore();
+  }
 }

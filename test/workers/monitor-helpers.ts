@@ -3,7 +3,7 @@ import { expect } from 'vitest';
 import { directoryStub } from '../../src/durable/directory';
 import { shardStub, type Shard } from '../../src/durable/shard';
 import { tenantStub } from '../../src/durable/tenant';
-import { api, control, newTenant, tenantIdOf, testEnv } from './helpers';
+import { api, control, newTenant, swapObjectEnv, tenantIdOf, testEnv, withObjectEnv } from './helpers';
 
 /* Shared steps of the monitor tests: a watch on the real Aave market, its shard, and the shard's RPC swapped for a misbehaving one. */
 
@@ -38,26 +38,11 @@ export async function aaveShard(): Promise<DurableObjectStub<Shard>> {
 
 /** The running shard instance sees other settings (its RPC endpoints) until restored. */
 export async function swapShardEnv(overrides: Record<string, string>): Promise<() => Promise<void>> {
-  const shard = await aaveShard();
-  let original: unknown;
-  await runInDurableObject(shard, (instance: Shard) => {
-    const target = instance as unknown as { env: Record<string, unknown> };
-    original = target.env;
-    target.env = { ...target.env, ...overrides };
-  });
-  return () =>
-    runInDurableObject(shard, (instance: Shard) => {
-      (instance as unknown as { env: unknown }).env = original;
-    });
+  return swapObjectEnv(await aaveShard(), overrides);
 }
 
 export async function withShardEnv<T>(overrides: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const restore = await swapShardEnv(overrides);
-  try {
-    return await fn();
-  } finally {
-    await restore();
-  }
+  return withObjectEnv(await aaveShard(), overrides, fn);
 }
 
 export async function tick() {

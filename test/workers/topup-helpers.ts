@@ -7,8 +7,7 @@ import { shardStub } from '../../src/durable/shard';
 import { tenantStub } from '../../src/durable/tenant';
 import { topUpStub } from '../../src/durable/topup';
 import { topUpObjectName } from '../../src/topup/signer';
-import type { TopUp } from '../../src/durable/topup';
-import { api, control, grantTopUps, newTenant, pollShards, testEnv, type ApiResponse } from './helpers';
+import { api, control, grantTopUps, newTenant, pollShards, swapObjectEnv, testEnv, withObjectEnv, type ApiResponse } from './helpers';
 
 /*
  * Shared by the top-up test files: the executor's stub and records, a tick of shards plus
@@ -118,26 +117,12 @@ export const proxy = (mode: string) => `${testEnv.TEST_CONTROL_URL}/rpc/${mode}`
  * lower gas cap). Only the executor changes: the shard still observes through the real node.
  */
 export async function withExecutorEnv<T>(overrides: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const restore = await swapExecutorEnv(overrides);
-  try {
-    return await fn();
-  } finally {
-    await restore();
-  }
+  return withObjectEnv(executor(), overrides, fn);
 }
 
 /** The running executor instance sees `overrides` until restored (or until it is evicted: a new instance reads the real env). */
 export async function swapExecutorEnv(overrides: Record<string, string>): Promise<() => Promise<void>> {
-  let original: unknown;
-  await runInDurableObject(executor(), (instance: TopUp) => {
-    const target = instance as unknown as { env: Record<string, unknown> };
-    original = target.env;
-    target.env = { ...target.env, ...overrides };
-  });
-  return () =>
-    runInDurableObject(executor(), (instance: TopUp) => {
-      (instance as unknown as { env: unknown }).env = original;
-    });
+  return swapObjectEnv(executor(), overrides);
 }
 
 export type TxRecord = { nonce: number; kind: string; status: string; attempts: string; mined_hash: string | null };
