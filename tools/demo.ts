@@ -360,7 +360,7 @@ async function main(): Promise<void> {
     setInterval(() => {
       if (stopping) return;
       s.triggerCron().then(
-        () => say('· cron heartbeat ran (re-arms every shard alarm)'),
+        () => say('· cron heartbeat ran (re-arms lost alarms of shards, tenants and executors)'),
         (error: unknown) => say(`· cron heartbeat failed: ${error instanceof Error ? error.message : String(error)}`),
       );
     }, HEARTBEAT_MS),
