@@ -14,7 +14,7 @@ import {
   type AlertThresholds,
 } from '../domain/alert-machine';
 import type { PositionSnapshot } from '../domain/position';
-import type { ShardWatch, TickSummary, WatchStatus } from '../watches/records';
+import type { ShardWatch, TickSummary, WatchGlance, WatchStatus } from '../watches/records';
 import { positionView, recommendTopUp, recoveryTarget, type PositionView } from '../domain/position-view';
 import { buildAlertEvent, buildMonitorEvent, type WatchRef } from '../notify/event-body';
 import { initialMonitorState, monitorStep, reasonOfErrorCode, redactErrorText, type MonitorObservation, type MonitorState } from '../monitor/health';
@@ -135,6 +135,24 @@ export class Shard extends DurableObject<Env> {
         ? { status: 'degraded', since: new Date(monitor.degraded.since).toISOString(), reason: monitor.degraded.reason, lastError: monitor.degraded.lastError }
         : { status: 'ok' },
     };
+  }
+
+  /** Level, health factor and read time of the given watches (one page of a tenant's list), by watch id. */
+  async watchGlances(watchIds: string[]): Promise<Record<string, WatchGlance>> {
+    const glances: Record<string, WatchGlance> = {};
+    for (const watchId of watchIds) {
+      const row = this.sql.exec<WatchRow>('SELECT * FROM watches WHERE watch_id = ?', watchId).toArray()[0];
+      if (!row) continue;
+      const position = row.position ? (JSON.parse(row.position) as PositionView) : null;
+      const monitor = row.monitor ? (JSON.parse(row.monitor) as MonitorState) : null;
+      glances[watchId] = {
+        level: position ? (JSON.parse(row.state) as AlertState).level : null,
+        healthFactor: position?.healthFactor ?? null,
+        observedAt: position?.observedAt ?? null,
+        monitor: monitor?.degraded ? 'degraded' : 'ok',
+      };
+    }
+    return glances;
   }
 
   /** What /health and the cron heartbeat need to know of this shard. */

@@ -71,6 +71,9 @@ export type WatchStatus = {
 
 export type WatchMonitor = { status: 'ok' } | { status: 'degraded'; since: string; reason: MonitorReason; lastError: string | null };
 
+/** A watch's state at a glance, for lists: its level, health factor and when that was read (null until first read). */
+export type WatchGlance = { level: string | null; healthFactor: string | null; observedAt: string | null; monitor: WatchMonitor['status'] | null };
+
 export type TickSummary = { watches: number; blockNumber: string | null; events: number; handedOff: number; error: string | null };
 
 /** What makes two watches the same: one account on one market of one chain. */

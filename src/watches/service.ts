@@ -7,7 +7,8 @@ import { adapterFor, resolveProtocolAddress, type ProtocolName } from '../protoc
 import type { MarketRef } from '../protocols/read-types';
 import { shardStub } from '../durable/shard';
 import { tenantStub } from '../durable/tenant';
-import type { WatchRecord, WatchStatus } from '../watches/records';
+import type { WatchGlance, WatchRecord, WatchStatus } from '../watches/records';
+import type { Page, PageKey } from '../lib/page-cursor';
 import type { TopUpWatchState } from '../topup/watch-state';
 import { resolveTopUpPatch, resolveTopUpPolicy } from '../topup/policy-check';
 import { topUpStub } from '../durable/topup';
@@ -95,6 +96,30 @@ async function finishCreate(env: Env, config: AppConfig, tenantId: string, watch
 function publicRecord(watch: WatchRecord & { synced?: boolean; deleting?: boolean }): WatchRecord {
   const { synced: _synced, deleting: _deleting, ...record } = watch;
   return record;
+}
+
+const UNKNOWN_GLANCE: WatchGlance = { level: null, healthFactor: null, observedAt: null, monitor: null };
+
+/**
+ * One page of the tenant's watches, each with its level, health factor and read time: one
+ * call per shard the page touches (a page holds watches of few markets), never per watch. A
+ * shard that does not answer leaves its watches' glance null (logged), never fails the list.
+ */
+export async function listWatchesAtAGlance(env: Env, tenantId: string, limit: number, cursor: PageKey | null): Promise<Page<WatchView & WatchGlance>> {
+  const page = await tenantStub(env, tenantId).listWatchesPage(limit, cursor);
+  const byShard = new Map<string, string[]>();
+  for (const watch of page.data) if (watch.shard) byShard.set(watch.shard, [...(byShard.get(watch.shard) ?? []), watch.id]);
+  const glances = new Map<string, WatchGlance>();
+  await Promise.all(
+    [...byShard].map(async ([shard, ids]) => {
+      try {
+        for (const [id, glance] of Object.entries(await shardStub(env, shard).watchGlances(ids))) glances.set(id, glance);
+      } catch (error) {
+        console.warn('watch list: a shard did not answer; its watches are listed without their level', error instanceof Error ? error.name : 'unknown');
+      }
+    }),
+  );
+  return { data: page.data.map((watch) => ({ ...publicWatch(watch), ...(glances.get(watch.id) ?? UNKNOWN_GLANCE) })), next: page.next };
 }
 
 export async function getWatchWithStatus(env: Env, tenantId: string, id: string): Promise<WatchWithStatus> {

@@ -9,7 +9,7 @@ import { marketKeyOf } from '../../src/watches/sync';
 import { topUpStub, type TopUp } from '../../src/durable/topup';
 import { topUpObjectName } from '../../src/topup/signer';
 import { signerAddressOf } from '../../src/config/topup-env';
-import { api, control, newTenant, tenantIdOf, testEnv, type ApiResponse } from './helpers';
+import { api, control, newTenant, pollShards, tenantIdOf, testEnv, type ApiResponse } from './helpers';
 
 const MARKET = () => testEnv.TEST_MARKET as `0x${string}`;
 const DAY_MS = 86_400_000;
@@ -100,6 +100,20 @@ describe('paging', () => {
     expect(Object.keys(first.body)).toEqual(['data', 'nextCursor']);
     expect(first.body.data[0]).toMatchObject({ id: ids[0], chainId: 31337, protocol: 'aave-v3', channels: [] });
     expect(first.body.data[0]).not.toHaveProperty('shard');
+  });
+
+  it('GET /v1/watches shows each watch at a glance: level, health factor, block time and monitor state, null until first read', async () => {
+    const key = await newTenant('glance');
+    const { account } = await control('/open', { collateral: 'WETH', collateralAmount: '10', debt: 'USDC', debtAmount: '10000' });
+    const created = await api('POST', '/v1/watches', { token: key, body: watchBody(account) });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    await pollShards();
+    const listed = await api('GET', '/v1/watches', { token: key });
+    const [item] = listed.body.data;
+    const single = await api('GET', `/v1/watches/${created.body.id}`, { token: key });
+    expect(item).toMatchObject({ id: created.body.id, level: single.body.level, healthFactor: single.body.position.healthFactor, observedAt: single.body.position.observedAt, monitor: 'ok' });
+    expect(Number(item.healthFactor)).toBeGreaterThan(1);
+    expect(item).not.toHaveProperty('position');
   });
 
   it.each([

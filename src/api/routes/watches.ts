@@ -6,7 +6,7 @@ import { AppError } from '../../lib/errors';
 import { encodePageCursor } from '../../lib/page-cursor';
 import { listPageSchema } from '../page-query';
 import { tenantStub } from '../../durable/tenant';
-import { createWatch, deleteWatch, getWatchWithStatus, publicWatch, updateWatch } from '../../watches/service';
+import { createWatch, deleteWatch, getWatchWithStatus, listWatchesAtAGlance, publicWatch, updateWatch } from '../../watches/service';
 
 type App = { Bindings: Env; Variables: AuthVariables };
 
@@ -18,8 +18,8 @@ export const watchRoutes = new Hono<App>()
   })
   .get('/', async (c) => {
     const query = parseValue(listPageSchema, c.req.query());
-    const page = await tenantStub(c.env, c.get('tenantId')).listWatchesPage(query.limit, query.cursor ?? null);
-    return c.json({ data: page.data.map(publicWatch), nextCursor: page.next ? encodePageCursor(page.next) : null });
+    const page = await listWatchesAtAGlance(c.env, c.get('tenantId'), query.limit, query.cursor ?? null);
+    return c.json({ data: page.data, nextCursor: page.next ? encodePageCursor(page.next) : null });
   })
   .get('/:id', async (c) => c.json(await getWatchWithStatus(c.env, c.get('tenantId'), c.req.param('id'))))
   .patch('/:id', async (c) => {
