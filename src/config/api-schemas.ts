@@ -50,6 +50,34 @@ export const thresholdsSchema = z
 export type ThresholdsInput = z.infer<typeof thresholdsSchema>;
 export const DEFAULT_THRESHOLDS_INPUT: ThresholdsInput = { warning: 1.5, marginCall: 1.25, critical: 1.1 };
 
+const probabilityLevel = z
+  .number({ error: 'must be a probability such as 0.05 (5 %)' })
+  .finite()
+  .gt(0, 'must be greater than 0')
+  .lt(1, 'must be less than 1');
+
+/** 24 h liquidation probabilities at which a risk-enabled watch fires each level. */
+export const riskLevelsSchema = z
+  .object({
+    warning: probabilityLevel.default(0.01),
+    marginCall: probabilityLevel.default(0.05),
+    critical: probabilityLevel.default(0.2),
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    if (!(value.warning < value.marginCall)) ctx.addIssue({ code: 'custom', path: ['warning'], message: 'must be less than marginCall (levels strictly increase: warning < marginCall < critical)' });
+    if (!(value.marginCall < value.critical)) ctx.addIssue({ code: 'custom', path: ['marginCall'], message: 'must be less than critical (levels strictly increase: warning < marginCall < critical)' });
+  });
+
+/** Risk-based margin calls (opt-in): `{"enabled":true,"levels":{...}}`; `enabled` defaults to true when `risk` is sent. */
+export const riskSettingsSchema = z
+  .object({
+    enabled: z.boolean({ error: 'must be true or false' }).default(true),
+    levels: riskLevelsSchema.default({ warning: 0.01, marginCall: 0.05, critical: 0.2 }),
+  })
+  .strict();
+export type RiskSettingsInput = z.infer<typeof riskSettingsSchema>;
+
 const label = z.string().trim().max(100, 'must be at most 100 characters');
 const channelIds = z.array(z.string().regex(/^ch_[0-9a-f]{20}$/, 'must be a channel id returned by POST /v1/channels')).max(20, 'at most 20 channels per watch');
 
@@ -68,6 +96,7 @@ export const createWatchSchema = z
     thresholds: thresholdsSchema.optional(),
     channels: channelIds.default([]),
     topUp: topUpPolicySchema.optional(),
+    risk: riskSettingsSchema.optional(),
   })
   .strict()
   .transform((value, ctx) => {
@@ -104,9 +133,11 @@ export const patchWatchSchema = z
     channels: channelIds.optional(),
     // A whole policy replaces the stored one; null removes it.
     topUp: topUpPolicySchema.nullable().optional(),
+    // Whole settings replace the stored ones; null turns risk-based levels off.
+    risk: riskSettingsSchema.nullable().optional(),
   })
   .strict()
-  .refine((value) => Object.keys(value).length > 0, 'send at least one of: label, thresholds, channels, topUp');
+  .refine((value) => Object.keys(value).length > 0, 'send at least one of: label, thresholds, channels, topUp, risk');
 export type PatchWatchInput = z.infer<typeof patchWatchSchema>;
 
 export const createChannelSchema = z.discriminatedUnion(

@@ -201,6 +201,9 @@ export const envSchema = z.object({
   MAX_CHANNELS_PER_TENANT: intSetting(1, 10_000, 50),
   // A watch not seen on a fresh block for this long gets monitor.degraded.
   MONITOR_DEGRADED_AFTER_SECONDS: intSetting(30, 86_400, 300),
+  // The risk engine's price record: one bar per this many seconds, kept this many days.
+  RISK_PRICE_BAR_SECONDS: intSetting(1, 3_600, 300),
+  RISK_HISTORY_DAYS: intSetting(1, 365, 60),
   // A dead-man's switch pinged (GET) after every healthy cron run; checked like a webhook URL below.
   HEARTBEAT_URL: optionalSetting(z.string().trim()),
   // The executor's key (a secret) becomes its address here; see topup-env.ts.
@@ -234,6 +237,8 @@ export type AppConfig = {
   maxWatchesPerTenant: number;
   maxChannelsPerTenant: number;
   monitorDegradedAfterSeconds: number;
+  /** Oracle price bars for volatility: their width and how long they are kept. */
+  riskHistory: { barSeconds: number; windowDays: number };
   /** Pinged after each cron run in which every shard answered and no chain is degraded. */
   heartbeatUrl: string | undefined;
   /** Auto-top-up executor: its signer's address (never the key) and gas price cap. */
@@ -298,6 +303,7 @@ export function parseConfig(env: Record<string, unknown>): AppConfig {
     maxWatchesPerTenant: settings.MAX_WATCHES_PER_TENANT,
     maxChannelsPerTenant: settings.MAX_CHANNELS_PER_TENANT,
     monitorDegradedAfterSeconds: settings.MONITOR_DEGRADED_AFTER_SECONDS,
+    riskHistory: { barSeconds: settings.RISK_PRICE_BAR_SECONDS, windowDays: settings.RISK_HISTORY_DAYS },
     heartbeatUrl: settings.HEARTBEAT_URL,
     topUp: { signer: settings.TOPUP_PRIVATE_KEY, maxGasWei: settings.TOPUP_MAX_GAS_GWEI, trustedMarkets: trustedMarketsOf(settings.TOPUP_TRUSTED_MARKETS) },
     telegram:

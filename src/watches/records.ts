@@ -4,6 +4,7 @@ import type { PositionView } from '../domain/position-view';
 import type { ChannelTarget } from '../notify/channel';
 import type { WatchRef } from '../notify/event-body';
 import type { MonitorReason } from '../monitor/health';
+import type { RiskSettings, WatchRisk } from '../risk/watch-risk';
 
 /*
  * The records the Durable Objects keep and hand to the API, the bot and each other: a
@@ -51,6 +52,8 @@ export type WatchRecord = {
   silencedUntil: string | null;
   /** The auto-top-up policy, null when none. */
   topUp: StoredTopUpPolicy | null;
+  /** Risk-based margin calls: off (`enabled` false, default levels) unless the tenant turned them on. */
+  risk: RiskSettings;
   createdAt: string;
 };
 
@@ -58,7 +61,7 @@ export type DeliveryRecord = { eventId: string; channelId: string; status: 'pend
 
 export type EventRecord = { id: string; watchId: string | null; type: string; createdAt: string; silenced: boolean; body: unknown; deliveries: DeliveryRecord[] };
 
-export type ShardWatch = WatchRef & { tenantId: string; thresholds: StoredThresholds; silencedUntil: number | null; topUp?: StoredTopUpPolicy | null };
+export type ShardWatch = WatchRef & { tenantId: string; thresholds: StoredThresholds; silencedUntil: number | null; topUp?: StoredTopUpPolicy | null; risk?: RiskSettings | null };
 
 export type WatchStatus = {
   level: string;
@@ -67,6 +70,8 @@ export type WatchStatus = {
   lastPolledAt: string | null;
   /** Whether the monitor sees this watch: degraded while it has had no fresh observation for MONITOR_DEGRADED_AFTER_SECONDS. */
   monitor: WatchMonitor;
+  /** The risk figures of the last read with the per-asset breakdown; null before one. */
+  risk: WatchRisk | null;
 };
 
 export type WatchMonitor = { status: 'ok' } | { status: 'degraded'; since: string; reason: MonitorReason; lastError: string | null };
