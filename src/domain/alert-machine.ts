@@ -216,7 +216,7 @@ export function transition(state: AlertState, observation: AlertObservation, pol
   const rawLevel = worse(healthFactorLevel, levelFromProbability(probability, policy.probabilityLevels));
   const consecutive = countConsecutive(state.consecutive, rawLevel, isNewBlock(state, observation));
   const confirmed = confirmedLevel(consecutive, policy.forObservations);
-  const level = nextLevel(state.level, confirmed, observation.healthFactor, probability, policy);
+  const level = nextLevel(state.level, confirmed, observation.healthFactor, probability, policy, state.trigger);
   const silenced = isSilenced(policy, now);
   // A level raised now is the health factor's doing when it alone reaches it; otherwise the probability's.
   const raised = severity(level) > severity(state.level);
@@ -333,11 +333,13 @@ function confirmedLevel(consecutive: AlertState['consecutive'], forObservations:
  * current one exactly when the HF clears the current level's upper threshold × (1 + h),
  * and it lands wherever the HF now sits, never above the current level.
  */
-function nextLevel(current: AlertLevel, confirmed: AlertLevel, healthFactor: bigint | null, probability: number | null, policy: AlertPolicy): AlertLevel {
+function nextLevel(current: AlertLevel, confirmed: AlertLevel, healthFactor: bigint | null, probability: number | null, policy: AlertPolicy, trigger: AlertTrigger | undefined): AlertLevel {
   if (severity(confirmed) > severity(current)) return confirmed;
   if (current === 'ok') return 'ok';
-  // With risk levels, leaving also needs the probability under each threshold × (1 − PROBABILITY_HYSTERESIS).
-  const relaxedProbability = levelFromProbability(probability, policy.probabilityLevels, 1 - PROBABILITY_HYSTERESIS);
+  // With risk levels, leaving also needs the probability under each threshold × (1 − PROBABILITY_HYSTERESIS);
+  // a level the probability raised holds while the probability is unknown (unknown is not safe).
+  const heldByUnknown = policy.probabilityLevels && probability === null && trigger === 'liquidation_probability';
+  const relaxedProbability = heldByUnknown ? current : levelFromProbability(probability, policy.probabilityLevels, 1 - PROBABILITY_HYSTERESIS);
   if (healthFactor === null) return relaxedProbability;
   const relaxed = worse(classify((boundary) => isBelowScaled(healthFactor, boundary, policy.hysteresisBps), policy.thresholds), relaxedProbability);
   return severity(relaxed) < severity(current) ? relaxed : current;
