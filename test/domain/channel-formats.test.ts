@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredTopUpPolicy } from '../../src/config/topup-policy';
+import { parseConfig } from '../../src/config/env';
 import { renderDiscordMessage, DISCORD_LIMITS } from '../../src/notify/discord-format';
 import { classifyDiscordAnswer } from '../../src/notify/discord-sender';
 import { eventMetaOf } from '../../src/notify/event-meta';
@@ -71,6 +72,14 @@ describe('service URLs', () => {
     expect(parseSlackWebhookUrl(`https://hooks.slack.com.evil.example${SLACK_PATH}`).ok).toBe(false);
     expect(endpointFor(`https://hooks.slack.com${SLACK_PATH}`, 'http://127.0.0.1:9/')).toBe(`http://127.0.0.1:9${SLACK_PATH}`);
     expect(endpointFor(`https://hooks.slack.com${SLACK_PATH}`, undefined)).toBe(`https://hooks.slack.com${SLACK_PATH}`);
+  });
+
+  it('CHANNEL_API_BASES (stand-ins) is honoured only with ALLOW_PRIVATE_WEBHOOK_URLS=true; production has none', () => {
+    const env = { RPC_URLS: '{"1":"https://rpc.example"}', ADMIN_TOKEN: 'x'.repeat(32), CHANNEL_API_BASES: '{"slack":"http://127.0.0.1:9"}' };
+    expect(() => parseConfig(env)).toThrow(/CHANNEL_API_BASES: is for tests and local development only/);
+    expect(parseConfig({ ...env, ALLOW_PRIVATE_WEBHOOK_URLS: 'true' }).channelApiBases).toEqual({ slack: 'http://127.0.0.1:9' });
+    expect(parseConfig({ ...env, CHANNEL_API_BASES: undefined }).channelApiBases).toEqual({});
+    expect(() => parseConfig({ ...env, ALLOW_PRIVATE_WEBHOOK_URLS: 'true', CHANNEL_API_BASES: '{"teams":"http://127.0.0.1:9"}' })).toThrow(/CHANNEL_API_BASES/);
   });
 
   it('an ntfy server follows the webhook rules for private addresses', () => {
