@@ -211,9 +211,18 @@ export const envSchema = z.object({
   TOPUP_MAX_GAS_GWEI: topUpMaxGasSchema,
   // Markets the owner trusts beyond the built-in presets: {"<chainId>": ["0x<market>", ...]}.
   TOPUP_TRUSTED_MARKETS: optionalSetting(jsonSetting(withChainIdKeys(z.union([addressSchema, z.array(addressSchema)])))),
+  // Tests and local development only: Discord, Slack and PagerDuty requests go to stand-ins at these bases (same paths).
+  CHANNEL_API_BASES: optionalSetting(jsonSetting(z.object({ discord: rpcUrl, slack: rpcUrl, pagerduty: rpcUrl }).partial().strict())),
   ...telegramSettings,
   ...emailSettings,
-}).superRefine(requireTelegramPair).superRefine(checkEmailSettings).superRefine(checkHeartbeatUrl);
+}).superRefine(requireTelegramPair).superRefine(checkEmailSettings).superRefine(checkHeartbeatUrl).superRefine(checkChannelApiBases);
+
+/** Production talks to the real Discord, Slack and PagerDuty hosts only: an override needs the local-development switch. */
+function checkChannelApiBases(settings: { CHANNEL_API_BASES?: unknown; ALLOW_PRIVATE_WEBHOOK_URLS: boolean }, ctx: z.RefinementCtx) {
+  if (settings.CHANNEL_API_BASES !== undefined && !settings.ALLOW_PRIVATE_WEBHOOK_URLS) {
+    ctx.addIssue({ code: 'custom', path: ['CHANNEL_API_BASES'], message: 'is for tests and local development only and needs ALLOW_PRIVATE_WEBHOOK_URLS=true; remove it in production' });
+  }
+}
 
 /** The heartbeat URL follows the webhook rules: https, and loopback/private or http only with ALLOW_PRIVATE_WEBHOOK_URLS=true. */
 function checkHeartbeatUrl(settings: { HEARTBEAT_URL?: string | undefined; ALLOW_PRIVATE_WEBHOOK_URLS: boolean }, ctx: z.RefinementCtx) {
@@ -247,7 +256,11 @@ export type AppConfig = {
   telegram: TelegramConfig | undefined;
   /** Present when email is on (EMAIL_TRANSPORT, or SMTP_HOST, is set). */
   email: EmailConfig | undefined;
+  /** Stand-in bases for the hosted channel services (CHANNEL_API_BASES, local development only); empty in production. */
+  channelApiBases: ChannelApiBases;
 };
+
+export type ChannelApiBases = { discord?: string | undefined; slack?: string | undefined; pagerduty?: string | undefined };
 
 export type TelegramConfig = { token: string; webhookSecret: string; apiBase: string; botUsername: string | undefined };
 
@@ -311,5 +324,6 @@ export function parseConfig(env: Record<string, unknown>): AppConfig {
         ? { token: settings.TELEGRAM_BOT_TOKEN, webhookSecret: settings.TELEGRAM_WEBHOOK_SECRET, apiBase: settings.TELEGRAM_API_BASE, botUsername: settings.TELEGRAM_BOT_USERNAME?.replace(/^@/, '') }
         : undefined,
     email: emailConfigFrom(settings),
+    channelApiBases: settings.CHANNEL_API_BASES ?? {},
   };
 }

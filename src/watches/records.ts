@@ -21,13 +21,21 @@ export type TelegramCodeCheck = { status: 'valid'; label: string } | { status: '
 /** A tenant API key as the admin sees it: never the key or its hash. `expiresAt` is set while a rotated key is in its grace period. */
 export type ApiKeyRecord = { id: string; label: string; createdAt: string; expiresAt: string | null };
 
-/** A channel as the API shows it: its target's fields (url, chatId or to) flattened in, never its secret. */
+/** A channel as the API shows it: its target's fields (url, chatId, to, …) flattened in, never its secret. */
 export type ChannelRecord = {
   id: string;
   type: ChannelTarget['type'];
+  /** webhook: the URL; discord and slack: the webhook URL with its secret part masked. */
   url?: string;
   chatId?: string;
   to?: string;
+  /** ntfy: the server, topic, and whether an access token is stored. */
+  server?: string;
+  topic?: string;
+  tokenSet?: boolean;
+  /** pagerduty: the Events API region and the last 4 characters of the routing key. */
+  region?: 'us' | 'eu';
+  routingKeyHint?: string;
   label: string;
   /** `pending_confirmation`: an email channel whose address has not confirmed yet; it receives nothing. */
   status: 'active' | 'pending_confirmation';
