@@ -167,6 +167,7 @@ export class Shard extends DurableObject<Env> {
         healthFactor: position?.healthFactor ?? null,
         observedAt: position?.observedAt ?? null,
         monitor: monitor?.degraded ? 'degraded' : 'ok',
+        liquidationProbability24h: row.risk ? ((JSON.parse(row.risk) as WatchRisk).liquidationProbability['24h'] ?? null) : null,
       };
     }
     return glances;

@@ -108,7 +108,7 @@ function publicRecord(watch: WatchRecord & { synced?: boolean; deleting?: boolea
   return record;
 }
 
-const UNKNOWN_GLANCE: WatchGlance = { level: null, healthFactor: null, observedAt: null, monitor: null };
+const UNKNOWN_GLANCE: WatchGlance = { level: null, healthFactor: null, observedAt: null, monitor: null, liquidationProbability24h: null };
 
 /**
  * One page of the tenant's watches, each with its level, health factor and read time: one
