@@ -201,6 +201,8 @@ export const envSchema = z.object({
   MAX_CHANNELS_PER_TENANT: intSetting(1, 10_000, 50),
   // A watch not seen on a fresh block for this long gets monitor.degraded.
   MONITOR_DEGRADED_AFTER_SECONDS: intSetting(30, 86_400, 300),
+  // The dashboard's health-factor history keeps one point (the lowest) per this many seconds per watch.
+  HF_HISTORY_BUCKET_SECONDS: intSetting(1, 86_400, 300),
   // A dead-man's switch pinged (GET) after every healthy cron run; checked like a webhook URL below.
   HEARTBEAT_URL: optionalSetting(z.string().trim()),
   // The executor's key (a secret) becomes its address here; see topup-env.ts.
@@ -234,6 +236,7 @@ export type AppConfig = {
   maxWatchesPerTenant: number;
   maxChannelsPerTenant: number;
   monitorDegradedAfterSeconds: number;
+  hfHistoryBucketSeconds: number;
   /** Pinged after each cron run in which every shard answered and no chain is degraded. */
   heartbeatUrl: string | undefined;
   /** Auto-top-up executor: its signer's address (never the key) and gas price cap. */
@@ -298,6 +301,7 @@ export function parseConfig(env: Record<string, unknown>): AppConfig {
     maxWatchesPerTenant: settings.MAX_WATCHES_PER_TENANT,
     maxChannelsPerTenant: settings.MAX_CHANNELS_PER_TENANT,
     monitorDegradedAfterSeconds: settings.MONITOR_DEGRADED_AFTER_SECONDS,
+    hfHistoryBucketSeconds: settings.HF_HISTORY_BUCKET_SECONDS,
     heartbeatUrl: settings.HEARTBEAT_URL,
     topUp: { signer: settings.TOPUP_PRIVATE_KEY, maxGasWei: settings.TOPUP_MAX_GAS_GWEI, trustedMarkets: trustedMarketsOf(settings.TOPUP_TRUSTED_MARKETS) },
     telegram:
