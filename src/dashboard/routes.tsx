@@ -18,6 +18,7 @@ import { SIGN_IN_PATH, clearSessionCookie, requireSession, sessionCookieOf, type
 import { sortByHealthFactor } from './present';
 import { chartData, chartRangeOf, lowestHealthFactor, rangeStart } from './chart';
 import { SILENCE_CHOICES } from './silence';
+import { readForm } from './form';
 import { SignInPage } from './views/sign-in';
 import { ErrorPage } from './views/error';
 import { WatchesPage, type WatchRow } from './views/watches';
@@ -93,7 +94,7 @@ export const dashboardRoutes = new Hono<DashboardEnv>()
   .use(csrf())
   .get('/sign-in', (c) => c.html(<SignInPage />))
   .post('/sign-in', async (c) => {
-    const parsed = signInSchema.safeParse(await c.req.parseBody());
+    const parsed = signInSchema.safeParse(await readForm(c));
     if (!parsed.success) return c.html(<SignInPage error={`API key: ${parsed.error.issues[0]!.message}`} />, 400);
     let identity: { tenantId: string; keyId: string };
     try {
@@ -144,7 +145,7 @@ export const dashboardRoutes = new Hono<DashboardEnv>()
     );
   })
   .post('/watches/:id/silence', requireSession, async (c) => {
-    const parsed = silenceSchema.safeParse(await c.req.parseBody());
+    const parsed = silenceSchema.safeParse(await readForm(c));
     if (!parsed.success) throw new AppError('validation_failed', `for: ${parsed.error.issues[0]!.message}`, { status: 400, issues: [{ path: 'for', message: parsed.error.issues[0]!.message }] });
     const id = c.req.param('id');
     await updateWatch(c.env, c.get('tenantId'), id, { silencedUntil: Date.now() + SILENCE_CHOICES[parsed.data.for].ms });

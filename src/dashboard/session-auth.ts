@@ -2,6 +2,7 @@ import { createMiddleware } from 'hono/factory';
 import { deleteCookie, getCookie } from 'hono/cookie';
 import type { AuthVariables } from '../api/auth';
 import { AppError } from '../lib/errors';
+import { readForm } from './form';
 import { secretsEqual } from '../lib/crypto';
 import { tenantStub } from '../durable/tenant';
 import { SESSION_COOKIE, csrfTokenOf, sessionHash, tenantOfSessionToken } from './session';
@@ -35,7 +36,7 @@ export const requireSession = createMiddleware<DashboardEnv>(async (c, next) => 
   }
   const csrfToken = await csrfTokenOf(token!);
   if (c.req.method === 'POST') {
-    const form = await c.req.parseBody();
+    const form = await readForm(c);
     const sent = typeof form._csrf === 'string' ? form._csrf : '';
     if (!(await secretsEqual(sent, csrfToken))) {
       throw new AppError('csrf_rejected', 'this form is out of date or did not come from the dashboard; reload the page and try again', { status: 403, issues: [{ path: '_csrf', message: 'missing or not this session\'s form token' }] });

@@ -230,4 +230,37 @@ describe('dashboard', () => {
       expect(readHfHistory(sql, 'w_b', 0)).toEqual([{ at: now, healthFactor: 1.2 }]);
     });
   });
+
+  it('answers malformed and hostile requests with a 4xx page, never a 5xx', async () => {
+    const { cookie } = await signIn(key);
+    const csrf = csrfOf((await page('GET', '/dashboard', { cookie })).text);
+    const send = (path: string, init: { method?: string; contentType?: string; body?: string; withCookie?: boolean }) =>
+      (exports as unknown as { default: Fetcher }).default.fetch(`${ORIGIN}${path}`, {
+        method: init.method ?? 'POST',
+        redirect: 'manual',
+        headers: { 'cf-connecting-ip': CLIENT_IP, origin: ORIGIN, ...(init.contentType ? { 'content-type': init.contentType } : {}), ...(init.withCookie ? { cookie } : {}) },
+        body: init.body,
+      });
+    const cases: Array<[string, Parameters<typeof send>[1]]> = [
+      ['/dashboard/sign-in', { contentType: 'multipart/form-data; boundary=x', body: 'not multipart at all' }],
+      ['/dashboard/sign-in', { contentType: 'application/x-www-form-urlencoded', body: `apiKey=${'%'.repeat(50)}` }],
+      ['/dashboard/sign-in', { contentType: 'application/x-www-form-urlencoded', body: `apiKey=${'k'.repeat(100_000)}` }],
+      ['/dashboard/sign-in', { contentType: 'application/json', body: JSON.stringify({ apiKey: key }) }],
+      ['/dashboard/sign-in', { contentType: 'application/x-www-form-urlencoded', body: 'apiKey=a&apiKey=b' }],
+      [`/dashboard/watches/${watchIds.risky}/silence`, { contentType: 'multipart/form-data; boundary=x', body: '--x\r\nbroken', withCookie: true }],
+      [`/dashboard/watches/${watchIds.risky}/silence`, { contentType: 'application/x-www-form-urlencoded', body: `_csrf=${csrf}&for=constructor`, withCookie: true }],
+      [`/dashboard/watches/${watchIds.risky}/silence`, { contentType: 'application/x-www-form-urlencoded', body: `_csrf=${csrf}&_csrf=${csrf}&for=1h`, withCookie: true }],
+      ['/dashboard/watches/%E0%A4%A/silence', { contentType: 'application/x-www-form-urlencoded', body: `_csrf=${csrf}&for=1h`, withCookie: true }],
+      ['/dashboard/channels/nope/test', { contentType: 'application/x-www-form-urlencoded', body: `_csrf=${csrf}`, withCookie: true }],
+      ['/dashboard/watches/%E0%A4%A', { method: 'GET', withCookie: true }],
+      [`/dashboard/watches/${watchIds.risky}?range=constructor&done=__proto__`, { method: 'GET', withCookie: true }],
+      ['/dashboard/channels?tested=__proto__&status=toString', { method: 'GET', withCookie: true }],
+    ];
+    for (const [path, init] of cases) {
+      const response = await send(path, init);
+      const text = await response.text();
+      expect(response.status, `${init.method ?? 'POST'} ${path} (${init.contentType ?? 'no body'}): ${text.slice(0, 200)}`).toBeLessThan(500);
+      expect(text).not.toContain(key);
+    }
+  });
 });
