@@ -26,9 +26,10 @@ export default defineConfig({
           TEST_MARKET: inject<string>('market'),
           TEST_RECEIVER_URL: inject<string>('receiverUrl'),
           TEST_CONTROL_URL: inject<string>('controlUrl'),
-          // Provided by test/workers/telegram-setup.ts and email-setup.ts (real servers on loopback).
+          // Provided by test/workers/telegram-setup.ts, email-setup.ts and channels-setup.ts (real servers on loopback).
           ...(inject<Record<string, string> | undefined>('telegramBindings') ?? {}),
           ...(inject<Record<string, string> | undefined>('emailBindings') ?? {}),
+          ...(inject<Record<string, string> | undefined>('channelBindings') ?? {}),
         },
       },
     })),
@@ -38,7 +39,7 @@ export default defineConfig({
     // One shared chain: test files move prices, so they run one after another.
     fileParallelism: false,
     include: ['test/workers/**/*.test.ts'],
-    globalSetup: ['test/workers/global-setup.ts', 'test/workers/telegram-setup.ts', 'test/workers/email-setup.ts'],
+    globalSetup: ['test/workers/global-setup.ts', 'test/workers/telegram-setup.ts', 'test/workers/email-setup.ts', 'test/workers/channels-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

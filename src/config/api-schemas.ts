@@ -3,6 +3,7 @@ import { getAddress, isAddress } from 'viem';
 import { SUPPORTED_PROTOCOLS, parseMarket } from '../protocols';
 import { PRESET_KEY_PATTERN, presetByKey } from '../protocols/presets';
 import { topUpPolicySchema } from './topup-policy';
+import { parseDiscordWebhookUrl, parseSlackWebhookUrl, type ServiceUrl } from '../notify/service-urls';
 
 /** Every request body of the v1 API, parsed here; handlers only see these types. */
 
@@ -50,6 +51,34 @@ export const thresholdsSchema = z
 export type ThresholdsInput = z.infer<typeof thresholdsSchema>;
 export const DEFAULT_THRESHOLDS_INPUT: ThresholdsInput = { warning: 1.5, marginCall: 1.25, critical: 1.1 };
 
+const probabilityLevel = z
+  .number({ error: 'must be a probability such as 0.05 (5 %)' })
+  .finite()
+  .gt(0, 'must be greater than 0')
+  .lt(1, 'must be less than 1');
+
+/** 24 h liquidation probabilities at which a risk-enabled watch fires each level. */
+export const riskLevelsSchema = z
+  .object({
+    warning: probabilityLevel.default(0.01),
+    marginCall: probabilityLevel.default(0.05),
+    critical: probabilityLevel.default(0.2),
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    if (!(value.warning < value.marginCall)) ctx.addIssue({ code: 'custom', path: ['warning'], message: 'must be less than marginCall (levels strictly increase: warning < marginCall < critical)' });
+    if (!(value.marginCall < value.critical)) ctx.addIssue({ code: 'custom', path: ['marginCall'], message: 'must be less than critical (levels strictly increase: warning < marginCall < critical)' });
+  });
+
+/** Risk-based margin calls (opt-in): `{"enabled":true,"levels":{...}}`; `enabled` defaults to true when `risk` is sent. */
+export const riskSettingsSchema = z
+  .object({
+    enabled: z.boolean({ error: 'must be true or false' }).default(true),
+    levels: riskLevelsSchema.default({ warning: 0.01, marginCall: 0.05, critical: 0.2 }),
+  })
+  .strict();
+export type RiskSettingsInput = z.infer<typeof riskSettingsSchema>;
+
 const label = z.string().trim().max(100, 'must be at most 100 characters');
 const channelIds = z.array(z.string().regex(/^ch_[0-9a-f]{20}$/, 'must be a channel id returned by POST /v1/channels')).max(20, 'at most 20 channels per watch');
 
@@ -68,6 +97,7 @@ export const createWatchSchema = z
     thresholds: thresholdsSchema.optional(),
     channels: channelIds.default([]),
     topUp: topUpPolicySchema.optional(),
+    risk: riskSettingsSchema.optional(),
   })
   .strict()
   .transform((value, ctx) => {
@@ -104,10 +134,27 @@ export const patchWatchSchema = z
     channels: channelIds.optional(),
     // A whole policy replaces the stored one; null removes it.
     topUp: topUpPolicySchema.nullable().optional(),
+    // Whole settings replace the stored ones; null turns risk-based levels off.
+    risk: riskSettingsSchema.nullable().optional(),
   })
   .strict()
-  .refine((value) => Object.keys(value).length > 0, 'send at least one of: label, thresholds, channels, topUp');
+  .refine((value) => Object.keys(value).length > 0, 'send at least one of: label, thresholds, channels, topUp, risk');
 export type PatchWatchInput = z.infer<typeof patchWatchSchema>;
+
+/** A hosted service's URL, checked by `parse` (pure, see src/notify/service-urls.ts). */
+function serviceUrl(parse: (raw: string) => ServiceUrl) {
+  return z
+    .string({ error: 'must be an https URL string' })
+    .max(2048, 'must be at most 2048 characters')
+    .transform((value, ctx) => {
+      const parsed = parse(value);
+      if (!parsed.ok) {
+        ctx.addIssue({ code: 'custom', message: parsed.message });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+}
 
 export const createChannelSchema = z.discriminatedUnion(
   'type',
@@ -118,8 +165,25 @@ export const createChannelSchema = z.discriminatedUnion(
     z.object({ type: z.literal('telegram'), chatId: z.string({ error: 'must be the chat id as a string, e.g. "123456789" or "-1001234567890"' }).regex(/^-?[1-9][0-9]{0,15}$/, 'must be an integer chat id as a string, e.g. "123456789" or "-1001234567890"'), label: label.optional() }).strict(),
     // One recipient; no display name or list, so nothing in it can reach another header.
     z.object({ type: z.literal('email'), to: z.email({ error: 'must be an email address such as alerts@example.com' }).max(254, 'must be at most 254 characters'), label: label.optional() }).strict(),
+    // Discord and Slack webhooks: their own hosts only; the URL (a credential) becomes the channel's secret.
+    z.object({ type: z.literal('discord'), url: serviceUrl(parseDiscordWebhookUrl), label: label.optional() }).strict(),
+    z.object({ type: z.literal('slack'), url: serviceUrl(parseSlackWebhookUrl), label: label.optional() }).strict(),
+    // The server is checked in the route: whether private hosts are allowed is the deployment's setting.
+    z.object({
+      type: z.literal('ntfy'),
+      server: z.string({ error: 'must be an https URL string such as https://ntfy.sh' }).max(2048, 'must be at most 2048 characters').default('https://ntfy.sh'),
+      topic: z.string({ error: 'must be a topic name string' }).regex(/^[-_A-Za-z0-9]{1,64}$/, 'must be 1-64 characters of A-Z, a-z, 0-9, _ and - (ntfy topic names)'),
+      token: z.string({ error: 'must be an ntfy access token string' }).regex(/^tk_[A-Za-z0-9]{20,64}$/, 'must be an ntfy access token (tk_ followed by letters and digits)').optional(),
+      label: label.optional(),
+    }).strict(),
+    z.object({
+      type: z.literal('pagerduty'),
+      routingKey: z.string({ error: 'must be the integration key string' }).regex(/^[A-Za-z0-9]{32}$/, 'must be the 32-character integration key of an Events API v2 integration'),
+      region: z.enum(['us', 'eu'], { error: 'must be "us" (events.pagerduty.com) or "eu" (events.eu.pagerduty.com)' }).default('us'),
+      label: label.optional(),
+    }).strict(),
   ],
-  { error: 'type must be one of "webhook", "telegram", "email"' },
+  { error: 'type must be one of "webhook", "telegram", "email", "discord", "slack", "ntfy", "pagerduty"' },
 );
 export type CreateChannelInput = z.infer<typeof createChannelSchema>;
 

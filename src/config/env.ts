@@ -203,6 +203,9 @@ export const envSchema = z.object({
   MONITOR_DEGRADED_AFTER_SECONDS: intSetting(30, 86_400, 300),
   // The dashboard's health-factor history keeps one point (the lowest) per this many seconds per watch.
   HF_HISTORY_BUCKET_SECONDS: intSetting(1, 86_400, 300),
+  // The risk engine's price record: one bar per this many seconds, kept this many days.
+  RISK_PRICE_BAR_SECONDS: intSetting(1, 3_600, 300),
+  RISK_HISTORY_DAYS: intSetting(1, 365, 60),
   // A dead-man's switch pinged (GET) after every healthy cron run; checked like a webhook URL below.
   HEARTBEAT_URL: optionalSetting(z.string().trim()),
   // The executor's key (a secret) becomes its address here; see topup-env.ts.
@@ -210,9 +213,18 @@ export const envSchema = z.object({
   TOPUP_MAX_GAS_GWEI: topUpMaxGasSchema,
   // Markets the owner trusts beyond the built-in presets: {"<chainId>": ["0x<market>", ...]}.
   TOPUP_TRUSTED_MARKETS: optionalSetting(jsonSetting(withChainIdKeys(z.union([addressSchema, z.array(addressSchema)])))),
+  // Tests and local development only: Discord, Slack and PagerDuty requests go to stand-ins at these bases (same paths).
+  CHANNEL_API_BASES: optionalSetting(jsonSetting(z.object({ discord: rpcUrl, slack: rpcUrl, pagerduty: rpcUrl }).partial().strict())),
   ...telegramSettings,
   ...emailSettings,
-}).superRefine(requireTelegramPair).superRefine(checkEmailSettings).superRefine(checkHeartbeatUrl);
+}).superRefine(requireTelegramPair).superRefine(checkEmailSettings).superRefine(checkHeartbeatUrl).superRefine(checkChannelApiBases);
+
+/** Production talks to the real Discord, Slack and PagerDuty hosts only: an override needs the local-development switch. */
+function checkChannelApiBases(settings: { CHANNEL_API_BASES?: unknown; ALLOW_PRIVATE_WEBHOOK_URLS: boolean }, ctx: z.RefinementCtx) {
+  if (settings.CHANNEL_API_BASES !== undefined && !settings.ALLOW_PRIVATE_WEBHOOK_URLS) {
+    ctx.addIssue({ code: 'custom', path: ['CHANNEL_API_BASES'], message: 'is for tests and local development only and needs ALLOW_PRIVATE_WEBHOOK_URLS=true; remove it in production' });
+  }
+}
 
 /** The heartbeat URL follows the webhook rules: https, and loopback/private or http only with ALLOW_PRIVATE_WEBHOOK_URLS=true. */
 function checkHeartbeatUrl(settings: { HEARTBEAT_URL?: string | undefined; ALLOW_PRIVATE_WEBHOOK_URLS: boolean }, ctx: z.RefinementCtx) {
@@ -237,6 +249,8 @@ export type AppConfig = {
   maxChannelsPerTenant: number;
   monitorDegradedAfterSeconds: number;
   hfHistoryBucketSeconds: number;
+  /** Oracle price bars for volatility: their width and how long they are kept. */
+  riskHistory: { barSeconds: number; windowDays: number };
   /** Pinged after each cron run in which every shard answered and no chain is degraded. */
   heartbeatUrl: string | undefined;
   /** Auto-top-up executor: its signer's address (never the key) and gas price cap. */
@@ -245,7 +259,11 @@ export type AppConfig = {
   telegram: TelegramConfig | undefined;
   /** Present when email is on (EMAIL_TRANSPORT, or SMTP_HOST, is set). */
   email: EmailConfig | undefined;
+  /** Stand-in bases for the hosted channel services (CHANNEL_API_BASES, local development only); empty in production. */
+  channelApiBases: ChannelApiBases;
 };
+
+export type ChannelApiBases = { discord?: string | undefined; slack?: string | undefined; pagerduty?: string | undefined };
 
 export type TelegramConfig = { token: string; webhookSecret: string; apiBase: string; botUsername: string | undefined };
 
@@ -302,6 +320,7 @@ export function parseConfig(env: Record<string, unknown>): AppConfig {
     maxChannelsPerTenant: settings.MAX_CHANNELS_PER_TENANT,
     monitorDegradedAfterSeconds: settings.MONITOR_DEGRADED_AFTER_SECONDS,
     hfHistoryBucketSeconds: settings.HF_HISTORY_BUCKET_SECONDS,
+    riskHistory: { barSeconds: settings.RISK_PRICE_BAR_SECONDS, windowDays: settings.RISK_HISTORY_DAYS },
     heartbeatUrl: settings.HEARTBEAT_URL,
     topUp: { signer: settings.TOPUP_PRIVATE_KEY, maxGasWei: settings.TOPUP_MAX_GAS_GWEI, trustedMarkets: trustedMarketsOf(settings.TOPUP_TRUSTED_MARKETS) },
     telegram:
@@ -309,5 +328,6 @@ export function parseConfig(env: Record<string, unknown>): AppConfig {
         ? { token: settings.TELEGRAM_BOT_TOKEN, webhookSecret: settings.TELEGRAM_WEBHOOK_SECRET, apiBase: settings.TELEGRAM_API_BASE, botUsername: settings.TELEGRAM_BOT_USERNAME?.replace(/^@/, '') }
         : undefined,
     email: emailConfigFrom(settings),
+    channelApiBases: settings.CHANNEL_API_BASES ?? {},
   };
 }

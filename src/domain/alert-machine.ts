@@ -35,10 +35,31 @@ export type AlertThresholds = {
   critical: bigint;
 };
 
+/**
+ * 24 h liquidation probabilities (fractions) at which a risk-enabled watch fires each level.
+ * Precondition (validated where policies are configured): 0 < warning < marginCall < critical < 1.
+ */
+export type ProbabilityLevels = {
+  warning: number;
+  marginCall: number;
+  critical: number;
+};
+
+/** Which rule set the level an alert announces. */
+export type AlertTrigger = 'health_factor' | 'liquidation_probability';
+
+/**
+ * Leaving a probability level needs the probability under its threshold × (1 − this): a model
+ * estimate moves with every price, so its margin is wider than the health factor's.
+ */
+export const PROBABILITY_HYSTERESIS = 0.2;
+
 export type AlertPolicy = {
   /** Identifies the watch; it namespaces the event ids. */
   watchId: string;
   thresholds: AlertThresholds;
+  /** With risk enabled: the watch's level is the worse of its health-factor and its probability level. Absent or null: health factor only. */
+  probabilityLevels?: ProbabilityLevels | null;
   /**
    * Additional consecutive confirming observations needed before a level fires
    * (0 = fire on the first observation at that severity). Non-negative integers.
@@ -64,6 +85,8 @@ export type AlertObservation = {
   /** WAD; null when the account has no debt (infinitely healthy). */
   healthFactor: bigint | null;
   blockNumber: bigint;
+  /** 24 h liquidation probability; absent or null when unknown (then only the health factor counts). */
+  liquidationProbability?: number | null;
 };
 
 /**
@@ -85,6 +108,8 @@ export type AlertState = {
    * backoff). Optional: states persisted before it existed read as 0.
    */
   remindersSent?: number;
+  /** The rule that set the current level when it was last raised; absent in states from before risk levels (health_factor). */
+  trigger?: AlertTrigger;
   /** Number of effects ever produced; the last one used in an event id. */
   sequence: number;
 };
@@ -102,6 +127,8 @@ export type AlertEffect = {
   at: number;
   /** True while a silence is active: record it in history but do not send it. */
   silenced: boolean;
+  /** The rule that set the level announced (for a resolution: the one that had set the level resolved). */
+  trigger: AlertTrigger;
 };
 
 export type TransitionResult = {
@@ -184,11 +211,16 @@ export function isNearThreshold(healthFactor: bigint | null, thresholds: AlertTh
 export function transition(state: AlertState, observation: AlertObservation, policy: AlertPolicy, now: number): TransitionResult {
   if (isStale(state, observation)) return { state, effects: [] };
 
-  const rawLevel = levelFromHealthFactor(observation.healthFactor, policy.thresholds);
+  const healthFactorLevel = levelFromHealthFactor(observation.healthFactor, policy.thresholds);
+  const probability = probabilityOf(observation, policy);
+  const rawLevel = worse(healthFactorLevel, levelFromProbability(probability, policy.probabilityLevels));
   const consecutive = countConsecutive(state.consecutive, rawLevel, isNewBlock(state, observation));
   const confirmed = confirmedLevel(consecutive, policy.forObservations);
-  const level = nextLevel(state.level, confirmed, observation.healthFactor, policy);
+  const level = nextLevel(state.level, confirmed, observation.healthFactor, probability, policy, state.trigger);
   const silenced = isSilenced(policy, now);
+  // A level raised now is the health factor's doing when it alone reaches it; otherwise the probability's.
+  const raised = severity(level) > severity(state.level);
+  const trigger: AlertTrigger = raised ? (severity(healthFactorLevel) >= severity(level) ? 'health_factor' : 'liquidation_probability') : (state.trigger ?? 'health_factor');
 
   const advanced: AlertState = {
     ...state,
@@ -197,6 +229,7 @@ export function transition(state: AlertState, observation: AlertObservation, pol
     lastBlockNumber: observation.blockNumber.toString(),
     // Each level has its own reminder schedule, starting afresh when the level changes.
     remindersSent: level === state.level ? (state.remindersSent ?? 0) : 0,
+    ...(policy.probabilityLevels || state.trigger ? { trigger: level === 'ok' ? 'health_factor' : trigger } : {}),
   };
 
   const type = levelChangeEvent(state.level, level) ?? (isReminderDue(advanced, policy, now, silenced) ? 'alert.reminder' : null);
@@ -213,6 +246,7 @@ export function transition(state: AlertState, observation: AlertObservation, pol
     blockNumber: observation.blockNumber,
     at: now,
     silenced,
+    trigger,
   };
   return { state: { ...advanced, sequence, ...notificationRecord(advanced, type, silenced, now) }, effects: [effect] };
 }
@@ -233,6 +267,26 @@ function isStale(state: AlertState, observation: AlertObservation): boolean {
 
 function isSilenced(policy: AlertPolicy, now: number): boolean {
   return policy.silencedUntil !== null && now < policy.silencedUntil;
+}
+
+/** The probability that counts: only with risk levels set, never a made-up 0 for an unknown one. */
+function probabilityOf(observation: AlertObservation, policy: AlertPolicy): number | null {
+  if (!policy.probabilityLevels) return null;
+  const probability = observation.liquidationProbability;
+  return probability === undefined || probability === null || !Number.isFinite(probability) ? null : probability;
+}
+
+/** The raw level of one 24 h liquidation probability (ok when unknown or without levels); never liquidatable, which only the health factor says. */
+export function levelFromProbability(probability: number | null, levels: ProbabilityLevels | null | undefined, scale = 1): AlertLevel {
+  if (probability === null || !levels) return 'ok';
+  if (probability >= levels.critical * scale) return 'critical';
+  if (probability >= levels.marginCall * scale) return 'margin_call';
+  if (probability >= levels.warning * scale) return 'warning';
+  return 'ok';
+}
+
+function worse(a: AlertLevel, b: AlertLevel): AlertLevel {
+  return severity(a) >= severity(b) ? a : b;
 }
 
 /**
@@ -279,10 +333,15 @@ function confirmedLevel(consecutive: AlertState['consecutive'], forObservations:
  * current one exactly when the HF clears the current level's upper threshold × (1 + h),
  * and it lands wherever the HF now sits, never above the current level.
  */
-function nextLevel(current: AlertLevel, confirmed: AlertLevel, healthFactor: bigint | null, policy: AlertPolicy): AlertLevel {
+function nextLevel(current: AlertLevel, confirmed: AlertLevel, healthFactor: bigint | null, probability: number | null, policy: AlertPolicy, trigger: AlertTrigger | undefined): AlertLevel {
   if (severity(confirmed) > severity(current)) return confirmed;
-  if (current === 'ok' || healthFactor === null) return 'ok';
-  const relaxed = classify((boundary) => isBelowScaled(healthFactor, boundary, policy.hysteresisBps), policy.thresholds);
+  if (current === 'ok') return 'ok';
+  // With risk levels, leaving also needs the probability under each threshold × (1 − PROBABILITY_HYSTERESIS);
+  // a level the probability raised holds while the probability is unknown (unknown is not safe).
+  const heldByUnknown = policy.probabilityLevels && probability === null && trigger === 'liquidation_probability';
+  const relaxedProbability = heldByUnknown ? current : levelFromProbability(probability, policy.probabilityLevels, 1 - PROBABILITY_HYSTERESIS);
+  if (healthFactor === null) return relaxedProbability;
+  const relaxed = worse(classify((boundary) => isBelowScaled(healthFactor, boundary, policy.hysteresisBps), policy.thresholds), relaxedProbability);
   return severity(relaxed) < severity(current) ? relaxed : current;
 }
 

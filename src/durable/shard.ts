@@ -32,6 +32,12 @@ import { topUpObjectName } from '../topup/signer';
 import { topUpStub } from './topup';
 import { chartValue, type HfPoint } from '../watches/hf-history';
 import { createHfHistoryTable, dropHfHistory, pruneHfHistory, readHfHistory, recordHfPoint } from '../watches/hf-history-store';
+import { PriceHistoryStore } from '../watches/price-history-store';
+import { MarketVolatilitySource } from '../watches/market-volatility-source';
+import { readRoundHistory } from '../protocols/chainlink-rounds';
+import { COMMITTED_CALIBRATION } from '../risk/committed-calibration';
+import { RISK_OFF, stableSet, watchRisk, type RiskSettings, type WatchRisk } from '../risk/watch-risk';
+import type { LiquidationRule } from '../protocols/adapter';
 
 type WatchRow = TopUpColumns & {
   watch_id: string;
@@ -45,6 +51,10 @@ type WatchRow = TopUpColumns & {
   read_error: string | null;
   /** MonitorState as JSON; null for rows from before monitor health (treated as just created). */
   monitor: string | null;
+  /** RiskSettings as JSON while risk-based levels are on, else null. */
+  risk_settings: string | null;
+  /** WatchRisk as JSON from the last read with the per-asset breakdown, else null. */
+  risk: string | null;
 };
 
 type PendingRow = { event_id: string; tenant_id: string; watch_id: string; body: string; silenced: number };
@@ -52,6 +62,8 @@ type PendingRow = { event_id: string; tenant_id: string; watch_id: string; body:
 /** Accounts below warning × (1 + this) are polled at POLL_INTERVAL_SECONDS instead of the minute. */
 const NEAR_MARGIN_BPS = 500;
 const IDLE_POLL_MS = 60_000;
+/** Chainlink rounds read to seed a newly seen asset's volatility. */
+const COLD_START_ROUNDS = 200;
 
 /**
  * One shard: up to SHARD_SIZE watches of one (chain, protocol, market). Its alarm polls
@@ -63,6 +75,7 @@ const IDLE_POLL_MS = 60_000;
 export class Shard extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private chainClient: ChainClient | undefined;
+  private readonly volatility: MarketVolatilitySource;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -79,11 +92,14 @@ export class Shard extends DurableObject<Env> {
       if (!columns.has('top_up_below')) this.sql.exec('ALTER TABLE watches ADD COLUMN top_up_below INTEGER NOT NULL DEFAULT 0');
       if (!columns.has('read_error')) this.sql.exec('ALTER TABLE watches ADD COLUMN read_error TEXT');
       if (!columns.has('monitor')) this.sql.exec('ALTER TABLE watches ADD COLUMN monitor TEXT');
+      if (!columns.has('risk_settings')) this.sql.exec('ALTER TABLE watches ADD COLUMN risk_settings TEXT');
+      if (!columns.has('risk')) this.sql.exec('ALTER TABLE watches ADD COLUMN risk TEXT');
       this.sql.exec(`CREATE TABLE IF NOT EXISTS pending_events (
         seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT UNIQUE NOT NULL, tenant_id TEXT NOT NULL,
         watch_id TEXT NOT NULL, body TEXT NOT NULL, silenced INTEGER NOT NULL)`);
       createHfHistoryTable(this.sql);
     });
+    this.volatility = new MarketVolatilitySource(new PriceHistoryStore(this.sql), COMMITTED_CALIBRATION);
   }
 
   private meta(key: string): string | undefined {
@@ -106,12 +122,12 @@ export class Shard extends DurableObject<Env> {
     this.setMeta('market', watch.market);
     this.setMeta('protocol_address', watch.protocolAddress ?? null);
     // The watch's public reference is what remains of it without the shard's own settings.
-    const { tenantId: _tenant, thresholds: _thresholds, silencedUntil: _silenced, topUp: _topUp, ...ref } = watch satisfies WatchRef;
+    const { tenantId: _tenant, thresholds: _thresholds, silencedUntil: _silenced, topUp: _topUp, risk: _risk, ...ref } = watch satisfies WatchRef;
     this.sql.exec(
-      `INSERT INTO watches (watch_id, tenant_id, ref, thresholds, silenced_until, state, position, top_up, monitor) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)
-       ON CONFLICT(watch_id) DO UPDATE SET ref = excluded.ref, thresholds = excluded.thresholds, silenced_until = excluded.silenced_until, top_up = excluded.top_up`,
+      `INSERT INTO watches (watch_id, tenant_id, ref, thresholds, silenced_until, state, position, top_up, monitor, risk_settings) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)
+       ON CONFLICT(watch_id) DO UPDATE SET ref = excluded.ref, thresholds = excluded.thresholds, silenced_until = excluded.silenced_until, top_up = excluded.top_up, risk_settings = excluded.risk_settings`,
       watch.id, watch.tenantId, JSON.stringify(ref), JSON.stringify(watch.thresholds), watch.silencedUntil, JSON.stringify(initialAlertState()), watch.topUp ? JSON.stringify(watch.topUp) : null,
-      JSON.stringify(initialMonitorState(Date.now())),
+      JSON.stringify(initialMonitorState(Date.now())), watch.risk?.enabled ? JSON.stringify(watch.risk) : null,
     );
     // A new or changed watch is polled at once rather than at the next heartbeat. A tick running
     // now read its rows before this one: the flag makes its end re-arm the alarm for now, not later.
@@ -143,6 +159,7 @@ export class Shard extends DurableObject<Env> {
       monitor: monitor?.degraded
         ? { status: 'degraded', since: new Date(monitor.degraded.since).toISOString(), reason: monitor.degraded.reason, lastError: monitor.degraded.lastError }
         : { status: 'ok' },
+      risk: row.risk ? (JSON.parse(row.risk) as WatchRisk) : null,
     };
   }
 
@@ -290,9 +307,16 @@ export class Shard extends DurableObject<Env> {
     // threshold of any watch on them, or below a top-up trigger.
     const rowsByAccount = new Map<Address, WatchRow[]>();
     rows.forEach((row, index) => rowsByAccount.set(refs[index]!.account, [...(rowsByAccount.get(refs[index]!.account) ?? []), row]));
-    const { block, reads } = await readPositions(adapterFor(this.meta('protocol') as ProtocolName), {
+    const protocol = this.meta('protocol') as ProtocolName;
+    const adapter = adapterFor(protocol);
+    const marketRef = { market, protocolAddress: (this.meta('protocol_address') ?? null) as Address | null };
+    const history = config.riskHistory;
+    // The market's prices are read once per bar (one more call), by the clock; the bar they land in is the block's.
+    const withPrices = now - Number(this.meta('prices_read_at') ?? '0') >= history.barSeconds * 1000;
+    const { block, reads, prices } = await readPositions(adapter, {
       context,
-      market: { market, protocolAddress: (this.meta('protocol_address') ?? null) as Address | null },
+      market: marketRef,
+      withPrices,
       accounts,
       batchSize: config.readBatchSize,
       minBlockNumber: lastBlock ? BigInt(lastBlock) : undefined,
@@ -300,9 +324,20 @@ export class Shard extends DurableObject<Env> {
       endpoints,
       detailFor: ({ account, snapshot }) =>
         (rowsByAccount.get(account) ?? []).some(
-          (row) => (snapshot.healthFactor !== null && isNearThreshold(snapshot.healthFactor, thresholdsToWad(JSON.parse(row.thresholds) as StoredThresholds), NEAR_MARGIN_BPS)) || needsTopUpDetail(row, snapshot.healthFactor),
+          (row) =>
+            riskSettingsOf(row) !== null ||
+            (snapshot.healthFactor !== null && isNearThreshold(snapshot.healthFactor, thresholdsToWad(JSON.parse(row.thresholds) as StoredThresholds), NEAR_MARGIN_BPS)) ||
+            needsTopUpDetail(row, snapshot.healthFactor),
         ),
     });
+    if (prices) {
+      const readRounds = (feeds: readonly Address[]) => readRoundHistory(context, feeds, block, { rounds: COLD_START_ROUNDS, batchSize: config.readBatchSize });
+      await this.volatility.record(prices, Number(block.timestamp) * 1000, history, readRounds);
+      this.setMeta('prices_read_at', String(now));
+      this.setMeta('price_flat', JSON.stringify(prices.flat.map((asset) => asset.toLowerCase())));
+    }
+    const rule = adapter.liquidationRule(await adapter.loadMarket(context, marketRef));
+    const flat = new Set(JSON.parse(this.meta('price_flat') ?? '[]') as string[]);
     const snapshots = new Map<Address, PositionSnapshot>();
     const readErrors = new Map<Address, string>();
     for (const read of reads) {
@@ -325,20 +360,23 @@ export class Shard extends DurableObject<Env> {
         events += this.recordMonitor(row, ref, { observation, readError, seenAgain }, { now, degradedAfterMs: config.monitorDegradedAfterSeconds * 1000 });
         if (!snapshot) return;
         const thresholds = thresholdsToWad(JSON.parse(row.thresholds) as StoredThresholds);
-        const policy = alertPolicy(ref.id, thresholds, row.silenced_until);
+        const settings = riskSettingsOf(row);
+        const policy = { ...alertPolicy(ref.id, thresholds, row.silenced_until), probabilityLevels: settings?.levels ?? null };
+        const risk = this.riskOf(protocol, snapshot, rule, flat, settings ?? RISK_OFF, history);
         const previous = JSON.parse(row.state) as AlertState;
-        const result = transition(previous, { healthFactor: snapshot.healthFactor, blockNumber: snapshot.blockNumber }, policy, now);
+        const reading = { healthFactor: snapshot.healthFactor, blockNumber: snapshot.blockNumber, liquidationProbability: risk?.liquidationProbability['24h'] ?? null };
+        const result = transition(previous, reading, policy, now);
         const view = positionView(snapshot, observedAt);
         const recommendation = recommendTopUp(snapshot, recoveryTarget(thresholds.warning, policy.hysteresisBps));
         for (const effect of result.effects) {
-          const body = buildAlertEvent({ effect, watch: ref, position: view, recommendation, createdAt: new Date(effect.at) });
+          const body = buildAlertEvent({ effect, watch: ref, position: view, recommendation, risk, createdAt: new Date(effect.at) });
           this.sql.exec(
             'INSERT OR IGNORE INTO pending_events (event_id, tenant_id, watch_id, body, silenced) VALUES (?, ?, ?, ?, ?)',
             effect.eventId, row.tenant_id, ref.id, JSON.stringify(body), effect.silenced ? 1 : 0,
           );
           events += 1;
         }
-        this.sql.exec('UPDATE watches SET state = ?, position = ? WHERE watch_id = ?', JSON.stringify(result.state), JSON.stringify(view), ref.id);
+        this.sql.exec('UPDATE watches SET state = ?, position = ?, risk = ? WHERE watch_id = ?', JSON.stringify(result.state), JSON.stringify(view), risk ? JSON.stringify(risk) : null, ref.id);
         recordHfPoint(this.sql, ref.id, { at: observedAt.getTime(), healthFactor: chartValue(view.healthFactor) }, config.hfHistoryBucketSeconds * 1000);
         // Top-up episode: committed with the alert state, so a retried tick names the same trigger.
         const topUp = topUpEpisodeStep(row, snapshot.healthFactor);
@@ -357,6 +395,18 @@ export class Shard extends DurableObject<Env> {
     // After the commit; it only records requests at the executor and never throws.
     await this.dispatchTopUpRequests(config, chainId, topUpRequests);
     return { events, blockNumber: block.number.toString(), staleReason: block.staleReason };
+  }
+
+  /**
+   * The risk figures of a position read with its breakdown (null without one), from the market's
+   * volatility over the assets it holds that the model does not hold flat.
+   */
+  private riskOf(protocol: string, snapshot: PositionSnapshot, rule: LiquidationRule, flat: ReadonlySet<string>, settings: RiskSettings, history: AppConfig['riskHistory']): WatchRisk | null {
+    if (!snapshot.assets) return null;
+    const stable = stableSet(snapshot.assets, flat);
+    const volatile = snapshot.assets.filter((asset) => (asset.collateral > 0n || asset.debt > 0n) && !stable.has(asset.asset.toLowerCase())).map((asset) => asset.asset.toLowerCase());
+    const covariance = this.volatility.covariance(volatile);
+    return watchRisk({ protocol, snapshot: { ...snapshot, assets: snapshot.assets }, rule, flat, covariance, seeds: this.volatility.seeds(), calibration: COMMITTED_CALIBRATION, settings, history });
   }
 
   /**
@@ -417,6 +467,11 @@ export class Shard extends DurableObject<Env> {
     }
     return handed;
   }
+}
+
+function riskSettingsOf(row: WatchRow): RiskSettings | null {
+  const settings = row.risk_settings ? (JSON.parse(row.risk_settings) as RiskSettings) : null;
+  return settings?.enabled ? settings : null;
 }
 
 function alertPolicy(watchId: string, thresholds: AlertThresholds, silencedUntil: number | null): AlertPolicy {

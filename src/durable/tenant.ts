@@ -5,6 +5,7 @@ import { secretsEqual } from '../lib/crypto';
 import { nextAttemptAt } from '../notify/backoff';
 import { createChannelSender } from '../notify/dispatch';
 import { minSendIntervalMs, type ChannelTarget, type StoredChannel } from '../notify/channel';
+import { RISK_OFF, type RiskSettings } from '../risk/watch-risk';
 import type { StoredTopUpPolicy } from '../config/topup-policy';
 import type { ApiKeyRecord, ChannelCreation, ChannelRecord, DeliveryRecord, EventRecord, IncomingEvent, TelegramCodeCheck, TenantWatch, WatchPosition, WatchRecord, WatchRecording } from '../watches/records';
 import type { StoredThresholds } from '../domain/thresholds';
@@ -19,7 +20,7 @@ import { DAY_MS, SYNC_GRACE_MS, tenantWakeUpAt } from '../watches/tenant-wakeup'
 import { createSessionTable, deleteSession, findSession, insertSession, type SessionRecord } from '../dashboard/session-store';
 
 type ChannelRow = { id: string; type: string; target: string; secret: string | null; label: string; created_at: number; disabled_at: number | null; disabled_reason: string | null; last_sent_at: number | null; confirm_hash?: string | null; confirm_expires_at?: number | null };
-type WatchRow = { id: string; chain_id: number; protocol: string; market: string; account: string; label: string; thresholds: string; channels: string; shard: string; silenced_until: number | null; created_at: number; top_up?: string | null; top_up_version?: number; protocol_address?: string | null; synced: number; deleting: number };
+type WatchRow = { id: string; chain_id: number; protocol: string; market: string; account: string; label: string; thresholds: string; channels: string; shard: string; silenced_until: number | null; created_at: number; top_up?: string | null; top_up_version?: number; protocol_address?: string | null; risk?: string | null; synced: number; deleting: number };
 type NewChannel = { id: string; target: ChannelTarget; secret: string | null; label: string; confirmation?: { hash: string; expiresAt: number } };
 type OutboxRow = { event_id: string; channel_id: string; group_key: string; seq: number; attempts: number; first_attempt_at: number | null; next_attempt_at: number; status: string; last_error: string | null; delivered_at: number | null };
 
@@ -80,6 +81,8 @@ export class Tenant extends DurableObject<Env> {
       // Added with retry-safe create and delete: rows from before were fully placed.
       if (!columns.has('synced')) this.sql.exec('ALTER TABLE watches ADD COLUMN synced INTEGER NOT NULL DEFAULT 1');
       if (!columns.has('deleting')) this.sql.exec('ALTER TABLE watches ADD COLUMN deleting INTEGER NOT NULL DEFAULT 0');
+      // Risk-based margin calls: null is off.
+      if (!columns.has('risk')) this.sql.exec('ALTER TABLE watches ADD COLUMN risk TEXT');
       this.createPositionIndex();
       this.sql.exec('CREATE INDEX IF NOT EXISTS watches_page ON watches (created_at, id)');
       this.sql.exec('CREATE INDEX IF NOT EXISTS watches_unsynced ON watches (synced, deleting)');
@@ -343,7 +346,7 @@ export class Tenant extends DurableObject<Env> {
    * Refused when the tenant has `maxWatches`, or when the position is already watched (the
    * existing record comes back, so a retried create can finish it instead of failing).
    */
-  async recordWatch(tenantId: string, watch: Omit<WatchRecord, 'createdAt' | 'silencedUntil' | 'topUp' | 'shard'> & { topUp?: StoredTopUpPolicy | null }, maxWatches: number): Promise<WatchRecording> {
+  async recordWatch(tenantId: string, watch: Omit<WatchRecord, 'createdAt' | 'silencedUntil' | 'topUp' | 'shard' | 'risk'> & { topUp?: StoredTopUpPolicy | null; risk?: RiskSettings | null }, maxWatches: number): Promise<WatchRecording> {
     const existing = this.watchAt(watch);
     if (existing) return { ok: false, reason: 'exists', watch: existing };
     if (this.counter('watches') >= maxWatches) return { ok: false, reason: 'quota', limit: maxWatches };
@@ -351,8 +354,8 @@ export class Tenant extends DurableObject<Env> {
     this.ctx.storage.transactionSync(() => {
       if (this.meta('tenant_id') === undefined) this.setMeta('tenant_id', tenantId);
       this.sql.exec(
-        "INSERT INTO watches (id, chain_id, protocol, market, account, label, thresholds, channels, shard, created_at, top_up, top_up_version, protocol_address, synced, deleting) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, 1, ?, 0, 0)",
-        watch.id, watch.chainId, watch.protocol, watch.market, watch.account, watch.label, JSON.stringify(watch.thresholds), JSON.stringify(watch.channels), Date.now(), topUp ? JSON.stringify(topUp) : null, watch.protocolAddress,
+        "INSERT INTO watches (id, chain_id, protocol, market, account, label, thresholds, channels, shard, created_at, top_up, top_up_version, protocol_address, risk, synced, deleting) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, 1, ?, ?, 0, 0)",
+        watch.id, watch.chainId, watch.protocol, watch.market, watch.account, watch.label, JSON.stringify(watch.thresholds), JSON.stringify(watch.channels), Date.now(), topUp ? JSON.stringify(topUp) : null, watch.protocolAddress, watch.risk ? JSON.stringify(watch.risk) : null,
       );
       this.addToCounter('watches', 1);
     });
@@ -403,7 +406,7 @@ export class Tenant extends DurableObject<Env> {
     return row ? watchRecord(row) : null;
   }
 
-  async updateWatch(id: string, patch: { label?: string; thresholds?: StoredThresholds; channels?: string[]; silencedUntil?: number | null; topUp?: StoredTopUpPolicy | null }): Promise<WatchRecord | null> {
+  async updateWatch(id: string, patch: { label?: string; thresholds?: StoredThresholds; channels?: string[]; silencedUntil?: number | null; topUp?: StoredTopUpPolicy | null; risk?: RiskSettings | null }): Promise<WatchRecord | null> {
     const current = this.sql.exec<WatchRow>('SELECT * FROM watches WHERE id = ? AND deleting = 0', id).toArray()[0];
     if (!current) return null;
     this.sql.exec(
@@ -419,6 +422,7 @@ export class Tenant extends DurableObject<Env> {
       const version = Math.max(current.top_up_version ?? 0, policyVersionOf(current.top_up ? (JSON.parse(current.top_up) as StoredTopUpPolicy) : null)) + 1;
       this.sql.exec('UPDATE watches SET top_up = ?, top_up_version = ? WHERE id = ?', patch.topUp ? JSON.stringify({ ...patch.topUp, version }) : null, version, id);
     }
+    if (patch.risk !== undefined) this.sql.exec('UPDATE watches SET risk = ? WHERE id = ?', patch.risk ? JSON.stringify(patch.risk) : null, id);
     return this.getWatch(id);
   }
 
@@ -882,6 +886,7 @@ function watchRecord(row: WatchRow): WatchRecord {
     shard: row.shard,
     silencedUntil: iso(row.silenced_until),
     topUp: row.top_up ? (JSON.parse(row.top_up) as StoredTopUpPolicy) : null,
+    risk: row.risk ? (JSON.parse(row.risk) as RiskSettings) : RISK_OFF,
     createdAt: iso(row.created_at)!,
   };
 }

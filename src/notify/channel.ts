@@ -1,7 +1,19 @@
 import type { DeliveryOutcome } from './webhook-sender';
 
-/** Where a channel sends: the part of a channel that differs by type. */
-export type ChannelTarget = { type: 'webhook'; url: string } | { type: 'telegram'; chatId: string } | { type: 'email'; to: string };
+/**
+ * Where a channel sends: the part of a channel that differs by type, all of it safe to show.
+ * Credentials live in the channel's `secret`, never here: the webhook signing secret, the
+ * Discord or Slack webhook URL (its path is the credential; `url` here is masked), the ntfy
+ * access token, the PagerDuty routing key.
+ */
+export type ChannelTarget =
+  | { type: 'webhook'; url: string }
+  | { type: 'telegram'; chatId: string }
+  | { type: 'email'; to: string }
+  | { type: 'discord'; url: string }
+  | { type: 'slack'; url: string }
+  | { type: 'ntfy'; server: string; topic: string; tokenSet: boolean }
+  | { type: 'pagerduty'; region: 'us' | 'eu'; routingKeyHint: string };
 export type ChannelType = ChannelTarget['type'];
 
 export type StoredChannel = { id: string; label: string; target: ChannelTarget; secret: string | null };
@@ -18,7 +30,12 @@ export type SendOutcome = DeliveryOutcome | { kind: 'gone'; reason: string; stat
 
 export type ChannelSender = (channel: StoredChannel, event: OutgoingEvent) => Promise<SendOutcome>;
 
-/** Minimum spacing between two messages to one channel (Telegram allows about 1 per second per chat). */
+/**
+ * Minimum spacing between two messages to one channel: Telegram allows about 1 per second
+ * per chat, Slack 1 per second per incoming webhook, Discord 5 per 2 seconds per webhook.
+ */
 export function minSendIntervalMs(target: ChannelTarget): number {
-  return target.type === 'telegram' ? 1100 : 0;
+  if (target.type === 'telegram' || target.type === 'slack') return 1100;
+  if (target.type === 'discord') return 450;
+  return 0;
 }

@@ -10,14 +10,14 @@ import type { MessageModel } from './render';
 export type RenderedEmail = { subject: string; text: string; html: string };
 
 /** Alert level → accent colour of the HTML part. Anything else (tests, unknown) is grey. */
-const ACCENTS: Record<string, string> = {
+export const LEVEL_ACCENTS: Record<string, string> = {
   ok: '#2f855a',
   warning: '#b7791f',
   margin_call: '#c05621',
   critical: '#c53030',
   liquidatable: '#742a2a',
 };
-const NEUTRAL_ACCENT = '#4a5568';
+export const NEUTRAL_ACCENT = '#4a5568';
 
 /** Long enough for "LIQUIDATABLE · <100-character label> — <headline>", short enough for any client. */
 const MAX_SUBJECT_CHARS = 200;
@@ -59,7 +59,7 @@ export function emailText(model: MessageModel): string {
 }
 
 export function emailHtml(model: MessageModel, level?: string): string {
-  const accent = (level && ACCENTS[level]) || NEUTRAL_ACCENT;
+  const accent = (level && LEVEL_ACCENTS[level]) || NEUTRAL_ACCENT;
   const e = (text: string) => escapeHtml(cleanText(text));
   const rows = model.facts
     .map((fact) => `<tr><td style="padding:4px 16px 4px 0;color:#555555;vertical-align:top;">${e(fact.label)}</td><td style="padding:4px 0;font-weight:600;">${e(fact.value)}</td></tr>`)

@@ -2,6 +2,7 @@ import type { Address } from 'viem';
 import type { AlertEffect } from '../domain/alert-machine';
 import type { PositionView, Recommendation } from '../domain/position-view';
 import type { MonitorEffect, MonitorReason } from '../monitor/health';
+import type { WatchRisk } from '../risk/watch-risk';
 
 /** `market` is an address, or for morpho-blue the market id; `protocolAddress` (morpho-blue only) is the contract holding it. */
 export type WatchRef = { id: string; label: string; chainId: number; protocol: string; market: Address; protocolAddress?: Address; account: Address };
@@ -14,13 +15,17 @@ export type AlertEventBody = {
   watch: WatchRef;
   level: AlertEffect['level'];
   previousLevel: AlertEffect['previousLevel'];
+  /** Which rule set the level announced: the health factor, or (risk-enabled watches) the 24 h liquidation probability. */
+  trigger: AlertEffect['trigger'];
   position: PositionView;
   recommendation: Omit<Recommendation, 'reachesTarget'> | null;
+  /** The position's risk figures at this read; null when it was read without its per-asset breakdown. */
+  risk: WatchRisk | null;
 };
 
 export type ChannelTestBody = { id: string; type: 'channel.test'; createdAt: string; channel: { id: string; label: string }; message: string };
 
-export function buildAlertEvent(input: { effect: AlertEffect; watch: WatchRef; position: PositionView; recommendation: Recommendation | undefined; createdAt: Date }): AlertEventBody {
+export function buildAlertEvent(input: { effect: AlertEffect; watch: WatchRef; position: PositionView; recommendation: Recommendation | undefined; risk: WatchRisk | null; createdAt: Date }): AlertEventBody {
   const { effect } = input;
   const recommends = effect.type !== 'alert.resolved' && input.recommendation;
   return {
@@ -30,6 +35,7 @@ export function buildAlertEvent(input: { effect: AlertEffect; watch: WatchRef; p
     watch: input.watch,
     level: effect.level,
     previousLevel: effect.previousLevel,
+    trigger: effect.trigger,
     position: input.position,
     recommendation: recommends
       ? {
@@ -40,6 +46,7 @@ export function buildAlertEvent(input: { effect: AlertEffect; watch: WatchRef; p
           targetHealthFactor: input.recommendation!.targetHealthFactor,
         }
       : null,
+    risk: input.risk,
   };
 }
 

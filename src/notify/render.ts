@@ -1,5 +1,6 @@
 import type { AlertEventBody, ChannelTestBody, MonitorEventBody } from './event-body';
 import type { TopUpEventBody } from '../topup/events';
+import type { WatchRisk } from '../risk/watch-risk';
 
 /**
  * The human message of an event, as a format-neutral model: a title and numbered facts,
@@ -67,13 +68,18 @@ export function alertMessage(event: AlertEventBody): MessageModel {
   const hf = position.healthFactor ?? '∞';
   const distance = percent(position.distanceToLiquidation);
   const reminder = event.type === 'alert.reminder' ? ' (reminder)' : '';
+  const probability24h = event.risk?.liquidationProbability['24h'] ?? null;
   const headline =
     event.level === 'ok'
       ? `Back to safe: health factor ${hf} (was ${LEVEL_TITLES[event.previousLevel] ?? event.previousLevel})`
       : event.level === 'liquidatable'
         ? `Health factor ${hf} — below 1: the position can be liquidated now${reminder}`
-        : `Health factor ${hf}${distance ? ` — collateral can fall ${distance} before liquidation` : ''}${reminder}`;
+        : event.trigger === 'liquidation_probability' && probability24h !== null
+          ? `24 h liquidation risk ${probabilityText(probability24h)} at health factor ${hf}: volatility makes this a ${level.toLowerCase()}${reminder}`
+          : `Health factor ${hf}${distance ? ` — collateral can fall ${distance} before liquidation` : ''}${reminder}`;
   const facts: MessageModel['facts'] = [{ label: 'Health factor', value: hf }];
+  const risk = riskLine(event.risk ?? null);
+  if (risk) facts.push({ label: 'Risk', value: risk });
   if (distance) facts.push({ label: 'Distance to liquidation', value: distance });
   for (const price of position.liquidationPrices) {
     if (price.price === null) continue;
@@ -97,6 +103,28 @@ export function alertMessage(event: AlertEventBody): MessageModel {
     link: url ? { text: 'View account on explorer', url } : null,
     footer: `Block ${position.blockNumber} · ${position.observedAt} · event ${event.id}`,
   };
+}
+
+/**
+ * The risk figures in one line, e.g. "24 h liquidation risk 2.1% · WETH vol 71%/yr · liquidation
+ * would cost ≈ $1,240"; parts whose figure is unknown are left out, null when none is known.
+ */
+export function riskLine(risk: WatchRisk | null): string | null {
+  if (!risk) return null;
+  const parts: string[] = [];
+  const probability = risk.liquidationProbability['24h'];
+  if (probability !== null) parts.push(`24 h liquidation risk ${probabilityText(probability)}`);
+  for (const asset of risk.volatility) if (asset.annualised !== null) parts.push(`${asset.symbol} vol ${Math.round(asset.annualised * 100)}%/yr`);
+  if (risk.liquidationCost !== null) parts.push(`liquidation would cost ≈ $${Math.round(risk.liquidationCost).toLocaleString('en-US')}`);
+  return parts.length > 0 ? parts.join(' · ') : null;
+}
+
+/** 0.0213 → "2.1%"; small ones keep a significant digit ("0.03%"), never "0.0%". */
+function probabilityText(probability: number): string {
+  const percentValue = probability * 100;
+  if (percentValue === 0) return '0%';
+  if (percentValue < 0.1) return `${percentValue.toPrecision(1)}%`;
+  return `${percentValue.toFixed(1)}%`;
 }
 
 export function channelTestMessage(event: ChannelTestBody): MessageModel {

@@ -120,7 +120,8 @@ function sign(secret: string, eventId: string, timestamp: Date, body: string): s
   }
 }
 
-function describeFetchError(error: unknown, timeoutMs: number): string {
+/** A fetch failure (timeout, refused, reset) in words, without the URL. */
+export function describeFetchError(error: unknown, timeoutMs: number): string {
   const name = error instanceof Error || isDomException(error) ? (error as { name: string }).name : '';
   if (name === 'TimeoutError' || name === 'AbortError') {
     return `no response within ${timeoutMs} ms (timed out)`;
@@ -147,7 +148,7 @@ function excerpt(text: string): string {
 }
 
 /** Reads at most MAX_BODY_BYTES of an error response, for the reason; never throws. */
-async function readExcerpt(response: Response): Promise<string> {
+export async function readExcerpt(response: Response): Promise<string> {
   const reader = response.body?.getReader();
   if (reader === undefined) return '';
   const chunks: Uint8Array[] = [];
@@ -176,7 +177,7 @@ async function readExcerpt(response: Response): Promise<string> {
 }
 
 /** Releases the connection without reading a body we do not need. */
-async function discardBody(response: Response): Promise<void> {
+export async function discardBody(response: Response): Promise<void> {
   try {
     await response.body?.cancel();
   } catch {

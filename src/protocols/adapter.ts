@@ -1,6 +1,6 @@
 import type { Address } from 'viem';
 import type { AssetPosition } from '../domain/position';
-import type { AccountRead, MarketRef, PinnedBlock, ReadContext } from './read-types';
+import type { AccountRead, MarketPrices, MarketRef, PinnedBlock, ReadContext } from './read-types';
 import type { TopUpCapability } from './topup-capability';
 import type { ReadAt } from './block-pin';
 
@@ -32,6 +32,8 @@ export interface ProtocolAdapter<Market> {
   readAccounts(context: ReadContext, market: Market, accounts: readonly Address[], block: ReadAt, batchSize: number): Promise<AccountRead[]>;
   /** The per-asset breakdown of some accounts (those near or past a threshold), batched the same way. */
   readAssets(context: ReadContext, market: Market, accounts: readonly Address[], block: PinnedBlock, batchSize: number): Promise<Map<Address, AssetPosition[]>>;
+  /** Every asset price of the market at the block, in one Multicall3 call (the risk engine's volatility input). */
+  readPrices(context: ReadContext, market: Market, block: PinnedBlock): Promise<MarketPrices>;
   /** The protocol's liquidation rule for this market (pure, from its static facts). */
   liquidationRule(market: Market): LiquidationRule;
   /** Its own supply / repay on behalf of an account, when the executor can top up on this protocol. */

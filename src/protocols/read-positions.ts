@@ -1,6 +1,6 @@
 import type { Address } from 'viem';
 import type { ProtocolAdapter } from './adapter';
-import type { AccountRead, MarketRef, ReadContext } from './read-types';
+import type { AccountRead, MarketPrices, MarketRef, ReadContext } from './read-types';
 import type { EndpointControl } from '../chain/failover-transport';
 import type { HeadSample } from '../monitor/head';
 import { BlockPin, type PinnedHead } from './block-pin';
@@ -18,9 +18,11 @@ export type ReadPositionsInput = {
   endpoints?: EndpointControl;
   /** Which accounts get their per-asset breakdown too, decided on their summary (those near or past a threshold). */
   detailFor?: (read: Extract<AccountRead, { snapshot: unknown }>) => boolean;
+  /** Also read every asset price of the market at the pinned block (one more call). */
+  withPrices?: boolean;
 };
 
-export type ReadPositionsResult = { block: PinnedHead; reads: AccountRead[] };
+export type ReadPositionsResult = { block: PinnedHead; reads: AccountRead[]; prices?: MarketPrices };
 
 /**
  * One tick's read of one market of any protocol: its static facts (cached), every account in
@@ -32,6 +34,7 @@ export async function readPositions<Market>(adapter: ProtocolAdapter<Market>, in
   const pin = new BlockPin(input.context, { chainId: input.context.chainId, endpoints: input.endpoints, minBlockNumber: input.minBlockNumber, lastGoodHead: input.lastGoodHead });
   const reads = await adapter.readAccounts(input.context, market, input.accounts, pin, input.batchSize);
   const block = await pin.head();
+  const prices = input.withPrices ? adapter.readPrices(input.context, market, block) : undefined;
   const detailFor = input.detailFor;
   if (detailFor) {
     // Protocols whose summary already is the breakdown (Comet, Morpho) are not read twice.
@@ -44,5 +47,5 @@ export async function readPositions<Market>(adapter: ProtocolAdapter<Market>, in
       }
     }
   }
-  return { block, reads };
+  return { block, reads, ...(prices ? { prices: await prices } : {}) };
 }

@@ -16,3 +16,19 @@ export type AccountRead = { account: Address; snapshot: PositionSnapshot } | { a
  * 32 bytes), and for protocols whose markets live inside one contract, that contract.
  */
 export type MarketRef = { market: Hex; protocolAddress: Address | null };
+
+/**
+ * One asset's oracle price at a block, as the market's own oracle gives it: per whole token, in
+ * `priceDecimals` decimals of the market's quote (USD for Aave and Comet, the loan token for Morpho).
+ */
+export type MarketPrice = {
+  asset: Address;
+  symbol: string;
+  /** Undefined when the oracle does not know (a zero or failed answer). */
+  price: bigint | undefined;
+  /** The Chainlink-style aggregator behind the price, whose round history can seed volatility; null when none is known. */
+  feed: Address | null;
+};
+
+/** Every asset price of one market at one block. `quoteIsUsd`: prices are US dollars; `flat` assets are the quote itself (Morpho's loan token). */
+export type MarketPrices = { priceDecimals: number; quoteIsUsd: boolean; prices: MarketPrice[]; flat: Address[] };

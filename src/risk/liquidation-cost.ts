@@ -69,3 +69,30 @@ export function morphoLiquidationCost(input: { debtUsd: number; collateralUsd: n
   const collateralSeized = debtRepaid * factor;
   return { debtRepaid, collateralSeized, cost: collateralSeized - debtRepaid };
 }
+
+/** One collateral asset's counted value (any unit) and the protocol's penalty on it (basis points). */
+export type PenalisedCollateral = { asset: string; value: number; penaltyBps: number };
+
+/**
+ * The cost of a liquidation now, by the protocol's rule (values in one unit, e.g. USD):
+ * Comet absorbs every collateral at its liquidation factor; Morpho repays the whole debt at
+ * the incentive factor; Aave and Spark repay up to the close factor against the largest
+ * collateral at its bonus. Null when there is nothing to liquidate.
+ */
+export function liquidationCostByRule(
+  protocol: string,
+  input: { collaterals: readonly PenalisedCollateral[]; debt: number; healthFactor: number | null },
+): LiquidationCost | null {
+  const collaterals = input.collaterals.filter((collateral) => collateral.value > 0);
+  if (collaterals.length === 0 || input.debt <= 0) return null;
+  if (protocol === 'compound-v3') {
+    return cometLiquidationCost(collaterals.map((collateral) => ({ valueUsd: collateral.value, liquidationFactor: 1 - collateral.penaltyBps / 10_000 })));
+  }
+  const main = collaterals.reduce((largest, collateral) => (collateral.value > largest.value ? collateral : largest));
+  const factor = 1 + main.penaltyBps / 10_000;
+  if (protocol === 'morpho-blue') {
+    const debtRepaid = Math.min(input.debt, main.value / factor);
+    return { debtRepaid, collateralSeized: debtRepaid * factor, cost: debtRepaid * (factor - 1) };
+  }
+  return aaveLiquidationCost({ debtUsd: input.debt, collateralUsd: main.value, liquidationBonus: factor, healthFactor: input.healthFactor });
+}

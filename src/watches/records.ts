@@ -4,6 +4,7 @@ import type { PositionView } from '../domain/position-view';
 import type { ChannelTarget } from '../notify/channel';
 import type { WatchRef } from '../notify/event-body';
 import type { MonitorReason } from '../monitor/health';
+import type { RiskSettings, WatchRisk } from '../risk/watch-risk';
 
 /*
  * The records the Durable Objects keep and hand to the API, the bot and each other: a
@@ -20,13 +21,21 @@ export type TelegramCodeCheck = { status: 'valid'; label: string } | { status: '
 /** A tenant API key as the admin sees it: never the key or its hash. `expiresAt` is set while a rotated key is in its grace period. */
 export type ApiKeyRecord = { id: string; label: string; createdAt: string; expiresAt: string | null };
 
-/** A channel as the API shows it: its target's fields (url, chatId or to) flattened in, never its secret. */
+/** A channel as the API shows it: its target's fields (url, chatId, to, …) flattened in, never its secret. */
 export type ChannelRecord = {
   id: string;
   type: ChannelTarget['type'];
+  /** webhook: the URL; discord and slack: the webhook URL with its secret part masked. */
   url?: string;
   chatId?: string;
   to?: string;
+  /** ntfy: the server, topic, and whether an access token is stored. */
+  server?: string;
+  topic?: string;
+  tokenSet?: boolean;
+  /** pagerduty: the Events API region and the last 4 characters of the routing key. */
+  region?: 'us' | 'eu';
+  routingKeyHint?: string;
   label: string;
   /** `pending_confirmation`: an email channel whose address has not confirmed yet; it receives nothing. */
   status: 'active' | 'pending_confirmation';
@@ -51,6 +60,8 @@ export type WatchRecord = {
   silencedUntil: string | null;
   /** The auto-top-up policy, null when none. */
   topUp: StoredTopUpPolicy | null;
+  /** Risk-based margin calls: off (`enabled` false, default levels) unless the tenant turned them on. */
+  risk: RiskSettings;
   createdAt: string;
 };
 
@@ -58,7 +69,7 @@ export type DeliveryRecord = { eventId: string; channelId: string; status: 'pend
 
 export type EventRecord = { id: string; watchId: string | null; type: string; createdAt: string; silenced: boolean; body: unknown; deliveries: DeliveryRecord[] };
 
-export type ShardWatch = WatchRef & { tenantId: string; thresholds: StoredThresholds; silencedUntil: number | null; topUp?: StoredTopUpPolicy | null };
+export type ShardWatch = WatchRef & { tenantId: string; thresholds: StoredThresholds; silencedUntil: number | null; topUp?: StoredTopUpPolicy | null; risk?: RiskSettings | null };
 
 export type WatchStatus = {
   level: string;
@@ -67,6 +78,8 @@ export type WatchStatus = {
   lastPolledAt: string | null;
   /** Whether the monitor sees this watch: degraded while it has had no fresh observation for MONITOR_DEGRADED_AFTER_SECONDS. */
   monitor: WatchMonitor;
+  /** The risk figures of the last read with the per-asset breakdown; null before one. */
+  risk: WatchRisk | null;
 };
 
 export type WatchMonitor = { status: 'ok' } | { status: 'degraded'; since: string; reason: MonitorReason; lastError: string | null };

@@ -14,6 +14,7 @@ import { resolveTopUpPatch, resolveTopUpPolicy } from '../topup/policy-check';
 import { topUpStub } from '../durable/topup';
 import { topUpObjectName } from '../topup/signer';
 import { placeWatch, pushToShard, unplaceWatch } from './sync';
+import { riskWithoutFigures, type WatchRisk } from '../risk/watch-risk';
 
 
 /**
@@ -23,7 +24,16 @@ import { placeWatch, pushToShard, unplaceWatch } from './sync';
  */
 
 export type WatchView = Omit<WatchRecord, 'shard'>;
-export type WatchWithStatus = WatchView & { level: string | null; position: WatchStatus['position']; lastPolledAt: string | null; lastError: string | null; monitor: WatchStatus['monitor'] | null; topUpState: TopUpWatchState | null };
+export type WatchWithStatus = Omit<WatchView, 'risk'> & {
+  level: string | null;
+  position: WatchStatus['position'];
+  lastPolledAt: string | null;
+  lastError: string | null;
+  monitor: WatchStatus['monitor'] | null;
+  topUpState: TopUpWatchState | null;
+  /** The watch's risk settings with the figures of its last read (null figures before one). */
+  risk: WatchRisk;
+};
 
 export function publicWatch(watch: WatchRecord): WatchView {
   const { shard: _shard, ...rest } = watch;
@@ -75,7 +85,7 @@ export async function createWatch(env: Env, config: AppConfig, tenantId: string,
 
   const recorded = await tenant.recordWatch(
     tenantId,
-    { id: newId('w'), ...position, label: input.label ?? '', thresholds: input.thresholds ?? DEFAULT_THRESHOLDS_INPUT, channels: input.channels, topUp },
+    { id: newId('w'), ...position, label: input.label ?? '', thresholds: input.thresholds ?? DEFAULT_THRESHOLDS_INPUT, channels: input.channels, topUp, risk: input.risk ?? null },
     config.maxWatchesPerTenant,
   );
   if (!recorded.ok && recorded.reason === 'quota') {
@@ -128,7 +138,9 @@ export async function getWatchWithStatus(env: Env, tenantId: string, id: string)
   // A watch whose create is still being finished has no shard yet: nothing polled so far.
   const status = watch.shard ? await shardStub(env, watch.shard).watchStatus(watch.id) : null;
   const topUpState = await topUpStateOf(env, watch);
-  return { ...publicWatch(watch), level: status?.level ?? null, position: status?.position ?? null, lastPolledAt: status?.lastPolledAt ?? null, lastError: status?.lastError ?? null, monitor: status?.monitor ?? null, topUpState };
+  // The figures were computed under the settings of their read; the settings shown are the current ones.
+  const risk = status?.risk ? { ...status.risk, enabled: watch.risk.enabled, levels: watch.risk.levels } : riskWithoutFigures(watch.risk);
+  return { ...publicWatch(watch), level: status?.level ?? null, position: status?.position ?? null, lastPolledAt: status?.lastPolledAt ?? null, lastError: status?.lastError ?? null, monitor: status?.monitor ?? null, topUpState, risk };
 }
 
 export async function updateWatch(env: Env, tenantId: string, id: string, patch: PatchWatchInput & { silencedUntil?: number | null }): Promise<WatchRecord> {

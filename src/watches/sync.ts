@@ -35,6 +35,7 @@ export async function pushToShard(env: Env, tenantId: string, watch: WatchRecord
     thresholds: watch.thresholds,
     silencedUntil: watch.silencedUntil ? Date.parse(watch.silencedUntil) : null,
     topUp: watch.topUp,
+    risk: watch.risk.enabled ? watch.risk : null,
   });
 }
 

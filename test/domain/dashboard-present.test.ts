@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ageText, distanceText, eventSummary, healthFactorText, levelClass, levelName, percentText, risk24h, sortByHealthFactor } from '../../src/dashboard/present';
 import { WatchesPage, type WatchRow } from '../../src/dashboard/views/watches';
+import { RISK_OFF } from '../../src/risk/watch-risk';
 
 const row = (id: string, label: string, healthFactor: string | null, observedAt: string | null) => ({ id, label, healthFactor, observedAt });
 const seen = '2026-01-01T00:00:00.000Z';
@@ -71,13 +72,14 @@ describe('dashboard presentation', () => {
     const base: WatchRow = {
       id: 'w_1', chainId: 1, protocol: 'aave-v3', market: '0x0000000000000000000000000000000000000001', protocolAddress: null,
       account: '0x00000000000000000000000000000000000000aa', label: 'main', thresholds: { warning: 1.5, marginCall: 1.25, critical: 1.1 },
-      channels: [], silencedUntil: null, topUp: null, createdAt: seen, level: 'warning', healthFactor: '1.4000', observedAt: seen, monitor: 'ok',
+      channels: [], silencedUntil: null, topUp: null, risk: RISK_OFF, createdAt: seen, level: 'warning', healthFactor: '1.4000', observedAt: seen, monitor: 'ok',
     };
     const render = async (watches: WatchRow[]) => String(await WatchesPage({ session: { csrfToken: 't', current: 'watches' }, watches, truncated: false, now: Date.parse(seen) }).toString());
     const without = await render([base]);
     expect(without).not.toContain('24 h risk');
     expect(without).toContain('<span class="badge level-warning">Warning</span>');
-    const withRisk = await render([{ ...base, risk: { liquidationProbability: { '24h': 0.0125 } } } as WatchRow]);
+    // A row whose `risk` carries figures (as GET /v1/watches/:id does), not only the settings.
+    const withRisk = await render([{ ...base, risk: { ...RISK_OFF, liquidationProbability: { '1h': 0.001, '24h': 0.0125 } } } as unknown as WatchRow]);
     expect(withRisk).toContain('24 h risk');
     expect(withRisk).toContain('1.25 %');
   });

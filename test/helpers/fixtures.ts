@@ -29,7 +29,9 @@ export function alertEventFixture(label: string, overrides: Partial<AlertEventBo
     level: 'critical',
     previousLevel: 'margin_call',
     position: positionFixture(),
+    trigger: 'health_factor',
     recommendation: { action: 'supply', asset: FIXTURE_WETH, symbol: 'WETH', amount: '4.4271234567', targetHealthFactor: '1.5400' },
+    risk: null,
     ...overrides,
   };
 }

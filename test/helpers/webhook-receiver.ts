@@ -199,7 +199,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
   };
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+export function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -244,7 +244,7 @@ describe('a new watch is observed at once', () => {
 });
 
 describe('requests per polling round', () => {
-  it('N watches cost ⌈N / READ_BATCH_SIZE⌉ RPC requests a round, the first pinning the block, plus one for the breakdown of accounts near a line: within 2 × ⌈N / B⌉ + 2', async () => {
+  it('N watches cost ⌈N / READ_BATCH_SIZE⌉ RPC requests a round, the first pinning the block, plus one for the breakdown of accounts near a line and one when a price bar opens: within 2 × ⌈N / B⌉ + 2', async () => {
     const key = await newTenant('/mon-count');
     const ids: string[] = [];
     for (let index = 0; index < 5; index++) {
@@ -255,11 +255,12 @@ describe('requests per polling round', () => {
     }
     await control('/monitor/mine');
     const shard = await aaveShard();
-    const requestsOfOneRound = async () => {
+    const requestsOfOneRound = async (pauseBeforeCountedMs = 0) => {
       // No alarm tick in between (accounts near a line are polled every 2 s here): only the round counted runs.
       await runInDurableObject(shard, (_instance, state) => state.storage.deleteAlarm());
       try {
         await tick(); // a client made for new settings proves its chain id once: not part of a round
+        await new Promise((resolve) => setTimeout(resolve, pauseBeforeCountedMs));
         const requests = () => runInDurableObject(shard, (instance: Shard) => (instance as unknown as { chainClient: { stats: { requests: number } } }).chainClient.stats.requests);
         const before = await requests();
         await tick();
@@ -268,18 +269,28 @@ describe('requests per polling round', () => {
         await runInDurableObject(shard, (_instance, state) => state.storage.setAlarm(Date.now()));
       }
     };
-    await withShardEnv({ READ_BATCH_SIZE: '2' }, async () => {
+    // The market's prices are read once per price bar (RISK_PRICE_BAR_SECONDS): an hour-wide bar keeps them out of the rounds counted.
+    const hourBars = { RISK_PRICE_BAR_SECONDS: '3600' };
+    await withShardEnv({ ...hourBars, READ_BATCH_SIZE: '2' }, async () => {
       const spent = await requestsOfOneRound();
       expect(spent).toBe(3);
       expect(spent).toBeLessThanOrEqual(2 * Math.ceil(5 / 2) + 2);
     });
-    // Every account in one batch: one request a round.
-    expect(await requestsOfOneRound()).toBe(1);
+    await withShardEnv(hourBars, async () => {
+      // Every account in one batch: one request a round.
+      expect(await requestsOfOneRound()).toBe(1);
+    });
+    // A round that opens a new price bar reads the market's prices too: one more request.
+    await withShardEnv({ RISK_PRICE_BAR_SECONDS: '1' }, async () => {
+      expect(await requestsOfOneRound(1_100)).toBe(2);
+    });
     // An account near its warning line (HF ≈ 1.52) also gets its per-asset breakdown: one more request, market facts included.
     const { account } = await control('/open', { collateral: 'WETH', collateralAmount: '10', debt: 'USDC', debtAmount: '10850' });
     const nearLine = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'aave-v3', market: testEnv.TEST_MARKET, account, label: 'near the line' } });
     ids.push(nearLine.body.id);
-    expect(await requestsOfOneRound()).toBe(2);
+    await withShardEnv(hourBars, async () => {
+      expect(await requestsOfOneRound()).toBe(2);
+    });
     expect((await watchStatus(key, nearLine.body.id)).position.liquidationPrices).toEqual([expect.objectContaining({ symbol: 'WETH' })]);
     for (const id of ids) await deleteWatch(key, id);
   });

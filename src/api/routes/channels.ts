@@ -14,6 +14,7 @@ import { tenantStub } from '../../durable/tenant';
 import { sendChannelTest } from '../../notify/channel-test';
 import { channelQuotaExceeded, createPendingEmailChannel } from './email-confirm';
 import { requireChatLinkedTo } from '../../telegram/link';
+import { serviceChannel } from './service-channels';
 
 type App = { Bindings: Env; Variables: AuthVariables };
 
@@ -45,6 +46,11 @@ export const channelRoutes = new Hono<App>()
       }
       // Pending until the address confirms with the code mailed to it (src/api/routes/email-confirm.ts).
       return c.json(await createPendingEmailChannel(c.env, c.get('config').email!, c.get('tenantId'), { to: input.to, label: input.label ?? '', maxChannels: c.get('config').maxChannelsPerTenant }), 201);
+    }
+    if (input.type !== 'webhook') {
+      // Discord, Slack, ntfy, PagerDuty: their credential is stored as the secret and never shown again.
+      const channel = await createChannel(c.env, c.get('config'), c.get('tenantId'), { ...serviceChannel(input, c.get('config')), label: input.label ?? '' });
+      return c.json(channel, 201);
     }
     const url = parseWebhookUrl(input.url, { allowPrivate: c.get('config').allowPrivateWebhookUrls });
     if (!url.ok) throw url.error;

@@ -22,6 +22,7 @@ export const aaveAddressesProviderAbi = parseAbi(['function getPriceOracle() vie
 export const aaveOracleAbi = parseAbi([
   'function getAssetsPrices(address[] assets) view returns (uint256[])',
   'function BASE_CURRENCY_UNIT() view returns (uint256)',
+  'function getSourceOfAsset(address asset) view returns (address)',
 ]);
 
 export const erc20Abi = parseAbi([

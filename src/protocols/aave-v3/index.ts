@@ -1,5 +1,5 @@
 import type { ProtocolAdapter } from '../adapter';
-import { loadMarketMeta, readAccountAssets, readAccountSummaries, type MarketMeta } from './read';
+import { loadMarketMeta, readAaveMarketPrices, readAccountAssets, readAccountSummaries, type MarketMeta } from './read';
 import { aaveTopUp } from './topup';
 
 export { AAVE_V3 } from './normalize';
@@ -11,6 +11,7 @@ export const aaveV3Adapter: ProtocolAdapter<MarketMeta> = {
   loadMarket: (context, ref) => loadMarketMeta(context, ref.market),
   readAccounts: readAccountSummaries,
   readAssets: readAccountAssets,
+  readPrices: readAaveMarketPrices,
   // Aave v3: half the debt per liquidation, all of it below HF 0.95; the reserve's bonus on seized collateral.
   liquidationRule: (meta) => ({
     closeFactorBps: 5_000n,

@@ -5,6 +5,7 @@ import { aaveAddressesProviderAbi, aaveOracleAbi, aavePoolAbi, erc20Abi } from '
 import {
   assetPositions,
   decodeReserveConfiguration,
+  decimalsOfUnit,
   snapshotFromAccountData,
   type AccountBalances,
   type EModeCategoryData,
@@ -12,7 +13,7 @@ import {
   type ReserveState,
 } from './normalize';
 
-import type { AccountRead, PinnedBlock, ReadContext } from '../read-types';
+import type { AccountRead, MarketPrices, PinnedBlock, ReadContext } from '../read-types';
 import { chunk, multicallAt, rethrowRpc, shortMessage } from '../batch';
 import { multicallFor, pinnedOf, type ReadAt } from '../block-pin';
 
@@ -206,3 +207,32 @@ export async function readAccountAssets(
   }
   return positions;
 }
+
+/** Every reserve's price (AaveOracle.getAssetsPrices) and its source (the Chainlink aggregator behind it), in one call. */
+export async function readAaveMarketPrices(context: ReadContext, meta: MarketMeta, block: PinnedBlock): Promise<MarketPrices> {
+  const assets = meta.reserves.map((reserve) => reserve.asset);
+  const [pricesResult, ...sourceResults] = await multicallAt(
+    context,
+    [
+      { address: meta.oracle, abi: aaveOracleAbi, functionName: 'getAssetsPrices', args: [assets] },
+      ...assets.map((asset) => ({ address: meta.oracle, abi: aaveOracleAbi, functionName: 'getSourceOfAsset', args: [asset] })),
+    ],
+    block.number,
+  );
+  const prices = pricesResult?.status === 'success' ? (pricesResult.result as readonly bigint[]) : undefined;
+  const priceDecimals = decimalsOfUnit(meta.baseCurrencyUnit);
+  return {
+    priceDecimals,
+    quoteIsUsd: priceDecimals === 8,
+    flat: [],
+    prices: meta.reserves.map((reserve, index) => {
+      const price = prices?.[index];
+      const source = sourceResults[index];
+      const feed = source?.status === 'success' && source.result !== ZERO_ADDRESS ? (source.result as Address) : null;
+      // A zero price is the oracle saying it does not know: unknown, never 0.
+      return { asset: reserve.asset, symbol: reserve.symbol, price: price === undefined || price === 0n ? undefined : price, feed };
+    }),
+  };
+}
+
+const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000';

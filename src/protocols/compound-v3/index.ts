@@ -1,5 +1,5 @@
 import type { ProtocolAdapter } from '../adapter';
-import { loadCometMarket, readCometAccounts, readCometAssets } from './read';
+import { loadCometMarket, readCometAccounts, readCometAssets, readCometMarketPrices } from './read';
 import type { CometMarket } from './normalize';
 import { cometTopUp } from './topup';
 
@@ -11,6 +11,7 @@ export const compoundV3Adapter: ProtocolAdapter<CometMarket> = {
   loadMarket: (context, ref) => loadCometMarket(context, ref.market),
   readAccounts: readCometAccounts,
   readAssets: readCometAssets,
+  readPrices: readCometMarketPrices,
   // Comet's absorb takes the whole account; the owner keeps liquidationFactor of each collateral's value.
   liquidationRule: (market) => ({
     closeFactorBps: 10_000n,

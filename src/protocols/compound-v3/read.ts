@@ -1,7 +1,7 @@
 import type { Address } from 'viem';
 import { AppError } from '../../lib/errors';
 import type { AssetPosition } from '../../domain/position';
-import type { AccountRead, PinnedBlock, ReadContext } from '../read-types';
+import type { AccountRead, MarketPrices, PinnedBlock, ReadContext } from '../read-types';
 import { chunk, multicallAt, rethrowRpc, shortMessage, type CallResult } from '../batch';
 import { multicallFor, pinnedOf, type ReadAt } from '../block-pin';
 import { cometAbi, priceFeedAbi, tokenAbi } from './abi';
@@ -147,4 +147,18 @@ export async function readCometAccounts(context: ReadContext, market: CometMarke
 export async function readCometAssets(context: ReadContext, market: CometMarket, accounts: readonly Address[], block: PinnedBlock, batchSize: number): Promise<Map<Address, AssetPosition[]>> {
   const reads = await readCometAccounts(context, market, accounts, block, batchSize);
   return new Map(reads.flatMap((read) => ('snapshot' in read && read.snapshot.assets ? [[read.account, read.snapshot.assets] as const] : [])));
+}
+
+/** The base token's and every collateral's price (Comet.getPrice of its feed, 8 decimals), in one call. Each feed is a Chainlink-style aggregator. */
+export async function readCometMarketPrices(context: ReadContext, market: CometMarket, block: PinnedBlock): Promise<MarketPrices> {
+  const prices = await readPrices(context, market, block);
+  return {
+    priceDecimals: 8,
+    quoteIsUsd: market.pricesInUsd,
+    flat: [],
+    prices: [
+      { asset: market.base.asset, symbol: market.base.symbol, price: prices.base, feed: market.base.priceFeed },
+      ...market.assets.map((asset, index) => ({ asset: asset.asset, symbol: asset.symbol, price: prices.assets[index], feed: asset.priceFeed })),
+    ],
+  };
 }

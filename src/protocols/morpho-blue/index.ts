@@ -1,5 +1,5 @@
 import type { ProtocolAdapter } from '../adapter';
-import { loadMorphoMarket, readMorphoAccounts, readMorphoAssets } from './read';
+import { loadMorphoMarket, readMorphoAccounts, readMorphoAssets, readMorphoMarketPrices } from './read';
 import { liquidationIncentiveBps, type MorphoMarket } from './normalize';
 import { morphoTopUp } from './topup';
 
@@ -11,6 +11,7 @@ export const morphoBlueAdapter: ProtocolAdapter<MorphoMarket> = {
   loadMarket: loadMorphoMarket,
   readAccounts: readMorphoAccounts,
   readAssets: readMorphoAssets,
+  readPrices: readMorphoMarketPrices,
   // Any part of the debt; the liquidator seizes collateral worth the repaid debt × LIF.
   liquidationRule: (market) => ({
     closeFactorBps: 10_000n,

@@ -1,7 +1,7 @@
 import type { Address, Hex } from 'viem';
 import { AppError } from '../../lib/errors';
 import type { AssetPosition } from '../../domain/position';
-import type { AccountRead, MarketRef, PinnedBlock, ReadContext } from '../read-types';
+import type { AccountRead, MarketPrices, MarketRef, PinnedBlock, ReadContext } from '../read-types';
 import { chunk, multicallAt, rethrowRpc, shortMessage, type CallResult } from '../batch';
 import { multicallFor, pinnedOf, type ReadAt } from '../block-pin';
 import { irmAbi, morphoAbi, oracleAbi, tokenAbi } from './abi';
@@ -97,4 +97,22 @@ export async function readMorphoAccounts(context: ReadContext, market: MorphoMar
 export async function readMorphoAssets(context: ReadContext, market: MorphoMarket, accounts: readonly Address[], block: PinnedBlock, batchSize: number): Promise<Map<Address, AssetPosition[]>> {
   const reads = await readMorphoAccounts(context, market, accounts, block, batchSize);
   return new Map(reads.flatMap((read) => ('snapshot' in read && read.snapshot.assets ? [[read.account, read.snapshot.assets] as const] : [])));
+}
+
+/**
+ * The collateral's price in loan tokens (the oracle's price(), scaled 1e36 per base unit) at the
+ * block; the loan token is the quote and stays flat. Morpho oracles combine feeds, so no single
+ * aggregator's round history stands for the price: `feed` is null.
+ */
+export async function readMorphoMarketPrices(context: ReadContext, market: MorphoMarket, block: PinnedBlock): Promise<MarketPrices> {
+  const [result] = await multicallAt(context, [{ address: market.params.oracle, abi: oracleAbi, functionName: 'price' }], block.number);
+  const raw = success(result);
+  // Loan-token base units per whole collateral token.
+  const price = typeof raw === 'bigint' && raw > 0n ? (raw * 10n ** BigInt(market.collateral.decimals)) / 10n ** 36n : undefined;
+  return {
+    priceDecimals: market.loan.decimals,
+    quoteIsUsd: false,
+    flat: [market.loan.asset],
+    prices: [{ asset: market.collateral.asset, symbol: market.collateral.symbol, price: price === 0n ? undefined : price, feed: null }],
+  };
 }

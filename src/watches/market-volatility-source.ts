@@ -1,0 +1,79 @@
+/*
+ * A shard's volatility source for its market: records the oracle prices a poll read as one bar,
+ * seeds each newly seen asset (its Chainlink round history, else its class default), and gives
+ * the EWMA covariance of the assets a position holds, recomputed only when a new bar arrived.
+ */
+import type { Address } from 'viem';
+import type { MarketPrices } from '../protocols/read-types';
+import type { CovarianceMatrix, PricePoint } from '../risk/ewma';
+import { marketCovariance, seedVolatility, type VolatilitySeed } from '../risk/market-volatility';
+import { assetClassOf } from '../risk/asset-class';
+import type { Calibration } from '../risk/calibration';
+import type { PriceHistoryStore } from './price-history-store';
+
+export type HistorySettings = { barSeconds: number; windowDays: number };
+
+/** Reads the round history of Chainlink-style feeds (empty for a feed that is not one). */
+export type RoundHistoryReader = (feeds: readonly Address[]) => Promise<Map<Address, PricePoint[]>>;
+
+export class MarketVolatilitySource {
+  /** Covariances by asset set, valid for the bar they were computed at. */
+  private cache = { bar: null as number | null, byAssets: new Map<string, CovarianceMatrix | null>() };
+
+  constructor(
+    private readonly store: PriceHistoryStore,
+    private readonly calibration: Calibration,
+  ) {}
+
+  /** The bar a block time (ms) falls in. */
+  static barOf(timeMs: number, settings: HistorySettings): number {
+    const width = settings.barSeconds * 1000;
+    return Math.floor(timeMs / width) * width;
+  }
+
+  /**
+   * Seeds assets seen for the first time (one round-history read for all of them), then records
+   * the bar. A failed round read is logged and leaves those assets on their class default.
+   */
+  async record(prices: MarketPrices, blockTimeMs: number, settings: HistorySettings, readRounds: RoundHistoryReader): Promise<void> {
+    const seeds = this.store.seeds();
+    const fresh = prices.prices.filter((price) => price.price !== undefined && !seeds.has(price.asset.toLowerCase()));
+    if (fresh.length > 0) {
+      const feeds = fresh.flatMap((price) => (price.feed ? [price.feed] : []));
+      let rounds = new Map<Address, PricePoint[]>();
+      try {
+        rounds = await readRounds(feeds);
+      } catch (error) {
+        console.warn('risk: round history unread; class defaults used', error instanceof Error ? error.name : 'unknown');
+      }
+      for (const price of fresh) {
+        const flat = prices.flat.some((asset) => asset.toLowerCase() === price.asset.toLowerCase());
+        const seed: VolatilitySeed = seedVolatility(price.feed ? (rounds.get(price.feed) ?? []) : [], flat ? 'stable' : assetClassOf(price.symbol), this.calibration);
+        this.store.saveSeed(price.asset.toLowerCase(), seed);
+      }
+    }
+    const unit = 10 ** prices.priceDecimals;
+    const bar = MarketVolatilitySource.barOf(blockTimeMs, settings);
+    const keepFrom = bar - settings.windowDays * 86_400_000;
+    this.store.record(
+      bar,
+      prices.prices.flatMap((price) => (price.price === undefined ? [] : [{ asset: price.asset.toLowerCase(), price: Number(price.price) / unit }])),
+      keepFrom,
+    );
+  }
+
+  seeds(): Map<string, VolatilitySeed> {
+    return this.store.seeds();
+  }
+
+  /** EWMA covariance of the assets (lower-case); null when one was never priced. */
+  covariance(assets: readonly string[]): CovarianceMatrix | null {
+    const sorted = [...new Set(assets)].sort();
+    if (sorted.length === 0) return null;
+    const bar = this.store.latestBar();
+    if (this.cache.bar !== bar) this.cache = { bar, byAssets: new Map() };
+    const key = sorted.join(',');
+    if (!this.cache.byAssets.has(key)) this.cache.byAssets.set(key, marketCovariance(this.store.series(sorted), this.store.seeds()));
+    return this.cache.byAssets.get(key)!;
+  }
+}
