@@ -174,6 +174,8 @@ async function main(): Promise<void> {
     telegram: true,
     email: true,
     topUpPrivateKey: EXECUTOR_KEY,
+    // The dashboard's chart gets a point every 10 s (deployments: every 5 min), so a demo cycle draws a curve.
+    hfHistoryBucketSeconds: 10,
     onProgress: say,
   });
   const s = stack;
@@ -347,6 +349,7 @@ async function main(): Promise<void> {
   const guarded = watches.find((watch) => watch.topUp === 'live')!;
   console.log('');
   console.log(`  API         ${s.apiUrl}`);
+  console.log(`  dashboard   ${s.apiUrl}/dashboard   (sign in by pasting the tenant key)`);
   console.log(`  tenant key  ${key}`);
   console.log(`  admin token ${s.adminToken}   (this run only)`);
   console.log('  try:');

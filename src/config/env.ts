@@ -201,6 +201,8 @@ export const envSchema = z.object({
   MAX_CHANNELS_PER_TENANT: intSetting(1, 10_000, 50),
   // A watch not seen on a fresh block for this long gets monitor.degraded.
   MONITOR_DEGRADED_AFTER_SECONDS: intSetting(30, 86_400, 300),
+  // The dashboard's health-factor history keeps one point (the lowest) per this many seconds per watch.
+  HF_HISTORY_BUCKET_SECONDS: intSetting(1, 86_400, 300),
   // The risk engine's price record: one bar per this many seconds, kept this many days.
   RISK_PRICE_BAR_SECONDS: intSetting(1, 3_600, 300),
   RISK_HISTORY_DAYS: intSetting(1, 365, 60),
@@ -246,6 +248,7 @@ export type AppConfig = {
   maxWatchesPerTenant: number;
   maxChannelsPerTenant: number;
   monitorDegradedAfterSeconds: number;
+  hfHistoryBucketSeconds: number;
   /** Oracle price bars for volatility: their width and how long they are kept. */
   riskHistory: { barSeconds: number; windowDays: number };
   /** Pinged after each cron run in which every shard answered and no chain is degraded. */
@@ -316,6 +319,7 @@ export function parseConfig(env: Record<string, unknown>): AppConfig {
     maxWatchesPerTenant: settings.MAX_WATCHES_PER_TENANT,
     maxChannelsPerTenant: settings.MAX_CHANNELS_PER_TENANT,
     monitorDegradedAfterSeconds: settings.MONITOR_DEGRADED_AFTER_SECONDS,
+    hfHistoryBucketSeconds: settings.HF_HISTORY_BUCKET_SECONDS,
     riskHistory: { barSeconds: settings.RISK_PRICE_BAR_SECONDS, windowDays: settings.RISK_HISTORY_DAYS },
     heartbeatUrl: settings.HEARTBEAT_URL,
     topUp: { signer: settings.TOPUP_PRIVATE_KEY, maxGasWei: settings.TOPUP_MAX_GAS_GWEI, trustedMarkets: trustedMarketsOf(settings.TOPUP_TRUSTED_MARKETS) },
