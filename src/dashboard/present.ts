@@ -1,4 +1,5 @@
 import { decimalToWad, distanceToLiquidation, formatWad } from '../domain/risk';
+import type { WatchRisk } from '../risk/watch-risk';
 
 /**
  * How the dashboard shows watches: order, level names, distances, risk and ages. Pure
@@ -56,14 +57,9 @@ export function healthFactorText(healthFactor: string | null, observedAt: string
   return healthFactor ?? '∞ (no debt)';
 }
 
-/**
- * The 24 h liquidation probability when the watch carries risk metrics
- * (`risk.liquidationProbability['24h']`, a fraction); null when absent, so the column is left out.
- */
-export function risk24h(watch: unknown): number | null {
-  const risk = (watch as { risk?: { liquidationProbability?: Record<string, unknown> } | null } | null)?.risk;
-  const value = risk?.liquidationProbability?.['24h'];
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+/** The 24 h liquidation probability on a watch page (a fraction); null when unknown, so it is left out. */
+export function risk24h(watch: { risk: Pick<WatchRisk, 'liquidationProbability'> }): number | null {
+  return watch.risk.liquidationProbability['24h'];
 }
 
 export function percentText(fraction: number): string {

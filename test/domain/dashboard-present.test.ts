@@ -43,11 +43,9 @@ describe('dashboard presentation', () => {
     expect(healthFactorText('1.2000', seen)).toBe('1.2000');
   });
 
-  it('reads the 24 h liquidation probability only when a watch carries risk.liquidationProbability["24h"] as a number', () => {
+  it("reads a watch page's 24 h liquidation probability from risk.liquidationProbability, null when unknown", () => {
     expect(risk24h({ risk: { liquidationProbability: { '1h': 0.001, '24h': 0.0375 } } })).toBe(0.0375);
-    expect(risk24h({ risk: { liquidationProbability: { '24h': null } } })).toBeNull();
-    expect(risk24h({ risk: null })).toBeNull();
-    expect(risk24h({})).toBeNull();
+    expect(risk24h({ risk: { liquidationProbability: { '1h': null, '24h': null } } })).toBeNull();
     expect(percentText(0.0375)).toBe('3.75 %');
     expect(percentText(0.00001)).toBe('< 0.01 %');
   });
@@ -72,14 +70,14 @@ describe('dashboard presentation', () => {
     const base: WatchRow = {
       id: 'w_1', chainId: 1, protocol: 'aave-v3', market: '0x0000000000000000000000000000000000000001', protocolAddress: null,
       account: '0x00000000000000000000000000000000000000aa', label: 'main', thresholds: { warning: 1.5, marginCall: 1.25, critical: 1.1 },
-      channels: [], silencedUntil: null, topUp: null, risk: RISK_OFF, createdAt: seen, level: 'warning', healthFactor: '1.4000', observedAt: seen, monitor: 'ok',
+      channels: [], silencedUntil: null, topUp: null, risk: RISK_OFF, createdAt: seen, level: 'warning', healthFactor: '1.4000', observedAt: seen, monitor: 'ok', liquidationProbability24h: null,
     };
     const render = async (watches: WatchRow[]) => String(await WatchesPage({ session: { csrfToken: 't', current: 'watches' }, watches, truncated: false, now: Date.parse(seen) }).toString());
     const without = await render([base]);
     expect(without).not.toContain('24 h risk');
     expect(without).toContain('<span class="badge level-warning">Warning</span>');
-    // A row whose `risk` carries figures (as GET /v1/watches/:id does), not only the settings.
-    const withRisk = await render([{ ...base, risk: { ...RISK_OFF, liquidationProbability: { '1h': 0.001, '24h': 0.0125 } } } as unknown as WatchRow]);
+    // A row with a known 24 h probability (as GET /v1/watches items carry it).
+    const withRisk = await render([{ ...base, liquidationProbability24h: 0.0125 }]);
     expect(withRisk).toContain('24 h risk');
     expect(withRisk).toContain('1.25 %');
   });

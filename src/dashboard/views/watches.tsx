@@ -1,6 +1,6 @@
 import type { WatchGlance } from '../../watches/records';
 import type { WatchView } from '../../watches/service';
-import { ageText, distanceText, healthFactorText, levelClass, levelName, percentText, risk24h, shortHex } from '../present';
+import { ageText, distanceText, healthFactorText, levelClass, levelName, percentText, shortHex } from '../present';
 import { HeaderRow, Layout, Time, type Session } from './layout';
 
 export type WatchRow = WatchView & WatchGlance;
@@ -11,7 +11,7 @@ export function LevelBadge(props: { level: string | null }) {
 
 /** Watches, most at risk first (the caller sorts); the 24 h risk column only when some watch has it. */
 export function WatchesPage(props: { session: Session; watches: WatchRow[]; truncated: boolean; now: number }) {
-  const withRisk = props.watches.some((watch) => risk24h(watch) !== null);
+  const withRisk = props.watches.some((watch) => watch.liquidationProbability24h !== null);
   return (
     <Layout title="Watches" session={props.session}>
       {props.watches.length === 0 ? (
@@ -33,7 +33,7 @@ export function WatchesPage(props: { session: Session; watches: WatchRow[]; trun
             />
             <tbody>
               {props.watches.map((watch) => {
-                const risk = risk24h(watch);
+                const risk = watch.liquidationProbability24h;
                 return (
                   <tr class={levelClass(watch.level)} data-watch-id={watch.id}>
                     <th scope="row">
