@@ -181,9 +181,7 @@ export async function openTrove(
 ): Promise<{ owner: Address; troveId: bigint }> {
   const branch = local.branches[input.branch];
   const owner = input.owner ?? (`0x${keccak256(toHex(`liquity-borrower-${Date.now()}-${Math.random()}`)).slice(26)}` as Address);
-  if (!input.owner) {
-    await clients.testClient.impersonateAccount({ address: owner });
-  }
+  await clients.testClient.impersonateAccount({ address: owner });
   await clients.testClient.setBalance({ address: owner, value: parseUnits('100000', 18) });
   const collateral = parseUnits(input.collateral, 18);
   const send = (address: Address, functionName: string, args: readonly unknown[]) => sendContractTx(clients, owner, { address, abi: liquityTestAbi, functionName, args } as never);
@@ -209,9 +207,9 @@ export async function setLiquityPrice(clients: LocalClients, local: LocalLiquity
 }
 
 /** TroveManager's own liquidation of one trove, simulated (eth_call): whether it would go through now. */
-export async function liquityWouldLiquidate(clients: LocalClients, local: LocalLiquity, branch: LiquityBranchSymbol, troveId: bigint): Promise<boolean> {
+export async function liquityWouldLiquidate(clients: LocalClients, local: LocalLiquity, branch: LiquityBranchSymbol, troveId: bigint, blockNumber?: bigint): Promise<boolean> {
   try {
-    await clients.publicClient.simulateContract({ account: local.admin, address: local.branches[branch].troveManager, abi: liquityTestAbi, functionName: 'batchLiquidateTroves', args: [[troveId]] });
+    await clients.publicClient.simulateContract({ account: local.admin, address: local.branches[branch].troveManager, abi: liquityTestAbi, functionName: 'batchLiquidateTroves', args: [[troveId]], blockNumber });
     return true;
   } catch {
     // NothingToLiquidate: the trove is not below its MCR.
