@@ -10,8 +10,8 @@ const STABILITY_POOL_PENALTY_BPS = 500n;
 
 /**
  * Liquity v2: `market` is a branch's TroveManager, `account` a trove id or an owner (its weakest
- * trove on the branch). No `topUp`: adding collateral to another's trove needs the owner to name
- * the executor its add-manager first, so the executor refuses top-up policies here.
+ * trove on the branch). No `topUp` yet: addColl / repayBold are open to anyone while the owner
+ * names no add-manager, but the executor's action for them is not built, so it refuses top-up policies here.
  */
 export const liquityV2Adapter: ProtocolAdapter<LiquityMarket> = {
   loadMarket: loadLiquityMarket,
