@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { getAddress, isAddress } from 'viem';
-import { SUPPORTED_PROTOCOLS, parseMarket } from '../protocols';
+import { SUPPORTED_PROTOCOLS, parseAccount, parseMarket } from '../protocols';
 import { PRESET_KEY_PATTERN, presetByKey } from '../protocols/presets';
 import { topUpPolicySchema } from './topup-policy';
 import { parseDiscordWebhookUrl, parseSlackWebhookUrl, type ServiceUrl } from '../notify/service-urls';
@@ -92,7 +92,8 @@ export const createWatchSchema = z
       .max(100, 'is too long')
       .regex(/^0x([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$|^[a-z0-9-]+:[a-z0-9-]+:[a-z0-9.-]+$/, 'must be a market address (0x + 40 hex), a morpho-blue market id (0x + 64 hex) or a preset key from GET /v1/markets such as "compound-v3:ethereum:usdc"'),
     protocolAddress: address.optional(),
-    account: address,
+    // The borrower's address; for liquity-v2 also a trove id (checked against the protocol below).
+    account: z.string({ error: 'must be the borrower address as a 0x-prefixed string (liquity-v2: or a trove id)' }).max(80, 'is too long'),
     label: label.optional(),
     thresholds: thresholdsSchema.optional(),
     channels: channelIds.default([]),
@@ -101,6 +102,11 @@ export const createWatchSchema = z
   })
   .strict()
   .transform((value, ctx) => {
+    const account = watchAccount(value.protocol, value.account);
+    if (!account.ok) {
+      ctx.addIssue({ code: 'custom', path: ['account'], message: account.message });
+      return z.NEVER;
+    }
     const marketProblem = /^0x[0-9a-fA-F]{40}$/.test(value.market) ? addressProblem(value.market) : null;
     if (marketProblem) {
       ctx.addIssue({ code: 'custom', path: ['market'], message: marketProblem });
@@ -116,16 +122,24 @@ export const createWatchSchema = z
         ctx.addIssue({ code: 'custom', path: ['market'], message: `"${preset.key}" is a ${preset.protocol} market on chain ${preset.chainId}, not ${value.protocol} on chain ${value.chainId}` });
         return z.NEVER;
       }
-      return { ...value, market: preset.market, protocolAddress: value.protocolAddress ?? preset.protocolAddress ?? undefined };
+      return { ...value, account: account.account, market: preset.market, protocolAddress: value.protocolAddress ?? preset.protocolAddress ?? undefined };
     }
     const market = parseMarket(value.protocol, value.market);
     if (!market.ok) {
       ctx.addIssue({ code: 'custom', path: ['market'], message: market.message });
       return z.NEVER;
     }
-    return { ...value, market: market.market };
+    return { ...value, account: account.account, market: market.market };
   });
 export type CreateWatchInput = z.infer<typeof createWatchSchema>;
+
+/** A watch's account as its protocol names it: a checksummed address, or the protocol's own form (a Liquity trove id). */
+function watchAccount(protocol: (typeof SUPPORTED_PROTOCOLS)[number], text: string): { ok: true; account: `0x${string}` } | { ok: false; message: string } {
+  const own = parseAccount(protocol, text);
+  if (own) return own;
+  const problem = addressProblem(text);
+  return problem ? { ok: false, message: problem } : { ok: true, account: getAddress(text) };
+}
 
 export const patchWatchSchema = z
   .object({

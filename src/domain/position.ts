@@ -46,4 +46,8 @@ export type PositionSnapshot = {
   healthFactor: bigint | null;
   /** Per-asset breakdown, only for accounts read with detail. */
   assets?: AssetPosition[];
+  /** Facts only one protocol has (Liquity's redemption rank, its branch's state), shown in the position as they are. */
+  protocolFields?: ProtocolFields;
 };
+
+export type ProtocolFields = Readonly<Record<string, string | number | boolean | null>>;

@@ -4,13 +4,14 @@ import type { ProtocolAdapter, TopUpProtocol } from './adapter';
 import { aaveV3Adapter } from './aave-v3';
 import { compoundV3Adapter } from './compound-v3';
 import { MORPHO_BLUE_DEPLOYMENTS, morphoBlueAdapter } from './morpho-blue';
+import { liquityV2Adapter, parseLiquityAccount } from './liquity-v2';
 
 /*
  * The registry: every protocol marginwatch reads, keyed by the `protocol` string of the API.
  * One folder each under src/protocols/; Spark runs the Aave v3 adapter.
  */
 
-export const SUPPORTED_PROTOCOLS = ['aave-v3', 'spark', 'compound-v3', 'morpho-blue'] as const;
+export const SUPPORTED_PROTOCOLS = ['aave-v3', 'spark', 'compound-v3', 'morpho-blue', 'liquity-v2'] as const;
 export type ProtocolName = (typeof SUPPORTED_PROTOCOLS)[number];
 
 type ProtocolEntry = {
@@ -19,6 +20,8 @@ type ProtocolEntry = {
   market: 'address' | 'id';
   /** For `id` markets: the contract per chain where the protocol has a canonical deployment. */
   canonicalProtocolAddress?: Readonly<Record<number, Address>>;
+  /** How an account is named where it is not just the borrower's address (a Liquity trove id): its canonical text, or why not. */
+  parseAccount?: (text: string) => { ok: true; account: Hex } | { ok: false; message: string };
 };
 
 const PROTOCOLS: Record<ProtocolName, ProtocolEntry> = {
@@ -26,6 +29,7 @@ const PROTOCOLS: Record<ProtocolName, ProtocolEntry> = {
   spark: { adapter: aaveV3Adapter as ProtocolAdapter<unknown>, market: 'address' },
   'compound-v3': { adapter: compoundV3Adapter as ProtocolAdapter<unknown>, market: 'address' },
   'morpho-blue': { adapter: morphoBlueAdapter as ProtocolAdapter<unknown>, market: 'id', canonicalProtocolAddress: MORPHO_BLUE_DEPLOYMENTS },
+  'liquity-v2': { adapter: liquityV2Adapter as ProtocolAdapter<unknown>, market: 'address', parseAccount: parseLiquityAccount },
 };
 
 export function adapterFor(protocol: ProtocolName): ProtocolAdapter<unknown> {
@@ -49,6 +53,11 @@ export function topUpProtocolOf(watch: { protocol: string; market: Hex; protocol
 
 export function isProtocolName(value: string): value is ProtocolName {
   return (SUPPORTED_PROTOCOLS as readonly string[]).includes(value);
+}
+
+/** The protocol's own reading of an account (canonical text, or why not); null where an account is the borrower's address. */
+export function parseAccount(protocol: ProtocolName, text: string): { ok: true; account: Hex } | { ok: false; message: string } | null {
+  return PROTOCOLS[protocol].parseAccount?.(text) ?? null;
 }
 
 /** The canonical form of a market as the protocol names it (a checksummed address, or a lower-case 32-byte id), or why the text is not one. */
