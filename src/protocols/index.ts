@@ -4,13 +4,14 @@ import type { ProtocolAdapter, TopUpProtocol } from './adapter';
 import { aaveV3Adapter } from './aave-v3';
 import { compoundV3Adapter } from './compound-v3';
 import { MORPHO_BLUE_DEPLOYMENTS, morphoBlueAdapter } from './morpho-blue';
+import { MAKER_VATS, makerAdapter, parseIlk } from './maker';
 
 /*
  * The registry: every protocol marginwatch reads, keyed by the `protocol` string of the API.
  * One folder each under src/protocols/; Spark runs the Aave v3 adapter.
  */
 
-export const SUPPORTED_PROTOCOLS = ['aave-v3', 'spark', 'compound-v3', 'morpho-blue'] as const;
+export const SUPPORTED_PROTOCOLS = ['aave-v3', 'spark', 'compound-v3', 'morpho-blue', 'maker'] as const;
 export type ProtocolName = (typeof SUPPORTED_PROTOCOLS)[number];
 
 type ProtocolEntry = {
@@ -19,6 +20,8 @@ type ProtocolEntry = {
   market: 'address' | 'id';
   /** For `id` markets: the contract per chain where the protocol has a canonical deployment. */
   canonicalProtocolAddress?: Readonly<Record<number, Address>>;
+  /** For `id` markets named otherwise than by a 32-byte hex id (Maker's ilk name): the canonical form, or why the text is not one. */
+  parseMarket?: (text: string) => { ok: true; market: Hex } | { ok: false; message: string };
 };
 
 const PROTOCOLS: Record<ProtocolName, ProtocolEntry> = {
@@ -26,6 +29,8 @@ const PROTOCOLS: Record<ProtocolName, ProtocolEntry> = {
   spark: { adapter: aaveV3Adapter as ProtocolAdapter<unknown>, market: 'address' },
   'compound-v3': { adapter: compoundV3Adapter as ProtocolAdapter<unknown>, market: 'address' },
   'morpho-blue': { adapter: morphoBlueAdapter as ProtocolAdapter<unknown>, market: 'id', canonicalProtocolAddress: MORPHO_BLUE_DEPLOYMENTS },
+  // The ilk inside the Vat; the Vat is `protocolAddress`.
+  maker: { adapter: makerAdapter as ProtocolAdapter<unknown>, market: 'id', canonicalProtocolAddress: MAKER_VATS, parseMarket: parseIlk },
 };
 
 export function adapterFor(protocol: ProtocolName): ProtocolAdapter<unknown> {
@@ -53,6 +58,8 @@ export function isProtocolName(value: string): value is ProtocolName {
 
 /** The canonical form of a market as the protocol names it (a checksummed address, or a lower-case 32-byte id), or why the text is not one. */
 export function parseMarket(protocol: ProtocolName, text: string): { ok: true; market: Hex } | { ok: false; message: string } {
+  const own = PROTOCOLS[protocol].parseMarket;
+  if (own) return own(text);
   if (PROTOCOLS[protocol].market === 'id') {
     return /^0x[0-9a-fA-F]{64}$/.test(text)
       ? { ok: true, market: text.toLowerCase() as Hex }
@@ -68,7 +75,7 @@ export function parseMarket(protocol: ProtocolName, text: string): { ok: true; m
 export function resolveProtocolAddress(protocol: ProtocolName, chainId: number, given: Address | undefined): Address | null {
   const entry = PROTOCOLS[protocol];
   if (entry.market === 'address') {
-    if (given) throw new AppError('validation_failed', `protocolAddress: is only used by protocols whose markets live in one contract (morpho-blue); ${protocol} names the market contract itself`, { status: 400, issues: [{ path: 'protocolAddress', message: `not used by ${protocol}` }] });
+    if (given) throw new AppError('validation_failed', `protocolAddress: is only used by protocols whose markets live in one contract (${SUPPORTED_PROTOCOLS.filter((name) => PROTOCOLS[name].market === 'id').join(', ')}); ${protocol} names the market contract itself`, { status: 400, issues: [{ path: 'protocolAddress', message: `not used by ${protocol}` }] });
     return null;
   }
   const address = given ?? entry.canonicalProtocolAddress?.[chainId];
