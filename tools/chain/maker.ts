@@ -183,9 +183,10 @@ export async function openMakerVault(clients: LocalClients, local: LocalMaker, i
 
 /**
  * What a keeper does, in one block at `timestamp`: `jug.drip`, then `dog.bark` of the urn. The
- * chain is put back afterwards; the answer is whether bark succeeded.
+ * chain is put back afterwards; the answer is whether bark succeeded, and the rate it judged by
+ * (what drip stored).
  */
-export async function barkSucceedsAt(clients: LocalClients, local: LocalMaker, urn: Address, timestamp: bigint): Promise<boolean> {
+export async function keeperAt(clients: LocalClients, local: LocalMaker, urn: Address, timestamp: bigint): Promise<{ barked: boolean; rate: bigint }> {
   const { testClient, walletClient, publicClient } = clients;
   const snapshot = await testClient.snapshot();
   await testClient.setAutomine(false);
@@ -196,14 +197,16 @@ export async function barkSucceedsAt(clients: LocalClients, local: LocalMaker, u
     await testClient.mine({ blocks: 1 });
     const dripped = await publicClient.waitForTransactionReceipt({ hash: drip });
     if (dripped.status !== 'success') throw new Error('jug.drip reverted');
-    return (await publicClient.waitForTransactionReceipt({ hash: bark })).status === 'success';
+    const barked = (await publicClient.waitForTransactionReceipt({ hash: bark })).status === 'success';
+    const [, rate] = await publicClient.readContract({ address: local.vat, abi: makerTestAbi, functionName: 'ilks', args: [local.ilk.ilk] });
+    return { barked, rate };
   } finally {
     await testClient.setAutomine(true);
     await testClient.revert({ id: snapshot });
   }
 }
 
-/** An empty block at exactly `timestamp`, so a read pinned to it sees the chain as `barkSucceedsAt` did. */
+/** An empty block at exactly `timestamp`, so a read pinned to it sees the chain as `keeperAt` did. */
 export async function mineAt(clients: LocalClients, timestamp: bigint): Promise<void> {
   await clients.testClient.setNextBlockTimestamp({ timestamp });
   await clients.testClient.mine({ blocks: 1 });
