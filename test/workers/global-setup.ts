@@ -4,6 +4,7 @@ import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-r
 import { startControlServer } from '../helpers/control-server';
 import { deployComet } from '../../tools/chain/comet';
 import { deployMorpho } from '../../tools/chain/morpho';
+import { deployMaker } from '../../tools/chain/maker';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -11,6 +12,8 @@ declare module 'vitest' {
     market: string;
     comet: string;
     morpho: string;
+    /** PROTOCOL_CONTRACTS for the local chain: the Maker deployment's Vat, Spotter, Jug and Dog. */
+    protocolContracts: string;
     receiverUrl: string;
     controlUrl: string;
   }
@@ -32,11 +35,14 @@ export default async function setup(project: TestProject) {
   // Morpho Blue compiled from its npm sources (cached in .cache/morpho-blue after the first run).
   const comet = await deployComet(chain.clients, chain.accounts[0]!);
   const morpho = await deployMorpho(chain.clients, chain.accounts[0]!, (line) => console.log(line));
-  control = await startControlServer(chain, receiver, { comet, morpho });
+  // Maker (dss) from the real bytecode in ../shared/protocols/maker-dss.
+  const maker = await deployMaker(chain.clients, chain.accounts[0]!);
+  control = await startControlServer(chain, receiver, { comet, morpho, maker });
   project.provide('rpcUrl', chain.rpcUrl);
   project.provide('market', chain.market.pool);
   project.provide('comet', comet.comet);
   project.provide('morpho', morpho.morpho);
+  project.provide('protocolContracts', JSON.stringify({ '31337': { maker: { vat: maker.vat, spot: maker.spot, jug: maker.jug, dog: maker.dog } } }));
   project.provide('receiverUrl', receiver.url);
   project.provide('controlUrl', control.url);
   return async () => {
