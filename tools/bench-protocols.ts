@@ -1,6 +1,6 @@
 // The other protocols' reads in the same run as the Aave benchmark (tools/bench.ts): the app's
 // batched read through each adapter (`readPositions`) against the naive baseline of one
-// eth_call per value an account needs, side by side, on real Comet and Morpho Blue bytecode.
+// eth_call per value an account needs, side by side, on real Comet, Morpho Blue and Maker (dss) bytecode.
 // Both reads must agree on every account's balances, or the bench fails.
 
 import { existsSync } from 'node:fs';
@@ -12,9 +12,12 @@ import { readPositions } from '../src/protocols/read-positions';
 import { pinBlock } from '../src/protocols/block-pin';
 import { cometAbi } from '../src/protocols/compound-v3/abi';
 import { morphoAbi } from '../src/protocols/morpho-blue/abi';
+import { jugAbi, spotterAbi, vatAbi } from '../src/protocols/maker/abi';
+import type { ProtocolContracts } from '../src/config/env';
 import type { LocalChain } from './chain';
 import { COMET_ARTIFACTS_PATH, deployComet, openCometPosition, type LocalComet } from './chain/comet';
 import { deployMorpho, openMorphoPosition, type LocalMorpho } from './chain/morpho';
+import { MAKER_ARTIFACTS_PATH, deployMaker, openMakerVault, type LocalMaker } from './chain/maker';
 
 const MULTICALL3: Address = '0xcA11bde05977b3631167028862bE2a173976CA11';
 
@@ -38,6 +41,8 @@ async function inParallel<T>(items: readonly T[], concurrency: number, fn: (item
 type Subject = {
   protocol: ProtocolName;
   market: { market: Address; protocolAddress: Address | null };
+  /** The operator's PROTOCOL_CONTRACTS for the local chain, where the protocol needs them (Maker). */
+  protocolContracts?: ProtocolContracts;
   /** The balances of an account the batched read normalized (collateral and debt per asset, in order). */
   fromSnapshot: (assets: ReadonlyArray<{ collateral: bigint; debt: bigint }>) => bigint[];
   /** The naive read of one account at the block: one eth_call per value. */
@@ -83,11 +88,33 @@ function morphoSubject(local: LocalMorpho): Subject {
   };
 }
 
+function makerSubject(local: LocalMaker): Subject {
+  const ilk = local.ilk.ilk;
+  return {
+    protocol: 'maker',
+    market: { market: ilk, protocolAddress: local.vat },
+    protocolContracts: { maker: { vat: local.vat, spot: local.spot, jug: local.jug, dog: local.dog } },
+    // The debt depends on the projected rate: compare what the urn holds, through its collateral.
+    fromSnapshot: (assets) => assets.filter((asset) => asset.collateral > 0n).map((asset) => asset.collateral),
+    naive: async (client, account, blockNumber) => {
+      const [ink] = await client.readContract({ address: local.vat, abi: vatAbi, functionName: 'urns', args: [ilk, account], blockNumber });
+      return ink > 0n ? [ink] : [];
+    },
+    naiveMarket: async (client, blockNumber) => {
+      await client.readContract({ address: local.vat, abi: vatAbi, functionName: 'ilks', args: [ilk], blockNumber });
+      await client.readContract({ address: local.jug, abi: jugAbi, functionName: 'ilks', args: [ilk], blockNumber });
+      await client.readContract({ address: local.jug, abi: jugAbi, functionName: 'base', blockNumber });
+      await client.readContract({ address: local.spot, abi: spotterAbi, functionName: 'ilks', args: [ilk], blockNumber });
+      await client.readContract({ address: local.spot, abi: spotterAbi, functionName: 'par', blockNumber });
+    },
+  };
+}
+
 async function measureOnce(chain: LocalChain, subject: Subject, accounts: readonly Address[], batch: number, concurrency: number) {
   const fresh = () => createChainClient({ chainId: chain.chainId, rpcUrls: [chain.rpcUrl], multicall3: MULTICALL3 }, { timeoutMs: 30_000 });
   const batchedClient = fresh();
   let start = performance.now();
-  const { block, reads } = await readPositions(adapterFor(subject.protocol), { context: { client: batchedClient.client, chainId: chain.chainId, multicall3: MULTICALL3 }, market: subject.market, accounts, batchSize: batch });
+  const { block, reads } = await readPositions(adapterFor(subject.protocol), { context: { client: batchedClient.client, chainId: chain.chainId, multicall3: MULTICALL3, protocolContracts: subject.protocolContracts }, market: subject.market, accounts, batchSize: batch });
   const batched = { ms: performance.now() - start, requests: batchedClient.stats.requests };
   const batchedBalances: Balances = new Map();
   for (const read of reads) {
@@ -115,7 +142,7 @@ async function measureOnce(chain: LocalChain, subject: Subject, accounts: readon
 }
 
 /**
- * Deploys Comet (when ../shared/protocols/comet is present) and Morpho Blue, opens `n`
+ * Deploys Comet and Maker (when their ../shared/protocols folders are present) and Morpho Blue, opens `n`
  * positions on each and measures both reads `runs` times after one warm-up round.
  */
 export async function benchProtocols(chain: LocalChain, opts: { n: number; batch: number; runs: number; concurrency: number; log: (line: string) => void }): Promise<ProtocolResult[]> {
@@ -128,6 +155,12 @@ export async function benchProtocols(chain: LocalChain, opts: { n: number; batch
   }
   const morpho = await deployMorpho(chain.clients, chain.accounts[0]!, opts.log);
   subjects.push({ subject: morphoSubject(morpho), open: () => openMorphoPosition(chain.clients, morpho, { collateralWeth: '1', borrowUsdc: '1000' }) });
+  if (existsSync(MAKER_ARTIFACTS_PATH)) {
+    const maker = await deployMaker(chain.clients, chain.accounts[0]!);
+    subjects.push({ subject: makerSubject(maker), open: () => openMakerVault(chain.clients, maker, { collateral: '1', debt: '1000' }) });
+  } else {
+    opts.log(`maker: skipped (the compiled dss contracts are not at ${MAKER_ARTIFACTS_PATH})`);
+  }
 
   const results: ProtocolResult[] = [];
   for (const { subject, open } of subjects) {

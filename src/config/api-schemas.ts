@@ -86,11 +86,14 @@ export const createWatchSchema = z
   .object({
     chainId: z.number({ error: 'must be a chain id number such as 1' }).int('must be an integer').positive('must be positive'),
     protocol: z.enum(SUPPORTED_PROTOCOLS, { error: `must be one of: ${SUPPORTED_PROTOCOLS.join(', ')}` }),
-    // An address, a morpho-blue market id, or a built-in preset's key (checked against the protocol below).
+    // An address, a morpho-blue market id, a maker ilk name, or a built-in preset's key (checked against the protocol below).
     market: z
-      .string({ error: 'must be a 0x-prefixed market address or id, or a preset key such as "aave-v3:ethereum:core"' })
+      .string({ error: 'must be a 0x-prefixed market address or id, a maker ilk name, or a preset key such as "aave-v3:ethereum:core"' })
       .max(100, 'is too long')
-      .regex(/^0x([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$|^[a-z0-9-]+:[a-z0-9-]+:[a-z0-9.-]+$/, 'must be a market address (0x + 40 hex), a morpho-blue market id (0x + 64 hex) or a preset key from GET /v1/markets such as "compound-v3:ethereum:usdc"'),
+      .regex(
+        /^0x([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$|^[a-z0-9-]+:[a-z0-9-]+:[a-z0-9.-]+$|^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/,
+        'must be a market address (0x + 40 hex), a morpho-blue market id (0x + 64 hex), a maker ilk name such as "ETH-A", or a preset key from GET /v1/markets such as "compound-v3:ethereum:usdc"',
+      ),
     protocolAddress: address.optional(),
     // The borrower's address; for liquity-v2 also a trove id (checked against the protocol below).
     account: z.string({ error: 'must be the borrower address as a 0x-prefixed string (liquity-v2: or a trove id)' }).max(80, 'is too long'),

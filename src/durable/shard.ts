@@ -298,7 +298,7 @@ export class Shard extends DurableObject<Env> {
     const chainId = Number(this.meta('chain_id'));
     const market = this.meta('market') as Address;
     const { client, chain, endpoints } = this.client(config, chainId);
-    const context = { client, chainId, multicall3: chain.multicall3 };
+    const context = { client, chainId, multicall3: chain.multicall3, protocolContracts: chain.protocolContracts };
     const lastBlock = this.meta('last_block');
     const lastGoodBlock = this.meta('last_good_block');
     const lastGoodBlockTime = this.meta('last_good_block_time');

@@ -55,7 +55,7 @@ async function assertMarket(config: AppConfig, protocol: ProtocolName, chainId: 
     throw new AppError('unknown_chain', `chain ${chainId} is not configured in RPC_URLS (configured: ${known})`, { status: 400, issues: [{ path: 'chainId', message: `not configured; one of ${known}` }] });
   }
   const { client } = createChainClient(chain, { timeoutMs: config.rpcTimeoutMs, provenChains: ISOLATE_PROVEN_CHAINS });
-  await adapterFor(protocol).loadMarket({ client, chainId, multicall3: chain.multicall3 }, market);
+  await adapterFor(protocol).loadMarket({ client, chainId, multicall3: chain.multicall3, protocolContracts: chain.protocolContracts }, market);
 }
 
 /**

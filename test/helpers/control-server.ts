@@ -11,6 +11,8 @@ import type { LocalMorpho } from '../../tools/chain/morpho';
 import { morphoControlRoutes } from './morpho-control';
 import type { LocalLiquity } from '../../tools/chain/liquity-v2';
 import { liquityControlRoutes } from './liquity-control';
+import type { LocalMaker } from '../../tools/chain/maker';
+import { makerControlRoutes } from './maker-control';
 import { monitorControlRoutes } from './monitor-control';
 
 /**
@@ -18,7 +20,7 @@ import { monitorControlRoutes } from './monitor-control';
  * objects, so they ask this server to open positions, move prices and report what the
  * webhook receiver got. Test-only; never part of the product.
  */
-export async function startControlServer(chain: LocalChain, receiver: WebhookReceiver, protocols: { comet: LocalComet; morpho: LocalMorpho; liquity: LocalLiquity }) {
+export async function startControlServer(chain: LocalChain, receiver: WebhookReceiver, protocols: { comet: LocalComet; morpho: LocalMorpho; liquity: LocalLiquity; maker: LocalMaker }) {
   await seedLiquidity(chain);
   const secrets = new Map<string, string>();
   receiver.setSecret((path) => secrets.get(path.split('?')[0]!) ?? 'whsec_' + Buffer.from('unset-secret-unset-secret-unset!').toString('base64'));
@@ -53,6 +55,7 @@ export async function startControlServer(chain: LocalChain, receiver: WebhookRec
     ...cometControlRoutes(chain, protocols.comet),
     ...morphoControlRoutes(chain, protocols.morpho),
     ...liquityControlRoutes(chain, protocols.liquity),
+    ...makerControlRoutes(chain, protocols.maker),
     ...monitorControlRoutes(chain),
     'POST /mine': async () => {
       await chain.actions.mine(1);

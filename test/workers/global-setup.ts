@@ -5,6 +5,7 @@ import { startControlServer } from '../helpers/control-server';
 import { deployComet } from '../../tools/chain/comet';
 import { deployMorpho } from '../../tools/chain/morpho';
 import { deployLiquity } from '../../tools/chain/liquity-v2';
+import { deployMaker } from '../../tools/chain/maker';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -12,6 +13,8 @@ declare module 'vitest' {
     market: string;
     comet: string;
     morpho: string;
+    /** PROTOCOL_CONTRACTS for the local chain: the Maker deployment's Vat, Spotter, Jug and Dog. */
+    protocolContracts: string;
     receiverUrl: string;
     controlUrl: string;
   }
@@ -35,11 +38,14 @@ export default async function setup(project: TestProject) {
   const morpho = await deployMorpho(chain.clients, chain.accounts[0]!, (line) => console.log(line));
   // Liquity v2 from the real liquity/bold bytecode in ../shared/protocols.
   const liquity = await deployLiquity(chain.clients, chain.accounts[0]!);
-  control = await startControlServer(chain, receiver, { comet, morpho, liquity });
+  // Maker (dss) from the real bytecode in ../shared/protocols/maker-dss.
+  const maker = await deployMaker(chain.clients, chain.accounts[0]!);
+  control = await startControlServer(chain, receiver, { comet, morpho, liquity, maker });
   project.provide('rpcUrl', chain.rpcUrl);
   project.provide('market', chain.market.pool);
   project.provide('comet', comet.comet);
   project.provide('morpho', morpho.morpho);
+  project.provide('protocolContracts', JSON.stringify({ '31337': { maker: { vat: maker.vat, spot: maker.spot, jug: maker.jug, dog: maker.dog } } }));
   project.provide('receiverUrl', receiver.url);
   project.provide('controlUrl', control.url);
   return async () => {
