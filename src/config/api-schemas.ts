@@ -210,7 +210,8 @@ export const telegramSetupSchema = z
       .string({ error: 'must be the https URL of this worker\'s /telegram/webhook' })
       .max(2048, 'must be at most 2048 characters')
       .refine((value) => URL.canParse(value), 'must be an absolute URL such as https://marginwatch.example.workers.dev/telegram/webhook')
-      .meta({ format: 'uri' }),
+      // Documented as https only, the one scheme Telegram calls; the route also takes http when ALLOW_PRIVATE_WEBHOOK_URLS is on, for a loopback stand-in.
+      .meta({ format: 'uri', pattern: '^https://', description: "the https URL of this worker's /telegram/webhook" }),
   })
   .strict();
 
