@@ -16,6 +16,8 @@ import { marketRoutes } from './routes/markets';
 import { adminTenantRoutes, topUpRoutes } from './routes/topup';
 import { telegramAdminRoutes, telegramLinkRoutes, telegramWebhookRoutes } from '../telegram/routes';
 import { dashboardRoutes } from '../dashboard/routes';
+import { openApiDocument } from './openapi/document';
+import { DOCS_CONTENT_SECURITY_POLICY, docsPage } from './docs-page';
 
 type App = { Bindings: Env; Variables: AuthVariables };
 
@@ -56,6 +58,10 @@ export function createApp() {
     // not restart it over an RPC outage); `ok` says it, and HEARTBEAT_URL stops being pinged.
     return c.json({ ok: chainStates.every((chain) => chain.ok), service: 'marginwatch', chains: [...config.chains.keys()], chainHealth: chainStates });
   });
+
+  // The API's description and its reference page: the same for every caller, no config or key needed.
+  app.get('/openapi.json', (c) => c.json(openApiDocument(), 200, { 'cache-control': 'public, max-age=300' }));
+  app.get('/docs', (c) => c.html(docsPage(), 200, { 'content-security-policy': DOCS_CONTENT_SECURITY_POLICY }));
 
   // Before any route touches storage: per API key, or per client IP without a valid key.
   for (const path of ['/v1/*', '/telegram/*', '/dashboard/*']) app.use(path, withConfig, rateLimit);

@@ -23,13 +23,26 @@ export function addressProblem(value: string): string | null {
   return null;
 }
 
+/**
+ * The documented pattern (GET /openapi.json) admits what is valid, so a client or a test
+ * generating addresses from it gets accepted ones: all-lowercase or all-uppercase hex.
+ * EIP-55 mixed case is accepted as well (a checksum is beyond a regex), the zero address is
+ * not (left out of the pattern: generators do not implement lookahead).
+ */
+export const ADDRESS_DOC = {
+  pattern: '^0x([0-9a-f]{40}|[0-9A-F]{40})$',
+  description: 'a 0x-prefixed 20-byte address, not the zero address: lowercase, uppercase, or EIP-55 checksummed mixed case',
+  examples: ['0x87870bca3f3fd6335c3f4ce8392d69350b4fa4e2'],
+};
+
 const address = z
   .string({ error: 'must be a 0x-prefixed address string' })
   .superRefine((value, ctx) => {
     const problem = addressProblem(value);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   })
-  .transform((value) => getAddress(value));
+  .transform((value) => getAddress(value))
+  .meta(ADDRESS_DOC);
 
 const healthFactorLevel = z
   .number({ error: 'must be a number such as 1.5' })
@@ -155,7 +168,8 @@ export const patchWatchSchema = z
     risk: riskSettingsSchema.nullable().optional(),
   })
   .strict()
-  .refine((value) => Object.keys(value).length > 0, 'send at least one of: label, thresholds, channels, topUp, risk');
+  .refine((value) => Object.keys(value).length > 0, 'send at least one of: label, thresholds, channels, topUp, risk')
+  .meta({ minProperties: 1 });
 export type PatchWatchInput = z.infer<typeof patchWatchSchema>;
 
 /** A hosted service's URL, checked by `parse` (pure, see src/notify/service-urls.ts). */
@@ -203,6 +217,11 @@ export const createChannelSchema = z.discriminatedUnion(
   { error: 'type must be one of "webhook", "telegram", "email", "discord", "slack", "ntfy", "pagerduty"' },
 );
 export type CreateChannelInput = z.infer<typeof createChannelSchema>;
+
+/** `POST /v1/channels/:id/confirm`: the code mailed to an email channel's address. */
+export const confirmChannelSchema = z
+  .object({ code: z.string({ error: 'must be the code from the confirmation email, e.g. "ABCDE-FGHJK"' }).trim().min(1, 'must not be empty').max(32, 'must be at most 32 characters') })
+  .strict();
 
 /** The longest silence: an alerting service muted for longer is more likely forgotten than intended. */
 export const MAX_SILENCE_MS = 30 * 86_400_000;
@@ -255,3 +274,27 @@ export const paginationSchema = z.object({
   limit: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(200, 'must be at most 200').default(50),
   cursor: z.string().regex(/^\d+$/, 'must be a cursor returned as nextCursor').optional(),
 });
+
+/** `GET /v1/deliveries?status=&limit=`. */
+export const deliveriesQuerySchema = z.object({
+  status: z.enum(['pending', 'delivered', 'dead'], { error: 'must be pending, delivered or dead' }).default('dead'),
+  limit: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(200, 'must be at most 200').default(50),
+});
+
+/** `POST /v1/telegram/link`: the label the linked chat's channel gets (optional body). */
+export const telegramLinkSchema = z.object({ label: z.string().trim().max(100, 'must be at most 100 characters').optional() }).strict();
+
+/** `POST /v1/admin/telegram/setup`. */
+export const telegramSetupSchema = z
+  .object({
+    url: z
+      .string({ error: 'must be the https URL of this worker\'s /telegram/webhook' })
+      .max(2048, 'must be at most 2048 characters')
+      .refine((value) => URL.canParse(value), 'must be an absolute URL such as https://marginwatch.example.workers.dev/telegram/webhook')
+      // Documented as https only, the one scheme Telegram calls; the route also takes http when ALLOW_PRIVATE_WEBHOOK_URLS is on, for a loopback stand-in.
+      .meta({ format: 'uri', pattern: '^https://', description: "the https URL of this worker's /telegram/webhook" }),
+  })
+  .strict();
+
+/** `POST /telegram/webhook`: only the envelope is checked here; grammY reads the rest of the update. */
+export const telegramUpdateSchema = z.object({ update_id: z.number({ error: 'must be a number' }) }).passthrough();
