@@ -109,7 +109,11 @@ export const createWatchSchema = z
       ),
     protocolAddress: address.optional(),
     // The borrower's address; for liquity-v2 also a trove id (checked against the protocol below).
-    account: z.string({ error: 'must be the borrower address as a 0x-prefixed string (liquity-v2: or a trove id)' }).max(80, 'is too long'),
+    // Documented with the address pattern (valid for every protocol); liquity-v2 also takes a trove id.
+    account: z
+      .string({ error: 'must be the borrower address as a 0x-prefixed string (liquity-v2: or a trove id)' })
+      .max(80, 'is too long')
+      .meta({ ...ADDRESS_DOC, description: `${ADDRESS_DOC.description}; for liquity-v2 also a trove id (decimal, or 0x + 64 hex)` }),
     label: label.optional(),
     thresholds: thresholdsSchema.optional(),
     channels: channelIds.default([]),
