@@ -13,6 +13,9 @@ import { basename, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   assetClassSchema,
+  bandTables,
+  regimeTables,
+  type BandTables,
   defaultVolatilities,
   HORIZONS,
   moveTables,
@@ -25,6 +28,7 @@ import {
 import { RISKMETRICS_LAMBDA_PER_DAY } from '../src/risk/ewma';
 import { tableCdf, tableQuantile } from '../src/risk/empirical-distribution';
 import { parsePriceCsv } from '../src/risk/price-history';
+import { MIN_BAND_MOVES } from '../src/risk/regime';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const SHARED = resolve(ROOT, '../shared/data/prices');
@@ -55,21 +59,25 @@ for (const { file, assetClass } of inputs) {
 }
 
 const horizons = {} as Calibration['horizons'];
+const bands = {} as Record<keyof typeof HORIZONS, BandTables[]>;
 for (const [name, hours] of Object.entries(HORIZONS) as [keyof typeof HORIZONS, number][]) {
   process.stderr.write(`standardised ${name} moves … `);
-  horizons[name] = moveTables(pooledMoves(series, hours));
-  process.stderr.write(`${horizons[name].worstDown.n} samples\n`);
+  const moves = pooledMoves(series, hours);
+  horizons[name] = moveTables(moves);
+  bands[name] = bandTables(moves, horizons[name]);
+  process.stderr.write(`${horizons[name].worstDown.n} samples; per regime band ${bands[name].map((band) => band.worstDown.n).join(', ')}\n`);
 }
 
 const calibration: Calibration = {
   method:
-    'Filtered historical simulation: log moves over the horizon (worst low, worst high, end close) from each hourly close, divided by the EWMA volatility known at that close times √(horizon in days); quantiles pooled over all sources.',
+    'Filtered historical simulation: log moves over the horizon (worst low, worst high, end close) from each hourly close, divided by the EWMA volatility known at that close times √(horizon in days); quantiles pooled over all sources, and the worst moves also per band of the standardised 72 h return known at that close (regime).',
   provenance: {
     command: `npm run calibrate${values.prices === undefined ? '' : ' -- ' + inputs.map((input) => `--prices ${relative(ROOT, input.file)}:${input.assetClass}`).join(' ')}`,
     sources,
-    parameters: { lambdaPerDay: RISKMETRICS_LAMBDA_PER_DAY, warmupDays: WARMUP_DAYS, horizonsHours: Object.values(HORIZONS) },
+    parameters: { lambdaPerDay: RISKMETRICS_LAMBDA_PER_DAY, warmupDays: WARMUP_DAYS, horizonsHours: Object.values(HORIZONS), minBandMoves: MIN_BAND_MOVES },
   },
   horizons,
+  regime: regimeTables(bands),
   defaultVolatility: defaultVolatilities(series),
 };
 writeFileSync(values.out, JSON.stringify(calibration, null, 1) + '\n');

@@ -1,16 +1,20 @@
 /*
  * The backtest: a book of positions (one volatile collateral against stable debt) replayed
- * over real hourly prices under two alert policies, static health-factor thresholds and
- * 24 h liquidation-probability levels. Pure: bars in, metrics out (tools/backtest.ts does I/O).
+ * over real hourly prices under three alert policies (src/risk/backtest-alerts.ts): static
+ * health-factor thresholds, the product's risk rule (the worse of the health-factor and the
+ * 24 h liquidation-probability level) and the probability levels alone, each run through the
+ * product's alert machine. Pure: bars in, metrics out (tools/backtest.ts does I/O).
  *
- * No look-ahead: the probability at an hourly close uses the EWMA volatility known at that
- * close and a worst-move table built only from moves that had fully happened by the start of
- * that day (an expanding window over the input series, rebuilt every 24 h). The committed
- * calibration is not used here, since it was derived from data that may overlap the test.
+ * No look-ahead: the probability at an hourly close uses the EWMA volatility and the regime
+ * known at that close and a worst-move table built only from moves that had fully happened by
+ * the start of that day (an expanding window over the input series, rebuilt every 24 h). The
+ * committed calibration is not used here, since it was derived from data that may overlap the test.
  */
-import { quantileTable, tableCdf, type QuantileTable } from './empirical-distribution';
+import { quantileTableOfSorted, tableCdf, type QuantileTable } from './empirical-distribution';
 import { WARMUP_DAYS } from './calibration';
-import { hourlyVariances, MS_PER_HOUR, standardisedMoves, type PriceBar } from './price-history';
+import { hourlyVariances, MS_PER_HOUR, regimeBands, standardisedMoves, type PriceBar } from './price-history';
+import { MIN_BAND_MOVES, REGIME_EDGES } from './regime';
+import { AlertTrack, alertPolicyFor, BACKTEST_POLICIES, type AlertRecord, type BacktestPolicy, type Levels } from './backtest-alerts';
 
 export type BacktestSeries = { file: string; asset: string; bars: readonly PriceBar[] };
 
@@ -19,17 +23,28 @@ export type BacktestOptions = {
   liquidationThreshold: number;
   holdHours: number;
   openEveryHours: number;
-  /** Health-factor levels of the static policy (an alert when HF < level). */
+  /** Health-factor thresholds of the static and risk policies (an alert when HF < level). */
   staticLevels: Levels;
-  /** 24 h probability levels of the risk policy (an alert when p ≥ level). */
+  /** 24 h probability levels of the risk and probabilityOnly policies (an alert when p ≥ level). */
   riskLevels: Levels;
   falseAlarmWindowHours: number;
   /** Days of moves the expanding calibration holds before the book opens its first position. */
   calibrationDays: number;
   /** Reliability bin edges on the predicted 24 h probability. */
   binEdges: readonly number[];
+  /** The probability model: one worst-move table, or one per regime band. */
+  model: ModelSpec;
+  /** Positions open at or after this time (ms) only; the data before still warms up the EWMA and the tables. */
+  bookFrom?: number;
 };
-export type Levels = { warning: number; marginCall: number; critical: number };
+export type { Levels } from './backtest-alerts';
+
+/**
+ * pooled: one worst-move table for every hour (the model before regimes, kept to compare);
+ * regime: one per band of the standardised 72 h return, as the committed calibration
+ * (src/risk/regime.ts), a band with fewer than MIN_BAND_MOVES moves using the pooled table.
+ */
+export type ModelSpec = 'pooled' | 'regime';
 
 export const DEFAULT_BACKTEST_OPTIONS: BacktestOptions = {
   openHealthFactors: [1.2, 1.35, 1.5, 1.75, 2.0],
@@ -41,6 +56,7 @@ export const DEFAULT_BACKTEST_OPTIONS: BacktestOptions = {
   falseAlarmWindowHours: 72,
   calibrationDays: 60,
   binEdges: [0, 0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1],
+  model: 'regime',
 };
 
 /** The `--json` contract: numbers only, stable names. */
@@ -58,22 +74,12 @@ export type PolicyMetrics = {
 export type ReliabilityBin = { from: number; to: number; n: number; predicted: number; realised: number };
 export type BacktestResult = {
   series: { file: string; asset: string; from: string; to: string; hours: number }[];
-  policies: { static: PolicyMetrics; risk: PolicyMetrics };
+  policies: Record<BacktestPolicy, PolicyMetrics>;
   calibration: { brier: number; brierClimatology: number; bins: ReliabilityBin[] };
 };
 
-type Policy = 'static' | 'risk';
-const LEVEL_ORDER = ['warning', 'marginCall', 'critical'] as const;
 const HOUR = MS_PER_HOUR;
 const DAY = 24 * HOUR;
-
-/** Ordinal of a level: 0 none, 1 warning, 2 margin call, 3 critical. */
-export function staticLevel(healthFactor: number, levels: Levels): number {
-  return LEVEL_ORDER.reduce((level, name, i) => (healthFactor < levels[name] ? i + 1 : level), 0);
-}
-export function riskLevel(probability: number, levels: Levels): number {
-  return LEVEL_ORDER.reduce((level, name, i) => (probability >= levels[name] ? i + 1 : level), 0);
-}
 
 /** 24 h probability that a position at `healthFactor` (one volatile collateral, stable debt) touches HF = 1. */
 export function singleAssetProbability24h(healthFactor: number, variancePerDay: number, worstDown: QuantileTable): number {
@@ -82,29 +88,56 @@ export function singleAssetProbability24h(healthFactor: number, variancePerDay: 
   return tableCdf(worstDown, -Math.log(healthFactor) / Math.sqrt(variancePerDay));
 }
 
-/** Worst-move tables over the expanding window, one per day since `start`, built on demand. */
-export function expandingTables(series: readonly BacktestSeries[], start: number) {
-  const pooled: { knownAt: number; value: number }[] = [];
+/** What the backtest knows of one series at each bar's close: the EWMA variance and the regime band (−1: unknown, or the pooled model). */
+export type SeriesState = { variances: number[]; bands: number[] };
+
+export function seriesState(bars: readonly PriceBar[], model: ModelSpec): SeriesState {
+  const variances = hourlyVariances(bars);
+  return { variances, bands: model === 'regime' ? regimeBands(bars, variances) : variances.map(() => -1) };
+}
+
+/**
+ * 24 h worst-fall tables over the expanding window: for a time, the table of every move fully
+ * known by the start of that day (since `start`), pooled, and per regime band. A band with fewer
+ * than `minBandMoves` moves gets the pooled table. Null before any move is known.
+ */
+export function expandingTables(series: readonly BacktestSeries[], start: number, model: ModelSpec = 'pooled') {
+  const pooled: { knownAt: number; value: number; band: number }[] = [];
   for (const { bars } of series) {
-    const moves = standardisedMoves(bars, hourlyVariances(bars), 24, WARMUP_DAYS);
-    moves.worstDown.forEach((value, i) => pooled.push({ knownAt: moves.knownAt[i]!, value }));
+    const state = seriesState(bars, model);
+    const moves = standardisedMoves(bars, state.variances, 24, WARMUP_DAYS);
+    moves.worstDown.forEach((value, i) => pooled.push({ knownAt: moves.knownAt[i]!, value, band: state.bands[moves.origin[i]!]! }));
   }
   pooled.sort((a, b) => a.knownAt - b.knownAt || a.value - b.value);
-  const cache = new Map<number, QuantileTable | null>();
-  return (time: number): QuantileTable | null => {
-    const day = Math.floor((time - start) / DAY);
-    if (!cache.has(day)) {
-      const cutoff = start + day * DAY;
-      let count = 0;
-      while (count < pooled.length && pooled[count]!.knownAt <= cutoff) count++;
-      cache.set(day, count === 0 ? null : quantileTable(pooled.slice(0, count).map((move) => move.value)));
+  const bandCount = model === 'regime' ? REGIME_EDGES.length + 1 : 0;
+  // Sorted samples so far, all bands then each band; merged forward one day at a time.
+  let taken = 0;
+  let samples: Float64Array[] = Array.from({ length: bandCount + 1 }, () => new Float64Array(0));
+  let current: { day: number; tables: (QuantileTable | null)[] } | null = null;
+  const tablesOfDay = (day: number) => {
+    const cutoff = start + day * DAY;
+    const fresh: number[][] = Array.from({ length: bandCount + 1 }, () => []);
+    while (taken < pooled.length && pooled[taken]!.knownAt <= cutoff) {
+      const move = pooled[taken++]!;
+      fresh[0]!.push(move.value);
+      if (move.band >= 0) fresh[move.band + 1]!.push(move.value);
     }
-    return cache.get(day)!;
+    samples = samples.map((sorted, k) => mergeSorted(sorted, fresh[k]!));
+    const all = samples[0]!.length === 0 ? null : quantileTableOfSorted(samples[0]!);
+    return [all, ...samples.slice(1).map((sorted) => (sorted.length === 0 || sorted.length < MIN_BAND_MOVES ? all : quantileTableOfSorted(sorted)))];
+  };
+  return (time: number, band = -1): QuantileTable | null => {
+    const day = Math.floor((time - start) / DAY);
+    if (current === null || current.day !== day) {
+      if (current !== null && day < current.day) throw new RangeError('Expanding tables are read forward in time only');
+      current = { day, tables: tablesOfDay(day) };
+    }
+    return current.tables[bandCount === 0 ? 0 : band + 1] ?? null;
   };
 }
 
-/** What happened to one position: when it was liquidated (bar open, ms), how long it was held, and each policy's alerts (level 1–3, at an hourly close). */
-export type Outcome = { liquidatedAt: number | null; heldHours: number; alerts: Record<Policy, { level: number; at: number }[]> };
+/** What happened to one position: when it was liquidated (bar open, ms), how long it was held, and what each policy told its owner. */
+export type Outcome = { liquidatedAt: number | null; heldHours: number; alerts: Record<BacktestPolicy, AlertRecord[]> };
 
 export function runBacktest(
   series: readonly BacktestSeries[],
@@ -115,12 +148,15 @@ export function runBacktest(
   if (!Number.isFinite(firstTime)) throw new RangeError('The backtest needs at least one price row per series');
   // The book opens once every series has warmed its EWMA and the calibration holds `calibrationDays` of moves.
   const start = firstTime + (WARMUP_DAYS + options.calibrationDays) * DAY;
-  const tableAt = expandingTables(series, start);
+  const bookFrom = Math.max(start, options.bookFrom ?? start);
   const outcomes: Outcome[] = [];
   const predictions: { p: number; y: number }[] = [];
+  const alertPolicies = Object.fromEntries(BACKTEST_POLICIES.map((policy) => [policy, alertPolicyFor(policy, options.staticLevels, options.riskLevels)]));
 
   for (const { asset, bars } of series) {
-    const variances = hourlyVariances(bars);
+    // Tables are read forward in time, so each series walks its own copy.
+    const tableAt = expandingTables(series, start, options.model);
+    const { variances, bands } = seriesState(bars, options.model);
     const indexByClose = new Map(bars.map((bar, i) => [bar.time + HOUR, i]));
     // Whether the hourly low falls below `price` within the 24 bars after i; null when data is missing.
     const fallsBelowWithin24h = (i: number, price: number): number | null => {
@@ -128,47 +164,49 @@ export function runBacktest(
       for (let j = i + 1; j <= i + 24; j++) if (bars[j]!.low < price) return 1;
       return 0;
     };
+    // Each hour's probability for one open health factor: the table of the hour's close and band.
+    const probabilityAt = (i: number, healthFactor: number): number | null => {
+      const table = tableAt(bars[i]!.time + HOUR, bands[i]);
+      return table === null ? null : singleAssetProbability24h(healthFactor, variances[i]!, table);
+    };
     const lastClose = bars[bars.length - 1]!.time + HOUR;
+    const book: { openHealthFactor: number; i0: number; openAt: number; outcome: Outcome; tracks: AlertTrack[]; liquidationPrice: number }[] = [];
     let opened = 0;
-    for (let openAt = start; openAt <= lastClose; openAt += options.openEveryHours * HOUR) {
-      const i0 = indexByClose.get(openAt);
-      if (i0 === undefined) continue;
-      const table = tableAt(openAt);
-      if (table === null) continue;
-      for (const openHealthFactor of options.openHealthFactors) {
-        const liquidationPrice = bars[i0]!.close / openHealthFactor;
-        const outcome: Outcome = { liquidatedAt: null, heldHours: 0, alerts: { static: [], risk: [] } };
-        const highest: Record<Policy, number> = { static: 0, risk: 0 };
-        const observe = (i: number) => {
-          const close = bars[i]!.time + HOUR;
-          const healthFactor = (openHealthFactor * bars[i]!.close) / bars[i0]!.close;
-          const probability = singleAssetProbability24h(healthFactor, variances[i]!, tableAt(close) ?? table);
-          const y = fallsBelowWithin24h(i, liquidationPrice);
-          if (y !== null) predictions.push({ p: probability, y });
-          const levels: Record<Policy, number> = {
-            static: staticLevel(healthFactor, options.staticLevels),
-            risk: riskLevel(probability, options.riskLevels),
-          };
-          for (const policy of ['static', 'risk'] as const) {
-            if (levels[policy] > highest[policy]) {
-              highest[policy] = levels[policy];
-              outcome.alerts[policy].push({ level: levels[policy], at: close });
-            }
+    // Hour by hour, so that tables are read forward: open the day's positions, then observe every open one.
+    for (let i = 0; i < bars.length; i++) {
+      const close = bars[i]!.time + HOUR;
+      if (close >= bookFrom && close <= lastClose && (close - bookFrom) % (options.openEveryHours * HOUR) === 0 && probabilityAt(i, 2) !== null) {
+        for (const openHealthFactor of options.openHealthFactors) {
+          const outcome: Outcome = { liquidatedAt: null, heldHours: 0, alerts: { static: [], risk: [], probabilityOnly: [] } };
+          const tracks = BACKTEST_POLICIES.map((policy) => new AlertTrack(alertPolicies[policy]!));
+          BACKTEST_POLICIES.forEach((policy, k) => (outcome.alerts[policy] = tracks[k]!.records));
+          book.push({ openHealthFactor, i0: i, openAt: close, outcome, tracks, liquidationPrice: bars[i]!.close / openHealthFactor });
+          outcomes.push(outcome);
+        }
+        if (++opened % 100 === 0) onProgress(`${asset}: ${opened} days of positions opened (${new Date(close).toISOString().slice(0, 10)})`);
+      }
+      for (let k = book.length - 1; k >= 0; k--) {
+        const position = book[k]!;
+        const { outcome, i0, openAt, openHealthFactor, liquidationPrice } = position;
+        if (i > i0) {
+          if (bars[i]!.time >= openAt + options.holdHours * HOUR) {
+            book.splice(k, 1);
+            continue;
           }
-        };
-        observe(i0);
-        for (let i = i0 + 1; i < bars.length && bars[i]!.time < openAt + options.holdHours * HOUR; i++) {
-          outcome.heldHours = (bars[i]!.time + HOUR - openAt) / HOUR;
           if (bars[i]!.low < liquidationPrice) {
             outcome.liquidatedAt = bars[i]!.time;
             outcome.heldHours = (bars[i]!.time - openAt) / HOUR;
-            break;
+            book.splice(k, 1);
+            continue;
           }
-          observe(i);
+          outcome.heldHours = (close - openAt) / HOUR;
         }
-        outcomes.push(outcome);
+        const healthFactor = (openHealthFactor * bars[i]!.close) / bars[i0]!.close;
+        const probability = probabilityAt(i, healthFactor);
+        const y = fallsBelowWithin24h(i, liquidationPrice);
+        if (y !== null && probability !== null) predictions.push({ p: probability, y });
+        for (const track of position.tracks) track.observe(healthFactor, probability, close);
       }
-      if (++opened % 100 === 0) onProgress(`${asset}: ${opened} days of positions opened (${new Date(openAt).toISOString().slice(0, 10)})`);
     }
   }
 
@@ -180,12 +218,17 @@ export function runBacktest(
       to: new Date(bars[bars.length - 1]!.time).toISOString(),
       hours: bars.length,
     })),
-    policies: { static: policyMetrics(outcomes, 'static', options), risk: policyMetrics(outcomes, 'risk', options) },
+    policies: Object.fromEntries(BACKTEST_POLICIES.map((policy) => [policy, policyMetrics(outcomes, policy, options)])) as Record<BacktestPolicy, PolicyMetrics>,
     calibration: reliability(predictions, options.binEdges),
   };
 }
 
-export function policyMetrics(outcomes: readonly Outcome[], policy: Policy, options: Pick<BacktestOptions, 'falseAlarmWindowHours'>): PolicyMetrics {
+/**
+ * Lead: from the first margin_call-or-worse notification after the last resolution before the
+ * liquidation (a resolution told the owner all was well, so earlier alerts do not count).
+ * False alarm: a margin_call-or-worse notification not followed by liquidation within the window.
+ */
+export function policyMetrics(outcomes: readonly Outcome[], policy: BacktestPolicy, options: Pick<BacktestOptions, 'falseAlarmWindowHours'>): PolicyMetrics {
   const MARGIN_CALL = 2;
   const leads: number[] = [];
   let liquidations = 0;
@@ -193,15 +236,20 @@ export function policyMetrics(outcomes: readonly Outcome[], policy: Policy, opti
   let heldHours = 0;
   for (const outcome of outcomes) {
     heldHours += outcome.heldHours;
-    const serious = outcome.alerts[policy].filter((alert) => alert.level >= MARGIN_CALL);
+    const records = outcome.alerts[policy];
     const liquidatedAt = outcome.liquidatedAt;
-    for (const alert of serious) {
-      if (liquidatedAt === null || liquidatedAt - alert.at > options.falseAlarmWindowHours * HOUR) falseAlarms++;
+    for (const alert of records) {
+      if (alert.level >= MARGIN_CALL && (liquidatedAt === null || liquidatedAt - alert.at > options.falseAlarmWindowHours * HOUR)) falseAlarms++;
     }
     if (liquidatedAt === null) continue;
     liquidations++;
-    const first = serious[0];
-    if (first !== undefined && first.at <= liquidatedAt) leads.push((liquidatedAt - first.at) / HOUR);
+    let first: AlertRecord | undefined;
+    for (const alert of records) {
+      if (alert.at > liquidatedAt) break;
+      if (alert.level === 0) first = undefined;
+      else if (alert.level >= MARGIN_CALL && first === undefined) first = alert;
+    }
+    if (first !== undefined) leads.push((liquidatedAt - first.at) / HOUR);
   }
   const caughtLead1h = leads.filter((lead) => lead >= 1).length;
   return {
@@ -213,6 +261,17 @@ export function policyMetrics(outcomes: readonly Outcome[], policy: Policy, opti
     missed: liquidations - caughtLead1h,
     falseAlarmsPerPositionMonth: heldHours === 0 ? 0 : falseAlarms / (heldHours / (30 * 24)),
   };
+}
+
+/** Merges a sorted array with unsorted fresh values into a new sorted array. */
+function mergeSorted(sorted: Float64Array, fresh: number[]): Float64Array {
+  if (fresh.length === 0) return sorted;
+  const add = Float64Array.from(fresh).sort();
+  const out = new Float64Array(sorted.length + add.length);
+  let a = 0;
+  let b = 0;
+  for (let k = 0; k < out.length; k++) out[k] = b >= add.length || (a < sorted.length && sorted[a]! <= add[b]!) ? sorted[a++]! : add[b++]!;
+  return out;
 }
 
 /** Brier score of the predictions, the climatological (base-rate) Brier score, and reliability bins. */

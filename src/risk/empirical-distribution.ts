@@ -37,7 +37,12 @@ export function probabilityGrid(): number[] {
  */
 export function quantileTable(sample: readonly number[] | Float64Array, grid: readonly number[] = probabilityGrid()): QuantileTable {
   if (sample.length === 0) throw new RangeError('A quantile table needs at least one sample');
-  const sorted = Float64Array.from(sample).sort();
+  return quantileTableOfSorted(Float64Array.from(sample).sort(), grid);
+}
+
+/** The same from a sample already sorted ascending (non-empty). */
+export function quantileTableOfSorted(sorted: Float64Array, grid: readonly number[] = probabilityGrid()): QuantileTable {
+  if (sorted.length === 0) throw new RangeError('A quantile table needs at least one sample');
   return { p: [...grid], q: grid.map((p) => round6(sortedQuantile(sorted, p))), n: sorted.length };
 }
 

@@ -8,7 +8,8 @@
  */
 import { type CovarianceMatrix, DAYS_PER_YEAR } from './ewma';
 import { bandMean, tableCdf, tableQuantile } from './empirical-distribution';
-import { HORIZONS, type Calibration, type Horizon } from './calibration';
+import { HORIZONS, worstMoveTables, type Calibration, type Horizon } from './calibration';
+import { standardisedReturn } from './regime';
 import { gbmFirstPassageDown, gbmFirstPassageUp } from './normal';
 
 /** One asset of a position in USD (collateral that counts, debt), as the risk model sees it. */
@@ -108,15 +109,26 @@ export function healthFactorWeights(assets: readonly RiskAsset[]): Map<string, n
 }
 
 /**
+ * What the model needs besides the covariance to condition on the market regime: each volatile
+ * asset's log return over the calibration's regime look-back (`calibration.regime.hours`, 72 h),
+ * ln(price now / price then), keyed like the covariance. Without it, or with an asset missing,
+ * the pooled (regime-blind) tables are used, which run low right after a fall.
+ */
+export type RegimeInput = { recentLogReturns: ReadonlyMap<string, number> };
+
+/**
  * Probability of touching HF = 1 within the horizon by filtered historical simulation: the
  * barrier's log distance, divided by today's factor volatility over the horizon, is looked up
- * in the calibrated distribution of standardised worst moves. Null when the volatility is unknown.
+ * in the calibrated distribution of standardised worst moves, that of the regime band of
+ * `standardisedRecentReturn` (the factor's recent log return ÷ its volatility over the
+ * look-back) when given, else the pooled one. Null when the volatility is unknown.
  */
 export function liquidationProbability(
   barrier: Barrier,
   variancePerDay: number | null,
   horizon: Horizon,
-  calibration: Pick<Calibration, 'horizons'>,
+  calibration: Pick<Calibration, 'horizons' | 'regime'>,
+  standardisedRecentReturn?: number | null,
 ): number | null {
   if (barrier.kind === 'none') return 0;
   if (barrier.kind === 'now') return 1;
@@ -124,9 +136,31 @@ export function liquidationProbability(
   const scale = Math.sqrt(variancePerDay * (HORIZONS[horizon] / 24));
   const distance = Math.log(barrier.multiplier);
   if (scale === 0) return 0;
-  const tables = calibration.horizons[horizon];
+  const tables = worstMoveTables(calibration, horizon, standardisedRecentReturn);
   if (barrier.kind === 'down') return tableCdf(tables.worstDown, distance / scale);
   return 1 - tableCdf(tables.worstUp, distance / scale);
+}
+
+/**
+ * The factor's standardised recent return (src/risk/regime.ts): Σ wᵢ rᵢ over the factor
+ * weights, divided by the factor volatility over the look-back. Null without a regime input,
+ * with a weighted asset's return missing, or without a positive variance.
+ */
+export function factorStandardisedReturn(
+  assets: readonly RiskAsset[],
+  factorVariancePerDay: number | null,
+  regime: RegimeInput | undefined,
+  calibration: Pick<Calibration, 'regime'>,
+): number | null {
+  if (regime === undefined || calibration.regime === undefined || factorVariancePerDay === null) return null;
+  let logReturn = 0;
+  for (const [id, weight] of factorWeights(assets)) {
+    if (weight === 0) continue;
+    const r = regime.recentLogReturns.get(id);
+    if (r === undefined) return null;
+    logReturn += weight * r;
+  }
+  return standardisedReturn(logReturn, factorVariancePerDay, calibration.regime.hours);
 }
 
 /** The same probability under driftless GBM (closed form), for explanation text only. */
@@ -194,15 +228,20 @@ export type PositionRisk = {
   equity: EquityRisk | null;
 };
 
-/** Everything above for one position. `covariance` null means no volatility is known. */
+/**
+ * Everything above for one position. `covariance` null means no volatility is known. `regime`
+ * (optional) conditions the liquidation probabilities on the recent move, see RegimeInput.
+ */
 export function positionRisk(
   assets: readonly RiskAsset[],
   covariance: CovarianceMatrix | null,
-  calibration: Pick<Calibration, 'horizons'>,
+  calibration: Pick<Calibration, 'horizons' | 'regime'>,
+  regime?: RegimeInput,
 ): PositionRisk {
   const e = exposure(assets);
   const barrier = liquidationBarrier(e);
   const factorVariance = covariance === null ? null : weightedVariance(factorWeights(assets), covariance);
+  const u = factorStandardisedReturn(assets, factorVariance, regime, calibration);
   const hfVariance = covariance === null ? null : weightedVariance(healthFactorWeights(assets), covariance);
   const annual = (variance: number | null) => (variance === null ? null : Math.sqrt(variance * DAYS_PER_YEAR));
   return {
@@ -211,8 +250,8 @@ export function positionRisk(
     factorVolatility: annual(factorVariance),
     healthFactorVolatility: annual(hfVariance),
     liquidationProbability: {
-      '1h': liquidationProbability(barrier, factorVariance, '1h', calibration),
-      '24h': liquidationProbability(barrier, factorVariance, '24h', calibration),
+      '1h': liquidationProbability(barrier, factorVariance, '1h', calibration, u),
+      '24h': liquidationProbability(barrier, factorVariance, '24h', calibration, u),
     },
     gbmLiquidationProbability: {
       '1h': gbmLiquidationProbability(barrier, factorVariance, '1h'),

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ewmaVarianceSeries, type PricePoint } from './ewma';
+import { REGIME_EDGES, REGIME_HOURS, regimeBand, standardisedReturn } from './regime';
 
 export const MS_PER_HOUR = 3_600_000;
 
@@ -65,7 +66,7 @@ export function closes(bars: readonly PriceBar[]): PricePoint[] {
  * the first week so the first month is not dominated by a single return. Estimates before
  * `warmupDays` should not be used (the seed still weighs λ^days).
  */
-export function hourlyVariances(bars: readonly PriceBar[]): number[] {
+export function hourlyVariances(bars: readonly PriceBar[], lambdaPerDay?: number): number[] {
   const points = closes(bars);
   const week = points.filter((point) => point.time - points[0]!.time <= 7 * 86_400_000);
   let sum = 0;
@@ -74,7 +75,7 @@ export function hourlyVariances(bars: readonly PriceBar[]): number[] {
     sum += (r * r) / ((week[i]!.time - week[i - 1]!.time) / 86_400_000);
   }
   const seed = week.length > 1 ? sum / (week.length - 1) : undefined;
-  return ewmaVarianceSeries(points, seed === undefined ? {} : { seedVariancePerDay: seed });
+  return ewmaVarianceSeries(points, { ...(seed === undefined ? {} : { seedVariancePerDay: seed }), ...(lambdaPerDay === undefined ? {} : { lambdaPerDay }) });
 }
 
 /** Standardised log moves over the next `horizonHours` bars, one per usable start bar. */
@@ -87,6 +88,8 @@ export type StandardisedMoves = {
   end: number[];
   /** When each move became fully known (ms): the close of its last bar. */
   knownAt: number[];
+  /** Index of the bar each move starts at (its close is the origin). */
+  origin: number[];
 };
 
 /**
@@ -100,7 +103,7 @@ export function standardisedMoves(
   horizonHours: number,
   warmupDays: number,
 ): StandardisedMoves {
-  const moves: StandardisedMoves = { worstDown: [], worstUp: [], end: [], knownAt: [] };
+  const moves: StandardisedMoves = { worstDown: [], worstUp: [], end: [], knownAt: [], origin: [] };
   if (bars.length === 0) return moves;
   const start = bars[0]!.time + warmupDays * 86_400_000;
   const horizonDays = horizonHours / 24;
@@ -122,6 +125,20 @@ export function standardisedMoves(
     moves.worstUp.push(Math.log(Math.max(high, origin.close) / origin.close) / scale);
     moves.end.push(Math.log(last.close / origin.close) / scale);
     moves.knownAt.push(last.time + MS_PER_HOUR);
+    moves.origin.push(i);
   }
   return moves;
+}
+
+/**
+ * The regime band at each bar's close (src/risk/regime.ts): the standardised log return since
+ * the close REGIME_HOURS earlier, by the EWMA variance at this close; −1 when that bar is missing.
+ */
+export function regimeBands(bars: readonly PriceBar[], variances: readonly number[], hours = REGIME_HOURS, edges: readonly number[] = REGIME_EDGES): number[] {
+  const indexByTime = new Map(bars.map((bar, i) => [bar.time, i]));
+  return bars.map((bar, i) => {
+    const back = indexByTime.get(bar.time - hours * MS_PER_HOUR);
+    const u = back === undefined ? null : standardisedReturn(Math.log(bar.close / bars[back]!.close), variances[i]!, hours);
+    return u === null ? -1 : regimeBand(u, edges);
+  });
 }

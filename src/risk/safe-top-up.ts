@@ -9,14 +9,16 @@ import type { AssetPosition } from '../domain/position';
 import { assetValueBase, withCollateralSupplied, withDebtRepaid } from '../domain/risk';
 import type { Calibration } from './calibration';
 import type { CovarianceMatrix } from './ewma';
-import { exposure, liquidationBarrier, liquidationProbability, factorWeights, weightedVariance, type RiskAsset } from './position-risk';
+import { exposure, factorStandardisedReturn, liquidationBarrier, liquidationProbability, factorWeights, weightedVariance, type RegimeInput, type RiskAsset } from './position-risk';
 
 export type RiskMarket = {
   baseDecimals: number;
   /** Which assets are held flat (stablecoins), by lower-case address. */
   stable: ReadonlySet<string>;
   covariance: CovarianceMatrix | null;
-  calibration: Pick<Calibration, 'horizons'>;
+  calibration: Pick<Calibration, 'horizons' | 'regime'>;
+  /** Recent log returns to condition on the regime (see RegimeInput); absent: the pooled tables. */
+  regime?: RegimeInput;
 };
 
 /**
@@ -48,7 +50,7 @@ export function liquidationProbability24h(assets: readonly AssetPosition[], mark
   if (risk === null) return null;
   const barrier = liquidationBarrier(exposure(risk));
   const variance = market.covariance === null ? null : weightedVariance(factorWeights(risk), market.covariance);
-  return liquidationProbability(barrier, variance, '24h', market.calibration);
+  return liquidationProbability(barrier, variance, '24h', market.calibration, factorStandardisedReturn(risk, variance, market.regime, market.calibration));
 }
 
 export type SafeTopUp = {

@@ -11,7 +11,7 @@ import type { LiquidationRule } from '../protocols/adapter';
 import { annualisedVolatility, RISKMETRICS_LAMBDA_PER_DAY, type CovarianceMatrix } from './ewma';
 import type { Calibration } from './calibration';
 import { assetClassOf } from './asset-class';
-import { gbmLiquidationProbability, positionRisk, weightedVariance, factorWeights, type Barrier } from './position-risk';
+import { gbmLiquidationProbability, positionRisk, weightedVariance, factorWeights, type Barrier, type RegimeInput } from './position-risk';
 import { riskAssetsFromPositions, safeTopUp, type RiskMarket } from './safe-top-up';
 import { liquidationCostByRule } from './liquidation-cost';
 import type { SeedSource, VolatilitySeed } from './market-volatility';
@@ -86,14 +86,21 @@ export type WatchRiskInput = {
   calibration: Calibration;
   settings: RiskSettings;
   history: { barSeconds: number; windowDays: number };
+  /**
+   * Optional: each volatile asset's log return over the calibration's regime look-back
+   * (`calibration.regime.hours`, 72 h), ln(price now / price 72 h ago) from the recorded bars,
+   * keyed like the covariance (lower-case address). It conditions the liquidation probabilities
+   * on the recent move; without it the pooled tables are used (low right after a fall).
+   */
+  regime?: RegimeInput;
 };
 
 export function watchRisk(input: WatchRiskInput): WatchRisk {
   const { snapshot, calibration, covariance } = input;
   const stable = stableSet(input.snapshot.assets, input.flat);
-  const market: RiskMarket = { baseDecimals: snapshot.baseDecimals, stable, covariance, calibration };
+  const market: RiskMarket = { baseDecimals: snapshot.baseDecimals, stable, covariance, calibration, ...(input.regime === undefined ? {} : { regime: input.regime }) };
   const assets = riskAssetsFromPositions(snapshot.assets, snapshot.baseDecimals, stable);
-  const risk = assets === null ? null : positionRisk(assets, covariance, calibration);
+  const risk = assets === null ? null : positionRisk(assets, covariance, calibration, input.regime);
   const usdPerBase = snapshot.baseUsdPrice === undefined ? null : Number(snapshot.baseUsdPrice) / 10 ** snapshot.baseDecimals;
   const usd = (value: number | null | undefined) => (value === null || value === undefined || usdPerBase === null ? null : roundCents(value * usdPerBase));
   const equity = risk?.equity ?? null;

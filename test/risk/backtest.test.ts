@@ -5,7 +5,9 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { parsePriceCsv } from '../../src/risk/price-history';
-import { DEFAULT_BACKTEST_OPTIONS, expandingTables, policyMetrics, reliability, riskLevel, staticLevel } from '../../src/risk/backtest';
+import { expandingTables, policyMetrics, reliability } from '../../src/risk/backtest';
+import { AlertTrack, alertPolicyFor } from '../../src/risk/backtest-alerts';
+import { REGIME_EDGES } from '../../src/risk/regime';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const HOUR = 3_600_000;
@@ -21,7 +23,7 @@ const policySchema = z.strictObject({
 /** The `--json` contract of issue 11. */
 const resultSchema = z.strictObject({
   series: z.array(z.strictObject({ file: z.string(), asset: z.string(), from: z.string(), to: z.string(), hours: z.number() })),
-  policies: z.strictObject({ static: policySchema, risk: policySchema }),
+  policies: z.strictObject({ static: policySchema, risk: policySchema, probabilityOnly: policySchema }),
   calibration: z.strictObject({
     brier: z.number(),
     brierClimatology: z.number(),
@@ -30,24 +32,41 @@ const resultSchema = z.strictObject({
 });
 
 describe('backtest', () => {
-  it('levels: static alerts below 1.5 / 1.25 / 1.1, risk at 1 % / 5 % / 20 %', () => {
-    const { staticLevels, riskLevels } = DEFAULT_BACKTEST_OPTIONS;
-    expect([1.6, 1.5, 1.3, 1.2, 1.05].map((hf) => staticLevel(hf, staticLevels))).toEqual([0, 0, 1, 2, 3]);
-    expect([0.005, 0.01, 0.049, 0.05, 0.2].map((p) => riskLevel(p, riskLevels))).toEqual([0, 1, 1, 2, 3]);
+  it('runs each policy through the product alert machine: `for` confirmations, silent downgrades, a re-fired margin call', () => {
+    const staticLevels = { warning: 1.5, marginCall: 1.25, critical: 1.1 };
+    const probabilityLevels = { warning: 0.01, marginCall: 0.05, critical: 0.2 };
+    const observe = (policy: 'static' | 'risk' | 'probabilityOnly', steps: [number, number][]) => {
+      const track = new AlertTrack(alertPolicyFor(policy, staticLevels, probabilityLevels));
+      steps.forEach(([healthFactor, probability], hour) => track.observe(healthFactor, probability, hour * HOUR));
+      return track.records;
+    };
+    // HF 1.4, 1.2, 1.2, 1.3, 1.2, 1.2 with a negligible probability.
+    const path: [number, number][] = [1.4, 1.2, 1.2, 1.3, 1.2, 1.2].map((hf) => [hf, 0.001]);
+    // Warning and margin call each wait for one confirmation; HF 1.3 clears 1.25 × 1.02, a silent
+    // downgrade, so the margin call fires again (a second notification) two hours later.
+    expect(observe('static', path)).toEqual([{ level: 1, at: HOUR }, { level: 2, at: 2 * HOUR }, { level: 2, at: 5 * HOUR }]);
+    // The product's risk rule: a probability of 6 % holds the margin call through HF 1.3 (not under 5 % × 0.8).
+    expect(observe('risk', path.map(([hf], i) => [hf, i >= 1 ? 0.06 : 0.001]))).toEqual([{ level: 1, at: HOUR }, { level: 2, at: 2 * HOUR }]);
+    // Probability alone ignores the health factor until liquidation; critical needs no confirmation.
+    expect(observe('probabilityOnly', path)).toEqual([]);
+    expect(observe('probabilityOnly', [[1.4, 0.02], [1.4, 0.02], [1.4, 0.25], [1.4, 0.001]])).toEqual([{ level: 1, at: HOUR }, { level: 3, at: 2 * HOUR }, { level: 0, at: 3 * HOUR }]);
   });
 
   it('scores leads, misses and false alarms per position-month as defined', () => {
     const day = 24 * HOUR;
     const outcomes = [
       // Margin call 10 h before liquidation: caught with ≥ 1 h and ≥ 6 h lead.
-      { liquidatedAt: 100 * HOUR, heldHours: 100, alerts: { static: [{ level: 1, at: 0 }, { level: 2, at: 90 * HOUR }], risk: [] } },
+      { liquidatedAt: 100 * HOUR, heldHours: 100, alerts: { static: [{ level: 1, at: 0 }, { level: 2, at: 90 * HOUR }], risk: [], probabilityOnly: [] } },
       // Critical 3 h before: caught with ≥ 1 h only; its earlier warning does not count.
-      { liquidatedAt: 50 * HOUR, heldHours: 50, alerts: { static: [{ level: 3, at: 47 * HOUR }], risk: [] } },
+      { liquidatedAt: 50 * HOUR, heldHours: 50, alerts: { static: [{ level: 3, at: 47 * HOUR }], risk: [], probabilityOnly: [] } },
       // Liquidated without a margin call: missed.
-      { liquidatedAt: 20 * HOUR, heldHours: 20, alerts: { static: [{ level: 1, at: 0 }], risk: [] } },
+      { liquidatedAt: 20 * HOUR, heldHours: 20, alerts: { static: [{ level: 1, at: 0 }], risk: [], probabilityOnly: [] } },
       // Margin call then critical, no liquidation: two false alarms over 30 days held.
-      { liquidatedAt: null, heldHours: 30 * 24, alerts: { static: [{ level: 2, at: day }, { level: 3, at: 2 * day }], risk: [] } },
+      { liquidatedAt: null, heldHours: 30 * 24, alerts: { static: [{ level: 2, at: day }, { level: 3, at: 2 * day }], risk: [], probabilityOnly: [] } },
     ];
+    // A margin call 90 h before, resolved, then another 2 h before: the owner was told all was well, so the lead is 2 h.
+    const resolved = [{ liquidatedAt: 100 * HOUR, heldHours: 100, alerts: { static: [{ level: 2, at: 10 * HOUR }, { level: 0, at: 20 * HOUR }, { level: 2, at: 98 * HOUR }], risk: [], probabilityOnly: [] } }];
+    expect(policyMetrics(resolved, 'static', { falseAlarmWindowHours: 72 })).toMatchObject({ caughtLead1h: 1, caughtLead6h: 0, medianLeadHours: 2, falseAlarmsPerPositionMonth: 1 / (100 / 720) });
     expect(policyMetrics(outcomes, 'static', { falseAlarmWindowHours: 72 })).toEqual({
       positions: 4,
       liquidations: 3,
@@ -82,10 +101,16 @@ describe('backtest', () => {
     const bars = parsePriceCsv(readFileSync(resolve(ROOT, 'tools/backtest-data/ETHUSDT-1h-2019-12-2020-04.csv'), 'utf8'));
     const start = Date.parse('2020-02-29T00:00:00Z');
     const day = Date.parse('2020-03-13T05:00:00Z');
-    const full = expandingTables([{ file: 'eth', asset: 'ETH', bars }], start)(day);
-    const truncated = expandingTables([{ file: 'eth', asset: 'ETH', bars: bars.filter((bar) => bar.time + HOUR <= day) }], start)(day);
-    expect(full).not.toBeNull();
-    expect(truncated).toEqual(full);
+    const truncatedBars = bars.filter((bar) => bar.time + HOUR <= day);
+    for (const model of ['pooled', 'regime'] as const) {
+      const full = expandingTables([{ file: 'eth', asset: 'ETH', bars }], start, model);
+      const truncated = expandingTables([{ file: 'eth', asset: 'ETH', bars: truncatedBars }], start, model);
+      for (const band of [-1, ...REGIME_EDGES.map((_, k) => k), REGIME_EDGES.length]) {
+        const table = full(day, band);
+        expect(table).not.toBeNull();
+        expect(truncated(day, band)).toEqual(table);
+      }
+    }
   });
 
   it('npm run backtest on the bundled ETH window writes the stable --json contract with consistent figures', () => {
@@ -97,14 +122,18 @@ describe('backtest', () => {
     expect(result.series).toEqual([
       { file: 'ETHUSDT-1h-2019-12-2020-04.csv', asset: 'ETHUSDT', from: '2019-12-01T00:00:00.000Z', to: '2020-04-30T23:00:00.000Z', hours: 3639 },
     ]);
-    const { static: fixed, risk } = result.policies;
+    const { static: fixed, risk, probabilityOnly } = result.policies;
     // The book opens 90 days in (30 of EWMA warm-up, 60 of calibration), 5 positions a day until the data ends.
     expect(fixed.positions).toBe(5 * 63);
     expect(risk.positions).toBe(fixed.positions);
     // Black Thursday liquidates positions; both policies see the same book and the same liquidations.
     expect(fixed.liquidations).toBeGreaterThan(20);
     expect(risk.liquidations).toBe(fixed.liquidations);
-    for (const p of [fixed, risk]) {
+    expect(probabilityOnly.liquidations).toBe(fixed.liquidations);
+    // The worse of two levels is never less severe than the health-factor level alone: never a later first alert.
+    expect(risk.caughtLead6h).toBeGreaterThanOrEqual(fixed.caughtLead6h);
+    expect(risk.missed).toBeLessThanOrEqual(fixed.missed);
+    for (const p of [fixed, risk, probabilityOnly]) {
       expect(p.caughtLead6h).toBeLessThanOrEqual(p.caughtLead1h);
       expect(p.missed).toBe(p.liquidations - p.caughtLead1h);
     }

@@ -95,6 +95,16 @@ describe('watch risk figures', () => {
     expect(noUsd.liquidationCost).toBeNull();
   });
 
+  it('with the recent 72 h returns, a fall raises the 24 h probability and the safe top-up; without them the figures are the pooled ones', () => {
+    const pooled = watchRisk(input());
+    const afterFall = watchRisk(input({ regime: { recentLogReturns: new Map([[WETH.toLowerCase(), -0.2]]) } }));
+    expect(afterFall.liquidationProbability['24h']!).toBeGreaterThan(pooled.liquidationProbability['24h']!);
+    expect(Number(afterFall.safeTopUp!.amount)).toBeGreaterThan(Number(pooled.safeTopUp!.amount));
+    // Only the probabilities depend on the regime.
+    expect(afterFall.valueAtRisk).toEqual(pooled.valueAtRisk);
+    expect(afterFall.volatility).toEqual(pooled.volatility);
+  });
+
   it('a watch without risk enabled still gets its figures, marked as not enabled', () => {
     expect(watchRisk(input({ settings: RISK_OFF })).enabled).toBe(false);
   });

@@ -1,0 +1,62 @@
+/*
+ * The backtest's alert policies, run through the product's own alert machine
+ * (src/domain/alert-machine.ts `transition`) so that `for` confirmations, hysteresis, silent
+ * downgrades and re-firing after a resolution are exactly what a watch would do, one
+ * observation per hourly close. Pure.
+ */
+import {
+  DEFAULT_ALERT_POLICY,
+  initialAlertState,
+  severity,
+  transition,
+  type AlertPolicy,
+  type AlertState,
+  type ProbabilityLevels,
+} from '../domain/alert-machine';
+import { WAD } from '../domain/position';
+
+export type Levels = { warning: number; marginCall: number; critical: number };
+
+/**
+ * static: health-factor thresholds only (a watch without `risk`); risk: the product's rule with
+ * `risk` enabled, the worse of the health-factor and the probability level; probabilityOnly: the
+ * probability levels alone (health-factor thresholds pushed onto 1, kept only for comparison).
+ */
+export const BACKTEST_POLICIES = ['static', 'risk', 'probabilityOnly'] as const;
+export type BacktestPolicy = (typeof BACKTEST_POLICIES)[number];
+
+/** A notification the position's owner received: a level raised (1 warning … 3 critical) or 0 for a resolution. */
+export type AlertRecord = { level: number; at: number };
+
+/** The alert-machine policy each backtest policy stands for. */
+export function alertPolicyFor(policy: BacktestPolicy, staticLevels: Levels, probabilityLevels: ProbabilityLevels): AlertPolicy {
+  // Thresholds a hair above 1 never fire before the position is liquidated: the health factor is then out of the rule.
+  const thresholds =
+    policy === 'probabilityOnly'
+      ? { warning: WAD + 3n, marginCall: WAD + 2n, critical: WAD + 1n }
+      : { warning: toWad(staticLevels.warning), marginCall: toWad(staticLevels.marginCall), critical: toWad(staticLevels.critical) };
+  return { ...DEFAULT_ALERT_POLICY, watchId: `backtest-${policy}`, thresholds, probabilityLevels: policy === 'static' ? null : probabilityLevels, silencedUntil: null };
+}
+
+/** One position's alert history under one policy, fed one observation per hourly close. */
+export class AlertTrack {
+  private state: AlertState = initialAlertState();
+  readonly records: AlertRecord[] = [];
+  private observations = 0n;
+
+  constructor(private readonly policy: AlertPolicy) {}
+
+  observe(healthFactor: number, probability: number | null, at: number): void {
+    this.observations += 1n;
+    const { state, effects } = transition(this.state, { healthFactor: toWad(healthFactor), blockNumber: this.observations, liquidationProbability: probability }, this.policy, at);
+    this.state = state;
+    for (const effect of effects) {
+      if (effect.type === 'alert.triggered' || effect.type === 'alert.escalated') this.records.push({ level: severity(effect.level), at });
+      else if (effect.type === 'alert.resolved') this.records.push({ level: 0, at });
+    }
+  }
+}
+
+function toWad(value: number): bigint {
+  return BigInt(Math.round(value * 1e9)) * 10n ** 9n;
+}
