@@ -407,7 +407,9 @@ export class Shard extends DurableObject<Env> {
     const stable = stableSet(snapshot.assets, flat);
     const volatile = snapshot.assets.filter((asset) => (asset.collateral > 0n || asset.debt > 0n) && !stable.has(asset.asset.toLowerCase())).map((asset) => asset.asset.toLowerCase());
     const covariance = this.volatility.covariance(volatile);
-    return watchRisk({ protocol, snapshot: { ...snapshot, assets: snapshot.assets }, rule, flat, covariance, seeds: this.volatility.seeds(), calibration: COMMITTED_CALIBRATION, settings, history });
+    const regimeHours = COMMITTED_CALIBRATION.regime?.hours;
+    const regime = regimeHours === undefined ? undefined : { recentLogReturns: this.volatility.recentLogReturns(volatile, regimeHours) };
+    return watchRisk({ protocol, snapshot: { ...snapshot, assets: snapshot.assets }, rule, flat, covariance, seeds: this.volatility.seeds(), calibration: COMMITTED_CALIBRATION, settings, history, ...(regime ? { regime } : {}) });
   }
 
   /**

@@ -62,6 +62,22 @@ export class MarketVolatilitySource {
     );
   }
 
+  /**
+   * Each asset's log return over the last `hours` of bars (ln(newest / the bar `hours` before it)),
+   * the regime the liquidation probability is conditioned on; an asset with less history is left
+   * out (then the pooled tables are used).
+   */
+  recentLogReturns(assets: readonly string[], hours: number): Map<string, number> {
+    const latest = this.store.latestBar();
+    const returns = new Map<string, number>();
+    if (latest === null) return returns;
+    for (const asset of new Set(assets)) {
+      const ends = this.store.returnEnds(asset, latest - hours * 3_600_000);
+      if (ends && ends.to.time > ends.from.time) returns.set(asset, Math.log(ends.to.price / ends.from.price));
+    }
+    return returns;
+  }
+
   seeds(): Map<string, VolatilitySeed> {
     return this.store.seeds();
   }

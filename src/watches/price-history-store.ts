@@ -28,6 +28,13 @@ export class PriceHistoryStore {
     return series;
   }
 
+  /** The newest bar of an asset, and the newest at or before `time`: the two ends of a recent return; null when either is missing. */
+  returnEnds(asset: string, time: number): { from: PricePoint; to: PricePoint } | null {
+    const to = this.sql.exec<{ bar: number; price: number }>('SELECT bar, price FROM price_bars WHERE asset = ? ORDER BY bar DESC LIMIT 1', asset).toArray()[0];
+    const from = this.sql.exec<{ bar: number; price: number }>('SELECT bar, price FROM price_bars WHERE asset = ? AND bar <= ? ORDER BY bar DESC LIMIT 1', asset, time).toArray()[0];
+    return to && from ? { from: { time: from.bar, price: from.price }, to: { time: to.bar, price: to.price } } : null;
+  }
+
   latestBar(): number | null {
     return this.sql.exec<{ bar: number | null }>('SELECT MAX(bar) AS bar FROM price_bars').one().bar;
   }

@@ -3,6 +3,8 @@ import { runInDurableObject } from 'cloudflare:test';
 import { api, control, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
 import { aaveShard, receivedAt, withShardEnv } from './monitor-helpers';
 import { tenantStub } from '../../src/durable/tenant';
+import { shardStub, type Shard } from '../../src/durable/shard';
+import type { MarketVolatilitySource } from '../../src/watches/market-volatility-source';
 
 /*
  * Risk-based margin calls end to end: real Aave v3 on anvil, the shard recording WETH's oracle
@@ -134,4 +136,23 @@ describe('a volatility regime change alone', () => {
     expect((await api('DELETE', `/v1/watches/${watchId}`, { token: key })).status).toBe(204);
     await forgetPriceHistory();
   }, 120_000);
+});
+
+describe('the regime input from recorded bars', () => {
+  it("gives each asset's log return over the look-back from its newest bar and the bar at or before the look-back, and leaves out an asset with less history", async () => {
+    const HOUR = 3_600_000;
+    const start = Date.parse('2026-11-01T00:00:00Z');
+    const returns = await runInDurableObject(shardStub(testEnv, 'risk-regime-bars'), (instance: Shard, state) => {
+      const insert = (asset: string, bar: number, price: number) => state.storage.sql.exec('INSERT INTO price_bars (asset, bar, price) VALUES (?, ?, ?)', asset, bar, price);
+      // weth: 2000 three days ago, 1800 two days ago, 1500 now; wbtc: only the last day.
+      insert('0xweth', start, 2000);
+      insert('0xweth', start + 24 * HOUR, 1800);
+      insert('0xweth', start + 72 * HOUR, 1500);
+      insert('0xwbtc', start + 48 * HOUR, 60000);
+      insert('0xwbtc', start + 72 * HOUR, 57000);
+      const source = (instance as unknown as { volatility: MarketVolatilitySource }).volatility;
+      return Object.fromEntries(source.recentLogReturns(['0xweth', '0xwbtc'], 72));
+    });
+    expect(returns).toEqual({ '0xweth': Math.log(1500 / 2000) });
+  });
 });
