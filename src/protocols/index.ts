@@ -3,6 +3,7 @@ import { AppError } from '../lib/errors';
 import type { ProtocolAdapter, TopUpProtocol } from './adapter';
 import { aaveV3Adapter } from './aave-v3';
 import { compoundV3Adapter } from './compound-v3';
+import { eulerV2Adapter } from './euler-v2';
 import { MORPHO_BLUE_DEPLOYMENTS, morphoBlueAdapter } from './morpho-blue';
 
 /*
@@ -10,7 +11,7 @@ import { MORPHO_BLUE_DEPLOYMENTS, morphoBlueAdapter } from './morpho-blue';
  * One folder each under src/protocols/; Spark runs the Aave v3 adapter.
  */
 
-export const SUPPORTED_PROTOCOLS = ['aave-v3', 'spark', 'compound-v3', 'morpho-blue'] as const;
+export const SUPPORTED_PROTOCOLS = ['aave-v3', 'spark', 'compound-v3', 'morpho-blue', 'euler-v2'] as const;
 export type ProtocolName = (typeof SUPPORTED_PROTOCOLS)[number];
 
 type ProtocolEntry = {
@@ -26,6 +27,7 @@ const PROTOCOLS: Record<ProtocolName, ProtocolEntry> = {
   spark: { adapter: aaveV3Adapter as ProtocolAdapter<unknown>, market: 'address' },
   'compound-v3': { adapter: compoundV3Adapter as ProtocolAdapter<unknown>, market: 'address' },
   'morpho-blue': { adapter: morphoBlueAdapter as ProtocolAdapter<unknown>, market: 'id', canonicalProtocolAddress: MORPHO_BLUE_DEPLOYMENTS },
+  'euler-v2': { adapter: eulerV2Adapter as ProtocolAdapter<unknown>, market: 'address' },
 };
 
 export function adapterFor(protocol: ProtocolName): ProtocolAdapter<unknown> {
