@@ -4,6 +4,7 @@ import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-r
 import { startControlServer } from '../helpers/control-server';
 import { deployComet } from '../../tools/chain/comet';
 import { deployMorpho } from '../../tools/chain/morpho';
+import { deployEuler } from '../../tools/chain/euler-v2';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -32,7 +33,9 @@ export default async function setup(project: TestProject) {
   // Morpho Blue compiled from its npm sources (cached in .cache/morpho-blue after the first run).
   const comet = await deployComet(chain.clients, chain.accounts[0]!);
   const morpho = await deployMorpho(chain.clients, chain.accounts[0]!, (line) => console.log(line));
-  control = await startControlServer(chain, receiver, { comet, morpho });
+  // Euler v2 (EVC + Euler Vault Kit) from the compiled artifacts in ../shared/protocols, deployed last so the others' addresses stay put.
+  const euler = await deployEuler(chain.clients, chain.accounts[0]!);
+  control = await startControlServer(chain, receiver, { comet, morpho, euler });
   project.provide('rpcUrl', chain.rpcUrl);
   project.provide('market', chain.market.pool);
   project.provide('comet', comet.comet);
