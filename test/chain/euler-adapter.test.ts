@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseUnits, type Address } from 'viem';
+import { createPublicClient, http, parseUnits, type Address } from 'viem';
 import { startLocalChain, type LocalChain } from '../../tools/chain';
 import {
   EULER_LTVS,
@@ -158,6 +158,28 @@ describe('Euler v2 adapter on the real EVC and Euler Vault Kit', () => {
     expect(Number(recomputed - snapshot.healthFactor!)).toBeLessThan(1e10);
     expect(Number(snapshot.healthFactor! - recomputed)).toBeLessThan(1e10);
     expect(Number(snapshot.healthFactor) / 1e18).toBeCloseTo((1.5 * 2400 * 0.81) / 2500, 4);
+  });
+
+  it('a tick costs ⌈sub-accounts / batch⌉ Multicall3 requests, all at the block the first one pins', async () => {
+    const owner = await newEulerOwner(chain.clients);
+    const single = await openEulerPosition(chain.clients, local, { owner, index: 6, collateral: 'WETH', collateralAmount: '1', borrowUsds: '1000' });
+    const bodies: string[] = [];
+    const client = createPublicClient({ transport: http(chain.rpcUrl, { onFetchRequest: async (request) => void bodies.push(await request.clone().text()) }) });
+    const counted = { client, chainId: chain.chainId, multicall3: CANONICAL_MULTICALL3 };
+    const readWith = (batchSize: number) => readPositions(adapterFor('euler-v2'), { context: counted, market: { market: local.borrowVault.vault, protocolAddress: null }, accounts: [owner, single], batchSize });
+    await readWith(300); // the market's facts and both owners' registrations, cached from here on
+    bodies.length = 0;
+    const { reads } = await readWith(300);
+    // The owner's 256 sub-accounts and the known sub-account: 257 in one call.
+    expect(bodies.map((body) => (JSON.parse(body) as { method: string }).method)).toEqual(['eth_call']);
+    expect(snapshotOf(reads, single).healthFactor).toBe(await theirHealthFactor(single));
+    bodies.length = 0;
+    await readWith(100);
+    const calls = bodies.map((body) => JSON.parse(body) as { method: string; params: [unknown, string] });
+    expect(calls.map((call) => call.method)).toEqual(['eth_call', 'eth_call', 'eth_call']);
+    // The first runs at `latest` and pins; the others run at its block.
+    expect(calls[0]!.params[1]).toBe('latest');
+    expect(new Set(calls.slice(1).map((call) => call.params[1])).size).toBe(1);
   });
 
   it('reads every price of the market from the vault\'s oracle, in USD', async () => {
