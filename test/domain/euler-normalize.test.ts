@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Address } from 'viem';
+import { liquidationCostByRule } from '../../src/risk/liquidation-cost';
 import { eulerSnapshot, maxLiquidationGainBps, riskiestSubAccount, subAccountGroup, subAccountIndex, type EulerMarket, type SubAccountLiquidity } from '../../src/protocols/euler-v2/normalize';
 
 /* Euler v2's pure steps: sub-account addresses, the riskiest sub-account, the snapshot from the vault's weighted values. */
@@ -86,5 +87,12 @@ describe('Euler v2 snapshot', () => {
 
   it('the liquidator\'s most gain is discount ÷ (1 − discount): 15% off is 17.64% on what it repays', () => {
     expect([0n, 1500n, 2000n, 10_000n].map(maxLiquidationGainBps)).toEqual([0n, 1764n, 2500n, 99_990_000n]);
+  });
+
+  it('the risk engine costs an Euler liquidation like Morpho\'s: all of the debt repaid, the collateral seized at the capped gain', () => {
+    const cost = liquidationCostByRule('euler-v2', { collaterals: [{ asset: WETH_VAULT, value: 10_000, penaltyBps: 1764 }], debt: 5_000, healthFactor: 0.95 })!;
+    expect(cost.debtRepaid).toBe(5_000);
+    expect(cost.collateralSeized).toBeCloseTo(5_882, 0);
+    expect(cost.cost).toBeCloseTo(882, 0);
   });
 });
