@@ -73,9 +73,9 @@ const FINAL_LEVELS: Record<string, string | undefined> = { safe: 'ok', medium: '
  * collateral, LLTV 86%: HF 1.56 at $2,000) and, when the compiled Comet contracts are beside
  * the repo (../shared/protocols/comet), Compound v3 (liquidate CF 0.895: HF 1.56), and with the
  * compiled Euler v2 contracts there, an Euler owner's sub-account borrowing USDS (liquidation LTV
- * 0.83: HF 1.58). All go warning → … → liquidatable on the way down and resolve on the way back.
+ * 0.83: HF 1.56). All go warning → … → liquidatable on the way down and resolve on the way back.
  */
-const OTHER_POSITIONS = { spark: { collateralWeth: '10', debtUsdc: '10500' }, morpho: { collateralWeth: '10', debtUsdc: '11000' }, comet: { collateralWeth: '10', debtUsdc: '11500' }, euler: { collateralWeth: '10', debtUsdc: '10500' } } as const;
+const OTHER_POSITIONS = { spark: { collateralWeth: '10', debtUsdc: '10500' }, morpho: { collateralWeth: '10', debtUsdc: '11000' }, comet: { collateralWeth: '10', debtUsdc: '11500' }, euler: { collateralWeth: '10', debtUsdc: '10650' } } as const;
 
 type Watch = { id: string; label: string; account: Address; channels: string[]; topUp: DemoPosition['topUp']; aWethBefore: bigint };
 type WatchRead = {
