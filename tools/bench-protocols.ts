@@ -1,6 +1,6 @@
 // The other protocols' reads in the same run as the Aave benchmark (tools/bench.ts): the app's
 // batched read through each adapter (`readPositions`) against the naive baseline of one
-// eth_call per value an account needs, side by side, on real Comet, Morpho Blue and Euler v2 bytecode.
+// eth_call per value an account needs, side by side, on real Comet, Morpho Blue, Maker (dss) and Euler v2 bytecode.
 // Both reads must agree on every account's balances, or the bench fails.
 
 import { existsSync } from 'node:fs';
@@ -14,9 +14,12 @@ import { cometAbi } from '../src/protocols/compound-v3/abi';
 import { morphoAbi } from '../src/protocols/morpho-blue/abi';
 import { evcAbi, vaultAbi } from '../src/protocols/euler-v2/abi';
 import type { PositionSnapshot } from '../src/domain/position';
+import { jugAbi, spotterAbi, vatAbi } from '../src/protocols/maker/abi';
+import type { ProtocolContracts } from '../src/config/env';
 import type { LocalChain } from './chain';
 import { COMET_ARTIFACTS_PATH, deployComet, openCometPosition, type LocalComet } from './chain/comet';
 import { deployMorpho, openMorphoPosition, type LocalMorpho } from './chain/morpho';
+import { MAKER_ARTIFACTS_PATH, deployMaker, openMakerVault, type LocalMaker } from './chain/maker';
 import { EULER_ARTIFACTS_PATH, deployEuler, newEulerOwner, openEulerPosition, type LocalEuler } from './chain/euler-v2';
 
 const MULTICALL3: Address = '0xcA11bde05977b3631167028862bE2a173976CA11';
@@ -41,6 +44,8 @@ async function inParallel<T>(items: readonly T[], concurrency: number, fn: (item
 type Subject = {
   protocol: ProtocolName;
   market: { market: Address; protocolAddress: Address | null };
+  /** The operator's PROTOCOL_CONTRACTS for the local chain, where the protocol needs them (Maker). */
+  protocolContracts?: ProtocolContracts;
   /** The values of an account the batched read normalized (balances per asset in order, or the protocol's own figures). */
   fromSnapshot: (snapshot: PositionSnapshot) => bigint[];
   /** The naive read of one account at the block: one eth_call per value. */
@@ -86,6 +91,28 @@ function morphoSubject(local: LocalMorpho): Subject {
   };
 }
 
+function makerSubject(local: LocalMaker): Subject {
+  const ilk = local.ilk.ilk;
+  return {
+    protocol: 'maker',
+    market: { market: ilk, protocolAddress: local.vat },
+    protocolContracts: { maker: { vat: local.vat, spot: local.spot, jug: local.jug, dog: local.dog } },
+    // The debt depends on the projected rate: compare what the urn holds, through its collateral.
+    fromSnapshot: ({ assets = [] }) => assets.filter((asset) => asset.collateral > 0n).map((asset) => asset.collateral),
+    naive: async (client, account, blockNumber) => {
+      const [ink] = await client.readContract({ address: local.vat, abi: vatAbi, functionName: 'urns', args: [ilk, account], blockNumber });
+      return ink > 0n ? [ink] : [];
+    },
+    naiveMarket: async (client, blockNumber) => {
+      await client.readContract({ address: local.vat, abi: vatAbi, functionName: 'ilks', args: [ilk], blockNumber });
+      await client.readContract({ address: local.jug, abi: jugAbi, functionName: 'ilks', args: [ilk], blockNumber });
+      await client.readContract({ address: local.jug, abi: jugAbi, functionName: 'base', blockNumber });
+      await client.readContract({ address: local.spot, abi: spotterAbi, functionName: 'ilks', args: [ilk], blockNumber });
+      await client.readContract({ address: local.spot, abi: spotterAbi, functionName: 'par', blockNumber });
+    },
+  };
+}
+
 /**
  * Euler v2 with one sub-account (not the owner's own) per position, as a watch on a sub-account
  * reads it: the vault's liability and health factor, naively isControllerEnabled and
@@ -116,7 +143,7 @@ async function measureOnce(chain: LocalChain, subject: Subject, accounts: readon
   const fresh = () => createChainClient({ chainId: chain.chainId, rpcUrls: [chain.rpcUrl], multicall3: MULTICALL3 }, { timeoutMs: 30_000 });
   const batchedClient = fresh();
   let start = performance.now();
-  const { block, reads } = await readPositions(adapterFor(subject.protocol), { context: { client: batchedClient.client, chainId: chain.chainId, multicall3: MULTICALL3 }, market: subject.market, accounts, batchSize: batch });
+  const { block, reads } = await readPositions(adapterFor(subject.protocol), { context: { client: batchedClient.client, chainId: chain.chainId, multicall3: MULTICALL3, protocolContracts: subject.protocolContracts }, market: subject.market, accounts, batchSize: batch });
   const batched = { ms: performance.now() - start, requests: batchedClient.stats.requests };
   const batchedBalances: Balances = new Map();
   for (const read of reads) {
@@ -144,7 +171,7 @@ async function measureOnce(chain: LocalChain, subject: Subject, accounts: readon
 }
 
 /**
- * Deploys Comet and Euler v2 (when their compiled contracts are in ../shared/protocols) and Morpho Blue, opens `n`
+ * Deploys Comet, Maker and Euler v2 (when their ../shared/protocols folders are present) and Morpho Blue, opens `n`
  * positions on each and measures both reads `runs` times after one warm-up round.
  */
 export async function benchProtocols(chain: LocalChain, opts: { n: number; batch: number; runs: number; concurrency: number; log: (line: string) => void }): Promise<ProtocolResult[]> {
@@ -157,6 +184,12 @@ export async function benchProtocols(chain: LocalChain, opts: { n: number; batch
   }
   const morpho = await deployMorpho(chain.clients, chain.accounts[0]!, opts.log);
   subjects.push({ subject: morphoSubject(morpho), open: () => openMorphoPosition(chain.clients, morpho, { collateralWeth: '1', borrowUsdc: '1000' }) });
+  if (existsSync(MAKER_ARTIFACTS_PATH)) {
+    const maker = await deployMaker(chain.clients, chain.accounts[0]!);
+    subjects.push({ subject: makerSubject(maker), open: () => openMakerVault(chain.clients, maker, { collateral: '1', debt: '1000' }) });
+  } else {
+    opts.log(`maker: skipped (the compiled dss contracts are not at ${MAKER_ARTIFACTS_PATH})`);
+  }
   if (existsSync(EULER_ARTIFACTS_PATH)) {
     const euler = await deployEuler(chain.clients, chain.accounts[0]!);
     const open = async () => openEulerPosition(chain.clients, euler, { owner: await newEulerOwner(chain.clients), index: 1, collateral: 'WETH', collateralAmount: '1', borrowUsds: '1000' });

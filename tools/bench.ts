@@ -5,7 +5,7 @@
 //   npm run bench                      N = 100, 1000
 //   npm run bench -- --full            N = 100, 1000, 10000 (or BENCH_FULL=1)
 //   npm run bench -- --sizes 100,5000 --batch 300 --runs 5 --concurrency 16
-//   npm run bench -- --protocol-size 200   N for Compound v3, Morpho Blue and Euler v2 (tools/bench-protocols.ts)
+//   npm run bench -- --protocol-size 200   N for Compound v3, Morpho Blue, Maker and Euler v2 (tools/bench-protocols.ts)
 //
 // Every measurement uses a fresh client, so its request counter starts at 0 and includes the
 // transport's one-off eth_chainId check, as the first tick of a fresh isolate would. The market's

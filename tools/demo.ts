@@ -22,6 +22,8 @@ import { COMET_ARTIFACTS_PATH, deployComet, openCometPosition, setCometPrice, ty
 import { deployMorpho, morphoArtifacts, openMorphoPosition, setMorphoPrice, type LocalMorpho } from './chain/morpho';
 import { EULER_ARTIFACTS_PATH, deployEuler, newEulerOwner, openEulerPosition, setEulerPrice, type LocalEuler } from './chain/euler-v2';
 import { deployAaveMarket } from './chain/aave';
+import { riskLine } from '../src/notify/render';
+import type { WatchRisk } from '../src/risk/watch-risk';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import type { RecordedMessage } from '../test/helpers/telegram-stand-in';
 import type { ReceivedMessage } from '../test/helpers/smtp-test-server';
@@ -56,11 +58,11 @@ const DEMO_EMAIL = 'you@marginwatch.test';
  */
 const POLICY = { mode: 'supply', triggerHealthFactor: 1.3, targetHealthFactor: 1.65, maxAmountPerAction: '4', maxAmountPerDay: '8', cooldownSeconds: 600 } as const;
 
-type DemoPosition = { label: string; collateralWeth: string; debtUsdc: string; email: boolean; topUp?: 'dry run' | 'live' };
+type DemoPosition = { label: string; collateralWeth: string; debtUsdc: string; email: boolean; topUp?: 'dry run' | 'live'; risk?: boolean };
 const POSITIONS: DemoPosition[] = [
   { label: 'safe', collateralWeth: '10', debtUsdc: '7500', email: false }, // HF 2.20 at $2000; webhook + Telegram only
   { label: 'medium', collateralWeth: '10', debtUsdc: '10000', email: true, topUp: 'dry run' }, // HF 1.65: reports what it would supply
-  { label: 'risky', collateralWeth: '10', debtUsdc: '12200', email: true }, // HF 1.35: in warning from the start
+  { label: 'risky', collateralWeth: '10', debtUsdc: '12200', email: true, risk: true }, // HF 1.35: in warning from the start; risk-based levels on
   { label: 'guarded', collateralWeth: '10', debtUsdc: '10000', email: true, topUp: 'live' }, // HF 1.65, like medium, but topped up for real
 ];
 /** Where each watch settles once WETH is back at $2000 (risky stays under the 1.5 warning line). */
@@ -81,6 +83,7 @@ type Watch = { id: string; label: string; account: Address; channels: string[]; 
 type WatchRead = {
   level: string | null;
   position: { healthFactor: string | null } | null;
+  risk?: WatchRisk;
   topUpState?: { recent: Array<{ status: string; dryRun: boolean; txHash: string | null }> } | null;
 };
 type EventBody = { id: string; type: string; level?: string; watch?: { id: string; label?: string }; topUp?: TopUpSummary & { approveTxHash: string | null } };
@@ -173,6 +176,8 @@ async function main(): Promise<void> {
     telegram: true,
     email: true,
     topUpPrivateKey: EXECUTOR_KEY,
+    // The dashboard's chart gets a point every 10 s (deployments: every 5 min), so a demo cycle draws a curve.
+    hfHistoryBucketSeconds: 10,
     onProgress: say,
   });
   const s = stack;
@@ -285,7 +290,7 @@ async function main(): Promise<void> {
       'POST /v1/watches',
       await s.api('POST', '/v1/watches', {
         token: key,
-        body: { chainId: s.chain.chainId, protocol: 'aave-v3', market: s.chain.market.pool, account, label: position.label, channels: channelIds, ...(topUp ? { topUp } : {}) },
+        body: { chainId: s.chain.chainId, protocol: 'aave-v3', market: s.chain.market.pool, account, label: position.label, channels: channelIds, ...(topUp ? { topUp } : {}), ...(position.risk ? { risk: { enabled: true } } : {}) },
       }),
       201,
     );
@@ -297,9 +302,10 @@ async function main(): Promise<void> {
     const liquidationPrice = Math.round(debt / (collateral * lt));
     const reaches = `webhook + Telegram${position.email ? ' + email' : ''}`;
     const policy = position.topUp ? `; auto-top-up ${position.topUp === 'live' ? 'LIVE' : 'dry run'}: supply WETH below HF ${POLICY.triggerHealthFactor} → ${POLICY.targetHealthFactor}` : '';
+    const riskNote = position.risk ? '; risk-based levels on (24 h liquidation probability 1 % / 5 % / 20 %)' : '';
     say(
       `opened ${position.label.padEnd(7)} ${account}: ${position.collateralWeth} WETH / ${debt.toLocaleString('en-US')} USDC, HF ${hf.toFixed(2)} at ${usd(START_PRICE)}, ` +
-        `liquidated below WETH ≈ ${usd(liquidationPrice)} → watch ${watch.body.id} (${reaches}${policy})`,
+        `liquidated below WETH ≈ ${usd(liquidationPrice)} → watch ${watch.body.id} (${reaches}${policy}${riskNote})`,
     );
   }
 
@@ -356,6 +362,7 @@ async function main(): Promise<void> {
   const guarded = watches.find((watch) => watch.topUp === 'live')!;
   console.log('');
   console.log(`  API         ${s.apiUrl}`);
+  console.log(`  dashboard   ${s.apiUrl}/dashboard   (sign in by pasting the tenant key)`);
   console.log(`  tenant key  ${key}`);
   console.log(`  admin token ${s.adminToken}   (this run only)`);
   console.log('  try:');
@@ -509,6 +516,12 @@ async function main(): Promise<void> {
       .filter((body) => body.watch?.id === watch.id)
       .map((body) => (body.topUp ? body.type.replace('topup.', 'topup:') + (body.topUp.reason ? `(${body.topUp.reason})` : '') : `${body.type.replace('alert.', '')}(${body.level})`));
     console.log(`  ${watch.label.padEnd(8)}                ${sequence.join(' → ') || '(no events)'}`);
+  }
+  for (const watch of watches.filter((entry) => POSITIONS.find((position) => position.label === entry.label)?.risk)) {
+    const risk = (await read(watch)).risk;
+    const line = riskLine(risk ?? null);
+    check(line !== null && risk?.liquidationProbability['24h'] !== null, `${watch.label}: no risk figures in GET /v1/watches/${watch.id}`);
+    console.log(`  risk (${watch.label})${' '.repeat(Math.max(1, 16 - watch.label.length))}${line ?? 'none'}`);
   }
   for (const failure of failures) console.log(`  ✗ ${failure}`);
   const ok = failures.length === 0;

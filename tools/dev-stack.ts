@@ -68,6 +68,8 @@ export interface DevStackOptions {
    * proxy in front of it (the scale bench). Default: the chain's URL.
    */
   rpcUrlFor?: (chainRpcUrl: string) => Promise<string> | string;
+  /** HF_HISTORY_BUCKET_SECONDS for the worker (the dashboard chart's resolution); default the worker's (300). */
+  hfHistoryBucketSeconds?: number;
 }
 
 export type ApiResult<T = any> = { status: number; body: T };
@@ -444,6 +446,7 @@ export async function startDevStack(opts: DevStackOptions = {}): Promise<DevStac
           ALLOW_PRIVATE_WEBHOOK_URLS: 'true',
           // The local market is no built-in preset: the owner trusts it explicitly for live top-ups.
           TOPUP_TRUSTED_MARKETS: JSON.stringify({ [String(chain!.chainId)]: [chain!.market.pool] }),
+          ...(opts.hfHistoryBucketSeconds !== undefined ? { HF_HISTORY_BUCKET_SECONDS: String(opts.hfHistoryBucketSeconds) } : {}),
         },
       });
     progress(`starting wrangler dev (log: ${logFile})…`);

@@ -47,7 +47,8 @@ function tagInput(tenantHex: string, random: Uint8Array): Uint8Array {
   return labelled(`mwk|${tenantHex}|`, random);
 }
 
-function labelled(label: string, data: Uint8Array): Uint8Array {
+/** `label` (UTF-8) followed by `data`: the input of a purpose-bound tag. */
+export function labelled(label: string, data: Uint8Array): Uint8Array {
   const prefix = new TextEncoder().encode(label);
   const input = new Uint8Array(prefix.length + data.length);
   input.set(prefix);

@@ -15,6 +15,9 @@ import { watchRoutes } from './routes/watches';
 import { marketRoutes } from './routes/markets';
 import { adminTenantRoutes, topUpRoutes } from './routes/topup';
 import { telegramAdminRoutes, telegramLinkRoutes, telegramWebhookRoutes } from '../telegram/routes';
+import { dashboardRoutes } from '../dashboard/routes';
+import { openApiDocument } from './openapi/document';
+import { DOCS_CONTENT_SECURITY_POLICY, docsPage } from './docs-page';
 
 type App = { Bindings: Env; Variables: AuthVariables };
 
@@ -56,8 +59,12 @@ export function createApp() {
     return c.json({ ok: chainStates.every((chain) => chain.ok), service: 'marginwatch', chains: [...config.chains.keys()], chainHealth: chainStates });
   });
 
+  // The API's description and its reference page: the same for every caller, no config or key needed.
+  app.get('/openapi.json', (c) => c.json(openApiDocument(), 200, { 'cache-control': 'public, max-age=300' }));
+  app.get('/docs', (c) => c.html(docsPage(), 200, { 'content-security-policy': DOCS_CONTENT_SECURITY_POLICY }));
+
   // Before any route touches storage: per API key, or per client IP without a valid key.
-  for (const path of ['/v1/*', '/telegram/*']) app.use(path, withConfig, rateLimit);
+  for (const path of ['/v1/*', '/telegram/*', '/dashboard/*']) app.use(path, withConfig, rateLimit);
 
   // Telegram calls this with its secret token, not a bearer key (outside /v1).
   app.route('/telegram', telegramWebhookRoutes);
@@ -79,6 +86,8 @@ export function createApp() {
   app.use('/v1/telegram/*', requireTenant);
   app.route('/v1/telegram', telegramLinkRoutes);
   app.route('/v1/admin/telegram', telegramAdminRoutes);
+  // HTML pages with a session cookie (src/dashboard); its static files are Workers assets under public/dashboard.
+  app.route('/dashboard', dashboardRoutes);
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((error, c) => {

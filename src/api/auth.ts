@@ -25,12 +25,16 @@ const invalidKey = () => new AppError('unauthorized', 'the API key is not valid'
  * A key's tag is checked first, without I/O: only a key this deployment issued reaches
  * its tenant's object, which then says whether it is still stored (not revoked or rotated out).
  */
-export const requireTenant = createMiddleware<{ Bindings: Env; Variables: AuthVariables }>(async (c, next) => {
-  const token = bearerToken(c.req.header('authorization'));
-  const tenantId = await tenantOfKey(c.get('config').apiKeySecret, token);
+export async function authenticateKey(env: Env, config: AppConfig, token: string): Promise<{ tenantId: string; keyId: string }> {
+  const tenantId = await tenantOfKey(config.apiKeySecret, token);
   if (tenantId === null) throw invalidKey();
-  const keyId = await tenantStub(c.env, tenantId).verifyKey(await sha256Hex(token));
+  const keyId = await tenantStub(env, tenantId).verifyKey(await sha256Hex(token));
   if (keyId === null) throw invalidKey();
+  return { tenantId, keyId };
+}
+
+export const requireTenant = createMiddleware<{ Bindings: Env; Variables: AuthVariables }>(async (c, next) => {
+  const { tenantId, keyId } = await authenticateKey(c.env, c.get('config'), bearerToken(c.req.header('authorization')));
   c.set('tenantId', tenantId);
   c.set('keyId', keyId);
   await next();

@@ -2,6 +2,8 @@ import { createMiddleware } from 'hono/factory';
 import { secretsEqual, sha256Hex } from '../lib/crypto';
 import { tenantOfKey } from './api-keys';
 import { bearerTokenOf, type AuthVariables } from './auth';
+import { tenantOfSessionToken } from '../dashboard/session';
+import { sessionCookieOf } from '../dashboard/session-auth';
 
 /** The window of both limiters in wrangler.toml (`simple.period`); retry-after is counted to its end. */
 const PERIOD_SECONDS = 60;
@@ -15,7 +17,7 @@ type Bucket = { limiter: 'key' | 'ip'; key: string };
  * tag is checked here, no object is woken: a revoked key still spends its own budget before its 401.
  */
 export async function bucketOf(
-  request: { authorization: string | undefined; clientIp: string | undefined; telegramSecret: string | undefined },
+  request: { authorization: string | undefined; clientIp: string | undefined; telegramSecret: string | undefined; sessionToken?: string | null },
   config: AuthVariables['config'],
 ): Promise<Bucket | null> {
   if (request.telegramSecret !== undefined && config.telegram && (await secretsEqual(request.telegramSecret, config.telegram.webhookSecret))) return null;
@@ -24,6 +26,8 @@ export async function bucketOf(
     if ((await tenantOfKey(config.apiKeySecret, token)) !== null) return { limiter: 'key', key: `tenant:${await sha256Hex(token)}` };
     if (await secretsEqual(token, config.adminToken)) return { limiter: 'key', key: 'admin' };
   }
+  // A dashboard session spends its own budget, like the key it was opened with.
+  if (request.sessionToken && (await tenantOfSessionToken(config.apiKeySecret, request.sessionToken)) !== null) return { limiter: 'key', key: `session:${await sha256Hex(request.sessionToken)}` };
   return { limiter: 'ip', key: `ip:${request.clientIp ?? 'unknown'}` };
 }
 
@@ -36,7 +40,7 @@ let missingBindingLogged = false;
 
 /** 429 with retry-after once a bucket's budget for the window is spent. Runs after `withConfig`. */
 export const rateLimit = createMiddleware<{ Bindings: Env; Variables: AuthVariables }>(async (c, next) => {
-  const bucket = await bucketOf({ authorization: c.req.header('authorization'), clientIp: c.req.header('cf-connecting-ip'), telegramSecret: c.req.header('x-telegram-bot-api-secret-token') }, c.get('config'));
+  const bucket = await bucketOf({ authorization: c.req.header('authorization'), clientIp: c.req.header('cf-connecting-ip'), telegramSecret: c.req.header('x-telegram-bot-api-secret-token'), sessionToken: sessionCookieOf(c) }, c.get('config'));
   if (bucket === null) return next();
   const limiter = bucket.limiter === 'key' ? c.env.KEY_RATE_LIMITER : c.env.IP_RATE_LIMITER;
   if (!limiter) {

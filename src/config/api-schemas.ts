@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { getAddress, isAddress } from 'viem';
-import { SUPPORTED_PROTOCOLS, parseMarket } from '../protocols';
+import { SUPPORTED_PROTOCOLS, parseAccount, parseMarket } from '../protocols';
 import { PRESET_KEY_PATTERN, presetByKey } from '../protocols/presets';
 import { topUpPolicySchema } from './topup-policy';
 import { parseDiscordWebhookUrl, parseSlackWebhookUrl, type ServiceUrl } from '../notify/service-urls';
@@ -23,13 +23,26 @@ export function addressProblem(value: string): string | null {
   return null;
 }
 
+/**
+ * The documented pattern (GET /openapi.json) admits what is valid, so a client or a test
+ * generating addresses from it gets accepted ones: all-lowercase or all-uppercase hex.
+ * EIP-55 mixed case is accepted as well (a checksum is beyond a regex), the zero address is
+ * not (left out of the pattern: generators do not implement lookahead).
+ */
+export const ADDRESS_DOC = {
+  pattern: '^0x([0-9a-f]{40}|[0-9A-F]{40})$',
+  description: 'a 0x-prefixed 20-byte address, not the zero address: lowercase, uppercase, or EIP-55 checksummed mixed case',
+  examples: ['0x87870bca3f3fd6335c3f4ce8392d69350b4fa4e2'],
+};
+
 const address = z
   .string({ error: 'must be a 0x-prefixed address string' })
   .superRefine((value, ctx) => {
     const problem = addressProblem(value);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   })
-  .transform((value) => getAddress(value));
+  .transform((value) => getAddress(value))
+  .meta(ADDRESS_DOC);
 
 const healthFactorLevel = z
   .number({ error: 'must be a number such as 1.5' })
@@ -86,13 +99,17 @@ export const createWatchSchema = z
   .object({
     chainId: z.number({ error: 'must be a chain id number such as 1' }).int('must be an integer').positive('must be positive'),
     protocol: z.enum(SUPPORTED_PROTOCOLS, { error: `must be one of: ${SUPPORTED_PROTOCOLS.join(', ')}` }),
-    // An address, a morpho-blue market id, or a built-in preset's key (checked against the protocol below).
+    // An address, a morpho-blue market id, a maker ilk name, or a built-in preset's key (checked against the protocol below).
     market: z
-      .string({ error: 'must be a 0x-prefixed market address or id, or a preset key such as "aave-v3:ethereum:core"' })
+      .string({ error: 'must be a 0x-prefixed market address or id, a maker ilk name, or a preset key such as "aave-v3:ethereum:core"' })
       .max(100, 'is too long')
-      .regex(/^0x([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$|^[a-z0-9-]+:[a-z0-9-]+:[a-z0-9.-]+$/, 'must be a market address (0x + 40 hex), a morpho-blue market id (0x + 64 hex) or a preset key from GET /v1/markets such as "compound-v3:ethereum:usdc"'),
+      .regex(
+        /^0x([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$|^[a-z0-9-]+:[a-z0-9-]+:[a-z0-9.-]+$|^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/,
+        'must be a market address (0x + 40 hex), a morpho-blue market id (0x + 64 hex), a maker ilk name such as "ETH-A", or a preset key from GET /v1/markets such as "compound-v3:ethereum:usdc"',
+      ),
     protocolAddress: address.optional(),
-    account: address,
+    // The borrower's address; for liquity-v2 also a trove id (checked against the protocol below).
+    account: z.string({ error: 'must be the borrower address as a 0x-prefixed string (liquity-v2: or a trove id)' }).max(80, 'is too long'),
     label: label.optional(),
     thresholds: thresholdsSchema.optional(),
     channels: channelIds.default([]),
@@ -101,6 +118,11 @@ export const createWatchSchema = z
   })
   .strict()
   .transform((value, ctx) => {
+    const account = watchAccount(value.protocol, value.account);
+    if (!account.ok) {
+      ctx.addIssue({ code: 'custom', path: ['account'], message: account.message });
+      return z.NEVER;
+    }
     const marketProblem = /^0x[0-9a-fA-F]{40}$/.test(value.market) ? addressProblem(value.market) : null;
     if (marketProblem) {
       ctx.addIssue({ code: 'custom', path: ['market'], message: marketProblem });
@@ -116,16 +138,24 @@ export const createWatchSchema = z
         ctx.addIssue({ code: 'custom', path: ['market'], message: `"${preset.key}" is a ${preset.protocol} market on chain ${preset.chainId}, not ${value.protocol} on chain ${value.chainId}` });
         return z.NEVER;
       }
-      return { ...value, market: preset.market, protocolAddress: value.protocolAddress ?? preset.protocolAddress ?? undefined };
+      return { ...value, account: account.account, market: preset.market, protocolAddress: value.protocolAddress ?? preset.protocolAddress ?? undefined };
     }
     const market = parseMarket(value.protocol, value.market);
     if (!market.ok) {
       ctx.addIssue({ code: 'custom', path: ['market'], message: market.message });
       return z.NEVER;
     }
-    return { ...value, market: market.market };
+    return { ...value, account: account.account, market: market.market };
   });
 export type CreateWatchInput = z.infer<typeof createWatchSchema>;
+
+/** A watch's account as its protocol names it: a checksummed address, or the protocol's own form (a Liquity trove id). */
+function watchAccount(protocol: (typeof SUPPORTED_PROTOCOLS)[number], text: string): { ok: true; account: `0x${string}` } | { ok: false; message: string } {
+  const own = parseAccount(protocol, text);
+  if (own) return own;
+  const problem = addressProblem(text);
+  return problem ? { ok: false, message: problem } : { ok: true, account: getAddress(text) };
+}
 
 export const patchWatchSchema = z
   .object({
@@ -138,7 +168,8 @@ export const patchWatchSchema = z
     risk: riskSettingsSchema.nullable().optional(),
   })
   .strict()
-  .refine((value) => Object.keys(value).length > 0, 'send at least one of: label, thresholds, channels, topUp, risk');
+  .refine((value) => Object.keys(value).length > 0, 'send at least one of: label, thresholds, channels, topUp, risk')
+  .meta({ minProperties: 1 });
 export type PatchWatchInput = z.infer<typeof patchWatchSchema>;
 
 /** A hosted service's URL, checked by `parse` (pure, see src/notify/service-urls.ts). */
@@ -186,6 +217,11 @@ export const createChannelSchema = z.discriminatedUnion(
   { error: 'type must be one of "webhook", "telegram", "email", "discord", "slack", "ntfy", "pagerduty"' },
 );
 export type CreateChannelInput = z.infer<typeof createChannelSchema>;
+
+/** `POST /v1/channels/:id/confirm`: the code mailed to an email channel's address. */
+export const confirmChannelSchema = z
+  .object({ code: z.string({ error: 'must be the code from the confirmation email, e.g. "ABCDE-FGHJK"' }).trim().min(1, 'must not be empty').max(32, 'must be at most 32 characters') })
+  .strict();
 
 /** The longest silence: an alerting service muted for longer is more likely forgotten than intended. */
 export const MAX_SILENCE_MS = 30 * 86_400_000;
@@ -238,3 +274,27 @@ export const paginationSchema = z.object({
   limit: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(200, 'must be at most 200').default(50),
   cursor: z.string().regex(/^\d+$/, 'must be a cursor returned as nextCursor').optional(),
 });
+
+/** `GET /v1/deliveries?status=&limit=`. */
+export const deliveriesQuerySchema = z.object({
+  status: z.enum(['pending', 'delivered', 'dead'], { error: 'must be pending, delivered or dead' }).default('dead'),
+  limit: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(200, 'must be at most 200').default(50),
+});
+
+/** `POST /v1/telegram/link`: the label the linked chat's channel gets (optional body). */
+export const telegramLinkSchema = z.object({ label: z.string().trim().max(100, 'must be at most 100 characters').optional() }).strict();
+
+/** `POST /v1/admin/telegram/setup`. */
+export const telegramSetupSchema = z
+  .object({
+    url: z
+      .string({ error: 'must be the https URL of this worker\'s /telegram/webhook' })
+      .max(2048, 'must be at most 2048 characters')
+      .refine((value) => URL.canParse(value), 'must be an absolute URL such as https://marginwatch.example.workers.dev/telegram/webhook')
+      // Documented as https only, the one scheme Telegram calls; the route also takes http when ALLOW_PRIVATE_WEBHOOK_URLS is on, for a loopback stand-in.
+      .meta({ format: 'uri', pattern: '^https://', description: "the https URL of this worker's /telegram/webhook" }),
+  })
+  .strict();
+
+/** `POST /telegram/webhook`: only the envelope is checked here; grammY reads the rest of the update. */
+export const telegramUpdateSchema = z.object({ update_id: z.number({ error: 'must be a number' }) }).passthrough();

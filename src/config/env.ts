@@ -201,6 +201,8 @@ export const envSchema = z.object({
   MAX_CHANNELS_PER_TENANT: intSetting(1, 10_000, 50),
   // A watch not seen on a fresh block for this long gets monitor.degraded.
   MONITOR_DEGRADED_AFTER_SECONDS: intSetting(30, 86_400, 300),
+  // The dashboard's health-factor history keeps one point (the lowest) per this many seconds per watch.
+  HF_HISTORY_BUCKET_SECONDS: intSetting(1, 86_400, 300),
   // The risk engine's price record: one bar per this many seconds, kept this many days.
   RISK_PRICE_BAR_SECONDS: intSetting(1, 3_600, 300),
   RISK_HISTORY_DAYS: intSetting(1, 365, 60),
@@ -211,6 +213,9 @@ export const envSchema = z.object({
   TOPUP_MAX_GAS_GWEI: topUpMaxGasSchema,
   // Markets the owner trusts beyond the built-in presets: {"<chainId>": ["0x<market>", ...]}.
   TOPUP_TRUSTED_MARKETS: optionalSetting(jsonSetting(withChainIdKeys(z.union([addressSchema, z.array(addressSchema)])))),
+  // Contracts a protocol needs beside the one a watch names, on chains without a built-in deployment:
+  // {"<chainId>": {"maker": {"vat": "0x…", "spot": "0x…", "jug": "0x…", "dog": "0x…"}}}.
+  PROTOCOL_CONTRACTS: optionalSetting(jsonSetting(withChainIdKeys(z.record(z.string().regex(/^[a-z0-9-]+$/, 'keys are protocol names such as "maker"'), z.record(z.string(), addressSchema))))),
   // Tests and local development only: Discord, Slack and PagerDuty requests go to stand-ins at these bases (same paths).
   CHANNEL_API_BASES: optionalSetting(jsonSetting(z.object({ discord: rpcUrl, slack: rpcUrl, pagerduty: rpcUrl }).partial().strict())),
   ...telegramSettings,
@@ -246,6 +251,7 @@ export type AppConfig = {
   maxWatchesPerTenant: number;
   maxChannelsPerTenant: number;
   monitorDegradedAfterSeconds: number;
+  hfHistoryBucketSeconds: number;
   /** Oracle price bars for volatility: their width and how long they are kept. */
   riskHistory: { barSeconds: number; windowDays: number };
   /** Pinged after each cron run in which every shard answered and no chain is degraded. */
@@ -275,7 +281,10 @@ export type SmtpConfig = {
 };
 export type EmailConfig = { transport: 'smtp'; from: Mailbox; smtp: SmtpConfig } | { transport: 'cloudflare'; from: Mailbox };
 
-export type ChainConfig = { chainId: number; rpcUrls: string[]; multicall3: Address };
+/** Per protocol, its named contracts on one chain (PROTOCOL_CONTRACTS), e.g. maker → { vat, spot, jug, dog }. */
+export type ProtocolContracts = Readonly<Record<string, Readonly<Record<string, Address>>>>;
+
+export type ChainConfig = { chainId: number; rpcUrls: string[]; multicall3: Address; protocolContracts?: ProtocolContracts };
 
 function trustedMarketsOf(map: Record<string, Address | Address[]> | undefined): ReadonlyMap<number, readonly Address[]> {
   const markets = new Map<number, Address[]>();
@@ -301,7 +310,8 @@ export function parseConfig(env: Record<string, unknown>): AppConfig {
   const chains = new Map<number, ChainConfig>();
   for (const [chainId, rpcUrls] of settings.RPC_URLS) {
     const multicall3 = settings.MULTICALL3_ADDRESSES?.[String(chainId)] ?? CANONICAL_MULTICALL3;
-    chains.set(chainId, { chainId, rpcUrls, multicall3 });
+    const protocolContracts = settings.PROTOCOL_CONTRACTS?.[String(chainId)];
+    chains.set(chainId, { chainId, rpcUrls, multicall3, ...(protocolContracts ? { protocolContracts } : {}) });
   }
   return {
     chains,
@@ -316,6 +326,7 @@ export function parseConfig(env: Record<string, unknown>): AppConfig {
     maxWatchesPerTenant: settings.MAX_WATCHES_PER_TENANT,
     maxChannelsPerTenant: settings.MAX_CHANNELS_PER_TENANT,
     monitorDegradedAfterSeconds: settings.MONITOR_DEGRADED_AFTER_SECONDS,
+    hfHistoryBucketSeconds: settings.HF_HISTORY_BUCKET_SECONDS,
     riskHistory: { barSeconds: settings.RISK_PRICE_BAR_SECONDS, windowDays: settings.RISK_HISTORY_DAYS },
     heartbeatUrl: settings.HEARTBEAT_URL,
     topUp: { signer: settings.TOPUP_PRIVATE_KEY, maxGasWei: settings.TOPUP_MAX_GAS_GWEI, trustedMarkets: trustedMarketsOf(settings.TOPUP_TRUSTED_MARKETS) },

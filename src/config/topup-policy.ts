@@ -26,7 +26,8 @@ const tokenAmount = z
 const assetAddress = z
   .string({ error: 'must be a 0x-prefixed address string' })
   .refine((value) => isAddress(value, { strict: false }), 'must be a 0x-prefixed 20-byte hex address')
-  .transform((value) => getAddress(value));
+  .transform((value) => getAddress(value))
+  .meta({ pattern: '^0x[0-9a-fA-F]{40}$', description: 'the token to supply or repay: a 0x-prefixed 20-byte address' });
 
 export const topUpPolicySchema = z
   .object({

@@ -2,7 +2,7 @@ import { formatUnits, type Address } from 'viem';
 import { BPS, WAD, type AssetPosition, type PositionSnapshot } from './position';
 import { distanceToLiquidation, formatWad, liquidationPrice, topUpAmount } from './risk';
 
-/** The JSON face of a position: decimal strings, never raw bigints as JSON numbers. */
+/** The JSON face of a position: decimal strings, never raw bigints as JSON numbers; a protocol's own fields (`protocolFields`) beside them. */
 export type PositionView = {
   healthFactor: string | null;
   baseCurrency: string;
@@ -42,6 +42,8 @@ export function positionView(snapshot: PositionSnapshot, observedAt: Date): Posi
   const distance = distanceToLiquidation(snapshot.healthFactor);
   const collateralAssets = (snapshot.assets ?? []).filter((asset) => asset.usedAsCollateral && asset.collateral > 0n);
   return {
+    // First, so a protocol's own field can never stand in for a shared one of the same name.
+    ...snapshot.protocolFields,
     healthFactor: snapshot.healthFactor === null ? null : formatWad(snapshot.healthFactor, 4),
     baseCurrency: snapshot.baseUsdPrice === undefined ? 'base' : 'USD',
     collateral: { base: formatUnits(snapshot.collateralBase, snapshot.baseDecimals), usd: usdOf(snapshot.collateralBase, snapshot) },

@@ -52,9 +52,13 @@ export type PositionSnapshot = {
   healthFactor: bigint | null;
   /** Per-asset breakdown, only for accounts read with detail. */
   assets?: AssetPosition[];
+  /** Facts only one protocol has (Liquity's redemption rank, its branch's state), shown in the position as they are. */
+  protocolFields?: ProtocolFields;
   /**
    * When the watched account names several positions (an Euler owner and its sub-accounts):
    * each one with debt. The snapshot's own figures are then those of the riskiest of them.
    */
   subPositions?: SubPosition[];
 };
+
+export type ProtocolFields = Readonly<Record<string, string | number | boolean | null>>;

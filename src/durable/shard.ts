@@ -30,6 +30,8 @@ import type { TopUpRequest } from '../topup/request';
 import { needsTopUpDetail, topUpEpisodeStep, topUpRequest, type TopUpColumns } from '../topup/episode';
 import { topUpObjectName } from '../topup/signer';
 import { topUpStub } from './topup';
+import { chartValue, type HfPoint } from '../watches/hf-history';
+import { createHfHistoryTable, dropHfHistory, pruneHfHistory, readHfHistory, recordHfPoint } from '../watches/hf-history-store';
 import { PriceHistoryStore } from '../watches/price-history-store';
 import { MarketVolatilitySource } from '../watches/market-volatility-source';
 import { readRoundHistory } from '../protocols/chainlink-rounds';
@@ -95,6 +97,7 @@ export class Shard extends DurableObject<Env> {
       this.sql.exec(`CREATE TABLE IF NOT EXISTS pending_events (
         seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT UNIQUE NOT NULL, tenant_id TEXT NOT NULL,
         watch_id TEXT NOT NULL, body TEXT NOT NULL, silenced INTEGER NOT NULL)`);
+      createHfHistoryTable(this.sql);
     });
     this.volatility = new MarketVolatilitySource(new PriceHistoryStore(this.sql), COMMITTED_CALIBRATION);
   }
@@ -134,6 +137,12 @@ export class Shard extends DurableObject<Env> {
 
   async removeWatch(watchId: string): Promise<void> {
     this.sql.exec('DELETE FROM watches WHERE watch_id = ?', watchId);
+    dropHfHistory(this.sql, watchId);
+  }
+
+  /** The dashboard's chart of a watch: its health-factor history since `sinceMs`. */
+  async hfHistory(watchId: string, sinceMs: number): Promise<HfPoint[]> {
+    return readHfHistory(this.sql, watchId, sinceMs);
   }
 
   async watchStatus(watchId: string): Promise<WatchStatus | null> {
@@ -167,6 +176,7 @@ export class Shard extends DurableObject<Env> {
         healthFactor: position?.healthFactor ?? null,
         observedAt: position?.observedAt ?? null,
         monitor: monitor?.degraded ? 'degraded' : 'ok',
+        liquidationProbability24h: row.risk ? ((JSON.parse(row.risk) as WatchRisk).liquidationProbability['24h'] ?? null) : null,
       };
     }
     return glances;
@@ -288,7 +298,7 @@ export class Shard extends DurableObject<Env> {
     const chainId = Number(this.meta('chain_id'));
     const market = this.meta('market') as Address;
     const { client, chain, endpoints } = this.client(config, chainId);
-    const context = { client, chainId, multicall3: chain.multicall3 };
+    const context = { client, chainId, multicall3: chain.multicall3, protocolContracts: chain.protocolContracts };
     const lastBlock = this.meta('last_block');
     const lastGoodBlock = this.meta('last_good_block');
     const lastGoodBlockTime = this.meta('last_good_block_time');
@@ -368,6 +378,7 @@ export class Shard extends DurableObject<Env> {
           events += 1;
         }
         this.sql.exec('UPDATE watches SET state = ?, position = ?, risk = ? WHERE watch_id = ?', JSON.stringify(result.state), JSON.stringify(view), risk ? JSON.stringify(risk) : null, ref.id);
+        recordHfPoint(this.sql, ref.id, { at: observedAt.getTime(), healthFactor: chartValue(view.healthFactor) }, config.hfHistoryBucketSeconds * 1000);
         // Top-up episode: committed with the alert state, so a retried tick names the same trigger.
         const topUp = topUpEpisodeStep(row, snapshot.healthFactor);
         if (topUp) {
@@ -376,6 +387,7 @@ export class Shard extends DurableObject<Env> {
         }
       });
       this.setMeta('last_block', block.number.toString());
+      pruneHfHistory(this.sql, now);
       if (block.fresh) {
         this.setMeta('last_good_block', block.number.toString());
         this.setMeta('last_good_block_time', block.timestamp.toString());

@@ -17,6 +17,7 @@ import type { Page, PageKey } from '../lib/page-cursor';
 import { placeWatch, unplaceWatch } from '../watches/sync';
 import { directoryStub } from './directory';
 import { DAY_MS, SYNC_GRACE_MS, tenantWakeUpAt } from '../watches/tenant-wakeup';
+import { createSessionTable, deleteSession, findSession, insertSession, type SessionRecord } from '../dashboard/session-store';
 
 type ChannelRow = { id: string; type: string; target: string; secret: string | null; label: string; created_at: number; disabled_at: number | null; disabled_reason: string | null; last_sent_at: number | null; confirm_hash?: string | null; confirm_expires_at?: number | null };
 type WatchRow = { id: string; chain_id: number; protocol: string; market: string; account: string; label: string; thresholds: string; channels: string; shard: string; silenced_until: number | null; created_at: number; top_up?: string | null; top_up_version?: number; protocol_address?: string | null; risk?: string | null; synced: number; deleting: number };
@@ -58,6 +59,7 @@ export class Tenant extends DurableObject<Env> {
     ctx.blockConcurrencyWhile(async () => {
       this.sql.exec(`CREATE TABLE IF NOT EXISTS api_keys (hash TEXT PRIMARY KEY, label TEXT NOT NULL, created_at INTEGER NOT NULL)`);
       this.migrateApiKeys();
+      createSessionTable(this.sql);
       this.sql.exec(`CREATE TABLE IF NOT EXISTS channels (id TEXT PRIMARY KEY, type TEXT NOT NULL, target TEXT NOT NULL, secret TEXT,
         label TEXT NOT NULL, created_at INTEGER NOT NULL, disabled_at INTEGER, disabled_reason TEXT, last_sent_at INTEGER)`);
       this.sql.exec(`CREATE TABLE IF NOT EXISTS watches (id TEXT PRIMARY KEY, chain_id INTEGER NOT NULL, protocol TEXT NOT NULL, market TEXT NOT NULL,
@@ -205,6 +207,20 @@ export class Tenant extends DurableObject<Env> {
       this.sql.exec('INSERT INTO api_keys (id, hash, label, created_at) VALUES (?, ?, ?, ?)', next.id, next.hash, old.label, now);
       return { key: { id: next.id, label: old.label, createdAt: iso(now)!, expiresAt: null }, previous: { id: oldId, expiresAt: iso(now + graceMs)! } };
     });
+  }
+
+  // ── Dashboard sessions (src/dashboard/session-store.ts) ───────────────────
+
+  async createSession(session: { hash: string; keyId: string; expiresAt: number }, maxSessions: number): Promise<void> {
+    insertSession(this.sql, session, Date.now(), maxSessions);
+  }
+
+  async findSession(hash: string): Promise<SessionRecord | null> {
+    return findSession(this.sql, hash, Date.now());
+  }
+
+  async revokeSession(hash: string): Promise<boolean> {
+    return deleteSession(this.sql, hash);
   }
 
   // ── Telegram link codes ───────────────────────────────────────────────────

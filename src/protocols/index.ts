@@ -5,13 +5,15 @@ import { aaveV3Adapter } from './aave-v3';
 import { compoundV3Adapter } from './compound-v3';
 import { eulerV2Adapter } from './euler-v2';
 import { MORPHO_BLUE_DEPLOYMENTS, morphoBlueAdapter } from './morpho-blue';
+import { liquityV2Adapter, parseLiquityAccount } from './liquity-v2';
+import { MAKER_VATS, makerAdapter, parseIlk } from './maker';
 
 /*
  * The registry: every protocol marginwatch reads, keyed by the `protocol` string of the API.
  * One folder each under src/protocols/; Spark runs the Aave v3 adapter.
  */
 
-export const SUPPORTED_PROTOCOLS = ['aave-v3', 'spark', 'compound-v3', 'morpho-blue', 'euler-v2'] as const;
+export const SUPPORTED_PROTOCOLS = ['aave-v3', 'spark', 'compound-v3', 'morpho-blue', 'liquity-v2', 'maker', 'euler-v2'] as const;
 export type ProtocolName = (typeof SUPPORTED_PROTOCOLS)[number];
 
 type ProtocolEntry = {
@@ -20,6 +22,10 @@ type ProtocolEntry = {
   market: 'address' | 'id';
   /** For `id` markets: the contract per chain where the protocol has a canonical deployment. */
   canonicalProtocolAddress?: Readonly<Record<number, Address>>;
+  /** How an account is named where it is not just the borrower's address (a Liquity trove id): its canonical text, or why not. */
+  parseAccount?: (text: string) => { ok: true; account: Hex } | { ok: false; message: string };
+  /** For `id` markets named otherwise than by a 32-byte hex id (Maker's ilk name): the canonical form, or why the text is not one. */
+  parseMarket?: (text: string) => { ok: true; market: Hex } | { ok: false; message: string };
 };
 
 const PROTOCOLS: Record<ProtocolName, ProtocolEntry> = {
@@ -27,6 +33,9 @@ const PROTOCOLS: Record<ProtocolName, ProtocolEntry> = {
   spark: { adapter: aaveV3Adapter as ProtocolAdapter<unknown>, market: 'address' },
   'compound-v3': { adapter: compoundV3Adapter as ProtocolAdapter<unknown>, market: 'address' },
   'morpho-blue': { adapter: morphoBlueAdapter as ProtocolAdapter<unknown>, market: 'id', canonicalProtocolAddress: MORPHO_BLUE_DEPLOYMENTS },
+  'liquity-v2': { adapter: liquityV2Adapter as ProtocolAdapter<unknown>, market: 'address', parseAccount: parseLiquityAccount },
+  // The ilk inside the Vat; the Vat is `protocolAddress`.
+  maker: { adapter: makerAdapter as ProtocolAdapter<unknown>, market: 'id', canonicalProtocolAddress: MAKER_VATS, parseMarket: parseIlk },
   'euler-v2': { adapter: eulerV2Adapter as ProtocolAdapter<unknown>, market: 'address' },
 };
 
@@ -53,8 +62,15 @@ export function isProtocolName(value: string): value is ProtocolName {
   return (SUPPORTED_PROTOCOLS as readonly string[]).includes(value);
 }
 
+/** The protocol's own reading of an account (canonical text, or why not); null where an account is the borrower's address. */
+export function parseAccount(protocol: ProtocolName, text: string): { ok: true; account: Hex } | { ok: false; message: string } | null {
+  return PROTOCOLS[protocol].parseAccount?.(text) ?? null;
+}
+
 /** The canonical form of a market as the protocol names it (a checksummed address, or a lower-case 32-byte id), or why the text is not one. */
 export function parseMarket(protocol: ProtocolName, text: string): { ok: true; market: Hex } | { ok: false; message: string } {
+  const own = PROTOCOLS[protocol].parseMarket;
+  if (own) return own(text);
   if (PROTOCOLS[protocol].market === 'id') {
     return /^0x[0-9a-fA-F]{64}$/.test(text)
       ? { ok: true, market: text.toLowerCase() as Hex }
@@ -70,7 +86,7 @@ export function parseMarket(protocol: ProtocolName, text: string): { ok: true; m
 export function resolveProtocolAddress(protocol: ProtocolName, chainId: number, given: Address | undefined): Address | null {
   const entry = PROTOCOLS[protocol];
   if (entry.market === 'address') {
-    if (given) throw new AppError('validation_failed', `protocolAddress: is only used by protocols whose markets live in one contract (morpho-blue); ${protocol} names the market contract itself`, { status: 400, issues: [{ path: 'protocolAddress', message: `not used by ${protocol}` }] });
+    if (given) throw new AppError('validation_failed', `protocolAddress: is only used by protocols whose markets live in one contract (${SUPPORTED_PROTOCOLS.filter((name) => PROTOCOLS[name].market === 'id').join(', ')}); ${protocol} names the market contract itself`, { status: 400, issues: [{ path: 'protocolAddress', message: `not used by ${protocol}` }] });
     return null;
   }
   const address = given ?? entry.canonicalProtocolAddress?.[chainId];

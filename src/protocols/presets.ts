@@ -3,6 +3,9 @@ import { AAVE_FAMILY_PRESETS } from './aave-v3/presets';
 import { COMET_PRESETS } from './compound-v3/presets';
 import { MORPHO_BLUE_DEPLOYMENTS } from './morpho-blue/deployments';
 import { MORPHO_PRESETS } from './morpho-blue/presets';
+import { MAKER_DEPLOYMENTS } from './maker/deployments';
+import { ilkBytes32 } from './maker/ilk';
+import { MAKER_PRESETS } from './maker/presets';
 import type { ProtocolName } from './index';
 
 /*
@@ -47,6 +50,14 @@ export const MARKET_PRESETS: readonly MarketPreset[] = [
     loan: preset.loan,
     collateral: preset.collateral,
     lltv: preset.lltv,
+  })),
+  ...MAKER_PRESETS.map((preset) => ({
+    key: key('maker', preset.chainId, preset.ilk.toLowerCase()),
+    chainId: preset.chainId,
+    protocol: 'maker' as const,
+    name: `Maker ${preset.ilk}`,
+    market: ilkBytes32(preset.ilk),
+    protocolAddress: MAKER_DEPLOYMENTS[preset.chainId]!.vat,
   })),
 ];
 

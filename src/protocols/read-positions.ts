@@ -34,7 +34,13 @@ export async function readPositions<Market>(adapter: ProtocolAdapter<Market>, in
   const pin = new BlockPin(input.context, { chainId: input.context.chainId, endpoints: input.endpoints, minBlockNumber: input.minBlockNumber, lastGoodHead: input.lastGoodHead });
   const reads = await adapter.readAccounts(input.context, market, input.accounts, pin, input.batchSize);
   const block = await pin.head();
-  const prices = input.withPrices ? adapter.readPrices(input.context, market, block) : undefined;
+  // The prices feed the risk engine only: their failure costs this bar, never the tick's alerts.
+  const prices = input.withPrices
+    ? adapter.readPrices(input.context, market, block).catch((error: unknown) => {
+        console.warn('market prices unread this bar', error instanceof Error ? error.name : 'unknown');
+        return undefined;
+      })
+    : undefined;
   const detailFor = input.detailFor;
   if (detailFor) {
     // Protocols whose summary already is the breakdown (Comet, Morpho) are not read twice.
@@ -47,5 +53,6 @@ export async function readPositions<Market>(adapter: ProtocolAdapter<Market>, in
       }
     }
   }
-  return { block, reads, ...(prices ? { prices: await prices } : {}) };
+  const read = await prices;
+  return { block, reads, ...(read ? { prices: read } : {}) };
 }

@@ -1,9 +1,11 @@
 import type { Address, Hex, PublicClient } from 'viem';
 import type { PositionSnapshot } from '../domain/position';
+import type { ProtocolContracts } from '../config/env';
 
 /* What every adapter's reads take and give: the chain to read, the pinned block, a market's name, one account's read. */
 
-export type ReadContext = { client: PublicClient; chainId: number; multicall3: Address };
+/** `protocolContracts`: the operator's PROTOCOL_CONTRACTS for this chain, for protocols whose market needs contracts beside the one a watch names (Maker: Spot, Jug, Dog). */
+export type ReadContext = { client: PublicClient; chainId: number; multicall3: Address; protocolContracts?: ProtocolContracts };
 
 /** The block every read of one tick is pinned to, so all accounts are seen in one state. */
 export type PinnedBlock = { number: bigint; timestamp: bigint };

@@ -220,5 +220,6 @@ async function summary(env: Env, link: Link, watch: WatchRecord): Promise<replie
     lastPolledAt: status.lastPolledAt,
     lastError: status.lastError,
     monitor: status.monitor,
+    risk: status.risk,
   };
 }

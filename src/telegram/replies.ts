@@ -2,6 +2,8 @@ import type { PositionView } from '../domain/position-view';
 import { COMMANDS, usageOf, type CommandName } from './commands';
 import type { WatchMonitor } from '../watches/records';
 import type { MonitorReason } from '../monitor/health';
+import type { WatchRisk } from '../risk/watch-risk';
+import { riskLine } from '../notify/render';
 
 /**
  * The bot's answers, in plain words (pure). They go out as plain text (no parse_mode), so
@@ -22,6 +24,8 @@ export type WatchSummary = {
   lastError: string | null;
   /** Absent or null: the monitor's state is unknown (e.g. an older shard). */
   monitor?: WatchMonitor | null;
+  /** Absent or null: no risk figures. */
+  risk?: WatchRisk | null;
 };
 
 const MONITOR_REASON_WORDS: Record<MonitorReason, string> = { stale: 'the RPC nodes are behind the chain', erroring: 'reads keep failing', wrong_chain: 'the RPC nodes serve another chain' };
@@ -121,6 +125,8 @@ export function statusText(watch: WatchSummary, now: Date): string {
       lines.push('Liquidation price: computed once the position nears a threshold');
     }
     lines.push(`Distance to liquidation: ${position.distanceToLiquidation === null ? 'none (no debt)' : `${percent(position.distanceToLiquidation)} (a fall of all collateral prices by this much reaches HF 1)`}`);
+    const risk = riskLine(watch.risk ?? null);
+    if (risk) lines.push(`Risk: ${risk}${watch.risk?.enabled ? ' (risk-based levels on)' : ''}`);
     lines.push(`Read at block ${position.blockNumber}, ${formatTime(new Date(position.observedAt))}`);
   }
   lines.push(`Account: ${watch.account}`);

@@ -1,9 +1,9 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
 import type { Update } from 'grammy/types';
 import { requireAdmin, type AuthVariables } from '../api/auth';
 import { parseJsonBody, parseValue, readJson } from '../api/validate';
 import { parseConfig, type AppConfig, type TelegramConfig } from '../config/env';
+import { telegramLinkSchema, telegramSetupSchema, telegramUpdateSchema } from '../config/api-schemas';
 import { AppError } from '../lib/errors';
 import { secretsEqual } from '../lib/crypto';
 import { handleTelegramUpdate } from './bot';
@@ -37,33 +37,19 @@ export const telegramWebhookRoutes = new Hono<App>().post('/webhook', async (c) 
   if (!given || !(await secretsEqual(given, config.telegram.webhookSecret))) {
     throw new AppError('unauthorized', 'missing or wrong X-Telegram-Bot-Api-Secret-Token', { status: 401 });
   }
-  const update = parseValue(updateSchema, await readJson(c, MAX_UPDATE_BYTES));
+  const update = parseValue(telegramUpdateSchema, await readJson(c, MAX_UPDATE_BYTES));
   await handleTelegramUpdate(c.env, config, config.telegram, update as unknown as Update);
   return c.json({ ok: true });
 });
-
-/** Only the envelope is checked here; grammY reads the rest of the update. */
-const updateSchema = z.object({ update_id: z.number({ error: 'must be a number' }) }).passthrough();
-
-const linkSchema = z.object({ label: z.string().trim().max(100, 'must be at most 100 characters').optional() }).strict();
 
 /** `POST /v1/telegram/link` (tenant): a one-time code and its t.me deep link, valid for an hour. */
 export const telegramLinkRoutes = new Hono<App>().post('/link', async (c) => {
   const telegram = telegramOf(c.get('config'));
   // The body is optional: an empty request links with the chat's own name as label.
-  const body = await parseJsonBody(c, linkSchema, { optional: true });
+  const body = await parseJsonBody(c, telegramLinkSchema, { optional: true });
   const issued = await issueLinkCode(c.env, c.get('config'), telegram, c.get('tenantId'), body.label ?? '');
   return c.json({ ...issued, command: `/start ${issued.code}` }, 201);
 });
-
-const setupSchema = z
-  .object({
-    url: z
-      .string({ error: 'must be the https URL of this worker\'s /telegram/webhook' })
-      .max(2048, 'must be at most 2048 characters')
-      .refine((value) => URL.canParse(value), 'must be an absolute URL such as https://marginwatch.example.workers.dev/telegram/webhook'),
-  })
-  .strict();
 
 /**
  * `POST /v1/admin/telegram/setup` (admin): registers the webhook with Telegram (with the
@@ -72,7 +58,7 @@ const setupSchema = z
 export const telegramAdminRoutes = new Hono<App>().use(requireAdmin).post('/setup', async (c) => {
   const config = c.get('config');
   const telegram = telegramOf(config);
-  const input = await parseJsonBody(c, setupSchema);
+  const input = await parseJsonBody(c, telegramSetupSchema);
   const url = new URL(input.url);
   // Telegram itself only calls https URLs; plain http is for a local stand-in.
   if (url.protocol !== 'https:' && !(config.allowPrivateWebhookUrls && url.protocol === 'http:')) {

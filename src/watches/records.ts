@@ -85,7 +85,14 @@ export type WatchStatus = {
 export type WatchMonitor = { status: 'ok' } | { status: 'degraded'; since: string; reason: MonitorReason; lastError: string | null };
 
 /** A watch's state at a glance, for lists: its level, health factor and when that was read (null until first read). */
-export type WatchGlance = { level: string | null; healthFactor: string | null; observedAt: string | null; monitor: WatchMonitor['status'] | null };
+export type WatchGlance = {
+  level: string | null;
+  healthFactor: string | null;
+  observedAt: string | null;
+  monitor: WatchMonitor['status'] | null;
+  /** The 24 h liquidation probability of the last read with the per-asset breakdown; null when none is known. */
+  liquidationProbability24h: number | null;
+};
 
 export type TickSummary = { watches: number; blockNumber: string | null; events: number; handedOff: number; error: string | null };
 

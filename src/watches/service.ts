@@ -55,7 +55,7 @@ async function assertMarket(config: AppConfig, protocol: ProtocolName, chainId: 
     throw new AppError('unknown_chain', `chain ${chainId} is not configured in RPC_URLS (configured: ${known})`, { status: 400, issues: [{ path: 'chainId', message: `not configured; one of ${known}` }] });
   }
   const { client } = createChainClient(chain, { timeoutMs: config.rpcTimeoutMs, provenChains: ISOLATE_PROVEN_CHAINS });
-  await adapterFor(protocol).loadMarket({ client, chainId, multicall3: chain.multicall3 }, market);
+  await adapterFor(protocol).loadMarket({ client, chainId, multicall3: chain.multicall3, protocolContracts: chain.protocolContracts }, market);
 }
 
 /**
@@ -108,7 +108,7 @@ function publicRecord(watch: WatchRecord & { synced?: boolean; deleting?: boolea
   return record;
 }
 
-const UNKNOWN_GLANCE: WatchGlance = { level: null, healthFactor: null, observedAt: null, monitor: null };
+const UNKNOWN_GLANCE: WatchGlance = { level: null, healthFactor: null, observedAt: null, monitor: null, liquidationProbability24h: null };
 
 /**
  * One page of the tenant's watches, each with its level, health factor and read time: one

@@ -1,6 +1,7 @@
 import { FIXTURE_WETH, positionFixture } from '../helpers/fixtures';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, parseDuration, parseMessage, usageOf } from '../../src/telegram/commands';
+import { riskWithoutFigures } from '../../src/risk/watch-risk';
 import { clampReply, helpText, listText, statusText, usageText, type WatchSummary } from '../../src/telegram/replies';
 
 const MARKET = '0x87870Bca3F3fD6335C3F4ce8392D69350B4fA4E2';
@@ -142,6 +143,12 @@ describe('replies', () => {
     expect(statusText({ ...watch, position: null, level: null, silencedUntil: null }, now)).toContain('No reading yet');
     expect(statusText({ ...watch, monitor: { status: 'ok' } }, now)).not.toContain('fresh block');
     expect(statusText({ ...watch, position: { ...watch.position!, healthFactor: null, distanceToLiquidation: null, liquidationPrices: [] } }, now)).toContain('Health factor: ∞ (no debt)');
+  });
+
+  it('/status adds the risk line when figures are known, and says when risk-based levels are on', () => {
+    const risk = { ...riskWithoutFigures({ enabled: true, levels: { warning: 0.01, marginCall: 0.05, critical: 0.2 } }), liquidationProbability: { '1h': 0.001, '24h': 0.0213 }, liquidationCost: 1240 };
+    expect(statusText({ ...watch, risk }, now)).toContain('Risk: 24 h liquidation risk 2.1% · liquidation would cost ≈ $1,240 (risk-based levels on)');
+    expect(statusText({ ...watch, risk: riskWithoutFigures({ enabled: false, levels: risk.levels }) }, now)).not.toContain('Risk:');
   });
 
   it('/status says when the monitor has not seen the position on a fresh block, since when and why', () => {

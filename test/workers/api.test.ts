@@ -216,7 +216,7 @@ describe('GET /v1/markets', () => {
     const key = await newTenant('markets');
     const all = await api('GET', '/v1/markets', { token: key });
     expect(all.status).toBe(200);
-    expect(new Set(all.body.data.map((preset: { protocol: string }) => preset.protocol))).toEqual(new Set(['aave-v3', 'spark', 'compound-v3', 'morpho-blue']));
+    expect(new Set(all.body.data.map((preset: { protocol: string }) => preset.protocol))).toEqual(new Set(['aave-v3', 'spark', 'compound-v3', 'morpho-blue', 'maker']));
     const base = await api('GET', '/v1/markets?chainId=8453', { token: key });
     expect(base.body.data.length).toBeGreaterThan(0);
     expect(base.body.data.every((preset: { chainId: number }) => preset.chainId === 8453)).toBe(true);

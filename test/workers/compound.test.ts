@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tenantStub } from '../../src/durable/tenant';
 import { api, control, grantTopUps, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
 import { SIGNER, receivedEventually, watchThenCrash } from './topup-helpers';
+import { expectSignedAlertLadder } from './alert-ladder';
 
 /*
  * A Compound v3 position watched through the API, on real Comet bytecode: the same alert
@@ -46,13 +47,7 @@ describe('Compound v3 through the API', () => {
     }
     await tenant.deliverDue();
     const events = await receivedAt(path);
-    expect(events.map((event) => [event.body.type, event.body.level])).toEqual([
-      ['alert.triggered', 'warning'],
-      ['alert.escalated', 'margin_call'],
-      ['alert.escalated', 'critical'],
-      ['alert.resolved', 'ok'],
-    ]);
-    expect(events.every((event) => event.verified && event.status === 200)).toBe(true);
+    expectSignedAlertLadder(events);
     const critical = events[2]!.body;
     expect(critical.watch).toMatchObject({ protocol: 'compound-v3', market: comet });
     expect(Number(critical.position.healthFactor)).toBeCloseTo(1.074, 3);

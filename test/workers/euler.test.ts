@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tenantStub } from '../../src/durable/tenant';
 import { api, control, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
-import { receivedAt } from './topup-helpers';
+import { DOWN_AND_BACK, deliveriesAt, noticesOf, verifiedWebhook, walkPrices } from './price-walk';
 
 /*
  * Euler v2 positions watched through the API, on the real EVC and Euler Vault Kit: the market
@@ -19,11 +19,10 @@ describe('Euler v2 through the API', () => {
   it('a price walk on an owner\'s riskiest sub-account delivers warning → margin_call → critical → resolved, signed, once each, listing every sub-account with debt', async () => {
     const path = '/euler-flow';
     const key = await newTenant(path);
-    const channel = await api('POST', '/v1/channels', { token: key, body: { type: 'webhook', url: `${testEnv.TEST_RECEIVER_URL}${path.slice(1)}`, label: path } });
-    await control('/receiver/secret', { path, secret: channel.body.secret });
+    const channel = await verifiedWebhook(key, path);
     // 1 WETH at $2,000 × liquidation LTV 0.83: against 800 USDS HF 2.075 (sub-account 0), against 1,000 HF 1.66 (sub-account 3).
     const { owner, subAccounts } = await control('/euler/open', { positions: [{ index: 0, collateralWeth: '1', borrowUsds: '800' }, { index: 3, collateralWeth: '1', borrowUsds: '1000' }] });
-    const watch = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'euler-v2', market: market.vault, account: owner, label: 'euler', channels: [channel.body.id] } });
+    const watch = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'euler-v2', market: market.vault, account: owner, label: 'euler', channels: [channel] } });
     expect(watch.status, JSON.stringify(watch.body)).toBe(201);
     expect(watch.body).toMatchObject({ protocol: 'euler-v2', market: market.vault, protocolAddress: null });
     const tenant = tenantStub(testEnv, tenantIdOf(key));
@@ -38,19 +37,11 @@ describe('Euler v2 through the API', () => {
       ['3', subAccounts[1], '1.660'],
     ]);
 
-    for (const [price, polls] of [['1750', 2], ['1450', 2], ['1300', 1], ['2000', 1]] as const) {
-      await control('/euler/price', { symbol: 'WETH', price }); // HF of sub-account 3: 1.4525, 1.2035, 1.079, 1.66
-      for (let poll = 0; poll < polls; poll++) await pollShards();
-    }
+    // HF of sub-account 3: 1.4525, 1.2035, 1.079, 1.66.
+    await walkPrices([['1750', 2], ['1450', 2], ['1300', 1], ['2000', 1]], (price) => control('/euler/price', { symbol: 'WETH', price }));
     await tenant.deliverDue();
-    // Delivered (200) and signed: each level once, in order, under four distinct event ids.
-    const events = await receivedAt(path);
-    expect(events.map((event) => `${event.body.type}/${event.body.level}/${event.verified ? 'signed' : 'unsigned'}`)).toEqual([
-      'alert.triggered/warning/signed',
-      'alert.escalated/margin_call/signed',
-      'alert.escalated/critical/signed',
-      'alert.resolved/ok/signed',
-    ]);
+    const events = await deliveriesAt(path);
+    expect(noticesOf(events)).toEqual({ notices: DOWN_AND_BACK, allSignedAndAccepted: true });
     expect(new Set(events.map((event) => event.id)).size).toBe(4);
     const critical = events[2]!.body;
     expect(critical.watch).toMatchObject({ protocol: 'euler-v2', market: market.vault });

@@ -4,6 +4,8 @@ import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-r
 import { startControlServer } from '../helpers/control-server';
 import { deployComet } from '../../tools/chain/comet';
 import { deployMorpho } from '../../tools/chain/morpho';
+import { deployLiquity } from '../../tools/chain/liquity-v2';
+import { deployMaker } from '../../tools/chain/maker';
 import { deployEuler } from '../../tools/chain/euler-v2';
 
 declare module 'vitest' {
@@ -12,6 +14,8 @@ declare module 'vitest' {
     market: string;
     comet: string;
     morpho: string;
+    /** PROTOCOL_CONTRACTS for the local chain: the Maker deployment's Vat, Spotter, Jug and Dog. */
+    protocolContracts: string;
     receiverUrl: string;
     controlUrl: string;
   }
@@ -33,13 +37,18 @@ export default async function setup(project: TestProject) {
   // Morpho Blue compiled from its npm sources (cached in .cache/morpho-blue after the first run).
   const comet = await deployComet(chain.clients, chain.accounts[0]!);
   const morpho = await deployMorpho(chain.clients, chain.accounts[0]!, (line) => console.log(line));
+  // Liquity v2 from the real liquity/bold bytecode in ../shared/protocols.
+  const liquity = await deployLiquity(chain.clients, chain.accounts[0]!);
+  // Maker (dss) from the real bytecode in ../shared/protocols/maker-dss.
+  const maker = await deployMaker(chain.clients, chain.accounts[0]!);
   // Euler v2 (EVC + Euler Vault Kit) from the compiled artifacts in ../shared/protocols, deployed last so the others' addresses stay put.
   const euler = await deployEuler(chain.clients, chain.accounts[0]!);
-  control = await startControlServer(chain, receiver, { comet, morpho, euler });
+  control = await startControlServer(chain, receiver, { comet, morpho, liquity, maker, euler });
   project.provide('rpcUrl', chain.rpcUrl);
   project.provide('market', chain.market.pool);
   project.provide('comet', comet.comet);
   project.provide('morpho', morpho.morpho);
+  project.provide('protocolContracts', JSON.stringify({ '31337': { maker: { vat: maker.vat, spot: maker.spot, jug: maker.jug, dog: maker.dog } } }));
   project.provide('receiverUrl', receiver.url);
   project.provide('controlUrl', control.url);
   return async () => {

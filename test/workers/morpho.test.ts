@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tenantStub } from '../../src/durable/tenant';
 import { api, control, grantTopUps, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
 import { SIGNER, receivedEventually, watchThenCrash } from './topup-helpers';
+import { expectSignedAlertLadder } from './alert-ladder';
 
 /*
  * A Morpho Blue position watched through the API, on Morpho Blue compiled from its npm
@@ -65,13 +66,7 @@ describe('Morpho Blue through the API', () => {
     }
     await tenant.deliverDue();
     const events = await receivedAt(path);
-    expect(events.map((event) => [event.body.type, event.body.level])).toEqual([
-      ['alert.triggered', 'warning'],
-      ['alert.escalated', 'margin_call'],
-      ['alert.escalated', 'critical'],
-      ['alert.resolved', 'ok'],
-    ]);
-    expect(events.every((event) => event.verified && event.status === 200)).toBe(true);
+    expectSignedAlertLadder(events);
     expect(events[2]!.body.watch).toMatchObject({ protocol: 'morpho-blue', market: market.id, protocolAddress: market.morpho });
     expect(Number(events[2]!.body.position.healthFactor)).toBeCloseTo(1.075, 3);
   });

@@ -116,6 +116,8 @@ describe('a volatility regime change alone', () => {
       expect(after.risk.liquidationCost).toBeGreaterThan(0);
       expect(after.risk.safeTopUp).toMatchObject({ action: 'supply', symbol: 'WETH', targetProbability: 0.01, reachesTarget: true });
       expect(Number(after.risk.safeTopUp.amount)).toBeGreaterThan(0);
+      const listed = (await api('GET', '/v1/watches', { token: key })).body.data.find((item: { id: string }) => item.id === watchId);
+      expect(listed.liquidationProbability24h).toBe(after.risk.liquidationProbability['24h']);
     });
 
     await tenantStub(testEnv, tenantIdOf(key)).deliverDue();

@@ -11,7 +11,7 @@ import { AppError } from '../../lib/errors';
 import { newId } from '../../lib/crypto';
 import { generateWebhookSecret } from '../../notify/webhook-sender';
 import { tenantStub } from '../../durable/tenant';
-import type { ChannelTestBody } from '../../notify/event-body';
+import { sendChannelTest } from '../../notify/channel-test';
 import { channelQuotaExceeded, createPendingEmailChannel } from './email-confirm';
 import { requireChatLinkedTo } from '../../telegram/link';
 import { serviceChannel } from './service-channels';
@@ -74,20 +74,5 @@ export const channelRoutes = new Hono<App>()
     if (!deleted) throw notFound(c.req.param('id'));
     return c.body(null, 204);
   })
-  .post('/:id/test', async (c) => {
-    const tenant = tenantStub(c.env, c.get('tenantId'));
-    const channel = await tenant.getChannel(c.req.param('id'));
-    if (!channel) throw notFound(c.req.param('id'));
-    if (channel.disabledAt) throw new AppError('channel_disabled', `channel ${channel.id} is disabled: ${channel.disabledReason}`, { status: 409 });
-    if (channel.status === 'pending_confirmation') throw new AppError('channel_pending_confirmation', `channel ${channel.id} waits for its address to confirm (POST /v1/channels/${channel.id}/confirm)`, { status: 409 });
-    const body: ChannelTestBody = {
-      id: newId('evt'),
-      type: 'channel.test',
-      createdAt: new Date().toISOString(),
-      channel: { id: channel.id, label: channel.label },
-      message: 'marginwatch test event: this channel receives alerts.',
-    };
-    // Sent by this request directly, never queued behind the tenant's outbox backlog.
-    const delivery = await tenant.sendChannelTest(channel.id, body.id, JSON.stringify(body));
-    return c.json({ event: body, delivery }, 202);
-  });
+  // Sent by this request directly, never queued behind the tenant's outbox backlog.
+  .post('/:id/test', async (c) => c.json(await sendChannelTest(c.env, c.get('tenantId'), c.req.param('id')), 202));

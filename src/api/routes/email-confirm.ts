@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
 import type { AuthVariables } from '../auth';
 import { parseJsonBody } from '../validate';
 import type { EmailConfig } from '../../config/env';
+import { confirmChannelSchema } from '../../config/api-schemas';
 import { AppError } from '../../lib/errors';
 import { newId } from '../../lib/crypto';
 import { tenantStub } from '../../durable/tenant';
@@ -51,10 +51,6 @@ async function mailCode(env: Env, config: EmailConfig, channel: { id: string; to
   return { sentTo: channel.to, expiresAt: new Date(expiresAt).toISOString(), sent: error === null, error };
 }
 
-const confirmSchema = z
-  .object({ code: z.string({ error: 'must be the code from the confirmation email, e.g. "ABCDE-FGHJK"' }).trim().min(1, 'must not be empty').max(32, 'must be at most 32 characters') })
-  .strict();
-
 const notFound = (id: string) => new AppError('not_found', `channel ${id} not found`, { status: 404 });
 const notPending = (id: string) => new AppError('not_pending', `channel ${id} has nothing to confirm`, { status: 409 });
 
@@ -62,7 +58,7 @@ const notPending = (id: string) => new AppError('not_pending', `channel ${id} ha
 export const emailConfirmRoutes = new Hono<App>()
   .post('/:id/confirm', async (c) => {
     const id = c.req.param('id');
-    const { code } = await parseJsonBody(c, confirmSchema);
+    const { code } = await parseJsonBody(c, confirmChannelSchema);
     const tenant = tenantStub(c.env, c.get('tenantId'));
     const result = await tenant.confirmChannel(id, await confirmationHash(id, code), Date.now());
     if (result === 'not_found') throw notFound(id);

@@ -1,0 +1,329 @@
+import { z } from 'zod';
+import type { Address, Hex } from 'viem';
+import type { AlertLevel } from '../domain/alert-machine';
+import type { PositionView } from '../domain/position-view';
+import type { StoredTopUpPolicy } from '../config/topup-policy';
+import type { TopUpGrantView } from '../topup/authorization';
+import type { TopUpWatchState } from '../topup/watch-state';
+import type { MarketPreset } from '../protocols/presets';
+import type { ChainHealth } from '../monitor/chain-health';
+import type { ApiKeyRecord, ChannelRecord, DeliveryRecord, WatchGlance } from '../watches/records';
+import type { WatchView, WatchWithStatus } from '../watches/service';
+import type { ChannelTestBody } from '../notify/event-body';
+import { SUPPORTED_PROTOCOLS } from '../protocols';
+import { createChannelSchema } from '../config/api-schemas';
+import type { RiskSettings, WatchRisk } from '../risk/watch-risk';
+
+/*
+ * The bodies the v1 API answers with, as zod schemas: GET /openapi.json documents them and
+ * the contract test (test/workers/openapi.test.ts) checks every real response against them.
+ * Objects are closed: a field a route starts to send must be added here, or the test names it.
+ * `satisfies z.ZodType<T>` ties a schema to the type the route returns, so a new required
+ * field on that type fails `tsc` here too.
+ */
+
+/** Hex strings are typed `0x${string}` by viem; a regex check keeps `string` as its output type, hence the cast. */
+function hexString<T extends Hex>(pattern: RegExp, description: string) {
+  return z.string().regex(pattern).meta({ description }) as unknown as z.ZodType<T, T>;
+}
+
+const address = hexString<Address>(/^0x[0-9a-fA-F]{40}$/, 'an address, EIP-55 checksummed');
+const marketId = hexString<Hex>(/^0x([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/, 'a market address, or for morpho-blue a market id and for maker the ilk (0x + 64 hex)');
+const accountId = hexString<Hex>(/^0x([0-9a-fA-F]{40}|[0-9a-f]{64})$/, 'an address, EIP-55 checksummed; for liquity-v2 also a trove id (0x + 64 lower-case hex)');
+const txHash = hexString<Hex>(/^0x[0-9a-fA-F]{64}$/, 'a transaction hash');
+const time = z.iso.datetime();
+const decimal = z.string().regex(/^-?\d+(\.\d+)?$/).meta({ description: 'a decimal number as a string (exact; JSON numbers lose precision past 2^53)' });
+
+export const errorSchema = z
+  .strictObject({
+    error: z.strictObject({
+      code: z.string().meta({ description: 'stable machine-readable code, e.g. validation_failed, unauthorized, not_found, rate_limited' }),
+      message: z.string().meta({ description: 'what went wrong and what to do, for a person' }),
+      issues: z.array(z.strictObject({ path: z.string().meta({ description: 'dotted path of the field, or (body)' }), message: z.string() })).optional(),
+    }),
+  })
+  .meta({ description: 'Every 4xx and 5xx answer has this shape.' });
+
+const ALERT_LEVELS = ['ok', 'warning', 'margin_call', 'critical', 'liquidatable'] as const satisfies readonly AlertLevel[];
+const alertLevel = z.enum(ALERT_LEVELS);
+
+const thresholds = z.strictObject({ warning: z.number(), marginCall: z.number(), critical: z.number() });
+
+const topUpPolicy = z.strictObject({
+  enabled: z.boolean(),
+  mode: z.enum(['supply', 'repay']),
+  asset: address,
+  symbol: z.string(),
+  decimals: z.number().int(),
+  triggerHealthFactor: z.number(),
+  targetHealthFactor: z.number(),
+  maxAmountPerAction: decimal,
+  maxAmountPerDay: decimal,
+  cooldownSeconds: z.number().int(),
+  dryRun: z.boolean(),
+  version: z.number().int().optional(),
+}) satisfies z.ZodType<StoredTopUpPolicy>;
+
+const probabilityLevels = z.strictObject({ warning: z.number(), marginCall: z.number(), critical: z.number() }).meta({ description: '24 h liquidation probabilities (fractions) of each level' });
+const riskSettings = z.strictObject({ enabled: z.boolean(), levels: probabilityLevels }) satisfies z.ZodType<RiskSettings>;
+const probability = z.number().min(0).max(1);
+const usd = z.number().meta({ description: 'US dollars (a display figure)' });
+
+const watchRisk = z
+  .strictObject({
+    enabled: z.boolean(),
+    levels: probabilityLevels,
+    liquidationProbability: z.strictObject({ '1h': probability.nullable(), '24h': probability.nullable() }),
+    gbmLiquidationProbability24h: probability.nullable(),
+    volatility: z.array(z.strictObject({ asset: address, symbol: z.string(), annualised: z.number().nullable(), seed: z.enum(['chainlink_rounds', 'asset_class_default']).nullable() })),
+    liquidationMove: z.number().nullable(),
+    valueAtRisk: z.strictObject({ '95': usd, '99': usd }).nullable(),
+    expectedShortfall: z.strictObject({ '97.5': usd }).nullable(),
+    liquidationCost: usd.nullable(),
+    safeTopUp: z.strictObject({ action: z.enum(['supply', 'repay']), asset: address, symbol: z.string(), amount: decimal, targetProbability: probability, reachesTarget: z.boolean() }).nullable(),
+    basis: z
+      .strictObject({
+        method: z.literal('filtered_historical_simulation'),
+        lambdaPerDay: z.number(),
+        samples: z.number().int(),
+        from: time.nullable(),
+        to: time.nullable(),
+        barSeconds: z.number().int(),
+        windowDays: z.number().int(),
+        calibration: z.string(),
+      })
+      .nullable(),
+  })
+  .meta({ description: 'The risk settings with the figures of the last read with the per-asset breakdown (every figure null before one; unknown inputs null)' }) satisfies z.ZodType<WatchRisk>;
+
+export const watchSchema = z.strictObject({
+  id: z.string(),
+  chainId: z.number().int(),
+  protocol: z.enum(SUPPORTED_PROTOCOLS),
+  market: marketId,
+  protocolAddress: address.nullable(),
+  account: accountId,
+  label: z.string(),
+  thresholds,
+  channels: z.array(z.string()),
+  silencedUntil: time.nullable(),
+  topUp: topUpPolicy.nullable(),
+  risk: riskSettings,
+  createdAt: time,
+}) satisfies z.ZodType<WatchView>;
+
+const positionSchema = z.strictObject({
+  healthFactor: decimal.nullable(),
+  baseCurrency: z.string(),
+  collateral: z.strictObject({ base: decimal, usd: decimal.nullable() }),
+  debt: z.strictObject({ base: decimal, usd: decimal.nullable() }),
+  liquidationThreshold: decimal,
+  distanceToLiquidation: decimal.nullable(),
+  liquidationPrices: z.array(z.strictObject({ asset: address, symbol: z.string(), price: decimal.nullable(), currentPrice: decimal.nullable() })),
+  assets: z.array(z.strictObject({ asset: address, symbol: z.string(), collateral: decimal, debt: decimal, usedAsCollateral: z.boolean(), price: decimal.nullable(), liquidationThreshold: decimal })).optional(),
+  subPositions: z
+    .array(z.strictObject({ id: z.string(), account: address, healthFactor: decimal.nullable(), collateral: z.strictObject({ base: decimal, usd: decimal.nullable() }), debt: z.strictObject({ base: decimal, usd: decimal.nullable() }) }))
+    .optional()
+    .meta({ description: 'each position of an account that names several (an Euler owner\'s sub-accounts with debt, `id` the sub-account number); the figures above are the riskiest one\'s' }),
+  blockNumber: z.string().regex(/^\d+$/),
+  observedAt: time,
+})
+  // A protocol's own facts beside the common ones (Liquity's redemptionRank and branch state).
+  .catchall(z.union([z.string(), z.number(), z.boolean(), z.null()])) satisfies z.ZodType<PositionView>;
+
+const monitorReason = z.enum(['stale', 'erroring', 'wrong_chain']);
+const watchMonitor = z.discriminatedUnion('status', [
+  z.strictObject({ status: z.literal('ok') }),
+  z.strictObject({ status: z.literal('degraded'), since: time, reason: monitorReason, lastError: z.string().nullable() }),
+]);
+
+const topUpAction = z.strictObject({
+  id: z.string(),
+  status: z.enum(['dry_run', 'in_flight', 'confirmed', 'failed']),
+  dryRun: z.boolean(),
+  mode: z.string(),
+  asset: address,
+  amount: decimal,
+  reachesTarget: z.boolean(),
+  txHash: txHash.nullable(),
+  approveTxHash: txHash.nullable(),
+  healthFactorBefore: z.string().nullable(),
+  healthFactorAfter: z.string().nullable(),
+  error: z.string().nullable(),
+  createdAt: time,
+  finishedAt: time.nullable(),
+});
+
+const topUpState = z.strictObject({
+  executor: z.strictObject({ chainId: z.number().int(), signer: address.nullable() }),
+  spentLast24h: decimal,
+  remainingLast24h: decimal,
+  cooldownUntil: time.nullable(),
+  inFlight: z.boolean(),
+  lastFailure: z.strictObject({ code: z.string(), message: z.string(), at: time }).nullable(),
+  recent: z.array(topUpAction),
+}) satisfies z.ZodType<TopUpWatchState>;
+
+/** POST /v1/watches: the watch as stored; nothing has been read yet. */
+export const createdWatchSchema = watchSchema.extend({ level: z.null(), position: z.null() });
+
+export const watchListItemSchema = watchSchema.extend({
+  level: alertLevel.nullable(),
+  healthFactor: decimal.nullable(),
+  observedAt: time.nullable(),
+  monitor: z.enum(['ok', 'degraded']).nullable(),
+  liquidationProbability24h: probability.nullable(),
+}) satisfies z.ZodType<WatchView & WatchGlance>;
+
+export const watchWithStatusSchema = watchSchema.extend({
+  level: alertLevel.nullable(),
+  position: positionSchema.nullable(),
+  lastPolledAt: time.nullable(),
+  lastError: z.string().nullable(),
+  monitor: watchMonitor.nullable(),
+  topUpState: topUpState.nullable(),
+  risk: watchRisk,
+}) satisfies z.ZodType<WatchWithStatus>;
+
+const nextCursor = z.string().nullable().meta({ description: 'pass as ?cursor= for the next page; null on the last page' });
+export const watchListSchema = z.strictObject({ data: z.array(watchListItemSchema), nextCursor });
+
+/** Channel types come from the create schema's discriminator, so a new channel type is documented with it. */
+const CHANNEL_TYPES = createChannelSchema.options.map((option) => option.shape.type.value);
+
+export const channelSchema = z.strictObject({
+  id: z.string(),
+  type: z.enum(CHANNEL_TYPES),
+  url: z.string().optional(),
+  chatId: z.string().optional(),
+  to: z.string().optional(),
+  server: z.string().optional().meta({ description: 'ntfy: the server' }),
+  topic: z.string().optional().meta({ description: 'ntfy: the topic' }),
+  tokenSet: z.boolean().optional().meta({ description: 'ntfy: whether an access token is stored (never returned)' }),
+  region: z.enum(['us', 'eu']).optional().meta({ description: 'pagerduty: the Events API region' }),
+  routingKeyHint: z.string().optional().meta({ description: 'pagerduty: the last 4 characters of the routing key' }),
+  label: z.string(),
+  status: z.enum(['active', 'pending_confirmation']),
+  createdAt: time,
+  disabledAt: time.nullable(),
+  disabledReason: z.string().nullable(),
+}) satisfies z.ZodType<ChannelRecord>;
+
+const confirmationSchema = z.strictObject({ sentTo: z.string(), expiresAt: time, sent: z.boolean(), error: z.string().nullable() });
+
+/** POST /v1/channels: a webhook's signing secret is shown here once; an email channel says where its code went. */
+export const createdChannelSchema = channelSchema.extend({
+  secret: z.string().regex(/^whsec_/).optional().meta({ description: 'webhook only: the Standard Webhooks signing secret, shown once' }),
+  confirmation: confirmationSchema.optional().meta({ description: 'email only: the confirmation mail' }),
+});
+export const channelListSchema = z.strictObject({ data: z.array(channelSchema), nextCursor });
+
+const deliverySchema = z.strictObject({
+  eventId: z.string(),
+  channelId: z.string(),
+  status: z.enum(['pending', 'delivered', 'dead']),
+  attempts: z.number().int(),
+  lastError: z.string().nullable(),
+  nextAttemptAt: time.nullable(),
+  deliveredAt: time.nullable(),
+}) satisfies z.ZodType<DeliveryRecord>;
+
+const channelTestEvent = z.strictObject({
+  id: z.string(),
+  type: z.literal('channel.test'),
+  createdAt: time,
+  channel: z.strictObject({ id: z.string(), label: z.string() }),
+  message: z.string(),
+}) satisfies z.ZodType<ChannelTestBody>;
+
+export const channelTestSchema = z.strictObject({ event: channelTestEvent, delivery: deliverySchema.nullable() });
+export const confirmationResentSchema = z.strictObject({ confirmation: confirmationSchema });
+export const deliveryListSchema = z.strictObject({ data: z.array(deliverySchema) });
+
+/** An event's body is the payload its channels received (alert.*, monitor.*, topup.*, channel.test); see README "Webhook events". */
+const eventBody = z.looseObject({ id: z.string(), type: z.string(), createdAt: time });
+export const eventListSchema = z.strictObject({
+  data: z.array(z.strictObject({ id: z.string(), watchId: z.string().nullable(), type: z.string(), createdAt: time, silenced: z.boolean(), body: eventBody, deliveries: z.array(deliverySchema) })),
+  nextCursor: z.string().regex(/^\d+$/).nullable().meta({ description: 'pass as ?cursor= for older events; null when there are none' }),
+});
+
+const apiKeySchema = z.strictObject({ id: z.string(), label: z.string(), createdAt: time, expiresAt: time.nullable() }) satisfies z.ZodType<ApiKeyRecord>;
+const tenantId = z.string().regex(/^t_[0-9a-f]{16}$/);
+const secretKey = z.string().regex(/^mwk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/).meta({ description: 'the API key, shown once: send it as Authorization: Bearer <key>' });
+
+export const issuedKeySchema = apiKeySchema.extend({ tenantId, key: secretKey });
+export const rotatedKeySchema = issuedKeySchema.extend({ previous: z.strictObject({ id: z.string(), expiresAt: time }).meta({ description: 'the key used for this call, valid until expiresAt' }) });
+export const keyListSchema = z.strictObject({ tenantId, data: z.array(apiKeySchema) });
+
+export const marketListSchema = z.strictObject({
+  data: z.array(
+    z.strictObject({
+      key: z.string(),
+      chainId: z.number().int(),
+      protocol: z.enum(SUPPORTED_PROTOCOLS),
+      name: z.string(),
+      market: marketId,
+      protocolAddress: address.nullable(),
+      loan: z.string().optional(),
+      collateral: z.string().optional(),
+      lltv: z.string().optional(),
+    }) satisfies z.ZodType<MarketPreset>,
+  ),
+});
+
+export const topUpGrantViewSchema = z.strictObject({
+  tenantId,
+  enabled: z.boolean(),
+  maxUsdPerDay: decimal.nullable(),
+  spentUsdLast24h: decimal,
+  remainingUsdLast24h: decimal,
+  updatedAt: time.nullable(),
+}) satisfies z.ZodType<TopUpGrantView & { tenantId: string }>;
+
+export const topUpSignerSchema = z.strictObject({
+  address: address.nullable(),
+  configured: z.boolean(),
+  maxGasGwei: z.string(),
+  chains: z.array(z.strictObject({ chainId: z.number().int(), balanceNative: decimal.nullable(), error: z.string().nullable() })),
+  hint: z.string().optional(),
+});
+
+const chainHealthSchema = z.strictObject({
+  chainId: z.number().int(),
+  ok: z.boolean(),
+  lastGoodBlock: z.strictObject({ number: z.string().regex(/^\d+$/), timestamp: time }).nullable(),
+  ageSeconds: z.number().int().nullable(),
+  shardsAsked: z.number().int(),
+  degradedWatches: z.number().int(),
+}) satisfies z.ZodType<ChainHealth>;
+
+export const healthSchema = z.strictObject({ ok: z.boolean(), service: z.literal('marginwatch'), chains: z.array(z.number().int()), chainHealth: z.array(chainHealthSchema) });
+/** /health with a configuration the worker cannot run with (503): the error names the setting. */
+export const healthMisconfiguredSchema = errorSchema.extend({ ok: z.literal(false) });
+
+export const issuedLinkCodeSchema = z.strictObject({ code: z.string(), url: z.url(), expiresAt: time, command: z.string().meta({ description: 'what to send the bot: /start <code>' }) });
+export const telegramSetupResultSchema = z.strictObject({
+  ok: z.literal(true),
+  bot: z.strictObject({ id: z.number().int(), username: z.string() }),
+  // As the URL parser wrote it (WHATWG), which admits hosts RFC 3986's `uri` format does not.
+  webhook: z.strictObject({ url: z.string(), allowedUpdates: z.array(z.string()) }),
+  commands: z.array(z.strictObject({ command: z.string(), description: z.string() })),
+});
+export const telegramUpdateAckSchema = z.strictObject({ ok: z.literal(true) });
+
+/** Parts that recur in many bodies: documented once under components/schemas and referenced. */
+export const SHARED_RESPONSE_SCHEMAS: Record<string, z.ZodType> = {
+  Timestamp: time,
+  Address: address,
+  MarketId: marketId,
+  Decimal: decimal,
+  AlertLevel: alertLevel,
+  Thresholds: thresholds,
+  TopUpPolicy: topUpPolicy,
+  Position: positionSchema,
+  WatchMonitor: watchMonitor,
+  TopUpState: topUpState,
+  Delivery: deliverySchema,
+  ApiKey: apiKeySchema,
+  ChainHealth: chainHealthSchema,
+};

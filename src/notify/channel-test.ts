@@ -1,0 +1,26 @@
+import { AppError } from '../lib/errors';
+import { newId } from '../lib/crypto';
+import { tenantStub } from '../durable/tenant';
+import type { ChannelTestBody } from './event-body';
+import type { DeliveryRecord } from '../watches/records';
+
+/**
+ * "Send test" for a channel, shared by POST /v1/channels/:id/test and the dashboard: a
+ * channel.test event sent by the request itself, never queued behind the outbox backlog.
+ */
+export async function sendChannelTest(env: Env, tenantId: string, channelId: string): Promise<{ event: ChannelTestBody; delivery: DeliveryRecord | null }> {
+  const tenant = tenantStub(env, tenantId);
+  const channel = await tenant.getChannel(channelId);
+  if (!channel) throw new AppError('not_found', `channel ${channelId} not found`, { status: 404 });
+  if (channel.disabledAt) throw new AppError('channel_disabled', `channel ${channel.id} is disabled: ${channel.disabledReason}`, { status: 409 });
+  if (channel.status === 'pending_confirmation') throw new AppError('channel_pending_confirmation', `channel ${channel.id} waits for its address to confirm (POST /v1/channels/${channel.id}/confirm)`, { status: 409 });
+  const event: ChannelTestBody = {
+    id: newId('evt'),
+    type: 'channel.test',
+    createdAt: new Date().toISOString(),
+    channel: { id: channel.id, label: channel.label },
+    message: 'marginwatch test event: this channel receives alerts.',
+  };
+  const delivery = await tenant.sendChannelTest(channel.id, event.id, JSON.stringify(event));
+  return { event, delivery };
+}

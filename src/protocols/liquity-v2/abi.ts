@@ -1,0 +1,29 @@
+import { parseAbi } from 'viem';
+
+/** The subset of Liquity v2's branch contracts marginwatch reads (liquity/bold). */
+export const troveManagerAbi = parseAbi([
+  'function activePool() view returns (address)',
+  'function borrowerOperations() view returns (address)',
+  'function troveNFT() view returns (address)',
+  'function CCR() view returns (uint256)',
+  'function shutdownTime() view returns (uint256)',
+  'function getEntireBranchColl() view returns (uint256)',
+  'function getEntireBranchDebt() view returns (uint256)',
+  'function getTroveIdsCount() view returns (uint256)',
+  'function getTroveFromTroveIdsArray(uint256 _index) view returns (uint256)',
+  'function getTroveStatus(uint256 _troveId) view returns (uint8)',
+  'function getTroveAnnualInterestRate(uint256 _troveId) view returns (uint256)',
+  'struct LatestTroveData { uint256 entireDebt; uint256 entireColl; uint256 redistBoldDebtGain; uint256 redistCollGain; uint256 accruedInterest; uint256 recordedDebt; uint256 annualInterestRate; uint256 weightedRecordedDebt; uint256 accruedBatchManagementFee; uint256 lastInterestRateAdjTime; }',
+  'function getLatestTroveData(uint256 _troveId) view returns (LatestTroveData)',
+]);
+
+export const borrowerOperationsAbi = parseAbi(['function MCR() view returns (uint256)', 'function SCR() view returns (uint256)']);
+
+export const activePoolAbi = parseAbi(['function collToken() view returns (address)', 'function boldToken() view returns (address)']);
+
+/** fetchPrice is not a view: read through eth_call it gives the price a liquidation in this block would use, and changes nothing. */
+export const priceFeedAbi = parseAbi(['function fetchPrice() returns (uint256 price, bool newOracleFailureDetected)', 'function lastGoodPrice() view returns (uint256)']);
+
+export const troveNftAbi = parseAbi(['function ownerOf(uint256 tokenId) view returns (address)']);
+
+export const tokenAbi = parseAbi(['function symbol() view returns (string)', 'function decimals() view returns (uint8)']);

@@ -1,0 +1,26 @@
+import type { ProtocolAdapter } from '../adapter';
+import { loadMakerMarket, readMakerAccounts, readMakerAssets, readMakerMarketPrices } from './read';
+import { penaltyBps, type MakerMarket } from './normalize';
+
+export { MAKER } from './normalize';
+export { MAKER_DEPLOYMENTS, MAKER_VATS } from './deployments';
+export { parseIlk } from './ilk';
+
+/**
+ * Maker (dss) vaults: `market` is the ilk, inside the Vat (`protocolAddress`); an account is an
+ * urn address. No `topUp` yet: the Vat does accept a `frob` that only adds collateral or only
+ * repays, from the caller's own Vat balances, on any urn; but that needs the ilk's GemJoin and
+ * token (the Vat does not know them) and a join before the frob, which is not built.
+ */
+export const makerAdapter: ProtocolAdapter<MakerMarket> = {
+  loadMarket: loadMakerMarket,
+  readAccounts: readMakerAccounts,
+  readAssets: readMakerAssets,
+  readPrices: readMakerMarketPrices,
+  // The Dog takes the whole debt (up to its hole limits) and adds chop to what the auction must raise.
+  liquidationRule: (market) => ({
+    closeFactorBps: 10_000n,
+    fullCloseBelowHealthFactor: null,
+    penaltyBps: [{ asset: market.pip, symbol: market.symbol, bps: penaltyBps(market.chop) }],
+  }),
+};

@@ -1,0 +1,180 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Address, Hex } from 'viem';
+import { startLocalChain, type LocalChain } from '../../tools/chain';
+import { deployLiquity, liquidateTroves, liquityTestAbi, liquityWouldLiquidate, openTrove, setLiquityPrice, shutdownBranch, type LiquityBranchSymbol, type LocalLiquity } from '../../tools/chain/liquity-v2';
+import { createChainClient } from '../../src/chain/client';
+import { CANONICAL_MULTICALL3 } from '../../src/config/env';
+import { adapterFor } from '../../src/protocols';
+import { readPositions } from '../../src/protocols/read-positions';
+import { parseLiquityAccount } from '../../src/protocols/liquity-v2';
+import { WAD, type PositionSnapshot } from '../../src/domain/position';
+import { positionView } from '../../src/domain/position-view';
+
+/*
+ * The Liquity v2 adapter against the real liquity/bold bytecode (../shared/protocols/liquity-v2):
+ * a WETH branch (MCR 110 %, CCR 150 %) and a wstETH branch (MCR 120 %, CCR 160 %). TroveManager's
+ * own getCurrentICR and batchLiquidateTroves are the reference for our health factor.
+ */
+
+let chain: LocalChain;
+let local: LocalLiquity;
+
+function context() {
+  const { client } = createChainClient({ chainId: chain.chainId, rpcUrls: [chain.rpcUrl], multicall3: CANONICAL_MULTICALL3 });
+  return { client, chainId: chain.chainId, multicall3: CANONICAL_MULTICALL3 };
+}
+
+const idText = (troveId: bigint) => `0x${troveId.toString(16).padStart(64, '0')}` as Address;
+
+async function read(branch: LiquityBranchSymbol, accounts: Address[], batchSize = 300) {
+  return readPositions(adapterFor('liquity-v2'), { context: context(), market: { market: local.branches[branch].troveManager, protocolAddress: null }, accounts, batchSize });
+}
+
+function snapshotOf(reads: Awaited<ReturnType<typeof read>>['reads'], account: Address): PositionSnapshot {
+  const found = reads.find((entry) => entry.account === account);
+  if (!found || !('snapshot' in found)) throw new Error(`no snapshot for ${account}: ${found && 'error' in found ? found.error : 'missing'}`);
+  return found.snapshot;
+}
+
+/** The protocol's own view: getCurrentICR at the branch's price, over MCR, at the same block. */
+async function protocolHealthFactor(branch: LiquityBranchSymbol, troveId: bigint, blockNumber: bigint): Promise<bigint> {
+  const { troveManager, priceFeed, mcr } = local.branches[branch];
+  const price = await chain.publicClient.readContract({ address: priceFeed, abi: liquityTestAbi, functionName: 'lastGoodPrice', blockNumber });
+  const icr = await chain.publicClient.readContract({ address: troveManager, abi: liquityTestAbi, functionName: 'getCurrentICR', args: [troveId, price], blockNumber });
+  return (icr * WAD) / mcr;
+}
+
+beforeAll(async () => {
+  chain = await startLocalChain();
+  local = await deployLiquity(chain.clients, chain.accounts[0]!);
+}, 180_000);
+
+afterAll(async () => {
+  await chain?.stop();
+});
+
+describe('Liquity v2 accounts', () => {
+  it('takes a trove id in decimal or 0x + 64 hex, or an owner address, and refuses anything else naming why', () => {
+    expect(parseLiquityAccount('255')).toEqual({ ok: true, account: `0x${'0'.repeat(62)}ff` });
+    expect(parseLiquityAccount(`0x${'0'.repeat(62)}FF`)).toEqual({ ok: true, account: `0x${'0'.repeat(62)}ff` });
+    expect(parseLiquityAccount('0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266')).toEqual({ ok: true, account: '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266' });
+    expect(parseLiquityAccount('0')).toMatchObject({ ok: false, message: 'must be a trove id between 1 and 2^256 − 1' });
+    expect(parseLiquityAccount(`${2n ** 256n}`)).toMatchObject({ ok: false });
+    expect(parseLiquityAccount('0x1234')).toMatchObject({ ok: false, message: expect.stringContaining('trove id') });
+    expect(parseLiquityAccount(`0x${'0'.repeat(40)}`)).toMatchObject({ ok: false, message: 'must not be the zero address' });
+  });
+});
+
+describe('Liquity v2 adapter on real liquity/bold', () => {
+  it('reads troves in batches at one pinned block, each health factor equal to getCurrentICR / MCR, with the branch facts in the position', async () => {
+    const a = await openTrove(chain.clients, local, { branch: 'WETH', collateral: '2', debt: '2500' });
+    const b = await openTrove(chain.clients, local, { branch: 'WETH', collateral: '2', debt: '3000' });
+    const c = await openTrove(chain.clients, local, { branch: 'WETH', collateral: '3', debt: '4000' });
+    const accounts = [a, b, c].map((trove) => idText(trove.troveId));
+    const { block, reads } = await read('WETH', accounts, 2);
+    expect(reads).toHaveLength(3);
+    for (const [index, trove] of [a, b, c].entries()) {
+      expect(snapshotOf(reads, accounts[index]!).healthFactor).toBe(await protocolHealthFactor('WETH', trove.troveId, block.number));
+    }
+    // 2 WETH at $2,000 against 2,500 BOLD and its upfront fee: ICR ≈ 1.598, HF = ICR / 1.1 ≈ 1.453.
+    const snapshot = snapshotOf(reads, accounts[0]!);
+    expect(Number(snapshot.healthFactor) / 1e18).toBeGreaterThan(1.45);
+    expect(Number(snapshot.healthFactor) / 1e18).toBeLessThan(1.4546);
+    expect(snapshot).toMatchObject({ protocol: 'liquity-v2', market: local.branches.WETH.troveManager, account: accounts[0], baseDecimals: 18, liquidationThresholdBps: 9090n });
+    expect(snapshot.assets?.map((asset) => [asset.symbol, asset.collateral > 0n, asset.debt > 0n])).toEqual([
+      ['WETH', true, false],
+      ['BOLD', false, true],
+    ]);
+    const view = positionView(snapshot, new Date()) as ReturnType<typeof positionView> & Record<string, unknown>;
+    expect(view.collateral.usd).toBe('4000');
+    expect(view).toMatchObject({ troveId: accounts[0], troveStatus: 'active', interestRate: '0.05', minimumCollateralRatio: '1.1', criticalCollateralRatio: '1.5', branchBelowCcr: false, branchShutdown: false });
+    expect(view.liquidationPrices[0]?.symbol).toBe('WETH');
+  });
+
+  it('an owner address stands for its weakest trove on the branch, and says how many it has', async () => {
+    const safe = await openTrove(chain.clients, local, { branch: 'WETH', collateral: '5', debt: '2500' });
+    const risky = await openTrove(chain.clients, local, { branch: 'WETH', collateral: '2', debt: '3200', owner: safe.owner });
+    const { block, reads } = await read('WETH', [safe.owner, idText(safe.troveId)]);
+    const owner = snapshotOf(reads, safe.owner);
+    expect(owner.account).toBe(safe.owner);
+    expect(owner.protocolFields).toMatchObject({ troveId: idText(risky.troveId), ownerTroves: 2 });
+    expect(owner.healthFactor).toBe(await protocolHealthFactor('WETH', risky.troveId, block.number));
+    expect(snapshotOf(reads, idText(safe.troveId)).healthFactor).toBe(await protocolHealthFactor('WETH', safe.troveId, block.number));
+    const stranger = '0x1111111111111111111111111111111111111111' as Address;
+    const { reads: none } = await read('WETH', [stranger]);
+    expect(none[0]).toMatchObject({ account: stranger, error: expect.stringContaining('owns no open trove') });
+  });
+
+  it('our health factor is below 1 exactly when TroveManager would liquidate, at every step of a price walk', async () => {
+    const troves = [
+      await openTrove(chain.clients, local, { branch: 'WETH', collateral: '2', debt: '2600' }),
+      await openTrove(chain.clients, local, { branch: 'WETH', collateral: '2', debt: '3000' }),
+      await openTrove(chain.clients, local, { branch: 'WETH', collateral: '3', debt: '4000' }),
+    ];
+    const accounts = troves.map((trove) => idText(trove.troveId));
+    let crossings = 0;
+    for (const price of ['2000', '1800', '1700', '1660', '1640', '1600', '1500', '1470', '1460', '1440']) {
+      await setLiquityPrice(chain.clients, local, 'WETH', price);
+      const { block, reads } = await read('WETH', accounts);
+      for (const [index, trove] of troves.entries()) {
+        const ours = snapshotOf(reads, accounts[index]!).healthFactor!;
+        expect(ours, `trove ${index} at $${price}`).toBe(await protocolHealthFactor('WETH', trove.troveId, block.number));
+        const liquidatable = await liquityWouldLiquidate(chain.clients, local, 'WETH', trove.troveId, block.number);
+        expect(ours < WAD, `trove ${index} at $${price}: HF ${ours}`).toBe(liquidatable);
+        if (liquidatable) crossings += 1;
+      }
+    }
+    expect(crossings).toBeGreaterThan(2);
+    // The real liquidation: refused for the healthy trove, done for the unhealthy ones.
+    const { reads } = await read('WETH', accounts);
+    const healthy = troves.filter((_, index) => snapshotOf(reads, accounts[index]!).healthFactor! >= WAD);
+    const unhealthy = troves.filter((_, index) => snapshotOf(reads, accounts[index]!).healthFactor! < WAD);
+    expect(healthy.length).toBeGreaterThan(0);
+    expect(unhealthy.length).toBeGreaterThan(0);
+    await expect(liquidateTroves(chain.clients, local, 'WETH', healthy.map((trove) => trove.troveId))).rejects.toThrow();
+    await liquidateTroves(chain.clients, local, 'WETH', unhealthy.map((trove) => trove.troveId));
+    const { reads: after } = await read('WETH', [idText(unhealthy[0]!.troveId)]);
+    expect(snapshotOf(after, idText(unhealthy[0]!.troveId))).toMatchObject({ healthFactor: null, protocolFields: { troveStatus: 'closedByLiquidation', redemptionRank: null } });
+    await setLiquityPrice(chain.clients, local, 'WETH', '2000');
+  });
+
+  it('ranks troves in the redemption order: the lowest interest rate of the branch is first', async () => {
+    const admin = (await read('wstETH', [local.admin])).reads;
+    const before = snapshotOf(admin, local.admin).protocolFields!;
+    const cheap = await openTrove(chain.clients, local, { branch: 'wstETH', collateral: '3', debt: '2500', interestRate: '0.005' });
+    const middle = await openTrove(chain.clients, local, { branch: 'wstETH', collateral: '3', debt: '2500', interestRate: '0.01' });
+    const dear = await openTrove(chain.clients, local, { branch: 'wstETH', collateral: '3', debt: '2500', interestRate: '0.2' });
+    const accounts = [cheap, middle, dear].map((trove) => idText(trove.troveId));
+    const { reads } = await read('wstETH', [...accounts, local.admin]);
+    expect(accounts.map((account) => snapshotOf(reads, account).protocolFields?.redemptionRank)).toEqual([1, 2, 4]);
+    // The branch's first trove pays 5 %: it moves from first to third in line.
+    expect(before.redemptionRank).toBe(1);
+    expect(snapshotOf(reads, local.admin).protocolFields).toMatchObject({ redemptionRank: 3, branchTroves: 4 });
+  });
+
+  it('says when the branch falls under its CCR, then under its SCR, and when it has been shut down', async () => {
+    const watched = local.admin;
+    const fields = async () => snapshotOf((await read('wstETH', [watched])).reads, watched).protocolFields!;
+    expect(await fields()).toMatchObject({ branchBelowCcr: false, branchBelowScr: false, branchShutdown: false });
+    // ≈ 1,009 wstETH against ≈ 207,700 BOLD: at $320 the branch's ratio is ≈ 1.55, under the CCR of 1.6.
+    await setLiquityPrice(chain.clients, local, 'wstETH', '320');
+    expect(await fields()).toMatchObject({ branchBelowCcr: true, branchBelowScr: false, branchShutdown: false, criticalCollateralRatio: '1.6' });
+    await setLiquityPrice(chain.clients, local, 'wstETH', '220');
+    expect(await fields()).toMatchObject({ branchBelowCcr: true, branchBelowScr: true, branchShutdown: false });
+    await shutdownBranch(chain.clients, local, 'wstETH');
+    expect(await fields()).toMatchObject({ branchShutdown: true });
+  });
+
+  it('states the liquidation rule: the whole trove, the stability pool\'s 5 % penalty', async () => {
+    const adapter = adapterFor('liquity-v2');
+    const market = await adapter.loadMarket(context(), { market: local.branches.WETH.troveManager, protocolAddress: null });
+    expect(adapter.liquidationRule(market)).toEqual({ closeFactorBps: 10_000n, fullCloseBelowHealthFactor: null, penaltyBps: [{ asset: local.weth, symbol: 'WETH', bps: 500n }] });
+    const prices = await adapter.readPrices(context(), market, { number: await chain.publicClient.getBlockNumber(), timestamp: 0n });
+    expect(prices).toEqual({ priceDecimals: 18, quoteIsUsd: true, flat: [local.bold], prices: [{ asset: local.weth, symbol: 'WETH', price: 2000n * WAD, feed: null }] });
+  });
+
+  it('refuses an address that is not a TroveManager, naming the field', async () => {
+    await expect(adapterFor('liquity-v2').loadMarket(context(), { market: chain.market.pool as Hex, protocolAddress: null })).rejects.toMatchObject({ code: 'invalid_market', issues: [{ path: 'market' }] });
+    await expect(adapterFor('liquity-v2').loadMarket(context(), { market: local.branches.WETH.borrowerOperations as Hex, protocolAddress: null })).rejects.toMatchObject({ code: 'invalid_market', issues: [{ path: 'market' }] });
+  });
+});

@@ -1,0 +1,81 @@
+import { Validator, type Schema } from '@cfworker/json-schema';
+
+/*
+ * Checks real responses against an OpenAPI 3.1 document: the operation is found by method and
+ * path, the status must be one the operation lists (the catch-all `default` does not count),
+ * and the body must validate against that status's JSON Schema (draft 2020-12, formats on).
+ * @cfworker/json-schema needs no code generation, so it runs inside workerd.
+ */
+
+type Json = Record<string, any>;
+
+export type Operation = { method: string; template: string; operation: Json; pattern: RegExp; literalSegments: number };
+
+export type RecordedResponse = { method: string; path: string; status: number; contentType: string | null; body: unknown };
+
+export type Contract = {
+  operations: Operation[];
+  find(method: string, path: string): Operation | undefined;
+  /** What is wrong with a response by the document; empty when it conforms. */
+  problems(response: RecordedResponse): string[];
+  /** A validator for a component schema, e.g. `CreateWatchRequest`. */
+  schema(name: string): Validator;
+};
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
+
+export function createContract(document: Json): Contract {
+  // The validator walks $defs, not OpenAPI's components: the schemas move there, refs with them.
+  const $defs = JSON.parse(JSON.stringify(document.components.schemas).replaceAll('#/components/schemas/', '#/$defs/')) as Record<string, Schema>;
+  const validators = new Map<string, Validator>();
+  const validatorOf = (schema: Json): Validator => {
+    const key = JSON.stringify(schema);
+    let validator = validators.get(key);
+    if (!validator) {
+      const rooted = JSON.parse(JSON.stringify(schema).replaceAll('#/components/schemas/', '#/$defs/')) as Json;
+      validator = new Validator({ ...rooted, $defs } as Schema, '2020-12', false);
+      validators.set(key, validator);
+    }
+    return validator;
+  };
+
+  const operations: Operation[] = Object.entries(document.paths as Record<string, Json>).flatMap(([template, item]) =>
+    METHODS.filter((method) => item[method]).map((method) => ({
+      method,
+      template,
+      operation: item[method],
+      pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`),
+      literalSegments: template.split('/').filter((segment) => segment && !segment.startsWith('{')).length,
+    })),
+  );
+
+  const find = (method: string, path: string) =>
+    operations
+      .filter((operation) => operation.method === method.toLowerCase() && operation.pattern.test(path))
+      .sort((a, b) => b.literalSegments - a.literalSegments)[0];
+
+  const resolve = (response: Json): Json => (response.$ref ? document.components.responses[String(response.$ref).split('/').pop()!] : response);
+
+  return {
+    operations,
+    find,
+    schema: (name) => validatorOf({ $ref: `#/components/schemas/${name}` }),
+    problems(response) {
+      const operation = find(response.method, response.path);
+      const where = `${response.method} ${response.path} → ${response.status}`;
+      if (!operation) return [`${where}: no operation in the document`];
+      const documented = operation.operation.responses[String(response.status)] as Json | undefined;
+      if (!documented) return [`${where}: status not documented for ${operation.method.toUpperCase()} ${operation.template}`];
+      const content = resolve(documented).content as Json | undefined;
+      if (!content) return response.body === null || response.body === '' ? [] : [`${where}: documented without a body, answered ${JSON.stringify(response.body).slice(0, 200)}`];
+      const mediaType = (response.contentType ?? '').split(';')[0]!.trim();
+      const media = content[mediaType] as Json | undefined;
+      if (!media) return [`${where}: content-type ${mediaType} not documented (${Object.keys(content).join(', ')})`];
+      const result = validatorOf(media.schema).validate(response.body);
+      if (result.valid) return [];
+      // The leaf errors say what is wrong; the wrappers (properties, $ref, ...) only repeat where.
+      const leaves = result.errors.filter((error) => !['properties', 'items', '$ref', 'anyOf', 'oneOf', 'allOf'].includes(error.keyword));
+      return (leaves.length > 0 ? leaves : result.errors).map((error) => `${where}: ${error.instanceLocation} ${error.error}`);
+    },
+  };
+}
