@@ -1,6 +1,6 @@
 // The other protocols' reads in the same run as the Aave benchmark (tools/bench.ts): the app's
 // batched read through each adapter (`readPositions`) against the naive baseline of one
-// eth_call per value an account needs, side by side, on real Comet, Morpho Blue and Maker (dss) bytecode.
+// eth_call per value an account needs, side by side, on real Comet, Morpho Blue, Maker (dss) and Euler v2 bytecode.
 // Both reads must agree on every account's balances, or the bench fails.
 
 import { existsSync } from 'node:fs';
@@ -12,12 +12,15 @@ import { readPositions } from '../src/protocols/read-positions';
 import { pinBlock } from '../src/protocols/block-pin';
 import { cometAbi } from '../src/protocols/compound-v3/abi';
 import { morphoAbi } from '../src/protocols/morpho-blue/abi';
+import { evcAbi, vaultAbi } from '../src/protocols/euler-v2/abi';
+import type { PositionSnapshot } from '../src/domain/position';
 import { jugAbi, spotterAbi, vatAbi } from '../src/protocols/maker/abi';
 import type { ProtocolContracts } from '../src/config/env';
 import type { LocalChain } from './chain';
 import { COMET_ARTIFACTS_PATH, deployComet, openCometPosition, type LocalComet } from './chain/comet';
 import { deployMorpho, openMorphoPosition, type LocalMorpho } from './chain/morpho';
 import { MAKER_ARTIFACTS_PATH, deployMaker, openMakerVault, type LocalMaker } from './chain/maker';
+import { EULER_ARTIFACTS_PATH, deployEuler, newEulerOwner, openEulerPosition, type LocalEuler } from './chain/euler-v2';
 
 const MULTICALL3: Address = '0xcA11bde05977b3631167028862bE2a173976CA11';
 
@@ -43,8 +46,8 @@ type Subject = {
   market: { market: Address; protocolAddress: Address | null };
   /** The operator's PROTOCOL_CONTRACTS for the local chain, where the protocol needs them (Maker). */
   protocolContracts?: ProtocolContracts;
-  /** The balances of an account the batched read normalized (collateral and debt per asset, in order). */
-  fromSnapshot: (assets: ReadonlyArray<{ collateral: bigint; debt: bigint }>) => bigint[];
+  /** The values of an account the batched read normalized (balances per asset in order, or the protocol's own figures). */
+  fromSnapshot: (snapshot: PositionSnapshot) => bigint[];
   /** The naive read of one account at the block: one eth_call per value. */
   naive: (client: PublicClient, account: Address, block: bigint) => Promise<bigint[]>;
   /** Per-tick market reads of the naive path (prices, market state), once per tick. */
@@ -56,7 +59,7 @@ function cometSubject(local: LocalComet): Subject {
   return {
     protocol: 'compound-v3',
     market: { market: local.comet, protocolAddress: null },
-    fromSnapshot: (assets) => [...assets.filter((asset) => asset.collateral > 0n).map((asset) => asset.collateral), ...assets.filter((asset) => asset.debt > 0n).map((asset) => asset.debt)],
+    fromSnapshot: ({ assets = [] }) => [...assets.filter((asset) => asset.collateral > 0n).map((asset) => asset.collateral), ...assets.filter((asset) => asset.debt > 0n).map((asset) => asset.debt)],
     naive: async (client, account, blockNumber) => {
       const borrow = await client.readContract({ address: local.comet, abi: cometAbi, functionName: 'borrowBalanceOf', args: [account], blockNumber });
       const held: bigint[] = [];
@@ -77,7 +80,7 @@ function morphoSubject(local: LocalMorpho): Subject {
     protocol: 'morpho-blue',
     market: { market: local.id, protocolAddress: local.morpho },
     // Borrowed assets depend on the market totals: compare what the account holds, shares and collateral, through the collateral only.
-    fromSnapshot: (assets) => assets.filter((asset) => asset.collateral > 0n).map((asset) => asset.collateral),
+    fromSnapshot: ({ assets = [] }) => assets.filter((asset) => asset.collateral > 0n).map((asset) => asset.collateral),
     naive: async (client, account, blockNumber) => {
       const [, , collateral] = await client.readContract({ address: local.morpho, abi: morphoAbi, functionName: 'position', args: [local.id, account], blockNumber });
       return collateral > 0n ? [collateral] : [];
@@ -95,7 +98,7 @@ function makerSubject(local: LocalMaker): Subject {
     market: { market: ilk, protocolAddress: local.vat },
     protocolContracts: { maker: { vat: local.vat, spot: local.spot, jug: local.jug, dog: local.dog } },
     // The debt depends on the projected rate: compare what the urn holds, through its collateral.
-    fromSnapshot: (assets) => assets.filter((asset) => asset.collateral > 0n).map((asset) => asset.collateral),
+    fromSnapshot: ({ assets = [] }) => assets.filter((asset) => asset.collateral > 0n).map((asset) => asset.collateral),
     naive: async (client, account, blockNumber) => {
       const [ink] = await client.readContract({ address: local.vat, abi: vatAbi, functionName: 'urns', args: [ilk, account], blockNumber });
       return ink > 0n ? [ink] : [];
@@ -110,6 +113,32 @@ function makerSubject(local: LocalMaker): Subject {
   };
 }
 
+/**
+ * Euler v2 with one sub-account (not the owner's own) per position, as a watch on a sub-account
+ * reads it: the vault's liability and health factor, naively isControllerEnabled and
+ * accountLiquidityFull per account, the LTVs once per tick.
+ */
+function eulerSubject(local: LocalEuler): Subject {
+  const vault = local.borrowVault.vault;
+  return {
+    protocol: 'euler-v2',
+    market: { market: vault, protocolAddress: null },
+    fromSnapshot: (snapshot) => [snapshot.debtBase, snapshot.healthFactor ?? 0n],
+    naive: async (client, account, blockNumber) => {
+      const controlled = await client.readContract({ address: local.evc, abi: evcAbi, functionName: 'isControllerEnabled', args: [account, vault], blockNumber });
+      if (!controlled) return [0n, 0n];
+      const [, values, liability] = await client.readContract({ address: vault, abi: vaultAbi, functionName: 'accountLiquidityFull', args: [account, true], blockNumber });
+      return [liability, liability === 0n ? 0n : (values.reduce((sum, value) => sum + value, 0n) * 10n ** 18n) / liability];
+    },
+    naiveMarket: async (client, blockNumber) => {
+      for (const collateral of Object.values(local.collaterals)) {
+        await client.readContract({ address: vault, abi: vaultAbi, functionName: 'LTVLiquidation', args: [collateral.vault], blockNumber });
+        await client.readContract({ address: vault, abi: vaultAbi, functionName: 'LTVBorrow', args: [collateral.vault], blockNumber });
+      }
+    },
+  };
+}
+
 async function measureOnce(chain: LocalChain, subject: Subject, accounts: readonly Address[], batch: number, concurrency: number) {
   const fresh = () => createChainClient({ chainId: chain.chainId, rpcUrls: [chain.rpcUrl], multicall3: MULTICALL3 }, { timeoutMs: 30_000 });
   const batchedClient = fresh();
@@ -119,7 +148,7 @@ async function measureOnce(chain: LocalChain, subject: Subject, accounts: readon
   const batchedBalances: Balances = new Map();
   for (const read of reads) {
     if (!('snapshot' in read)) throw new Error(`${subject.protocol}: batched read failed for ${read.account}: ${read.error}`);
-    batchedBalances.set(read.account, subject.fromSnapshot(read.snapshot.assets ?? []));
+    batchedBalances.set(read.account, subject.fromSnapshot(read.snapshot));
   }
 
   const naiveClient = fresh();
@@ -142,7 +171,7 @@ async function measureOnce(chain: LocalChain, subject: Subject, accounts: readon
 }
 
 /**
- * Deploys Comet and Maker (when their ../shared/protocols folders are present) and Morpho Blue, opens `n`
+ * Deploys Comet, Maker and Euler v2 (when their ../shared/protocols folders are present) and Morpho Blue, opens `n`
  * positions on each and measures both reads `runs` times after one warm-up round.
  */
 export async function benchProtocols(chain: LocalChain, opts: { n: number; batch: number; runs: number; concurrency: number; log: (line: string) => void }): Promise<ProtocolResult[]> {
@@ -160,6 +189,13 @@ export async function benchProtocols(chain: LocalChain, opts: { n: number; batch
     subjects.push({ subject: makerSubject(maker), open: () => openMakerVault(chain.clients, maker, { collateral: '1', debt: '1000' }) });
   } else {
     opts.log(`maker: skipped (the compiled dss contracts are not at ${MAKER_ARTIFACTS_PATH})`);
+  }
+  if (existsSync(EULER_ARTIFACTS_PATH)) {
+    const euler = await deployEuler(chain.clients, chain.accounts[0]!);
+    const open = async () => openEulerPosition(chain.clients, euler, { owner: await newEulerOwner(chain.clients), index: 1, collateral: 'WETH', collateralAmount: '1', borrowUsds: '1000' });
+    subjects.push({ subject: eulerSubject(euler), open });
+  } else {
+    opts.log(`euler-v2: skipped (the compiled Euler contracts are not at ${EULER_ARTIFACTS_PATH})`);
   }
 
   const results: ProtocolResult[] = [];

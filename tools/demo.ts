@@ -20,6 +20,7 @@ import { existsSync } from 'node:fs';
 import { REPO_ROOT, describeEvent, startDevStack, type DevStack, type TopUpSummary } from './dev-stack';
 import { COMET_ARTIFACTS_PATH, deployComet, openCometPosition, setCometPrice, type LocalComet } from './chain/comet';
 import { deployMorpho, morphoArtifacts, openMorphoPosition, setMorphoPrice, type LocalMorpho } from './chain/morpho';
+import { EULER_ARTIFACTS_PATH, deployEuler, newEulerOwner, openEulerPosition, setEulerPrice, type LocalEuler } from './chain/euler-v2';
 import { deployAaveMarket } from './chain/aave';
 import { riskLine } from '../src/notify/render';
 import type { WatchRisk } from '../src/risk/watch-risk';
@@ -65,17 +66,18 @@ const POSITIONS: DemoPosition[] = [
   { label: 'guarded', collateralWeth: '10', debtUsdc: '10000', email: true, topUp: 'live' }, // HF 1.65, like medium, but topped up for real
 ];
 /** Where each watch settles once WETH is back at $2000 (risky stays under the 1.5 warning line). */
-const FINAL_LEVELS: Record<string, string | undefined> = { safe: 'ok', medium: 'ok', risky: 'warning', guarded: 'ok', spark: 'ok', morpho: 'ok', comet: 'ok' };
+const FINAL_LEVELS: Record<string, string | undefined> = { safe: 'ok', medium: 'ok', risky: 'warning', guarded: 'ok', spark: 'ok', morpho: 'ok', comet: 'ok', euler: 'ok' };
 
 /**
  * One position on each other protocol, moved by the same WETH price, near the warning line so
  * their shards poll at the fast cadence from the start: Spark (a second Aave v3-family market
  * from the same bytecode, as SparkLend is; LT 82.5%: HF 1.57 at $2,000), Morpho Blue (USDC loan, WETH
  * collateral, LLTV 86%: HF 1.56 at $2,000) and, when the compiled Comet contracts are beside
- * the repo (../shared/protocols/comet), Compound v3 (liquidate CF 0.895: HF 1.56). Both go
- * warning → … → liquidatable on the way down and resolve on the way back.
+ * the repo (../shared/protocols/comet), Compound v3 (liquidate CF 0.895: HF 1.56), and with the
+ * compiled Euler v2 contracts there, an Euler owner's sub-account borrowing USDS (liquidation LTV
+ * 0.83: HF 1.56). All go warning → … → liquidatable on the way down and resolve on the way back.
  */
-const OTHER_POSITIONS = { spark: { collateralWeth: '10', debtUsdc: '10500' }, morpho: { collateralWeth: '10', debtUsdc: '11000' }, comet: { collateralWeth: '10', debtUsdc: '11500' } } as const;
+const OTHER_POSITIONS = { spark: { collateralWeth: '10', debtUsdc: '10500' }, morpho: { collateralWeth: '10', debtUsdc: '11000' }, comet: { collateralWeth: '10', debtUsdc: '11500' }, euler: { collateralWeth: '10', debtUsdc: '10650' } } as const;
 
 type Watch = { id: string; label: string; account: Address; channels: string[]; topUp: DemoPosition['topUp']; aWethBefore: bigint };
 type WatchRead = {
@@ -160,7 +162,7 @@ function telegramEventId(message: RecordedMessage): string | null {
 }
 
 async function main(): Promise<void> {
-  console.log('marginwatch demo: local Aave v3, Spark, Morpho Blue and Compound v3 markets + worker (wrangler dev) + webhooks, Telegram, email and auto-top-up\n');
+  console.log('marginwatch demo: local Aave v3, Spark, Morpho Blue, Compound v3 and Euler v2 markets + worker (wrangler dev) + webhooks, Telegram, email and auto-top-up\n');
   const cacheDir = process.env.MARGINWATCH_CHAIN_CACHE;
   // solc-js compiles synchronously (~45 s on a first run): done before the receivers in this
   // process listen, or the worker's sends would time out against a frozen event loop, be
@@ -310,7 +312,8 @@ async function main(): Promise<void> {
   // ── The other protocols: the same alerts from Morpho Blue and Compound v3 ──────────────────
   const morpho: LocalMorpho = await deployMorpho(s.chain.clients, s.chain.accounts[0]!, say);
   const comet: LocalComet | null = existsSync(COMET_ARTIFACTS_PATH) ? await deployComet(s.chain.clients, s.chain.accounts[0]!) : null;
-  const others: Array<{ label: 'spark' | 'morpho' | 'comet'; protocol: string; body: Record<string, unknown>; account: Address }> = [];
+  const euler: LocalEuler | null = existsSync(EULER_ARTIFACTS_PATH) ? await deployEuler(s.chain.clients, s.chain.accounts[0]!) : null;
+  const others: Array<{ label: 'spark' | 'morpho' | 'comet' | 'euler'; protocol: string; body: Record<string, unknown>; account: Address }> = [];
   const spark = await deployAaveMarket(s.chain.clients, { marketId: 'Spark (local)' });
   const lender = s.chain.accounts[1]!;
   const lent = parseUnits('10000000', 6);
@@ -332,18 +335,28 @@ async function main(): Promise<void> {
     say(`compound-v3: skipped (no compiled Comet contracts at ${COMET_ARTIFACTS_PATH})`);
     delete FINAL_LEVELS.comet;
   }
+  if (euler) {
+    // The watch names the owner: every sub-account with debt is read, the riskiest leads.
+    const owner = await newEulerOwner(s.chain.clients);
+    await openEulerPosition(s.chain.clients, euler, { owner, index: 0, collateral: 'WETH', collateralAmount: OTHER_POSITIONS.euler.collateralWeth, borrowUsds: OTHER_POSITIONS.euler.debtUsdc });
+    others.push({ label: 'euler', protocol: 'euler-v2', account: owner, body: { market: euler.borrowVault.vault } });
+  } else {
+    say(`euler-v2: skipped (no compiled Euler contracts at ${EULER_ARTIFACTS_PATH})`);
+    delete FINAL_LEVELS.euler;
+  }
   for (const other of others) {
     const channelIds = [webhook.id, phone.id];
     const watch = expect('POST /v1/watches', await s.api('POST', '/v1/watches', { token: key, body: { chainId: s.chain.chainId, protocol: other.protocol, account: other.account, label: other.label, channels: channelIds, ...other.body } }), 201);
     watches.push({ id: watch.body.id, label: other.label, account: other.account, channels: channelIds, topUp: undefined, aWethBefore: 0n });
     const size = OTHER_POSITIONS[other.label];
-    say(`opened ${other.label.padEnd(7)} ${other.account}: ${size.collateralWeth} WETH / ${Number(size.debtUsdc).toLocaleString('en-US')} USDC on ${other.protocol} → watch ${watch.body.id} (webhook + Telegram)`);
+    say(`opened ${other.label.padEnd(7)} ${other.account}: ${size.collateralWeth} WETH / ${Number(size.debtUsdc).toLocaleString('en-US')} ${other.label === 'euler' ? 'USDS' : 'USDC'} on ${other.protocol} → watch ${watch.body.id} (webhook + Telegram)`);
   }
   const setPrices = async (usdPerWeth: number) => {
     await s.setWethPrice(usdPerWeth);
     await s.chain.actions.setPrice(spark, 'WETH', parseUnits(String(usdPerWeth), 8));
     await setMorphoPrice(s.chain.clients, morpho, String(usdPerWeth));
     if (comet) await setCometPrice(s.chain.clients, comet, 'WETH', String(usdPerWeth));
+    if (euler) await setEulerPrice(s.chain.clients, euler, 'WETH', String(usdPerWeth));
   };
 
   const guarded = watches.find((watch) => watch.topUp === 'live')!;

@@ -121,6 +121,10 @@ const positionSchema = z.strictObject({
   distanceToLiquidation: decimal.nullable(),
   liquidationPrices: z.array(z.strictObject({ asset: address, symbol: z.string(), price: decimal.nullable(), currentPrice: decimal.nullable() })),
   assets: z.array(z.strictObject({ asset: address, symbol: z.string(), collateral: decimal, debt: decimal, usedAsCollateral: z.boolean(), price: decimal.nullable(), liquidationThreshold: decimal })).optional(),
+  subPositions: z
+    .array(z.strictObject({ id: z.string(), account: address, healthFactor: decimal.nullable(), collateral: z.strictObject({ base: decimal, usd: decimal.nullable() }), debt: z.strictObject({ base: decimal, usd: decimal.nullable() }) }))
+    .optional()
+    .meta({ description: 'each position of an account that names several (an Euler owner\'s sub-accounts with debt, `id` the sub-account number); the figures above are the riskiest one\'s' }),
   blockNumber: z.string().regex(/^\d+$/),
   observedAt: time,
 })

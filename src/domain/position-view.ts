@@ -12,6 +12,8 @@ export type PositionView = {
   distanceToLiquidation: string | null;
   liquidationPrices: Array<{ asset: Address; symbol: string; price: string | null; currentPrice: string | null }>;
   assets?: Array<{ asset: Address; symbol: string; collateral: string; debt: string; usedAsCollateral: boolean; price: string | null; liquidationThreshold: string }>;
+  /** Each position of an account that names several (Euler sub-accounts with debt); the figures above are the riskiest one's. */
+  subPositions?: Array<{ id: string; account: Address; healthFactor: string | null; collateral: { base: string; usd: string | null }; debt: { base: string; usd: string | null } }>;
   blockNumber: string;
   observedAt: string;
 };
@@ -64,6 +66,17 @@ export function positionView(snapshot: PositionSnapshot, observedAt: Date): Posi
             usedAsCollateral: asset.usedAsCollateral,
             price: priceText(asset.price),
             liquidationThreshold: formatUnits(asset.liquidationThresholdBps, 4),
+          })),
+        }
+      : {}),
+    ...(snapshot.subPositions
+      ? {
+          subPositions: snapshot.subPositions.map((position) => ({
+            id: position.id,
+            account: position.account,
+            healthFactor: position.healthFactor === null ? null : formatWad(position.healthFactor, 4),
+            collateral: { base: formatUnits(position.collateralBase, snapshot.baseDecimals), usd: usdOf(position.collateralBase, snapshot) },
+            debt: { base: formatUnits(position.debtBase, snapshot.baseDecimals), usd: usdOf(position.debtBase, snapshot) },
           })),
         }
       : {}),

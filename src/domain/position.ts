@@ -23,6 +23,12 @@ export type AssetPosition = {
 };
 
 /**
+ * One of several positions a watched account holds in one market (an Euler owner's
+ * sub-accounts): each with its own health factor, values in the snapshot's base currency.
+ */
+export type SubPosition = { id: string; account: Address; healthFactor: bigint | null; collateralBase: bigint; debtBase: bigint };
+
+/**
  * A position normalized across protocols. All amounts are bigints; values are in the
  * market's base currency with `baseDecimals` decimals (Aave v3: USD with 8 decimals).
  */
@@ -48,6 +54,11 @@ export type PositionSnapshot = {
   assets?: AssetPosition[];
   /** Facts only one protocol has (Liquity's redemption rank, its branch's state), shown in the position as they are. */
   protocolFields?: ProtocolFields;
+  /**
+   * When the watched account names several positions (an Euler owner and its sub-accounts):
+   * each one with debt. The snapshot's own figures are then those of the riskiest of them.
+   */
+  subPositions?: SubPosition[];
 };
 
 export type ProtocolFields = Readonly<Record<string, string | number | boolean | null>>;

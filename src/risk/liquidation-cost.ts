@@ -90,7 +90,8 @@ export function liquidationCostByRule(
   }
   const main = collaterals.reduce((largest, collateral) => (collateral.value > largest.value ? collateral : largest));
   const factor = 1 + main.penaltyBps / 10_000;
-  if (protocol === 'morpho-blue') {
+  // Euler v2 too: all of the debt may be repaid, the collateral seized at the (capped) discount.
+  if (protocol === 'morpho-blue' || protocol === 'euler-v2') {
     const debtRepaid = Math.min(input.debt, main.value / factor);
     return { debtRepaid, collateralSeized: debtRepaid * factor, cost: debtRepaid * (factor - 1) };
   }

@@ -13,6 +13,8 @@ import type { LocalLiquity } from '../../tools/chain/liquity-v2';
 import { liquityControlRoutes } from './liquity-control';
 import type { LocalMaker } from '../../tools/chain/maker';
 import { makerControlRoutes } from './maker-control';
+import { eulerControlRoutes } from './euler-control';
+import type { LocalEuler } from '../../tools/chain/euler-v2';
 import { monitorControlRoutes } from './monitor-control';
 
 /**
@@ -20,7 +22,7 @@ import { monitorControlRoutes } from './monitor-control';
  * objects, so they ask this server to open positions, move prices and report what the
  * webhook receiver got. Test-only; never part of the product.
  */
-export async function startControlServer(chain: LocalChain, receiver: WebhookReceiver, protocols: { comet: LocalComet; morpho: LocalMorpho; liquity: LocalLiquity; maker: LocalMaker }) {
+export async function startControlServer(chain: LocalChain, receiver: WebhookReceiver, protocols: { comet: LocalComet; morpho: LocalMorpho; liquity: LocalLiquity; maker: LocalMaker; euler: LocalEuler }) {
   await seedLiquidity(chain);
   const secrets = new Map<string, string>();
   receiver.setSecret((path) => secrets.get(path.split('?')[0]!) ?? 'whsec_' + Buffer.from('unset-secret-unset-secret-unset!').toString('base64'));
@@ -56,6 +58,7 @@ export async function startControlServer(chain: LocalChain, receiver: WebhookRec
     ...morphoControlRoutes(chain, protocols.morpho),
     ...liquityControlRoutes(chain, protocols.liquity),
     ...makerControlRoutes(chain, protocols.maker),
+    ...eulerControlRoutes(chain, protocols.euler),
     ...monitorControlRoutes(chain),
     'POST /mine': async () => {
       await chain.actions.mine(1);

@@ -6,6 +6,7 @@ import { deployComet } from '../../tools/chain/comet';
 import { deployMorpho } from '../../tools/chain/morpho';
 import { deployLiquity } from '../../tools/chain/liquity-v2';
 import { deployMaker } from '../../tools/chain/maker';
+import { deployEuler } from '../../tools/chain/euler-v2';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -40,7 +41,9 @@ export default async function setup(project: TestProject) {
   const liquity = await deployLiquity(chain.clients, chain.accounts[0]!);
   // Maker (dss) from the real bytecode in ../shared/protocols/maker-dss.
   const maker = await deployMaker(chain.clients, chain.accounts[0]!);
-  control = await startControlServer(chain, receiver, { comet, morpho, liquity, maker });
+  // Euler v2 (EVC + Euler Vault Kit) from the compiled artifacts in ../shared/protocols, deployed last so the others' addresses stay put.
+  const euler = await deployEuler(chain.clients, chain.accounts[0]!);
+  control = await startControlServer(chain, receiver, { comet, morpho, liquity, maker, euler });
   project.provide('rpcUrl', chain.rpcUrl);
   project.provide('market', chain.market.pool);
   project.provide('comet', comet.comet);
