@@ -108,8 +108,8 @@ describe('dashboard', () => {
     expect(response.text).toContain('Warning</span>');
     expect(response.text).toMatch(/1\.3\d{3}<\/td><td class="num">2\d\.\d\d %<\/td>/);
     expect(response.text).toContain('<time datetime="');
-    // No risk metrics on these watches: no risk column.
-    expect(response.text).not.toContain('24 h risk');
+    // The risky watch, under its warning line, is read with its breakdown: its 24 h liquidation risk is known and shown.
+    expect(response.text).toContain('24 h risk');
     expect(response.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(response.headers.get('cache-control')).toBe('no-store');
   });

@@ -107,7 +107,8 @@ describe('a volatility regime change alone', () => {
       await pollShards();
       await pollShards();
       const after = (await api('GET', `/v1/watches/${watchId}`, { token: key })).body;
-      expect(after.position.healthFactor).toBe(calm.position.healthFactor);
+      // Only the interest accrued over the test's seconds moves it (in the fourth decimal at most).
+      expect(Math.abs(Number(after.position.healthFactor) - Number(calm.position.healthFactor))).toBeLessThanOrEqual(0.0002);
       expect(after.level).toBe('margin_call');
       expect(after.risk.volatility[0].annualised).toBeGreaterThan(3);
       expect(after.risk.liquidationProbability['24h']).toBeGreaterThanOrEqual(0.05);
