@@ -200,3 +200,17 @@ export async function newFluidLiquidator(clients: LocalClients, local: LocalFlui
 export async function liquidateFluid(clients: LocalClients, local: LocalFluid, liquidator: Address, repayUsdc: string): Promise<void> {
   await sendContractTx(clients, liquidator, { address: local.vault, abi: fluidVaultAbi, functionName: 'liquidate', args: [parseUnits(repayUsdc, 6), 0n, liquidator, false] } as never);
 }
+
+/** What `liquidate(repay, 0, liquidator, false)` would do now, run as an eth_call: the debt repaid and collateral taken, or the revert. */
+export async function simulateFluidLiquidation(clients: LocalClients, local: LocalFluid, liquidator: Address, repayUsdc: string): Promise<{ debt: bigint; collateral: bigint }> {
+  const { result } = await clients.publicClient.simulateContract({ account: liquidator, address: local.vault, abi: fluidVaultAbi, functionName: 'liquidate', args: [parseUnits(repayUsdc, 6), 0n, liquidator, false] } as never);
+  const [debt, collateral] = result as readonly [bigint, bigint];
+  return { debt, collateral };
+}
+
+/** `operate(nftId, +collateral, 0, from)` sent by `from`: adding collateral to a position, by its owner or anyone else. */
+export async function addFluidCollateral(clients: LocalClients, local: LocalFluid, from: Address, nftId: bigint, weth: string): Promise<void> {
+  const amount = parseUnits(weth, 18);
+  await fund(clients, local, local.collateral, from, amount);
+  await sendContractTx(clients, from, { address: local.vault, abi: fluidVaultAbi, functionName: 'operate', args: [nftId, amount, 0n, from] } as never);
+}
