@@ -14,7 +14,7 @@ import { deployCode, sendContractTx, type LocalClients } from './actions';
  */
 
 type Artifact = { abi: Abi; bytecode: Hex };
-const FLUID_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'protocols', 'fluid');
+export const FLUID_ARTIFACTS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'protocols', 'fluid');
 
 type CoreName =
   | 'FluidLiquidityProxy'
@@ -33,11 +33,11 @@ type CoreName =
 let contracts: Record<string, Artifact> | undefined;
 function artifact(name: CoreName | 'FluidVaultResolver'): Artifact {
   if (!contracts) {
-    const read = (file: string) => (JSON.parse(readFileSync(resolve(FLUID_DIR, file), 'utf8')) as { contracts: Record<string, Artifact> }).contracts;
+    const read = (file: string) => (JSON.parse(readFileSync(resolve(FLUID_ARTIFACTS_DIR, file), 'utf8')) as { contracts: Record<string, Artifact> }).contracts;
     contracts = { ...read('artifacts-core.json'), ...read('artifacts-resolver.json') };
   }
   const found = contracts[name];
-  if (!found) throw new Error(`${name} is missing from ${FLUID_DIR}`);
+  if (!found) throw new Error(`${name} is missing from ${FLUID_ARTIFACTS_DIR}`);
   return found;
 }
 
