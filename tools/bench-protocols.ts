@@ -1,6 +1,6 @@
 // The other protocols' reads in the same run as the Aave benchmark (tools/bench.ts): the app's
 // batched read through each adapter (`readPositions`) against the naive baseline of one
-// eth_call per value an account needs, side by side, on real Comet, Morpho Blue, Maker (dss) and Euler v2 bytecode.
+// eth_call per value an account needs, side by side, on real Comet, Morpho Blue, Maker (dss), Euler v2 and Fluid bytecode.
 // Both reads must agree on every account's balances, or the bench fails.
 
 import { existsSync } from 'node:fs';
@@ -21,6 +21,9 @@ import { COMET_ARTIFACTS_PATH, deployComet, openCometPosition, type LocalComet }
 import { deployMorpho, openMorphoPosition, type LocalMorpho } from './chain/morpho';
 import { MAKER_ARTIFACTS_PATH, deployMaker, openMakerVault, type LocalMaker } from './chain/maker';
 import { EULER_ARTIFACTS_PATH, deployEuler, newEulerOwner, openEulerPosition, type LocalEuler } from './chain/euler-v2';
+import { FLUID_ARTIFACTS_DIR, deployFluid, newFluidOwner, openFluidPosition, type LocalFluid } from './chain/fluid';
+import { vaultResolverAbi } from '../src/protocols/fluid/abi';
+import { fluidHealthFactor, nftIdText } from '../src/protocols/fluid/normalize';
 
 const MULTICALL3: Address = '0xcA11bde05977b3631167028862bE2a173976CA11';
 
@@ -114,6 +117,27 @@ function makerSubject(local: LocalMaker): Subject {
 }
 
 /**
+ * Fluid with one position NFT per account, as a watch on an NFT reads it: the resolver's debt and
+ * the health factor, naively one positionByNftId per account (its vault settings come with it).
+ */
+function fluidSubject(local: LocalFluid): Subject {
+  return {
+    protocol: 'fluid',
+    market: { market: local.vault, protocolAddress: null },
+    protocolContracts: { fluid: { vaultResolver: local.vaultResolver } },
+    fromSnapshot: (snapshot) => [snapshot.debtBase, snapshot.healthFactor ?? 0n],
+    naive: async (client, account, blockNumber) => {
+      const [position, vault] = await client.readContract({ address: local.vaultResolver, abi: vaultResolverAbi, functionName: 'positionByNftId', args: [BigInt(account)], blockNumber });
+      const config = { collateralFactorBps: 0n, liquidationThresholdBps: BigInt(vault.configs.liquidationThreshold), liquidationMaxLimitBps: 0n, liquidationPenaltyBps: 0n, oraclePriceLiquidate: vault.configs.oraclePriceLiquidate };
+      return [position.borrow, fluidHealthFactor(position, config) ?? 0n];
+    },
+    naiveMarket: async () => {
+      // The vault's settings and price arrive with each position.
+    },
+  };
+}
+
+/**
  * Euler v2 with one sub-account (not the owner's own) per position, as a watch on a sub-account
  * reads it: the vault's liability and health factor, naively isControllerEnabled and
  * accountLiquidityFull per account, the LTVs once per tick.
@@ -196,6 +220,13 @@ export async function benchProtocols(chain: LocalChain, opts: { n: number; batch
     subjects.push({ subject: eulerSubject(euler), open });
   } else {
     opts.log(`euler-v2: skipped (the compiled Euler contracts are not at ${EULER_ARTIFACTS_PATH})`);
+  }
+  if (existsSync(FLUID_ARTIFACTS_DIR)) {
+    const fluid = await deployFluid(chain.clients, chain.accounts[0]!);
+    const open = async () => nftIdText(await openFluidPosition(chain.clients, fluid, { owner: await newFluidOwner(chain.clients), weth: '1', borrowUsdc: '1000' })) as Address;
+    subjects.push({ subject: fluidSubject(fluid), open });
+  } else {
+    opts.log(`fluid: skipped (the compiled Fluid contracts are not at ${FLUID_ARTIFACTS_DIR})`);
   }
 
   const results: ProtocolResult[] = [];

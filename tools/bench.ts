@@ -5,7 +5,7 @@
 //   npm run bench                      N = 100, 1000
 //   npm run bench -- --full            N = 100, 1000, 10000 (or BENCH_FULL=1)
 //   npm run bench -- --sizes 100,5000 --batch 300 --runs 5 --concurrency 16
-//   npm run bench -- --protocol-size 200   N for Compound v3, Morpho Blue, Maker and Euler v2 (tools/bench-protocols.ts)
+//   npm run bench -- --protocol-size 200   N for Compound v3, Morpho Blue, Maker, Euler v2 and Fluid (tools/bench-protocols.ts)
 //
 // Every measurement uses a fresh client, so its request counter starts at 0 and includes the
 // transport's one-off eth_chainId check, as the first tick of a fresh isolate would. The market's
@@ -314,7 +314,7 @@ async function main(): Promise<void> {
       console.log(`| ${r.protocol} | ${fmtInt(r.n)} | ${r.batched.requests} | ${fmtInt(r.naive.requests)} | ×${fmtRatio(r.naive.requests / r.batched.requests)} | ${fmtMs(r.batched.ms)} | ${fmtMs(r.naive.ms)} | ×${fmtRatio(r.naive.ms / r.batched.ms)} |`);
     }
     console.log('');
-    console.log('Other protocols: batched = readPositions through the adapter (prices / market state once, then one Multicall3 call per batch); naive = one eth_call per value an account needs (Comet: borrowBalanceOf + userCollateral per collateral; Morpho: position; Euler: isControllerEnabled + accountLiquidityFull of a sub-account), the market reads once per tick. Medians of the same runs; both reads agreed on every account.');
+    console.log('Other protocols: batched = readPositions through the adapter (prices / market state once, then one Multicall3 call per batch); naive = one eth_call per value an account needs (Comet: borrowBalanceOf + userCollateral per collateral; Morpho: position; Euler: isControllerEnabled + accountLiquidityFull of a sub-account; Fluid: VaultResolver.positionByNftId), the market reads once per tick. Medians of the same runs; both reads agreed on every account.');
     console.log('');
     console.log(`opening positions: ${openTimes.join(', ')}`);
     console.log(`total run time: ${seconds(performance.now() - started)}`);

@@ -4,6 +4,7 @@ import type { ProtocolAdapter, TopUpProtocol } from './adapter';
 import { aaveV3Adapter } from './aave-v3';
 import { compoundV3Adapter } from './compound-v3';
 import { eulerV2Adapter } from './euler-v2';
+import { fluidAdapter, parseFluidAccount } from './fluid';
 import { MORPHO_BLUE_DEPLOYMENTS, morphoBlueAdapter } from './morpho-blue';
 import { liquityV2Adapter, parseLiquityAccount } from './liquity-v2';
 import { MAKER_VATS, makerAdapter, parseIlk } from './maker';
@@ -13,7 +14,7 @@ import { MAKER_VATS, makerAdapter, parseIlk } from './maker';
  * One folder each under src/protocols/; Spark runs the Aave v3 adapter.
  */
 
-export const SUPPORTED_PROTOCOLS = ['aave-v3', 'spark', 'compound-v3', 'morpho-blue', 'liquity-v2', 'maker', 'euler-v2'] as const;
+export const SUPPORTED_PROTOCOLS = ['aave-v3', 'spark', 'compound-v3', 'morpho-blue', 'liquity-v2', 'maker', 'euler-v2', 'fluid'] as const;
 export type ProtocolName = (typeof SUPPORTED_PROTOCOLS)[number];
 
 type ProtocolEntry = {
@@ -37,6 +38,7 @@ const PROTOCOLS: Record<ProtocolName, ProtocolEntry> = {
   // The ilk inside the Vat; the Vat is `protocolAddress`.
   maker: { adapter: makerAdapter as ProtocolAdapter<unknown>, market: 'id', canonicalProtocolAddress: MAKER_VATS, parseMarket: parseIlk },
   'euler-v2': { adapter: eulerV2Adapter as ProtocolAdapter<unknown>, market: 'address' },
+  fluid: { adapter: fluidAdapter as ProtocolAdapter<unknown>, market: 'address', parseAccount: parseFluidAccount },
 };
 
 export function adapterFor(protocol: ProtocolName): ProtocolAdapter<unknown> {

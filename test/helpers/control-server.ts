@@ -15,6 +15,8 @@ import type { LocalMaker } from '../../tools/chain/maker';
 import { makerControlRoutes } from './maker-control';
 import { eulerControlRoutes } from './euler-control';
 import type { LocalEuler } from '../../tools/chain/euler-v2';
+import { fluidControlRoutes } from './fluid-control';
+import type { LocalFluid } from '../../tools/chain/fluid';
 import { monitorControlRoutes } from './monitor-control';
 
 /**
@@ -22,7 +24,7 @@ import { monitorControlRoutes } from './monitor-control';
  * objects, so they ask this server to open positions, move prices and report what the
  * webhook receiver got. Test-only; never part of the product.
  */
-export async function startControlServer(chain: LocalChain, receiver: WebhookReceiver, protocols: { comet: LocalComet; morpho: LocalMorpho; liquity: LocalLiquity; maker: LocalMaker; euler: LocalEuler }) {
+export async function startControlServer(chain: LocalChain, receiver: WebhookReceiver, protocols: { comet: LocalComet; morpho: LocalMorpho; liquity: LocalLiquity; maker: LocalMaker; euler: LocalEuler; fluid: LocalFluid }) {
   await seedLiquidity(chain);
   const secrets = new Map<string, string>();
   receiver.setSecret((path) => secrets.get(path.split('?')[0]!) ?? 'whsec_' + Buffer.from('unset-secret-unset-secret-unset!').toString('base64'));
@@ -59,6 +61,7 @@ export async function startControlServer(chain: LocalChain, receiver: WebhookRec
     ...liquityControlRoutes(chain, protocols.liquity),
     ...makerControlRoutes(chain, protocols.maker),
     ...eulerControlRoutes(chain, protocols.euler),
+    ...fluidControlRoutes(chain, protocols.fluid),
     ...monitorControlRoutes(chain),
     'POST /mine': async () => {
       await chain.actions.mine(1);

@@ -7,6 +7,7 @@ import { deployMorpho } from '../../tools/chain/morpho';
 import { deployLiquity } from '../../tools/chain/liquity-v2';
 import { deployMaker } from '../../tools/chain/maker';
 import { deployEuler } from '../../tools/chain/euler-v2';
+import { deployFluid } from '../../tools/chain/fluid';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -14,7 +15,7 @@ declare module 'vitest' {
     market: string;
     comet: string;
     morpho: string;
-    /** PROTOCOL_CONTRACTS for the local chain: the Maker deployment's Vat, Spotter, Jug and Dog. */
+    /** PROTOCOL_CONTRACTS for the local chain: the Maker deployment's Vat, Spotter, Jug and Dog; Fluid's VaultResolver. */
     protocolContracts: string;
     receiverUrl: string;
     controlUrl: string;
@@ -43,12 +44,14 @@ export default async function setup(project: TestProject) {
   const maker = await deployMaker(chain.clients, chain.accounts[0]!);
   // Euler v2 (EVC + Euler Vault Kit) from the compiled artifacts in ../shared/protocols, deployed last so the others' addresses stay put.
   const euler = await deployEuler(chain.clients, chain.accounts[0]!);
-  control = await startControlServer(chain, receiver, { comet, morpho, liquity, maker, euler });
+  // Fluid (liquidity layer, T1 vault, VaultResolver) from ../shared/protocols/fluid, after Euler for the same reason.
+  const fluid = await deployFluid(chain.clients, chain.accounts[0]!);
+  control = await startControlServer(chain, receiver, { comet, morpho, liquity, maker, euler, fluid });
   project.provide('rpcUrl', chain.rpcUrl);
   project.provide('market', chain.market.pool);
   project.provide('comet', comet.comet);
   project.provide('morpho', morpho.morpho);
-  project.provide('protocolContracts', JSON.stringify({ '31337': { maker: { vat: maker.vat, spot: maker.spot, jug: maker.jug, dog: maker.dog } } }));
+  project.provide('protocolContracts', JSON.stringify({ '31337': { maker: { vat: maker.vat, spot: maker.spot, jug: maker.jug, dog: maker.dog }, fluid: { vaultResolver: fluid.vaultResolver } } }));
   project.provide('receiverUrl', receiver.url);
   project.provide('controlUrl', control.url);
   return async () => {
