@@ -75,9 +75,12 @@ export type PenalisedCollateral = { asset: string; value: number; penaltyBps: nu
 
 /**
  * The cost of a liquidation now, by the protocol's rule (values in one unit, e.g. USD):
- * Comet absorbs every collateral at its liquidation factor; Morpho repays the whole debt at
- * the incentive factor; Aave and Spark repay up to the close factor against the largest
- * collateral at its bonus. Null when there is nothing to liquidate.
+ * Comet absorbs every collateral at its liquidation factor; Morpho, Euler v2, Maker (the Dog's
+ * `chop` on the whole debt) and Liquity v2 (the stability pool's 5 % on the whole trove) take
+ * the whole debt at their penalty against the largest collateral; Aave and Spark repay up to
+ * the close factor against the largest collateral at its bonus. Null when there is nothing to
+ * liquidate, or for a protocol whose rule is not modelled here (Fluid's partial liquidation back
+ * to its threshold): never a guess.
  */
 export function liquidationCostByRule(
   protocol: string,
@@ -90,10 +93,15 @@ export function liquidationCostByRule(
   }
   const main = collaterals.reduce((largest, collateral) => (collateral.value > largest.value ? collateral : largest));
   const factor = 1 + main.penaltyBps / 10_000;
-  // Euler v2 too: all of the debt may be repaid, the collateral seized at the (capped) discount.
-  if (protocol === 'morpho-blue' || protocol === 'euler-v2') {
+  if (WHOLE_DEBT_AT_PENALTY.has(protocol)) {
     const debtRepaid = Math.min(input.debt, main.value / factor);
     return { debtRepaid, collateralSeized: debtRepaid * factor, cost: debtRepaid * (factor - 1) };
   }
-  return aaveLiquidationCost({ debtUsd: input.debt, collateralUsd: main.value, liquidationBonus: factor, healthFactor: input.healthFactor });
+  if (protocol === 'aave-v3' || protocol === 'spark') {
+    return aaveLiquidationCost({ debtUsd: input.debt, collateralUsd: main.value, liquidationBonus: factor, healthFactor: input.healthFactor });
+  }
+  return null;
 }
+
+/** Protocols whose liquidation repays the whole debt and seizes collateral worth it plus the penalty. */
+const WHOLE_DEBT_AT_PENALTY = new Set(['morpho-blue', 'euler-v2', 'maker', 'liquity-v2']);

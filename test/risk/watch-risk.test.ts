@@ -66,6 +66,15 @@ describe('liquidation cost by protocol rule', () => {
   });
 });
 
+describe('liquidation cost of the other protocols', () => {
+  it('Maker and Liquity v2 take the whole debt at their penalty (chop 13 %, the stability pool 5 %); Fluid is not modelled: null', () => {
+    const collaterals = [{ asset: 'c', value: 20_000, penaltyBps: 1_300 }];
+    expect(liquidationCostByRule('maker', { collaterals, debt: 10_000, healthFactor: 0.99 })!.cost).toBeCloseTo(1_300, 9);
+    expect(liquidationCostByRule('liquity-v2', { collaterals: [{ asset: 'c', value: 20_000, penaltyBps: 500 }], debt: 10_000, healthFactor: 0.99 })!.cost).toBeCloseTo(500, 9);
+    expect(liquidationCostByRule('fluid', { collaterals, debt: 10_000, healthFactor: 0.99 })).toBeNull();
+  });
+});
+
 describe('watch risk figures', () => {
   it('a 1.1 health factor at 76 %/yr: the move to liquidation, the calibrated probabilities, USD VaR/ES, cost and the safe top-up', () => {
     const risk = watchRisk(input());
