@@ -117,12 +117,14 @@ export async function sendContractTx<const abi extends Abi, fn extends ContractF
   clients: LocalClients,
   from: Address,
   call: ContractWrite<abi, fn>,
+  options: { gasPaddingPercent?: number } = {},
 ): Promise<TransactionReceipt> {
   const { publicClient, walletClient } = clients;
   const data = encodeFunctionData({ abi: call.abi, functionName: call.functionName, args: call.args } as never);
   // Estimating through the ABI makes a revert surface here, decoded, rather than as a bare status.
   const estimate = await publicClient.estimateContractGas({ ...call, account: from } as never);
-  const hash = await walletClient.sendTransaction({ account: from, to: call.address, data, gas: (estimate * 13n) / 10n });
+  const padding = BigInt(options.gasPaddingPercent ?? 30);
+  const hash = await walletClient.sendTransaction({ account: from, to: call.address, data, gas: (estimate * (100n + padding)) / 100n });
   return confirm(clients, hash, `${call.functionName} on ${call.address}`);
 }
 
