@@ -34,3 +34,6 @@ export type MarketPrice = {
 
 /** Every asset price of one market at one block. `quoteIsUsd`: prices are US dollars; `flat` assets are the quote itself (Morpho's loan token). */
 export type MarketPrices = { priceDecimals: number; quoteIsUsd: boolean; prices: MarketPrice[]; flat: Address[] };
+
+/** A token as the adapters describe it: its address, symbol and decimals. */
+export type TokenInfo = { asset: Address; symbol: string; decimals: number };

@@ -1,5 +1,6 @@
 import { getAddress, type Address } from 'viem';
 import type { AssetPosition, PositionSnapshot, SubPosition } from '../../domain/position';
+import type { TokenInfo } from '../read-types';
 
 /*
  * Euler v2 positions in the shared model, pure. A market is a controller (borrow) vault; an
@@ -18,7 +19,7 @@ const BPS = 10_000n;
 export const USD_UNIT: Address = '0x0000000000000000000000000000000000000348';
 export const SUB_ACCOUNTS = 256;
 
-export type EulerToken = { asset: Address; symbol: string; decimals: number };
+export type EulerToken = TokenInfo;
 export type EulerMarket = {
   chainId: number;
   evc: Address;

@@ -1,5 +1,6 @@
 import { getAddress, type Address, type Hex } from 'viem';
 import { BPS, WAD, type AssetPosition, type PositionSnapshot, type SubPosition } from '../../domain/position';
+import type { TokenInfo } from '../read-types';
 
 /*
  * Fluid T1 vault positions in the shared model, pure. A position is one NFT: collateral
@@ -16,7 +17,7 @@ const MAX_UINT256 = 2n ** 256n - 1n;
 /** Fluid's stand-in for native ETH as a vault token. */
 export const NATIVE_TOKEN: Address = '0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE';
 
-export type FluidToken = { asset: Address; symbol: string; decimals: number };
+export type FluidToken = TokenInfo;
 export type FluidMarket = {
   chainId: number;
   vault: Address;

@@ -1,5 +1,6 @@
 import { formatUnits, getAddress, type Address, type Hex } from 'viem';
 import type { AssetPosition, PositionSnapshot } from '../../domain/position';
+import type { TokenInfo } from '../read-types';
 
 /*
  * Liquity v2 troves in the shared model, pure. A trove is liquidatable when its ICR =
@@ -12,7 +13,7 @@ export const LIQUITY_V2 = 'liquity-v2';
 const WAD = 10n ** 18n;
 const MAX_UINT256 = 2n ** 256n - 1n;
 
-export type LiquityToken = { asset: Address; symbol: string; decimals: number };
+export type LiquityToken = TokenInfo;
 export type LiquityMarket = {
   chainId: number;
   troveManager: Address;

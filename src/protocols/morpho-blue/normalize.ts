@@ -1,5 +1,6 @@
 import type { Address, Hex } from 'viem';
 import type { AssetPosition, PositionSnapshot } from '../../domain/position';
+import type { TokenInfo } from '../read-types';
 
 /*
  * Morpho Blue positions in the shared model, pure, with Morpho's own integer steps: the
@@ -16,7 +17,7 @@ const ORACLE_PRICE_SCALE = 10n ** 36n;
 const VIRTUAL_SHARES = 10n ** 6n;
 const VIRTUAL_ASSETS = 1n;
 
-export type MorphoToken = { asset: Address; symbol: string; decimals: number };
+export type MorphoToken = TokenInfo;
 export type MorphoParams = { loanToken: Address; collateralToken: Address; oracle: Address; irm: Address; lltv: bigint };
 export type MorphoMarket = { chainId: number; morpho: Address; id: Hex; params: MorphoParams; loan: MorphoToken; collateral: MorphoToken };
 export type MorphoMarketState = { totalSupplyAssets: bigint; totalSupplyShares: bigint; totalBorrowAssets: bigint; totalBorrowShares: bigint; lastUpdate: bigint; fee: bigint };
