@@ -17,8 +17,11 @@ export type HistorySettings = { barSeconds: number; windowDays: number };
 export type RoundHistoryReader = (feeds: readonly Address[]) => Promise<Map<Address, PricePoint[]>>;
 
 export class MarketVolatilitySource {
-  /** Covariances by asset set, valid for the bar they were computed at. */
-  private cache = { bar: null as number | null, byAssets: new Map<string, CovarianceMatrix | null>() };
+  /**
+   * What the store says until the next `record` (the only writer): the newest bar, the seeds, and
+   * what was computed from them, so every risk-read watch of a tick reuses one read.
+   */
+  private cache: { latestBar: number | null; seeds: Map<string, VolatilitySeed>; covariances: Map<string, CovarianceMatrix | null>; returns: Map<string, Map<string, number>> } | null = null;
 
   constructor(
     private readonly store: PriceHistoryStore,
@@ -36,6 +39,7 @@ export class MarketVolatilitySource {
    * the bar. A failed round read is logged and leaves those assets on their class default.
    */
   async record(prices: MarketPrices, blockTimeMs: number, settings: HistorySettings, readRounds: RoundHistoryReader): Promise<void> {
+    this.cache = null;
     const seeds = this.store.seeds();
     const fresh = prices.prices.filter((price) => price.price !== undefined && !seeds.has(price.asset.toLowerCase()));
     if (fresh.length > 0) {
@@ -68,28 +72,38 @@ export class MarketVolatilitySource {
    * out (then the pooled tables are used).
    */
   recentLogReturns(assets: readonly string[], hours: number): Map<string, number> {
-    const latest = this.store.latestBar();
+    const cache = this.current();
+    const sorted = [...new Set(assets)].sort();
+    const key = `${hours}:${sorted.join(',')}`;
+    const cached = cache.returns.get(key);
+    if (cached) return cached;
     const returns = new Map<string, number>();
-    if (latest === null) return returns;
-    for (const asset of new Set(assets)) {
-      const ends = this.store.returnEnds(asset, latest - hours * 3_600_000);
-      if (ends && ends.to.time > ends.from.time) returns.set(asset, Math.log(ends.to.price / ends.from.price));
+    if (cache.latestBar !== null) {
+      for (const asset of sorted) {
+        const ends = this.store.returnEnds(asset, cache.latestBar - hours * 3_600_000);
+        if (ends && ends.to.time > ends.from.time) returns.set(asset, Math.log(ends.to.price / ends.from.price));
+      }
     }
+    cache.returns.set(key, returns);
     return returns;
   }
 
   seeds(): Map<string, VolatilitySeed> {
-    return this.store.seeds();
+    return this.current().seeds;
   }
 
   /** EWMA covariance of the assets (lower-case); null when one was never priced. */
   covariance(assets: readonly string[]): CovarianceMatrix | null {
     const sorted = [...new Set(assets)].sort();
     if (sorted.length === 0) return null;
-    const bar = this.store.latestBar();
-    if (this.cache.bar !== bar) this.cache = { bar, byAssets: new Map() };
+    const cache = this.current();
     const key = sorted.join(',');
-    if (!this.cache.byAssets.has(key)) this.cache.byAssets.set(key, marketCovariance(this.store.series(sorted), this.store.seeds()));
-    return this.cache.byAssets.get(key)!;
+    if (!cache.covariances.has(key)) cache.covariances.set(key, marketCovariance(this.store.series(sorted), cache.seeds));
+    return cache.covariances.get(key)!;
+  }
+
+  private current(): NonNullable<MarketVolatilitySource['cache']> {
+    this.cache ??= { latestBar: this.store.latestBar(), seeds: this.store.seeds(), covariances: new Map(), returns: new Map() };
+    return this.cache;
   }
 }
