@@ -222,11 +222,7 @@ export async function liquidateTroves(clients: LocalClients, local: LocalLiquity
   await sendContractTx(clients, local.admin, { address: local.branches[branch].troveManager, abi: liquityTestAbi, functionName: 'batchLiquidateTroves', args: [troveIds] } as never);
 }
 
-/**
- * BorrowerOperations.shutdown: open to anyone once the branch's total ratio is below its SCR. Its
- * estimate passed and the transaction still reverted once in CI (a loaded machine): the call
- * reaches every pool of the branch, so it gets double the estimate rather than 30 % more.
- */
+/** BorrowerOperations.shutdown: open to anyone once the branch's total ratio is below its SCR. */
 export async function shutdownBranch(clients: LocalClients, local: LocalLiquity, branch: LiquityBranchSymbol): Promise<void> {
-  await sendContractTx(clients, local.admin, { address: local.branches[branch].borrowerOperations, abi: liquityTestAbi, functionName: 'shutdown', args: [] } as never, { gasPaddingPercent: 100 });
+  await sendContractTx(clients, local.admin, { address: local.branches[branch].borrowerOperations, abi: liquityTestAbi, functionName: 'shutdown', args: [] } as never);
 }
