@@ -154,7 +154,7 @@ export const createWatchSchema = z
 export type CreateWatchInput = z.infer<typeof createWatchSchema>;
 
 /** A watch's account as its protocol names it: a checksummed address, or the protocol's own form (a Liquity trove id). */
-function watchAccount(protocol: (typeof SUPPORTED_PROTOCOLS)[number], text: string): { ok: true; account: `0x${string}` } | { ok: false; message: string } {
+export function watchAccount(protocol: (typeof SUPPORTED_PROTOCOLS)[number], text: string): { ok: true; account: `0x${string}` } | { ok: false; message: string } {
   const own = parseAccount(protocol, text);
   if (own) return own;
   const problem = addressProblem(text);
@@ -191,6 +191,8 @@ function serviceUrl(parse: (raw: string) => ServiceUrl) {
     });
 }
 
+const pagerDutyRoutingKey = z.string({ error: 'must be the integration key string' }).regex(/^[A-Za-z0-9]{32}$/, 'must be the 32-character integration key of an Events API v2 integration');
+
 export const createChannelSchema = z.discriminatedUnion(
   'type',
   [
@@ -211,12 +213,17 @@ export const createChannelSchema = z.discriminatedUnion(
       token: z.string({ error: 'must be an ntfy access token string' }).regex(/^tk_[A-Za-z0-9]{20,64}$/, 'must be an ntfy access token (tk_ followed by letters and digits)').optional(),
       label: label.optional(),
     }).strict(),
+    // `routing_key` is accepted too: it is the field's name in PagerDuty's own Events API.
     z.object({
       type: z.literal('pagerduty'),
-      routingKey: z.string({ error: 'must be the integration key string' }).regex(/^[A-Za-z0-9]{32}$/, 'must be the 32-character integration key of an Events API v2 integration'),
+      routingKey: pagerDutyRoutingKey.optional(),
+      routing_key: pagerDutyRoutingKey.optional().meta({ description: 'the same as routingKey (PagerDuty\'s own name for it); give one of the two' }),
       region: z.enum(['us', 'eu'], { error: 'must be "us" (events.pagerduty.com) or "eu" (events.eu.pagerduty.com)' }).default('us'),
       label: label.optional(),
-    }).strict(),
+    }).strict().superRefine((input, context) => {
+      if (input.routingKey === undefined && input.routing_key === undefined) context.addIssue({ code: 'custom', path: ['routingKey'], message: 'is required: the 32-character integration key of an Events API v2 integration' });
+      if (input.routingKey !== undefined && input.routing_key !== undefined) context.addIssue({ code: 'custom', path: ['routing_key'], message: 'give routingKey or routing_key, not both' });
+    }),
   ],
   { error: 'type must be one of "webhook", "telegram", "email", "discord", "slack", "ntfy", "pagerduty"' },
 );

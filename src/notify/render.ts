@@ -1,4 +1,4 @@
-import type { AlertEventBody, ChannelTestBody, MonitorEventBody } from './event-body';
+import type { AlertEventBody, ChannelTestBody, MonitorEventBody, WatchRef } from './event-body';
 import type { TopUpEventBody } from '../topup/events';
 import type { WatchRisk } from '../risk/watch-risk';
 
@@ -42,6 +42,18 @@ const EXPLORERS: Record<number, string> = {
 export function explorerUrl(chainId: number, address: string): string | null {
   const base = EXPLORERS[chainId];
   return base ? `${base}${address}` : null;
+}
+
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+
+/**
+ * The explorer page of what a watch names: its account when that is an address; a Liquity trove
+ * or Fluid position id is not one, so its market contract instead (null when neither is).
+ */
+export function watchExplorerLink(watch: WatchRef): { text: string; url: string } | null {
+  const [text, address] = ADDRESS.test(watch.account) ? ['View account on explorer', watch.account] : ADDRESS.test(watch.market) ? ['View market on explorer', watch.market] : [null, null];
+  const url = address ? explorerUrl(watch.chainId, address) : null;
+  return text && url ? { text, url } : null;
 }
 
 function percent(fraction: string | null): string | null {
@@ -94,13 +106,12 @@ export function alertMessage(event: AlertEventBody): MessageModel {
   const action = recommendation
     ? `${recommendation.action === 'supply' ? 'Supply' : 'Repay'} ${trimAmount(recommendation.amount)} ${recommendation.symbol} to bring the health factor back to ${recommendation.targetHealthFactor}.`
     : null;
-  const url = explorerUrl(event.watch.chainId, event.watch.account);
   return {
     title: `${level} · ${name}`,
     headline,
     facts,
     action,
-    link: url ? { text: 'View account on explorer', url } : null,
+    link: watchExplorerLink(event.watch),
     footer: `Block ${position.blockNumber} · ${position.observedAt} · event ${event.id}`,
   };
 }
@@ -168,13 +179,13 @@ export function topUpMessage(event: TopUpEventBody): MessageModel {
         ? 'To let it act, set the policy\'s dryRun to false.'
         : null;
   const txBase = explorerUrl(event.watch.chainId, '');
-  const url = topUp.txHash && txBase ? `${txBase.replace('/address/', '/tx/')}${topUp.txHash}` : explorerUrl(event.watch.chainId, event.watch.account);
+  const txUrl = topUp.txHash && txBase ? `${txBase.replace('/address/', '/tx/')}${topUp.txHash}` : null;
   return {
     title: `${title} · ${name}`,
     headline,
     facts,
     action,
-    link: url ? { text: topUp.txHash ? 'View transaction on explorer' : 'View account on explorer', url } : null,
+    link: txUrl ? { text: 'View transaction on explorer', url: txUrl } : watchExplorerLink(event.watch),
     footer: `${topUp.blockNumber ? `Block ${topUp.blockNumber} · ` : ''}${event.createdAt} · event ${event.id}`,
   };
 }

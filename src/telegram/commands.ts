@@ -1,5 +1,5 @@
-import { getAddress, type Address } from 'viem';
-import { addressProblem } from '../config/api-schemas';
+import type { Address } from 'viem';
+import { watchAccount } from '../config/api-schemas';
 import { SUPPORTED_PROTOCOLS, parseMarket, type ProtocolName } from '../protocols';
 
 /**
@@ -28,7 +28,7 @@ export type ParsedMessage =
 
 export const COMMANDS: Array<{ name: CommandName; usage: string; description: string }> = [
   { name: 'start', usage: '/start <link code>', description: 'Link this chat to your marginwatch account' },
-  { name: 'watch', usage: '/watch <chain id> <protocol> <market address> <account address> [label]', description: 'Watch a lending position' },
+  { name: 'watch', usage: '/watch <chain id> <protocol> <market> <account address or position id> [label]', description: 'Watch a lending position' },
   { name: 'list', usage: '/list', description: 'List the positions this chat watches' },
   { name: 'status', usage: '/status [watch id]', description: 'Health factor, collateral, debt, liquidation price' },
   { name: 'mute', usage: '/mute <watch id> <duration: 30m, 2h, 1d, or off>', description: 'Mute alerts for a while' },
@@ -111,14 +111,14 @@ function parseWatch(args: string[], rest: string): ParsedMessage {
   if (!(SUPPORTED_PROTOCOLS as readonly string[]).includes(protocolName)) return usage('watch', `protocol must be one of: ${SUPPORTED_PROTOCOLS.join(', ')}`);
   const parsedMarket = parseMarket(protocolName as ProtocolName, market);
   if (!parsedMarket.ok) return usage('watch', `market ${parsedMarket.message}`);
-  if (!/^0x[0-9a-fA-F]{40}$/.test(account)) return usage('watch', 'account must be the 0x… address of the borrower (40 hex characters)');
-  const accountProblem = addressProblem(account);
-  if (accountProblem) return usage('watch', `account ${accountProblem}`);
+  // The same reading as the API: an address, or the protocol's own account form (a Liquity trove id, a Fluid position id).
+  const parsedAccount = watchAccount(protocolName as ProtocolName, account);
+  if (!parsedAccount.ok) return usage('watch', `account ${parsedAccount.message}`);
   // The label is everything after the fourth value, spaces kept.
   const label = rest.replace(/^(\S+\s+){4}/, '').trim();
   const finalLabel = args.length > 4 ? label : '';
   if (finalLabel.length > MAX_LABEL) return usage('watch', `the label must be at most ${MAX_LABEL} characters`);
-  return ok({ name: 'watch', chainId: Number(chain), protocol: protocolName as ProtocolName, market: parsedMarket.market, account: getAddress(account), label: finalLabel });
+  return ok({ name: 'watch', chainId: Number(chain), protocol: protocolName as ProtocolName, market: parsedMarket.market, account: parsedAccount.account, label: finalLabel });
 }
 
 function parseMute(args: string[]): ParsedMessage {

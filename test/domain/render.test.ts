@@ -29,4 +29,11 @@ describe('alertMessage', () => {
     const event = alertEventFixture('v');
     expect(alertMessage({ ...event, watch: { ...event.watch, chainId: 31337 } }).link).toBeNull();
   });
+
+  it('links a trove-id watch to its market contract, never to /address/ of the 32-byte id', () => {
+    const event = alertEventFixture('trove');
+    const troveId = '0x00000000000000000000000000000000000000000000000000000000000004d2' as `0x${string}`;
+    const market = '0x5c52cb7b8e56c1f0d58a3a22fd9e08c5c1a7d3e1' as `0x${string}`;
+    expect(alertMessage({ ...event, watch: { ...event.watch, account: troveId, market } }).link).toEqual({ text: 'View market on explorer', url: `https://etherscan.io/address/${market}` });
+  });
 });

@@ -29,6 +29,8 @@ describe('parseMessage', () => {
     [`/watch 1 aave-v3 ${MARKET} ${ACCOUNT}`, { name: 'watch', chainId: 1, protocol: 'aave-v3', market: MARKET, account: ACCOUNT, label: '' }],
     [`/watch 8453 AAVE-V3 ${MARKET.toLowerCase()} ${ACCOUNT}   my  cold   wallet `, { name: 'watch', chainId: 8453, protocol: 'aave-v3', market: MARKET, account: ACCOUNT, label: 'my  cold   wallet' }],
     [`  /watch\n1\taave-v3 ${MARKET} ${ACCOUNT}`, { name: 'watch', chainId: 1, protocol: 'aave-v3', market: MARKET, account: ACCOUNT, label: '' }],
+    // A Liquity v2 trove id, read as the API reads it (decimal → 0x + 64 lower-case hex).
+    [`/watch 1 liquity-v2 ${MARKET} 1234 trove`, { name: 'watch', chainId: 1, protocol: 'liquity-v2', market: MARKET, account: `0x${'0'.repeat(60)}04d2`, label: 'trove' }],
   ])('%j', (text, command) => {
     expect(parseMessage(text, 'marginwatch_bot')).toEqual({ kind: 'command', command });
   });
@@ -43,6 +45,7 @@ describe('parseMessage', () => {
     [`/watch 1 morpho-blue ${MARKET} ${ACCOUNT}`, 'watch', 'market must be the morpho-blue market id'],
     [`/watch 1 aave-v3 0x1234 ${ACCOUNT}`, 'watch', 'market must be'],
     [`/watch 1 aave-v3 ${MARKET} alice.eth`, 'watch', 'account must be'],
+    [`/watch 1 liquity-v2 ${MARKET} trove-7`, 'watch', 'account '],
     [`/watch 1 aave-v3 ${MARKET} ${ACCOUNT} ${'x'.repeat(101)}`, 'watch', 'at most 100'],
     ['/list all', 'list', 'no arguments'],
     ['/status a b', 'status', 'at most one'],

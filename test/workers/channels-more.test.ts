@@ -189,6 +189,9 @@ describe('creating channels', () => {
       [{ type: 'ntfy', server: 'https://ntfy.example/?x=1', topic: 'ok' }, 'server', 'without query'],
       [{ type: 'ntfy', topic: 'ok', token: 'password' }, 'token', 'access token'],
       [{ type: 'pagerduty', routingKey: 'short' }, 'routingKey', '32-character'],
+      [{ type: 'pagerduty' }, 'routingKey', 'is required'],
+      [{ type: 'pagerduty', routing_key: 'short' }, 'routing_key', '32-character'],
+      [{ type: 'pagerduty', routingKey: routingKey(), routing_key: routingKey() }, 'routing_key', 'not both'],
       [{ type: 'pagerduty', routingKey: routingKey(), region: 'ap' }, 'region', '"us"'],
       [{ type: 'pagerduty', routingKey: routingKey(), url: 'https://x.example' }, '(body)', ''],
       [{ type: 'carrier-pigeon' }, 'type', 'pagerduty'],
@@ -233,11 +236,14 @@ describe('send test', () => {
     const slack = slackUrl();
     const topic = ntfyTopic();
     const pdKey = routingKey();
+    const pdKeySnake = routingKey();
     const cases: Array<[Record<string, unknown>, string, string]> = [
       [{ type: 'discord', url: discord, label: 'test discord' }, channelsEnv.TEST_DISCORD_URL, pathOf(discord)],
       [{ type: 'slack', url: slack, label: 'test slack' }, channelsEnv.TEST_SLACK_URL, pathOf(slack)],
       [{ type: 'ntfy', server: channelsEnv.TEST_NTFY_URL, topic, label: 'test ntfy' }, channelsEnv.TEST_NTFY_URL, topic],
       [{ type: 'pagerduty', routingKey: pdKey, label: 'test pagerduty' }, channelsEnv.TEST_PAGERDUTY_URL, pdKey],
+      // PagerDuty's own field name works the same.
+      [{ type: 'pagerduty', routing_key: pdKeySnake, label: 'test pagerduty routing_key' }, channelsEnv.TEST_PAGERDUTY_URL, pdKeySnake],
     ];
     for (const [body, base, pathPart] of cases) {
       const channel = await createChannel(key, body);

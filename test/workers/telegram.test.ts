@@ -288,11 +288,11 @@ describe('bot commands', () => {
     await linkChat(key, chatId);
     const account = '0x1111111111111111111111111111111111111111';
     const cases: Array<[string, string]> = [
-      ['/watch', 'Usage: /watch <chain id> <protocol> <market address> <account address> [label]'],
+      ['/watch', 'Usage: /watch <chain id> <protocol> <market> <account address or position id> [label]'],
       [`/watch one aave-v3 ${tgEnv.TEST_MARKET} ${account}`, 'Chain must be a chain id'],
       [`/watch 31337 compound ${tgEnv.TEST_MARKET} ${account}`, 'Protocol must be one of: aave-v3'],
       [`/watch 31337 aave-v3 0x1234 ${account}`, 'Market must be the 0x… address'],
-      [`/watch 31337 aave-v3 ${tgEnv.TEST_MARKET} vitalik.eth`, 'Account must be the 0x… address'],
+      [`/watch 31337 aave-v3 ${tgEnv.TEST_MARKET} vitalik.eth`, 'Account must be a 0x-prefixed 20-byte hex address'],
       ['/mute', 'Usage: /mute <watch id>'],
       ['/mute w_0123456789abcdef0123 forever', 'is not a duration'],
       ['/mute w_0123456789abcdef0123 90d', 'at most 30 days'],

@@ -20,7 +20,9 @@ export function serviceChannel(input: ServiceInput, config: AppConfig): { target
       if (!server.ok) throw new AppError('invalid_ntfy_server', `server: ${server.message}`, { status: 400, issues: [{ path: 'server', message: server.message }] });
       return { target: { type: 'ntfy', server: server.url, topic: input.topic, tokenSet: input.token !== undefined }, secret: input.token ?? null };
     }
-    case 'pagerduty':
-      return { target: { type: 'pagerduty', region: input.region, routingKeyHint: `…${input.routingKey.slice(-4)}` }, secret: input.routingKey };
+    case 'pagerduty': {
+      const routingKey = (input.routingKey ?? input.routing_key)!; // the schema requires exactly one of the two
+      return { target: { type: 'pagerduty', region: input.region, routingKeyHint: `…${routingKey.slice(-4)}` }, secret: routingKey };
+    }
   }
 }
