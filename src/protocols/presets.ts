@@ -6,6 +6,9 @@ import { MORPHO_PRESETS } from './morpho-blue/presets';
 import { MAKER_DEPLOYMENTS } from './maker/deployments';
 import { ilkBytes32 } from './maker/ilk';
 import { MAKER_PRESETS } from './maker/presets';
+import { LIQUITY_PRESETS } from './liquity-v2/presets';
+import { EULER_PRESETS } from './euler-v2/presets';
+import { FLUID_PRESETS } from './fluid/presets';
 import type { ProtocolName } from './index';
 
 /*
@@ -59,6 +62,10 @@ export const MARKET_PRESETS: readonly MarketPreset[] = [
     market: ilkBytes32(preset.ilk),
     protocolAddress: MAKER_DEPLOYMENTS[preset.chainId]!.vat,
   })),
+  // These three name the market contract itself (TroveManager, controller vault, T1 vault): no protocolAddress.
+  ...LIQUITY_PRESETS.map((preset) => ({ key: key('liquity-v2', preset.chainId, preset.slug), chainId: preset.chainId, protocol: 'liquity-v2' as const, name: preset.name, market: preset.troveManager, protocolAddress: null })),
+  ...EULER_PRESETS.map((preset) => ({ key: key('euler-v2', preset.chainId, preset.slug), chainId: preset.chainId, protocol: 'euler-v2' as const, name: preset.name, market: preset.vault, protocolAddress: null })),
+  ...FLUID_PRESETS.map((preset) => ({ key: key('fluid', preset.chainId, preset.slug), chainId: preset.chainId, protocol: 'fluid' as const, name: preset.name, market: preset.vault, protocolAddress: null })),
 ];
 
 export const PRESET_KEY_PATTERN = /^[a-z0-9-]+:[a-z0-9-]+:[a-z0-9.-]+$/;

@@ -216,11 +216,13 @@ describe('GET /v1/markets', () => {
     const key = await newTenant('markets');
     const all = await api('GET', '/v1/markets', { token: key });
     expect(all.status).toBe(200);
-    expect(new Set(all.body.data.map((preset: { protocol: string }) => preset.protocol))).toEqual(new Set(['aave-v3', 'spark', 'compound-v3', 'morpho-blue', 'maker']));
+    expect(new Set(all.body.data.map((preset: { protocol: string }) => preset.protocol))).toEqual(new Set(['aave-v3', 'spark', 'compound-v3', 'morpho-blue', 'maker', 'liquity-v2', 'euler-v2', 'fluid']));
+    expect(all.body.data.find((preset: { key: string }) => preset.key === 'liquity-v2:ethereum:reth')).toEqual({ key: 'liquity-v2:ethereum:reth', chainId: 1, protocol: 'liquity-v2', name: 'Liquity v2 rETH branch', market: '0xb2B2ABEb5C357a234363FF5D180912D319e3e19e', protocolAddress: null });
     const base = await api('GET', '/v1/markets?chainId=8453', { token: key });
     expect(base.body.data.length).toBeGreaterThan(0);
     expect(base.body.data.every((preset: { chainId: number }) => preset.chainId === 8453)).toBe(true);
     expect(base.body.data.find((preset: { key: string }) => preset.key === 'morpho-blue:base:weth-usdc-86')).toMatchObject({ loan: 'USDC', collateral: 'WETH', lltv: '0.86' });
+    expect(base.body.data.filter((preset: { protocol: string }) => preset.protocol === 'euler-v2' || preset.protocol === 'fluid').map((preset: { key: string }) => preset.key)).toEqual(['euler-v2:base:usdc', 'euler-v2:base:weth', 'fluid:base:eth-usdc', 'fluid:base:wsteth-eth', 'fluid:base:wsteth-usdc']);
     const bad = await api('GET', '/v1/markets?chainId=ethereum', { token: key });
     expect(bad.status).toBe(400);
     expect(bad.body.error.issues[0].path).toBe('chainId');
