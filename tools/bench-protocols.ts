@@ -1,6 +1,6 @@
 // The other protocols' reads in the same run as the Aave benchmark (tools/bench.ts): the app's
 // batched read through each adapter (`readPositions`) against the naive baseline of one
-// eth_call per value an account needs, side by side, on real Comet, Morpho Blue, Maker (dss), Euler v2 and Fluid bytecode.
+// eth_call per value an account needs, side by side, on real Comet, Morpho Blue, Maker (dss), Liquity v2 (BOLD), Euler v2 and Fluid bytecode.
 // Both reads must agree on every account's balances, or the bench fails.
 
 import { existsSync } from 'node:fs';
@@ -22,6 +22,9 @@ import { deployMorpho, openMorphoPosition, type LocalMorpho } from './chain/morp
 import { MAKER_ARTIFACTS_PATH, deployMaker, openMakerVault, type LocalMaker } from './chain/maker';
 import { EULER_ARTIFACTS_PATH, deployEuler, newEulerOwner, openEulerPosition, type LocalEuler } from './chain/euler-v2';
 import { FLUID_ARTIFACTS_DIR, deployFluid, newFluidOwner, openFluidPosition, type LocalFluid } from './chain/fluid';
+import { LIQUITY_ARTIFACTS_PATH, deployLiquity, openTrove, type LocalLiquity } from './chain/liquity-v2';
+import { troveManagerAbi } from '../src/protocols/liquity-v2/abi';
+import { collateralRatio, redemptionRank, troveIdText, TROVE_STATUS } from '../src/protocols/liquity-v2/normalize';
 import { vaultResolverAbi } from '../src/protocols/fluid/abi';
 import { fluidHealthFactor, nftIdText } from '../src/protocols/fluid/normalize';
 
@@ -53,8 +56,11 @@ type Subject = {
   fromSnapshot: (snapshot: PositionSnapshot) => bigint[];
   /** The naive read of one account at the block: one eth_call per value. */
   naive: (client: PublicClient, account: Address, block: bigint) => Promise<bigint[]>;
-  /** Per-tick market reads of the naive path (prices, market state), once per tick. */
-  naiveMarket: (client: PublicClient, block: bigint) => Promise<void>;
+  /**
+   * Per-tick market reads of the naive path (prices, market state), once per tick, before the
+   * accounts' reads; `concurrency` in flight where it reads one value per item (Liquity's census).
+   */
+  naiveMarket: (client: PublicClient, block: bigint, concurrency: number) => Promise<void>;
 };
 
 function cometSubject(local: LocalComet): Subject {
@@ -138,6 +144,56 @@ function fluidSubject(local: LocalFluid): Subject {
 }
 
 /**
+ * PriceFeed.fetchPrice, declared `view` here only so that viem sends it as the eth_call the
+ * adapter's Multicall3 makes of it (it is not a view on chain; an eth_call changes nothing).
+ */
+const fetchPriceAsView = [{ type: 'function', name: 'fetchPrice', stateMutability: 'view', inputs: [], outputs: [{ name: 'price', type: 'uint256' }, { name: 'newOracleFailureDetected', type: 'bool' }] }] as const;
+const WAD = 10n ** 18n;
+
+/**
+ * Liquity v2 with one trove per account, watched by trove id, on the WETH branch. A trove's
+ * figures need the branch's census too (its redemption rank counts the active troves paying a
+ * lower rate), so the naive path reads, once per tick, the price, the number of troves and each
+ * trove's id, status and rate (one eth_call each), then per watched trove getLatestTroveData and
+ * getTroveStatus. Both sides give collateral, debt, health factor (ICR ÷ MCR) and redemption rank.
+ */
+function liquitySubject(local: LocalLiquity): Subject {
+  const branch = local.branches.WETH;
+  const tm = branch.troveManager;
+  // What naiveMarket read for the tick the accounts' reads then use (set before them, in measureOnce's order).
+  let tick: { price: bigint; activeRates: bigint[] } | undefined;
+  return {
+    protocol: 'liquity-v2',
+    market: { market: tm, protocolAddress: null },
+    fromSnapshot: (snapshot) => {
+      const rank = snapshot.protocolFields?.redemptionRank;
+      return [...(snapshot.assets ?? []).filter((asset) => asset.collateral > 0n).map((asset) => asset.collateral), snapshot.debtBase, snapshot.healthFactor ?? 0n, typeof rank === 'number' ? BigInt(rank) : 0n];
+    },
+    naiveMarket: async (client, blockNumber, concurrency) => {
+      const [price] = await client.readContract({ address: branch.priceFeed, abi: fetchPriceAsView, functionName: 'fetchPrice', blockNumber });
+      const count = await client.readContract({ address: tm, abi: troveManagerAbi, functionName: 'getTroveIdsCount', blockNumber });
+      const activeRates: bigint[] = [];
+      await inParallel(Array.from({ length: Number(count) }, (_, index) => BigInt(index)), concurrency, async (index) => {
+        const troveId = await client.readContract({ address: tm, abi: troveManagerAbi, functionName: 'getTroveFromTroveIdsArray', args: [index], blockNumber });
+        const status = await client.readContract({ address: tm, abi: troveManagerAbi, functionName: 'getTroveStatus', args: [troveId], blockNumber });
+        const rate = await client.readContract({ address: tm, abi: troveManagerAbi, functionName: 'getTroveAnnualInterestRate', args: [troveId], blockNumber });
+        if (TROVE_STATUS[status] === 'active') activeRates.push(rate);
+      });
+      tick = { price, activeRates };
+    },
+    naive: async (client, account, blockNumber) => {
+      if (!tick) throw new Error('liquity-v2: the naive read of a trove ran before the tick\'s branch read');
+      const troveId = BigInt(account);
+      const latest = await client.readContract({ address: tm, abi: troveManagerAbi, functionName: 'getLatestTroveData', args: [troveId], blockNumber });
+      const status = TROVE_STATUS[await client.readContract({ address: tm, abi: troveManagerAbi, functionName: 'getTroveStatus', args: [troveId], blockNumber })];
+      const healthFactor = latest.entireDebt === 0n ? 0n : (collateralRatio(latest.entireColl, latest.entireDebt, tick.price) * WAD) / branch.mcr;
+      const rank = status === 'active' ? BigInt(redemptionRank(latest.annualInterestRate, tick.activeRates)) : 0n;
+      return [...(latest.entireColl > 0n ? [latest.entireColl] : []), latest.entireDebt, healthFactor, rank];
+    },
+  };
+}
+
+/**
  * Euler v2 with one sub-account (not the owner's own) per position, as a watch on a sub-account
  * reads it: the vault's liability and health factor, naively isControllerEnabled and
  * accountLiquidityFull per account, the LTVs once per tick.
@@ -178,7 +234,7 @@ async function measureOnce(chain: LocalChain, subject: Subject, accounts: readon
   const naiveClient = fresh();
   start = performance.now();
   const pinned = await pinBlock(naiveClient.client);
-  await subject.naiveMarket(naiveClient.client, pinned.number);
+  await subject.naiveMarket(naiveClient.client, pinned.number, concurrency);
   const naiveBalances: Balances = new Map();
   await inParallel(accounts, concurrency, async (account) => {
     naiveBalances.set(account, await subject.naive(naiveClient.client, account, pinned.number));
@@ -194,46 +250,71 @@ async function measureOnce(chain: LocalChain, subject: Subject, accounts: readon
   return { batched, naive };
 }
 
+/** The protocols benchProtocols measures, in its order. */
+export const BENCH_PROTOCOLS = ['compound-v3', 'morpho-blue', 'maker', 'liquity-v2', 'euler-v2', 'fluid'] as const satisfies readonly ProtocolName[];
+
 /**
- * Deploys Comet, Maker and Euler v2 (when their ../shared/protocols folders are present) and Morpho Blue, opens `n`
+ * Deploys Morpho Blue, and Comet, Maker, Liquity v2, Euler v2 and Fluid when their
+ * ../shared/protocols folders are present (only those in `only`, when given), opens `n`
  * positions on each and measures both reads `runs` times after one warm-up round.
  */
-export async function benchProtocols(chain: LocalChain, opts: { n: number; batch: number; runs: number; concurrency: number; log: (line: string) => void }): Promise<ProtocolResult[]> {
-  const subjects: Array<{ subject: Subject; open: () => Promise<Address> }> = [];
-  if (existsSync(COMET_ARTIFACTS_PATH)) {
-    const local = await deployComet(chain.clients, chain.accounts[0]!);
-    subjects.push({ subject: cometSubject(local), open: () => openCometPosition(chain.clients, local, { collateral: 'WETH', collateralAmount: '1', borrowUsdc: '1000' }) });
-  } else {
-    opts.log(`compound-v3: skipped (the compiled Comet contracts are not at ${COMET_ARTIFACTS_PATH})`);
+export async function benchProtocols(chain: LocalChain, opts: { n: number; batch: number; runs: number; concurrency: number; only?: ReadonlySet<string>; log: (line: string) => void }): Promise<ProtocolResult[]> {
+  const subjects: Array<{ subject: Subject; open: (index: number) => Promise<Address> }> = [];
+  const wanted = (protocol: ProtocolName) => opts.only === undefined || opts.only.has(protocol);
+  if (wanted('compound-v3')) {
+    if (existsSync(COMET_ARTIFACTS_PATH)) {
+      const local = await deployComet(chain.clients, chain.accounts[0]!);
+      subjects.push({ subject: cometSubject(local), open: () => openCometPosition(chain.clients, local, { collateral: 'WETH', collateralAmount: '1', borrowUsdc: '1000' }) });
+    } else {
+      opts.log(`compound-v3: skipped (the compiled Comet contracts are not at ${COMET_ARTIFACTS_PATH})`);
+    }
   }
-  const morpho = await deployMorpho(chain.clients, chain.accounts[0]!, opts.log);
-  subjects.push({ subject: morphoSubject(morpho), open: () => openMorphoPosition(chain.clients, morpho, { collateralWeth: '1', borrowUsdc: '1000' }) });
-  if (existsSync(MAKER_ARTIFACTS_PATH)) {
-    const maker = await deployMaker(chain.clients, chain.accounts[0]!);
-    subjects.push({ subject: makerSubject(maker), open: () => openMakerVault(chain.clients, maker, { collateral: '1', debt: '1000' }) });
-  } else {
-    opts.log(`maker: skipped (the compiled dss contracts are not at ${MAKER_ARTIFACTS_PATH})`);
+  if (wanted('morpho-blue')) {
+    const morpho = await deployMorpho(chain.clients, chain.accounts[0]!, opts.log);
+    subjects.push({ subject: morphoSubject(morpho), open: () => openMorphoPosition(chain.clients, morpho, { collateralWeth: '1', borrowUsdc: '1000' }) });
   }
-  if (existsSync(EULER_ARTIFACTS_PATH)) {
-    const euler = await deployEuler(chain.clients, chain.accounts[0]!);
-    const open = async () => openEulerPosition(chain.clients, euler, { owner: await newEulerOwner(chain.clients), index: 1, collateral: 'WETH', collateralAmount: '1', borrowUsds: '1000' });
-    subjects.push({ subject: eulerSubject(euler), open });
-  } else {
-    opts.log(`euler-v2: skipped (the compiled Euler contracts are not at ${EULER_ARTIFACTS_PATH})`);
+  if (wanted('maker')) {
+    if (existsSync(MAKER_ARTIFACTS_PATH)) {
+      const maker = await deployMaker(chain.clients, chain.accounts[0]!);
+      subjects.push({ subject: makerSubject(maker), open: () => openMakerVault(chain.clients, maker, { collateral: '1', debt: '1000' }) });
+    } else {
+      opts.log(`maker: skipped (the compiled dss contracts are not at ${MAKER_ARTIFACTS_PATH})`);
+    }
   }
-  if (existsSync(FLUID_ARTIFACTS_DIR)) {
-    const fluid = await deployFluid(chain.clients, chain.accounts[0]!);
-    const open = async () => nftIdText(await openFluidPosition(chain.clients, fluid, { owner: await newFluidOwner(chain.clients), weth: '1', borrowUsdc: '1000' })) as Address;
-    subjects.push({ subject: fluidSubject(fluid), open });
-  } else {
-    opts.log(`fluid: skipped (the compiled Fluid contracts are not at ${FLUID_ARTIFACTS_DIR})`);
+  if (wanted('liquity-v2')) {
+    if (existsSync(LIQUITY_ARTIFACTS_PATH)) {
+      const liquity = await deployLiquity(chain.clients, chain.accounts[0]!);
+      // Liquity's minimum debt is 2,000 BOLD; rates from 0.5 % (its floor) in 40 steps, so the redemption ranks differ.
+      const open = async (index: number) => troveIdText((await openTrove(chain.clients, liquity, { branch: 'WETH', collateral: '2', debt: '2000', interestRate: (0.005 + (index % 40) * 0.001).toFixed(3) })).troveId) as Address;
+      subjects.push({ subject: liquitySubject(liquity), open });
+    } else {
+      opts.log(`liquity-v2: skipped (the compiled liquity/bold contracts are not at ${LIQUITY_ARTIFACTS_PATH})`);
+    }
+  }
+  if (wanted('euler-v2')) {
+    if (existsSync(EULER_ARTIFACTS_PATH)) {
+      const euler = await deployEuler(chain.clients, chain.accounts[0]!);
+      const open = async () => openEulerPosition(chain.clients, euler, { owner: await newEulerOwner(chain.clients), index: 1, collateral: 'WETH', collateralAmount: '1', borrowUsds: '1000' });
+      subjects.push({ subject: eulerSubject(euler), open });
+    } else {
+      opts.log(`euler-v2: skipped (the compiled Euler contracts are not at ${EULER_ARTIFACTS_PATH})`);
+    }
+  }
+  if (wanted('fluid')) {
+    if (existsSync(FLUID_ARTIFACTS_DIR)) {
+      const fluid = await deployFluid(chain.clients, chain.accounts[0]!);
+      const open = async () => nftIdText(await openFluidPosition(chain.clients, fluid, { owner: await newFluidOwner(chain.clients), weth: '1', borrowUsdc: '1000' })) as Address;
+      subjects.push({ subject: fluidSubject(fluid), open });
+    } else {
+      opts.log(`fluid: skipped (the compiled Fluid contracts are not at ${FLUID_ARTIFACTS_DIR})`);
+    }
   }
 
   const results: ProtocolResult[] = [];
   for (const { subject, open } of subjects) {
     const openStart = performance.now();
     const accounts: Address[] = [];
-    for (let index = 0; index < opts.n; index++) accounts.push(await open());
+    for (let index = 0; index < opts.n; index++) accounts.push(await open(index));
     opts.log(`${subject.protocol}: opened ${opts.n} positions in ${((performance.now() - openStart) / 1000).toFixed(1)} s`);
     await measureOnce(chain, subject, accounts, opts.batch, opts.concurrency); // warm-up: market facts cached
     const runs = [];

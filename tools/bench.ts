@@ -5,7 +5,8 @@
 //   npm run bench                      N = 100, 1000
 //   npm run bench -- --full            N = 100, 1000, 10000 (or BENCH_FULL=1)
 //   npm run bench -- --sizes 100,5000 --batch 300 --runs 5 --concurrency 16
-//   npm run bench -- --protocol-size 200   N for Compound v3, Morpho Blue, Maker, Euler v2 and Fluid (tools/bench-protocols.ts)
+//   npm run bench -- --protocol-size 200   N for Compound v3, Morpho Blue, Maker, Liquity v2, Euler v2 and Fluid (tools/bench-protocols.ts)
+//   npm run bench -- --protocol liquity-v2,fluid   only these protocols (aave-v3 is one of the names)
 //
 // Every measurement uses a fresh client, so its request counter starts at 0 and includes the
 // transport's one-off eth_chainId check, as the first tick of a fresh isolate would. The market's
@@ -23,7 +24,7 @@ import { readPositions } from '../src/protocols/read-positions';
 import { pinBlock } from '../src/protocols/block-pin';
 import { aavePoolAbi } from '../src/protocols/aave-v3/abi';
 import { startLocalChain, type LocalChain } from './chain';
-import { benchProtocols } from './bench-protocols';
+import { BENCH_PROTOCOLS, benchProtocols } from './bench-protocols';
 
 const MULTICALL3: Address = '0xcA11bde05977b3631167028862bE2a173976CA11';
 const MAX_UINT256 = 2n ** 256n - 1n;
@@ -35,7 +36,8 @@ const FIXED_REQUESTS = { batched: 1, naive: 2 };
 /** Largest openPositions call, so that progress shows while opening thousands. */
 const OPEN_CHUNK = 1_000;
 
-type Options = { sizes: number[]; batch: number; runs: number; concurrency: number; protocolSize: number };
+/** `protocols`: the protocols to measure (aave-v3 and BENCH_PROTOCOLS), all unless --protocol names some. */
+type Options = { sizes: number[]; batch: number; runs: number; concurrency: number; protocolSize: number; protocols: Set<string> };
 
 type Read = { collateralBase: bigint; debtBase: bigint; healthFactor: bigint | null };
 
@@ -57,13 +59,14 @@ function parseOptions(): Options {
       runs: { type: 'string', default: '5' },
       concurrency: { type: 'string', default: '16' },
       'protocol-size': { type: 'string', default: '200' },
+      protocol: { type: 'string' },
       full: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     allowPositionals: false,
   });
   if (values.help) {
-    console.log('usage: npm run bench -- [--sizes 100,1000] [--full] [--batch 300] [--runs 5] [--concurrency 16] [--protocol-size 200]');
+    console.log('usage: npm run bench -- [--sizes 100,1000] [--full] [--batch 300] [--runs 5] [--concurrency 16] [--protocol-size 200] [--protocol aave-v3,liquity-v2,…]');
     process.exit(0);
   }
   const positiveInt = (name: string, text: string): number => {
@@ -74,12 +77,17 @@ function parseOptions(): Options {
   const full = values.full || process.env.BENCH_FULL === '1';
   const sizes = values.sizes !== undefined ? values.sizes.split(',').map((s) => positiveInt('sizes', s.trim())) : [100, 1_000];
   if (full) sizes.push(10_000);
+  const known: readonly string[] = ['aave-v3', ...BENCH_PROTOCOLS];
+  const protocols = values.protocol !== undefined ? values.protocol.split(',').map((name) => name.trim()) : [...known];
+  const unknown = protocols.filter((name) => !known.includes(name));
+  if (unknown.length > 0 || protocols.length === 0) throw new BenchFailure(`--protocol takes names among ${known.join(', ')}; got "${values.protocol}"`);
   return {
     sizes: [...new Set(sizes)].sort((a, b) => a - b),
     batch: positiveInt('batch', values.batch),
     runs: positiveInt('runs', values.runs),
     concurrency: positiveInt('concurrency', values.concurrency),
     protocolSize: positiveInt('protocol-size', values['protocol-size']),
+    protocols: new Set(protocols),
   };
 }
 
@@ -264,7 +272,8 @@ async function main(): Promise<void> {
     console.log(`  chain:        ${anvilVersion}, local at ${chain.rpcUrl}, chain id ${chain.chainId}, Aave v3 pool ${chain.market.pool} (${chain.fromCache ? 'from cached snapshot' : 'freshly deployed'}), started in ${fmtMs(performance.now() - chainStart)} ms`);
     console.log(`  batch size:   ${opts.batch} accounts per Multicall3 aggregate3 call`);
     console.log(`  naive:        one eth_call per account, ${opts.concurrency} in flight`);
-    console.log(`  sizes:        ${opts.sizes.join(', ')}; per size one untimed warm-up round, then ${opts.runs} timed runs, median reported`);
+    if (opts.protocols.has('aave-v3')) console.log(`  sizes:        ${opts.sizes.join(', ')}; per size one untimed warm-up round, then ${opts.runs} timed runs, median reported`);
+    else console.log(`  protocols:    ${[...opts.protocols].join(', ')} only (--protocol); one untimed warm-up round, then ${opts.runs} timed runs, median reported`);
 
     // Warm the per-process market metadata cache, as a deployment's steady state would have it.
     const warm = freshClient(chain);
@@ -275,7 +284,7 @@ async function main(): Promise<void> {
     const accounts: Address[] = [];
     const results: Result[] = [];
     const openTimes: string[] = [];
-    for (const n of opts.sizes) {
+    for (const n of opts.protocols.has('aave-v3') ? opts.sizes : []) {
       const target = n;
       if (accounts.length < target) {
         const openStart = performance.now();
@@ -300,23 +309,27 @@ async function main(): Promise<void> {
       results.push(result);
     }
 
-    console.log(`other protocols: N = ${opts.protocolSize} each …`);
-    const protocolResults = await benchProtocols(chain, { n: opts.protocolSize, batch: opts.batch, runs: opts.runs, concurrency: opts.concurrency, log: (line) => console.log(`  ${line}`) });
+    const others = BENCH_PROTOCOLS.filter((protocol) => opts.protocols.has(protocol));
+    if (others.length > 0) console.log(`other protocols: N = ${opts.protocolSize} each (${others.join(', ')}) …`);
+    const protocolResults = others.length > 0 ? await benchProtocols(chain, { n: opts.protocolSize, batch: opts.batch, runs: opts.runs, concurrency: opts.concurrency, only: new Set(others), log: (line) => console.log(`  ${line}`) }) : [];
     console.log('');
 
     console.log('Summary (markdown):');
     console.log('');
-    console.log(markdownTable(results, opts, env));
-    console.log('');
+    if (results.length > 0) {
+      console.log(markdownTable(results, opts, env));
+      console.log('');
+    }
     console.log('| protocol | N | batched requests | naive requests | requests naive/batched | batched ms | naive ms | time naive/batched |');
     console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
-    for (const r of [{ protocol: 'aave-v3', n: results[0]!.n, batched: { requests: results[0]!.batched.requests, ms: results[0]!.batched.medianMs }, naive: { requests: results[0]!.naive.requests, ms: results[0]!.naive.medianMs } }, ...protocolResults]) {
+    const aaveRow = results.map((r) => ({ protocol: 'aave-v3', n: r.n, batched: { requests: r.batched.requests, ms: r.batched.medianMs }, naive: { requests: r.naive.requests, ms: r.naive.medianMs } })).slice(0, 1);
+    for (const r of [...aaveRow, ...protocolResults]) {
       console.log(`| ${r.protocol} | ${fmtInt(r.n)} | ${r.batched.requests} | ${fmtInt(r.naive.requests)} | ×${fmtRatio(r.naive.requests / r.batched.requests)} | ${fmtMs(r.batched.ms)} | ${fmtMs(r.naive.ms)} | ×${fmtRatio(r.naive.ms / r.batched.ms)} |`);
     }
     console.log('');
-    console.log('Other protocols: batched = readPositions through the adapter (prices / market state once, then one Multicall3 call per batch); naive = one eth_call per value an account needs (Comet: borrowBalanceOf + userCollateral per collateral; Morpho: position; Euler: isControllerEnabled + accountLiquidityFull of a sub-account; Fluid: VaultResolver.positionByNftId), the market reads once per tick. Medians of the same runs; both reads agreed on every account.');
+    console.log('Other protocols: batched = readPositions through the adapter (prices / market state once, then one Multicall3 call per batch); naive = one eth_call per value an account needs (Comet: borrowBalanceOf + userCollateral per collateral; Morpho: position; Euler: isControllerEnabled + accountLiquidityFull of a sub-account; Fluid: VaultResolver.positionByNftId; Liquity: getLatestTroveData + getTroveStatus per trove, and per tick the branch census its redemption ranks need, id, status and rate of every trove), the market reads once per tick. Medians of the same runs; both reads agreed on every account.');
     console.log('');
-    console.log(`opening positions: ${openTimes.join(', ')}`);
+    if (openTimes.length > 0) console.log(`opening positions: ${openTimes.join(', ')}`);
     console.log(`total run time: ${seconds(performance.now() - started)}`);
   } finally {
     await chain.stop();

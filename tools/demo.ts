@@ -1,8 +1,9 @@
 // `npm start`: the live demo. A local chain with a real Aave v3 market, the worker under
 // `wrangler dev`, and what its alerts reach: a webhook receiver that verifies every signature, the
 // Telegram Bot API stand-in (it prints what the phone would show) and an SMTP server (it prints what
-// the mailbox would receive). Four watched positions, one with a dry-run auto-top-up policy and one
-// with a live one, and a price driver that walks WETH down to ~$1,250 and back so the alerts fire
+// the mailbox would receive). Four watched Aave positions, one with a dry-run auto-top-up policy and one
+// with a live one, one watched position on each other protocol (Spark, Morpho Blue, Compound v3,
+// Euler v2, Maker, Liquity v2, Fluid; deployed before the worker starts), and a price driver that walks WETH down to ~$1,250 and back so the alerts fire
 // and resolve and the executor wallet tops a position up on the local chain.
 //
 //   npm start                    cycles until Ctrl-C (which stops everything it started)
@@ -21,6 +22,14 @@ import { REPO_ROOT, describeEvent, startDevStack, type DevStack, type TopUpSumma
 import { COMET_ARTIFACTS_PATH, deployComet, openCometPosition, setCometPrice, type LocalComet } from './chain/comet';
 import { deployMorpho, morphoArtifacts, openMorphoPosition, setMorphoPrice, type LocalMorpho } from './chain/morpho';
 import { EULER_ARTIFACTS_PATH, deployEuler, newEulerOwner, openEulerPosition, setEulerPrice, type LocalEuler } from './chain/euler-v2';
+import { MAKER_ARTIFACTS_PATH, deployMaker, openMakerVault, setMakerPrice, type LocalMaker } from './chain/maker';
+import { LIQUITY_ARTIFACTS_PATH, deployLiquity, openTrove, setLiquityPrice, type LocalLiquity } from './chain/liquity-v2';
+import { FLUID_ARTIFACTS_DIR, deployFluid, newFluidOwner, openFluidPosition, setFluidPrice, type LocalFluid } from './chain/fluid';
+import type { AaveMarket } from './chain/market';
+import type { LocalChain } from './chain';
+import type { ProtocolContracts } from '../src/config/env';
+import { troveIdText } from '../src/protocols/liquity-v2/normalize';
+import { nftIdText } from '../src/protocols/fluid/normalize';
 import { deployAaveMarket } from './chain/aave';
 import { riskLine } from '../src/notify/render';
 import type { WatchRisk } from '../src/risk/watch-risk';
@@ -66,18 +75,71 @@ const POSITIONS: DemoPosition[] = [
   { label: 'guarded', collateralWeth: '10', debtUsdc: '10000', email: true, topUp: 'live' }, // HF 1.65, like medium, but topped up for real
 ];
 /** Where each watch settles once WETH is back at $2000 (risky stays under the 1.5 warning line). */
-const FINAL_LEVELS: Record<string, string | undefined> = { safe: 'ok', medium: 'ok', risky: 'warning', guarded: 'ok', spark: 'ok', morpho: 'ok', comet: 'ok', euler: 'ok' };
+const FINAL_LEVELS: Record<string, string | undefined> = { safe: 'ok', medium: 'ok', risky: 'warning', guarded: 'ok', spark: 'ok', morpho: 'ok', comet: 'ok', euler: 'ok', maker: 'ok', liquity: 'ok', fluid: 'ok' };
 
 /**
  * One position on each other protocol, moved by the same WETH price, near the warning line so
  * their shards poll at the fast cadence from the start: Spark (a second Aave v3-family market
  * from the same bytecode, as SparkLend is; LT 82.5%: HF 1.57 at $2,000), Morpho Blue (USDC loan, WETH
- * collateral, LLTV 86%: HF 1.56 at $2,000) and, when the compiled Comet contracts are beside
- * the repo (../shared/protocols/comet), Compound v3 (liquidate CF 0.895: HF 1.56), and with the
- * compiled Euler v2 contracts there, an Euler owner's sub-account borrowing USDS (liquidation LTV
- * 0.83: HF 1.56). All go warning → … → liquidatable on the way down and resolve on the way back.
+ * collateral, LLTV 86%: HF 1.56 at $2,000) and, when the compiled contracts are beside the repo
+ * (../shared/protocols), Compound v3 (liquidate CF 0.895: HF 1.56), an Euler v2 owner's
+ * sub-account borrowing USDS (liquidation LTV 0.83: HF 1.56), a Maker ETH-A urn drawing DAI
+ * (liquidation ratio 145%: HF 1.56), a Liquity v2 trove on the WETH branch borrowing BOLD
+ * (MCR 110%; the upfront fee adds ~0.1% to the debt: HF 1.56) and a Fluid T1 vault position
+ * (WETH/USDC, liquidation threshold 85%: HF 1.56). All go warning → … → liquidatable on the way
+ * down and resolve on the way back.
  */
-const OTHER_POSITIONS = { spark: { collateralWeth: '10', debtUsdc: '10500' }, morpho: { collateralWeth: '10', debtUsdc: '11000' }, comet: { collateralWeth: '10', debtUsdc: '11500' }, euler: { collateralWeth: '10', debtUsdc: '10650' } } as const;
+const OTHER_POSITIONS = {
+  spark: { collateralWeth: '10', debt: '10500', debtSymbol: 'USDC', what: 'an Aave v3-family pool' },
+  morpho: { collateralWeth: '10', debt: '11000', debtSymbol: 'USDC', what: 'a WETH/USDC market' },
+  comet: { collateralWeth: '10', debt: '11500', debtSymbol: 'USDC', what: 'the USDC Comet' },
+  euler: { collateralWeth: '10', debt: '10650', debtSymbol: 'USDS', what: "an owner's sub-account 0" },
+  maker: { collateralWeth: '10', debt: '8850', debtSymbol: 'DAI', what: 'an ETH-A urn' },
+  liquity: { collateralWeth: '10', debt: '11600', debtSymbol: 'BOLD', what: 'a trove on the WETH branch' },
+  fluid: { collateralWeth: '10', debt: '10900', debtSymbol: 'USDC', what: 'a WETH/USDC T1 vault position NFT' },
+} as const;
+type OtherLabel = keyof typeof OTHER_POSITIONS;
+
+/** The other protocols' markets, deployed before the worker starts (Maker's and Fluid's contracts are its settings); null where their compiled contracts are absent. */
+type OtherMarkets = {
+  spark: AaveMarket;
+  morpho: LocalMorpho;
+  comet: LocalComet | null;
+  euler: LocalEuler | null;
+  maker: LocalMaker | null;
+  liquity: LocalLiquity | null;
+  fluid: LocalFluid | null;
+};
+
+/**
+ * Deploys every other protocol's market on the fresh chain (about 15 s of transactions), and says
+ * which contracts the worker must be told of: Maker's Vat, Spotter, Jug and Dog, Fluid's VaultResolver.
+ */
+async function deployOtherMarkets(chain: LocalChain): Promise<{ markets: OtherMarkets; protocolContracts: ProtocolContracts }> {
+  const admin = chain.accounts[0]!;
+  const optional = async <T>(protocol: string, path: string, deploy: () => Promise<T>): Promise<T | null> => {
+    if (existsSync(path)) return deploy();
+    say(`${protocol}: skipped (no compiled contracts at ${path})`);
+    return null;
+  };
+  const morpho = await deployMorpho(chain.clients, admin, say);
+  const comet = await optional('compound-v3', COMET_ARTIFACTS_PATH, () => deployComet(chain.clients, admin));
+  const euler = await optional('euler-v2', EULER_ARTIFACTS_PATH, () => deployEuler(chain.clients, admin));
+  const maker = await optional('maker', MAKER_ARTIFACTS_PATH, () => deployMaker(chain.clients, admin));
+  const liquity = await optional('liquity-v2', LIQUITY_ARTIFACTS_PATH, () => deployLiquity(chain.clients, admin));
+  const fluid = await optional('fluid', FLUID_ARTIFACTS_DIR, () => deployFluid(chain.clients, admin));
+  const spark = await deployAaveMarket(chain.clients, { marketId: 'Spark (local)' });
+  const lender = chain.accounts[1]!;
+  const lent = parseUnits('10000000', 6);
+  await chain.actions.mint(spark.reserves.USDC.asset, lender, lent);
+  await chain.actions.supply(spark, lender, 'USDC', lent);
+  const deployed = ['Spark (Aave v3)', 'Morpho Blue', ...(comet ? ['Compound v3'] : []), ...(euler ? ['Euler v2'] : []), ...(maker ? ['Maker (dss)'] : []), ...(liquity ? ['Liquity v2'] : []), ...(fluid ? ['Fluid'] : [])];
+  say(`deployed ${deployed.join(', ')} on the local chain`);
+  const protocolContracts: Record<string, Record<string, Address>> = {};
+  if (maker) protocolContracts.maker = { vat: maker.vat, spot: maker.spot, jug: maker.jug, dog: maker.dog };
+  if (fluid) protocolContracts.fluid = { vaultResolver: fluid.vaultResolver };
+  return { markets: { spark, morpho, comet, euler, maker, liquity, fluid }, protocolContracts };
+}
 
 type Watch = { id: string; label: string; account: Address; channels: string[]; topUp: DemoPosition['topUp']; aWethBefore: bigint };
 type WatchRead = {
@@ -118,6 +180,7 @@ const hf4 = (wad: bigint) => (Number(wad / 10n ** 14n) / 10_000).toFixed(4);
 const fit = (text: string, width = 150) => (Array.from(text).length > width ? `${Array.from(text).slice(0, width - 1).join('')}…` : text);
 
 let stack: DevStack | undefined;
+let markets: OtherMarkets | undefined;
 let stopping = false;
 const timers: NodeJS.Timeout[] = [];
 
@@ -162,7 +225,7 @@ function telegramEventId(message: RecordedMessage): string | null {
 }
 
 async function main(): Promise<void> {
-  console.log('marginwatch demo: local Aave v3, Spark, Morpho Blue, Compound v3 and Euler v2 markets + worker (wrangler dev) + webhooks, Telegram, email and auto-top-up\n');
+  console.log('marginwatch demo: local Aave v3, Spark, Morpho Blue, Compound v3, Euler v2, Maker, Liquity v2 and Fluid markets + worker (wrangler dev) + webhooks, Telegram, email and auto-top-up\n');
   const cacheDir = process.env.MARGINWATCH_CHAIN_CACHE;
   // solc-js compiles synchronously (~45 s on a first run): done before the receivers in this
   // process listen, or the worker's sends would time out against a frozen event loop, be
@@ -178,6 +241,12 @@ async function main(): Promise<void> {
     topUpPrivateKey: EXECUTOR_KEY,
     // The dashboard's chart gets a point every 10 s (deployments: every 5 min), so a demo cycle draws a curve.
     hfHistoryBucketSeconds: 10,
+    // Every market exists before the worker starts: its PROTOCOL_CONTRACTS name Maker's and Fluid's contracts.
+    beforeWorker: async (chain) => {
+      const deployed = await deployOtherMarkets(chain);
+      markets = deployed.markets;
+      return { protocolContracts: deployed.protocolContracts };
+    },
     onProgress: say,
   });
   const s = stack;
@@ -309,47 +378,51 @@ async function main(): Promise<void> {
     );
   }
 
-  // ── The other protocols: the same alerts from Morpho Blue and Compound v3 ──────────────────
-  const morpho: LocalMorpho = await deployMorpho(s.chain.clients, s.chain.accounts[0]!, say);
-  const comet: LocalComet | null = existsSync(COMET_ARTIFACTS_PATH) ? await deployComet(s.chain.clients, s.chain.accounts[0]!) : null;
-  const euler: LocalEuler | null = existsSync(EULER_ARTIFACTS_PATH) ? await deployEuler(s.chain.clients, s.chain.accounts[0]!) : null;
-  const others: Array<{ label: 'spark' | 'morpho' | 'comet' | 'euler'; protocol: string; body: Record<string, unknown>; account: Address }> = [];
-  const spark = await deployAaveMarket(s.chain.clients, { marketId: 'Spark (local)' });
-  const lender = s.chain.accounts[1]!;
-  const lent = parseUnits('10000000', 6);
-  await s.chain.actions.mint(spark.reserves.USDC.asset, lender, lent);
-  await s.chain.actions.supply(spark, lender, 'USDC', lent);
+  // ── The other protocols: the same alerts from each, moved by the same WETH price ──────────
+  const { spark, morpho, comet, euler, maker, liquity, fluid } = markets!;
+  const others: Array<{ label: OtherLabel; protocol: string; body: Record<string, unknown>; account: Address }> = [];
   const sparkAccount = privateKeyToAccount(generatePrivateKey()).address;
   const sparkCollateral = parseUnits(OTHER_POSITIONS.spark.collateralWeth, 18);
   await s.chain.actions.setPrice(spark, 'WETH', parseUnits(String(START_PRICE), 8));
   await s.chain.actions.mint(spark.reserves.WETH.asset, sparkAccount, sparkCollateral);
   await s.chain.actions.supply(spark, sparkAccount, 'WETH', sparkCollateral);
-  await s.chain.actions.borrow(spark, sparkAccount, 'USDC', parseUnits(OTHER_POSITIONS.spark.debtUsdc, 6));
+  await s.chain.actions.borrow(spark, sparkAccount, 'USDC', parseUnits(OTHER_POSITIONS.spark.debt, 6));
   others.push({ label: 'spark', protocol: 'spark', account: sparkAccount, body: { market: spark.pool } });
-  const morphoAccount = await openMorphoPosition(s.chain.clients, morpho, { collateralWeth: OTHER_POSITIONS.morpho.collateralWeth, borrowUsdc: OTHER_POSITIONS.morpho.debtUsdc });
+  const morphoAccount = await openMorphoPosition(s.chain.clients, morpho, { collateralWeth: OTHER_POSITIONS.morpho.collateralWeth, borrowUsdc: OTHER_POSITIONS.morpho.debt });
   others.push({ label: 'morpho', protocol: 'morpho-blue', account: morphoAccount, body: { market: morpho.id, protocolAddress: morpho.morpho } });
   if (comet) {
-    const cometAccount = await openCometPosition(s.chain.clients, comet, { collateral: 'WETH', collateralAmount: OTHER_POSITIONS.comet.collateralWeth, borrowUsdc: OTHER_POSITIONS.comet.debtUsdc });
+    const cometAccount = await openCometPosition(s.chain.clients, comet, { collateral: 'WETH', collateralAmount: OTHER_POSITIONS.comet.collateralWeth, borrowUsdc: OTHER_POSITIONS.comet.debt });
     others.push({ label: 'comet', protocol: 'compound-v3', account: cometAccount, body: { market: comet.comet } });
-  } else {
-    say(`compound-v3: skipped (no compiled Comet contracts at ${COMET_ARTIFACTS_PATH})`);
-    delete FINAL_LEVELS.comet;
   }
   if (euler) {
     // The watch names the owner: every sub-account with debt is read, the riskiest leads.
     const owner = await newEulerOwner(s.chain.clients);
-    await openEulerPosition(s.chain.clients, euler, { owner, index: 0, collateral: 'WETH', collateralAmount: OTHER_POSITIONS.euler.collateralWeth, borrowUsds: OTHER_POSITIONS.euler.debtUsdc });
+    await openEulerPosition(s.chain.clients, euler, { owner, index: 0, collateral: 'WETH', collateralAmount: OTHER_POSITIONS.euler.collateralWeth, borrowUsds: OTHER_POSITIONS.euler.debt });
     others.push({ label: 'euler', protocol: 'euler-v2', account: owner, body: { market: euler.borrowVault.vault } });
-  } else {
-    say(`euler-v2: skipped (no compiled Euler contracts at ${EULER_ARTIFACTS_PATH})`);
-    delete FINAL_LEVELS.euler;
+  }
+  if (maker) {
+    // An ETH-A urn; the watch names the ilk and the Vat (no canonical Vat on the local chain).
+    const urn = await openMakerVault(s.chain.clients, maker, { collateral: OTHER_POSITIONS.maker.collateralWeth, debt: OTHER_POSITIONS.maker.debt });
+    others.push({ label: 'maker', protocol: 'maker', account: urn, body: { market: maker.ilk.name, protocolAddress: maker.vat } });
+  }
+  if (liquity) {
+    // One trove on the WETH branch, watched by its id; the market is the branch's TroveManager. Its
+    // 6 % rate is above the branch's big 5 % trove, so it is not first in line for redemptions.
+    const trove = await openTrove(s.chain.clients, liquity, { branch: 'WETH', collateral: OTHER_POSITIONS.liquity.collateralWeth, debt: OTHER_POSITIONS.liquity.debt, interestRate: '0.06' });
+    others.push({ label: 'liquity', protocol: 'liquity-v2', account: troveIdText(trove.troveId) as Address, body: { market: liquity.branches.WETH.troveManager } });
+  }
+  if (fluid) {
+    // One position NFT in the WETH/USDC T1 vault, watched by its id.
+    const nftId = await openFluidPosition(s.chain.clients, fluid, { owner: await newFluidOwner(s.chain.clients), weth: OTHER_POSITIONS.fluid.collateralWeth, borrowUsdc: OTHER_POSITIONS.fluid.debt });
+    others.push({ label: 'fluid', protocol: 'fluid', account: nftIdText(nftId) as Address, body: { market: fluid.vault } });
   }
   for (const other of others) {
     const channelIds = [webhook.id, phone.id];
     const watch = expect('POST /v1/watches', await s.api('POST', '/v1/watches', { token: key, body: { chainId: s.chain.chainId, protocol: other.protocol, account: other.account, label: other.label, channels: channelIds, ...other.body } }), 201);
     watches.push({ id: watch.body.id, label: other.label, account: other.account, channels: channelIds, topUp: undefined, aWethBefore: 0n });
     const size = OTHER_POSITIONS[other.label];
-    say(`opened ${other.label.padEnd(7)} ${other.account}: ${size.collateralWeth} WETH / ${Number(size.debtUsdc).toLocaleString('en-US')} ${other.label === 'euler' ? 'USDS' : 'USDC'} on ${other.protocol} → watch ${watch.body.id} (webhook + Telegram)`);
+    const account = other.account.length > 42 ? `${other.account.slice(0, 10)}…${other.account.slice(-4)}` : other.account;
+    say(`opened ${other.label.padEnd(7)} ${account}: ${size.collateralWeth} WETH / ${Number(size.debt).toLocaleString('en-US')} ${size.debtSymbol} on ${other.protocol} (${size.what}) → watch ${watch.body.id} (webhook + Telegram)`);
   }
   const setPrices = async (usdPerWeth: number) => {
     await s.setWethPrice(usdPerWeth);
@@ -357,6 +430,9 @@ async function main(): Promise<void> {
     await setMorphoPrice(s.chain.clients, morpho, String(usdPerWeth));
     if (comet) await setCometPrice(s.chain.clients, comet, 'WETH', String(usdPerWeth));
     if (euler) await setEulerPrice(s.chain.clients, euler, 'WETH', String(usdPerWeth));
+    if (maker) await setMakerPrice(s.chain.clients, maker, String(usdPerWeth));
+    if (liquity) await setLiquityPrice(s.chain.clients, liquity, 'WETH', String(usdPerWeth));
+    if (fluid) await setFluidPrice(s.chain.clients, fluid, String(usdPerWeth));
   };
 
   const guarded = watches.find((watch) => watch.topUp === 'live')!;

@@ -27,6 +27,7 @@ import { startWebhookReceiver, type ReceivedEvent, type WebhookReceiver } from '
 import { startTelegramStandIn, type TelegramStandIn } from '../test/helpers/telegram-stand-in';
 import { startSmtpTestServer, type SmtpTestServer } from '../test/helpers/smtp-test-server';
 import { generateWebhookSecret } from '../src/notify/webhook-sender';
+import type { ProtocolContracts } from '../src/config/env';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const HOST = '127.0.0.1';
@@ -70,6 +71,13 @@ export interface DevStackOptions {
   rpcUrlFor?: (chainRpcUrl: string) => Promise<string> | string;
   /** HF_HISTORY_BUCKET_SECONDS for the worker (the dashboard chart's resolution); default the worker's (300). */
   hfHistoryBucketSeconds?: number;
+  /**
+   * Runs once the chain is up and seeded, before the worker starts: deploys what the worker must
+   * know of from its first moment (Maker's Spot/Jug/Dog and Fluid's VaultResolver are settings,
+   * PROTOCOL_CONTRACTS, read when the worker starts). What it returns becomes the worker's
+   * PROTOCOL_CONTRACTS for the local chain, so no restart is needed to add them.
+   */
+  beforeWorker?: (chain: LocalChain) => Promise<{ protocolContracts?: ProtocolContracts } | void>;
 }
 
 export type ApiResult<T = any> = { status: number; body: T };
@@ -389,6 +397,8 @@ export async function startDevStack(opts: DevStackOptions = {}): Promise<DevStac
     anvilWatchdog = anvilPid !== undefined ? startWatchdog({ pid: anvilPid }) : undefined;
     await seedLiquidity(chain);
     progress('seeded the market with lender liquidity (50M USDC, 20k WETH, 1k WBTC)');
+    const prepared = opts.beforeWorker ? await opts.beforeWorker(chain) : undefined;
+    const protocolContracts = prepared ? prepared.protocolContracts : undefined;
 
     // One receiver; every channel gets its own path and so its own verifying secret.
     const secrets = new Map<string, string>();
@@ -446,6 +456,7 @@ export async function startDevStack(opts: DevStackOptions = {}): Promise<DevStac
           ALLOW_PRIVATE_WEBHOOK_URLS: 'true',
           // The local market is no built-in preset: the owner trusts it explicitly for live top-ups.
           TOPUP_TRUSTED_MARKETS: JSON.stringify({ [String(chain!.chainId)]: [chain!.market.pool] }),
+          ...(protocolContracts && Object.keys(protocolContracts).length > 0 ? { PROTOCOL_CONTRACTS: JSON.stringify({ [String(chain!.chainId)]: protocolContracts }) } : {}),
           ...(opts.hfHistoryBucketSeconds !== undefined ? { HF_HISTORY_BUCKET_SECONDS: String(opts.hfHistoryBucketSeconds) } : {}),
         },
       });
