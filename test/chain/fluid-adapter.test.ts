@@ -182,7 +182,7 @@ describe('Fluid adapter on the real liquidity layer, T1 vault and VaultResolver'
     expect(snapshotOf(after.reads, accountOf(strong.toString()))).toMatchObject({ debtBase: snapshotOf(before.reads, accountOf(strong.toString())).debtBase, protocolFields: { liquidated: false } });
   });
 
-  it('a tick costs ⌈accounts / batch⌉ Multicall3 requests, all at the block the first one pins', async () => {
+  it('a tick costs ⌈accounts / min(batch, 25)⌉ Multicall3 requests, all at the block the first one pins', async () => {
     const owner = await newFluidOwner(chain.clients);
     const ids = [await openFluidPosition(chain.clients, local, { owner, weth: '1', borrowUsdc: '1000' }), await openFluidPosition(chain.clients, local, { owner, weth: '1', borrowUsdc: '900' })];
     const accounts = [accountOf(owner), ...ids.map((id) => accountOf(id.toString()))];
@@ -200,6 +200,13 @@ describe('Fluid adapter on the real liquidity layer, T1 vault and VaultResolver'
     expect(calls.map((call) => call.method)).toEqual(['eth_call', 'eth_call', 'eth_call']);
     expect(calls[0]!.params[1]).toBe('latest');
     expect(new Set(calls.slice(1).map((call) => call.params[1])).size).toBe(1);
+
+    // At most 25 positions ride in one call whatever the batch size (each answer holds the vault's whole state).
+    const many = [...accounts, ...Array.from({ length: 27 }, (_, index) => accountOf(String(1_000_000 + index)))];
+    bodies.length = 0;
+    const reads = await readPositions(adapterFor('fluid'), { context: counted, market: { market: local.vault, protocolAddress: null }, accounts: many, batchSize: 300 });
+    expect(bodies).toHaveLength(2); // ⌈30 / 25⌉
+    expect(reads.reads.filter((read) => 'snapshot' in read)).toHaveLength(3);
   });
 
   it('reads the collateral price from the vault\'s liquidation oracle, in USDC; states the liquidation rule with the vault\'s penalty', async () => {
