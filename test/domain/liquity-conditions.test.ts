@@ -41,13 +41,19 @@ describe('Liquity v2 branch conditions', () => {
     expect(codes({ troves: [trove('0.06')], branch: branch('153') })).toEqual([]);
   });
 
-  it('under the SCR it is also branch_below_scr (critical); a shutdown replaces both and ends redemption risk', () => {
+  it('under the SCR it is also branch_below_scr (critical); after a shutdown both only hold open episodes, and redemption risk ends', () => {
     expect(liquityConditions(market, { troves: [trove('0.06')], branch: branch('105') }).map((condition) => [condition.code, condition.severity, condition.met])).toEqual([
       ['branch_below_ccr', 'warning', true],
       ['branch_below_scr', 'critical', true],
     ]);
     const shut = liquityConditions(market, { troves: [trove('0.01')], branch: branch('105', { shutdown: true, oracleFailure: true }) });
-    expect(shut).toEqual([expect.objectContaining({ code: 'branch_shutdown', severity: 'critical', met: true, facts: { branchShutdown: true, oracleFailure: true } })]);
+    expect(shut.map((condition) => [condition.code, condition.met])).toEqual([
+      ['branch_below_ccr', false],
+      ['branch_below_scr', false],
+      ['branch_shutdown', true],
+    ]);
+    expect(shut[2]).toMatchObject({ severity: 'critical', facts: { branchShutdown: true, oracleFailure: true } });
+    expect(codes({ troves: [trove('0.01')], branch: branch('2000', { shutdown: true }) })).toEqual([['branch_shutdown', true]]);
   });
 
   it('a branch without debt has no ratio to be under', () => {

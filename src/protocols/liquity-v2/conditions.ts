@@ -7,7 +7,7 @@ import { collateralRatio, redemptionRank, troveIdText, type BranchState, type Li
  * - branch_below_ccr: the branch's total ratio (TCR) under its CCR, where BorrowerOperations
  *   refuses new debt that lowers the TCR;
  * - branch_below_scr: the TCR under the SCR, where anyone may shut the branch down;
- * - branch_shutdown: shut down, for good;
+ * - branch_shutdown: shut down, for good (after it, the two ratio conditions open no new episode);
  * - redemption_risk: the watched trove is in the front of the redemption line (see below).
  */
 
@@ -83,9 +83,9 @@ export function liquityConditions(market: LiquityMarket, input: { troves: readon
       tcr,
       consequence: 'anyone may now shut the branch down for good',
     });
-    // Once shut down, being under these lines changes nothing more: the shutdown says it all.
-    if (ccr && !branch.shutdown) conditions.push(ccr);
-    if (scr && !branch.shutdown) conditions.push(scr);
+    // Once shut down, falling under a line is no news (the shutdown says it all): an open episode
+    // stays open until the ratio recovers, but none is opened.
+    for (const line of [ccr, scr]) if (line) conditions.push(branch.shutdown ? { ...line, met: false } : line);
   }
   if (branch.shutdown) {
     conditions.push({
