@@ -1,3 +1,4 @@
+import { exports } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tenantStub } from '../../src/durable/tenant';
 import { api, control, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
@@ -36,6 +37,18 @@ async function activeCodes(watchId: string): Promise<string[]> {
 async function delivered(path: string): Promise<Received[]> {
   await tenantStub(testEnv, tenantIdOf(key)).deliverDue();
   return (await receivedAt(path)).filter((event) => event.body.type.startsWith('condition.'));
+}
+
+/** The dashboard's page of a watch, signed in with the tenant's key as a browser would. */
+async function dashboardPage(watchId: string): Promise<string> {
+  const fetcher = (exports as unknown as { default: Fetcher }).default;
+  const origin = 'http://marginwatch.test';
+  const signIn = await fetcher.fetch(`${origin}/dashboard/sign-in`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin }, body: new URLSearchParams({ apiKey: key }).toString(), redirect: 'manual' });
+  expect(signIn.status).toBe(303);
+  const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0]!;
+  const page = await fetcher.fetch(`${origin}/dashboard/watches/${watchId}`, { headers: { cookie } });
+  expect(page.status).toBe(200);
+  return page.text();
 }
 
 function expectSignedOnce(events: readonly Received[], expected: Array<[string, string]>): void {
@@ -130,7 +143,7 @@ describe('Liquity v2 branch dangers as condition events', () => {
     ]);
   });
 
-  it('a branch under its SCR and then shut down sends branch_below_ccr and branch_below_scr, then branch_shutdown: each once, signed, in order', async () => {
+  it('a branch under its SCR and then shut down sends branch_below_ccr and branch_below_scr, then branch_shutdown: each once, signed, in order; GET and the dashboard page list them', async () => {
     const path = '/conditions-shutdown';
     const trove = await watchTrove('wstETH', path);
     await pollShards();
@@ -153,6 +166,9 @@ describe('Liquity v2 branch dangers as condition events', () => {
     ]);
     expect(events[2]!.body.condition).toMatchObject({ severity: 'critical', title: 'Branch shut down', facts: { branchShutdown: true } });
     expect(BigInt(events[2]!.body.condition.sinceBlock)).toBeGreaterThan(BigInt(events[1]!.body.condition.sinceBlock));
+    const html = await dashboardPage(trove.watchId);
+    expect(html).toContain(`critical: Branch shut down since block ${events[2]!.body.condition.sinceBlock}`);
+    expect(html).toContain('raised: Branch shut down');
   });
 
   it('a watch of another protocol, polled through all of it, never gets a condition event and shows none', async () => {
