@@ -76,12 +76,14 @@ export function conditionEventId(watchId: string, code: string, sinceBlock: stri
 }
 
 /**
- * One observation of a watch's conditions. An observation from an older block than one already
- * seen is ignored (a lagging RPC node must not end or reopen an episode). Conditions that ended
- * are cleared first, then new ones are raised in the adapter's order.
+ * One observation of a watch's conditions. Each block is judged once: a read from a block already
+ * judged, or an older one, is ignored (a lagging RPC node must not end or reopen an episode, and
+ * two reads of one block could only flap; an episode ending and starting again within one block
+ * would also reuse its ids). Conditions that ended are cleared first, then new ones are raised in
+ * the adapter's order.
  */
 export function conditionStep(state: ConditionState, observation: ConditionObservation, input: { watchId: string; now: number }): { state: ConditionState; effects: ConditionEffect[] } {
-  if (state.lastBlockNumber !== null && observation.blockNumber < BigInt(state.lastBlockNumber)) return { state, effects: [] };
+  if (state.lastBlockNumber !== null && observation.blockNumber <= BigInt(state.lastBlockNumber)) return { state, effects: [] };
   const reported = new Map(observation.conditions.map((condition) => [condition.code, condition]));
   const blockNumber = observation.blockNumber.toString();
   const effect = (type: ConditionEffect['type'], condition: ActiveCondition): ConditionEffect => ({

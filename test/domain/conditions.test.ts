@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { conditionEventId, conditionStep, initialConditionState, type ConditionState, type ProtocolCondition } from '../../src/domain/conditions';
 import { buildConditionEvent, type ConditionEventBody } from '../../src/notify/event-body';
 import { eventMetaOf } from '../../src/notify/event-meta';
@@ -68,6 +69,13 @@ describe('condition episodes: raised and cleared, once each', () => {
     expect(step(c.state, [ccr()], 120n).effects).toEqual([]);
   });
 
+  it('judges each block once: a second read of a block already judged changes nothing, so an episode never ends and restarts within one block', () => {
+    const raised = step(initialConditionState(), [ccr()], 100n);
+    expect(step(raised.state, [], 100n)).toEqual({ state: raised.state, effects: [] });
+    const quiet = step(initialConditionState(), [], 100n);
+    expect(step(quiet.state, [ccr()], 100n)).toEqual({ state: quiet.state, effects: [] });
+  });
+
   it('ignores a read from an older block than one already seen: a lagging node neither ends nor opens an episode', () => {
     const raised = step(initialConditionState(), [ccr()], 100n);
     expect(step(raised.state, [], 99n)).toEqual({ state: raised.state, effects: [] });
@@ -86,6 +94,32 @@ describe('condition episodes: raised and cleared, once each', () => {
       ['branch_below_ccr', '1.2', '100'],
       ['branch_shutdown', null, '101'],
     ]);
+  });
+
+  it('over any sequence of reads, per condition the events alternate raised, cleared, raised… with ids never repeated, and the active set is what was raised and not cleared', () => {
+    const codes = ['a', 'b', 'c'] as const;
+    const read = fc.record({ block: fc.integer({ min: 0, max: 40 }), reported: fc.subarray([...codes]), met: fc.subarray([...codes]) });
+    fc.assert(
+      fc.property(fc.array(read, { maxLength: 30 }), (reads) => {
+        let state = initialConditionState();
+        const ids = new Set<string>();
+        const last = new Map<string, string>();
+        for (const { block, reported, met } of reads) {
+          const conditions = reported.map((code) => ({ ...ccr(met.includes(code)), code }));
+          const result = step(state, conditions, BigInt(block));
+          for (const effect of result.effects) {
+            expect(ids.has(effect.eventId)).toBe(false);
+            ids.add(effect.eventId);
+            expect(last.get(effect.condition.code) ?? 'condition.cleared').not.toBe(effect.type);
+            last.set(effect.condition.code, effect.type);
+          }
+          state = result.state;
+        }
+        const open = [...last].filter(([, type]) => type === 'condition.raised').map(([code]) => code).sort();
+        expect(state.active.map((condition) => condition.code).sort()).toEqual(open);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('a watch whose protocol reports no conditions never gets an effect', () => {
