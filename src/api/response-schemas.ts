@@ -7,9 +7,9 @@ import type { TopUpGrantView } from '../topup/authorization';
 import type { TopUpWatchState } from '../topup/watch-state';
 import type { MarketPreset } from '../protocols/presets';
 import type { ChainHealth } from '../monitor/chain-health';
-import type { ApiKeyRecord, ChannelRecord, DeliveryRecord, WatchGlance } from '../watches/records';
+import type { ApiKeyRecord, ChannelRecord, DeliveryRecord, WatchCondition, WatchGlance } from '../watches/records';
 import type { WatchView, WatchWithStatus } from '../watches/service';
-import type { ChannelTestBody } from '../notify/event-body';
+import type { ChannelTestBody, ConditionEventBody } from '../notify/event-body';
 import { SUPPORTED_PROTOCOLS } from '../protocols';
 import { createChannelSchema } from '../config/api-schemas';
 import type { RiskSettings, WatchRisk } from '../risk/watch-risk';
@@ -137,6 +137,37 @@ const watchMonitor = z.discriminatedUnion('status', [
   z.strictObject({ status: z.literal('degraded'), since: time, reason: monitorReason, lastError: z.string().nullable() }),
 ]);
 
+const protocolFact = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const conditionFields = {
+  code: z.string().regex(/^[a-z][a-z0-9_]*$/).meta({ description: 'the condition, stable per protocol: liquity-v2 `branch_below_ccr`, `branch_below_scr`, `branch_shutdown`, `redemption_risk`' }),
+  severity: z.enum(['info', 'warning', 'critical']),
+  title: z.string(),
+  message: z.string().meta({ description: 'what it means for this position, for a person' }),
+  facts: z.record(z.string(), protocolFact).meta({ description: 'the figures behind it (protocol fields, as in the position)' }),
+  sinceBlock: z.string().regex(/^\d+$/).meta({ description: 'the block its episode began on' }),
+  since: time.meta({ description: 'the time of sinceBlock' }),
+};
+const watchCondition = z
+  .strictObject(conditionFields)
+  .meta({ description: 'A danger of the protocol\'s own, beside the health factor, active since `since` (condition.raised was sent; condition.cleared ends it). See README "Protocol conditions".' }) satisfies z.ZodType<WatchCondition>;
+
+/** The body of condition.raised / condition.cleared, as every channel receives it; documented here because no route answers with it. */
+const conditionEvent = z
+  .strictObject({
+    id: z.string(),
+    type: z.enum(['condition.raised', 'condition.cleared']),
+    createdAt: time,
+    watch: z.strictObject({ id: z.string(), label: z.string(), chainId: z.number().int(), protocol: z.string(), market: marketId, protocolAddress: address.optional(), account: accountId }),
+    condition: z.strictObject({
+      ...conditionFields,
+      facts: conditionFields.facts.meta({ description: 'the figures at the raise; for condition.cleared, as last reported while it held' }),
+      blockNumber: z.string().regex(/^\d+$/).meta({ description: 'the read that raised or cleared it' }),
+      observedAt: time,
+    }),
+    position: positionSchema,
+  })
+  .meta({ description: 'Webhook body of condition.raised and condition.cleared: once per episode each, the id derived from the watch, the condition and sinceBlock.' }) satisfies z.ZodType<ConditionEventBody>;
+
 const topUpAction = z.strictObject({
   id: z.string(),
   status: z.enum(['dry_run', 'in_flight', 'confirmed', 'failed']),
@@ -183,6 +214,7 @@ export const watchWithStatusSchema = watchSchema.extend({
   monitor: watchMonitor.nullable(),
   topUpState: topUpState.nullable(),
   risk: watchRisk,
+  conditions: z.array(watchCondition).meta({ description: 'the protocol\'s own conditions active now, oldest first; empty when none' }),
 }) satisfies z.ZodType<WatchWithStatus>;
 
 const nextCursor = z.string().nullable().meta({ description: 'pass as ?cursor= for the next page; null on the last page' });
@@ -240,8 +272,10 @@ export const channelTestSchema = z.strictObject({ event: channelTestEvent, deliv
 export const confirmationResentSchema = z.strictObject({ confirmation: confirmationSchema });
 export const deliveryListSchema = z.strictObject({ data: z.array(deliverySchema) });
 
-/** An event's body is the payload its channels received (alert.*, monitor.*, topup.*, channel.test); see README "Webhook events". */
-const eventBody = z.looseObject({ id: z.string(), type: z.string(), createdAt: time });
+/** An event's body is the payload its channels received (alert.*, monitor.*, condition.*, topup.*, channel.test); see README "Webhook events". */
+const eventBody = z
+  .looseObject({ id: z.string(), type: z.string(), createdAt: time })
+  .meta({ description: 'the payload its channels received: alert.triggered / escalated / reminder / resolved, monitor.degraded / recovered, condition.raised / cleared (ConditionEvent), topup.executed / skipped / failed, channel.test' });
 export const eventListSchema = z.strictObject({
   data: z.array(z.strictObject({ id: z.string(), watchId: z.string().nullable(), type: z.string(), createdAt: time, silenced: z.boolean(), body: eventBody, deliveries: z.array(deliverySchema) })),
   nextCursor: z.string().regex(/^\d+$/).nullable().meta({ description: 'pass as ?cursor= for older events; null when there are none' }),
@@ -322,6 +356,8 @@ export const SHARED_RESPONSE_SCHEMAS: Record<string, z.ZodType> = {
   TopUpPolicy: topUpPolicy,
   Position: positionSchema,
   WatchMonitor: watchMonitor,
+  WatchCondition: watchCondition,
+  ConditionEvent: conditionEvent,
   TopUpState: topUpState,
   Delivery: deliverySchema,
   ApiKey: apiKeySchema,

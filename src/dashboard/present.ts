@@ -82,7 +82,7 @@ export function shortHex(value: string): string {
   return value.length > 14 ? `${value.slice(0, 6)}…${value.slice(-4)}` : value;
 }
 
-/** One line for the alert log: "ok → warning at HF 1.4437", "monitor degraded (stale)", a top-up's message. */
+/** One line for the alert log: "ok → warning at HF 1.4437", "monitor degraded (stale)", "raised: Branch shut down", a top-up's message. */
 export function eventSummary(body: unknown): string {
   const event = (body ?? {}) as {
     type?: string;
@@ -90,6 +90,7 @@ export function eventSummary(body: unknown): string {
     previousLevel?: string;
     position?: { healthFactor?: string | null } | null;
     monitor?: { reason?: string };
+    condition?: { title?: string };
     topUp?: { message?: string };
     message?: string;
   };
@@ -98,6 +99,7 @@ export function eventSummary(body: unknown): string {
     return `${levelName(event.previousLevel ?? null)} → ${levelName(event.level)}${hf}`;
   }
   if (event.type?.startsWith('monitor.')) return `${event.type === 'monitor.degraded' ? 'not seen' : 'seen again'}${event.monitor?.reason ? ` (${event.monitor.reason})` : ''}`;
+  if (event.type?.startsWith('condition.') && event.condition?.title) return `${event.type === 'condition.raised' ? 'raised' : 'cleared'}: ${event.condition.title}`;
   if (event.topUp?.message) return event.topUp.message;
   return event.message ?? event.type ?? 'event';
 }

@@ -1,4 +1,5 @@
 import type { Address } from 'viem';
+import type { ProtocolCondition } from './conditions';
 
 /** 1.0 as a WAD fixed-point number (18 decimals), the unit for health factors. */
 export const WAD = 10n ** 18n;
@@ -54,6 +55,8 @@ export type PositionSnapshot = {
   assets?: AssetPosition[];
   /** Facts only one protocol has (Liquity's redemption rank, its branch's state), shown in the position as they are. */
   protocolFields?: ProtocolFields;
+  /** Dangers of the protocol's own beside the health factor that hold at this block (see domain/conditions); absent when it has none. */
+  conditions?: ProtocolCondition[];
   /**
    * When the watched account names several positions (an Euler owner and its sub-accounts):
    * each one with debt. The snapshot's own figures are then those of the riskiest of them.

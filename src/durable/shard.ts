@@ -16,7 +16,8 @@ import {
 import type { PositionSnapshot } from '../domain/position';
 import type { ShardWatch, TickSummary, WatchGlance, WatchStatus } from '../watches/records';
 import { positionView, recommendTopUp, recoveryTarget, type PositionView } from '../domain/position-view';
-import { buildAlertEvent, buildMonitorEvent, type WatchRef } from '../notify/event-body';
+import { buildAlertEvent, buildConditionEvent, buildMonitorEvent, type WatchRef } from '../notify/event-body';
+import { conditionStep, initialConditionState, type ConditionState } from '../domain/conditions';
 import { initialMonitorState, monitorStep, reasonOfErrorCode, redactErrorText, type MonitorObservation, type MonitorState } from '../monitor/health';
 import { MAX_POLL_BACKOFF_MS, pollBackoffMs } from '../monitor/backoff';
 import type { ShardHealth } from '../monitor/chain-health';
@@ -55,6 +56,8 @@ type WatchRow = TopUpColumns & {
   risk_settings: string | null;
   /** WatchRisk as JSON from the last read with the per-asset breakdown, else null. */
   risk: string | null;
+  /** ConditionState as JSON once a read reported or ended a protocol condition; null before (none active). */
+  conditions: string | null;
 };
 
 type PendingRow = { event_id: string; tenant_id: string; watch_id: string; body: string; silenced: number };
@@ -94,6 +97,7 @@ export class Shard extends DurableObject<Env> {
       if (!columns.has('monitor')) this.sql.exec('ALTER TABLE watches ADD COLUMN monitor TEXT');
       if (!columns.has('risk_settings')) this.sql.exec('ALTER TABLE watches ADD COLUMN risk_settings TEXT');
       if (!columns.has('risk')) this.sql.exec('ALTER TABLE watches ADD COLUMN risk TEXT');
+      if (!columns.has('conditions')) this.sql.exec('ALTER TABLE watches ADD COLUMN conditions TEXT');
       this.sql.exec(`CREATE TABLE IF NOT EXISTS pending_events (
         seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT UNIQUE NOT NULL, tenant_id TEXT NOT NULL,
         watch_id TEXT NOT NULL, body TEXT NOT NULL, silenced INTEGER NOT NULL)`);
@@ -160,6 +164,7 @@ export class Shard extends DurableObject<Env> {
         ? { status: 'degraded', since: new Date(monitor.degraded.since).toISOString(), reason: monitor.degraded.reason, lastError: monitor.degraded.lastError }
         : { status: 'ok' },
       risk: row.risk ? (JSON.parse(row.risk) as WatchRisk) : null,
+      conditions: conditionsOf(row).active.map(({ since, ...condition }) => ({ ...condition, since: new Date(since).toISOString() })),
     };
   }
 
@@ -378,6 +383,7 @@ export class Shard extends DurableObject<Env> {
           events += 1;
         }
         this.sql.exec('UPDATE watches SET state = ?, position = ?, risk = ? WHERE watch_id = ?', JSON.stringify(result.state), JSON.stringify(view), risk ? JSON.stringify(risk) : null, ref.id);
+        events += this.recordConditions(row, ref, snapshot, view, observedAt.getTime(), now);
         recordHfPoint(this.sql, ref.id, { at: observedAt.getTime(), healthFactor: chartValue(view.healthFactor) }, config.hfHistoryBucketSeconds * 1000);
         // Top-up episode: committed with the alert state, so a retried tick names the same trigger.
         const topUp = topUpEpisodeStep(row, snapshot.healthFactor);
@@ -439,6 +445,30 @@ export class Shard extends DurableObject<Env> {
   }
 
   /**
+   * The protocol's own conditions of one read (Liquity's branch dangers), inside the caller's
+   * transaction: condition.raised / condition.cleared recorded with ids from the watch, the
+   * condition and its episode's first block, so a repeated tick records nothing twice. A watch
+   * whose protocol reports none, and never did, writes nothing. Returns the events recorded.
+   */
+  private recordConditions(row: WatchRow, ref: WatchRef, snapshot: PositionSnapshot, view: PositionView, observedAt: number, now: number): number {
+    const previous = conditionsOf(row);
+    const reported = snapshot.conditions ?? [];
+    if (reported.length === 0 && row.conditions === null) return 0;
+    const { state, effects } = conditionStep(previous, { conditions: reported, blockNumber: snapshot.blockNumber, observedAt }, { watchId: ref.id, now });
+    this.sql.exec('UPDATE watches SET conditions = ? WHERE watch_id = ?', JSON.stringify(state), ref.id);
+    // Silenced watches keep the record but deliver nothing, as with alerts.
+    const silenced = row.silenced_until !== null && now < row.silenced_until;
+    for (const effect of effects) {
+      const body = buildConditionEvent({ effect, watch: ref, position: view });
+      this.sql.exec(
+        'INSERT OR IGNORE INTO pending_events (event_id, tenant_id, watch_id, body, silenced) VALUES (?, ?, ?, ?, ?)',
+        effect.eventId, row.tenant_id, ref.id, JSON.stringify(body), silenced ? 1 : 0,
+      );
+    }
+    return effects.length;
+  }
+
+  /**
    * Hands triggered watches to the executor of (chain, signer). It only stores the requests
    * over there; a failure is logged and the alert path goes on: the next tick repeats the
    * request while the trigger holds, and the executor is idempotent per trigger.
@@ -470,6 +500,10 @@ export class Shard extends DurableObject<Env> {
     }
     return handed;
   }
+}
+
+function conditionsOf(row: WatchRow): ConditionState {
+  return row.conditions ? (JSON.parse(row.conditions) as ConditionState) : initialConditionState();
 }
 
 function riskSettingsOf(row: WatchRow): RiskSettings | null {

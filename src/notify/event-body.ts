@@ -1,5 +1,7 @@
 import type { Address } from 'viem';
 import type { AlertEffect } from '../domain/alert-machine';
+import type { ConditionEffect, ConditionSeverity } from '../domain/conditions';
+import type { ProtocolFields } from '../domain/position';
 import type { PositionView, Recommendation } from '../domain/position-view';
 import type { MonitorEffect, MonitorReason } from '../monitor/health';
 import type { WatchRisk } from '../risk/watch-risk';
@@ -75,4 +77,51 @@ export function buildMonitorEvent(input: { effect: MonitorEffect; watch: WatchRe
   if (effect.type === 'monitor.degraded') monitor.lastError = effect.lastError;
   else if (input.seenAgain) Object.assign(monitor, input.seenAgain);
   return { id: effect.eventId, type: effect.type, createdAt: new Date(effect.at).toISOString(), watch: input.watch, monitor };
+}
+
+/** The v1 body of a protocol condition event: a danger of the protocol's own began (raised) or ended (cleared). */
+export type ConditionEventBody = {
+  id: string;
+  type: ConditionEffect['type'];
+  createdAt: string;
+  watch: WatchRef;
+  condition: {
+    code: string;
+    severity: ConditionSeverity;
+    title: string;
+    message: string;
+    /** The figures behind it: at the raise, or as last reported while it held (cleared). */
+    facts: ProtocolFields;
+    /** The episode's start: the block it was first seen on, and that block's time. */
+    sinceBlock: string;
+    since: string;
+    /** The read that raised or cleared it. */
+    blockNumber: string;
+    observedAt: string;
+  };
+  /** The position at that read. */
+  position: PositionView;
+};
+
+export function buildConditionEvent(input: { effect: ConditionEffect; watch: WatchRef; position: PositionView }): ConditionEventBody {
+  const { effect } = input;
+  const { condition } = effect;
+  return {
+    id: effect.eventId,
+    type: effect.type,
+    createdAt: new Date(effect.at).toISOString(),
+    watch: input.watch,
+    condition: {
+      code: condition.code,
+      severity: condition.severity,
+      title: condition.title,
+      message: condition.message,
+      facts: condition.facts,
+      sinceBlock: condition.sinceBlock,
+      since: new Date(condition.since).toISOString(),
+      blockNumber: effect.blockNumber.toString(),
+      observedAt: new Date(effect.observedAt).toISOString(),
+    },
+    position: input.position,
+  };
 }

@@ -28,6 +28,8 @@ export function ntfyPriority(meta: EventMeta): NtfyPublish['priority'] {
 function tagsOf(meta: EventMeta): string[] {
   if (meta.level) return LEVEL_TAGS[meta.level] ?? ['warning'];
   if (meta.type === 'monitor.degraded' || meta.type === 'topup.failed') return ['warning'];
+  if (meta.type === 'condition.raised') return meta.severity === 'critical' ? ['rotating_light'] : ['warning'];
+  if (meta.type === 'condition.cleared') return ['white_check_mark'];
   return [];
 }
 

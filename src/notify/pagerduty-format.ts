@@ -11,6 +11,8 @@ import { cutText } from './text-limits';
  *   alert.resolved resolves it;
  * - monitor.degraded / monitor.recovered: a second incident per watch (`<watch id>/monitor`),
  *   triggered and resolved the same way, apart from the position's own;
+ * - condition.raised / condition.cleared: one incident per watch and condition
+ *   (`<watch id>/condition/<code>`), triggered at the condition's severity and resolved when it ends;
  * - top-up events: change events (/v2/change/enqueue), on the service's timeline without paging;
  * - a channel test: an incident of severity info with a key of its own, as PagerDuty's own tests do.
  */
@@ -36,6 +38,7 @@ export function incidentOf(meta: EventMeta): { dedupKey: string; action: 'trigge
   const watchId = meta.watch?.id;
   if (meta.type.startsWith('alert.') && watchId) return { dedupKey: watchId, action: meta.level === 'ok' ? 'resolve' : 'trigger' };
   if (meta.type.startsWith('monitor.') && watchId) return { dedupKey: `${watchId}/monitor`, action: meta.type === 'monitor.recovered' ? 'resolve' : 'trigger' };
+  if (meta.type.startsWith('condition.') && watchId && meta.condition) return { dedupKey: `${watchId}/condition/${meta.condition.code}`, action: meta.type === 'condition.cleared' ? 'resolve' : 'trigger' };
   if (meta.type.startsWith('topup.')) return null;
   return { dedupKey: `${meta.type}/${meta.id}`, action: 'trigger' };
 }

@@ -1,4 +1,4 @@
-import type { AlertEventBody, ChannelTestBody, MonitorEventBody, WatchRef } from './event-body';
+import type { AlertEventBody, ChannelTestBody, ConditionEventBody, MonitorEventBody, WatchRef } from './event-body';
 import type { TopUpEventBody } from '../topup/events';
 import type { WatchRisk } from '../risk/watch-risk';
 
@@ -218,6 +218,27 @@ export function monitorMessage(event: MonitorEventBody): MessageModel {
   };
 }
 
+/** A protocol condition began or ended: its own words, the figures behind it, and the position's health factor beside them. */
+export function conditionMessage(event: ConditionEventBody): MessageModel {
+  const name = event.watch.label || shortAddress(event.watch.account);
+  const condition = event.condition;
+  const raised = event.type === 'condition.raised';
+  const facts: MessageModel['facts'] = [];
+  for (const [label, value] of Object.entries(condition.facts)) if (value !== null) facts.push({ label, value: String(value) });
+  facts.push({ label: 'Health factor', value: event.position.healthFactor ?? '∞' });
+  facts.push({ label: raised ? 'Since' : 'Lasted', value: raised ? `block ${condition.sinceBlock} (${condition.since})` : `block ${condition.sinceBlock} → ${condition.blockNumber}` });
+  facts.push({ label: 'Account', value: `${shortAddress(event.watch.account)} on chain ${event.watch.chainId} (${event.watch.protocol})` });
+  const url = explorerUrl(event.watch.chainId, event.watch.account);
+  return {
+    title: `${raised ? condition.severity.toUpperCase() : 'CLEARED'} · ${condition.title} · ${name}`,
+    headline: raised ? condition.message : `No longer the case: ${condition.title.toLowerCase()} (since block ${condition.sinceBlock}).`,
+    facts,
+    action: null,
+    link: url ? { text: 'View account on explorer', url } : null,
+    footer: `Block ${condition.blockNumber} · ${condition.observedAt} · event ${event.id}`,
+  };
+}
+
 /** Any event body → its message (alert and channel-test events; others get a generic one). */
 export function messageFor(body: unknown): MessageModel {
   const event = body as { type?: string };
@@ -225,6 +246,7 @@ export function messageFor(body: unknown): MessageModel {
   if (typeof event.type === 'string' && event.type.startsWith('alert.')) return alertMessage(body as AlertEventBody);
   if (typeof event.type === 'string' && event.type.startsWith('topup.')) return topUpMessage(body as TopUpEventBody);
   if (typeof event.type === 'string' && event.type.startsWith('monitor.')) return monitorMessage(body as MonitorEventBody);
+  if (typeof event.type === 'string' && event.type.startsWith('condition.')) return conditionMessage(body as ConditionEventBody);
   const generic = body as { type?: string; id?: string; message?: string };
   return { title: (generic.type ?? 'event').toUpperCase(), headline: generic.message ?? '', facts: [], action: null, link: null, footer: `event ${generic.id ?? ''}` };
 }

@@ -221,5 +221,6 @@ async function summary(env: Env, link: Link, watch: WatchRecord): Promise<replie
     lastError: status.lastError,
     monitor: status.monitor,
     risk: status.risk,
+    conditions: status.conditions,
   };
 }

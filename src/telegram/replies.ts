@@ -1,6 +1,6 @@
 import type { PositionView } from '../domain/position-view';
 import { COMMANDS, usageOf, type CommandName } from './commands';
-import type { WatchMonitor } from '../watches/records';
+import type { WatchCondition, WatchMonitor } from '../watches/records';
 import type { MonitorReason } from '../monitor/health';
 import type { WatchRisk } from '../risk/watch-risk';
 import { riskLine } from '../notify/render';
@@ -26,6 +26,8 @@ export type WatchSummary = {
   monitor?: WatchMonitor | null;
   /** Absent or null: no risk figures. */
   risk?: WatchRisk | null;
+  /** The protocol's own conditions active now (absent: none known). */
+  conditions?: WatchCondition[];
 };
 
 const MONITOR_REASON_WORDS: Record<MonitorReason, string> = { stale: 'the RPC nodes are behind the chain', erroring: 'reads keep failing', wrong_chain: 'the RPC nodes serve another chain' };
@@ -133,6 +135,7 @@ export function statusText(watch: WatchSummary, now: Date): string {
   lines.push(`Market: ${watch.market}`);
   if (isMuted(watch, now)) lines.push(`Muted until ${formatTime(new Date(watch.silencedUntil!))}`);
   if (watch.monitor?.status === 'degraded') lines.push(`Not seen on a fresh block since ${formatTime(new Date(watch.monitor.since))} (${MONITOR_REASON_WORDS[watch.monitor.reason]}): alerts may be late until it recovers`);
+  for (const condition of watch.conditions ?? []) lines.push(`${condition.severity === 'critical' ? 'CRITICAL' : 'Warning'}: ${condition.title}, since ${formatTime(new Date(condition.since))} (block ${condition.sinceBlock})`);
   if (watch.lastError) lines.push(`Last problem reading it: ${watch.lastError}`);
   return lines.join('\n');
 }

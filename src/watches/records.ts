@@ -4,6 +4,7 @@ import type { PositionView } from '../domain/position-view';
 import type { ChannelTarget } from '../notify/channel';
 import type { WatchRef } from '../notify/event-body';
 import type { MonitorReason } from '../monitor/health';
+import type { ActiveCondition } from '../domain/conditions';
 import type { RiskSettings, WatchRisk } from '../risk/watch-risk';
 
 /*
@@ -80,7 +81,12 @@ export type WatchStatus = {
   monitor: WatchMonitor;
   /** The risk figures of the last read with the per-asset breakdown; null before one. */
   risk: WatchRisk | null;
+  /** The protocol's own conditions active now (condition.raised sent, condition.cleared not yet), oldest first. */
+  conditions: WatchCondition[];
 };
+
+/** An active protocol condition as the API shows it: `since` is the time of `sinceBlock`, where its episode began. */
+export type WatchCondition = Omit<ActiveCondition, 'since'> & { since: string };
 
 export type WatchMonitor = { status: 'ok' } | { status: 'degraded'; since: string; reason: MonitorReason; lastError: string | null };
 

@@ -33,6 +33,8 @@ export type WatchWithStatus = Omit<WatchView, 'risk'> & {
   topUpState: TopUpWatchState | null;
   /** The watch's risk settings with the figures of its last read (null figures before one). */
   risk: WatchRisk;
+  /** The protocol's own conditions active now (Liquity's branch dangers); empty when none or not read yet. */
+  conditions: WatchStatus['conditions'];
 };
 
 export function publicWatch(watch: WatchRecord): WatchView {
@@ -140,7 +142,7 @@ export async function getWatchWithStatus(env: Env, tenantId: string, id: string)
   const topUpState = await topUpStateOf(env, watch);
   // The figures were computed under the settings of their read; the settings shown are the current ones.
   const risk = status?.risk ? { ...status.risk, enabled: watch.risk.enabled, levels: watch.risk.levels } : riskWithoutFigures(watch.risk);
-  return { ...publicWatch(watch), level: status?.level ?? null, position: status?.position ?? null, lastPolledAt: status?.lastPolledAt ?? null, lastError: status?.lastError ?? null, monitor: status?.monitor ?? null, topUpState, risk };
+  return { ...publicWatch(watch), level: status?.level ?? null, position: status?.position ?? null, lastPolledAt: status?.lastPolledAt ?? null, lastError: status?.lastError ?? null, monitor: status?.monitor ?? null, topUpState, risk, conditions: status?.conditions ?? [] };
 }
 
 export async function updateWatch(env: Env, tenantId: string, id: string, patch: PatchWatchInput & { silencedUntil?: number | null }): Promise<WatchRecord> {

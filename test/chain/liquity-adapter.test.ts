@@ -150,19 +150,26 @@ describe('Liquity v2 adapter on real liquity/bold', () => {
     // The branch's first trove pays 5 %: it moves from first to third in line.
     expect(before.redemptionRank).toBe(1);
     expect(snapshotOf(reads, local.admin).protocolFields).toMatchObject({ redemptionRank: 3, branchTroves: 4 });
+    // Rank 1 of 4 is inside the front (⌈4 × 10 %⌉ = 1): redemption risk; rank 2 is not.
+    expect(snapshotOf(reads, accounts[0]!).conditions).toEqual([expect.objectContaining({ code: 'redemption_risk', met: true, facts: expect.objectContaining({ redemptionRank: 1, branchTroves: 4 }) })]);
+    expect(snapshotOf(reads, accounts[1]!).conditions).toEqual([]);
   });
 
-  it('says when the branch falls under its CCR, then under its SCR, and when it has been shut down', async () => {
+  it('says when the branch falls under its CCR, then under its SCR, and when it has been shut down, in its fields and as conditions', async () => {
     const watched = local.admin;
     const fields = async () => snapshotOf((await read('wstETH', [watched])).reads, watched).protocolFields!;
+    const conditions = async () => snapshotOf((await read('wstETH', [watched])).reads, watched).conditions!.map((condition) => [condition.code, condition.met]);
     expect(await fields()).toMatchObject({ branchBelowCcr: false, branchBelowScr: false, branchShutdown: false });
     // ≈ 1,009 wstETH against ≈ 207,700 BOLD: at $320 the branch's ratio is ≈ 1.55, under the CCR of 1.6.
     await setLiquityPrice(chain.clients, local, 'wstETH', '320');
     expect(await fields()).toMatchObject({ branchBelowCcr: true, branchBelowScr: false, branchShutdown: false, criticalCollateralRatio: '1.6' });
+    expect(await conditions()).toEqual([['branch_below_ccr', true]]);
     await setLiquityPrice(chain.clients, local, 'wstETH', '220');
     expect(await fields()).toMatchObject({ branchBelowCcr: true, branchBelowScr: true, branchShutdown: false });
+    expect(await conditions()).toEqual([['branch_below_ccr', true], ['branch_below_scr', true]]);
     await shutdownBranch(chain.clients, local, 'wstETH');
     expect(await fields()).toMatchObject({ branchShutdown: true });
+    expect(await conditions()).toEqual([['branch_below_ccr', false], ['branch_below_scr', false], ['branch_shutdown', true]]);
   });
 
   it('states the liquidation rule: the whole trove, the stability pool\'s 5 % penalty', async () => {

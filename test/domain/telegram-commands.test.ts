@@ -148,6 +148,12 @@ describe('replies', () => {
     expect(statusText({ ...watch, position: { ...watch.position!, healthFactor: null, distanceToLiquidation: null, liquidationPrices: [] } }, now)).toContain('Health factor: ∞ (no debt)');
   });
 
+  it('/status lists the protocol conditions active now, with their start', () => {
+    const conditions = [{ code: 'branch_shutdown', severity: 'critical' as const, title: 'Branch shut down', message: 'shut down', facts: {}, sinceBlock: '19000100', since: '2026-11-25T03:00:00.000Z' }];
+    expect(statusText({ ...watch, conditions }, now).split('\n')).toContain('CRITICAL: Branch shut down, since 2026-11-25 03:00 UTC (block 19000100)');
+    expect(statusText({ ...watch, conditions: [] }, now)).not.toContain('since 2026');
+  });
+
   it('/status adds the risk line when figures are known, and says when risk-based levels are on', () => {
     const risk = { ...riskWithoutFigures({ enabled: true, levels: { warning: 0.01, marginCall: 0.05, critical: 0.2 } }), liquidationProbability: { '1h': 0.001, '24h': 0.0213 }, liquidationCost: 1240 };
     expect(statusText({ ...watch, risk }, now)).toContain('Risk: 24 h liquidation risk 2.1% · liquidation would cost ≈ $1,240 (risk-based levels on)');

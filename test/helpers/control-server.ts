@@ -11,6 +11,7 @@ import type { LocalMorpho } from '../../tools/chain/morpho';
 import { morphoControlRoutes } from './morpho-control';
 import type { LocalLiquity } from '../../tools/chain/liquity-v2';
 import { liquityControlRoutes } from './liquity-control';
+import { liquityBranchControlRoutes } from './liquity-branch-control';
 import type { LocalMaker } from '../../tools/chain/maker';
 import { makerControlRoutes } from './maker-control';
 import { eulerControlRoutes } from './euler-control';
@@ -59,6 +60,7 @@ export async function startControlServer(chain: LocalChain, receiver: WebhookRec
     ...cometControlRoutes(chain, protocols.comet),
     ...morphoControlRoutes(chain, protocols.morpho),
     ...liquityControlRoutes(chain, protocols.liquity),
+    ...liquityBranchControlRoutes(chain),
     ...makerControlRoutes(chain, protocols.maker),
     ...eulerControlRoutes(chain, protocols.euler),
     ...fluidControlRoutes(chain, protocols.fluid),

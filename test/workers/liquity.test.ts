@@ -41,7 +41,7 @@ describe('Liquity v2 through the API', () => {
     expect(withTopUp.body.error.message).toContain('liquity-v2 watches alert only');
   });
 
-  it('a price walk on a trove delivers warning → margin_call → critical → resolved, signed, once each, with the trove\'s own fields', async () => {
+  it('a price walk on a trove delivers warning → margin_call → critical → resolved, signed, once each, with the trove\'s own fields (and its redemption risk once)', async () => {
     const path = '/liquity-flow';
     const key = await newTenant(path);
     const channel = await api('POST', '/v1/channels', { token: key, body: { type: 'webhook', url: `${testEnv.TEST_RECEIVER_URL}${path.slice(1)}`, label: path } });
@@ -65,7 +65,10 @@ describe('Liquity v2 through the API', () => {
       for (let poll = 0; poll < polls; poll++) await pollShards();
     }
     await tenant.deliverDue();
-    const events = await receivedAt(path);
+    const received = await receivedAt(path);
+    // The trove pays 5 %, as the branch's first trove does: rank 1, so redemption risk is raised too (once).
+    expect(received.filter((event) => event.body.type.startsWith('condition.')).map((event) => [event.body.type, event.body.condition.code])).toEqual([['condition.raised', 'redemption_risk']]);
+    const events = received.filter((event) => event.body.type.startsWith('alert.'));
     expectSignedAlertLadder(events);
     expect(events[2]!.body.watch).toMatchObject({ protocol: 'liquity-v2', market: market.troveManager, account: trove.troveId });
     expect(Number(events[2]!.body.position.healthFactor)).toBeCloseTo(1.073, 2);

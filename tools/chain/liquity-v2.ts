@@ -226,3 +226,12 @@ export async function liquidateTroves(clients: LocalClients, local: LocalLiquity
 export async function shutdownBranch(clients: LocalClients, local: LocalLiquity, branch: LiquityBranchSymbol): Promise<void> {
   await sendContractTx(clients, local.admin, { address: local.branches[branch].borrowerOperations, abi: liquityTestAbi, functionName: 'shutdown', args: [] } as never);
 }
+
+const adjustRateAbi = parseAbi(['function adjustTroveInterestRate(uint256 _troveId, uint256 _newAnnualInterestRate, uint256 _upperHint, uint256 _lowerHint, uint256 _maxUpfrontFee)']);
+
+/** BorrowerOperations.adjustTroveInterestRate by the trove's owner (impersonated): moves the trove in the redemption order. */
+export async function setTroveInterestRate(clients: LocalClients, local: LocalLiquity, input: { branch: LiquityBranchSymbol; troveId: bigint; owner: Address; interestRate: string }): Promise<void> {
+  await clients.testClient.impersonateAccount({ address: input.owner });
+  // A change within 7 days of the last one pays an upfront fee: any fee is accepted here.
+  await sendContractTx(clients, input.owner, { address: local.branches[input.branch].borrowerOperations, abi: adjustRateAbi, functionName: 'adjustTroveInterestRate', args: [input.troveId, parseUnits(input.interestRate, 18), 0n, 0n, maxUint256] } as never);
+}

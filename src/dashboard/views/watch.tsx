@@ -67,6 +67,18 @@ export function WatchPage(props: WatchPageProps) {
           </dd>
           <dt>Monitor</dt>
           <dd>{watch.monitor?.status === 'degraded' ? `not seen since ${watch.monitor.since} (${watch.monitor.reason})` : watch.monitor ? 'seen on fresh blocks' : 'not read yet'}</dd>
+          {watch.conditions.length > 0 ? (
+            <>
+              <dt>Conditions</dt>
+              <dd>
+                {watch.conditions.map((condition) => (
+                  <span class="sub">
+                    {condition.severity}: {condition.title} since block {condition.sinceBlock}
+                  </span>
+                ))}
+              </dd>
+            </>
+          ) : null}
           <dt>Position</dt>
           <dd>
             {watch.protocol} on chain {watch.chainId}

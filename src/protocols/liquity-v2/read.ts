@@ -5,6 +5,7 @@ import type { AccountRead, MarketPrices, MarketRef, PinnedBlock, ReadContext } f
 import { chunk, multicallAt, rethrowRpc, shortMessage, type CallResult } from '../batch';
 import { multicallFor, pinnedOf, type ReadAt } from '../block-pin';
 import { activePoolAbi, borrowerOperationsAbi, priceFeedAbi, tokenAbi, troveManagerAbi, troveNftAbi } from './abi';
+import { liquityConditions } from './conditions';
 import { TROVE_STATUS, liquityAccountOf, troveSnapshot, weakestTrove, type BranchState, type LiquityMarket, type TroveData } from './normalize';
 
 const marketCache = new Map<string, LiquityMarket>();
@@ -196,7 +197,7 @@ export async function readLiquityAccounts(context: ReadContext, market: LiquityM
       const trove = direct.get(ref.troveId);
       if (trove === undefined || typeof trove === 'string') return { account, error: trove ?? 'no answer' };
       if (trove.status === 'nonExistent') return { account, error: `no trove ${account} on the branch of TroveManager ${market.troveManager}` };
-      return { account, snapshot: troveSnapshot(market, { account, trove, branch: priced, block }) };
+      return { account, snapshot: { ...troveSnapshot(market, { account, trove, branch: priced, block }), conditions: liquityConditions(market, { troves: [trove], branch: priced }) } };
     }
     const mine = census.filter((entry) => entry.owner?.toLowerCase() === ref.owner.toLowerCase()).map((entry) => owned.get(entry.troveId));
     const failed = mine.find((trove) => trove === undefined || typeof trove === 'string');
@@ -204,7 +205,8 @@ export async function readLiquityAccounts(context: ReadContext, market: LiquityM
     const troves = mine as TroveData[];
     const weakest = weakestTrove(troves, price);
     if (!weakest) return { account, error: `${ref.owner} owns no open trove on the branch of TroveManager ${market.troveManager}` };
-    return { account, snapshot: troveSnapshot(market, { account, trove: weakest, branch: priced, troves: troves.length, block }) };
+    // The weakest trove stands for the owner; the branch's dangers (redemption risk: the one first in line) count all of them.
+    return { account, snapshot: { ...troveSnapshot(market, { account, trove: weakest, branch: priced, troves: troves.length, block }), conditions: liquityConditions(market, { troves, branch: priced }) } };
   });
 }
 
