@@ -64,11 +64,18 @@ for (const [name, spec] of Object.entries(specs)) console.log(`${name.padEnd(wid
 const { brier, brierClimatology, bins } = result.calibration;
 console.log('');
 console.log(`24 h liquidation probability: Brier ${brier.toFixed(5)} vs climatology ${brierClimatology.toFixed(5)}`);
-console.log('bin              n   predicted   realised');
-for (const bin of bins) {
-  console.log(`${`${percent(bin.from)}–${percent(bin.to)}`.padEnd(14)} ${String(bin.n).padStart(8)}  ${percent(bin.predicted).padStart(9)}  ${percent(bin.realised).padStart(9)}`);
-}
+// days: distinct days of the bin's position-hours; the interval: where realised − predicted lands in
+// 95 % of day-block bootstrap resamples (the position-hours of a day share one price path).
+console.log('bin              n   predicted   realised   days   realised − predicted, 95 % day-block bootstrap');
+const points = (value: number) => `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)}`;
+bins.forEach((bin, k) => {
+  const interval = result.binIntervals[k] ?? null;
+  const spread = interval === null ? '' : `${String(interval.days).padStart(6)}   ${points(bin.realised - bin.predicted)} pp [${points(interval.low)}, ${points(interval.high)}]`;
+  console.log(`${`${percent(bin.from)}–${percent(bin.to)}`.padEnd(14)} ${String(bin.n).padStart(8)}  ${percent(bin.predicted).padStart(9)}  ${percent(bin.realised).padStart(9)}  ${spread}`);
+});
 if (values.json !== undefined) {
-  writeFileSync(values.json, JSON.stringify(result, null, 2) + '\n');
+  // The --json contract: series, policies, calibration (the bootstrap intervals are printed only).
+  const { series: seriesOut, policies, calibration } = result;
+  writeFileSync(values.json, JSON.stringify({ series: seriesOut, policies, calibration }, null, 2) + '\n');
   process.stderr.write(`wrote ${values.json}\n`);
 }

@@ -14,6 +14,7 @@ import { quantileTableOfSorted, tableCdf, type QuantileTable } from './empirical
 import { WARMUP_DAYS } from './calibration';
 import { hourlyVariances, MS_PER_HOUR, regimeBands, standardisedMoves, type PriceBar } from './price-history';
 import { MIN_BAND_MOVES, REGIME_EDGES } from './regime';
+import { DayBinSums, type BinInterval } from './reliability-interval';
 import { AlertTrack, alertPolicyOf, BACKTEST_POLICIES, defaultPolicySpecs, type AlertRecord, type BacktestPolicy, type Levels, type PolicySpec } from './backtest-alerts';
 
 export type BacktestSeries = { file: string; asset: string; bars: readonly PriceBar[] };
@@ -80,6 +81,11 @@ export type BacktestResult = {
   policies: Record<BacktestPolicy, PolicyMetrics> & Record<string, PolicyMetrics>;
   calibration: { brier: number; brierClimatology: number; bins: ReliabilityBin[] };
 };
+/**
+ * The result and, per reliability bin, its distinct days and the day-block bootstrap interval of
+ * realised − predicted (src/risk/reliability-interval.ts); printed, not part of the `--json` contract.
+ */
+export type BacktestRun = BacktestResult & { binIntervals: (BinInterval | null)[] };
 
 const HOUR = MS_PER_HOUR;
 const DAY = 24 * HOUR;
@@ -146,7 +152,7 @@ export function runBacktest(
   series: readonly BacktestSeries[],
   options: BacktestOptions = DEFAULT_BACKTEST_OPTIONS,
   onProgress: (message: string) => void = () => {},
-): BacktestResult {
+): BacktestRun {
   const firstTime = Math.max(...series.map(({ bars }) => bars[0]?.time ?? Infinity));
   if (!Number.isFinite(firstTime)) throw new RangeError('The backtest needs at least one price row per series');
   // The book opens once every series has warmed its EWMA and the calibration holds `calibrationDays` of moves.
@@ -154,6 +160,7 @@ export function runBacktest(
   const bookFrom = Math.max(start, options.bookFrom ?? start);
   const outcomes: Outcome[] = [];
   const predictions: { p: number; y: number }[] = [];
+  const dayBinSums = new DayBinSums(options.binEdges);
   const specs = backtestPolicySpecs(options);
   const names = Object.keys(specs);
   const alertPolicies = names.map((name) => alertPolicyOf(name, specs[name]!));
@@ -208,7 +215,10 @@ export function runBacktest(
         const healthFactor = (openHealthFactor * bars[i]!.close) / bars[i0]!.close;
         const probability = probabilityAt(i, healthFactor);
         const y = fallsBelowWithin24h(i, liquidationPrice);
-        if (y !== null && probability !== null) predictions.push({ p: probability, y });
+        if (y !== null && probability !== null) {
+          predictions.push({ p: probability, y });
+          dayBinSums.add(probability, y, Math.floor(bars[i]!.time / DAY));
+        }
         for (const track of position.tracks) track.observe(healthFactor, probability, close);
       }
     }
@@ -224,6 +234,7 @@ export function runBacktest(
     })),
     policies: Object.fromEntries(names.map((name) => [name, policyMetrics(outcomes, name, options)])) as BacktestResult['policies'],
     calibration: reliability(predictions, options.binEdges),
+    binIntervals: dayBinSums.intervals(),
   };
 }
 

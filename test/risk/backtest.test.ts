@@ -135,6 +135,8 @@ describe('backtest', () => {
     const file = resolve(ROOT, 'tools/backtest-data/ETHUSDT-1h-2019-12-2020-04.csv');
     const stdout = execFileSync(process.execPath, ['--import', 'tsx', 'tools/backtest.ts', '--prices', file, '--json', out], { cwd: ROOT, encoding: 'utf8', stdio: 'pipe' });
     expect(stdout).toContain('false alarms / position-month');
+    // Each reliability bin is printed with its days and a bootstrap interval; the --json file stays the contract (strict schema).
+    expect(stdout).toMatch(/10\.00%–20\.00%.* pp \[[-+]\d+\.\d, [-+]\d+\.\d\]/);
     const result = resultSchema.parse(JSON.parse(readFileSync(out, 'utf8')));
     expect(result.series).toEqual([
       { file: 'ETHUSDT-1h-2019-12-2020-04.csv', asset: 'ETHUSDT', from: '2019-12-01T00:00:00.000Z', to: '2020-04-30T23:00:00.000Z', hours: 3639 },
