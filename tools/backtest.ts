@@ -3,10 +3,13 @@
 //
 //   npm run backtest                                   the bundled 2019-12 … 2020-04 ETH and BTC window
 //   npm run backtest -- --prices FILE.csv [--prices FILE2.csv] [--json OUT.json] [--from DATE] [--model regime|pooled]
+//                       [--policy NAME=KIND[:hf=W,M,C][:p=W,M,C] ...]
 //
 // --from opens positions from that date only (earlier rows still warm up the EWMA and the
 // tables: how to report a later period without tuning on it); --model pooled replays the
-// regime-blind model the regimes replaced.
+// regime-blind model the regimes replaced. Each --policy replays one more alert policy beside
+// static, risk and probabilityOnly and reports it under NAME (src/risk/backtest-policy-option.ts),
+// e.g. --policy criticalOnly=risk:hf=1.1002,1.1001,1.1 --policy p05=probability:p=0.005,0.025,0.1
 //
 // CSV columns time,open,high,low,close,volume (hourly, gaps tolerated). The asset name is the
 // file name up to the first '-' or '.'. Progress goes to stderr. See the README's "Risk" section.
@@ -15,7 +18,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { DEFAULT_BACKTEST_OPTIONS, runBacktest, type PolicyMetrics } from '../src/risk/backtest';
+import { backtestPolicySpecs, DEFAULT_BACKTEST_OPTIONS, runBacktest, type PolicyMetrics } from '../src/risk/backtest';
+import { describePolicySpec, parsePolicyOptions } from '../src/risk/backtest-policy-option';
 import { parsePriceCsv } from '../src/risk/price-history';
 
 const BUNDLED = ['ETHUSDT-1h-2019-12-2020-04.csv', 'BTCUSDT-1h-2019-12-2020-04.csv'].map((name) =>
@@ -23,12 +27,16 @@ const BUNDLED = ['ETHUSDT-1h-2019-12-2020-04.csv', 'BTCUSDT-1h-2019-12-2020-04.c
 );
 
 const { values } = parseArgs({
-  options: { prices: { type: 'string', multiple: true }, json: { type: 'string' }, from: { type: 'string' }, model: { type: 'string', default: 'regime' } },
+  options: { prices: { type: 'string', multiple: true }, json: { type: 'string' }, from: { type: 'string' }, model: { type: 'string', default: 'regime' },
+    policy: { type: 'string', multiple: true },
+  },
 });
 const files = values.prices ?? BUNDLED;
 const model = z.enum(['regime', 'pooled']).parse(values.model, { error: () => '--model must be regime or pooled' });
 const bookFrom = values.from === undefined ? undefined : Date.parse(values.from);
 if (bookFrom !== undefined && !Number.isFinite(bookFrom)) throw new Error(`--from ${values.from}: not a date (e.g. 2019-01-01)`);
+const extraPolicies = parsePolicyOptions(values.policy ?? [], DEFAULT_BACKTEST_OPTIONS);
+const options = { ...DEFAULT_BACKTEST_OPTIONS, model, extraPolicies, ...(bookFrom === undefined ? {} : { bookFrom }) };
 
 const series = files.map((file) => {
   process.stderr.write(`reading ${file} … `);
@@ -38,25 +46,36 @@ const series = files.map((file) => {
   return { file: basename(file), asset: basename(file).split(/[-.]/)[0] ?? basename(file), bars };
 });
 
-const result = runBacktest(series, { ...DEFAULT_BACKTEST_OPTIONS, model, ...(bookFrom === undefined ? {} : { bookFrom }) }, (message) => process.stderr.write(`${message}\n`));
+const result = runBacktest(series, options, (message) => process.stderr.write(`${message}\n`));
 
 const percent = (value: number) => `${(value * 100).toFixed(2)}%`;
 for (const s of result.series) console.log(`${s.asset}  ${s.file}  ${s.from} … ${s.to}  ${s.hours} h`);
 console.log('');
-console.log('policy           positions  liquidations  lead≥1h  lead≥6h  median lead  missed  false alarms / position-month');
+const specs = backtestPolicySpecs(options);
+const width = Math.max(16, ...Object.keys(result.policies).map((name) => name.length));
+console.log(`${'policy'.padEnd(width)} positions  liquidations  lead≥1h  lead≥6h  median lead  missed  false alarms / position-month`);
 for (const [name, p] of Object.entries(result.policies) as [string, PolicyMetrics][]) {
   console.log(
-    `${name.padEnd(16)} ${String(p.positions).padStart(9)}  ${String(p.liquidations).padStart(12)}  ${String(p.caughtLead1h).padStart(7)}  ${String(p.caughtLead6h).padStart(7)}  ${(p.medianLeadHours === null ? '–' : `${p.medianLeadHours.toFixed(1)} h`).padStart(11)}  ${String(p.missed).padStart(6)}  ${p.falseAlarmsPerPositionMonth.toFixed(3)}`,
+    `${name.padEnd(width)} ${String(p.positions).padStart(9)}  ${String(p.liquidations).padStart(12)}  ${String(p.caughtLead1h).padStart(7)}  ${String(p.caughtLead6h).padStart(7)}  ${(p.medianLeadHours === null ? '–' : `${p.medianLeadHours.toFixed(1)} h`).padStart(11)}  ${String(p.missed).padStart(6)}  ${p.falseAlarmsPerPositionMonth.toFixed(3)}`,
   );
 }
+console.log('');
+for (const [name, spec] of Object.entries(specs)) console.log(`${name.padEnd(width)} ${describePolicySpec(spec)}`);
 const { brier, brierClimatology, bins } = result.calibration;
 console.log('');
 console.log(`24 h liquidation probability: Brier ${brier.toFixed(5)} vs climatology ${brierClimatology.toFixed(5)}`);
-console.log('bin              n   predicted   realised');
-for (const bin of bins) {
-  console.log(`${`${percent(bin.from)}–${percent(bin.to)}`.padEnd(14)} ${String(bin.n).padStart(8)}  ${percent(bin.predicted).padStart(9)}  ${percent(bin.realised).padStart(9)}`);
-}
+// days: distinct days of the bin's position-hours; the interval: where realised − predicted lands in
+// 95 % of day-block bootstrap resamples (the position-hours of a day share one price path).
+console.log('bin              n   predicted   realised   days   realised − predicted, 95 % day-block bootstrap');
+const points = (value: number) => `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)}`;
+bins.forEach((bin, k) => {
+  const interval = result.binIntervals[k] ?? null;
+  const spread = interval === null ? '' : `${String(interval.days).padStart(6)}   ${points(bin.realised - bin.predicted)} pp [${points(interval.low)}, ${points(interval.high)}]`;
+  console.log(`${`${percent(bin.from)}–${percent(bin.to)}`.padEnd(14)} ${String(bin.n).padStart(8)}  ${percent(bin.predicted).padStart(9)}  ${percent(bin.realised).padStart(9)}  ${spread}`);
+});
 if (values.json !== undefined) {
-  writeFileSync(values.json, JSON.stringify(result, null, 2) + '\n');
+  // The --json contract: series, policies, calibration (the bootstrap intervals are printed only).
+  const { series: seriesOut, policies, calibration } = result;
+  writeFileSync(values.json, JSON.stringify({ series: seriesOut, policies, calibration }, null, 2) + '\n');
   process.stderr.write(`wrote ${values.json}\n`);
 }

@@ -2,8 +2,8 @@
  * The backtest: a book of positions (one volatile collateral against stable debt) replayed
  * over real hourly prices under three alert policies (src/risk/backtest-alerts.ts): static
  * health-factor thresholds, the product's risk rule (the worse of the health-factor and the
- * 24 h liquidation-probability level) and the probability levels alone, each run through the
- * product's alert machine. Pure: bars in, metrics out (tools/backtest.ts does I/O).
+ * 24 h liquidation-probability level) and the probability levels alone, and any extra policies
+ * asked for by name, each run through the product's alert machine. Pure: bars in, metrics out (tools/backtest.ts does I/O).
  *
  * No look-ahead: the probability at an hourly close uses the EWMA volatility and the regime
  * known at that close and a worst-move table built only from moves that had fully happened by
@@ -14,7 +14,8 @@ import { quantileTableOfSorted, tableCdf, type QuantileTable } from './empirical
 import { WARMUP_DAYS } from './calibration';
 import { hourlyVariances, MS_PER_HOUR, regimeBands, standardisedMoves, type PriceBar } from './price-history';
 import { MIN_BAND_MOVES, REGIME_EDGES } from './regime';
-import { AlertTrack, alertPolicyFor, BACKTEST_POLICIES, type AlertRecord, type BacktestPolicy, type Levels } from './backtest-alerts';
+import { DayBinSums, type BinInterval } from './reliability-interval';
+import { AlertTrack, alertPolicyOf, BACKTEST_POLICIES, defaultPolicySpecs, type AlertRecord, type BacktestPolicy, type Levels, type PolicySpec } from './backtest-alerts';
 
 export type BacktestSeries = { file: string; asset: string; bars: readonly PriceBar[] };
 
@@ -36,8 +37,10 @@ export type BacktestOptions = {
   model: ModelSpec;
   /** Positions open at or after this time (ms) only; the data before still warms up the EWMA and the tables. */
   bookFrom?: number;
+  /** Policies replayed and reported besides static, risk and probabilityOnly, by name (none of those three). */
+  extraPolicies?: Readonly<Record<string, PolicySpec>>;
 };
-export type { Levels } from './backtest-alerts';
+export type { Levels, PolicySpec } from './backtest-alerts';
 
 /**
  * pooled: one worst-move table for every hour (the model before regimes, kept to compare);
@@ -74,9 +77,15 @@ export type PolicyMetrics = {
 export type ReliabilityBin = { from: number; to: number; n: number; predicted: number; realised: number };
 export type BacktestResult = {
   series: { file: string; asset: string; from: string; to: string; hours: number }[];
-  policies: Record<BacktestPolicy, PolicyMetrics>;
+  /** static, risk and probabilityOnly always; then the extra policies under their names. */
+  policies: Record<BacktestPolicy, PolicyMetrics> & Record<string, PolicyMetrics>;
   calibration: { brier: number; brierClimatology: number; bins: ReliabilityBin[] };
 };
+/**
+ * The result and, per reliability bin, its distinct days and the day-block bootstrap interval of
+ * realised − predicted (src/risk/reliability-interval.ts); printed, not part of the `--json` contract.
+ */
+export type BacktestRun = BacktestResult & { binIntervals: (BinInterval | null)[] };
 
 const HOUR = MS_PER_HOUR;
 const DAY = 24 * HOUR;
@@ -137,13 +146,13 @@ export function expandingTables(series: readonly BacktestSeries[], start: number
 }
 
 /** What happened to one position: when it was liquidated (bar open, ms), how long it was held, and what each policy told its owner. */
-export type Outcome = { liquidatedAt: number | null; heldHours: number; alerts: Record<BacktestPolicy, AlertRecord[]> };
+export type Outcome = { liquidatedAt: number | null; heldHours: number; alerts: Record<string, AlertRecord[]> };
 
 export function runBacktest(
   series: readonly BacktestSeries[],
   options: BacktestOptions = DEFAULT_BACKTEST_OPTIONS,
   onProgress: (message: string) => void = () => {},
-): BacktestResult {
+): BacktestRun {
   const firstTime = Math.max(...series.map(({ bars }) => bars[0]?.time ?? Infinity));
   if (!Number.isFinite(firstTime)) throw new RangeError('The backtest needs at least one price row per series');
   // The book opens once every series has warmed its EWMA and the calibration holds `calibrationDays` of moves.
@@ -151,7 +160,10 @@ export function runBacktest(
   const bookFrom = Math.max(start, options.bookFrom ?? start);
   const outcomes: Outcome[] = [];
   const predictions: { p: number; y: number }[] = [];
-  const alertPolicies = Object.fromEntries(BACKTEST_POLICIES.map((policy) => [policy, alertPolicyFor(policy, options.staticLevels, options.riskLevels)]));
+  const dayBinSums = new DayBinSums(options.binEdges);
+  const specs = backtestPolicySpecs(options);
+  const names = Object.keys(specs);
+  const alertPolicies = names.map((name) => alertPolicyOf(name, specs[name]!));
 
   for (const { asset, bars } of series) {
     // Tables are read forward in time, so each series walks its own copy.
@@ -177,9 +189,8 @@ export function runBacktest(
       const close = bars[i]!.time + HOUR;
       if (close >= bookFrom && close <= lastClose && (close - bookFrom) % (options.openEveryHours * HOUR) === 0 && probabilityAt(i, 2) !== null) {
         for (const openHealthFactor of options.openHealthFactors) {
-          const outcome: Outcome = { liquidatedAt: null, heldHours: 0, alerts: { static: [], risk: [], probabilityOnly: [] } };
-          const tracks = BACKTEST_POLICIES.map((policy) => new AlertTrack(alertPolicies[policy]!));
-          BACKTEST_POLICIES.forEach((policy, k) => (outcome.alerts[policy] = tracks[k]!.records));
+          const tracks = alertPolicies.map((policy) => new AlertTrack(policy));
+          const outcome: Outcome = { liquidatedAt: null, heldHours: 0, alerts: Object.fromEntries(names.map((name, k) => [name, tracks[k]!.records])) };
           book.push({ openHealthFactor, i0: i, openAt: close, outcome, tracks, liquidationPrice: bars[i]!.close / openHealthFactor });
           outcomes.push(outcome);
         }
@@ -204,7 +215,10 @@ export function runBacktest(
         const healthFactor = (openHealthFactor * bars[i]!.close) / bars[i0]!.close;
         const probability = probabilityAt(i, healthFactor);
         const y = fallsBelowWithin24h(i, liquidationPrice);
-        if (y !== null && probability !== null) predictions.push({ p: probability, y });
+        if (y !== null && probability !== null) {
+          predictions.push({ p: probability, y });
+          dayBinSums.add(probability, y, Math.floor(bars[i]!.time / DAY));
+        }
         for (const track of position.tracks) track.observe(healthFactor, probability, close);
       }
     }
@@ -218,8 +232,9 @@ export function runBacktest(
       to: new Date(bars[bars.length - 1]!.time).toISOString(),
       hours: bars.length,
     })),
-    policies: Object.fromEntries(BACKTEST_POLICIES.map((policy) => [policy, policyMetrics(outcomes, policy, options)])) as Record<BacktestPolicy, PolicyMetrics>,
+    policies: Object.fromEntries(names.map((name) => [name, policyMetrics(outcomes, name, options)])) as BacktestResult['policies'],
     calibration: reliability(predictions, options.binEdges),
+    binIntervals: dayBinSums.intervals(),
   };
 }
 
@@ -228,7 +243,7 @@ export function runBacktest(
  * liquidation (a resolution told the owner all was well, so earlier alerts do not count).
  * False alarm: a margin_call-or-worse notification not followed by liquidation within the window.
  */
-export function policyMetrics(outcomes: readonly Outcome[], policy: BacktestPolicy, options: Pick<BacktestOptions, 'falseAlarmWindowHours'>): PolicyMetrics {
+export function policyMetrics(outcomes: readonly Outcome[], policy: string, options: Pick<BacktestOptions, 'falseAlarmWindowHours'>): PolicyMetrics {
   const MARGIN_CALL = 2;
   const leads: number[] = [];
   let liquidations = 0;
@@ -237,6 +252,7 @@ export function policyMetrics(outcomes: readonly Outcome[], policy: BacktestPoli
   for (const outcome of outcomes) {
     heldHours += outcome.heldHours;
     const records = outcome.alerts[policy];
+    if (records === undefined) throw new RangeError(`No alerts recorded for policy ${policy}`);
     const liquidatedAt = outcome.liquidatedAt;
     for (const alert of records) {
       if (alert.level >= MARGIN_CALL && (liquidatedAt === null || liquidatedAt - alert.at > options.falseAlarmWindowHours * HOUR)) falseAlarms++;
@@ -261,6 +277,17 @@ export function policyMetrics(outcomes: readonly Outcome[], policy: BacktestPoli
     missed: liquidations - caughtLead1h,
     falseAlarmsPerPositionMonth: heldHours === 0 ? 0 : falseAlarms / (heldHours / (30 * 24)),
   };
+}
+
+/** Every policy the backtest replays, by name: the three reported ones first, then the extra ones. */
+export function backtestPolicySpecs(options: Pick<BacktestOptions, 'staticLevels' | 'riskLevels' | 'extraPolicies'>): Record<string, PolicySpec> {
+  const specs: Record<string, PolicySpec> = defaultPolicySpecs(options.staticLevels, options.riskLevels);
+  for (const [name, spec] of Object.entries(options.extraPolicies ?? {})) {
+    // The three names keep their meaning in the --json contract.
+    if (Object.hasOwn(specs, name)) throw new RangeError(`Backtest policy name ${name} is reserved (${BACKTEST_POLICIES.join(', ')} are always reported)`);
+    specs[name] = spec;
+  }
+  return specs;
 }
 
 /** Merges a sorted array with unsorted fresh values into a new sorted array. */

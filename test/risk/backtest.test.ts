@@ -5,8 +5,8 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { parsePriceCsv } from '../../src/risk/price-history';
-import { expandingTables, policyMetrics, reliability } from '../../src/risk/backtest';
-import { AlertTrack, alertPolicyFor } from '../../src/risk/backtest-alerts';
+import { backtestPolicySpecs, DEFAULT_BACKTEST_OPTIONS, expandingTables, policyMetrics, reliability } from '../../src/risk/backtest';
+import { AlertTrack, alertPolicyFor, alertPolicyOf, defaultPolicySpecs } from '../../src/risk/backtest-alerts';
 import { REGIME_EDGES } from '../../src/risk/regime';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -50,6 +50,23 @@ describe('backtest', () => {
     // Probability alone ignores the health factor until liquidation; critical needs no confirmation.
     expect(observe('probabilityOnly', path)).toEqual([]);
     expect(observe('probabilityOnly', [[1.4, 0.02], [1.4, 0.02], [1.4, 0.25], [1.4, 0.001]])).toEqual([{ level: 1, at: HOUR }, { level: 3, at: 2 * HOUR }, { level: 0, at: 3 * HOUR }]);
+  });
+
+  it('an extra policy with only the critical health-factor line (1.1002 / 1.1001 / 1.1, as a watch may be configured) alerts on the probability until HF crosses 1.1', () => {
+    const probabilityLevels = { warning: 0.01, marginCall: 0.05, critical: 0.2 };
+    const track = new AlertTrack(alertPolicyOf('criticalOnly', { healthFactor: { warning: 1.1002, marginCall: 1.1001, critical: 1.1 }, probability: probabilityLevels }));
+    // HF 1.4 → 1.2 → 1.105 at a negligible probability: no alert (the 1.5 / 1.25 lines of a default watch would have fired).
+    const steps: [number, number][] = [[1.4, 0.001], [1.2, 0.001], [1.105, 0.001], [1.105, 0.06], [1.105, 0.06], [1.09, 0.06]];
+    steps.forEach(([healthFactor, probability], hour) => track.observe(healthFactor, probability, hour * HOUR));
+    // 6 % twice: margin call on its confirmation; HF 1.09: critical at once.
+    expect(track.records).toEqual([{ level: 2, at: 4 * HOUR }, { level: 3, at: 5 * HOUR }]);
+    // The three reported policies are the specs of the defaults, under their own names.
+    for (const policy of ['static', 'risk', 'probabilityOnly'] as const) {
+      expect(alertPolicyFor(policy, DEFAULT_BACKTEST_OPTIONS.staticLevels, probabilityLevels)).toEqual(alertPolicyOf(policy, defaultPolicySpecs(DEFAULT_BACKTEST_OPTIONS.staticLevels, probabilityLevels)[policy]));
+    }
+    expect(() => alertPolicyOf('none', { healthFactor: null, probability: null })).toThrow(RangeError);
+    expect(() => backtestPolicySpecs({ ...DEFAULT_BACKTEST_OPTIONS, extraPolicies: { risk: { healthFactor: null, probability: probabilityLevels } } })).toThrow(/reserved/);
+    expect(Object.keys(backtestPolicySpecs({ ...DEFAULT_BACKTEST_OPTIONS, extraPolicies: { x: { healthFactor: null, probability: probabilityLevels } } }))).toEqual(['static', 'risk', 'probabilityOnly', 'x']);
   });
 
   it('scores leads, misses and false alarms per position-month as defined', () => {
@@ -118,6 +135,8 @@ describe('backtest', () => {
     const file = resolve(ROOT, 'tools/backtest-data/ETHUSDT-1h-2019-12-2020-04.csv');
     const stdout = execFileSync(process.execPath, ['--import', 'tsx', 'tools/backtest.ts', '--prices', file, '--json', out], { cwd: ROOT, encoding: 'utf8', stdio: 'pipe' });
     expect(stdout).toContain('false alarms / position-month');
+    // Each reliability bin is printed with its days and a bootstrap interval; the --json file stays the contract (strict schema).
+    expect(stdout).toMatch(/10\.00%–20\.00%.* pp \[[-+]\d+\.\d, [-+]\d+\.\d\]/);
     const result = resultSchema.parse(JSON.parse(readFileSync(out, 'utf8')));
     expect(result.series).toEqual([
       { file: 'ETHUSDT-1h-2019-12-2020-04.csv', asset: 'ETHUSDT', from: '2019-12-01T00:00:00.000Z', to: '2020-04-30T23:00:00.000Z', hours: 3639 },
@@ -141,4 +160,26 @@ describe('backtest', () => {
     expect(predictions).toBeGreaterThan(1000);
     for (const bin of result.calibration.bins) if (bin.n > 0) expect(bin.predicted).toBeGreaterThanOrEqual(bin.from);
   }, 30_000);
+
+  it('npm run backtest --policy reports extra policies under their names beside the three of the contract; a copy of a default policy scores the same', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'backtest-')), 'result.json');
+    const file = resolve(ROOT, 'tools/backtest-data/ETHUSDT-1h-2019-12-2020-04.csv');
+    const args = ['--import', 'tsx', 'tools/backtest.ts', '--prices', file, '--json', out, '--policy', 'sameAsRisk=risk', '--policy', 'sameAsStatic=static:hf=1.5,1.25,1.1', '--policy', 'criticalOnly=risk:hf=1.1002,1.1001,1.1'];
+    const stdout = execFileSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', stdio: 'pipe' });
+    expect(stdout).toContain('criticalOnly     worse of HF < 1.1002 / 1.1001 / 1.1 and 24 h p ≥ 1 % / 5 % / 20 %');
+    const result = z
+      .object({ policies: z.strictObject({ static: policySchema, risk: policySchema, probabilityOnly: policySchema, sameAsRisk: policySchema, sameAsStatic: policySchema, criticalOnly: policySchema }) })
+      .parse(JSON.parse(readFileSync(out, 'utf8')));
+    const { policies } = result;
+    expect(Object.keys(policies)).toEqual(['static', 'risk', 'probabilityOnly', 'sameAsRisk', 'sameAsStatic', 'criticalOnly']);
+    expect(policies.sameAsRisk).toEqual(policies.risk);
+    expect(policies.sameAsStatic).toEqual(policies.static);
+    // Without the 1.5 / 1.25 lines the risk rule raises fewer margin calls, so fewer false alarms.
+    expect(policies.criticalOnly.liquidations).toBe(policies.risk.liquidations);
+    expect(policies.criticalOnly.falseAlarmsPerPositionMonth).toBeLessThan(policies.risk.falseAlarmsPerPositionMonth);
+    // A reserved name is refused before any work, naming the option.
+    expect(() => execFileSync(process.execPath, ['--import', 'tsx', 'tools/backtest.ts', '--prices', file, '--policy', 'risk=probability'], { cwd: ROOT, encoding: 'utf8', stdio: 'pipe' })).toThrow(
+      /--policy risk=probability: name "risk" is reserved/,
+    );
+  }, 60_000);
 });
