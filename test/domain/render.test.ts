@@ -29,4 +29,10 @@ describe('alertMessage', () => {
     const event = alertEventFixture('v');
     expect(alertMessage({ ...event, watch: { ...event.watch, chainId: 31337 } }).link).toBeNull();
   });
+
+  it('a next_price alert leads with the health factor at the next price, already published, and lists it beside the one now', () => {
+    const message = alertMessage(alertEventFixture('v', { level: 'margin_call', trigger: 'next_price', position: positionFixture({ healthFactor: '1.7241', nextHealthFactor: '1.1206' }) }));
+    expect(message.headline).toBe('Health factor 1.1206 at the next price, already published (1.7241 now): a margin call before that price takes effect');
+    expect(message.facts.slice(0, 2)).toEqual([{ label: 'Health factor', value: '1.7241' }, { label: 'Health factor at the next price', value: '1.1206' }]);
+  });
 });
