@@ -116,16 +116,17 @@ async function readNextPrice(context: ReadContext, market: MakerMarket, state: I
 }
 
 /** A vault's urn and ilk: set when the CdpManager opens it and never changed after, so cached per isolate. */
-const vaultCache = new Map<string, { urn: Address; ilk: Hex }>();
+type Vault = { urn: Address; ilk: Hex };
+const vaultCache = new Map<string, Vault>();
 const ZERO_ILK = `0x${'0'.repeat(64)}`;
 
-/**
- * The urn and ilk of each vault id, from the cache or in one Multicall3 call at the read's block;
- * null for an id the CdpManager has not opened (its urn is 0).
- */
-async function resolveVaults(context: ReadContext, manager: Address, ids: readonly bigint[], at: ReadAt): Promise<Map<bigint, { urn: Address; ilk: Hex } | null>> {
+/** What the CdpManager says of a vault id: the vault, none (never opened: its urn is 0), or no answer (that id's error only). */
+type VaultLookup = Vault | { missing: true } | { error: string };
+
+/** The urn and ilk of each vault id, from the cache or in one Multicall3 call at the read's block. */
+async function resolveVaults(context: ReadContext, manager: Address, ids: readonly bigint[], at: ReadAt): Promise<Map<bigint, VaultLookup>> {
   const key = (id: bigint) => `${context.chainId}:${manager.toLowerCase()}:${id}`;
-  const found = new Map<bigint, { urn: Address; ilk: Hex } | null>();
+  const found = new Map<bigint, VaultLookup>();
   const missing = [...new Set(ids)].filter((id) => {
     const cached = vaultCache.get(key(id));
     if (cached) found.set(id, cached);
@@ -139,9 +140,13 @@ async function resolveVaults(context: ReadContext, manager: Address, ids: readon
   missing.forEach((id, index) => {
     const urn = success(results[index * 2]) as Address | undefined;
     const ilk = success(results[index * 2 + 1]) as Hex | undefined;
-    if (urn === undefined || ilk === undefined) throw new AppError('read_failed', `CdpManager ${manager} did not answer for vault ${vaultName(id)}`, { status: 502 });
+    const failed = [results[index * 2], results[index * 2 + 1]].find((result) => result?.status !== 'success');
+    if (urn === undefined || ilk === undefined) {
+      found.set(id, { error: `CdpManager ${manager} did not answer for vault ${vaultName(id)}: ${shortMessage(failed?.status === 'failure' ? failed.error : 'no answer')}` });
+      return;
+    }
     if (urn === ZERO || ilk === ZERO_ILK) {
-      found.set(id, null);
+      found.set(id, { missing: true });
       return;
     }
     const vault = { urn, ilk: ilk.toLowerCase() as Hex };
@@ -152,9 +157,10 @@ async function resolveVaults(context: ReadContext, manager: Address, ids: readon
 }
 
 /** Why a vault id cannot be read in this market, or its urn. */
-function vaultUrn(market: MakerMarket, id: bigint, vault: { urn: Address; ilk: Hex } | null | undefined): { urn: Address } | { error: string } {
-  if (!market.contracts.cdpManager) return { error: `vault ${vaultName(id)}: no CdpManager is known on chain ${market.chainId}` };
-  if (!vault) return { error: `the CdpManager ${market.contracts.cdpManager} has no vault ${vaultName(id)}` };
+function vaultUrn(market: MakerMarket, id: bigint, vault: VaultLookup | undefined): { urn: Address } | { error: string } {
+  if (!market.contracts.cdpManager || !vault) return { error: `vault ${vaultName(id)}: no CdpManager is known on chain ${market.chainId}` };
+  if ('error' in vault) return vault;
+  if ('missing' in vault) return { error: `the CdpManager ${market.contracts.cdpManager} has no vault ${vaultName(id)}` };
   if (vault.ilk !== market.ilk) return { error: `vault ${vaultName(id)} is a vault of ilk ${ilkName(vault.ilk)}, not ${market.name}` };
   return { urn: vault.urn };
 }
@@ -189,7 +195,7 @@ async function readUrns(context: ReadContext, market: MakerMarket, accounts: rea
   const refs = accounts.map(makerAccountOf);
   const ids = refs.flatMap((ref) => (ref.kind === 'vault' ? [ref.id] : []));
   const manager = market.contracts.cdpManager;
-  const vaults = ids.length > 0 && manager ? await resolveVaults(context, manager, ids, at) : new Map<bigint, { urn: Address; ilk: Hex } | null>();
+  const vaults = ids.length > 0 && manager ? await resolveVaults(context, manager, ids, at) : new Map<bigint, VaultLookup>();
   const targets = refs.map((ref) => (ref.kind === 'urn' ? { urn: ref.urn } : vaultUrn(market, ref.id, vaults.get(ref.id))));
   const urns = [...new Set(targets.flatMap((target) => ('urn' in target ? [target.urn] : [])))];
   const [state, ...batches] = await Promise.all([
