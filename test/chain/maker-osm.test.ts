@@ -113,4 +113,27 @@ describe('Maker next price from the OSM', () => {
     expect(ours.healthFactor! >= WAD && !before.barked).toBe(true);
     expect(ours.nextHealthFactor! < WAD && theirs.barked).toBe(true);
   });
+
+  it('the next price costs a tick one request, eth_getStorageAt, on an OSM-priced ilk, and none on a plain feed', async () => {
+    const methods: string[] = [];
+    const fetchFn: typeof fetch = (input, init) => {
+      methods.push((JSON.parse(String(init?.body)) as { method: string }).method);
+      return fetch(input, init);
+    };
+    const { client } = createChainClient({ chainId: chain.chainId, rpcUrls: [chain.rpcUrl], multicall3: CANONICAL_MULTICALL3 }, { fetchFn });
+    const measured = { ...context(), client };
+    const onOsm = [await openMakerVault(chain.clients, osmIlk, { collateral: '2', debt: '1000' }), await openMakerVault(chain.clients, osmIlk, { collateral: '3', debt: '1000' })];
+    const onPlain = [await openMakerVault(chain.clients, local, { collateral: '2', debt: '1000' }), await openMakerVault(chain.clients, local, { collateral: '3', debt: '1000' })];
+    const tickOf = async (ilk: LocalMaker, accounts: Address[]) => {
+      const market = { market: ilk.ilk.ilk, protocolAddress: ilk.vat };
+      await readPositions(adapterFor('maker'), { context: measured, market, accounts, batchSize: 300 }); // loads the market (cached after)
+      const from = methods.length;
+      const { reads } = await readPositions(adapterFor('maker'), { context: measured, market, accounts, batchSize: 300 });
+      expect(reads.every((entry) => 'snapshot' in entry)).toBe(true);
+      return methods.slice(from).sort();
+    };
+    // The ilk's state (which pins the block) and the urns: two Multicall3 calls either way (in any order with the storage read).
+    expect(await tickOf(osmIlk, onOsm)).toEqual(['eth_call', 'eth_call', 'eth_getStorageAt']);
+    expect(await tickOf(local, onPlain)).toEqual(['eth_call', 'eth_call']);
+  });
 });

@@ -198,12 +198,15 @@ async function readUrns(context: ReadContext, market: MakerMarket, accounts: rea
   const vaults = ids.length > 0 && manager ? await resolveVaults(context, manager, ids, at) : new Map<bigint, VaultLookup>();
   const targets = refs.map((ref) => (ref.kind === 'urn' ? { urn: ref.urn } : vaultUrn(market, ref.id, vaults.get(ref.id))));
   const urns = [...new Set(targets.flatMap((target) => ('urn' in target ? [target.urn] : [])))];
-  const [state, ...batches] = await Promise.all([
-    readIlkState(context, market, at, { osm: options.next }),
+  const reading = readIlkState(context, market, at, { osm: options.next });
+  // The storage read goes out as soon as the ilk's call has pinned the block, beside the urns' calls.
+  const nextReading = reading.then(async (state) => (options.next ? readNextPrice(context, market, state, await pinnedOf(at)) : undefined));
+  const [state, next, ...batches] = await Promise.all([
+    reading,
+    nextReading,
     ...chunk(urns, batchSize).map((batch) => multicallFor(context, batch.map((urn) => ({ address: market.contracts.vat, abi: vatAbi, functionName: 'urns', args: [market.ilk, urn] })), at)),
   ]);
   const block = await pinnedOf(at);
-  const next = options.next ? await readNextPrice(context, market, state, block) : undefined;
   const answers = batches.flat();
   const results = new Map(urns.map((urn, index) => [urn, answers[index]] as const));
   return accounts.map((account, index): AccountRead => {
