@@ -29,7 +29,7 @@ function hexString<T extends Hex>(pattern: RegExp, description: string) {
 
 const address = hexString<Address>(/^0x[0-9a-fA-F]{40}$/, 'an address, EIP-55 checksummed');
 const marketId = hexString<Hex>(/^0x([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/, 'a market address, or for morpho-blue a market id and for maker the ilk (0x + 64 hex)');
-const accountId = hexString<Hex>(/^0x([0-9a-fA-F]{40}|[0-9a-f]{64})$/, 'an address, EIP-55 checksummed; for liquity-v2 also a trove id (0x + 64 lower-case hex)');
+const accountId = hexString<Hex>(/^0x([0-9a-fA-F]{40}|[0-9a-f]{64})$/, 'an address, EIP-55 checksummed; for liquity-v2 also a trove id, for fluid a position NFT id, for maker a CdpManager vault id (0x + 64 lower-case hex)');
 const txHash = hexString<Hex>(/^0x[0-9a-fA-F]{64}$/, 'a transaction hash');
 const time = z.iso.datetime();
 const decimal = z.string().regex(/^-?\d+(\.\d+)?$/).meta({ description: 'a decimal number as a string (exact; JSON numbers lose precision past 2^53)' });
@@ -114,6 +114,10 @@ export const watchSchema = z.strictObject({
 
 const positionSchema = z.strictObject({
   healthFactor: decimal.nullable(),
+  nextHealthFactor: decimal
+    .nullable()
+    .optional()
+    .meta({ description: 'the health factor at the next price already published, where the protocol publishes one ahead (maker: its OSM, an hour ahead; with `nextPrice` and `nextPriceAt`); the alert level counts the worse of the two' }),
   baseCurrency: z.string(),
   collateral: z.strictObject({ base: decimal, usd: decimal.nullable() }),
   debt: z.strictObject({ base: decimal, usd: decimal.nullable() }),

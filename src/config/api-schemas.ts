@@ -113,7 +113,7 @@ export const createWatchSchema = z
     account: z
       .string({ error: 'must be the borrower address as a 0x-prefixed string (liquity-v2: or a trove id)' })
       .max(80, 'is too long')
-      .meta({ ...ADDRESS_DOC, description: `${ADDRESS_DOC.description}; for liquity-v2 also a trove id (decimal, or 0x + 64 hex)` }),
+      .meta({ ...ADDRESS_DOC, description: `${ADDRESS_DOC.description}; for liquity-v2 also a trove id (decimal, or 0x + 64 hex); for maker the urn or a CdpManager vault id ("cdp:12345")` }),
     label: label.optional(),
     thresholds: thresholdsSchema.optional(),
     channels: channelIds.default([]),

@@ -214,7 +214,7 @@ export const envSchema = z.object({
   // Markets the owner trusts beyond the built-in presets: {"<chainId>": ["0x<market>", ...]}.
   TOPUP_TRUSTED_MARKETS: optionalSetting(jsonSetting(withChainIdKeys(z.union([addressSchema, z.array(addressSchema)])))),
   // Contracts a protocol needs beside the one a watch names, on chains without a built-in deployment:
-  // {"<chainId>": {"maker": {"vat": "0x…", "spot": "0x…", "jug": "0x…", "dog": "0x…"}}}.
+  // {"<chainId>": {"maker": {"vat": "0x…", "spot": "0x…", "jug": "0x…", "dog": "0x…", "cdpManager": "0x…"}}} (cdpManager optional: for vault ids).
   PROTOCOL_CONTRACTS: optionalSetting(jsonSetting(withChainIdKeys(z.record(z.string().regex(/^[a-z0-9-]+$/, 'keys are protocol names such as "maker"'), z.record(z.string(), addressSchema))))),
   // Tests and local development only: Discord, Slack and PagerDuty requests go to stand-ins at these bases (same paths).
   CHANNEL_API_BASES: optionalSetting(jsonSetting(z.object({ discord: rpcUrl, slack: rpcUrl, pagerduty: rpcUrl }).partial().strict())),

@@ -45,8 +45,11 @@ export type ProbabilityLevels = {
   critical: number;
 };
 
-/** Which rule set the level an alert announces. */
-export type AlertTrigger = 'health_factor' | 'liquidation_probability';
+/**
+ * Which rule set the level an alert announces: the health factor now, the 24 h liquidation
+ * probability, or the health factor at the next price already published (`nextHealthFactor`).
+ */
+export type AlertTrigger = 'health_factor' | 'liquidation_probability' | 'next_price';
 
 /**
  * Leaving a probability level needs the probability under its threshold × (1 − this): a model
@@ -87,6 +90,12 @@ export type AlertObservation = {
   blockNumber: bigint;
   /** 24 h liquidation probability; absent or null when unknown (then only the health factor counts). */
   liquidationProbability?: number | null;
+  /**
+   * The health factor at the next price, where the protocol publishes it ahead (WAD; null without
+   * debt; absent when none is published). It raises the level up to critical, never to
+   * liquidatable: until the price takes effect the position cannot be liquidated.
+   */
+  nextHealthFactor?: bigint | null;
 };
 
 /**
@@ -212,15 +221,23 @@ export function transition(state: AlertState, observation: AlertObservation, pol
   if (isStale(state, observation)) return { state, effects: [] };
 
   const healthFactorLevel = levelFromHealthFactor(observation.healthFactor, policy.thresholds);
+  const nextHealthFactor = observation.nextHealthFactor;
+  const nextPriceLevel = nextHealthFactor === undefined ? 'ok' : belowLiquidatable(levelFromHealthFactor(nextHealthFactor, policy.thresholds));
   const probability = probabilityOf(observation, policy);
-  const rawLevel = worse(healthFactorLevel, levelFromProbability(probability, policy.probabilityLevels));
+  const rawLevel = worse(worse(healthFactorLevel, nextPriceLevel), levelFromProbability(probability, policy.probabilityLevels));
   const consecutive = countConsecutive(state.consecutive, rawLevel, isNewBlock(state, observation));
   const confirmed = confirmedLevel(consecutive, policy.forObservations);
-  const level = nextLevel(state.level, confirmed, observation.healthFactor, probability, policy, state.trigger);
+  const level = nextLevel(state.level, confirmed, { now: observation.healthFactor, next: nextHealthFactor }, probability, policy, state.trigger);
   const silenced = isSilenced(policy, now);
-  // A level raised now is the health factor's doing when it alone reaches it; otherwise the probability's.
+  // A level raised now is the health factor's doing when it alone reaches it; else the next price's; otherwise the probability's.
   const raised = severity(level) > severity(state.level);
-  const trigger: AlertTrigger = raised ? (severity(healthFactorLevel) >= severity(level) ? 'health_factor' : 'liquidation_probability') : (state.trigger ?? 'health_factor');
+  const trigger: AlertTrigger = raised
+    ? severity(healthFactorLevel) >= severity(level)
+      ? 'health_factor'
+      : severity(nextPriceLevel) >= severity(level)
+        ? 'next_price'
+        : 'liquidation_probability'
+    : (state.trigger ?? 'health_factor');
 
   const advanced: AlertState = {
     ...state,
@@ -229,7 +246,7 @@ export function transition(state: AlertState, observation: AlertObservation, pol
     lastBlockNumber: observation.blockNumber.toString(),
     // Each level has its own reminder schedule, starting afresh when the level changes.
     remindersSent: level === state.level ? (state.remindersSent ?? 0) : 0,
-    ...(policy.probabilityLevels || state.trigger ? { trigger: level === 'ok' ? 'health_factor' : trigger } : {}),
+    ...(policy.probabilityLevels || state.trigger || trigger !== 'health_factor' ? { trigger: level === 'ok' ? 'health_factor' : trigger } : {}),
   };
 
   const type = levelChangeEvent(state.level, level) ?? (isReminderDue(advanced, policy, now, silenced) ? 'alert.reminder' : null);
@@ -289,6 +306,11 @@ function worse(a: AlertLevel, b: AlertLevel): AlertLevel {
   return severity(a) >= severity(b) ? a : b;
 }
 
+/** Only the health factor in effect makes a position liquidatable: a level from a price still to come stops at critical. */
+function belowLiquidatable(level: AlertLevel): AlertLevel {
+  return level === 'liquidatable' ? 'critical' : level;
+}
+
 /**
  * Maps a health factor to a level given a "below this boundary" test, so the plain and
  * the hysteresis-scaled classifications share one ladder and stay consistent.
@@ -331,17 +353,27 @@ function confirmedLevel(consecutive: AlertState['consecutive'], forObservations:
  * Worsening follows the confirmed level at once. Improving is judged on the HF with
  * every threshold raised by the hysteresis margin: that relaxed level drops below the
  * current one exactly when the HF clears the current level's upper threshold × (1 + h),
- * and it lands wherever the HF now sits, never above the current level.
+ * and it lands wherever the HF now sits, never above the current level. Where a next
+ * price is published, the HF at it must clear the thresholds too.
  */
-function nextLevel(current: AlertLevel, confirmed: AlertLevel, healthFactor: bigint | null, probability: number | null, policy: AlertPolicy, trigger: AlertTrigger | undefined): AlertLevel {
+function nextLevel(
+  current: AlertLevel,
+  confirmed: AlertLevel,
+  healthFactors: { now: bigint | null; next: bigint | null | undefined },
+  probability: number | null,
+  policy: AlertPolicy,
+  trigger: AlertTrigger | undefined,
+): AlertLevel {
   if (severity(confirmed) > severity(current)) return confirmed;
   if (current === 'ok') return 'ok';
   // With risk levels, leaving also needs the probability under each threshold × (1 − PROBABILITY_HYSTERESIS);
   // a level the probability raised holds while the probability is unknown (unknown is not safe).
   const heldByUnknown = policy.probabilityLevels && probability === null && trigger === 'liquidation_probability';
   const relaxedProbability = heldByUnknown ? current : levelFromProbability(probability, policy.probabilityLevels, 1 - PROBABILITY_HYSTERESIS);
-  if (healthFactor === null) return relaxedProbability;
-  const relaxed = worse(classify((boundary) => isBelowScaled(healthFactor, boundary, policy.hysteresisBps), policy.thresholds), relaxedProbability);
+  if (healthFactors.now === null && (healthFactors.next === null || healthFactors.next === undefined)) return relaxedProbability;
+  const relaxedAt = (healthFactor: bigint | null | undefined): AlertLevel =>
+    healthFactor === null || healthFactor === undefined ? 'ok' : classify((boundary) => isBelowScaled(healthFactor, boundary, policy.hysteresisBps), policy.thresholds);
+  const relaxed = worse(worse(relaxedAt(healthFactors.now), belowLiquidatable(relaxedAt(healthFactors.next))), relaxedProbability);
   return severity(relaxed) < severity(current) ? relaxed : current;
 }
 

@@ -5,6 +5,8 @@ import { distanceToLiquidation, formatWad, liquidationPrice, topUpAmount } from 
 /** The JSON face of a position: decimal strings, never raw bigints as JSON numbers; a protocol's own fields (`protocolFields`) beside them. */
 export type PositionView = {
   healthFactor: string | null;
+  /** The health factor at the next price already published (Maker's OSM); absent where the protocol publishes none. */
+  nextHealthFactor?: string | null;
   baseCurrency: string;
   collateral: { base: string; usd: string | null };
   debt: { base: string; usd: string | null };
@@ -45,6 +47,7 @@ export function positionView(snapshot: PositionSnapshot, observedAt: Date): Posi
     // First, so a protocol's own field can never stand in for a shared one of the same name.
     ...snapshot.protocolFields,
     healthFactor: snapshot.healthFactor === null ? null : formatWad(snapshot.healthFactor, 4),
+    ...(snapshot.nextHealthFactor !== undefined ? { nextHealthFactor: snapshot.nextHealthFactor === null ? null : formatWad(snapshot.nextHealthFactor, 4) } : {}),
     baseCurrency: snapshot.baseUsdPrice === undefined ? 'base' : 'USD',
     collateral: { base: formatUnits(snapshot.collateralBase, snapshot.baseDecimals), usd: usdOf(snapshot.collateralBase, snapshot) },
     debt: { base: formatUnits(snapshot.debtBase, snapshot.baseDecimals), usd: usdOf(snapshot.debtBase, snapshot) },

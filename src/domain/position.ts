@@ -51,6 +51,12 @@ export type PositionSnapshot = {
   ltvBps: bigint;
   /** Health factor in WAD; null when the account has no debt (infinite). */
   healthFactor: bigint | null;
+  /**
+   * The health factor at prices already published to take effect next (Maker's OSM shows its
+   * next price an hour ahead), at this block's debt; absent where the protocol publishes none,
+   * null without debt. The alert level takes the worse of this and `healthFactor`.
+   */
+  nextHealthFactor?: bigint | null;
   /** Per-asset breakdown, only for accounts read with detail. */
   assets?: AssetPosition[];
   /** Facts only one protocol has (Liquity's redemption rank, its branch's state), shown in the position as they are. */
@@ -65,3 +71,9 @@ export type PositionSnapshot = {
 };
 
 export type ProtocolFields = Readonly<Record<string, string | number | boolean | null>>;
+
+/** The lower of the health factor now and at the next published price (null: no debt at either). */
+export function lowestHealthFactor(snapshot: Pick<PositionSnapshot, 'healthFactor' | 'nextHealthFactor'>): bigint | null {
+  const known = [snapshot.healthFactor, snapshot.nextHealthFactor ?? null].filter((value): value is bigint => value !== null);
+  return known.length === 0 ? null : known.reduce((low, value) => (value < low ? value : low));
+}

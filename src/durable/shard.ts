@@ -13,7 +13,7 @@ import {
   type AlertState,
   type AlertThresholds,
 } from '../domain/alert-machine';
-import type { PositionSnapshot } from '../domain/position';
+import { lowestHealthFactor, type PositionSnapshot } from '../domain/position';
 import type { ShardWatch, TickSummary, WatchGlance, WatchStatus } from '../watches/records';
 import { positionView, recommendTopUp, recoveryTarget, type PositionView } from '../domain/position-view';
 import { buildAlertEvent, buildConditionEvent, buildMonitorEvent, type WatchRef } from '../notify/event-body';
@@ -234,8 +234,10 @@ export class Shard extends DurableObject<Env> {
       const state = JSON.parse(row.state) as AlertState;
       if (state.level !== 'ok') return true;
       const position = row.position ? (JSON.parse(row.position) as PositionView) : null;
-      if (!position || position.healthFactor === null) return false;
-      const healthFactor = decimalToWad(position.healthFactor);
+      // Near a threshold now or at the next price already published: the lower of the two.
+      const lowest = [position?.healthFactor, position?.nextHealthFactor].flatMap((value) => (typeof value === 'string' ? [decimalToWad(value)] : [])).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))[0];
+      if (lowest === undefined) return false;
+      const healthFactor = lowest;
       // Below a top-up trigger (which may sit above the alert thresholds) is at risk too.
       return isNearThreshold(healthFactor, thresholdsToWad(JSON.parse(row.thresholds) as StoredThresholds), NEAR_MARGIN_BPS) || needsTopUpDetail(row, healthFactor);
     });
@@ -332,7 +334,7 @@ export class Shard extends DurableObject<Env> {
         (rowsByAccount.get(account) ?? []).some(
           (row) =>
             riskSettingsOf(row) !== null ||
-            (snapshot.healthFactor !== null && isNearThreshold(snapshot.healthFactor, thresholdsToWad(JSON.parse(row.thresholds) as StoredThresholds), NEAR_MARGIN_BPS)) ||
+            isNearThreshold(lowestHealthFactor(snapshot), thresholdsToWad(JSON.parse(row.thresholds) as StoredThresholds), NEAR_MARGIN_BPS) ||
             needsTopUpDetail(row, snapshot.healthFactor),
         ),
     });
@@ -370,7 +372,12 @@ export class Shard extends DurableObject<Env> {
         const policy = { ...alertPolicy(ref.id, thresholds, row.silenced_until), probabilityLevels: settings?.levels ?? null };
         const risk = this.riskOf(protocol, snapshot, rule, flat, settings ?? RISK_OFF, history);
         const previous = JSON.parse(row.state) as AlertState;
-        const reading = { healthFactor: snapshot.healthFactor, blockNumber: snapshot.blockNumber, liquidationProbability: risk?.liquidationProbability['24h'] ?? null };
+        const reading = {
+          healthFactor: snapshot.healthFactor,
+          blockNumber: snapshot.blockNumber,
+          liquidationProbability: risk?.liquidationProbability['24h'] ?? null,
+          ...(snapshot.nextHealthFactor !== undefined ? { nextHealthFactor: snapshot.nextHealthFactor } : {}),
+        };
         const result = transition(previous, reading, policy, now);
         const view = positionView(snapshot, observedAt);
         const recommendation = recommendTopUp(snapshot, recoveryTarget(thresholds.warning, policy.hysteresisBps));

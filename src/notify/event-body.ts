@@ -17,7 +17,7 @@ export type AlertEventBody = {
   watch: WatchRef;
   level: AlertEffect['level'];
   previousLevel: AlertEffect['previousLevel'];
-  /** Which rule set the level announced: the health factor, or (risk-enabled watches) the 24 h liquidation probability. */
+  /** Which rule set the level announced: the health factor, the health factor at the next price already published (Maker's OSM), or (risk-enabled watches) the 24 h liquidation probability. */
   trigger: AlertEffect['trigger'];
   position: PositionView;
   recommendation: Omit<Recommendation, 'reachesTarget'> | null;

@@ -86,10 +86,13 @@ export function alertMessage(event: AlertEventBody): MessageModel {
       ? `Back to safe: health factor ${hf} (was ${LEVEL_TITLES[event.previousLevel] ?? event.previousLevel})`
       : event.level === 'liquidatable'
         ? `Health factor ${hf} — below 1: the position can be liquidated now${reminder}`
-        : event.trigger === 'liquidation_probability' && probability24h !== null
-          ? `24 h liquidation risk ${probabilityText(probability24h)} at health factor ${hf}: volatility makes this a ${level.toLowerCase()}${reminder}`
-          : `Health factor ${hf}${distance ? ` — collateral can fall ${distance} before liquidation` : ''}${reminder}`;
+        : event.trigger === 'next_price' && typeof position.nextHealthFactor === 'string'
+          ? `Health factor ${position.nextHealthFactor} at the next price, already published (${hf} now): a ${level.toLowerCase()} before that price takes effect${reminder}`
+          : event.trigger === 'liquidation_probability' && probability24h !== null
+            ? `24 h liquidation risk ${probabilityText(probability24h)} at health factor ${hf}: volatility makes this a ${level.toLowerCase()}${reminder}`
+            : `Health factor ${hf}${distance ? ` — collateral can fall ${distance} before liquidation` : ''}${reminder}`;
   const facts: MessageModel['facts'] = [{ label: 'Health factor', value: hf }];
+  if (position.nextHealthFactor !== undefined) facts.push({ label: 'Health factor at the next price', value: position.nextHealthFactor ?? '∞' });
   const risk = riskLine(event.risk ?? null);
   if (risk) facts.push({ label: 'Risk', value: risk });
   if (distance) facts.push({ label: 'Distance to liquidation', value: distance });

@@ -1,4 +1,4 @@
-import type { Address } from 'viem';
+import type { Address, Hex } from 'viem';
 import type { AssetPosition } from '../domain/position';
 import type { AccountRead, MarketPrices, MarketRef, PinnedBlock, ReadContext } from './read-types';
 import type { TopUpCapability } from './topup-capability';
@@ -28,6 +28,12 @@ export interface ProtocolAdapter<Market> {
    * with issues at `market` otherwise) and returns its static facts, cached per isolate.
    */
   loadMarket(context: ReadContext, ref: MarketRef): Promise<Market>;
+  /**
+   * Where an account names something the protocol resolves on chain (a Maker vault id): checks,
+   * when a watch is created, that it exists in this market; an AppError with issues at `account`
+   * otherwise. Absent: any account the syntax allows is accepted (an empty one reads as no debt).
+   */
+  checkAccount?(context: ReadContext, market: Market, account: Hex): Promise<void>;
   /** Every account's summary at one block (the tick's pin, set by its first call, or a block already pinned), in ⌈accounts / batchSize⌉ Multicall3 calls. */
   readAccounts(context: ReadContext, market: Market, accounts: readonly Address[], block: ReadAt, batchSize: number): Promise<AccountRead[]>;
   /** The per-asset breakdown of some accounts (those near or past a threshold), batched the same way. */

@@ -7,7 +7,7 @@ import { eulerV2Adapter } from './euler-v2';
 import { fluidAdapter, parseFluidAccount } from './fluid';
 import { MORPHO_BLUE_DEPLOYMENTS, morphoBlueAdapter } from './morpho-blue';
 import { liquityV2Adapter, parseLiquityAccount } from './liquity-v2';
-import { MAKER_VATS, makerAdapter, parseIlk } from './maker';
+import { MAKER_VATS, makerAdapter, parseIlk, parseMakerAccount } from './maker';
 
 /*
  * The registry: every protocol marginwatch reads, keyed by the `protocol` string of the API.
@@ -35,8 +35,8 @@ const PROTOCOLS: Record<ProtocolName, ProtocolEntry> = {
   'compound-v3': { adapter: compoundV3Adapter as ProtocolAdapter<unknown>, market: 'address' },
   'morpho-blue': { adapter: morphoBlueAdapter as ProtocolAdapter<unknown>, market: 'id', canonicalProtocolAddress: MORPHO_BLUE_DEPLOYMENTS },
   'liquity-v2': { adapter: liquityV2Adapter as ProtocolAdapter<unknown>, market: 'address', parseAccount: parseLiquityAccount },
-  // The ilk inside the Vat; the Vat is `protocolAddress`.
-  maker: { adapter: makerAdapter as ProtocolAdapter<unknown>, market: 'id', canonicalProtocolAddress: MAKER_VATS, parseMarket: parseIlk },
+  // The ilk inside the Vat; the Vat is `protocolAddress`. An account is an urn or a vault id ("cdp:12345").
+  maker: { adapter: makerAdapter as ProtocolAdapter<unknown>, market: 'id', canonicalProtocolAddress: MAKER_VATS, parseMarket: parseIlk, parseAccount: parseMakerAccount },
   'euler-v2': { adapter: eulerV2Adapter as ProtocolAdapter<unknown>, market: 'address' },
   fluid: { adapter: fluidAdapter as ProtocolAdapter<unknown>, market: 'address', parseAccount: parseFluidAccount },
 };

@@ -50,14 +50,18 @@ export async function assertChannelsExist(env: Env, tenantId: string, channels: 
   if (issues.length > 0) throw new AppError('validation_failed', issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '), { status: 400, issues });
 }
 
-async function assertMarket(config: AppConfig, protocol: ProtocolName, chainId: number, market: MarketRef): Promise<void> {
+/** The market exists on chain, and so does what the account names where the protocol resolves it (a Maker vault id). */
+async function assertMarket(config: AppConfig, protocol: ProtocolName, chainId: number, market: MarketRef, account: `0x${string}`): Promise<void> {
   const chain = config.chains.get(chainId);
   if (!chain) {
     const known = [...config.chains.keys()].join(', ');
     throw new AppError('unknown_chain', `chain ${chainId} is not configured in RPC_URLS (configured: ${known})`, { status: 400, issues: [{ path: 'chainId', message: `not configured; one of ${known}` }] });
   }
   const { client } = createChainClient(chain, { timeoutMs: config.rpcTimeoutMs, provenChains: ISOLATE_PROVEN_CHAINS });
-  await adapterFor(protocol).loadMarket({ client, chainId, multicall3: chain.multicall3, protocolContracts: chain.protocolContracts }, market);
+  const context = { client, chainId, multicall3: chain.multicall3, protocolContracts: chain.protocolContracts };
+  const adapter = adapterFor(protocol);
+  const loaded = await adapter.loadMarket(context, market);
+  await adapter.checkAccount?.(context, loaded, account);
 }
 
 /**
@@ -82,7 +86,7 @@ export async function createWatch(env: Env, config: AppConfig, tenantId: string,
     if (existing.synced) throw new AppError('watch_exists', `this account is already watched on this market as ${existing.id}; PATCH it instead`, { status: 409 });
     return finishCreate(env, config, tenantId, existing);
   }
-  await assertMarket(config, input.protocol, input.chainId, { market: input.market, protocolAddress });
+  await assertMarket(config, input.protocol, input.chainId, { market: input.market, protocolAddress }, input.account);
   const topUp = input.topUp ? await resolveTopUpPolicy(env, config, tenantId, input, input.topUp) : null;
 
   const recorded = await tenant.recordWatch(

@@ -1,9 +1,11 @@
+import { toHex } from 'viem';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/env';
 import { createWatchSchema } from '../../src/config/api-schemas';
 import { parseMarket, resolveProtocolAddress } from '../../src/protocols';
 import { ilkName, ilkSymbol } from '../../src/protocols/maker/ilk';
 import { collateralPrice, penaltyBps, rpow, thresholdBps, RAY } from '../../src/protocols/maker/normalize';
+import { nextFromSlot, spotFromPrice } from '../../src/protocols/maker/osm';
 
 const ETH_A = '0x4554482d41000000000000000000000000000000000000000000000000000000';
 const VAT = '0x35D1b3F3D7966A1DFe207aa4514C12a259A0492B';
@@ -46,5 +48,31 @@ describe('Maker markets: ilks by name, the Vat as protocolAddress', () => {
     expect(collateralPrice({ spot: 1000n * RAY, mat: (145n * RAY) / 100n, par: RAY })).toBe(1450n * 10n ** 18n);
     expect(thresholdBps((145n * RAY) / 100n)).toBe(6896n);
     expect(penaltyBps(113n * 10n ** 16n)).toBe(1300n);
+  });
+});
+
+describe("Maker's OSM word", () => {
+  it('reads nxt as { uint128 val; uint128 has } with val in the low half, and none while has is 0', () => {
+    const val = 1666n * 10n ** 18n + 25n;
+    expect(nextFromSlot(toHex((1n << 128n) | val, { size: 32 }))).toBe(val);
+    expect(nextFromSlot(toHex(val, { size: 32 }))).toBeUndefined();
+    expect(nextFromSlot(toHex(0n, { size: 32 }))).toBeUndefined();
+  });
+
+  it("computes the spot as spotter.poke does: rdiv(rdiv(val × 1e9, par), mat), and the price back from it within the rounding", () => {
+    const mat = (145n * RAY) / 100n;
+    const spot = spotFromPrice(2000n * 10n ** 18n, RAY, mat);
+    expect(spot).toBe((((2000n * 10n ** 18n * 10n ** 9n * RAY) / RAY) * RAY) / mat);
+    expect(collateralPrice({ spot, mat, par: RAY })).toBeLessThanOrEqual(2000n * 10n ** 18n);
+    expect(spotFromPrice(10n ** 18n, 0n, mat)).toBe(0n);
+  });
+});
+
+describe('Maker vault ids in a watch', () => {
+  it('a maker watch takes "cdp:12345" as its account (stored as 0x + 64 hex); another protocol refuses it at account', () => {
+    expect(createWatchSchema.parse({ chainId: 1, protocol: 'maker', market: 'ETH-A', account: 'cdp:12345' }).account).toBe(`0x${'0'.repeat(60)}3039`);
+    const other = createWatchSchema.safeParse({ chainId: 1, protocol: 'aave-v3', market: 'aave-v3:ethereum:core', account: 'cdp:12345' });
+    expect(other.success).toBe(false);
+    expect(other.error?.issues[0]?.path).toEqual(['account']);
   });
 });

@@ -36,4 +36,10 @@ describe('alertMessage', () => {
     const market = '0x5c52cb7b8e56c1f0d58a3a22fd9e08c5c1a7d3e1' as `0x${string}`;
     expect(alertMessage({ ...event, watch: { ...event.watch, account: troveId, market } }).link).toEqual({ text: 'View market on explorer', url: `https://etherscan.io/address/${market}` });
   });
+
+  it('a next_price alert leads with the health factor at the next price, already published, and lists it beside the one now', () => {
+    const message = alertMessage(alertEventFixture('v', { level: 'margin_call', trigger: 'next_price', position: positionFixture({ healthFactor: '1.7241', nextHealthFactor: '1.1206' }) }));
+    expect(message.headline).toBe('Health factor 1.1206 at the next price, already published (1.7241 now): a margin call before that price takes effect');
+    expect(message.facts.slice(0, 2)).toEqual([{ label: 'Health factor', value: '1.7241' }, { label: 'Health factor at the next price', value: '1.1206' }]);
+  });
 });

@@ -6,6 +6,7 @@ import { deployComet } from '../../tools/chain/comet';
 import { deployMorpho } from '../../tools/chain/morpho';
 import { deployLiquity } from '../../tools/chain/liquity-v2';
 import { deployMaker } from '../../tools/chain/maker';
+import { deployCdpManager } from '../../tools/chain/maker-fixtures';
 import { deployEuler } from '../../tools/chain/euler-v2';
 import { deployFluid } from '../../tools/chain/fluid';
 
@@ -15,7 +16,7 @@ declare module 'vitest' {
     market: string;
     comet: string;
     morpho: string;
-    /** PROTOCOL_CONTRACTS for the local chain: the Maker deployment's Vat, Spotter, Jug and Dog; Fluid's VaultResolver. */
+    /** PROTOCOL_CONTRACTS for the local chain: the Maker deployment's Vat, Spotter, Jug, Dog and CdpManager; Fluid's VaultResolver. */
     protocolContracts: string;
     receiverUrl: string;
     controlUrl: string;
@@ -46,12 +47,14 @@ export default async function setup(project: TestProject) {
   const euler = await deployEuler(chain.clients, chain.accounts[0]!);
   // Fluid (liquidity layer, T1 vault, VaultResolver) from ../shared/protocols/fluid, after Euler for the same reason.
   const fluid = await deployFluid(chain.clients, chain.accounts[0]!);
-  control = await startControlServer(chain, receiver, { comet, morpho, liquity, maker, euler, fluid });
+  // A CdpManager of our own (test/fixtures/MakerCdpManager.sol) for Maker vault ids, deployed last for the same reason.
+  const cdpManager = await deployCdpManager(chain.clients, maker);
+  control = await startControlServer(chain, receiver, { comet, morpho, liquity, maker: { ...maker, cdpManager }, euler, fluid });
   project.provide('rpcUrl', chain.rpcUrl);
   project.provide('market', chain.market.pool);
   project.provide('comet', comet.comet);
   project.provide('morpho', morpho.morpho);
-  project.provide('protocolContracts', JSON.stringify({ '31337': { maker: { vat: maker.vat, spot: maker.spot, jug: maker.jug, dog: maker.dog }, fluid: { vaultResolver: fluid.vaultResolver } } }));
+  project.provide('protocolContracts', JSON.stringify({ '31337': { maker: { vat: maker.vat, spot: maker.spot, jug: maker.jug, dog: maker.dog, cdpManager }, fluid: { vaultResolver: fluid.vaultResolver } } }));
   project.provide('receiverUrl', receiver.url);
   project.provide('controlUrl', control.url);
   return async () => {

@@ -6,10 +6,12 @@ import { DOWN_AND_BACK, deliveriesAt, noticesOf, verifiedWebhook, walkPrices } f
 /*
  * A Maker vault watched through the API, on real dss bytecode: the market is an ilk ("ETH-A")
  * inside the Vat, which a local chain must name (its Spotter, Jug and Dog come from
- * PROTOCOL_CONTRACTS, set by the workers config from the global setup's deployment).
+ * PROTOCOL_CONTRACTS, set by the workers config from the global setup's deployment, with a
+ * CdpManager of our own for vault ids). A second ilk, ETH-B, is priced by an OSM (our fixture,
+ * a one-second hop) whose next price the adapter reads ahead.
  */
 
-let market: { vat: string; ilk: string; name: string; pip: string };
+let market: { vat: string; ilk: string; name: string; pip: string; cdpManager: string };
 
 describe('Maker through the API', () => {
   beforeAll(async () => {
@@ -71,5 +73,65 @@ describe('Maker through the API', () => {
     expect(noticesOf(events)).toEqual({ notices: DOWN_AND_BACK, allSignedAndAccepted: true });
     expect(events[2]!.body.watch).toMatchObject({ protocol: 'maker', market: market.ilk, protocolAddress: market.vat });
     expect(Number(events[2]!.body.position.healthFactor)).toBeCloseTo(1.078, 2);
+  });
+
+  it("a price drop published as the OSM's next price delivers margin_call before it takes effect: signed, once, trigger next_price, with position.nextPrice", async () => {
+    const osmMarket = (await control('/maker/osm-market')) as { ilk: string; name: string };
+    const path = '/maker-next-price';
+    const key = await newTenant(path);
+    const channel = await verifiedWebhook(key, path);
+    // 1 ETH at $2,000 ÷ 1.45 against 800 DAI: HF 1.724; at $1,300 it will be 1.121 (margin_call).
+    const { account } = await control('/maker/osm-open', { collateral: '1', debt: '800' });
+    const watch = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'maker', market: osmMarket.name, protocolAddress: market.vat, account, channels: [channel] } });
+    expect(watch.status, JSON.stringify(watch.body)).toBe(201);
+    await pollShards();
+    const before = await api('GET', `/v1/watches/${watch.body.id}`, { token: key });
+    expect(before.body.level).toBe('ok');
+    expect(before.body.position.nextPrice).toBe('2000');
+    expect(Number(before.body.position.nextHealthFactor)).toBeCloseTo(1.724, 2);
+
+    const published = await control('/maker/osm-publish', { price: '1300' });
+    expect(published).toEqual({ next: (1300n * 10n ** 18n).toString(), has: true });
+    await pollShards();
+    await pollShards();
+    await tenantStub(testEnv, tenantIdOf(key)).deliverDue();
+    const events = await deliveriesAt(path);
+    expect(noticesOf(events)).toEqual({ notices: [['alert.triggered', 'margin_call']], allSignedAndAccepted: true });
+    expect(events[0]!.body).toMatchObject({ trigger: 'next_price', position: { nextPrice: '1300' } });
+    // The price in effect has not moved: the alert comes from the next one alone.
+    expect(Number(events[0]!.body.position.healthFactor)).toBeCloseTo(1.724, 2);
+    expect(Number(events[0]!.body.position.nextHealthFactor)).toBeCloseTo(1.121, 2);
+
+    await pollShards();
+    await tenantStub(testEnv, tenantIdOf(key)).deliverDue();
+    expect(await deliveriesAt(path)).toHaveLength(1);
+  });
+
+  it('a vault id ("cdp:N") watch reads the same position as its urn; malformed and unknown ids are 400s naming account', async () => {
+    const key = await newTenant('maker-cdp');
+    // 1 ETH at $2,000 ÷ 1.45 against 900 DAI: HF 1.533.
+    const { cdp, urn } = (await control('/maker/open-cdp', { collateral: '1', debt: '900' })) as { cdp: string; urn: string };
+    const base = { chainId: 31337, protocol: 'maker', market: 'ETH-A', protocolAddress: market.vat };
+    const byId = await api('POST', '/v1/watches', { token: key, body: { ...base, account: `cdp:${cdp}` } });
+    expect(byId.status, JSON.stringify(byId.body)).toBe(201);
+    expect(byId.body.account).toBe(`0x${BigInt(cdp).toString(16).padStart(64, '0')}`);
+    const byUrn = await api('POST', '/v1/watches', { token: key, body: { ...base, account: urn } });
+    expect(byUrn.status, JSON.stringify(byUrn.body)).toBe(201);
+    await pollShards();
+    const [viaId, viaUrn] = await Promise.all([byId, byUrn].map((watch) => api('GET', `/v1/watches/${watch.body.id}`, { token: key })));
+    const { vault, urn: shownUrn, ...position } = viaId!.body.position;
+    expect({ vault, shownUrn }).toEqual({ vault: `cdp:${cdp}`, shownUrn: urn });
+    expect(position).toEqual(viaUrn!.body.position);
+    expect(Number(position.healthFactor)).toBeCloseTo(1.533, 2);
+
+    for (const account of ['cdp:abc', 'cdp:0', '12345']) {
+      const refused = await api('POST', '/v1/watches', { token: key, body: { ...base, account } });
+      expect(refused.status, account).toBe(400);
+      expect(refused.body.error.issues[0].path, account).toBe('account');
+    }
+    const unknown = await api('POST', '/v1/watches', { token: key, body: { ...base, account: `cdp:${BigInt(cdp) + 1000n}` } });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error).toMatchObject({ code: 'invalid_account', issues: [{ path: 'account' }] });
+    expect(unknown.body.error.message).toContain(`has no vault cdp:${BigInt(cdp) + 1000n}`);
   });
 });

@@ -93,11 +93,31 @@ export async function deployMaker(clients: LocalClients, admin: Address): Promis
   await send(dog, fileAddress, 'file', [bytes32('vow'), vow]);
   await send(dog, fileUint, 'file', [bytes32('Hole'), 1_000_000_000n * RAD]);
 
-  const ilk = bytes32(ETH_A.name);
+  const core = { admin, vat, dai, daiJoin, spot, jug, vow, dog };
+  const local: LocalMaker = { ...core, ilk: await deployIlk(clients, core, { name: ETH_A.name }) };
+  await setMakerPrice(clients, local, '2000');
+  return local;
+}
+
+/**
+ * One more ilk of the deployment, at ETH-A's parameters, priced by `pip` (the shared PipMock, or
+ * an OSM; a new PipMock when none is given): its gem (Aave's MintableERC20), GemJoin, Clipper with LinearDecrease, and every
+ * `file` and `rely` it needs. The caller sets its first price (`pip` poke, `spotter.poke`).
+ */
+export async function deployIlk(clients: LocalClients, core: Omit<LocalMaker, 'ilk'>, input: { name: string; pip?: Address }): Promise<LocalIlk> {
+  const { admin, vat, spot, jug, vow, dog } = core;
+  const deploy = (name: Name, args: readonly unknown[] = []) => {
+    const { abi, bytecode } = artifact(name);
+    return deployCode(clients, admin, encodeDeployData({ abi, bytecode, args } as never) as Hex, name);
+  };
+  const send = (address: Address, abi: Abi, functionName: string, args: readonly unknown[]) => sendContractTx(clients, admin, { address, abi, functionName, args } as never);
+  const rely = (on: Address, usr: Address) => send(on, auth, 'rely', [usr]);
+  const ilk = bytes32(input.name);
   const token = loadArtifact('MintableERC20');
   const gem = await deployCode(clients, admin, encodeDeployData({ abi: token.abi, bytecode: token.bytecode, args: ['Maker WETH', 'WETH', 18] } as never) as Hex, 'WETH');
   const join = await deploy('GemJoin', [vat, ilk, gem]);
-  const pip = await deploy('PipMock');
+  // Deployed in this order since the first ilk was: its addresses stay what they were.
+  const pip = input.pip ?? (await deploy('PipMock'));
   const clip = await deploy('Clipper', [vat, spot, dog, ilk]);
   const calc = await deploy('LinearDecrease');
   await rely(vat, join);
@@ -115,9 +135,12 @@ export async function deployMaker(clients: LocalClients, admin: Address): Promis
   await send(clip, fileAddress, 'file', [bytes32('vow'), vow]);
   await send(jug, makerTestAbi, 'init', [ilk]);
   await fileDuty(clients, admin, jug, ilk, ETH_A.duty);
-  const local: LocalMaker = { admin, vat, dai, daiJoin, spot, jug, vow, dog, ilk: { name: ETH_A.name, ilk, gem, join, pip, clip, calc } };
-  await setMakerPrice(clients, local, '2000');
-  return local;
+  return { name: input.name, ilk, gem, join, pip, clip, calc };
+}
+/** A new PipMock (dss's price stand-in: `poke(bytes32)`, `peek`), e.g. as an OSM's source. */
+export function deployPipMock(clients: LocalClients, admin: Address): Promise<Address> {
+  const { abi, bytecode } = artifact('PipMock');
+  return deployCode(clients, admin, encodeDeployData({ abi, bytecode } as never) as Hex, 'PipMock');
 }
 
 /**

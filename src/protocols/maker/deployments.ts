@@ -7,9 +7,11 @@ import type { ReadContext } from '../read-types';
  * (`protocolAddress`); nothing on chain leads from the Vat to the other three, so they come
  * from here (Ethereum, from ../shared/protocols/README.md) or, on any other chain, from the
  * operator's PROTOCOL_CONTRACTS setting: {"<chainId>": {"maker": {"vat", "spot", "jug", "dog"}}}.
+ * The CdpManager, optional there ("cdpManager"), numbers vaults: a watch may name a vault by its
+ * id ("cdp:12345") where the deployment has one.
  */
 
-export type MakerContracts = { vat: Address; spot: Address; jug: Address; dog: Address };
+export type MakerContracts = { vat: Address; spot: Address; jug: Address; dog: Address; cdpManager?: Address };
 
 export const MAKER_DEPLOYMENTS: Readonly<Record<number, MakerContracts>> = {
   1: {
@@ -17,6 +19,7 @@ export const MAKER_DEPLOYMENTS: Readonly<Record<number, MakerContracts>> = {
     spot: '0x65C79fcB50Ca1594B025960e539eD7A9a6D434A3',
     jug: '0x19c0976f590D67707E62397C87829d896Dc0f1F1',
     dog: '0x135954d155898D42C90D2a57824C690e0c7BEf1B',
+    cdpManager: '0x5ef30b9986345249bc32d8928B7ee64DE9435E39',
   },
 };
 
@@ -36,5 +39,7 @@ export function makerContractsFor(context: ReadContext, vat: Address): { ok: tru
   if (!given || given.vat?.toLowerCase() !== vat.toLowerCase()) return { ok: false, missing: `PROTOCOL_CONTRACTS["${context.chainId}"].maker with "vat": "${vat}"` };
   const absent = NAMES.filter((name) => !given[name] || !isAddress(given[name]!, { strict: false }));
   if (absent.length > 0) return { ok: false, missing: `PROTOCOL_CONTRACTS["${context.chainId}"].maker.${absent.join(', .')}` };
-  return { ok: true, contracts: { vat: getAddress(given.vat), spot: getAddress(given.spot!), jug: getAddress(given.jug!), dog: getAddress(given.dog!) } };
+  const contracts: MakerContracts = { vat: getAddress(given.vat), spot: getAddress(given.spot!), jug: getAddress(given.jug!), dog: getAddress(given.dog!) };
+  if (given.cdpManager && isAddress(given.cdpManager, { strict: false })) contracts.cdpManager = getAddress(given.cdpManager);
+  return { ok: true, contracts };
 }

@@ -1,19 +1,22 @@
 import type { ProtocolAdapter } from '../adapter';
-import { loadMakerMarket, readMakerAccounts, readMakerAssets, readMakerMarketPrices } from './read';
+import { checkMakerAccount, loadMakerMarket, readMakerAccounts, readMakerAssets, readMakerMarketPrices } from './read';
 import { penaltyBps, type MakerMarket } from './normalize';
 
 export { MAKER } from './normalize';
 export { MAKER_DEPLOYMENTS, MAKER_VATS } from './deployments';
 export { parseIlk } from './ilk';
+export { parseMakerAccount } from './account';
 
 /**
  * Maker (dss) vaults: `market` is the ilk, inside the Vat (`protocolAddress`); an account is an
- * urn address. No `topUp` yet: the Vat does accept a `frob` that only adds collateral or only
+ * urn address or a CdpManager vault id (resolved to its urn on read). Where the ilk's price
+ * source is an OSM, each read also carries the health factor at its next price. No `topUp` yet: the Vat does accept a `frob` that only adds collateral or only
  * repays, from the caller's own Vat balances, on any urn; but that needs the ilk's GemJoin and
  * token (the Vat does not know them) and a join before the frob, which is not built.
  */
 export const makerAdapter: ProtocolAdapter<MakerMarket> = {
   loadMarket: loadMakerMarket,
+  checkAccount: checkMakerAccount,
   readAccounts: readMakerAccounts,
   readAssets: readMakerAssets,
   readPrices: readMakerMarketPrices,

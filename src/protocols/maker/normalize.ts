@@ -1,6 +1,8 @@
-import type { Address, Hex } from 'viem';
-import type { AssetPosition, PositionSnapshot } from '../../domain/position';
+import { formatUnits, type Address, type Hex } from 'viem';
+import type { AssetPosition, PositionSnapshot, ProtocolFields } from '../../domain/position';
 import type { MakerContracts } from './deployments';
+import type { NextPrice } from './osm';
+import { vaultName } from './account';
 
 /*
  * Maker vaults in the shared model, pure, with dss's own integer steps. A vault (urn) of an
@@ -72,8 +74,20 @@ export function penaltyBps(chop: bigint): bigint {
   return chop > WAD ? (chop - WAD) / 10n ** 14n : 0n;
 }
 
-export function makerSnapshot(market: MakerMarket, input: { account: Address; urn: Urn; state: IlkState; block: { number: bigint; timestamp: bigint } }): PositionSnapshot & { assets: AssetPosition[] } {
-  const { urn, state } = input;
+/** ink × spot ÷ (art × rate) in WAD, floored so "below 1" is exactly the Dog's "ink × spot < art × rate"; null without debt. */
+export function makerHealthFactor(urn: Urn, spot: bigint, rate: bigint): bigint | null {
+  return urn.art === 0n ? null : (urn.ink * spot * WAD) / (urn.art * rate);
+}
+
+/**
+ * `next`: the OSM's next price, when the ilk's pip is an OSM that has one (the health factor
+ * at it counts for alerts now); `vault`: the CdpManager vault the watch named, with its urn.
+ */
+export function makerSnapshot(
+  market: MakerMarket,
+  input: { account: Address; urn: Urn; state: IlkState; block: { number: bigint; timestamp: bigint }; next?: NextPrice; vault?: { id: bigint; urn: Address } },
+): PositionSnapshot & { assets: AssetPosition[] } {
+  const { urn, state, next, vault } = input;
   const rate = projectedRate(state, input.block.timestamp);
   const price = collateralPrice(state);
   // What repaying everything takes: art × rate in DAI, rounded up as the Vat's integer DAI is.
@@ -97,8 +111,16 @@ export function makerSnapshot(market: MakerMarket, input: { account: Address; ur
     liquidationThresholdBps: lt,
     // Maker draws up to the liquidation ratio itself: no lower borrowing limit.
     ltvBps: lt,
-    // Floor division keeps "HF < 1" identical to the Dog's "ink × spot < art × rate".
-    healthFactor: urn.art === 0n ? null : (urn.ink * state.spot * WAD) / (urn.art * rate),
+    healthFactor: makerHealthFactor(urn, state.spot, rate),
+    ...(next ? { nextHealthFactor: makerHealthFactor(urn, next.spot, rate) } : {}),
     assets,
+    ...(next || vault ? { protocolFields: makerFields(next, vault) } : {}),
+  };
+}
+
+function makerFields(next: NextPrice | undefined, vault: { id: bigint; urn: Address } | undefined): ProtocolFields {
+  return {
+    ...(vault ? { vault: vaultName(vault.id), urn: vault.urn } : {}),
+    ...(next ? { nextPrice: formatUnits(next.price, 18), nextPriceAt: new Date(Number(next.from) * 1000).toISOString() } : {}),
   };
 }
