@@ -1,4 +1,4 @@
-import type { Address, Hex } from 'viem';
+import type { Abi, Address, Hex } from 'viem';
 import { AppError } from '../lib/errors';
 import type { CollateralAssetParams } from '../domain/risk';
 import type { TopUpMode } from '../domain/topup-plan';
@@ -21,10 +21,27 @@ export type PolicyAssetState = {
   repayable: bigint;
   /** Aave: the rate mode a repayment uses (the larger balance). */
   rateMode?: 1n | 2n;
+  /**
+   * The protocol's own id of the position the action goes to, where the watch's account is not
+   * itself that position: a Liquity owner's weakest trove, a Fluid owner's weakest NFT. Read at
+   * the same block, so the action goes to the position the decision was made on.
+   */
+  positionId?: bigint;
 };
 
 /** The money transaction, with its face for a human (the event shows it). */
-export type ActionCall = { kind: TopUpMode; to: Address; data: Hex; summary: string; args: Record<string, string | number> };
+export type ActionCall = {
+  kind: TopUpMode;
+  to: Address;
+  data: Hex;
+  summary: string;
+  args: Record<string, string | number>;
+  /**
+   * True where the call takes the tokens without an allowance (Liquity's repayBold burns BOLD
+   * from the caller): no approval goes before it. Otherwise an approval of exactly the amount does.
+   */
+  noApproval?: true;
+};
 
 export interface TopUpCapability<Market> {
   /** The asset checked against the market for the mode (a 400 at `topUp.asset` saying why not), with its symbol and decimals. */
@@ -43,8 +60,21 @@ export interface TopUpCapability<Market> {
    * protocol has a registry (Aave: the PoolAddressesProvider's getPool()); null when it is none.
    */
   trustedPreset(context: ReadContext, market: Market): Promise<string | null>;
-  /** A revert reason in words (Aave's numeric codes named). */
+  /** A revert reason in words (Aave's numeric codes named; a custom error by its name, from `errorAbi`). */
   describeRevert(reason: string): string;
+  /** The protocol's custom errors, so a revert in a simulation is named rather than shown as raw data. */
+  errorAbi?: Abi;
+  /**
+   * For live policies: whether the protocol lets the executor (`actor`) act on the account at
+   * all, where the position itself decides (a Liquity trove's add-manager). A 400
+   * `topup_not_allowed_by_position` at `account` saying why not; absent where anyone may.
+   */
+  checkOnBehalf?(context: ReadContext, market: Market, input: { account: Address; mode: TopUpMode; actor: Address }): Promise<void>;
+}
+
+/** The position does not let the executor act for it: a 400 at `account` saying why and what the owner can do. */
+export function onBehalfRefused(message: string): AppError {
+  return new AppError('topup_not_allowed_by_position', message, { status: 400, issues: [{ path: 'account', message }] });
 }
 
 /** A policy asset the protocol cannot take for the mode: a 400 naming `topUp.asset` and saying why. */

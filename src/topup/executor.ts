@@ -345,7 +345,7 @@ export class TopUpExecutor {
       return 'done';
     }
     const protocol = topUpProtocolOf(request.watch);
-    const describe = protocol.capability.describeRevert;
+    const describe = protocol.capability;
     const built = buildSteps(protocol, request, state, plan.amount, signer.address);
     const sized = sizePlan(plan, built);
 
@@ -436,7 +436,7 @@ export class TopUpExecutor {
       this.storage.transactionSync(() => this.failAction(action, request, 'signer_not_configured', SIGNER_REMOVED_MESSAGE));
       return 'done';
     }
-    const check = await simulateStep(client, signer.address, step, topUpProtocolOf(request.watch).capability.describeRevert);
+    const check = await simulateStep(client, signer.address, step, topUpProtocolOf(request.watch).capability);
     if (!check.ok) {
       this.storage.transactionSync(() => this.failAction(action, request, 'simulation_reverted', laterStepRevertMessage(step.kind, check.reason)));
       return 'done';
