@@ -82,6 +82,14 @@ export function invalidTopUpAsset(message: string): AppError {
   return new AppError('validation_failed', `topUp.asset: ${message}`, { status: 400, issues: [{ path: 'topUp.asset', message }] });
 }
 
+/** Dollar stablecoins a market whose values are in its debt token counts at $1 (Morpho's loan token, Fluid's borrow token). */
+const USD_STABLES = new Set(['USDC', 'USDT', 'USDS', 'DAI', 'PYUSD', 'USDC.E', 'USDBC', 'USDT0']);
+
+/** Units of a token per US dollar when it is a dollar stablecoin (counted at $1); undefined otherwise. */
+export function stablecoinUsdUnit(token: { symbol: string; decimals: number }): bigint | undefined {
+  return USD_STABLES.has(token.symbol.toUpperCase()) ? 10n ** BigInt(token.decimals) : undefined;
+}
+
 export function sameAddress(left: string, right: string): boolean {
   return left.toLowerCase() === right.toLowerCase();
 }

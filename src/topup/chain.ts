@@ -59,7 +59,7 @@ async function rawRpc(url: string, method: string, params: unknown[], timeoutMs:
  */
 export async function probeEndpoint(
   url: string,
-  input: { protocol: TopUpProtocol; account: Address; chainId: number; multicall3: Address; timeoutMs: number; fetchFn?: typeof fetch },
+  input: { protocol: TopUpProtocol; account: Address; chainId: number; multicall3: Address; protocolContracts?: ReadContext['protocolContracts']; timeoutMs: number; fetchFn?: typeof fetch },
 ): Promise<EndpointProbe> {
   const label = redactUrl(url);
   const fetchFn = input.fetchFn ?? ((request, init) => fetch(request, init));
@@ -75,7 +75,7 @@ export async function probeEndpoint(
     // Another chain is reported as such (checkEndpoints refuses it); nothing is read from it.
     if (chainId !== input.chainId) return { label, ok: true, chainId, blockNumber, healthFactor: null };
     const { client } = createChainClient({ chainId, rpcUrls: [url], multicall3: input.multicall3 }, { timeoutMs: input.timeoutMs });
-    const context = { client, chainId, multicall3: input.multicall3 };
+    const context = { client, chainId, multicall3: input.multicall3, protocolContracts: input.protocolContracts };
     const market = await input.protocol.adapter.loadMarket(context, input.protocol.ref);
     const [read] = await input.protocol.adapter.readAccounts(context, market, [input.account], { number: blockNumber, timestamp: BigInt(pinned.timestamp) }, 1);
     if (!read || !('snapshot' in read)) return { label, ok: false, error: read && 'error' in read ? read.error.slice(0, 160) : 'no answer' };
@@ -275,7 +275,8 @@ export function revertReason(error: unknown, words: RevertWords = { describeReve
         const decoded = decodeErrorResult({ abi: words.errorAbi ?? [], data: candidate.data as Hex });
         const first = decoded.args?.[0];
         if (decoded.errorName === 'Error' && typeof first === 'string') return words.describeRevert(first);
-        return words.describeRevert(decoded.errorName);
+        // Arguments kept: Panic(17), FluidVaultError(31028) say which case it was.
+        return words.describeRevert(decoded.args?.length ? `${decoded.errorName}(${decoded.args.map(String).join(', ')})` : decoded.errorName);
       } catch {
         // Not an Error(string)/Panic nor one of the protocol's errors: keep walking for a message.
       }

@@ -315,7 +315,7 @@ export class TopUpExecutor {
       }
     }
     const probes = await Promise.all(
-      chain.rpcUrls.map((url) => probeEndpoint(url, { protocol, account: request.watch.account, chainId: request.watch.chainId, multicall3: chain.multicall3, timeoutMs: runtime.config.rpcTimeoutMs })),
+      chain.rpcUrls.map((url) => probeEndpoint(url, { protocol, account: request.watch.account, chainId: request.watch.chainId, multicall3: chain.multicall3, protocolContracts: chain.protocolContracts, timeoutMs: runtime.config.rpcTimeoutMs })),
     );
     const consensus = checkEndpoints(probes, { chainId: request.watch.chainId, minBlock: minReadBlock(lastSeen, BigInt(request.observedBlock)) });
     if (!consensus.ok) return consensus;
@@ -659,7 +659,7 @@ export class TopUpExecutor {
 
   private context(config: AppConfig, chainId: number): ReadContext {
     const { client, chain } = this.client(config, chainId);
-    return { client, chainId, multicall3: chain.multicall3 };
+    return { client, chainId, multicall3: chain.multicall3, protocolContracts: config.chains.get(chainId)?.protocolContracts };
   }
 
   private runtimeConfig(): AppConfig {

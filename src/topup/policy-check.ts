@@ -30,7 +30,8 @@ export async function resolveTopUpPolicy(env: Env, config: AppConfig, tenantId: 
   const chain = config.chains.get(chainId);
   if (!chain) throw new AppError('unknown_chain', `chain ${chainId} is not configured in RPC_URLS`, { status: 400, issues: [{ path: 'chainId', message: 'not configured' }] });
   const { client } = createChainClient(chain, { timeoutMs: config.rpcTimeoutMs, provenChains: ISOLATE_PROVEN_CHAINS });
-  const context = { client, chainId, multicall3: chain.multicall3 };
+  // The operator's contracts for the chain too (Fluid's VaultResolver, Maker's Spotter…): the market loads as the shard loads it.
+  const context = { client, chainId, multicall3: chain.multicall3, protocolContracts: chain.protocolContracts };
   if (!input.dryRun) {
     // The wallet is the owner's: a live policy needs the owner's grant and a market the deployment trusts.
     const grant = await tenantStub(env, tenantId).topUpGrant();
