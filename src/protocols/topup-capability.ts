@@ -27,6 +27,13 @@ export type PolicyAssetState = {
    * the same block, so the action goes to the position the decision was made on.
    */
   positionId?: bigint;
+  /** The account the action is for, where the watched one names a group (an Euler owner → its riskiest sub-account). */
+  onBehalfOf?: Address;
+  /**
+   * The contract that takes the approval and the call for this account, where it depends on
+   * the account (Euler: the collateral vault it has enabled for the asset); otherwise `spender(market)`.
+   */
+  via?: Address;
 };
 
 /** The money transaction, with its face for a human (the event shows it). */
@@ -46,7 +53,7 @@ export type ActionCall = {
 export interface TopUpCapability<Market> {
   /** The asset checked against the market for the mode (a 400 at `topUp.asset` saying why not), with its symbol and decimals. */
   checkAsset(context: ReadContext, market: Market, mode: TopUpMode, asset: Address): Promise<AssetFacts>;
-  /** The contract that receives the approval and the call. */
+  /** The contract that receives the approval and the call (unless the account's state names another: `via`); the owner's trust is given to it. */
   spender(market: Market): Address;
   /** One Multicall3 read of the policy asset for the account at the block. */
   readAssetState(context: ReadContext, market: Market, input: { account: Address; asset: AssetFacts; blockNumber: bigint }): Promise<PolicyAssetState>;
@@ -66,10 +73,11 @@ export interface TopUpCapability<Market> {
   errorAbi?: Abi;
   /**
    * For live policies: whether the protocol lets the executor (`actor`) act on the account at
-   * all, where the position itself decides (a Liquity trove's add-manager). A 400
+   * all, where the position itself decides (a Liquity trove's add-manager; an Euler sub-account's
+   * enabled collaterals). A 400
    * `topup_not_allowed_by_position` at `account` saying why not; absent where anyone may.
    */
-  checkOnBehalf?(context: ReadContext, market: Market, input: { account: Address; mode: TopUpMode; actor: Address }): Promise<void>;
+  checkOnBehalf?(context: ReadContext, market: Market, input: { account: Address; mode: TopUpMode; asset: AssetFacts; actor: Address }): Promise<void>;
 }
 
 /** The position does not let the executor act for it: a 400 at `account` saying why and what the owner can do. */

@@ -131,7 +131,7 @@ export async function readFreshState(
     const read = reads[0];
     if (!read || !('snapshot' in read)) throw new AppError('read_failed', `could not read account ${input.account}: ${read && 'error' in read ? read.error : 'no answer'}`, { status: 502 });
     const assetState = await capability.readAssetState(context, market, { account: input.account, asset: input.asset, blockNumber: block.number });
-    const spender = capability.spender(market);
+    const spender = assetState.via ?? capability.spender(market);
     const wallet = input.signer ? await readWallet(context, { asset: input.asset.asset, owner: input.signer, spender, blockNumber: block.number }) : undefined;
     return {
       block,
@@ -165,7 +165,7 @@ export async function readObservedState(context: ReadContext, input: { protocol:
       block: { number: snapshot.blockNumber, timestamp: snapshot.blockTimestamp },
       market,
       asset: input.asset,
-      spender: capability.spender(market),
+      spender: assetState.via ?? capability.spender(market),
       usdUnit: capability.usdUnit(market),
       snapshot,
       collateralParams: assetState.collateralParams,

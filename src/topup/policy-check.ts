@@ -47,7 +47,7 @@ export async function resolveTopUpPolicy(env: Env, config: AppConfig, tenantId: 
   const market = await protocol.adapter.loadMarket(context, protocol.ref);
   const asset = await protocol.capability.checkAsset(context, market, input.mode, input.asset);
   // Where the position itself decides who may add to it (a Liquity trove's add-manager), a live policy the chain would refuse is refused here.
-  if (!input.dryRun && config.topUp.signer) await protocol.capability.checkOnBehalf?.(context, market, { account: watch.account, mode: input.mode, actor: config.topUp.signer });
+  if (!input.dryRun && config.topUp.signer) await protocol.capability.checkOnBehalf?.(context, market, { account: watch.account, mode: input.mode, asset, actor: config.topUp.signer });
   for (const field of ['maxAmountPerAction', 'maxAmountPerDay'] as const) {
     const excess = excessDecimals(input[field], asset.decimals);
     if (excess) throw invalid(`topUp.${field}`, `${excess} (${asset.symbol})`);
