@@ -91,7 +91,11 @@ export const fluidTopUp: TopUpCapability<FluidMarket> = {
   /** Values are in the borrow token: USD only when it is a dollar stablecoin (counted at $1). */
   usdUnit: (market) => stablecoinUsdUnit(market.debt),
 
-  /** Fluid's own vault: its factory is the chain's canonical VaultFactory, which lists it under its id (checked on chain when the market loads). */
+  /**
+   * Fluid's own vault: its factory is the chain's canonical VaultFactory, which lists it under its id
+   * (checked on chain when the market loads). That factory deploys only for deployers Fluid's governance
+   * allows, so being listed is Fluid's word, unlike a permissionless factory.
+   */
   async trustedPreset(context, market) {
     const factory = FLUID_VAULT_FACTORIES[context.chainId];
     return factory && sameAddress(factory, market.factory) ? `Fluid vault ${market.vaultId}` : null;
