@@ -143,5 +143,6 @@ describe('Euler v2 through the API', () => {
     expect(refused.body.error.message).toContain('only its owner can enable one (EVC.enableCollateral)');
     const repay = await api('POST', '/v1/watches', { token: key, body: { ...base, topUp: { ...supply, mode: 'repay', asset: market.asset, maxAmountPerAction: '100', maxAmountPerDay: '100' } } });
     expect(repay.status, JSON.stringify(repay.body)).toBe(201);
+    expect((await api('DELETE', `/v1/watches/${repay.body.id}`, { token: key })).status).toBe(204);
   });
 });

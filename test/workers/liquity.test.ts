@@ -141,6 +141,8 @@ describe('Liquity v2 through the API', () => {
     await control('/liquity/add-manager', { owner: trove.owner, troveId: trove.troveId, manager: SIGNER });
     const allowed = await api('PATCH', `/v1/watches/${dryRun.body.id}`, { token: key, body: { topUp: { ...topUp, dryRun: false } } });
     expect(allowed.status, JSON.stringify(allowed.body)).toBe(200);
+    // Its live policy would act on the next price drop of another test.
+    expect((await api('DELETE', `/v1/watches/${dryRun.body.id}`, { token: key })).status).toBe(204);
   });
 
   it('an add-manager named after a live policy was accepted stops the action in simulation: topup.failed simulation_reverted names NotOwnerNorAddManager and nothing is sent', async () => {
