@@ -22,7 +22,7 @@ export default defineConfig({
           TOPUP_PRIVATE_KEY: topUpKey,
           TOPUP_MAX_GAS_GWEI: '50',
           // The local chain's market is no preset: the owner trusts it explicitly, as `npm start` does.
-          TOPUP_TRUSTED_MARKETS: JSON.stringify({ '31337': [inject<string>('market'), inject<string>('comet'), inject<string>('morpho')] }),
+          TOPUP_TRUSTED_MARKETS: JSON.stringify({ '31337': [inject<string>('market'), inject<string>('comet'), inject<string>('morpho'), ...inject<string[]>('topUpTargets')] }),
           // The local Maker deployment has no built-in Spotter, Jug and Dog: the operator names them.
           PROTOCOL_CONTRACTS: inject<string>('protocolContracts'),
           TEST_MARKET: inject<string>('market'),

@@ -1,4 +1,4 @@
-import type { Address, Hex } from 'viem';
+import type { Abi, Address, Hex } from 'viem';
 import { AppError } from '../lib/errors';
 import type { CollateralAssetParams } from '../domain/risk';
 import type { TopUpMode } from '../domain/topup-plan';
@@ -21,15 +21,39 @@ export type PolicyAssetState = {
   repayable: bigint;
   /** Aave: the rate mode a repayment uses (the larger balance). */
   rateMode?: 1n | 2n;
+  /**
+   * The protocol's own id of the position the action goes to, where the watch's account is not
+   * itself that position: a Liquity owner's weakest trove, a Fluid owner's weakest NFT. Read at
+   * the same block, so the action goes to the position the decision was made on.
+   */
+  positionId?: bigint;
+  /** The account the action is for, where the watched one names a group (an Euler owner → its riskiest sub-account). */
+  onBehalfOf?: Address;
+  /**
+   * The contract that takes the approval and the call for this account, where it depends on
+   * the account (Euler: the collateral vault it has enabled for the asset); otherwise `spender(market)`.
+   */
+  via?: Address;
 };
 
 /** The money transaction, with its face for a human (the event shows it). */
-export type ActionCall = { kind: TopUpMode; to: Address; data: Hex; summary: string; args: Record<string, string | number> };
+export type ActionCall = {
+  kind: TopUpMode;
+  to: Address;
+  data: Hex;
+  summary: string;
+  args: Record<string, string | number>;
+  /**
+   * True where the call takes the tokens without an allowance (Liquity's repayBold burns BOLD
+   * from the caller): no approval goes before it. Otherwise an approval of exactly the amount does.
+   */
+  noApproval?: true;
+};
 
 export interface TopUpCapability<Market> {
   /** The asset checked against the market for the mode (a 400 at `topUp.asset` saying why not), with its symbol and decimals. */
   checkAsset(context: ReadContext, market: Market, mode: TopUpMode, asset: Address): Promise<AssetFacts>;
-  /** The contract that receives the approval and the call. */
+  /** The contract that receives the approval and the call (unless the account's state names another: `via`); the owner's trust is given to it. */
   spender(market: Market): Address;
   /** One Multicall3 read of the policy asset for the account at the block. */
   readAssetState(context: ReadContext, market: Market, input: { account: Address; asset: AssetFacts; blockNumber: bigint }): Promise<PolicyAssetState>;
@@ -43,13 +67,35 @@ export interface TopUpCapability<Market> {
    * protocol has a registry (Aave: the PoolAddressesProvider's getPool()); null when it is none.
    */
   trustedPreset(context: ReadContext, market: Market): Promise<string | null>;
-  /** A revert reason in words (Aave's numeric codes named). */
+  /** A revert reason in words (Aave's numeric codes named; a custom error by its name, from `errorAbi`). */
   describeRevert(reason: string): string;
+  /** The protocol's custom errors, so a revert in a simulation is named rather than shown as raw data. */
+  errorAbi?: Abi;
+  /**
+   * For live policies: whether the protocol lets the executor (`actor`) act on the account at
+   * all, where the position itself decides (a Liquity trove's add-manager; an Euler sub-account's
+   * enabled collaterals). A 400
+   * `topup_not_allowed_by_position` at `account` saying why not; absent where anyone may.
+   */
+  checkOnBehalf?(context: ReadContext, market: Market, input: { account: Address; mode: TopUpMode; asset: AssetFacts; actor: Address }): Promise<void>;
+}
+
+/** The position does not let the executor act for it: a 400 at `account` saying why and what the owner can do. */
+export function onBehalfRefused(message: string): AppError {
+  return new AppError('topup_not_allowed_by_position', message, { status: 400, issues: [{ path: 'account', message }] });
 }
 
 /** A policy asset the protocol cannot take for the mode: a 400 naming `topUp.asset` and saying why. */
 export function invalidTopUpAsset(message: string): AppError {
   return new AppError('validation_failed', `topUp.asset: ${message}`, { status: 400, issues: [{ path: 'topUp.asset', message }] });
+}
+
+/** Dollar stablecoins a market whose values are in its debt token counts at $1 (Morpho's loan token, Fluid's borrow token). */
+const USD_STABLES = new Set(['USDC', 'USDT', 'USDS', 'DAI', 'PYUSD', 'USDC.E', 'USDBC', 'USDT0']);
+
+/** Units of a token per US dollar when it is a dollar stablecoin (counted at $1); undefined otherwise. */
+export function stablecoinUsdUnit(token: { symbol: string; decimals: number }): bigint | undefined {
+  return USD_STABLES.has(token.symbol.toUpperCase()) ? 10n ** BigInt(token.decimals) : undefined;
 }
 
 export function sameAddress(left: string, right: string): boolean {

@@ -17,7 +17,7 @@ import type { AssetPosition, PositionSnapshot } from '../domain/position';
 import type { CollateralAssetParams } from '../domain/risk';
 import type { PinnedBlock, ReadContext } from '../protocols/read-types';
 import type { TopUpProtocol } from '../protocols/adapter';
-import type { AssetFacts, PolicyAssetState } from '../protocols/topup-capability';
+import type { AssetFacts, PolicyAssetState, TopUpCapability } from '../protocols/topup-capability';
 import type { EndpointProbe, FeeMarket, Fees } from './guards';
 import { snapshotOf, type ObservedPosition } from './observed-position';
 
@@ -59,7 +59,7 @@ async function rawRpc(url: string, method: string, params: unknown[], timeoutMs:
  */
 export async function probeEndpoint(
   url: string,
-  input: { protocol: TopUpProtocol; account: Address; chainId: number; multicall3: Address; timeoutMs: number; fetchFn?: typeof fetch },
+  input: { protocol: TopUpProtocol; account: Address; chainId: number; multicall3: Address; protocolContracts?: ReadContext['protocolContracts']; timeoutMs: number; fetchFn?: typeof fetch },
 ): Promise<EndpointProbe> {
   const label = redactUrl(url);
   const fetchFn = input.fetchFn ?? ((request, init) => fetch(request, init));
@@ -75,7 +75,7 @@ export async function probeEndpoint(
     // Another chain is reported as such (checkEndpoints refuses it); nothing is read from it.
     if (chainId !== input.chainId) return { label, ok: true, chainId, blockNumber, healthFactor: null };
     const { client } = createChainClient({ chainId, rpcUrls: [url], multicall3: input.multicall3 }, { timeoutMs: input.timeoutMs });
-    const context = { client, chainId, multicall3: input.multicall3 };
+    const context = { client, chainId, multicall3: input.multicall3, protocolContracts: input.protocolContracts };
     const market = await input.protocol.adapter.loadMarket(context, input.protocol.ref);
     const [read] = await input.protocol.adapter.readAccounts(context, market, [input.account], { number: blockNumber, timestamp: BigInt(pinned.timestamp) }, 1);
     if (!read || !('snapshot' in read)) return { label, ok: false, error: read && 'error' in read ? read.error.slice(0, 160) : 'no answer' };
@@ -131,7 +131,7 @@ export async function readFreshState(
     const read = reads[0];
     if (!read || !('snapshot' in read)) throw new AppError('read_failed', `could not read account ${input.account}: ${read && 'error' in read ? read.error : 'no answer'}`, { status: 502 });
     const assetState = await capability.readAssetState(context, market, { account: input.account, asset: input.asset, blockNumber: block.number });
-    const spender = capability.spender(market);
+    const spender = assetState.via ?? capability.spender(market);
     const wallet = input.signer ? await readWallet(context, { asset: input.asset.asset, owner: input.signer, spender, blockNumber: block.number }) : undefined;
     return {
       block,
@@ -165,7 +165,7 @@ export async function readObservedState(context: ReadContext, input: { protocol:
       block: { number: snapshot.blockNumber, timestamp: snapshot.blockTimestamp },
       market,
       asset: input.asset,
-      spender: capability.spender(market),
+      spender: assetState.via ?? capability.spender(market),
       usdUnit: capability.usdUnit(market),
       snapshot,
       collateralParams: assetState.collateralParams,
@@ -227,6 +227,9 @@ export function approveStep(asset: Address, spender: Address, amount: bigint): S
   return { kind: 'approve', to: asset, data: encodeFunctionData({ abi: erc20ApproveAbi, functionName: 'approve', args: [spender, amount] }) };
 }
 
+/** How a protocol puts a revert in words: its reasons described, its custom errors named. */
+export type RevertWords = Pick<TopUpCapability<unknown>, 'describeRevert' | 'errorAbi'>;
+
 export type Simulation = { ok: true; gasUsed: bigint[] } | { ok: false; step: number; reason: string } | { ok: 'unsupported' };
 
 /**
@@ -234,7 +237,7 @@ export type Simulation = { ok: true; gasUsed: bigint[] } | { ok: false; step: nu
  * supply that needs an approval first is checked before either is sent. Nodes without
  * eth_simulateV1 answer 'unsupported'; the caller then checks one step at a time.
  */
-export async function simulateSteps(client: PublicClient, from: Address, steps: readonly Step[], describe?: (reason: string) => string): Promise<Simulation> {
+export async function simulateSteps(client: PublicClient, from: Address, steps: readonly Step[], describe?: RevertWords): Promise<Simulation> {
   try {
     const [block] = await client.simulateBlocks({
       blocks: [{ calls: steps.map((step) => ({ account: from, to: step.to, data: step.data })) as never }],
@@ -251,7 +254,7 @@ export async function simulateSteps(client: PublicClient, from: Address, steps: 
 }
 
 /** One step by eth_call + eth_estimateGas: the revert reason decoded, or the gas it needs. */
-export async function simulateStep(client: PublicClient, from: Address, step: Pick<Step, 'to' | 'data'>, describe?: (reason: string) => string): Promise<{ ok: true; gas: bigint } | { ok: false; reason: string }> {
+export async function simulateStep(client: PublicClient, from: Address, step: Pick<Step, 'to' | 'data'>, describe?: RevertWords): Promise<{ ok: true; gas: bigint } | { ok: false; reason: string }> {
   try {
     await client.call({ account: from, to: step.to, data: step.data });
     const gas = await client.estimateGas({ account: from, to: step.to, data: step.data });
@@ -261,20 +264,21 @@ export async function simulateStep(client: PublicClient, from: Address, step: Pi
   }
 }
 
-/** Error(string) reasons in the protocol's words (Aave's numeric codes named); custom errors by name; else the short message. */
-export function revertReason(error: unknown, describe: (reason: string) => string = (reason) => reason): string {
+/** Error(string) reasons in the protocol's words (Aave's numeric codes named); custom errors by name (the protocol's `errorAbi`), then described; else the short message. */
+export function revertReason(error: unknown, words: RevertWords = { describeRevert: (reason) => reason }): string {
   let current: unknown = error;
   for (let depth = 0; depth < 10 && current; depth++) {
     const candidate = current as { reason?: unknown; data?: unknown; cause?: unknown };
-    if (typeof candidate.reason === 'string' && candidate.reason !== '') return describe(candidate.reason);
+    if (typeof candidate.reason === 'string' && candidate.reason !== '') return words.describeRevert(candidate.reason);
     if (typeof candidate.data === 'string' && candidate.data.startsWith('0x') && candidate.data.length >= 10) {
       try {
-        const decoded = decodeErrorResult({ abi: [], data: candidate.data as Hex });
+        const decoded = decodeErrorResult({ abi: words.errorAbi ?? [], data: candidate.data as Hex });
         const first = decoded.args?.[0];
-        if (typeof first === 'string') return describe(first);
-        return decoded.errorName;
+        if (decoded.errorName === 'Error' && typeof first === 'string') return words.describeRevert(first);
+        // Arguments kept: Panic(17), FluidVaultError(31028) say which case it was.
+        return words.describeRevert(decoded.args?.length ? `${decoded.errorName}(${decoded.args.map(String).join(', ')})` : decoded.errorName);
       } catch {
-        // Not an Error(string)/Panic: keep walking for a message.
+        // Not an Error(string)/Panic nor one of the protocol's errors: keep walking for a message.
       }
     }
     current = candidate.cause;

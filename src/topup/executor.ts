@@ -315,7 +315,7 @@ export class TopUpExecutor {
       }
     }
     const probes = await Promise.all(
-      chain.rpcUrls.map((url) => probeEndpoint(url, { protocol, account: request.watch.account, chainId: request.watch.chainId, multicall3: chain.multicall3, timeoutMs: runtime.config.rpcTimeoutMs })),
+      chain.rpcUrls.map((url) => probeEndpoint(url, { protocol, account: request.watch.account, chainId: request.watch.chainId, multicall3: chain.multicall3, protocolContracts: chain.protocolContracts, timeoutMs: runtime.config.rpcTimeoutMs })),
     );
     const consensus = checkEndpoints(probes, { chainId: request.watch.chainId, minBlock: minReadBlock(lastSeen, BigInt(request.observedBlock)) });
     if (!consensus.ok) return consensus;
@@ -345,7 +345,7 @@ export class TopUpExecutor {
       return 'done';
     }
     const protocol = topUpProtocolOf(request.watch);
-    const describe = protocol.capability.describeRevert;
+    const describe = protocol.capability;
     const built = buildSteps(protocol, request, state, plan.amount, signer.address);
     const sized = sizePlan(plan, built);
 
@@ -436,7 +436,7 @@ export class TopUpExecutor {
       this.storage.transactionSync(() => this.failAction(action, request, 'signer_not_configured', SIGNER_REMOVED_MESSAGE));
       return 'done';
     }
-    const check = await simulateStep(client, signer.address, step, topUpProtocolOf(request.watch).capability.describeRevert);
+    const check = await simulateStep(client, signer.address, step, topUpProtocolOf(request.watch).capability);
     if (!check.ok) {
       this.storage.transactionSync(() => this.failAction(action, request, 'simulation_reverted', laterStepRevertMessage(step.kind, check.reason)));
       return 'done';
@@ -659,7 +659,7 @@ export class TopUpExecutor {
 
   private context(config: AppConfig, chainId: number): ReadContext {
     const { client, chain } = this.client(config, chainId);
-    return { client, chainId, multicall3: chain.multicall3 };
+    return { client, chainId, multicall3: chain.multicall3, protocolContracts: config.chains.get(chainId)?.protocolContracts };
   }
 
   private runtimeConfig(): AppConfig {

@@ -24,13 +24,14 @@ function invalid(path: string, message: string, code = 'validation_failed'): App
  * against the token's decimals. A live policy needs the owner's grant, the executor's key
  * and a market the deployment trusts.
  */
-export async function resolveTopUpPolicy(env: Env, config: AppConfig, tenantId: string, watch: { protocol: ProtocolName; chainId: number; market: Address; protocolAddress?: Address | null }, input: TopUpPolicyInput): Promise<StoredTopUpPolicy> {
+export async function resolveTopUpPolicy(env: Env, config: AppConfig, tenantId: string, watch: { protocol: ProtocolName; chainId: number; market: Address; account: Address; protocolAddress?: Address | null }, input: TopUpPolicyInput): Promise<StoredTopUpPolicy> {
   const { chainId } = watch;
   const protocol = topUpProtocolOf(watch);
   const chain = config.chains.get(chainId);
   if (!chain) throw new AppError('unknown_chain', `chain ${chainId} is not configured in RPC_URLS`, { status: 400, issues: [{ path: 'chainId', message: 'not configured' }] });
   const { client } = createChainClient(chain, { timeoutMs: config.rpcTimeoutMs, provenChains: ISOLATE_PROVEN_CHAINS });
-  const context = { client, chainId, multicall3: chain.multicall3 };
+  // The operator's contracts for the chain too (Fluid's VaultResolver, Maker's Spotter…): the market loads as the shard loads it.
+  const context = { client, chainId, multicall3: chain.multicall3, protocolContracts: chain.protocolContracts };
   if (!input.dryRun) {
     // The wallet is the owner's: a live policy needs the owner's grant and a market the deployment trusts.
     const grant = await tenantStub(env, tenantId).topUpGrant();
@@ -45,6 +46,8 @@ export async function resolveTopUpPolicy(env: Env, config: AppConfig, tenantId: 
   }
   const market = await protocol.adapter.loadMarket(context, protocol.ref);
   const asset = await protocol.capability.checkAsset(context, market, input.mode, input.asset);
+  // Where the position itself decides who may add to it (a Liquity trove's add-manager), a live policy the chain would refuse is refused here.
+  if (!input.dryRun && config.topUp.signer) await protocol.capability.checkOnBehalf?.(context, market, { account: watch.account, mode: input.mode, asset, actor: config.topUp.signer });
   for (const field of ['maxAmountPerAction', 'maxAmountPerDay'] as const) {
     const excess = excessDecimals(input[field], asset.decimals);
     if (excess) throw invalid(`topUp.${field}`, `${excess} (${asset.symbol})`);
@@ -69,5 +72,5 @@ export async function resolveTopUpPatch(env: Env, tenantId: string, watchId: str
   if (input === undefined || input === null) return input;
   const watch = await tenantStub(env, tenantId).getWatch(watchId);
   if (!watch) throw new AppError('not_found', `watch ${watchId} not found`, { status: 404 });
-  return resolveTopUpPolicy(env, parseConfig(env as unknown as Record<string, unknown>), tenantId, { protocol: watch.protocol as ProtocolName, chainId: watch.chainId, market: watch.market, protocolAddress: watch.protocolAddress }, input);
+  return resolveTopUpPolicy(env, parseConfig(env as unknown as Record<string, unknown>), tenantId, { protocol: watch.protocol as ProtocolName, chainId: watch.chainId, market: watch.market, account: watch.account, protocolAddress: watch.protocolAddress }, input);
 }

@@ -23,7 +23,7 @@ export function buildSteps(protocol: TopUpProtocol, request: TopUpRequest, state
   const steps: Step[] = [];
   // Exactly the amount, never unlimited: a compromised or buggy market can take no more than this action.
   const allowance = signer && state.wallet ? state.wallet.allowance : 0n;
-  if (allowance < amount) {
+  if (!action.noApproval && allowance < amount) {
     // Tokens such as USDT refuse to change a non-zero allowance to another non-zero value.
     if (allowance > 0n) steps.push(approveStep(state.asset.asset, state.spender, 0n));
     steps.push(approveStep(state.asset.asset, state.spender, amount));

@@ -1,5 +1,6 @@
 import type { LocalChain } from '../../tools/chain';
-import { newEulerOwner, openEulerPosition, setEulerPrice, type EulerSymbol, type LocalEuler } from '../../tools/chain/euler-v2';
+import { parseUnits, type Address } from 'viem';
+import { mintEuler, newEulerOwner, openEulerPosition, setEulerPrice, type EulerSymbol, type LocalEuler } from '../../tools/chain/euler-v2';
 
 /* Control routes for tests inside workerd that use the Euler v2 vaults the global setup deployed. */
 
@@ -17,6 +18,11 @@ export function eulerControlRoutes(chain: LocalChain, local: LocalEuler): Record
         subAccounts.push(await openEulerPosition(chain.clients, local, { owner, index: position.index, collateral: 'WETH', collateralAmount: position.collateralWeth, borrowUsds: position.borrowUsds }));
       }
       return { owner, subAccounts };
+    },
+    /** A vault's underlying token (USDS, WETH, wstETH: all 18 decimals) minted to an address such as the executor wallet. */
+    'POST /euler/mint': async (body) => {
+      await mintEuler(chain.clients, local, body.symbol as EulerSymbol, body.to as Address, parseUnits(String(body.amount), 18));
+      return { ok: true };
     },
     'POST /euler/price': async (body) => {
       await setEulerPrice(chain.clients, local, (body.symbol as EulerSymbol | undefined) ?? 'WETH', String(body.price));

@@ -1,5 +1,9 @@
+import { parseAbi, parseUnits, type Address } from 'viem';
 import type { LocalChain } from '../../tools/chain';
+import { sendContractTx } from '../../tools/chain/actions';
 import { newFluidOwner, openFluidPosition, setFluidPrice, type LocalFluid } from '../../tools/chain/fluid';
+
+const transferAbi = parseAbi(['function transfer(address to, uint256 amount) returns (bool)']);
 
 /* Control routes for tests inside workerd that use the Fluid WETH/USDC vault the global setup deployed. */
 
@@ -15,6 +19,12 @@ export function fluidControlRoutes(chain: LocalChain, local: LocalFluid): Record
       const nftIds: string[] = [];
       for (const position of positions) nftIds.push((await openFluidPosition(chain.clients, local, { owner, weth: position.collateralWeth, borrowUsdc: position.borrowUsdc })).toString());
       return { owner, nftIds };
+    },
+    /** The vault's WETH or USDC for an address such as the executor wallet, from the admin (who minted the supply). */
+    'POST /fluid/fund': async (body) => {
+      const token = body.symbol === 'WETH' ? local.collateral : local.debt;
+      await sendContractTx(chain.clients, local.admin, { address: token.asset, abi: transferAbi, functionName: 'transfer', args: [body.to as Address, parseUnits(String(body.amount), token.decimals)] });
+      return { ok: true };
     },
     /** USDC per WETH. */
     'POST /fluid/price': async (body) => {

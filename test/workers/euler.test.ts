@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tenantStub } from '../../src/durable/tenant';
-import { api, control, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
+import { api, control, grantTopUps, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
+import { SIGNER, receivedEventually, watchThenCrash } from './topup-helpers';
 import { DOWN_AND_BACK, deliveriesAt, noticesOf, verifiedWebhook, walkPrices } from './price-walk';
 
 /*
@@ -8,7 +9,7 @@ import { DOWN_AND_BACK, deliveriesAt, noticesOf, verifiedWebhook, walkPrices } f
  * is the USDS controller vault, the account an owner (with its sub-accounts) or one sub-account.
  */
 
-let market: { vault: string; asset: string; collaterals: { WETH: { vault: string } } };
+let market: { vault: string; asset: string; collaterals: Record<'WETH' | 'wstETH', { vault: string; asset: string }> };
 
 describe('Euler v2 through the API', () => {
   beforeAll(async () => {
@@ -64,7 +65,7 @@ describe('Euler v2 through the API', () => {
     expect(read.body.position.subPositions).toBeUndefined();
   });
 
-  it('refuses a market that is not a borrow vault, at market, and a top-up policy, at topUp', async () => {
+  it('refuses a market that is not a borrow vault, at market, and a top-up asset the vault does not lend, at topUp.asset', async () => {
     const key = await newTenant('euler-refusals');
     const { owner } = await control('/euler/open', {});
     const base = { chainId: 31337, protocol: 'euler-v2', account: owner };
@@ -74,10 +75,74 @@ describe('Euler v2 through the API', () => {
     const notAVault = await api('POST', '/v1/watches', { token: key, body: { ...base, market: testEnv.TEST_MARKET } });
     expect(notAVault.status).toBe(400);
     expect(notAVault.body.error).toMatchObject({ code: 'invalid_market', issues: [{ path: 'market' }] });
-    const topUp = { mode: 'repay', asset: market.asset, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: '100', maxAmountPerDay: '100' };
+    const topUp = { mode: 'repay', asset: market.collaterals.WETH.asset, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: '100', maxAmountPerDay: '100' };
     const withTopUp = await api('POST', '/v1/watches', { token: key, body: { ...base, market: market.vault, topUp } });
     expect(withTopUp.status).toBe(400);
-    expect(withTopUp.body.error).toMatchObject({ code: 'topup_not_supported', issues: [{ path: 'topUp' }] });
-    expect(withTopUp.body.error.message).toContain('euler-v2 watches alert only');
+    expect(withTopUp.body.error).toMatchObject({ code: 'validation_failed', issues: [{ path: 'topUp.asset' }] });
+    expect(withTopUp.body.error.message).toContain('this vault lends USDS');
+    const vaultItself = await api('POST', '/v1/watches', { token: key, body: { ...base, market: market.vault, topUp: { ...topUp, mode: 'supply', asset: market.collaterals.WETH.vault } } });
+    expect(vaultItself.status).toBe(400);
+    expect(vaultItself.body.error.message).toContain('name its underlying token');
+  });
+
+  it('a dry run on a sub-account reports the exact repay it would send on its behalf and sends nothing', async () => {
+    const path = '/euler-dry-run';
+    const key = await newTenant(path);
+    const channel = await verifiedWebhook(key, path);
+    // 1 WETH × 0.83 against 1,300 USDS: HF 1.277 at $2,000; 1.085 at $1,700, under the trigger 1.2.
+    const { subAccounts } = await control('/euler/open', { positions: [{ index: 2, collateralWeth: '1', borrowUsds: '1300' }] });
+    const topUp = { mode: 'repay', asset: market.asset, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: '1000', maxAmountPerDay: '1000' };
+    const { before } = await watchThenCrash(key, { protocol: 'euler-v2', market: market.vault, account: subAccounts[0], channels: [channel], topUp }, () => control('/euler/price', { symbol: 'WETH', price: '1700' }));
+    await tenantStub(testEnv, tenantIdOf(key)).deliverDue();
+    const dryRun = (await deliveriesAt(path)).find((event) => event.body.type === 'topup.skipped')!;
+    expect(dryRun, 'a topup.skipped dry_run event').toBeDefined();
+    expect((dryRun.body as any).topUp).toMatchObject({ reason: 'dry_run', dryRun: true, symbol: 'USDS', transaction: { to: market.vault, function: 'repay', approve: { spender: market.vault } } });
+    expect((dryRun.body as any).topUp.transaction.summary).toContain(`receiver ${subAccounts[0]}`);
+    // HF 1.5 at $1,700 needs the debt at 1,411 / 1.5 ≈ 941 USDS: about 359 repaid.
+    expect(Number((dryRun.body as any).topUp.amount)).toBeGreaterThan(350);
+    expect(Number((dryRun.body as any).topUp.amount)).toBeLessThan(370);
+    expect((await control('/topup/nonce', { address: SIGNER })).pending).toBe(before);
+    await control('/euler/price', { symbol: 'WETH', price: '2000' });
+  });
+
+  it.each([
+    ['supply', 'WETH'],
+    ['repay', 'USDS'],
+  ] as const)('live top-up (%s with %s) for an owner\'s riskiest sub-account lands on the real vaults and brings its health factor to the target', async (mode, symbol) => {
+    const path = `/euler-topup-${mode}`;
+    const key = await newTenant(path);
+    await grantTopUps(key, '100000');
+    const channel = await verifiedWebhook(key, path);
+    await control('/euler/mint', { symbol, to: SIGNER, amount: symbol === 'WETH' ? '10' : '5000' });
+    const { owner, subAccounts } = await control('/euler/open', { positions: [{ index: 3, collateralWeth: '1', borrowUsds: '1300' }] });
+    const asset = symbol === 'WETH' ? market.collaterals.WETH.asset : market.asset;
+    const topUp = { mode, asset, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: symbol === 'WETH' ? '1' : '1000', maxAmountPerDay: symbol === 'WETH' ? '1' : '1000', cooldownSeconds: 600, dryRun: false };
+    const { watchId, before } = await watchThenCrash(key, { protocol: 'euler-v2', market: market.vault, account: owner, channels: [channel], topUp }, () => control('/euler/price', { symbol: 'WETH', price: '1700' }));
+    const executed = await receivedEventually(tenantStub(testEnv, tenantIdOf(key)), path, 'topup.executed');
+    await pollShards();
+    const read = await api('GET', `/v1/watches/${watchId}`, { token: key });
+    expect(read.body.position.subPositions.map((position: any) => [position.id, position.account])).toEqual([['3', subAccounts[0]]]);
+    expect(Number(read.body.position.healthFactor)).toBeGreaterThanOrEqual(1.5);
+    expect((await control('/topup/nonce', { address: SIGNER })).pending - before).toBe(2); // the exact approval, then the vault call
+    expect((executed.body as any).topUp).toMatchObject({ mode, symbol, dryRun: false, targetReached: true });
+    expect(Number((executed.body as any).topUp.healthFactorBefore)).toBeLessThan(1.2);
+    expect((executed.body as any).topUp.transaction).toMatchObject({ to: mode === 'supply' ? market.collaterals.WETH.vault : market.vault });
+    expect((executed.body as any).topUp.transaction.summary).toContain(`receiver ${subAccounts[0]}`);
+    await control('/euler/price', { symbol: 'WETH', price: '2000' });
+  });
+
+  it('a live supply policy for a sub-account that has not enabled the asset\'s collateral vault is 400 topup_not_allowed_by_position at account; repay is taken', async () => {
+    const key = await newTenant('euler-not-enabled');
+    await grantTopUps(key, '100000');
+    const { subAccounts } = await control('/euler/open', { positions: [{ index: 1, collateralWeth: '1', borrowUsds: '1000' }] });
+    const base = { chainId: 31337, protocol: 'euler-v2', market: market.vault, account: subAccounts[0] };
+    const supply = { mode: 'supply', asset: market.collaterals.wstETH.asset, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: '1', maxAmountPerDay: '1', dryRun: false };
+    const refused = await api('POST', '/v1/watches', { token: key, body: { ...base, topUp: supply } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({ code: 'topup_not_allowed_by_position', issues: [{ path: 'account' }] });
+    expect(refused.body.error.message).toContain('only its owner can enable one (EVC.enableCollateral)');
+    const repay = await api('POST', '/v1/watches', { token: key, body: { ...base, topUp: { ...supply, mode: 'repay', asset: market.asset, maxAmountPerAction: '100', maxAmountPerDay: '100' } } });
+    expect(repay.status, JSON.stringify(repay.body)).toBe(201);
+    expect((await api('DELETE', `/v1/watches/${repay.body.id}`, { token: key })).status).toBe(204);
   });
 });

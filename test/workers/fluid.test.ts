@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tenantStub } from '../../src/durable/tenant';
-import { api, control, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
+import { api, control, grantTopUps, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
+import { SIGNER, receivedEventually, watchThenCrash } from './topup-helpers';
 import { DOWN_AND_BACK, deliveriesAt, noticesOf, verifiedWebhook, walkPrices } from './price-walk';
 
 /*
@@ -65,7 +66,7 @@ describe('Fluid through the API', () => {
     expect(read.body.position.subPositions).toBeUndefined();
   });
 
-  it('refuses an account that is neither an NFT id nor an address, a market that is not a Fluid vault, and a top-up policy, each at its field', async () => {
+  it('refuses an account that is neither an NFT id nor an address, a market that is not a Fluid vault, and a top-up asset that is not the vault\'s side for the mode, each at its field', async () => {
     const key = await newTenant('fluid-refusals');
     const { owner } = await control('/fluid/open', {});
     const base = { chainId: 31337, protocol: 'fluid', account: owner };
@@ -75,10 +76,56 @@ describe('Fluid through the API', () => {
     const notAVault = await api('POST', '/v1/watches', { token: key, body: { ...base, market: testEnv.TEST_MARKET } });
     expect(notAVault.status).toBe(400);
     expect(notAVault.body.error).toMatchObject({ code: 'invalid_market', issues: [{ path: 'market' }] });
-    const topUp = { mode: 'repay', asset: market.debt, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: '100', maxAmountPerDay: '100' };
+    const topUp = { mode: 'repay', asset: market.collateral, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: '100', maxAmountPerDay: '100' };
     const withTopUp = await api('POST', '/v1/watches', { token: key, body: { ...base, market: market.vault, topUp } });
     expect(withTopUp.status).toBe(400);
-    expect(withTopUp.body.error).toMatchObject({ code: 'topup_not_supported', issues: [{ path: 'topUp' }] });
-    expect(withTopUp.body.error.message).toContain('fluid watches alert only');
+    expect(withTopUp.body.error).toMatchObject({ code: 'validation_failed', issues: [{ path: 'topUp.asset' }] });
+    expect(withTopUp.body.error.message).toContain("this vault's debt is in USDC");
+  });
+
+  it('a dry run on a position NFT reports the exact operate payback it would send and sends nothing', async () => {
+    const path = '/fluid-dry-run';
+    const key = await newTenant(path);
+    const channel = await verifiedWebhook(key, path);
+    // 1 WETH against 1,300 USDC × LT 0.85: HF 1.308 at 2,000; 1.112 at 1,700, under the trigger 1.2.
+    const { nftIds } = await control('/fluid/open', { positions: [{ collateralWeth: '1', borrowUsdc: '1300' }] });
+    const topUp = { mode: 'repay', asset: market.debt, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: '1000', maxAmountPerDay: '1000' };
+    const { before } = await watchThenCrash(key, { protocol: 'fluid', market: market.vault, account: nftIds[0], channels: [channel], topUp }, () => control('/fluid/price', { price: '1700' }));
+    await tenantStub(testEnv, tenantIdOf(key)).deliverDue();
+    const dryRun = (await deliveriesAt(path)).find((event) => event.body.type === 'topup.skipped')!;
+    expect(dryRun, 'a topup.skipped dry_run event').toBeDefined();
+    const nft = `0x${BigInt(nftIds[0]).toString(16).padStart(64, '0')}`;
+    expect((dryRun.body as any).topUp).toMatchObject({ reason: 'dry_run', dryRun: true, symbol: 'USDC', transaction: { to: market.vault, function: 'repay', approve: { spender: market.vault } } });
+    expect((dryRun.body as any).topUp.transaction.summary).toContain(`operate(nft ${nft}, 0 collateral, −`);
+    // HF 1.5 at 1,700 needs the debt at 1 × 1,700 × 0.85 / 1.5 ≈ 963 USDC: about 337 paid back.
+    expect(Number((dryRun.body as any).topUp.amount)).toBeGreaterThan(330);
+    expect(Number((dryRun.body as any).topUp.amount)).toBeLessThan(345);
+    expect((await control('/topup/nonce', { address: SIGNER })).pending).toBe(before);
+    await control('/fluid/price', { price: '2000' });
+  });
+
+  it.each([
+    ['supply', 'WETH'],
+    ['repay', 'USDC'],
+  ] as const)('live top-up (%s with %s) through the vault\'s operate on an owner\'s position lands and brings the health factor to the target', async (mode, symbol) => {
+    const path = `/fluid-topup-${mode}`;
+    const key = await newTenant(path);
+    await grantTopUps(key, '100000');
+    const channel = await verifiedWebhook(key, path);
+    await control('/fluid/fund', { symbol, to: SIGNER, amount: symbol === 'WETH' ? '10' : '5000' });
+    const { owner, nftIds } = await control('/fluid/open', { positions: [{ collateralWeth: '1', borrowUsdc: '1300' }] });
+    const asset = symbol === 'WETH' ? market.collateral : market.debt;
+    const topUp = { mode, asset, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: symbol === 'WETH' ? '1' : '1000', maxAmountPerDay: symbol === 'WETH' ? '1' : '1000', cooldownSeconds: 600, dryRun: false };
+    const { watchId, before } = await watchThenCrash(key, { protocol: 'fluid', market: market.vault, account: owner, channels: [channel], topUp }, () => control('/fluid/price', { price: '1700' }));
+    const executed = await receivedEventually(tenantStub(testEnv, tenantIdOf(key)), path, 'topup.executed');
+    await pollShards();
+    const read = await api('GET', `/v1/watches/${watchId}`, { token: key });
+    expect(read.body.position.nftId).toBe(BigInt(nftIds[0]).toString());
+    expect(Number(read.body.position.healthFactor)).toBeGreaterThanOrEqual(1.5);
+    expect((await control('/topup/nonce', { address: SIGNER })).pending - before).toBe(2); // the exact approval to the vault, then operate
+    expect((executed.body as any).topUp).toMatchObject({ mode, symbol, dryRun: false, targetReached: true });
+    expect(Number((executed.body as any).topUp.healthFactorBefore)).toBeLessThan(1.2);
+    expect((executed.body as any).topUp.transaction.summary).toContain('operate(nft ');
+    await control('/fluid/price', { price: '2000' });
   });
 });

@@ -16,6 +16,8 @@ declare module 'vitest' {
     market: string;
     comet: string;
     morpho: string;
+    /** Contracts of Liquity v2, Fluid and Euler v2 that top-ups approve and call: trusted like TOPUP_TRUSTED_MARKETS entries. */
+    topUpTargets: string[];
     /** PROTOCOL_CONTRACTS for the local chain: the Maker deployment's Vat, Spotter, Jug, Dog and CdpManager; Fluid's VaultResolver. */
     protocolContracts: string;
     receiverUrl: string;
@@ -54,6 +56,8 @@ export default async function setup(project: TestProject) {
   project.provide('market', chain.market.pool);
   project.provide('comet', comet.comet);
   project.provide('morpho', morpho.morpho);
+  // The contracts the other protocols' top-ups approve and call, trusted by the owner as TOPUP_TRUSTED_MARKETS lists them.
+  project.provide('topUpTargets', [liquity.branches.WETH.borrowerOperations, fluid.vault, euler.borrowVault.vault]);
   project.provide('protocolContracts', JSON.stringify({ '31337': { maker: { vat: maker.vat, spot: maker.spot, jug: maker.jug, dog: maker.dog, cdpManager }, fluid: { vaultResolver: fluid.vaultResolver } } }));
   project.provide('receiverUrl', receiver.url);
   project.provide('controlUrl', control.url);

@@ -29,3 +29,22 @@ export const oracleAbi = parseAbi(['function getQuote(uint256 inAmount, address 
 export const factoryAbi = parseAbi(['function isProxy(address proxy) view returns (bool)']);
 
 export const tokenAbi = parseAbi(['function symbol() view returns (string)', 'function decimals() view returns (uint8)']);
+
+/** What a top-up calls and reads: the vaults' deposit / repay and share maths, the EVC's enabled collaterals. */
+export const vaultTopUpAbi = parseAbi([
+  'function deposit(uint256 amount, address receiver) returns (uint256)',
+  'function repay(uint256 amount, address receiver) returns (uint256)',
+  'function convertToShares(uint256 assets) view returns (uint256)',
+  'function asset() view returns (address)',
+  'function LTVLiquidation(address collateral) view returns (uint16)',
+  'function debtOf(address account) view returns (uint256)',
+  'error E_RepayTooMuch()',
+  'error E_ZeroShares()',
+  'error E_ZeroAssets()',
+  'error E_OperationDisabled()',
+  'error E_SupplyCapExceeded()',
+  'error E_InsufficientAllowance()',
+  'error E_Reentrancy()',
+]);
+
+export const evcCollateralsAbi = parseAbi(['function getCollaterals(address account) view returns (address[])']);

@@ -1,6 +1,7 @@
 import type { ProtocolAdapter } from '../adapter';
 import { loadEulerMarket, readEulerAccounts, readEulerAssets, readEulerMarketPrices } from './read';
 import { maxLiquidationGainBps, type EulerMarket } from './normalize';
+import { eulerTopUp } from './topup';
 
 export { EULER_V2 } from './normalize';
 export type { EulerMarket } from './normalize';
@@ -8,8 +9,8 @@ export { EULER_V2_DEPLOYMENTS } from './deployments';
 
 /**
  * Euler v2: `market` is the controller (borrow) vault; `account` an owner (with its 256
- * sub-accounts, each with debt listed, the riskiest shown) or one sub-account. No `topUp` yet
- * (see the README): alerts and advice only.
+ * sub-accounts, each with debt listed, the riskiest shown) or one sub-account. Tops up with the
+ * vault's repay, or a deposit into a collateral vault the sub-account has enabled.
  */
 export const eulerV2Adapter: ProtocolAdapter<EulerMarket> = {
   loadMarket: loadEulerMarket,
@@ -22,4 +23,5 @@ export const eulerV2Adapter: ProtocolAdapter<EulerMarket> = {
     fullCloseBelowHealthFactor: null,
     penaltyBps: market.collaterals.map((collateral) => ({ asset: collateral.asset, symbol: collateral.symbol, bps: maxLiquidationGainBps(market.maxLiquidationDiscountBps) })),
   }),
+  topUp: eulerTopUp,
 };

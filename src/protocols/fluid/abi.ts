@@ -28,3 +28,9 @@ export const vaultT1Abi = parseAbi([
 export const vaultFactoryAbi = parseAbi(['function getVaultAddress(uint256 vaultId_) view returns (address vault_)']);
 
 export const tokenAbi = parseAbi(['function symbol() view returns (string)']);
+
+/** The T1 vault's one entry point for a position (deposit, withdraw, borrow, payback), and its error. */
+export const vaultOperateAbi = parseAbi([
+  'function operate(uint256 nftId_, int256 newCol_, int256 newDebt_, address to_) payable returns (uint256, int256, int256)',
+  'error FluidVaultError(uint256 errorId_)',
+]);

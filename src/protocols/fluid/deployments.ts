@@ -19,3 +19,8 @@ export function fluidResolverFor(context: ReadContext): { ok: true; resolver: Ad
   const builtIn = FLUID_VAULT_RESOLVERS[context.chainId];
   return builtIn ? { ok: true, resolver: builtIn } : { ok: false, missing: `PROTOCOL_CONTRACTS["${context.chainId}"].fluid.vaultResolver` };
 }
+
+/** Fluid's VaultFactory on Ethereum, Base and Arbitrum (../shared/protocols/README.md): a vault it lists is one of Fluid's own. */
+const VAULT_FACTORY: Address = '0x324c5Dc1fC42c7a4D43d92df1eBA58a54d13Bf2d';
+
+export const FLUID_VAULT_FACTORIES: Readonly<Record<number, Address>> = { 1: VAULT_FACTORY, 8453: VAULT_FACTORY, 42161: VAULT_FACTORY };

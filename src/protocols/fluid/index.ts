@@ -1,15 +1,15 @@
 import type { ProtocolAdapter } from '../adapter';
 import { loadFluidMarket, readFluidAccounts, readFluidAssets, readFluidMarketPrices } from './read';
 import type { FluidMarket } from './normalize';
+import { fluidTopUp } from './topup';
 
 export { FLUID, parseFluidAccount } from './normalize';
 export type { FluidMarket } from './normalize';
 
 /**
  * Fluid T1 vaults: `market` is the vault, `account` a position NFT id or an owner (its riskiest
- * position in the vault, each listed in `subPositions`). No `topUp` yet: the vault's `operate`
- * lets anyone add collateral to a position (the test shows it), but the executor's action for it
- * is not built, so it refuses top-up policies here.
+ * position in the vault, each listed in `subPositions`). Tops up with the vault's `operate`,
+ * which takes collateral and paybacks from anyone for any position.
  */
 export const fluidAdapter: ProtocolAdapter<FluidMarket> = {
   loadMarket: loadFluidMarket,
@@ -22,4 +22,5 @@ export const fluidAdapter: ProtocolAdapter<FluidMarket> = {
     fullCloseBelowHealthFactor: null,
     penaltyBps: [{ asset: market.collateral.asset, symbol: market.collateral.symbol, bps: market.liquidationPenaltyBps }],
   }),
+  topUp: fluidTopUp,
 };

@@ -27,3 +27,24 @@ export const priceFeedAbi = parseAbi(['function fetchPrice() returns (uint256 pr
 export const troveNftAbi = parseAbi(['function ownerOf(uint256 tokenId) view returns (address)']);
 
 export const tokenAbi = parseAbi(['function symbol() view returns (string)', 'function decimals() view returns (uint8)']);
+
+/** BorrowerOperations' own top-up calls, and who may make them for a trove. */
+export const borrowerOperationsTopUpAbi = parseAbi([
+  'function addColl(uint256 _troveId, uint256 _collAmount)',
+  'function repayBold(uint256 _troveId, uint256 _boldAmount)',
+  'function addManagerOf(uint256 _troveId) view returns (address)',
+  'function removeManagerReceiverOf(uint256 _troveId) view returns (address manager, address receiver)',
+]);
+
+/** The custom errors addColl / repayBold can revert with (BorrowerOperations and AddRemoveManagers). */
+export const borrowerOperationsErrorsAbi = parseAbi([
+  'error NotOwnerNorAddManager()',
+  'error IsShutDown()',
+  'error TroveNotActive()',
+  'error TroveNotOpen()',
+  'error NewOracleFailureDetected()',
+  'error ZeroAdjustment()',
+  'error NotEnoughBoldBalance()',
+  'error DebtBelowMin()',
+  'error TCRBelowCCR()',
+]);

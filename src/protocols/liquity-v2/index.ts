@@ -1,6 +1,7 @@
 import type { ProtocolAdapter } from '../adapter';
 import { loadLiquityMarket, readLiquityAccounts, readLiquityAssets, readLiquityMarketPrices } from './read';
 import type { LiquityMarket } from './normalize';
+import { liquityTopUp } from './topup';
 
 export { LIQUITY_V2, parseLiquityAccount } from './normalize';
 export type { LiquityMarket } from './normalize';
@@ -10,8 +11,7 @@ const STABILITY_POOL_PENALTY_BPS = 500n;
 
 /**
  * Liquity v2: `market` is a branch's TroveManager, `account` a trove id or an owner (its weakest
- * trove on the branch). No `topUp` yet: addColl / repayBold are open to anyone while the owner
- * names no add-manager, but the executor's action for them is not built, so it refuses top-up policies here.
+ * trove on the branch). Tops up with addColl / repayBold, open to anyone while the owner names no add-manager.
  */
 export const liquityV2Adapter: ProtocolAdapter<LiquityMarket> = {
   loadMarket: loadLiquityMarket,
@@ -24,4 +24,5 @@ export const liquityV2Adapter: ProtocolAdapter<LiquityMarket> = {
     fullCloseBelowHealthFactor: null,
     penaltyBps: [{ asset: market.collateral.asset, symbol: market.collateral.symbol, bps: STABILITY_POOL_PENALTY_BPS }],
   }),
+  topUp: liquityTopUp,
 };

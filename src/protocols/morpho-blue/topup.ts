@@ -1,6 +1,6 @@
 import { decodeFunctionData, encodeFunctionData, formatUnits, type Address, type Hex } from 'viem';
 import { multicallAt } from '../batch';
-import { invalidTopUpAsset, sameAddress, type ActionCall, type AssetFacts, type TopUpCapability } from '../topup-capability';
+import { invalidTopUpAsset, sameAddress, stablecoinUsdUnit, type ActionCall, type AssetFacts, type TopUpCapability } from '../topup-capability';
 import { morphoAbi, oracleAbi } from './abi';
 import { MORPHO_BLUE_DEPLOYMENTS } from './deployments';
 import type { MorphoMarket } from './normalize';
@@ -13,7 +13,6 @@ import type { MorphoMarket } from './normalize';
 
 const ORACLE_PRICE_SCALE = 10n ** 36n;
 const VIRTUAL_SHARES = 10n ** 6n;
-const USD_STABLES = new Set(['USDC', 'USDT', 'USDS', 'DAI', 'PYUSD', 'USDC.E', 'USDBC', 'USDT0']);
 
 
 
@@ -81,7 +80,7 @@ export const morphoTopUp: TopUpCapability<MorphoMarket> = {
   describeAction: describeMorpho,
 
   /** Values are in loan-token units: USD only when the loan token is a dollar stablecoin (counted at $1). */
-  usdUnit: (market) => (USD_STABLES.has(market.loan.symbol.toUpperCase()) ? 10n ** BigInt(market.loan.decimals) : undefined),
+  usdUnit: (market) => stablecoinUsdUnit(market.loan),
 
   async trustedPreset(context, market) {
     const canonical = MORPHO_BLUE_DEPLOYMENTS[context.chainId];
