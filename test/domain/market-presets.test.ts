@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { getAddress, getContractAddress } from 'viem';
 import { MARKET_PRESETS, presetByKey } from '../../src/protocols/presets';
-import { FLUID_PRESETS, FLUID_VAULT_FACTORY } from '../../src/protocols/fluid/presets';
+import { FLUID_PRESETS } from '../../src/protocols/fluid/presets';
+import { FLUID_VAULT_FACTORIES } from '../../src/protocols/fluid/deployments';
 import { SUPPORTED_PROTOCOLS, parseMarket } from '../../src/protocols';
 import { createWatchSchema } from '../../src/config/api-schemas';
 
@@ -51,7 +52,7 @@ describe('built-in market presets', () => {
   it('every Fluid preset is the address the VaultFactory deploys at its vault id (CREATE from the factory, nonce = id)', () => {
     expect(FLUID_PRESETS.length).toBeGreaterThan(0);
     for (const preset of FLUID_PRESETS) {
-      expect(getContractAddress({ from: FLUID_VAULT_FACTORY, nonce: BigInt(preset.vaultId) }), `${preset.chainId} ${preset.slug}`).toBe(preset.vault);
+      expect(getContractAddress({ from: FLUID_VAULT_FACTORIES[preset.chainId]!, nonce: BigInt(preset.vaultId) }), `${preset.chainId} ${preset.slug}`).toBe(preset.vault);
     }
   });
 

@@ -9,6 +9,9 @@ import { encodeErrorResult } from 'viem';
 import { borrowerOperationsErrorsAbi } from '../../src/protocols/liquity-v2/abi';
 import { vaultOperateAbi } from '../../src/protocols/fluid/abi';
 import type { ReadContext } from '../../src/protocols/read-types';
+import type { LiquityMarket } from '../../src/protocols/liquity-v2/normalize';
+import { eulerTopUp } from '../../src/protocols/euler-v2/topup';
+import type { EulerMarket } from '../../src/protocols/euler-v2/normalize';
 
 /* The on-behalf rules the top-up capabilities apply before the chain would, and revert naming. */
 
@@ -53,5 +56,21 @@ describe('revertReason with a protocol error ABI', () => {
   it('keeps the arguments of an error that has them and describes Fluid\'s error ids', () => {
     const data = encodeErrorResult({ abi: vaultOperateAbi, errorName: 'FluidVaultError', args: [31028n] });
     expect(revertReason({ data }, fluidTopUp)).toBe('Vault__InvalidPaybackOrDeposit: after rounding, the position would not be safer (Fluid error 31028)');
+  });
+});
+
+describe('built-in trust of the Liquity v2 and Euler v2 presets', () => {
+  const onChain = (chainId: number) => ({ chainId }) as ReadContext;
+  it('a Liquity branch is trusted when its TroveManager is a built-in branch of that chain, and only then', async () => {
+    const weth = { troveManager: getAddress('0x7bcb64B2c9206a5B699eD43363f6F98D4776Cf5A') } as LiquityMarket;
+    expect(await liquityTopUp.trustedPreset(onChain(1), weth)).toBe('Liquity v2 WETH branch');
+    expect(await liquityTopUp.trustedPreset(onChain(8453), weth)).toBeNull();
+    expect(await liquityTopUp.trustedPreset(onChain(1), { troveManager: OTHER } as LiquityMarket)).toBeNull();
+  });
+  it('an Euler vault is trusted when it is a built-in vault of that chain, not for being one of the factory\'s', async () => {
+    const primeUsdc = { vault: getAddress('0x797DD80692c3b2dAdabCe8e30C07fDE5307D48a9') } as EulerMarket;
+    expect(await eulerTopUp.trustedPreset(onChain(1), primeUsdc)).toBe('Euler Prime USDC (eUSDC-2)');
+    expect(await eulerTopUp.trustedPreset(onChain(42161), primeUsdc)).toBeNull();
+    expect(await eulerTopUp.trustedPreset(onChain(1), { vault: OTHER } as EulerMarket)).toBeNull();
   });
 });

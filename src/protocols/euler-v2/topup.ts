@@ -6,6 +6,7 @@ import { invalidTopUpAsset, onBehalfRefused, sameAddress, type ActionCall, type 
 import { evcCollateralsAbi, oracleAbi, tokenAbi, vaultTopUpAbi } from './abi';
 import type { EulerMarket } from './normalize';
 import { readEulerAccounts } from './read';
+import { EULER_PRESETS } from './presets';
 
 /*
  * Euler v2 top-ups, both open to anyone for any account (EVK: `repay` and `deposit` run with
@@ -151,7 +152,8 @@ export const eulerTopUp: TopUpCapability<EulerMarket> = {
   usdUnit: (market) => (market.quoteIsUsd ? 10n ** BigInt(market.unitDecimals) : undefined),
 
   // The EVK factory deploys vaults for anyone (any asset, oracle, governor): being its vault is no trust. The owner lists vaults in TOPUP_TRUSTED_MARKETS.
-  trustedPreset: async () => null,
+  // Only the built-in vaults (the EVK factory deploys vaults for anyone, so being one of its vaults proves nothing).
+  trustedPreset: async (context, market) => EULER_PRESETS.find((preset) => preset.chainId === context.chainId && sameAddress(preset.vault, market.vault))?.name ?? null,
 
   describeRevert: (reason) => reason,
 

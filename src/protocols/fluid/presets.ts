@@ -20,8 +20,6 @@ import type { Address } from 'viem';
  *   wstETH/USDC). The Arbitrum and Base wstETH/ETH vaults have no second published source;
  *   they rest on Instadapp's record and the CREATE derivation.
  */
-/** The VaultFactory behind every Fluid T1 vault, at one address on all its chains (same source as below). */
-export const FLUID_VAULT_FACTORY: Address = '0x324c5Dc1fC42c7a4D43d92df1eBA58a54d13Bf2d';
 
 export type FluidPreset = { chainId: number; slug: string; name: string; vault: Address; vaultId: number };
 

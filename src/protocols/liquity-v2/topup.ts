@@ -7,6 +7,7 @@ import { borrowerOperationsErrorsAbi, borrowerOperationsTopUpAbi, priceFeedAbi, 
 import { mayAddToTrove } from './add-manager';
 import { liquityAccountOf, troveIdText, type LiquityMarket } from './normalize';
 import { readLiquityAccounts } from './read';
+import { LIQUITY_PRESETS } from './presets';
 
 /*
  * Liquity v2 top-ups: `addColl(troveId, amount)` and `repayBold(troveId, amount)` on the
@@ -110,7 +111,8 @@ export const liquityTopUp: TopUpCapability<LiquityMarket> = {
   usdUnit: () => WAD,
 
   // No registry names Liquity branches on chain for us to check against: the owner lists a branch's BorrowerOperations in TOPUP_TRUSTED_MARKETS.
-  trustedPreset: async () => null,
+  // A built-in branch: its TroveManager is one of Liquity's own, so the BorrowerOperations it names is too.
+  trustedPreset: async (context, market) => LIQUITY_PRESETS.find((preset) => preset.chainId === context.chainId && sameAddress(preset.troveManager, market.troveManager))?.name ?? null,
 
   describeRevert: (reason) => (ERROR_WORDS[reason] ? `${reason}: ${ERROR_WORDS[reason]}` : reason),
 
