@@ -1,8 +1,9 @@
+import { tenantStub } from '../durable/stubs';
 import { createMiddleware } from 'hono/factory';
 import type { AppConfig } from '../config/env';
 import { AppError } from '../lib/errors';
 import { secretsEqual, sha256Hex } from '../lib/crypto';
-import { tenantStub } from '../durable/tenant';
+
 import { tenantOfKey } from './api-keys';
 
 export type AuthVariables = { config: AppConfig; tenantId: string; keyId: string };

@@ -1,6 +1,6 @@
+import { directoryStub, shardStub } from '../durable/stubs';
 import type { AppConfig } from '../config/env';
-import { directoryStub } from '../durable/directory';
-import { shardStub } from '../durable/shard';
+
 import { summarizeChains, type ChainHealth, type ShardHealth } from '../monitor/chain-health';
 
 /** /health asks at most this many shards per chain (the fullest first), so it stays cheap at any size. */

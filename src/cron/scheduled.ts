@@ -1,9 +1,7 @@
+import { directoryStub, shardStub, tenantStub, topUpStub } from '../durable/stubs';
 import { parseConfig, type AppConfig } from '../config/env';
 import { findAppError } from '../lib/find-app-error';
-import { directoryStub } from '../durable/directory';
-import { shardStub } from '../durable/shard';
-import { tenantStub } from '../durable/tenant';
-import { topUpStub } from '../durable/topup';
+
 import { topUpObjectName } from '../topup/signer';
 import { summarizeChains, type ShardHealth } from '../monitor/chain-health';
 

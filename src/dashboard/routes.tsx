@@ -1,3 +1,4 @@
+import { tenantStub } from '../durable/stubs';
 import { Hono } from 'hono';
 import { csrf } from 'hono/csrf';
 import { secureHeaders } from 'hono/secure-headers';
@@ -7,7 +8,7 @@ import { z } from 'zod';
 import { authenticateKey } from '../api/auth';
 import { AppError, isAppError } from '../lib/errors';
 import { redactUrlsInText } from '../lib/redact-text';
-import { tenantStub, type Tenant } from '../durable/tenant';
+import { type Tenant } from '../durable/tenant';
 import { getWatchWithStatus, listWatchesAtAGlance, updateWatch } from '../watches/service';
 import { healthFactorHistory } from '../watches/hf-history-query';
 import { sendChannelTest } from '../notify/channel-test';

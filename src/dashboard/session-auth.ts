@@ -1,10 +1,11 @@
+import { tenantStub } from '../durable/stubs';
 import { createMiddleware } from 'hono/factory';
 import { deleteCookie, getCookie } from 'hono/cookie';
 import type { AuthVariables } from '../api/auth';
 import { AppError } from '../lib/errors';
 import { readForm } from './form';
 import { secretsEqual } from '../lib/crypto';
-import { tenantStub } from '../durable/tenant';
+
 import { SESSION_COOKIE, csrfTokenOf, sessionHash, tenantOfSessionToken } from './session';
 
 export type DashboardVariables = AuthVariables & { sessionToken: string; csrfToken: string };

@@ -1,4 +1,4 @@
-import type { ProtocolFields } from './position';
+import type { ConditionSeverity, ProtocolCondition, ProtocolFields } from './position';
 
 /*
  * Protocol conditions: dangers a protocol reports about a position beside its health factor (a
@@ -7,26 +7,6 @@ import type { ProtocolFields } from './position';
  * active and emits condition.raised when one starts and condition.cleared when it ends, once
  * per episode. Pure: the shard stores the state and records the effects with its alert events.
  */
-
-export type ConditionSeverity = 'info' | 'warning' | 'critical';
-
-/** What an adapter reports with a snapshot: one condition that holds (or nearly holds) at the snapshot's block. */
-export type ProtocolCondition = {
-  /** Stable for the protocol, snake_case (`branch_below_ccr`): it names the condition in event ids and in the API. */
-  code: string;
-  severity: ConditionSeverity;
-  /** A short name: "Branch below its critical collateral ratio". */
-  title: string;
-  /** What it means for this position, with its numbers. */
-  message: string;
-  /** The figures behind it, as the position shows protocol fields. */
-  facts: ProtocolFields;
-  /**
-   * true: the condition holds. false: it does not, but the position is within the condition's
-   * hysteresis margin, so an open episode stays open and none is opened (no flapping on a line).
-   */
-  met: boolean;
-};
 
 /** One condition while its episode lasts: as last reported, and where the episode began. */
 export type ActiveCondition = {

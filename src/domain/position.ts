@@ -1,5 +1,4 @@
 import type { Address } from 'viem';
-import type { ProtocolCondition } from './conditions';
 
 /** 1.0 as a WAD fixed-point number (18 decimals), the unit for health factors. */
 export const WAD = 10n ** 18n;
@@ -77,3 +76,23 @@ export function lowestHealthFactor(snapshot: Pick<PositionSnapshot, 'healthFacto
   const known = [snapshot.healthFactor, snapshot.nextHealthFactor ?? null].filter((value): value is bigint => value !== null);
   return known.length === 0 ? null : known.reduce((low, value) => (value < low ? value : low));
 }
+
+export type ConditionSeverity = 'info' | 'warning' | 'critical';
+
+/** What an adapter reports with a snapshot: one condition that holds (or nearly holds) at the snapshot's block. */
+export type ProtocolCondition = {
+  /** Stable for the protocol, snake_case (`branch_below_ccr`): it names the condition in event ids and in the API. */
+  code: string;
+  severity: ConditionSeverity;
+  /** A short name: "Branch below its critical collateral ratio". */
+  title: string;
+  /** What it means for this position, with its numbers. */
+  message: string;
+  /** The figures behind it, as the position shows protocol fields. */
+  facts: ProtocolFields;
+  /**
+   * true: the condition holds. false: it does not, but the position is within the condition's
+   * hysteresis margin, so an open episode stays open and none is opened (no flapping on a line).
+   */
+  met: boolean;
+};

@@ -118,9 +118,3 @@ export class Directory extends DurableObject<Env> {
     this.sql.exec('DELETE FROM telegram_chats WHERE chat_id = ? AND channel_id = ?', chatId, channelId);
   }
 }
-
-/** The deployment-wide directory (one instance). */
-export function directoryStub(env: Env): DurableObjectStub<Directory> {
-  const namespace = env.DIRECTORY as unknown as DurableObjectNamespace<Directory>;
-  return namespace.get(namespace.idFromName('directory'));
-}

@@ -1,3 +1,4 @@
+import { tenantStub, topUpStub } from './stubs';
 import { DurableObject } from 'cloudflare:workers';
 import type { Address } from 'viem';
 import { parseConfig, type AppConfig } from '../config/env';
@@ -23,14 +24,14 @@ import { MAX_POLL_BACKOFF_MS, pollBackoffMs } from '../monitor/backoff';
 import type { ShardHealth } from '../monitor/chain-health';
 import { findAppError } from '../lib/find-app-error';
 import { AppError } from '../lib/errors';
-import { tenantStub } from './tenant';
+
 import { decimalToWad } from '../domain/risk';
 import { thresholdsToWad, type StoredThresholds } from '../domain/thresholds';
 import type { StoredTopUpPolicy } from '../config/topup-policy';
 import type { TopUpRequest } from '../topup/request';
 import { needsTopUpDetail, topUpEpisodeStep, topUpRequest, type TopUpColumns } from '../topup/episode';
 import { topUpObjectName } from '../topup/signer';
-import { topUpStub } from './topup';
+
 import { chartValue, type HfPoint } from '../watches/hf-history';
 import { createHfHistoryTable, dropHfHistory, pruneHfHistory, readHfHistory, recordHfPoint } from '../watches/hf-history-store';
 import { PriceHistoryStore } from '../watches/price-history-store';
@@ -520,10 +521,4 @@ function riskSettingsOf(row: WatchRow): RiskSettings | null {
 
 function alertPolicy(watchId: string, thresholds: AlertThresholds, silencedUntil: number | null): AlertPolicy {
   return { ...DEFAULT_ALERT_POLICY, watchId, thresholds, silencedUntil };
-}
-
-/** A shard, by the name the directory gave it. */
-export function shardStub(env: Env, name: string): DurableObjectStub<Shard> {
-  const namespace = env.SHARD as unknown as DurableObjectNamespace<Shard>;
-  return namespace.get(namespace.idFromName(name));
 }

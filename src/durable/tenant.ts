@@ -1,3 +1,4 @@
+import { directoryStub } from './stubs';
 import { DurableObject } from 'cloudflare:workers';
 import { AppError } from '../lib/errors';
 import { findAppError } from '../lib/find-app-error';
@@ -15,7 +16,7 @@ import { DAY_WINDOW_MS } from '../domain/topup-plan';
 import { parseConfig, type AppConfig } from '../config/env';
 import type { Page, PageKey } from '../lib/page-cursor';
 import { placeWatch, unplaceWatch } from '../watches/sync';
-import { directoryStub } from './directory';
+
 import { DAY_MS, SYNC_GRACE_MS, tenantWakeUpAt } from '../watches/tenant-wakeup';
 import { createSessionTable, deleteSession, findSession, insertSession, type SessionRecord } from '../dashboard/session-store';
 
@@ -39,7 +40,6 @@ export const PRUNE_BATCH = 500;
 const RESYNC_BATCH = 20;
 /** A channel test's row is the request's own for this long; after that, the alarm retries it. */
 const CHANNEL_TEST_LEASE_MS = 60_000;
-
 
 function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
@@ -901,10 +901,4 @@ function deliveryRecord(row: OutboxRow): DeliveryRecord {
     nextAttemptAt: row.status === 'pending' ? iso(row.next_attempt_at) : null,
     deliveredAt: iso(row.delivered_at),
   };
-}
-
-/** A tenant's object, by tenant id. (Typed here: the generated Env types namespaces loosely.) */
-export function tenantStub(env: Env, tenantId: string): DurableObjectStub<Tenant> {
-  const namespace = env.TENANT as unknown as DurableObjectNamespace<Tenant>;
-  return namespace.get(namespace.idFromName(tenantId));
 }

@@ -102,7 +102,3 @@ export class TopUp extends DurableObject<Env> {
 }
 
 /** The executor of one (chain, signer); `name` from topUpObjectName (src/topup/signer.ts). */
-export function topUpStub(env: Env, name: string): DurableObjectStub<TopUp> {
-  const namespace = (env as unknown as { TOPUP: DurableObjectNamespace<TopUp> }).TOPUP;
-  return namespace.get(namespace.idFromName(name));
-}

@@ -1,6 +1,7 @@
+import { tenantStub } from '../durable/stubs';
 import { AppError } from '../lib/errors';
 import { newId } from '../lib/crypto';
-import { tenantStub } from '../durable/tenant';
+
 import type { ChannelTestBody } from './event-body';
 import type { DeliveryRecord } from '../watches/records';
 

@@ -1,6 +1,7 @@
 import type { Address } from 'viem';
 import type { AlertEffect } from '../domain/alert-machine';
-import type { ConditionEffect, ConditionSeverity } from '../domain/conditions';
+import type { ConditionEffect } from '../domain/conditions';
+import type { ConditionSeverity } from '../domain/position';
 import type { ProtocolFields } from '../domain/position';
 import type { PositionView, Recommendation } from '../domain/position-view';
 import type { MonitorEffect, MonitorReason } from '../monitor/health';

@@ -1,7 +1,8 @@
+import { tenantStub } from '../durable/stubs';
 import { Bot, BotError, GrammyError, type Context } from 'grammy';
 import type { Update } from 'grammy/types';
 import type { AppConfig, TelegramConfig } from '../config/env';
-import { tenantStub } from '../durable/tenant';
+
 import type { WatchRecord } from '../watches/records';
 import { isAppError } from '../lib/errors';
 import { createWatch, deleteWatch, getWatchWithStatus, updateWatch } from '../watches/service';

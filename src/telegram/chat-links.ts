@@ -1,4 +1,5 @@
-import { directoryStub, type Directory } from '../durable/directory';
+import { directoryStub } from '../durable/stubs';
+import { type Directory } from '../durable/directory';
 import { sha256Hex } from '../lib/crypto';
 
 /**

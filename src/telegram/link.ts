@@ -1,5 +1,6 @@
+import { tenantStub } from '../durable/stubs';
 import type { AppConfig, TelegramConfig } from '../config/env';
-import { tenantStub } from '../durable/tenant';
+
 import { AppError } from '../lib/errors';
 import { newId, randomBytes, sha256Hex, toBase64Url } from '../lib/crypto';
 import { constantTimeEqual, deploymentTag, fromBase64Url } from '../api/api-keys';

@@ -1,3 +1,4 @@
+import { tenantStub } from '../durable/stubs';
 import { redactUrlsInText } from '../lib/redact-text';
 import type { Address, Hex, LocalAccount, PublicClient } from 'viem';
 import { parseConfig, type AppConfig } from '../config/env';
@@ -64,12 +65,10 @@ import { amountWithinUsd, usdValue } from '../domain/topup-budget';
 import { policyVersionOf, type TopUpAuthorization } from './authorization';
 import type { TopUpStopCode } from './events';
 import { ACTION_START_TIMEOUT_MS, actionStartTimedOut, movedNothing } from './action-history';
-import { tenantStub } from '../durable/tenant';
+
 import { topUpProtocolOf } from '../protocols';
 import type { ReadContext } from '../protocols/read-types';
 import type { AssetFacts } from '../protocols/topup-capability';
-
-
 
 type Runtime = { config: AppConfig; signer: LocalAccount | null };
 
@@ -675,7 +674,6 @@ export class TopUpExecutor {
     return this.chainClient;
   }
 }
-
 
 /** The position a watch is on, whatever its id: caps and cooldown are kept per position and tenant. */
 function positionKey(request: TopUpRequest): string {

@@ -1,7 +1,7 @@
+import { tenantStub, topUpStub } from '../durable/stubs';
 import type { AppConfig } from '../config/env';
 import type { TopUpGrantInput } from '../config/api-schemas';
-import { tenantStub } from '../durable/tenant';
-import { topUpStub } from '../durable/topup';
+
 import { AppError } from '../lib/errors';
 import type { TopUpGrantView } from './authorization';
 import { topUpObjectName } from './signer';

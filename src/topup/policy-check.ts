@@ -1,9 +1,10 @@
+import { tenantStub } from '../durable/stubs';
 import type { Address } from 'viem';
 import { parseConfig, type AppConfig } from '../config/env';
 import { canonicalAmount, excessDecimals, type StoredTopUpPolicy, type TopUpPolicyInput } from '../config/topup-policy';
 import { createChainClient, ISOLATE_PROVEN_CHAINS } from '../chain/client';
 import { AppError, type ErrorIssue } from '../lib/errors';
-import { tenantStub } from '../durable/tenant';
+
 import { checkMarketTrust } from './trust';
 import { topUpProtocolOf, type ProtocolName } from '../protocols';
 

@@ -1,6 +1,6 @@
+import { shardStub, tenantStub } from '../durable/stubs';
 import { AppError } from '../lib/errors';
-import { shardStub } from '../durable/shard';
-import { tenantStub } from '../durable/tenant';
+
 import type { HfPoint } from './hf-history';
 
 /** A watch's health-factor history since `sinceMs`, from the shard that polls it; empty before it is placed. */

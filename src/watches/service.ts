@@ -1,3 +1,4 @@
+import { shardStub, tenantStub, topUpStub } from '../durable/stubs';
 import { parseConfig, type AppConfig } from '../config/env';
 import { DEFAULT_THRESHOLDS_INPUT, type CreateWatchInput, type PatchWatchInput } from '../config/api-schemas';
 import { AppError } from '../lib/errors';
@@ -5,17 +6,15 @@ import { newId } from '../lib/crypto';
 import { createChainClient, ISOLATE_PROVEN_CHAINS } from '../chain/client';
 import { adapterFor, resolveProtocolAddress, type ProtocolName } from '../protocols';
 import type { MarketRef } from '../protocols/read-types';
-import { shardStub } from '../durable/shard';
-import { tenantStub } from '../durable/tenant';
+
 import type { WatchGlance, WatchRecord, WatchStatus } from '../watches/records';
 import type { Page, PageKey } from '../lib/page-cursor';
 import type { TopUpWatchState } from '../topup/watch-state';
 import { resolveTopUpPatch, resolveTopUpPolicy } from '../topup/policy-check';
-import { topUpStub } from '../durable/topup';
+
 import { topUpObjectName } from '../topup/signer';
 import { placeWatch, pushToShard, unplaceWatch } from './sync';
 import { riskWithoutFigures, type WatchRisk } from '../risk/watch-risk';
-
 
 /**
  * Watch operations shared by the HTTP API and the Telegram bot: the tenant owns the record,

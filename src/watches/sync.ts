@@ -1,5 +1,5 @@
-import { directoryStub } from '../durable/directory';
-import { shardStub } from '../durable/shard';
+import { directoryStub, shardStub } from '../durable/stubs';
+
 import type { WatchRecord } from './records';
 
 /*

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { conditionEventId, conditionStep, initialConditionState, type ConditionState, type ProtocolCondition } from '../../src/domain/conditions';
+import { conditionEventId, conditionStep, initialConditionState, type ConditionState } from '../../src/domain/conditions';
+import type { ProtocolCondition } from '../../src/domain/position';
 import { buildConditionEvent, type ConditionEventBody } from '../../src/notify/event-body';
 import { eventMetaOf } from '../../src/notify/event-meta';
 import { messageFor } from '../../src/notify/render';

@@ -1,8 +1,9 @@
+import { directoryStub, tenantStub } from '../../src/durable/stubs';
 import { describe, expect, it } from 'vitest';
 import { listDurableObjectIds, runInDurableObject } from 'cloudflare:test';
-import { directoryStub } from '../../src/durable/directory';
+
 import { chatLink, chatLinkPartition } from '../../src/telegram/chat-links';
-import { tenantStub } from '../../src/durable/tenant';
+
 import { api, getJson, confirmationCodeFor, isConfirmationMail, linkTelegramChat, postTelegramUpdate, newTenant, tenantIdOf, testEnv } from './helpers';
 
 /** Channels reach only people who agreed: email addresses confirm, Telegram chats link themselves. */

@@ -1,6 +1,7 @@
+import { tenantStub } from '../../src/durable/stubs';
 import { describe, expect, it } from 'vitest';
 import { createExecutionContext, listDurableObjectIds, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
-import { tenantStub } from '../../src/durable/tenant';
+
 import { getAddress } from 'viem';
 import { createApp } from '../../src/api/app';
 import { ADMIN, api, newTenant, testEnv, tenantIdOf } from './helpers';

@@ -1,9 +1,8 @@
+import { directoryStub, shardStub, tenantStub } from '../../src/durable/stubs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createExecutionContext, createScheduledController, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
 import worker from '../../src/index';
-import { directoryStub } from '../../src/durable/directory';
-import { shardStub } from '../../src/durable/shard';
-import { tenantStub } from '../../src/durable/tenant';
+
 import { api, control, newTenant, testEnv, pollShards, tenantIdOf } from './helpers';
 
 type Received = { id: string; verified: boolean; path: string; status: number | null; body: { type: string; level: string; previousLevel: string; id: string; recommendation: any; position: any; watch: any } };

@@ -1,12 +1,12 @@
+import { directoryStub, shardStub, tenantStub, topUpStub } from '../../src/durable/stubs';
 import { describe, expect, it } from 'vitest';
 import { createExecutionContext, createScheduledController, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
 import worker from '../../src/index';
-import { directoryStub } from '../../src/durable/directory';
-import { shardStub } from '../../src/durable/shard';
-import { MAX_SENDS_PER_RUN, PRUNE_BATCH, tenantStub, type Tenant } from '../../src/durable/tenant';
+
+import { MAX_SENDS_PER_RUN, PRUNE_BATCH, type Tenant } from '../../src/durable/tenant';
 import { marketKeyOf } from '../../src/watches/sync';
-import { topUpStub, type TopUp } from '../../src/durable/topup';
+import { type TopUp } from '../../src/durable/topup';
 import { topUpObjectName } from '../../src/topup/signer';
 import { signerAddressOf } from '../../src/config/topup-env';
 import { api, control, newTenant, pollShards, tenantIdOf, testEnv, type ApiResponse } from './helpers';

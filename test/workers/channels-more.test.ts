@@ -1,6 +1,7 @@
+import { tenantStub } from '../../src/durable/stubs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runInDurableObject } from 'cloudflare:test';
-import { tenantStub } from '../../src/durable/tenant';
+
 import { api, control, getJson, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
 
 /**

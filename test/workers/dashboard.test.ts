@@ -1,12 +1,13 @@
 // The dashboard's pages and session handling through the worker's own fetch handler, as a
 // browser would use them (cookies, form posts, Origin), against the real local Aave market.
+import { shardStub, tenantStub } from '../../src/durable/stubs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exports } from 'cloudflare:workers';
 import { ADMIN, api, control, newTenant, pollShards, testEnv } from './helpers';
-import { tenantStub } from '../../src/durable/tenant';
+
 import { sessionHash } from '../../src/dashboard/session';
 import { runInDurableObject } from 'cloudflare:test';
-import { shardStub } from '../../src/durable/shard';
+
 import { pruneHfHistory, readHfHistory, recordHfPoint } from '../../src/watches/hf-history-store';
 
 const ORIGIN = 'http://marginwatch.test';

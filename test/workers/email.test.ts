@@ -1,7 +1,8 @@
+import { tenantStub } from '../../src/durable/stubs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runInDurableObject } from 'cloudflare:test';
 import { parseConfig, type SmtpConfig } from '../../src/config/env';
-import { tenantStub } from '../../src/durable/tenant';
+
 import { sendViaBinding } from '../../src/notify/email-cloudflare';
 import { buildEmail } from '../../src/notify/email-sender';
 import { sendSmtp } from '../../src/notify/email-smtp';

@@ -1,5 +1,6 @@
+import { tenantStub } from '../../src/durable/stubs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tenantStub } from '../../src/durable/tenant';
+
 import { api, getJson, confirmedEmailChannel, control, isConfirmationMail, linkTelegramChat, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
 
 type FanoutEnv = typeof testEnv & { TEST_TELEGRAM_CONTROL_URL: string; TEST_SMTP_CONTROL_URL: string };

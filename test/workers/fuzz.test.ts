@@ -1,7 +1,8 @@
+import { tenantStub } from '../../src/durable/stubs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { exports } from 'cloudflare:workers';
-import { tenantStub } from '../../src/durable/tenant';
+
 import { ADMIN, api, control, newTenant, tenantIdOf, testEnv } from './helpers';
 
 /**

@@ -70,8 +70,7 @@ export function tenantIdOf(key: string): string {
 export async function pollShards(): Promise<void> {
   await control('/mine');
   const { runDurableObjectAlarm } = await import('cloudflare:test');
-  const { directoryStub } = await import('../../src/durable/directory');
-  const { shardStub } = await import('../../src/durable/shard');
+  const { directoryStub, shardStub } = await import('../../src/durable/stubs');
   for (const shard of await directoryStub(testEnv).listShards()) {
     const stub = shardStub(testEnv, shard.name);
     if (!(await runDurableObjectAlarm(stub))) await stub.tick();

@@ -1,6 +1,7 @@
+import { tenantStub } from '../../src/durable/stubs';
 import { exports } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tenantStub } from '../../src/durable/tenant';
+
 import { api, control, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
 import { receivedAt, type Received } from './monitor-helpers';
 

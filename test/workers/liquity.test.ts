@@ -1,5 +1,6 @@
+import { tenantStub } from '../../src/durable/stubs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tenantStub } from '../../src/durable/tenant';
+
 import { api, control, grantTopUps, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
 import { receivedAt } from './monitor-helpers';
 import { expectSignedAlertLadder } from './alert-ladder';

@@ -1,5 +1,6 @@
+import { tenantStub } from '../../src/durable/stubs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tenantStub } from '../../src/durable/tenant';
+
 import { api, control, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
 import { DOWN_AND_BACK, deliveriesAt, noticesOf, verifiedWebhook, walkPrices } from './price-walk';
 

@@ -1,8 +1,9 @@
+import { directoryStub, shardStub, tenantStub } from '../../src/durable/stubs';
 import { runInDurableObject } from 'cloudflare:test';
 import { expect } from 'vitest';
-import { directoryStub } from '../../src/durable/directory';
-import { shardStub, type Shard } from '../../src/durable/shard';
-import { tenantStub } from '../../src/durable/tenant';
+
+import { type Shard } from '../../src/durable/shard';
+
 import { api, control, newTenant, swapObjectEnv, tenantIdOf, testEnv, withObjectEnv } from './helpers';
 
 /* Shared steps of the monitor tests: a watch on the real Aave market, its shard, and the shard's RPC swapped for a misbehaving one. */

@@ -1,5 +1,6 @@
+import { tenantStub } from '../../src/durable/stubs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tenantStub } from '../../src/durable/tenant';
+
 import { api, control, grantTopUps, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
 import { SIGNER, receivedEventually, watchThenCrash } from './topup-helpers';
 import { expectSignedAlertLadder } from './alert-ladder';
@@ -15,7 +16,6 @@ async function receivedAt(path: string): Promise<Received[]> {
   const events = (await control('/receiver/events', {}, 'GET')) as Received[];
   return events.filter((event) => event.path === path);
 }
-
 
 let market: { morpho: string; id: string };
 

@@ -1,3 +1,4 @@
+import { tenantStub } from '../../src/durable/stubs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { exports } from 'cloudflare:workers';
@@ -7,7 +8,7 @@ import { createApp } from '../../src/api/app';
 import { buildOpenApiDocument, openApiPath } from '../../src/api/openapi/document';
 import { OPERATIONS } from '../../src/api/openapi/operations';
 import { DOCS_VIEWER_FILES } from '../../src/api/docs-page';
-import { tenantStub } from '../../src/durable/tenant';
+
 import { createContract, type RecordedResponse } from '../helpers/openapi-contract';
 import { arbitraryOf } from '../helpers/schema-arbitrary';
 import { ADMIN, api, confirmationCodeFor, control, getJson, newTenant, pollShards, tenantIdOf, testEnv, type ApiResponse } from './helpers';

@@ -1,9 +1,10 @@
+import { shardStub, tenantStub } from '../../src/durable/stubs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runInDurableObject } from 'cloudflare:test';
 import { api, control, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
 import { aaveShard, receivedAt, withShardEnv } from './monitor-helpers';
-import { tenantStub } from '../../src/durable/tenant';
-import { shardStub, type Shard } from '../../src/durable/shard';
+
+import { type Shard } from '../../src/durable/shard';
 import type { MarketVolatilitySource } from '../../src/watches/market-volatility-source';
 
 /*

@@ -1,7 +1,8 @@
+import { tenantStub } from '../../src/durable/stubs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runInDurableObject } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
-import { tenantStub } from '../../src/durable/tenant';
+
 import { ADMIN, api, control, newTenant, testEnv, pollShards, tenantIdOf } from './helpers';
 
 /**

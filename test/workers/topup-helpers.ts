@@ -1,11 +1,9 @@
+import { directoryStub, shardStub, tenantStub, topUpStub } from '../../src/durable/stubs';
 import { expect } from 'vitest';
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { privateKeyToAccount } from 'viem/accounts';
 import type { Address, Hex } from 'viem';
-import { directoryStub } from '../../src/durable/directory';
-import { shardStub } from '../../src/durable/shard';
-import { tenantStub } from '../../src/durable/tenant';
-import { topUpStub } from '../../src/durable/topup';
+
 import { topUpObjectName } from '../../src/topup/signer';
 import { api, control, grantTopUps, newTenant, pollShards, swapObjectEnv, testEnv, withObjectEnv, type ApiResponse } from './helpers';
 

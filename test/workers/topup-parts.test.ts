@@ -1,6 +1,7 @@
+import { topUpStub } from '../../src/durable/stubs';
 import { describe, expect, it } from 'vitest';
 import { runInDurableObject } from 'cloudflare:test';
-import { topUpStub } from '../../src/durable/topup';
+
 import { RequestQueue } from '../../src/topup/request-queue';
 import { REQUEST_TTL_MS } from '../../src/topup/schedule';
 import type { TopUpRequest } from '../../src/topup/request';

@@ -1,8 +1,9 @@
+import { topUpStub } from '../../src/durable/stubs';
 import { describe, expect, it } from 'vitest';
 import { runInDurableObject } from 'cloudflare:test';
 import { mnemonicToAccount } from 'viem/accounts';
 import { createChainClient } from '../../src/chain/client';
-import { topUpStub } from '../../src/durable/topup';
+
 import { readFeeMarket, signStep } from '../../src/topup/chain';
 import { quoteFees } from '../../src/topup/guards';
 import { ABANDON_AFTER_MS, REPLACE_AFTER_MS } from '../../src/topup/pending-tx';

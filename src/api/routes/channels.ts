@@ -1,3 +1,4 @@
+import { tenantStub } from '../../durable/stubs';
 import { Hono } from 'hono';
 import type { AuthVariables } from '../auth';
 import { parseJsonBody, parseValue } from '../validate';
@@ -10,7 +11,7 @@ import { parseWebhookUrl } from '../../lib/safe-url';
 import { AppError } from '../../lib/errors';
 import { newId } from '../../lib/crypto';
 import { generateWebhookSecret } from '../../notify/webhook-sender';
-import { tenantStub } from '../../durable/tenant';
+
 import { sendChannelTest } from '../../notify/channel-test';
 import { channelQuotaExceeded, createPendingEmailChannel } from './email-confirm';
 import { requireChatLinkedTo } from '../../telegram/link';

@@ -1,7 +1,8 @@
+import { tenantStub } from '../../durable/stubs';
 import { Hono } from 'hono';
 import type { AuthVariables } from '../auth';
 import { parseValue } from '../validate';
-import { tenantStub } from '../../durable/tenant';
+
 import { deliveriesQuerySchema } from '../../config/api-schemas';
 
 type App = { Bindings: Env; Variables: AuthVariables };

@@ -1,3 +1,4 @@
+import { tenantStub } from '../../durable/stubs';
 import { Hono } from 'hono';
 import type { AuthVariables } from '../auth';
 import { parseJsonBody } from '../validate';
@@ -5,7 +6,7 @@ import type { EmailConfig } from '../../config/env';
 import { confirmChannelSchema } from '../../config/api-schemas';
 import { AppError } from '../../lib/errors';
 import { newId } from '../../lib/crypto';
-import { tenantStub } from '../../durable/tenant';
+
 import type { ChannelRecord } from '../../watches/records';
 import type { SendOutcome } from '../../notify/channel';
 import { CONFIRMATION_TTL_MS, confirmationHash, newConfirmationCode, sendConfirmationEmail } from '../../notify/email-confirmation';

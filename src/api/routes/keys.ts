@@ -1,3 +1,4 @@
+import { tenantStub } from '../../durable/stubs';
 import { Hono } from 'hono';
 import { requireAdmin, requireTenant, type AuthVariables } from '../auth';
 import { newTenantId, newTenantKey, newKeyId, tenantOfKeyId } from '../api-keys';
@@ -5,7 +6,6 @@ import { parseJsonBody, parseValue } from '../validate';
 import { createKeySchema, listKeysQuerySchema, rotateKeySchema } from '../../config/api-schemas';
 import { AppError } from '../../lib/errors';
 import { sha256Hex } from '../../lib/crypto';
-import { tenantStub } from '../../durable/tenant';
 
 type App = { Bindings: Env; Variables: AuthVariables };
 

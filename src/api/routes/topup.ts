@@ -1,10 +1,11 @@
+import { tenantStub } from '../../durable/stubs';
 import { Hono } from 'hono';
 import { formatUnits } from 'viem';
 import { requireAdmin, requireTenant, type AuthVariables } from '../auth';
 import { parseJsonBody } from '../validate';
 import { tenantIdSchema, topUpGrantSchema } from '../../config/api-schemas';
 import { AppError } from '../../lib/errors';
-import { tenantStub } from '../../durable/tenant';
+
 import { setTopUpGrant } from '../../topup/grant-service';
 import { createChainClient, ISOLATE_PROVEN_CHAINS } from '../../chain/client';
 import { findAppError } from '../../lib/find-app-error';

@@ -1,3 +1,4 @@
+import { tenantStub } from '../../durable/stubs';
 import { Hono } from 'hono';
 import type { AuthVariables } from '../auth';
 import { parseJsonBody, parseValue } from '../validate';
@@ -5,7 +6,7 @@ import { createWatchSchema, paginationSchema, patchWatchSchema, silenceSchema } 
 import { AppError } from '../../lib/errors';
 import { encodePageCursor } from '../../lib/page-cursor';
 import { listPageSchema } from '../page-query';
-import { tenantStub } from '../../durable/tenant';
+
 import { createWatch, deleteWatch, getWatchWithStatus, listWatchesAtAGlance, publicWatch, updateWatch } from '../../watches/service';
 
 type App = { Bindings: Env; Variables: AuthVariables };

@@ -1,5 +1,5 @@
 import { formatUnits } from 'viem';
-import type { ProtocolCondition } from '../../domain/conditions';
+import type { ProtocolCondition } from '../../domain/position';
 import { collateralRatio, redemptionRank, troveIdText, type BranchState, type LiquityMarket, type TroveData } from './normalize';
 
 /*

@@ -1,7 +1,6 @@
 import { formatUnits, type Address, type Hex } from 'viem';
 import type { AssetPosition, PositionSnapshot, ProtocolFields } from '../../domain/position';
 import type { MakerContracts } from './deployments';
-import type { NextPrice } from './osm';
 import { vaultName } from './account';
 
 /*
@@ -18,6 +17,9 @@ import { vaultName } from './account';
 export const MAKER = 'maker';
 const WAD = 10n ** 18n;
 export const RAY = 10n ** 27n;
+
+/** The next price, the spot it gives, and the earliest time it can take effect (the OSM's zzz + hop, unix seconds). */
+export type NextPrice = { price: bigint; spot: bigint; from: bigint };
 
 export type MakerMarket = {
   chainId: number;

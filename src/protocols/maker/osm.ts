@@ -1,5 +1,5 @@
 import { hexToBigInt, type Hex } from 'viem';
-import { RAY } from './normalize';
+import { RAY, type NextPrice } from './normalize';
 
 /*
  * Maker's oracle security module (OSM) holds each price of its source for one `hop` (an hour on
@@ -26,5 +26,3 @@ export function spotFromPrice(price: bigint, par: bigint, mat: bigint): bigint {
   return (((price * 10n ** 9n * RAY) / par) * RAY) / mat;
 }
 
-/** The next price, the spot it gives, and the earliest time it can take effect (the OSM's zzz + hop, unix seconds). */
-export type NextPrice = { price: bigint; spot: bigint; from: bigint };

@@ -7,9 +7,9 @@ import { BlockPin, multicallFor, pinnedOf, type ReadAt } from '../block-pin';
 import { cdpManagerAbi, dogAbi, jugAbi, osmAbi, spotterAbi, vatAbi } from './abi';
 import { makerContractsFor } from './deployments';
 import { ilkName, ilkSymbol } from './ilk';
-import { collateralPrice, makerSnapshot, type IlkState, type MakerMarket } from './normalize';
+import { collateralPrice, makerSnapshot, type IlkState, type MakerMarket, type NextPrice } from './normalize';
 import { makerAccountOf, vaultName } from './account';
-import { OSM_NXT_SLOT, nextFromSlot, spotFromPrice, type NextPrice } from './osm';
+import { OSM_NXT_SLOT, nextFromSlot, spotFromPrice } from './osm';
 
 const ZERO: Address = '0x0000000000000000000000000000000000000000';
 const marketCache = new Map<string, MakerMarket>();
