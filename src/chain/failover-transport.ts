@@ -2,6 +2,7 @@ import { custom, type EIP1193RequestFn } from 'viem';
 import { AppError } from '../lib/errors';
 import { redactUrl } from './redact';
 import { classifyRpcError, retryAfterMs } from './rpc-errors';
+import { withTimeout } from '../lib/timeout';
 
 /** Statistics the benchmark and health checks read; counts HTTP requests actually sent. */
 export type RpcStats = { requests: number; failovers: number };
@@ -92,42 +93,44 @@ export function failoverEndpoints(options: FailoverOptions): { transport: Return
   async function post(endpoint: EndpointState, method: string, params: unknown): Promise<unknown> {
     const body = JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params: params ?? [] });
     stats.requests += 1;
-    let response: Response;
-    try {
-      response = await fetchFn(endpoint.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (error) {
-      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-      if (timedOut) throw new EndpointError(`timed out after ${timeoutMs} ms`);
-      throw new ConnectionLost('unreachable');
-    }
-    if (!response.ok) {
-      await response.body?.cancel();
-      if (response.status === 429) {
-        const wait = Math.min(MAX_RETRY_AFTER_MS, retryAfterMs(response.headers.get('retry-after'), now()) ?? DEFAULT_RETRY_AFTER_MS);
-        endpoint.skipUntil = now() + wait;
-        throw new EndpointError(`rate limited (429), skipped for ${Math.ceil(wait / 1000)} s`);
+    return withTimeout(timeoutMs, async (signal) => {
+      let response: Response;
+      try {
+        response = await fetchFn(endpoint.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+          signal,
+        });
+      } catch (error) {
+        const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+        if (timedOut) throw new EndpointError(`timed out after ${timeoutMs} ms`);
+        throw new ConnectionLost('unreachable');
       }
-      throw new EndpointError(`HTTP ${response.status}`);
-    }
-    let payload: JsonRpcResponse;
-    try {
-      payload = (await response.json()) as JsonRpcResponse;
-    } catch {
-      throw new ConnectionLost('answered with something other than JSON-RPC');
-    }
-    if (payload.error) {
-      const kind = classifyRpcError(payload.error);
-      if (kind === 'revert') throw new RpcCallError(payload.error.code, payload.error.message, payload.error.data);
-      if (kind === 'gas') throw new AppError('rpc_call_too_large', `the node refused the call for its gas: ${payload.error.message.slice(0, 160)}`, { status: 502 });
-      throw new EndpointError(`JSON-RPC error ${payload.error.code}: ${payload.error.message.slice(0, 160)}`);
-    }
-    if (!('result' in payload)) throw new EndpointError('answered without a result');
-    return payload.result;
+      if (!response.ok) {
+        await response.body?.cancel();
+        if (response.status === 429) {
+          const wait = Math.min(MAX_RETRY_AFTER_MS, retryAfterMs(response.headers.get('retry-after'), now()) ?? DEFAULT_RETRY_AFTER_MS);
+          endpoint.skipUntil = now() + wait;
+          throw new EndpointError(`rate limited (429), skipped for ${Math.ceil(wait / 1000)} s`);
+        }
+        throw new EndpointError(`HTTP ${response.status}`);
+      }
+      let payload: JsonRpcResponse;
+      try {
+        payload = (await response.json()) as JsonRpcResponse;
+      } catch {
+        throw new ConnectionLost('answered with something other than JSON-RPC');
+      }
+      if (payload.error) {
+        const kind = classifyRpcError(payload.error);
+        if (kind === 'revert') throw new RpcCallError(payload.error.code, payload.error.message, payload.error.data);
+        if (kind === 'gas') throw new AppError('rpc_call_too_large', `the node refused the call for its gas: ${payload.error.message.slice(0, 160)}`, { status: 502 });
+        throw new EndpointError(`JSON-RPC error ${payload.error.code}: ${payload.error.message.slice(0, 160)}`);
+      }
+      if (!('result' in payload)) throw new EndpointError('answered without a result');
+      return payload.result;
+    });
   }
 
   /**

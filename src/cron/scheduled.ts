@@ -4,6 +4,7 @@ import { findAppError } from '../lib/find-app-error';
 
 import { topUpObjectName } from '../topup/signer';
 import { summarizeChains, type ShardHealth } from '../monitor/chain-health';
+import { withTimeout } from '../lib/timeout';
 
 /** Armed tenants checked per minute; more are taken in turn over the next minutes (each check is a subrequest). */
 export const TENANTS_PER_HEARTBEAT = 200;
@@ -47,7 +48,8 @@ function configOrNull(env: Env): AppConfig | null {
 }
 
 async function pingHeartbeat(config: AppConfig, shards: ShardHealth[]): Promise<boolean> {
-  if (!config.heartbeatUrl) return false;
+  const heartbeatUrl = config.heartbeatUrl;
+  if (!heartbeatUrl) return false;
   const chains = summarizeChains([...config.chains.keys()], shards, { nowMs: Date.now(), degradedAfterSeconds: config.monitorDegradedAfterSeconds });
   const degraded = chains.filter((chain) => !chain.ok).map((chain) => chain.chainId);
   if (degraded.length > 0) {
@@ -55,10 +57,12 @@ async function pingHeartbeat(config: AppConfig, shards: ShardHealth[]): Promise<
     return false;
   }
   try {
-    const response = await fetch(config.heartbeatUrl, { method: 'GET', redirect: 'manual', signal: AbortSignal.timeout(10_000) });
-    await response.body?.cancel();
-    if (!response.ok) console.warn(`heartbeat: the heartbeat URL answered HTTP ${response.status}`);
-    return response.ok;
+    return await withTimeout(10_000, async (signal) => {
+      const response = await fetch(heartbeatUrl, { method: 'GET', redirect: 'manual', signal });
+      await response.body?.cancel();
+      if (!response.ok) console.warn(`heartbeat: the heartbeat URL answered HTTP ${response.status}`);
+      return response.ok;
+    });
   } catch (error) {
     console.warn(`heartbeat: the heartbeat URL could not be reached (${error instanceof Error ? error.name : 'unknown'})`);
     return false;

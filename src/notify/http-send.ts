@@ -2,6 +2,7 @@ import { redactUrlsInText } from '../lib/redact-text';
 import { parseRetryAfter } from './backoff';
 import type { SendOutcome } from './channel';
 import { describeFetchError, readExcerpt, DEFAULT_WEBHOOK_TIMEOUT_MS, WEBHOOK_USER_AGENT } from './webhook-sender';
+import { withTimeout } from '../lib/timeout';
 
 /**
  * The HTTP edge shared by the hosted-service channels (Discord, Slack, ntfy, PagerDuty):
@@ -14,22 +15,24 @@ export type HttpAnswer = HttpResponseAnswer | { kind: 'network'; reason: string 
 
 export async function postJson(url: string, body: unknown, options: { headers?: Record<string, string>; timeoutMs?: number; now?: () => number } = {}): Promise<HttpAnswer> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS;
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': WEBHOOK_USER_AGENT, ...options.headers },
-      body: JSON.stringify(body),
-      // These services answer directly; a redirect is not theirs to send us elsewhere with a credential.
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (error) {
-    // The URL of a Discord or Slack webhook is its credential: never let it reach a reason.
-    return { kind: 'network', reason: redactUrlsInText(describeFetchError(error, timeoutMs)) };
-  }
-  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), (options.now ?? Date.now)());
-  return { kind: 'answer', status: response.status, retryAfterMs, text: await readExcerpt(response) };
+  return withTimeout(timeoutMs, async (signal) => {
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'user-agent': WEBHOOK_USER_AGENT, ...options.headers },
+        body: JSON.stringify(body),
+        // These services answer directly; a redirect is not theirs to send us elsewhere with a credential.
+        redirect: 'manual',
+        signal,
+      });
+    } catch (error) {
+      // The URL of a Discord or Slack webhook is its credential: never let it reach a reason.
+      return { kind: 'network', reason: redactUrlsInText(describeFetchError(error, timeoutMs)) };
+    }
+    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), (options.now ?? Date.now)());
+    return { kind: 'answer', status: response.status, retryAfterMs, text: await readExcerpt(response) };
+  });
 }
 
 /**

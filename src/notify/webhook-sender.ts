@@ -1,6 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { AppError } from '../lib/errors';
 import { parseRetryAfter } from './backoff';
+import { withTimeout } from '../lib/timeout';
 
 /**
  * One webhook delivery attempt, signed per the Standard Webhooks spec
@@ -63,40 +64,42 @@ export async function sendWebhook(input: SendWebhookInput): Promise<DeliveryOutc
     'webhook-signature': signature,
   };
 
-  let response: Response;
-  try {
-    response = await fetchFn(String(input.url), {
-      method: 'POST',
-      headers,
-      body: input.body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (error) {
-    return { kind: 'retry', reason: describeFetchError(error, timeoutMs) };
-  }
+  return withTimeout(timeoutMs, async (signal) => {
+    let response: Response;
+    try {
+      response = await fetchFn(String(input.url), {
+        method: 'POST',
+        headers,
+        body: input.body,
+        redirect: 'manual',
+        signal,
+      });
+    } catch (error) {
+      return { kind: 'retry', reason: describeFetchError(error, timeoutMs) };
+    }
 
-  const status = response.status;
-  if (status >= 200 && status < 300) {
-    await discardBody(response);
-    return { kind: 'delivered', status };
-  }
-  if (status === 410) {
-    await discardBody(response);
-    return { kind: 'gone', status: 410, reason: 'receiver answered 410 Gone: it no longer accepts these webhooks' };
-  }
+    const status = response.status;
+    if (status >= 200 && status < 300) {
+      await discardBody(response);
+      return { kind: 'delivered', status };
+    }
+    if (status === 410) {
+      await discardBody(response);
+      return { kind: 'gone', status: 410, reason: 'receiver answered 410 Gone: it no longer accepts these webhooks' };
+    }
 
-  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), now());
-  let reason: string;
-  if (status >= 300 && status < 400) {
-    await discardBody(response);
-    const location = response.headers.get('location');
-    reason = `receiver redirected (HTTP ${status}${location ? ` to ${excerpt(location)}` : ''}); redirects are not followed, configure the final URL`;
-  } else {
-    const snippet = await readExcerpt(response);
-    reason = `receiver answered HTTP ${status}${snippet ? `: ${snippet}` : ''}`;
-  }
-  return retryAfterMs === undefined ? { kind: 'retry', status, reason } : { kind: 'retry', status, retryAfterMs, reason };
+    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), now());
+    let reason: string;
+    if (status >= 300 && status < 400) {
+      await discardBody(response);
+      const location = response.headers.get('location');
+      reason = `receiver redirected (HTTP ${status}${location ? ` to ${excerpt(location)}` : ''}); redirects are not followed, configure the final URL`;
+    } else {
+      const snippet = await readExcerpt(response);
+      reason = `receiver answered HTTP ${status}${snippet ? `: ${snippet}` : ''}`;
+    }
+    return retryAfterMs === undefined ? { kind: 'retry', status, reason } : { kind: 'retry', status, retryAfterMs, reason };
+  });
 }
 
 /** A new signing secret: `whsec_` + base64 of 32 random bytes, as standardwebhooks expects. */

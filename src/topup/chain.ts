@@ -20,6 +20,7 @@ import type { TopUpProtocol } from '../protocols/adapter';
 import type { AssetFacts, PolicyAssetState, TopUpCapability } from '../protocols/topup-capability';
 import type { EndpointProbe, FeeMarket, Fees } from './guards';
 import { snapshotOf, type ObservedPosition } from './observed-position';
+import { withTimeout } from '../lib/timeout';
 
 /*
  * The executor's I/O with the chain, one function per question. Decisions live elsewhere
@@ -38,19 +39,21 @@ export const erc20ApproveAbi = parseAbi([
 type JsonRpcAnswer = { result?: unknown; error?: { code: number; message: string } };
 
 async function rawRpc(url: string, method: string, params: unknown[], timeoutMs: number, fetchFn: typeof fetch): Promise<unknown> {
-  const response = await fetchFn(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-    signal: AbortSignal.timeout(timeoutMs),
+  return withTimeout(timeoutMs, async (signal) => {
+    const response = await fetchFn(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+      signal,
+    });
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new Error(`HTTP ${response.status}`);
+    }
+    const answer = (await response.json()) as JsonRpcAnswer;
+    if (answer.error) throw new Error(`JSON-RPC error ${answer.error.code}: ${answer.error.message.slice(0, 120)}`);
+    return answer.result;
   });
-  if (!response.ok) {
-    await response.body?.cancel();
-    throw new Error(`HTTP ${response.status}`);
-  }
-  const answer = (await response.json()) as JsonRpcAnswer;
-  if (answer.error) throw new Error(`JSON-RPC error ${answer.error.code}: ${answer.error.message.slice(0, 120)}`);
-  return answer.result;
 }
 
 /**
