@@ -27,6 +27,7 @@ import {
   parseSteps,
   stepOf,
   storedStepsOf,
+  strandedNotes,
   type ActionRow,
   type ActionStatus,
   type FailureRow,
@@ -540,6 +541,9 @@ export class TopUpExecutor {
 
   /** Final failure of an action; callers that change other rows too wrap it in their transaction. */
   private failAction(action: ActionRow, request: TopUpRequest, code: TopUpFailureCode, message: string): void {
+    // Money a mined preparing step left outside the position (Maker: a join before a failed frob) is said, never silent.
+    const stranded = strandedNotes(parseSteps(action), action.step_index);
+    if (stranded.length > 0) message = `${message}. ${stranded.join(' ')}`;
     this.sql.exec("UPDATE actions SET status = 'failed', error_code = ?, error = ?, finished_at = ? WHERE id = ?", code, `${code}: ${message}`, this.clock(), action.id);
     if (movedNothing(code)) this.queueRelease(action);
     this.notice(request, this.eventInput(action, request, 'topup.failed', { reason: code, message }));
