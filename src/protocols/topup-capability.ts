@@ -52,9 +52,10 @@ export type PolicyAssetState = {
 /**
  * A call made after the approval and before the action's own call, in order (Maker: the join
  * that moves the tokens into the Vat, before the frob). `ifLaterFails` says where the money is
- * when this call succeeded and a later one did not; the failure event repeats it.
+ * when this call succeeded and a later one did not; the failure event repeats it. Shown to a
+ * human through `describePrepare`.
  */
-export type PrepareCall = { to: Address; data: Hex; summary: string; ifLaterFails?: string };
+export type PrepareCall = { to: Address; data: Hex; ifLaterFails?: string };
 
 /** The money transaction, with its face for a human (the event shows it). */
 export type ActionCall = {

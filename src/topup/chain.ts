@@ -225,6 +225,7 @@ export async function healthFactorAt(context: ReadContext, protocol: TopUpProtoc
 
 // ---- transactions ----
 
+/** `join`: a preparing call between the approval and the action's own (ActionCall.before: Maker's GemJoin / DaiJoin join). */
 export type StepKind = 'approve' | 'join' | 'supply' | 'repay';
 
 /** One transaction of a top-up: the exact call. */

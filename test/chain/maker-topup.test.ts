@@ -120,6 +120,6 @@ describe('Maker top-up calls on real dss', () => {
     const next = await makerTopUp.readAssetState(context(), market, { account, asset: weth, blockNumber: await latest(), actor: executor });
     const partial = makerTopUp.buildAction(market, { mode: 'supply', asset: weth, amount: parseUnits('0.5', 18), account, state: next, actor: executor });
     expect(partial.approveAmount).toBe(parseUnits('0.3', 18));
-    expect(partial.before![0]!.summary).toContain('0.3 WETH');
+    expect(makerTopUp.describePrepare!(partial.before![0]!.to, partial.before![0]!.data, { mode: 'supply', asset: weth, account })).toContain(`GemJoin ${local.ilk.join}: join(${executor}, 0.3 WETH)`);
   });
 });

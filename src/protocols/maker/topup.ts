@@ -156,7 +156,6 @@ export const makerTopUp: TopUpCapability<MakerMarket> = {
         ? [{
             to: join,
             data: encodeFunctionData({ abi: input.mode === 'supply' ? gemJoinAbi : daiJoinAbi, functionName: 'join', args: [actor, joined] }),
-            summary: `join(${actor}, ${human(joined, input.asset)})`,
             ifLaterFails: `The ${human(joined, input.asset)} the join moved sits in the executor's own Vat balance (${where}), not in the vault: the next top-up of this vault uses it before joining more, and the operator can take it out with ${input.mode === 'supply' ? 'GemJoin' : 'DaiJoin'}.exit`,
           }]
         : [];
@@ -168,15 +167,7 @@ export const makerTopUp: TopUpCapability<MakerMarket> = {
       if (!rate) throw new AppError('read_failed', `the rate of ilk ${market.name} was not read`, { status: 502 });
       data = encodeFunctionData({ abi: vatTopUpAbi, functionName: 'frob', args: [market.ilk, urn, actor, actor, 0n, -((input.amount * RAY) / rate)] });
     }
-    const described = describeFrob(data, input);
-    return {
-      to: market.contracts.vat,
-      data,
-      ...described,
-      summary: joined > 0n ? `${described.summary}, after join(${human(joined, input.asset)})` : `${described.summary}, all from what the Vat balance already held`,
-      approveAmount: joined,
-      before,
-    };
+    return { to: market.contracts.vat, data, ...describeFrob(data, input), approveAmount: joined, before };
   },
 
   describeAction: describeFrob,
