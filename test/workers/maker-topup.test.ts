@@ -171,4 +171,45 @@ describe('Maker top-ups through the API', () => {
     expect((await vatState(second.account, second.account)).ink).toBe(2n * WAD + amount);
     await control('/maker/price', { price: '2000' });
   });
+
+  it('an action stopped after its join landed (the price recovered before the frob) says where the joined money is, in its topup.skipped event', async () => {
+    const path = '/maker-topup-stopped';
+    const key = await newTenant(path);
+    await grantTopUps(key, '100000');
+    const channel = await verifiedWebhook(key, path);
+    await control('/maker/mint', { symbol: 'WETH', to: SIGNER, amount: '5' });
+    const heldBefore = (await vatState(SIGNER)).gem;
+    const { account } = await control('/maker/open', { collateral: '1', debt: '1000' });
+    const watch = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'maker', market: 'ETH-A', protocolAddress: market.vat, account, channels: [channel], topUp: policy('supply', false) } });
+    expect(watch.status, JSON.stringify(watch.body)).toBe(201);
+    await pollShards();
+    await control('/maker/price', { price: '1700' });
+    await control('/maker/automine', { on: false });
+    try {
+      await pollShards();
+      await executor().processNow(); // the approval, pending
+      await control('/mine');
+      await executor().processNow(); // the approval mined; the join, pending
+      await control('/mine');
+    } finally {
+      await control('/maker/automine', { on: true });
+    }
+    const joined = (await vatState(SIGNER)).gem - heldBefore;
+    expect(joined).toBeGreaterThan(0n);
+    // Back at $2,000 the vault's health factor is 1.379, above the 1.2 trigger: the frob is not sent.
+    await control('/maker/price', { price: '2000' });
+    const deadline = Date.now() + 30_000;
+    let stopped: Received | undefined;
+    while (!stopped) {
+      await executor().processNow();
+      await tenantStub(testEnv, tenantIdOf(key)).deliverDue();
+      stopped = (await receivedAt(path)).find((event) => event.body.type === 'topup.skipped' && event.body.topUp.reason === 'above_trigger');
+      if (!stopped && Date.now() > deadline) throw new Error(`no topup.skipped above_trigger reached ${path}: ${JSON.stringify((await receivedAt(path)).map((event) => [event.body.type, event.body.topUp?.reason]))}`);
+      if (!stopped) await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(stopped.verified).toBe(true);
+    expect(stopped.body.topUp.message).toContain(`${formatUnits(joined, 18)} WETH the join moved sits in the executor's own Vat balance`);
+    expect((await vatState(account, account)).ink).toBe(WAD);
+    expect((await vatState(SIGNER)).gem - heldBefore).toBe(joined);
+  });
 });
