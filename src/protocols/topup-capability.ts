@@ -34,7 +34,28 @@ export type PolicyAssetState = {
    * the account (Euler: the collateral vault it has enabled for the asset); otherwise `spender(market)`.
    */
   via?: Address;
+  /**
+   * What the executor (`actor`) already holds inside the protocol for this asset, in token units
+   * (Maker: gem or DAI left in its own Vat balance by a join whose frob failed): the action uses
+   * it before taking more from the wallet.
+   */
+  held?: bigint;
+  /** RAY: the protocol's normalized-debt rate a repayment is converted with (Maker: the ilk's rate, projected ahead). */
+  debtRate?: bigint;
+  /**
+   * The address the position's breakdown lists this asset under, where it is not the token (Maker:
+   * the DAI debt under the Vat): the planner then finds the debt the policy asset repays.
+   */
+  listedAs?: Address;
 };
+
+/**
+ * A call made after the approval and before the action's own call, in order (Maker: the join
+ * that moves the tokens into the Vat, before the frob). `ifLaterFails` says where the money is
+ * when this call succeeded and a later one did not; the failure event repeats it. Shown to a
+ * human through `describePrepare`.
+ */
+export type PrepareCall = { to: Address; data: Hex; ifLaterFails?: string };
 
 /** The money transaction, with its face for a human (the event shows it). */
 export type ActionCall = {
@@ -48,6 +69,10 @@ export type ActionCall = {
    * from the caller): no approval goes before it. Otherwise an approval of exactly the amount does.
    */
   noApproval?: true;
+  /** The amount the approval covers, where it is not the action's amount (Maker: what is joined, net of what the Vat already holds); 0: no approval. */
+  approveAmount?: bigint;
+  /** Calls sent between the approval and this one, in order; each is simulated, signed, sent and recorded as its own step. */
+  before?: PrepareCall[];
 };
 
 export interface TopUpCapability<Market> {
@@ -56,10 +81,13 @@ export interface TopUpCapability<Market> {
   /** The contract that receives the approval and the call (unless the account's state names another: `via`); the owner's trust is given to it. */
   spender(market: Market): Address;
   /** One Multicall3 read of the policy asset for the account at the block. */
-  readAssetState(context: ReadContext, market: Market, input: { account: Address; asset: AssetFacts; blockNumber: bigint }): Promise<PolicyAssetState>;
-  buildAction(market: Market, input: { mode: TopUpMode; asset: AssetFacts; amount: bigint; account: Address; state: PolicyAssetState }): ActionCall;
+  readAssetState(context: ReadContext, market: Market, input: { account: Address; asset: AssetFacts; blockNumber: bigint; actor?: Address | null }): Promise<PolicyAssetState>;
+  /** `actor`: the executor wallet that sends the calls (null in a dry run without a signer). */
+  buildAction(market: Market, input: { mode: TopUpMode; asset: AssetFacts; amount: bigint; account: Address; state: PolicyAssetState; actor?: Address | null }): ActionCall;
   /** Decodes a call this capability built, for showing a stored action again. */
-  describeAction(data: Hex, input: { mode: TopUpMode; asset: AssetFacts; account: Address }): Omit<ActionCall, 'to' | 'data'>;
+  describeAction(data: Hex, input: { mode: TopUpMode; asset: AssetFacts; account: Address }): Omit<ActionCall, 'to' | 'data' | 'before'>;
+  /** Decodes a preparing call (`ActionCall.before`) this capability built, for showing a stored action again. */
+  describePrepare?(to: Address, data: Hex, input: { mode: TopUpMode; asset: AssetFacts; account: Address }): string;
   /** How many units of the market's value unit make one US dollar (Aave: 1e8); undefined when the unit is not USD. */
   usdUnit(market: Market): bigint | undefined;
   /**

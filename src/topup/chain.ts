@@ -133,7 +133,7 @@ export async function readFreshState(
     ]);
     const read = reads[0];
     if (!read || !('snapshot' in read)) throw new AppError('read_failed', `could not read account ${input.account}: ${read && 'error' in read ? read.error : 'no answer'}`, { status: 502 });
-    const assetState = await capability.readAssetState(context, market, { account: input.account, asset: input.asset, blockNumber: block.number });
+    const assetState = await capability.readAssetState(context, market, { account: input.account, asset: input.asset, blockNumber: block.number, actor: input.signer });
     const spender = assetState.via ?? capability.spender(market);
     const wallet = input.signer ? await readWallet(context, { asset: input.asset.asset, owner: input.signer, spender, blockNumber: block.number }) : undefined;
     return {
@@ -142,7 +142,7 @@ export async function readFreshState(
       asset: input.asset,
       spender,
       usdUnit: capability.usdUnit(market),
-      snapshot: { ...read.snapshot, assets: details.get(input.account) ?? [] },
+      snapshot: { ...read.snapshot, assets: relisted(details.get(input.account) ?? [], assetState, input.asset) },
       collateralParams: assetState.collateralParams,
       assetState,
       wallet,
@@ -170,7 +170,7 @@ export async function readObservedState(context: ReadContext, input: { protocol:
       asset: input.asset,
       spender: assetState.via ?? capability.spender(market),
       usdUnit: capability.usdUnit(market),
-      snapshot,
+      snapshot: { ...snapshot, assets: relisted(snapshot.assets, assetState, input.asset) },
       collateralParams: assetState.collateralParams,
       assetState,
       wallet: undefined,
@@ -179,6 +179,13 @@ export async function readObservedState(context: ReadContext, input: { protocol:
   } catch (error) {
     throw findAppError(error) ?? new AppError('read_failed', `reading the policy asset failed: ${shortMessage(error)}`, { status: 502, cause: error });
   }
+}
+
+/** The breakdown with the asset the protocol lists under another address (`listedAs`) named by the policy's token, so the planner finds it. */
+function relisted(assets: AssetPosition[], state: PolicyAssetState, asset: AssetFacts): AssetPosition[] {
+  const alias = state.listedAs;
+  if (!alias) return assets;
+  return assets.map((position) => (position.asset.toLowerCase() === alias.toLowerCase() ? { ...position, asset: asset.asset } : position));
 }
 
 /** The signer's balance of the asset, its allowance to the spender and its native balance. */
@@ -221,10 +228,12 @@ export async function healthFactorAt(context: ReadContext, protocol: TopUpProtoc
 
 // ---- transactions ----
 
-export type StepKind = 'approve' | 'supply' | 'repay';
+/** `join`: a preparing call between the approval and the action's own (ActionCall.before: Maker's GemJoin / DaiJoin join). */
+export type StepKind = 'approve' | 'join' | 'supply' | 'repay';
 
 /** One transaction of a top-up: the exact call. */
-export type Step = { kind: StepKind; to: Address; data: Hex };
+/** `ifLaterFails`: where the money is if this step succeeded and a later one failed (see PrepareCall). */
+export type Step = { kind: StepKind; to: Address; data: Hex; ifLaterFails?: string };
 
 export function approveStep(asset: Address, spender: Address, amount: bigint): Step {
   return { kind: 'approve', to: asset, data: encodeFunctionData({ abi: erc20ApproveAbi, functionName: 'approve', args: [spender, amount] }) };

@@ -49,6 +49,8 @@ export type TransactionView = {
   data: Hex;
   /** The exact-amount ERC-20 approval sent first when the allowance is short; null when none is needed. */
   approve: { to: Address; spender: Address; amount: string } | null;
+  /** Calls sent after the approval and before this one, in order (Maker: the join into the Vat before the frob); absent when none. */
+  before?: Array<{ to: Address; summary: string; data: Hex }>;
 };
 
 export type TopUpDetails = {

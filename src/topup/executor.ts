@@ -27,6 +27,7 @@ import {
   parseSteps,
   stepOf,
   storedStepsOf,
+  strandedNotes,
   type ActionRow,
   type ActionStatus,
   type FailureRow,
@@ -540,6 +541,7 @@ export class TopUpExecutor {
 
   /** Final failure of an action; callers that change other rows too wrap it in their transaction. */
   private failAction(action: ActionRow, request: TopUpRequest, code: TopUpFailureCode, message: string): void {
+    message = withStranded(action, message);
     this.sql.exec("UPDATE actions SET status = 'failed', error_code = ?, error = ?, finished_at = ? WHERE id = ?", code, `${code}: ${message}`, this.clock(), action.id);
     if (movedNothing(code)) this.queueRelease(action);
     this.notice(request, this.eventInput(action, request, 'topup.failed', { reason: code, message }));
@@ -547,6 +549,7 @@ export class TopUpExecutor {
 
   /** A live action stopped before its money moved (its check failed): nothing more is sent, its reservation is given back. */
   private stopAction(action: ActionRow, request: TopUpRequest, code: TopUpStopCode, message: string): void {
+    message = withStranded(action, message);
     this.sql.exec("UPDATE actions SET status = 'failed', error_code = ?, error = ?, finished_at = ? WHERE id = ?", code, `${code}: ${message}`, this.clock(), action.id);
     this.queueRelease(action);
     this.notice(request, this.eventInput(action, request, 'topup.skipped', { reason: code, message }));
@@ -678,6 +681,12 @@ export class TopUpExecutor {
 /** The position a watch is on, whatever its id: caps and cooldown are kept per position and tenant. */
 function positionKey(request: TopUpRequest): string {
   return `${request.tenantId}:${request.watch.chainId}:${request.watch.market.toLowerCase()}:${request.watch.account.toLowerCase()}`;
+}
+
+/** The message, with where the money of any mined preparing step is (Maker: a join before a frob that never came): said, never silent. */
+function withStranded(action: ActionRow, message: string): string {
+  const stranded = strandedNotes(parseSteps(action), action.step_index);
+  return stranded.length > 0 ? `${message}. ${stranded.join(' ')}` : message;
 }
 
 /** Guarded ALTER TABLE for columns added after a table was first created. */

@@ -65,7 +65,7 @@ export type NoticeRow = { event_id: string; tenant_id: string; watch_id: string;
 export type FailureRow = { code: string; message: string; at: number };
 
 /** One transaction of an action as stored in `actions.steps`; `gas` is null until measured. */
-export type StoredStep = { kind: StepKind; to: Address; data: Hex; gas: string | null };
+export type StoredStep = { kind: StepKind; to: Address; data: Hex; gas: string | null; ifLaterFails?: string };
 
 /** One signed version of a transaction (the first, or a same-nonce replacement), in `txs.attempts`. */
 export type Attempt = { hash: Hex; raw: Hex; fees: StoredFees; signedAt: number; broadcastAt: number | null; broadcastError: string | null };
@@ -85,7 +85,16 @@ export function feesOf(stored: StoredFees): Fees {
 
 /** The steps as stored; `gas` per step when measured (same index), null otherwise. */
 export function storedStepsOf(steps: readonly Step[], gas?: ReadonlyArray<bigint | null>): StoredStep[] {
-  return steps.map((step, index) => ({ kind: step.kind, to: step.to, data: step.data, gas: gas?.[index]?.toString() ?? null }));
+  return steps.map((step, index) => ({ kind: step.kind, to: step.to, data: step.data, gas: gas?.[index]?.toString() ?? null, ...(step.ifLaterFails ? { ifLaterFails: step.ifLaterFails } : {}) }));
+}
+
+/**
+ * Where the money of the steps that succeeded is when the action fails at `failedIndex` (the
+ * steps before it were mined): the notes of those that leave it somewhere other than the
+ * position (Maker: in the executor's Vat balance after a join). Empty when none do.
+ */
+export function strandedNotes(steps: readonly StoredStep[], failedIndex: number): string[] {
+  return steps.slice(0, failedIndex).flatMap((step) => (step.ifLaterFails ? [step.ifLaterFails] : []));
 }
 
 export function parseSteps(action: Pick<ActionRow, 'steps'>): StoredStep[] {

@@ -19,15 +19,18 @@ export const UNMEASURED_GAS = 500_000n;
 export function buildSteps(protocol: TopUpProtocol, request: TopUpRequest, state: FreshState, amount: bigint, signer: Address | null): BuiltSteps {
   // A repayment never exceeds what one call can pay (Aave: one rate mode's balance).
   if (request.policy.mode === 'repay' && amount > state.assetState.repayable) amount = state.assetState.repayable;
-  const action = protocol.capability.buildAction(state.market, { mode: request.policy.mode, asset: state.asset, amount, account: request.watch.account, state: state.assetState });
+  const action = protocol.capability.buildAction(state.market, { mode: request.policy.mode, asset: state.asset, amount, account: request.watch.account, state: state.assetState, actor: signer });
   const steps: Step[] = [];
   // Exactly the amount, never unlimited: a compromised or buggy market can take no more than this action.
   const allowance = signer && state.wallet ? state.wallet.allowance : 0n;
-  if (!action.noApproval && allowance < amount) {
+  const approveAmount = action.approveAmount ?? amount;
+  if (!action.noApproval && approveAmount > 0n && allowance < approveAmount) {
     // Tokens such as USDT refuse to change a non-zero allowance to another non-zero value.
     if (allowance > 0n) steps.push(approveStep(state.asset.asset, state.spender, 0n));
-    steps.push(approveStep(state.asset.asset, state.spender, amount));
+    steps.push(approveStep(state.asset.asset, state.spender, approveAmount));
   }
+  // Preparing calls (Maker's join) go in order between the approval and the action's own call.
+  for (const call of action.before ?? []) steps.push({ kind: 'join', to: call.to, data: call.data, ...(call.ifLaterFails ? { ifLaterFails: call.ifLaterFails } : {}) });
   steps.push({ kind: action.kind, to: action.to, data: action.data });
   return { steps, amount };
 }

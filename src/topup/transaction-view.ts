@@ -15,7 +15,10 @@ export function describeStoredSteps(steps: StoredStep[], request: TopUpRequest, 
   const action = steps[steps.length - 1]!;
   const finalApprove = steps.filter((step) => step.kind === 'approve').at(-1);
   const policy = request.policy;
-  const described = topUpProtocolOf(request.watch).capability.describeAction(action.data, { mode: policy.mode, asset: { asset: policy.asset, symbol: policy.symbol, decimals: policy.decimals }, account: request.watch.account });
+  const capability = topUpProtocolOf(request.watch).capability;
+  const input = { mode: policy.mode, asset: { asset: policy.asset, symbol: policy.symbol, decimals: policy.decimals }, account: request.watch.account };
+  const described = capability.describeAction(action.data, input);
+  const prepare = steps.filter((step) => step.kind === 'join');
   return {
     from: signer,
     to: action.to,
@@ -24,6 +27,7 @@ export function describeStoredSteps(steps: StoredStep[], request: TopUpRequest, 
     args: described.args,
     data: action.data,
     approve: finalApprove ? approvalView(finalApprove.to, finalApprove.data) : null,
+    ...(prepare.length > 0 ? { before: prepare.map((step) => ({ to: step.to, summary: capability.describePrepare?.(step.to, step.data, input) ?? step.kind, data: step.data })) } : {}),
   };
 }
 

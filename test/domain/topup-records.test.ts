@@ -5,7 +5,7 @@ import { encodeFunctionData } from 'viem';
 import { approveStep } from '../../src/topup/chain';
 import { aavePoolAbi } from '../../src/protocols/aave-v3/abi';
 import type { Fees } from '../../src/topup/guards';
-import { feesOf, newAttempt, parseAttempts, stepOf, storedFees, storedStepsOf, txHashOf, withBroadcastOutcome, type TxRow } from '../../src/topup/records';
+import { feesOf, newAttempt, parseAttempts, stepOf, storedFees, storedStepsOf, strandedNotes, txHashOf, withBroadcastOutcome, type TxRow } from '../../src/topup/records';
 import { parseRequest } from '../../src/topup/request';
 
 const H1 = `0x${'1'.repeat(64)}` as Hex;
@@ -79,5 +79,20 @@ describe('attempts', () => {
 describe('parseRequest', () => {
   it('reads back the stored request', () => {
     expect(parseRequest(JSON.stringify(request()))).toEqual(request());
+  });
+});
+
+describe('money a mined step leaves outside the position', () => {
+  const join = { kind: 'join' as const, to: POOL, data: '0x01' as Hex, ifLaterFails: '1 WETH sits in the executor\'s Vat balance' };
+  const steps = storedStepsOf([approveStep(ASSET, POOL, 1n), join, { kind: 'supply', to: POOL, data: '0x02' }]);
+
+  it('keeps the note of a preparing step through storage, and none for steps without one', () => {
+    expect(JSON.parse(JSON.stringify(steps)).map((step: { ifLaterFails?: string }) => step.ifLaterFails ?? null)).toEqual([null, join.ifLaterFails, null]);
+  });
+
+  it('names it only when the failure comes after that step was mined', () => {
+    expect(strandedNotes(steps, 0)).toEqual([]);
+    expect(strandedNotes(steps, 1)).toEqual([]);
+    expect(strandedNotes(steps, 2)).toEqual([join.ifLaterFails]);
   });
 });

@@ -1,6 +1,7 @@
-import type { Address } from 'viem';
+import { parseAbi, parseUnits, type Address } from 'viem';
+import { sendContractTx } from '../../tools/chain/actions';
 import type { LocalChain } from '../../tools/chain';
-import { openMakerVault, setMakerPrice, type LocalMaker } from '../../tools/chain/maker';
+import { RAD, bytes32, openMakerVault, setMakerPrice, type LocalMaker } from '../../tools/chain/maker';
 import { deployOsmIlk, openCdpVault, peepOsm, publishOsmPrice, type LocalOsmIlk } from '../../tools/chain/maker-fixtures';
 
 /*
@@ -10,6 +11,14 @@ import { deployOsmIlk, openCdpVault, peepOsm, publishOsmPrice, type LocalOsmIlk 
  */
 
 type Route = (body: Record<string, unknown>) => Promise<unknown>;
+
+const topUpTestAbi = parseAbi([
+  'function mint(address usr, uint256 wad)',
+  'function file(bytes32 ilk, bytes32 what, uint256 data)',
+  'function gem(bytes32 ilk, address usr) view returns (uint256)',
+  'function dai(address usr) view returns (uint256)',
+  'function urns(bytes32 ilk, address urn) view returns (uint256 ink, uint256 art)',
+]);
 
 export function makerControlRoutes(chain: LocalChain, local: LocalMaker & { cdpManager: Address }): Record<string, Route> {
   let osmIlk: Promise<LocalOsmIlk> | undefined;
@@ -27,6 +36,30 @@ export function makerControlRoutes(chain: LocalChain, local: LocalMaker & { cdpM
     'POST /maker/open-cdp': async (body) => {
       const { cdp, urn } = await openCdpVault(chain.clients, local, local.cdpManager, { collateral: String(body.collateral ?? '1'), debt: String(body.debt ?? '1000') });
       return { cdp: cdp.toString(), urn };
+    },
+    'POST /maker/topup-market': async () => ({ vat: local.vat, gem: local.ilk.gem, gemJoin: local.ilk.join, dai: local.dai, daiJoin: local.daiJoin }),
+    // WETH (Aave's MintableERC20: anyone mints) or DAI (dss's Dai: the deployer is its ward) to `to`.
+    'POST /maker/mint': async (body) => {
+      const token = body.symbol === 'DAI' ? local.dai : local.ilk.gem;
+      await sendContractTx(chain.clients, local.admin, { address: token, abi: topUpTestAbi, functionName: 'mint', args: [body.to as Address, parseUnits(String(body.amount), 18)] });
+      return { ok: true };
+    },
+    // The ilk's dust (DAI): raised above a vault's debt, vat.sol refuses any frob of it ("Vat/dust").
+    'POST /maker/dust': async (body) => {
+      await sendContractTx(chain.clients, local.admin, { address: local.vat, abi: topUpTestAbi, functionName: 'file', args: [local.ilk.ilk, bytes32('dust'), BigInt(String(body.dai)) * RAD] });
+      return { ok: true };
+    },
+    'POST /maker/automine': async (body) => {
+      await chain.clients.testClient.setAutomine(Boolean(body.on));
+      return { ok: true };
+    },
+    // An address's Vat balances (gem of the ilk, WAD; dai, RAD) and an urn's ink and art.
+    'POST /maker/vat-state': async (body) => {
+      const read = (functionName: 'gem' | 'dai' | 'urns', args: readonly unknown[]) => chain.clients.publicClient.readContract({ address: local.vat, abi: topUpTestAbi, functionName, args } as never);
+      const [ink, art] = (await read('urns', [local.ilk.ilk, (body.urn ?? body.address) as Address])) as readonly [bigint, bigint];
+      const gem = (await read('gem', [local.ilk.ilk, body.address as Address])) as bigint;
+      const dai = (await read('dai', [body.address as Address])) as bigint;
+      return { gem: gem.toString(), dai: dai.toString(), ink: ink.toString(), art: art.toString() };
     },
     'POST /maker/osm-market': async () => {
       const ilk = await osm();

@@ -35,19 +35,25 @@ describe('Maker through the API', () => {
     expect(badName.body.error.issues[0].path).toBe('market');
   });
 
-  it('has no auto-top-up: a top-up policy is a clear 400 at topUp, on create and on update', async () => {
-    const key = await newTenant('maker-no-topup');
+  it('a top-up policy names what the ilk\'s joins take: the price source is refused at topUp.asset, the gem (supply) and DAI (repay) are taken', async () => {
+    const key = await newTenant('maker-topup-assets');
     const { account } = await control('/maker/open', { collateral: '1', debt: '500' });
+    const joins = await control('/maker/topup-market');
     const topUp = { mode: 'supply', asset: market.pip, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: '1', maxAmountPerDay: '1' };
-    const created = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'maker', market: 'ETH-A', protocolAddress: market.vat, account, topUp } });
-    expect(created.status).toBe(400);
-    expect(created.body.error).toMatchObject({ code: 'topup_not_supported', issues: [{ path: 'topUp' }] });
-    expect(created.body.error.message).toContain('maker watches alert only');
-    const watch = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'maker', market: 'ETH-A', protocolAddress: market.vat, account } });
-    expect(watch.status, JSON.stringify(watch.body)).toBe(201);
-    const patched = await api('PATCH', `/v1/watches/${watch.body.id}`, { token: key, body: { topUp } });
-    expect(patched.status).toBe(400);
-    expect(patched.body.error).toMatchObject({ code: 'topup_not_supported', issues: [{ path: 'topUp' }] });
+    const body = { chainId: 31337, protocol: 'maker', market: 'ETH-A', protocolAddress: market.vat, account };
+    const refused = await api('POST', '/v1/watches', { token: key, body: { ...body, topUp } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({ code: 'validation_failed', issues: [{ path: 'topUp.asset' }] });
+    expect(refused.body.error.message).toContain(joins.gem);
+    const repayWithGem = await api('POST', '/v1/watches', { token: key, body: { ...body, topUp: { ...topUp, mode: 'repay', asset: joins.gem } } });
+    expect(repayWithGem.status).toBe(400);
+    expect(repayWithGem.body.error.message).toContain(joins.dai);
+    const supply = await api('POST', '/v1/watches', { token: key, body: { ...body, topUp: { ...topUp, asset: joins.gem } } });
+    expect(supply.status, JSON.stringify(supply.body)).toBe(201);
+    expect(supply.body.topUp).toMatchObject({ mode: 'supply', symbol: 'WETH', decimals: 18 });
+    const repay = await api('POST', '/v1/watches', { token: key, body: { ...body, account: (await control('/maker/open', { collateral: '1', debt: '500' })).account, topUp: { ...topUp, mode: 'repay', asset: joins.dai, maxAmountPerAction: '100', maxAmountPerDay: '100' } } });
+    expect(repay.status, JSON.stringify(repay.body)).toBe(201);
+    expect(repay.body.topUp).toMatchObject({ mode: 'repay', symbol: 'DAI' });
   });
 
   it('a price walk on a Maker vault delivers warning → margin_call → critical → resolved, signed, once each', async () => {

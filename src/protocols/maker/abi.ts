@@ -16,3 +16,27 @@ export const dogAbi = parseAbi(['function ilks(bytes32 ilk) view returns (addres
 export const osmAbi = parseAbi(['function hop() view returns (uint16)', 'function zzz() view returns (uint64)', 'function stopped() view returns (uint256)']);
 
 export const cdpManagerAbi = parseAbi(['function urns(uint256 cdp) view returns (address)', 'function ilks(uint256 cdp) view returns (bytes32)', 'function vat() view returns (address)']);
+
+/** What a top-up calls and checks: the Vat's frob, wards and balances, the joins, and the IlkRegistry. */
+export const vatTopUpAbi = parseAbi([
+  'function frob(bytes32 i, address u, address v, address w, int256 dink, int256 dart)',
+  'function wards(address usr) view returns (uint256)',
+  'function live() view returns (uint256)',
+  'function gem(bytes32 ilk, address usr) view returns (uint256)',
+  'function dai(address usr) view returns (uint256)',
+]);
+
+export const gemJoinAbi = parseAbi([
+  'function join(address usr, uint256 wad)',
+  'function vat() view returns (address)',
+  'function ilk() view returns (bytes32)',
+  'function gem() view returns (address)',
+  'function dec() view returns (uint256)',
+  'function live() view returns (uint256)',
+]);
+
+export const daiJoinAbi = parseAbi(['function join(address usr, uint256 wad)', 'function vat() view returns (address)', 'function dai() view returns (address)', 'function live() view returns (uint256)']);
+
+export const ilkRegistryAbi = parseAbi(['function join(bytes32 ilk) view returns (address)']);
+
+export const tokenFactsAbi = parseAbi(['function symbol() view returns (string)', 'function decimals() view returns (uint8)']);

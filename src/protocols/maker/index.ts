@@ -1,6 +1,7 @@
 import type { ProtocolAdapter } from '../adapter';
 import { checkMakerAccount, loadMakerMarket, readMakerAccounts, readMakerAssets, readMakerMarketPrices } from './read';
 import { penaltyBps, type MakerMarket } from './normalize';
+import { makerTopUp } from './topup';
 
 export { MAKER } from './normalize';
 export { MAKER_DEPLOYMENTS, MAKER_VATS } from './deployments';
@@ -10,9 +11,8 @@ export { parseMakerAccount } from './account';
 /**
  * Maker (dss) vaults: `market` is the ilk, inside the Vat (`protocolAddress`); an account is an
  * urn address or a CdpManager vault id (resolved to its urn on read). Where the ilk's price
- * source is an OSM, each read also carries the health factor at its next price. No `topUp` yet: the Vat does accept a `frob` that only adds collateral or only
- * repays, from the caller's own Vat balances, on any urn; but that needs the ilk's GemJoin and
- * token (the Vat does not know them) and a join before the frob, which is not built.
+ * source is an OSM, each read also carries the health factor at its next price. Top-ups join
+ * the money into the Vat, then frob it into the urn (./topup.ts).
  */
 export const makerAdapter: ProtocolAdapter<MakerMarket> = {
   loadMarket: loadMakerMarket,
@@ -20,6 +20,7 @@ export const makerAdapter: ProtocolAdapter<MakerMarket> = {
   readAccounts: readMakerAccounts,
   readAssets: readMakerAssets,
   readPrices: readMakerMarketPrices,
+  topUp: makerTopUp,
   // The Dog takes the whole debt (up to its hole limits) and adds chop to what the auction must raise.
   liquidationRule: (market) => ({
     closeFactorBps: 10_000n,

@@ -243,3 +243,14 @@ export async function readMakerMarketPrices(context: ReadContext, market: MakerM
     prices: [{ asset: market.pip, symbol: market.symbol, price: price === 0n ? undefined : price, feed: null }],
   };
 }
+
+/** The urn an account names: itself, or a vault id's urn from the CdpManager (a read_failed AppError when the id has none here). */
+export async function makerUrnOf(context: ReadContext, market: MakerMarket, account: Address): Promise<Address> {
+  const ref = makerAccountOf(account);
+  if (ref.kind === 'urn') return ref.urn;
+  const manager = market.contracts.cdpManager;
+  const vaults = manager ? await resolveVaults(context, manager, [ref.id], new BlockPin(context, { chainId: context.chainId })) : new Map<bigint, VaultLookup>();
+  const found = vaultUrn(market, ref.id, vaults.get(ref.id));
+  if ('error' in found) throw new AppError('read_failed', found.error, { status: 502 });
+  return found.urn;
+}
