@@ -119,29 +119,7 @@ describe('Maker top-ups through the API', () => {
 
   it('a frob that reverts after its join landed fails with the money named in the executor\'s Vat balance, and the next top-up uses that balance instead of joining it again', async () => {
     const path = '/maker-topup-stranded';
-    const key = await newTenant(path);
-    await grantTopUps(key, '100000');
-    const channel = await verifiedWebhook(key, path);
-    await control('/maker/mint', { symbol: 'WETH', to: SIGNER, amount: '5' });
-    const heldBefore = (await vatState(SIGNER)).gem;
-    const { account } = await control('/maker/open', { collateral: '1', debt: '1000' });
-    const watch = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'maker', market: 'ETH-A', protocolAddress: market.vat, account, channels: [channel], topUp: policy('supply', false) } });
-    expect(watch.status, JSON.stringify(watch.body)).toBe(201);
-    await pollShards();
-    await control('/maker/price', { price: '1700' });
-    // Each transaction waits for a block of its own, so the chain can change between the join and the frob.
-    await control('/maker/automine', { on: false });
-    try {
-      await pollShards();
-      await executor().processNow(); // the approval, pending
-      await control('/mine');
-      await executor().processNow(); // the approval mined; the join, pending
-      await control('/mine');
-    } finally {
-      await control('/maker/automine', { on: true });
-    }
-    const joined = (await vatState(SIGNER)).gem - heldBefore;
-    expect(joined).toBeGreaterThan(0n);
+    const { key, channel, heldBefore, account, watch, joined } = await joinedNotFrobbed(path);
     // The ilk's dust raised above the vault's debt: vat.sol now refuses any frob of it.
     await control('/maker/dust', { dai: '100000' });
     try {
@@ -174,28 +152,7 @@ describe('Maker top-ups through the API', () => {
 
   it('an action stopped after its join landed (the price recovered before the frob) says where the joined money is, in its topup.skipped event', async () => {
     const path = '/maker-topup-stopped';
-    const key = await newTenant(path);
-    await grantTopUps(key, '100000');
-    const channel = await verifiedWebhook(key, path);
-    await control('/maker/mint', { symbol: 'WETH', to: SIGNER, amount: '5' });
-    const heldBefore = (await vatState(SIGNER)).gem;
-    const { account } = await control('/maker/open', { collateral: '1', debt: '1000' });
-    const watch = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'maker', market: 'ETH-A', protocolAddress: market.vat, account, channels: [channel], topUp: policy('supply', false) } });
-    expect(watch.status, JSON.stringify(watch.body)).toBe(201);
-    await pollShards();
-    await control('/maker/price', { price: '1700' });
-    await control('/maker/automine', { on: false });
-    try {
-      await pollShards();
-      await executor().processNow(); // the approval, pending
-      await control('/mine');
-      await executor().processNow(); // the approval mined; the join, pending
-      await control('/mine');
-    } finally {
-      await control('/maker/automine', { on: true });
-    }
-    const joined = (await vatState(SIGNER)).gem - heldBefore;
-    expect(joined).toBeGreaterThan(0n);
+    const { key, channel, heldBefore, account, watch, joined } = await joinedNotFrobbed(path);
     // Back at $2,000 the vault's health factor is 1.379, above the 1.2 trigger: the frob is not sent.
     await control('/maker/price', { price: '2000' });
     const deadline = Date.now() + 30_000;
@@ -213,3 +170,34 @@ describe('Maker top-ups through the API', () => {
     expect((await vatState(SIGNER)).gem - heldBefore).toBe(joined);
   });
 });
+
+/**
+ * A tenant whose 1 WETH / 1,000 DAI vault fell to a supply top-up's trigger, with the executor's
+ * approval and join mined and its frob not yet sent: each transaction waits for a block of its
+ * own, so the chain can change between the join and the frob.
+ */
+async function joinedNotFrobbed(path: string) {
+  const key = await newTenant(path);
+  await grantTopUps(key, '100000');
+  const channel = await verifiedWebhook(key, path);
+  await control('/maker/mint', { symbol: 'WETH', to: SIGNER, amount: '5' });
+  const heldBefore = (await vatState(SIGNER)).gem;
+  const { account } = await control('/maker/open', { collateral: '1', debt: '1000' });
+  const watch = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'maker', market: 'ETH-A', protocolAddress: market.vat, account, channels: [channel], topUp: policy('supply', false) } });
+  expect(watch.status, JSON.stringify(watch.body)).toBe(201);
+  await pollShards();
+  await control('/maker/price', { price: '1700' });
+  await control('/maker/automine', { on: false });
+  try {
+    await pollShards();
+    await executor().processNow(); // the approval, pending
+    await control('/mine');
+    await executor().processNow(); // the approval mined; the join, pending
+    await control('/mine');
+  } finally {
+    await control('/maker/automine', { on: true });
+  }
+  const joined = (await vatState(SIGNER)).gem - heldBefore;
+  expect(joined).toBeGreaterThan(0n);
+  return { key, channel, heldBefore, account, watch, joined };
+}
