@@ -9,7 +9,10 @@ import type { MarketPreset } from '../protocols/presets';
 import type { ChainHealth } from '../monitor/chain-health';
 import type { ApiKeyRecord, ChannelRecord, DeliveryRecord, WatchCondition, WatchGlance } from '../watches/records';
 import type { WatchView, WatchWithStatus } from '../watches/service';
-import type { ChannelTestBody, ConditionEventBody } from '../notify/event-body';
+import type { AlertEventBody, ChannelTestBody, ConditionEventBody, MonitorEventBody, WatchRef } from '../notify/event-body';
+import type { AlertTrigger } from '../domain/alert-machine';
+import type { CapReason } from '../domain/topup-plan';
+import { SKIP_MESSAGES, type TopUpEventBody, type TopUpFailureCode, type TopUpStopCode } from '../topup/events';
 import { SUPPORTED_PROTOCOLS } from '../protocols';
 import { createChannelSchema } from '../config/api-schemas';
 import type { RiskSettings, WatchRisk } from '../risk/watch-risk';
@@ -155,13 +158,18 @@ const watchCondition = z
   .strictObject(conditionFields)
   .meta({ description: 'A danger of the protocol\'s own, beside the health factor, active since `since` (condition.raised was sent; condition.cleared ends it). See README "Protocol conditions".' }) satisfies z.ZodType<WatchCondition>;
 
+/** The watch an event is about, as every webhook body names it. */
+const watchRef = z
+  .strictObject({ id: z.string(), label: z.string(), chainId: z.number().int(), protocol: z.string(), market: marketId, protocolAddress: address.optional().meta({ description: 'morpho-blue only: the contract holding the market' }), account: accountId })
+  .meta({ description: 'The watch the event is about' }) satisfies z.ZodType<WatchRef>;
+
 /** The body of condition.raised / condition.cleared, as every channel receives it; documented here because no route answers with it. */
 const conditionEvent = z
   .strictObject({
     id: z.string(),
     type: z.enum(['condition.raised', 'condition.cleared']),
     createdAt: time,
-    watch: z.strictObject({ id: z.string(), label: z.string(), chainId: z.number().int(), protocol: z.string(), market: marketId, protocolAddress: address.optional(), account: accountId }),
+    watch: watchRef,
     condition: z.strictObject({
       ...conditionFields,
       facts: conditionFields.facts.meta({ description: 'the figures at the raise; for condition.cleared, as last reported while it held' }),
@@ -264,13 +272,120 @@ const deliverySchema = z.strictObject({
   deliveredAt: time.nullable(),
 }) satisfies z.ZodType<DeliveryRecord>;
 
-const channelTestEvent = z.strictObject({
-  id: z.string(),
-  type: z.literal('channel.test'),
-  createdAt: time,
-  channel: z.strictObject({ id: z.string(), label: z.string() }),
-  message: z.string(),
-}) satisfies z.ZodType<ChannelTestBody>;
+const channelTestEvent = z
+  .strictObject({
+    id: z.string(),
+    type: z.literal('channel.test'),
+    createdAt: time,
+    channel: z.strictObject({ id: z.string(), label: z.string() }),
+    message: z.string(),
+  })
+  .meta({ description: 'Webhook body of channel.test, sent by POST /v1/channels/{id}/test.' }) satisfies z.ZodType<ChannelTestBody>;
+
+/*
+ * The webhook bodies (OpenAPI `webhooks`): what every channel of a watch receives, POSTed as
+ * JSON to a webhook channel. test/workers/openapi.test.ts validates bodies a real receiver got.
+ */
+
+const ALERT_TRIGGERS = { health_factor: true, liquidation_probability: true, next_price: true } satisfies Record<AlertTrigger, true>;
+
+const alertEvent = z
+  .strictObject({
+    id: z.string().meta({ description: 'stable per event: retries reuse it (the `webhook-id` header), so receivers deduplicate on it' }),
+    type: z.enum(['alert.triggered', 'alert.escalated', 'alert.reminder', 'alert.resolved']),
+    createdAt: time,
+    watch: watchRef,
+    level: alertLevel.meta({ description: 'the level after this read (`ok` for alert.resolved)' }),
+    previousLevel: alertLevel.meta({ description: 'the level before it (equal to `level` for a reminder)' }),
+    trigger: z
+      .enum(Object.keys(ALERT_TRIGGERS) as [AlertTrigger, ...AlertTrigger[]])
+      .meta({ description: 'the rule that set the level announced: the health factor, the health factor at the next published price (maker OSM), or the 24 h liquidation probability (risk-enabled watches); for alert.resolved, the one that had set the level resolved' }),
+    position: positionSchema,
+    recommendation: z
+      .strictObject({ action: z.enum(['supply', 'repay']), asset: address, symbol: z.string(), amount: decimal, targetHealthFactor: decimal })
+      .nullable()
+      .meta({ description: 'what would bring the health factor back to the target; null for alert.resolved or when none can be computed' }),
+    risk: watchRisk.nullable().meta({ description: 'the risk figures at this read; null when it was read without its per-asset breakdown' }),
+  })
+  .meta({ description: 'Webhook body of alert.triggered, alert.escalated, alert.reminder and alert.resolved. Amounts and health factors are decimal strings.' }) satisfies z.ZodType<AlertEventBody>;
+
+const monitorEvent = z
+  .strictObject({
+    id: z.string(),
+    type: z.enum(['monitor.degraded', 'monitor.recovered']),
+    createdAt: time,
+    watch: watchRef,
+    monitor: z.strictObject({
+      chainId: z.number().int(),
+      since: time.meta({ description: 'the last fresh observation before the episode' }),
+      reason: monitorReason,
+      lastError: z.string().nullable().optional().meta({ description: 'monitor.degraded: the last error, URLs cut to their origin; null when the head was merely stale' }),
+      blockNumber: z.string().regex(/^\d+$/).optional().meta({ description: 'monitor.recovered: the block the watch was seen on again' }),
+      observedAt: time.optional().meta({ description: 'monitor.recovered: when it was read' }),
+    }),
+  })
+  .meta({ description: 'Webhook body of monitor.degraded (the watch could not be read fresh) and monitor.recovered (it is read again).' }) satisfies z.ZodType<MonitorEventBody>;
+
+const TOPUP_FAILURE_CODES = {
+  signer_not_configured: true, unknown_chain: true, wrong_chain: true, rpc_unavailable: true, rpc_disagree: true, rpc_stale: true, read_failed: true, asset_not_in_market: true,
+  gas_price_above_cap: true, insufficient_gas_funds: true, simulation_reverted: true, broadcast_failed: true, tx_reverted: true, tx_timeout: true, tx_dropped: true, nonce_used_elsewhere: true,
+} satisfies Record<TopUpFailureCode, true>;
+const TOPUP_STOP_CODES = {
+  watch_deleted: true, policy_changed: true, not_permitted: true, tenant_budget_reached: true, market_not_trusted: true, above_trigger: true, action_timeout: true, usd_price_unknown: true,
+} satisfies Record<TopUpStopCode, true>;
+type TopUpReason = NonNullable<TopUpEventBody['topUp']['reason']>;
+// A Set: a skip reason and a stop code may share a name (above_trigger, tenant_budget_reached).
+const TOPUP_REASONS = [...new Set([...Object.keys(SKIP_MESSAGES), ...Object.keys(TOPUP_FAILURE_CODES), ...Object.keys(TOPUP_STOP_CODES)])] as [TopUpReason, ...TopUpReason[]];
+const CAP_REASONS = { per_action: true, per_day: true, tenant_budget: true, wallet_balance: true, debt: true } satisfies Record<CapReason, true>;
+
+const healthFactorText = z.string().regex(/^(\d+\.\d+|∞)$/).meta({ description: 'a health factor with 4 decimals, or ∞ when the account owes nothing' });
+const calldata = hexString<Hex>(/^0x([0-9a-fA-F]{2})*$/, 'calldata');
+
+const topUpTransaction = z
+  .strictObject({
+    from: address.nullable().meta({ description: 'the executor wallet; null when no signer is configured' }),
+    to: address,
+    function: z.enum(['supply', 'repay']),
+    summary: z.string().meta({ description: 'the call for a person, e.g. supply(WBTC 0x…, 0.25 WBTC, onBehalfOf 0x…, referralCode 0)' }),
+    args: z.record(z.string(), z.union([z.string(), z.number()])).meta({ description: 'the arguments as the protocol receives them; amounts in token base units' }),
+    data: calldata,
+    approve: z.strictObject({ to: address, spender: address, amount: z.string().regex(/^\d+$/) }).nullable().meta({ description: 'the exact-amount ERC-20 approval sent first (base units); null when none is needed' }),
+    before: z.array(z.strictObject({ to: address, summary: z.string(), data: calldata })).optional().meta({ description: 'calls sent after the approval and before this one, in order (maker: the join into the Vat); absent when none' }),
+  })
+  .meta({ description: 'The transaction a top-up sends, or (dry run, refusal) would send: readable, with the exact calldata' });
+
+const topUpEvent = z
+  .strictObject({
+    id: z.string().meta({ description: 'stable per trigger and kind, e.g. evt_topup_w_…_3_1_executed or …_skipped_cooldown' }),
+    type: z.enum(['topup.executed', 'topup.skipped', 'topup.failed']),
+    createdAt: time,
+    watch: watchRef,
+    topUp: z.strictObject({
+      triggerId: z.string().meta({ description: '<watchId>:<episode>:<slot>, the trigger this event belongs to' }),
+      mode: z.enum(['supply', 'repay']),
+      asset: address,
+      symbol: z.string(),
+      dryRun: z.boolean(),
+      triggerHealthFactor: decimal,
+      targetHealthFactor: decimal,
+      amount: decimal.nullable().meta({ description: 'token units; null when it could not be computed' }),
+      amountNeeded: decimal.nullable(),
+      reachesTarget: z.boolean().nullable().meta({ description: 'whether `amount` is expected to restore the target (false when a cap or the debt bit)' }),
+      cappedBy: z.array(z.enum(Object.keys(CAP_REASONS) as [CapReason, ...CapReason[]])),
+      healthFactorBefore: healthFactorText.nullable(),
+      healthFactorAfter: healthFactorText.nullable(),
+      targetReached: z.boolean().nullable().meta({ description: 'topup.executed: whether the health factor read after the receipt is at or above target' }),
+      blockNumber: z.string().regex(/^\d+$/).nullable(),
+      txHash: txHash.nullable(),
+      approveTxHash: txHash.nullable(),
+      reason: z.enum(TOPUP_REASONS).nullable().meta({ description: 'topup.skipped: the skip or stop reason (dry_run for a dry run); topup.failed: the failure code; null for topup.executed' }),
+      message: z.string().meta({ description: 'what happened, for a person' }),
+      retryAt: time.nullable().meta({ description: 'when a skip lifts by itself (cooldown end, day window)' }),
+      wallet: z.strictObject({ address: address.nullable(), balance: decimal.nullable() }).nullable(),
+      transaction: topUpTransaction.nullable(),
+    }),
+  })
+  .meta({ description: 'Webhook body of topup.executed, topup.skipped and topup.failed (auto-top-up). Amounts and health factors are decimal strings.' }) satisfies z.ZodType<TopUpEventBody>;
 
 export const channelTestSchema = z.strictObject({ event: channelTestEvent, delivery: deliverySchema.nullable() });
 export const confirmationResentSchema = z.strictObject({ confirmation: confirmationSchema });
@@ -349,6 +464,15 @@ export const telegramSetupResultSchema = z.strictObject({
 });
 export const telegramUpdateAckSchema = z.strictObject({ ok: z.literal(true) });
 
+/** The webhook bodies by family: each is an entry of the document's `webhooks`, its body the named component. */
+export const WEBHOOK_BODIES = {
+  alert: { name: 'AlertEvent', types: ['alert.triggered', 'alert.escalated', 'alert.reminder', 'alert.resolved'] },
+  monitor: { name: 'MonitorEvent', types: ['monitor.degraded', 'monitor.recovered'] },
+  condition: { name: 'ConditionEvent', types: ['condition.raised', 'condition.cleared'] },
+  topup: { name: 'TopUpEvent', types: ['topup.executed', 'topup.skipped', 'topup.failed'] },
+  channelTest: { name: 'ChannelTestEvent', types: ['channel.test'] },
+} as const;
+
 /** Parts that recur in many bodies: documented once under components/schemas and referenced. */
 export const SHARED_RESPONSE_SCHEMAS: Record<string, z.ZodType> = {
   Timestamp: time,
@@ -361,7 +485,12 @@ export const SHARED_RESPONSE_SCHEMAS: Record<string, z.ZodType> = {
   Position: positionSchema,
   WatchMonitor: watchMonitor,
   WatchCondition: watchCondition,
+  WatchRef: watchRef,
+  AlertEvent: alertEvent,
+  MonitorEvent: monitorEvent,
   ConditionEvent: conditionEvent,
+  TopUpEvent: topUpEvent,
+  ChannelTestEvent: channelTestEvent,
   TopUpState: topUpState,
   Delivery: deliverySchema,
   ApiKey: apiKeySchema,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { errorSchema, SHARED_RESPONSE_SCHEMAS } from '../response-schemas';
+import { errorSchema, SHARED_RESPONSE_SCHEMAS, WEBHOOK_BODIES } from '../response-schemas';
 import { OPERATIONS, type Auth, type Named, type Operation } from './operations';
 
 /*
@@ -36,6 +36,45 @@ const SECURITY_SCHEMES = {
   adminToken: { type: 'http', scheme: 'bearer', description: 'The deployment owner\'s ADMIN_TOKEN (a secret of at least 32 characters): `Authorization: Bearer <ADMIN_TOKEN>`.' },
   telegramSecret: { type: 'apiKey', in: 'header', name: 'X-Telegram-Bot-Api-Secret-Token', description: 'TELEGRAM_WEBHOOK_SECRET, which Telegram echoes on every update.' },
 } as const;
+
+/** The Standard Webhooks headers every delivery carries (https://www.standardwebhooks.com). */
+const WEBHOOK_HEADERS = [
+  { name: 'webhook-id', description: 'The event id (the body\'s `id`): the same on every retry, so the receiver deduplicates on it', schema: { type: 'string' } },
+  { name: 'webhook-timestamp', description: 'When this attempt was signed, in unix seconds; reject one too far from your clock to stop replays', schema: { type: 'string', pattern: '^\\d+$' } },
+  {
+    name: 'webhook-signature',
+    description: '`v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<raw body>">`, keyed with the channel\'s secret (`whsec_…` from POST /v1/channels, base64 after the prefix). Verify it over the raw body before parsing, e.g. with a Standard Webhooks library',
+    schema: { type: 'string', pattern: '^v1,' },
+  },
+].map((header) => ({ ...header, in: 'header', required: true }));
+
+const WEBHOOK_RESPONSES = {
+  '2XX': { description: 'Delivered: any 2xx. The answer\'s body is ignored.' },
+  '410': { description: 'Gone: the receiver no longer wants these webhooks. The channel is disabled at once (its `disabledReason` says so) and nothing more is sent to it.' },
+  default: {
+    description: 'Any other answer (3xx: redirects are not followed; other 4xx; 429; 5xx), a network error or a timeout: the delivery is retried with backoff, after `retry-after` when the receiver sends a usable one, until it is dead-lettered (GET /v1/deliveries?status=dead).',
+  },
+};
+
+/** One webhook per event family: a POST of the event\'s JSON body, signed, to every webhook channel of the watch. */
+function webhookEntries(): Record<string, JsonSchema> {
+  return Object.fromEntries(
+    Object.entries(WEBHOOK_BODIES).map(([family, { name, types }]) => [
+      family,
+      {
+        post: {
+          operationId: `webhook${name}`,
+          tags: ['Webhooks'],
+          summary: types.map((type) => `\`${type}\``).join(', '),
+          description: `marginwatch POSTs this body to the URL of each webhook channel the event goes to (other channel types get the same event formatted for them). Events: ${types.join(', ')}.`,
+          parameters: WEBHOOK_HEADERS,
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: `${SCHEMA_REF}${name}` } } } },
+          responses: WEBHOOK_RESPONSES,
+        },
+      },
+    ]),
+  );
+}
 
 /** Error statuses an operation can answer, from what it takes and who may call it. */
 export function errorStatusesOf(operation: Operation): number[] {
@@ -149,8 +188,9 @@ export function buildOpenApiDocument(operations: readonly Operation[] = OPERATIO
       description:
         'Margin-call alerting for on-chain lending positions. Tenants call /v1 with an API key; the deployment owner issues keys and grants top-ups with the ADMIN_TOKEN. Every error answers `{"error":{"code","message","issues?"}}`; amounts and health factors are decimal strings.',
     },
-    tags: [...new Set(operations.map((operation) => operation.tag))].map((name) => ({ name })),
+    tags: [...[...new Set(operations.map((operation) => operation.tag))].map((name) => ({ name })), { name: 'Webhooks', description: 'The events marginwatch POSTs to webhook channels; see `webhooks`.' }],
     paths,
+    webhooks: webhookEntries(),
     components: {
       schemas: { ...requestSchemas, ...responseSchemas },
       responses: Object.fromEntries(
