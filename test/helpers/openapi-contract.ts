@@ -20,6 +20,8 @@ export type Contract = {
   problems(response: RecordedResponse): string[];
   /** A validator for a component schema, e.g. `CreateWatchRequest`. */
   schema(name: string): Validator;
+  /** What is wrong with a webhook body by the document: its `type` must be one a `webhooks` entry names, and the body must validate against that entry's schema. */
+  webhookProblems(body: unknown): string[];
 };
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
@@ -54,6 +56,22 @@ export function createContract(document: Json): Contract {
       .filter((operation) => operation.method === method.toLowerCase() && operation.pattern.test(path))
       .sort((a, b) => b.literalSegments - a.literalSegments)[0];
 
+  const component = (schema: Json): Json => (schema.$ref ? document.components.schemas[String(schema.$ref).split('/').pop()!] : schema);
+  // Each webhook's body schema, by the event types its `type` property admits.
+  const webhookSchemas = new Map<string, Json>();
+  for (const [name, item] of Object.entries((document.webhooks ?? {}) as Record<string, Json>)) {
+    const schema = item.post?.requestBody?.content?.['application/json']?.schema as Json | undefined;
+    if (!schema) continue;
+    const type = component(schema).properties?.type as Json | undefined;
+    for (const value of type?.enum ?? (type?.const === undefined ? [] : [type.const])) webhookSchemas.set(String(value), { ...schema, 'x-webhook': name });
+  }
+
+  const leafErrors = (where: string, result: ReturnType<Validator['validate']>): string[] => {
+    // The leaf errors say what is wrong; the wrappers (properties, $ref, ...) only repeat where.
+    const leaves = result.errors.filter((error) => !['properties', 'items', '$ref', 'anyOf', 'oneOf', 'allOf'].includes(error.keyword));
+    return (leaves.length > 0 ? leaves : result.errors).map((error) => `${where}: ${error.instanceLocation} ${error.error}`);
+  };
+
   const resolve = (response: Json): Json => (response.$ref ? document.components.responses[String(response.$ref).split('/').pop()!] : response);
 
   return {
@@ -72,10 +90,16 @@ export function createContract(document: Json): Contract {
       const media = content[mediaType] as Json | undefined;
       if (!media) return [`${where}: content-type ${mediaType} not documented (${Object.keys(content).join(', ')})`];
       const result = validatorOf(media.schema).validate(response.body);
-      if (result.valid) return [];
-      // The leaf errors say what is wrong; the wrappers (properties, $ref, ...) only repeat where.
-      const leaves = result.errors.filter((error) => !['properties', 'items', '$ref', 'anyOf', 'oneOf', 'allOf'].includes(error.keyword));
-      return (leaves.length > 0 ? leaves : result.errors).map((error) => `${where}: ${error.instanceLocation} ${error.error}`);
+      return result.valid ? [] : leafErrors(where, result);
+    },
+    webhookProblems(body) {
+      const type = (body as Json | null)?.type;
+      const where = `webhook ${String(type)}`;
+      const schema = webhookSchemas.get(String(type));
+      if (!schema) return [`${where}: no entry of the document's webhooks takes this type`];
+      const { 'x-webhook': _name, ...rest } = schema;
+      const result = validatorOf(rest).validate(body);
+      return result.valid ? [] : leafErrors(where, result);
     },
   };
 }

@@ -11,7 +11,8 @@ import { DOCS_VIEWER_FILES } from '../../src/api/docs-page';
 
 import { createContract, type RecordedResponse } from '../helpers/openapi-contract';
 import { arbitraryOf } from '../helpers/schema-arbitrary';
-import { ADMIN, api, confirmationCodeFor, control, getJson, newTenant, pollShards, tenantIdOf, testEnv, type ApiResponse } from './helpers';
+import { ADMIN, api, confirmationCodeFor, control, getJson, grantTopUps, newTenant, pollShards, tenantIdOf, testEnv, type ApiResponse } from './helpers';
+import { SIGNER, loadMarket, tick } from './topup-helpers';
 
 /*
  * The contract between the OpenAPI document and the running worker: the document served is the
@@ -264,6 +265,76 @@ describe('every route answers as the document says', () => {
     expect(all.filter((operation) => !successes.has(operation))).toEqual([]);
     const guarded = contract.operations.filter((operation) => operation.operation.security).map((operation) => `${operation.method} ${operation.template}`);
     expect(guarded.filter((operation) => !errors.has(operation))).toEqual([]);
+  });
+});
+
+describe('webhook bodies a real receiver got conform to the document\'s webhooks', () => {
+  const PATH = '/openapi-webhooks';
+  type Received = { id: string; verified: boolean; path: string; status: number | null; body: Json };
+  const received = async (): Promise<Received[]> => ((await control('/receiver/events', {}, 'GET')) as Received[]).filter((event) => event.path === PATH && event.status === 200);
+
+  beforeAll(async () => {
+    // WBTC collateral: the WETH moves of the other tests here do not touch this position.
+    await control('/price', { symbol: 'WBTC', price: '60000' });
+  });
+  afterAll(async () => {
+    await control('/price', { symbol: 'WBTC', price: '60000' });
+  });
+
+  it('alert.triggered, alert.escalated, alert.resolved, a dry-run topup.skipped and channel.test, each signed and valid against its webhook\'s schema', async () => {
+    const market = await loadMarket();
+    // The executor holds WBTC, so the dry run shows the transaction it would send (not `no_balance`).
+    await control('/topup/mint', { symbol: 'WBTC', to: SIGNER, amount: '10' });
+    const key = await newTenant('openapi-webhooks');
+    await grantTopUps(key, '1000000');
+    const tenant = tenantStub(testEnv, tenantIdOf(key));
+    const channel = await api('POST', '/v1/channels', { token: key, body: { type: 'webhook', url: `${testEnv.TEST_RECEIVER_URL}${PATH.slice(1)}`, label: 'webhook bodies' } });
+    await control('/receiver/secret', { path: PATH, secret: channel.body.secret });
+    // 1 WBTC at $60,000 (liquidation threshold 78%) against 30,000 USDC: health factor 1.56.
+    const { account } = await control('/open', { collateral: 'WBTC', collateralAmount: '1', debt: 'USDC', debtAmount: '30000' });
+    const watch = await api('POST', '/v1/watches', {
+      token: key,
+      body: {
+        chainId: 31337, protocol: 'aave-v3', market: testEnv.TEST_MARKET, account, label: 'webhook bodies', channels: [channel.body.id],
+        thresholds: { warning: 1.5, marginCall: 1.25, critical: 1.1 },
+        topUp: { mode: 'supply', asset: market.reserves.WBTC.asset, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: '1', maxAmountPerDay: '2', dryRun: true },
+      },
+    });
+    expect(watch.status, JSON.stringify(watch.body)).toBe(201);
+    await tick();
+
+    await control('/price', { symbol: 'WBTC', price: '55000' }); // health factor 1.43: warning after two reads
+    await tick();
+    await tick();
+    await tenant.deliverDue();
+    await control('/price', { symbol: 'WBTC', price: '45000' }); // 1.17: margin call, and below the top-up trigger (1.2)
+    await tick();
+    await tick();
+    await tick();
+    await tenant.deliverDue();
+    await control('/price', { symbol: 'WBTC', price: '60000' }); // 1.56: resolved
+    await tick();
+    await tick();
+    await tick();
+    await tenant.deliverDue();
+    expect((await api('POST', `/v1/channels/${channel.body.id}/test`, { token: key })).status).toBe(202);
+
+    const bodies = await received();
+    const types = bodies.map((event) => event.body.type as string);
+    expect(types).toEqual(expect.arrayContaining(['alert.triggered', 'alert.escalated', 'alert.resolved', 'topup.skipped', 'channel.test']));
+    expect(bodies.find((event) => event.body.type === 'topup.skipped')!.body.topUp).toMatchObject({ dryRun: true, reason: 'dry_run', transaction: { function: 'supply' } });
+    expect(bodies.find((event) => event.body.type === 'alert.escalated')!.body).toMatchObject({ level: 'margin_call', recommendation: { action: expect.any(String) } });
+    for (const event of bodies) {
+      expect(event.verified, `${event.body.type} signature`).toBe(true);
+      expect(contract.webhookProblems(event.body), JSON.stringify(event.body)).toEqual([]);
+    }
+  });
+
+  it('a body that breaks its webhook\'s schema is named, and a type no webhook takes is refused', () => {
+    const body = { id: 'evt_1', type: 'channel.test', createdAt: new Date().toISOString(), channel: { id: 'ch_1', label: 'x' }, message: 'hi' };
+    expect(contract.webhookProblems(body)).toEqual([]);
+    expect(contract.webhookProblems({ ...body, extra: 1 }).length).toBeGreaterThan(0);
+    expect(contract.webhookProblems({ ...body, type: 'alert.unknown' })).toEqual(['webhook alert.unknown: no entry of the document\'s webhooks takes this type']);
   });
 });
 
