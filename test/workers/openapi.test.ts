@@ -13,6 +13,7 @@ import { createContract, type RecordedResponse } from '../helpers/openapi-contra
 import { arbitraryOf } from '../helpers/schema-arbitrary';
 import { ADMIN, api, confirmationCodeFor, control, getJson, grantTopUps, newTenant, pollShards, tenantIdOf, testEnv, type ApiResponse } from './helpers';
 import { SIGNER, loadMarket, tick } from './topup-helpers';
+import { ageMonitor, proxy, receivedAt, swapShardEnv, tick as tickAaveShard, watchedPosition } from './monitor-helpers';
 
 /*
  * The contract between the OpenAPI document and the running worker: the document served is the
@@ -326,6 +327,32 @@ describe('webhook bodies a real receiver got conform to the document\'s webhooks
     expect(bodies.find((event) => event.body.type === 'alert.escalated')!.body).toMatchObject({ level: 'margin_call', recommendation: { action: expect.any(String) } });
     for (const event of bodies) {
       expect(event.verified, `${event.body.type} signature`).toBe(true);
+      expect(contract.webhookProblems(event.body), JSON.stringify(event.body)).toEqual([]);
+    }
+  });
+
+  it('monitor.degraded and monitor.recovered (the account\'s reads revert for five minutes, then work again), signed and valid against their webhook\'s schema', async () => {
+    const watched = await watchedPosition('/openapi-monitor');
+    await control('/monitor/mine');
+    await tickAaveShard();
+    const restore = await swapShardEnv({ RPC_URLS: JSON.stringify({ '31337': [proxy(`revert-for/${watched.account}`)] }) });
+    try {
+      await control('/monitor/mine');
+      await tickAaveShard();
+      await ageMonitor(watched.watchId, 5 * 60_000 + 1000);
+      await tickAaveShard();
+      await watched.tenant.deliverDue();
+    } finally {
+      await restore();
+    }
+    await control('/monitor/mine');
+    await tickAaveShard();
+    await watched.tenant.deliverDue();
+
+    const events = (await receivedAt('/openapi-monitor')).filter((event) => event.status === 200);
+    expect(events.map((event) => event.body.type)).toEqual(['monitor.degraded', 'monitor.recovered']);
+    for (const event of events) {
+      expect(event.verified).toBe(true);
       expect(contract.webhookProblems(event.body), JSON.stringify(event.body)).toEqual([]);
     }
   });
