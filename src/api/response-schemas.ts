@@ -391,10 +391,13 @@ export const channelTestSchema = z.strictObject({ event: channelTestEvent, deliv
 export const confirmationResentSchema = z.strictObject({ confirmation: confirmationSchema });
 export const deliveryListSchema = z.strictObject({ data: z.array(deliverySchema) });
 
-/** An event's body is the payload its channels received (alert.*, monitor.*, condition.*, topup.*, channel.test); see README "Webhook events". */
+/**
+ * An event's body is the payload its channels received (alert.*, monitor.*, condition.*, topup.*, channel.test); see README "Webhook events".
+ * Open, not a oneOf of the webhook bodies: events stored before a field was added (alert `risk` and `trigger`) are kept until retention prunes them, as they were sent.
+ */
 const eventBody = z
   .looseObject({ id: z.string(), type: z.string(), createdAt: time })
-  .meta({ description: 'the payload its channels received: alert.triggered / escalated / reminder / resolved, monitor.degraded / recovered, condition.raised / cleared (ConditionEvent), topup.executed / skipped / failed, channel.test' });
+  .meta({ description: 'the payload its channels received, as the document\'s `webhooks` describe it: alert.triggered / escalated / reminder / resolved (AlertEvent), monitor.degraded / recovered (MonitorEvent), condition.raised / cleared (ConditionEvent), topup.executed / skipped / failed (TopUpEvent), channel.test (ChannelTestEvent); events stored by an earlier version may lack a field added since' });
 export const eventListSchema = z.strictObject({
   data: z.array(z.strictObject({ id: z.string(), watchId: z.string().nullable(), type: z.string(), createdAt: time, silenced: z.boolean(), body: eventBody, deliveries: z.array(deliverySchema) })),
   nextCursor: z.string().regex(/^\d+$/).nullable().meta({ description: 'pass as ?cursor= for older events; null when there are none' }),
