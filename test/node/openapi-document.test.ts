@@ -6,7 +6,11 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { buildOpenApiDocument, openApiDocumentText } from '../../src/api/openapi/document';
 import { OPERATIONS } from '../../src/api/openapi/operations';
 import { addressProblem, createWatchSchema } from '../../src/config/api-schemas';
-import { topUpPolicySchema } from '../../src/config/topup-policy';
+import { topUpPolicySchema, type StoredTopUpPolicy } from '../../src/config/topup-policy';
+import { buildTopUpEvent } from '../../src/topup/events';
+import { buildMonitorEvent } from '../../src/notify/event-body';
+import { createContract } from '../helpers/openapi-contract';
+import { alertEventFixture } from '../helpers/fixtures';
 
 /*
  * The OpenAPI document on its own: valid OpenAPI 3.1, the committed copy equal to what the code
@@ -83,5 +87,54 @@ describe('the OpenAPI document', () => {
     expect(request.additionalProperties).toBe(false);
     expect(request.properties.channels.default).toEqual([]);
     expect(document.components.schemas.PatchWatchRequest.minProperties).toBe(1);
+  });
+});
+
+describe("the document's webhooks", () => {
+  const contract = createContract(document);
+
+  it('each is a POST of a body component with the three Standard Webhooks headers, answered 2XX (delivered) or 410 (channel disabled); every event type is taken by exactly one', () => {
+    const webhooks = document.webhooks as Record<string, Json>;
+    expect(Object.keys(webhooks)).toEqual(['alert', 'monitor', 'condition', 'topup', 'channelTest']);
+    const types: string[] = [];
+    for (const [name, item] of Object.entries(webhooks)) {
+      expect(Object.keys(item), name).toEqual(['post']);
+      const post = item.post as Json;
+      expect(post.parameters.map((parameter: Json) => [parameter.name, parameter.in, parameter.required]), name).toEqual([
+        ['webhook-id', 'header', true],
+        ['webhook-timestamp', 'header', true],
+        ['webhook-signature', 'header', true],
+      ]);
+      expect(Object.keys(post.responses).sort(), name).toEqual(['2XX', '410', 'default']);
+      const ref = String(post.requestBody.content['application/json'].schema.$ref);
+      const schema = (document.components.schemas as Record<string, Json>)[ref.split('/').pop()!]!;
+      types.push(...(schema.properties.type.enum ?? [schema.properties.type.const]));
+    }
+    expect(types.sort()).toEqual([
+      'alert.escalated', 'alert.reminder', 'alert.resolved', 'alert.triggered', 'channel.test', 'condition.cleared', 'condition.raised',
+      'monitor.degraded', 'monitor.recovered', 'topup.executed', 'topup.failed', 'topup.skipped',
+    ]);
+  });
+
+  // The workers contract test validates bodies a real receiver got; these are the kinds it does not drive.
+  const policy: StoredTopUpPolicy = {
+    enabled: true, mode: 'supply', asset: '0x0000000000000000000000000000000000000b7c', symbol: 'WBTC', decimals: 8,
+    triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: '1', maxAmountPerDay: '2', cooldownSeconds: 600, dryRun: false,
+  };
+  const watch = { id: 'w_0123456789abcdef0123', label: 'vault', chainId: 1, protocol: 'aave-v3', market: '0x87870Bca3F3fD6335C3F4ce8392D69350B4fA4E2' as const, account: '0x1111111111111111111111111111111111111111' as const };
+  const trigger = { watchId: watch.id, episode: 3, slot: 1 };
+  const bodies = {
+    'topup.executed (the debt repaid in full: health factor after ∞)': buildTopUpEvent({
+      type: 'topup.executed', trigger, watch, policy, createdAt: new Date('2026-11-25T03:12:09Z'), amount: 28_205_129n, amountNeeded: 28_205_129n, reachesTarget: true, cappedBy: ['per_action'],
+      healthFactorBefore: 1_170_000_000_000_000_000n, healthFactorAfter: null, blockNumber: 19_000_123n, txHash: `0x${'ab'.repeat(32)}`, approveTxHash: `0x${'cd'.repeat(32)}`, message: 'supplied',
+      wallet: { address: '0x2222222222222222222222222222222222222222', balance: 100_000_000n },
+    }),
+    'topup.failed': buildTopUpEvent({ type: 'topup.failed', trigger, watch, policy, createdAt: new Date(0), reason: 'rpc_stale', message: 'the node is lagging' }),
+    'topup.skipped (stopped: market not trusted)': buildTopUpEvent({ type: 'topup.skipped', trigger, watch, policy, createdAt: new Date(0), reason: 'market_not_trusted', message: 'not trusted' }),
+    'alert.reminder with a next-price trigger': alertEventFixture('vault', { type: 'alert.reminder', level: 'critical', previousLevel: 'critical', trigger: 'next_price' }),
+    'monitor.degraded (stale: no error)': buildMonitorEvent({ effect: { type: 'monitor.degraded', eventId: 'evt_m_1', at: 1_700_000_000_000, since: 1_699_999_000_000, reason: 'stale', lastError: null }, watch }),
+  };
+  it.each(Object.entries(bodies))('the body of %s, built by its real builder, validates against its webhook', (_name, body) => {
+    expect(contract.webhookProblems(JSON.parse(JSON.stringify(body)))).toEqual([]);
   });
 });
