@@ -10,8 +10,8 @@ import type { ChainHealth } from '../monitor/chain-health';
 import type { ApiKeyRecord, ChannelRecord, DeliveryRecord, WatchCondition, WatchGlance } from '../watches/records';
 import type { WatchView, WatchWithStatus } from '../watches/service';
 import type { AlertEventBody, ChannelTestBody, ConditionEventBody, MonitorEventBody, WatchRef } from '../notify/event-body';
-import type { AlertTrigger } from '../domain/alert-machine';
-import type { CapReason } from '../domain/topup-plan';
+import type { AlertEventType, AlertTrigger } from '../domain/alert-machine';
+import type { CapReason, TopUpMode } from '../domain/topup-plan';
 import { SKIP_MESSAGES, type TopUpEventBody, type TopUpFailureCode, type TopUpStopCode } from '../topup/events';
 import { SUPPORTED_PROTOCOLS } from '../protocols';
 import { createChannelSchema } from '../config/api-schemas';
@@ -287,19 +287,22 @@ const channelTestEvent = z
  * JSON to a webhook channel. test/workers/openapi.test.ts validates bodies a real receiver got.
  */
 
+// Enums as records keyed by their union: a member added to the type fails `tsc` here, where a
+// narrower z.enum would still satisfy z.ZodType<T> and only fail on a real body.
+const enumOf = <T extends string>(members: Record<T, true>) => z.enum(Object.keys(members) as [T, ...T[]]);
+const ALERT_TYPES = { 'alert.triggered': true, 'alert.escalated': true, 'alert.reminder': true, 'alert.resolved': true } satisfies Record<AlertEventType, true>;
 const ALERT_TRIGGERS = { health_factor: true, liquidation_probability: true, next_price: true } satisfies Record<AlertTrigger, true>;
+const TOPUP_MODES = { supply: true, repay: true } satisfies Record<TopUpMode, true>;
 
 const alertEvent = z
   .strictObject({
     id: z.string().meta({ description: 'stable per event: retries reuse it (the `webhook-id` header), so receivers deduplicate on it' }),
-    type: z.enum(['alert.triggered', 'alert.escalated', 'alert.reminder', 'alert.resolved']),
+    type: enumOf<AlertEventType>(ALERT_TYPES),
     createdAt: time,
     watch: watchRef,
     level: alertLevel.meta({ description: 'the level after this read (`ok` for alert.resolved)' }),
     previousLevel: alertLevel.meta({ description: 'the level before it (equal to `level` for a reminder)' }),
-    trigger: z
-      .enum(Object.keys(ALERT_TRIGGERS) as [AlertTrigger, ...AlertTrigger[]])
-      .meta({ description: 'the rule that set the level announced: the health factor, the health factor at the next published price (maker OSM), or the 24 h liquidation probability (risk-enabled watches); for alert.resolved, the one that had set the level resolved' }),
+    trigger: enumOf<AlertTrigger>(ALERT_TRIGGERS).meta({ description: 'the rule that set the level announced: the health factor, the health factor at the next published price (maker OSM), or the 24 h liquidation probability (risk-enabled watches); for alert.resolved, the one that had set the level resolved' }),
     position: positionSchema,
     recommendation: z
       .strictObject({ action: z.enum(['supply', 'repay']), asset: address, symbol: z.string(), amount: decimal, targetHealthFactor: decimal })
@@ -345,7 +348,7 @@ const topUpTransaction = z
   .strictObject({
     from: address.nullable().meta({ description: 'the executor wallet; null when no signer is configured' }),
     to: address,
-    function: z.enum(['supply', 'repay']),
+    function: enumOf<TopUpMode>(TOPUP_MODES),
     summary: z.string().meta({ description: 'the call for a person, e.g. supply(WBTC 0x…, 0.25 WBTC, onBehalfOf 0x…, referralCode 0)' }),
     args: z.record(z.string(), z.union([z.string(), z.number()])).meta({ description: 'the arguments as the protocol receives them; amounts in token base units' }),
     data: calldata,
@@ -362,7 +365,7 @@ const topUpEvent = z
     watch: watchRef,
     topUp: z.strictObject({
       triggerId: z.string().meta({ description: '<watchId>:<episode>:<slot>, the trigger this event belongs to' }),
-      mode: z.enum(['supply', 'repay']),
+      mode: enumOf<TopUpMode>(TOPUP_MODES),
       asset: address,
       symbol: z.string(),
       dryRun: z.boolean(),
@@ -371,7 +374,7 @@ const topUpEvent = z
       amount: decimal.nullable().meta({ description: 'token units; null when it could not be computed' }),
       amountNeeded: decimal.nullable(),
       reachesTarget: z.boolean().nullable().meta({ description: 'whether `amount` is expected to restore the target (false when a cap or the debt bit)' }),
-      cappedBy: z.array(z.enum(Object.keys(CAP_REASONS) as [CapReason, ...CapReason[]])),
+      cappedBy: z.array(enumOf<CapReason>(CAP_REASONS)),
       healthFactorBefore: healthFactorText.nullable(),
       healthFactorAfter: healthFactorText.nullable(),
       targetReached: z.boolean().nullable().meta({ description: 'topup.executed: whether the health factor read after the receipt is at or above target' }),
