@@ -235,3 +235,16 @@ export async function setTroveInterestRate(clients: LocalClients, local: LocalLi
   // A change within 7 days of the last one pays an upfront fee: any fee is accepted here.
   await sendContractTx(clients, input.owner, { address: local.branches[input.branch].borrowerOperations, abi: adjustRateAbi, functionName: 'adjustTroveInterestRate', args: [input.troveId, parseUnits(input.interestRate, 18), 0n, 0n, maxUint256] } as never);
 }
+
+const redeemAbi = parseAbi(['function redeemCollateral(uint256 _boldAmount, uint256 _maxIterationsPerCollateral, uint256 _maxFeePercentage)']);
+
+/**
+ * CollateralRegistry.redeemCollateral by the admin (who holds the BOLD of the branches' large
+ * troves): the amount is split between the redeemable branches by their debt not covered by the
+ * stability pool, and each branch takes troves from the lowest rate up (at most
+ * `maxIterationsPerBranch` of them; 0: no cap). Any fee is accepted: a fresh deployment's base
+ * rate starts at 100 %, which keeps the collateral with the trove but redeems its debt all the same.
+ */
+export async function redeemCollateral(clients: LocalClients, local: LocalLiquity, input: { bold: bigint; maxIterationsPerBranch: bigint }): Promise<void> {
+  await sendContractTx(clients, local.admin, { address: local.collateralRegistry, abi: redeemAbi, functionName: 'redeemCollateral', args: [input.bold, input.maxIterationsPerBranch, parseUnits('1', 18)] } as never);
+}
