@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Address, Hex } from 'viem';
 import { startLocalChain, type LocalChain } from '../../tools/chain';
-import { deployLiquity, liquidateTroves, liquityTestAbi, liquityWouldLiquidate, openTrove, setLiquityPrice, shutdownBranch, type LiquityBranchSymbol, type LocalLiquity } from '../../tools/chain/liquity-v2';
+import { deployLiquity, liquidateTroves, liquityTestAbi, liquityWouldLiquidate, openTrove, redeemCollateral, setLiquityPrice, shutdownBranch, type LiquityBranchSymbol, type LocalLiquity } from '../../tools/chain/liquity-v2';
 import { createChainClient } from '../../src/chain/client';
 import { CANONICAL_MULTICALL3 } from '../../src/config/env';
 import { adapterFor } from '../../src/protocols';
@@ -26,8 +26,8 @@ function context() {
 
 const idText = (troveId: bigint) => `0x${troveId.toString(16).padStart(64, '0')}` as Address;
 
-async function read(branch: LiquityBranchSymbol, accounts: Address[], batchSize = 300) {
-  return readPositions(adapterFor('liquity-v2'), { context: context(), market: { market: local.branches[branch].troveManager, protocolAddress: null }, accounts, batchSize });
+async function read(branch: LiquityBranchSymbol, accounts: Address[], batchSize = 300, deployment: LocalLiquity = local) {
+  return readPositions(adapterFor('liquity-v2'), { context: context(), market: { market: deployment.branches[branch].troveManager, protocolAddress: null }, accounts, batchSize });
 }
 
 function snapshotOf(reads: Awaited<ReturnType<typeof read>>['reads'], account: Address): PositionSnapshot {
@@ -153,6 +153,45 @@ describe('Liquity v2 adapter on real liquity/bold', () => {
     // Rank 1 of 4 is inside the front (⌈4 × 10 %⌉ = 1): redemption risk; rank 2 is not.
     expect(snapshotOf(reads, accounts[0]!).conditions).toEqual([expect.objectContaining({ code: 'redemption_risk', met: true, facts: expect.objectContaining({ redemptionRank: 1, branchTroves: 4 }) })]);
     expect(snapshotOf(reads, accounts[1]!).conditions).toEqual([]);
+  });
+
+  it('a trove redeemed below the 2,000 BOLD minimum debt by a real redemption is the branch\'s lastZombieTroveId: our read says so and raises redemption_risk; its neighbour at rank 1 keeps the rank rule', async () => {
+    // A deployment of this test's own: a redemption reaches every branch of its CollateralRegistry.
+    const own = await deployLiquity(chain.clients, chain.accounts[0]!);
+    const victim = await openTrove(chain.clients, own, { branch: 'WETH', collateral: '3', debt: '2500', interestRate: '0.01' });
+    const next = await openTrove(chain.clients, own, { branch: 'WETH', collateral: '3', debt: '2500', interestRate: '0.02' });
+    const [victimId, nextId] = [idText(victim.troveId), idText(next.troveId)];
+    const tm = own.branches.WETH.troveManager;
+    const debtOf = (address: Address) => chain.publicClient.readContract({ address, abi: liquityTestAbi, functionName: 'getEntireBranchDebt' });
+    const [wethDebt, wstethDebt] = [await debtOf(tm), await debtOf(own.branches.wstETH.troveManager)];
+    const before = snapshotOf((await read('WETH', [victimId], 300, own)).reads, victimId);
+    expect(before.protocolFields).toMatchObject({ troveStatus: 'active', redemptionRank: 1, nextRedeemedZombie: false });
+    // One trove per branch: the WETH branch's share (by its debt, no stability pool deposits) leaves the victim ≈ 1,000 BOLD.
+    const share = before.debtBase - 1000n * WAD;
+    await redeemCollateral(chain.clients, own, { bold: (share * (wethDebt + wstethDebt)) / wethDebt, maxIterationsPerBranch: 1n });
+    const zombieAbi = [{ type: 'function', name: 'lastZombieTroveId', stateMutability: 'view', inputs: [], outputs: [{ type: 'uint256' }] }] as const;
+    const { block, reads } = await read('WETH', [victimId, nextId, victim.owner], 300, own);
+    expect(await chain.publicClient.readContract({ address: tm, abi: zombieAbi, functionName: 'lastZombieTroveId', blockNumber: block.number })).toBe(victim.troveId);
+    expect(await chain.publicClient.readContract({ address: tm, abi: liquityTestAbi, functionName: 'getTroveStatus', args: [victim.troveId], blockNumber: block.number })).toBe(4);
+    const zombie = snapshotOf(reads, victimId);
+    expect(zombie.debtBase).toBeGreaterThan(0n);
+    expect(zombie.debtBase).toBeLessThan(2000n * WAD);
+    expect(zombie.protocolFields).toMatchObject({ troveStatus: 'zombie', nextRedeemedZombie: true, redemptionRank: null, branchTroves: 2 });
+    expect(zombie.conditions).toEqual([
+      expect.objectContaining({ code: 'redemption_risk', met: true, facts: expect.objectContaining({ troveId: victimId, troveStatus: 'zombie', nextRedeemedZombie: true, interestRate: '0.01' }) }),
+    ]);
+    // The owner's account names its zombie too.
+    expect(snapshotOf(reads, victim.owner).conditions).toEqual([expect.objectContaining({ code: 'redemption_risk', facts: expect.objectContaining({ troveId: victimId, nextRedeemedZombie: true }) })]);
+    // The next trove is now first among the active ones: rank 1 of 2, the rank rule.
+    expect(snapshotOf(reads, nextId).protocolFields).toMatchObject({ troveStatus: 'active', redemptionRank: 1, nextRedeemedZombie: false });
+    expect(snapshotOf(reads, nextId).conditions).toEqual([expect.objectContaining({ code: 'redemption_risk', met: true, facts: expect.objectContaining({ redemptionRank: 1 }) })]);
+
+    // The next redemption takes the zombie's remainder first: with no debt left it is no longer the last zombie, and raises nothing.
+    await redeemCollateral(chain.clients, own, { bold: ((zombie.debtBase + 10n * WAD) * (wethDebt + wstethDebt)) / wethDebt, maxIterationsPerBranch: 1n });
+    const after = snapshotOf((await read('WETH', [victimId], 300, own)).reads, victimId);
+    expect(after.debtBase).toBe(0n);
+    expect(after.protocolFields).toMatchObject({ troveStatus: 'zombie', nextRedeemedZombie: false });
+    expect(after.conditions).toEqual([]);
   });
 
   it('says when the branch falls under its CCR, then under its SCR, and when it has been shut down, in its fields and as conditions', async () => {

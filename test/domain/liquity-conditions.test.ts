@@ -26,6 +26,7 @@ const branch = (price: string, overrides: Partial<BranchState> = {}): BranchStat
   entireDebt: ratio('100000'),
   shutdown: false,
   activeRates: [ratio('0.05'), ratio('0.06')],
+  lastZombieTroveId: 0n,
   ...overrides,
 });
 const trove = (rate: string, overrides: Partial<TroveData> = {}): TroveData => ({ troveId: 7n, status: 'active', entireDebt: ratio('2000'), entireColl: ratio('2'), annualInterestRate: ratio(rate), ...overrides });
@@ -81,5 +82,30 @@ describe('Liquity v2 branch conditions', () => {
     const cheap = trove('0.01', { troveId: 2n });
     expect(liquityConditions(market, { troves: [safe, cheap], branch: branch('2000') })[0]!.facts).toMatchObject({ troveId: `0x${'0'.repeat(63)}2`, redemptionRank: 1 });
     expect(codes({ troves: [trove('0.01', { status: 'closedByOwner' })], branch: branch('2000') })).toEqual([]);
+  });
+
+  it('the branch\'s last zombie trove is redemption_risk (met) whatever its rate, with facts saying why; any other zombie raises nothing', () => {
+    const zombie = trove('0.2', { status: 'zombie', entireDebt: ratio('1000') });
+    expect(liquityConditions(market, { troves: [zombie], branch: branch('2000', { lastZombieTroveId: 7n }) })).toEqual([
+      expect.objectContaining({
+        code: 'redemption_risk',
+        severity: 'warning',
+        met: true,
+        facts: { troveId: `0x${'0'.repeat(63)}7`, troveStatus: 'zombie', nextRedeemedZombie: true, debt: '1000', interestRate: '0.2' },
+        message: expect.stringContaining('last zombie trove'),
+      }),
+    ]);
+    // Another trove is the last zombie: this one is out of the line, rate or not.
+    expect(codes({ troves: [zombie], branch: branch('2000', { lastZombieTroveId: 8n }) })).toEqual([]);
+    expect(codes({ troves: [trove('0.01', { status: 'zombie' })], branch: branch('2000', { lastZombieTroveId: 0n }) })).toEqual([]);
+    // Adjusted back to active (the pointer reset): the rank rule again.
+    expect(codes({ troves: [trove('0.2')], branch: branch('2000', { lastZombieTroveId: 0n }) })).toEqual([]);
+  });
+
+  it('an owner\'s last zombie trove is named before its trove at rank 1; after a shutdown it raises no redemption risk', () => {
+    const cheap = trove('0.01', { troveId: 2n });
+    const zombie = trove('0.3', { troveId: 3n, status: 'zombie', entireDebt: ratio('500') });
+    expect(liquityConditions(market, { troves: [cheap, zombie], branch: branch('2000', { lastZombieTroveId: 3n }) })[0]!.facts).toMatchObject({ troveId: `0x${'0'.repeat(63)}3`, nextRedeemedZombie: true });
+    expect(codes({ troves: [zombie], branch: branch('2000', { lastZombieTroveId: 3n, shutdown: true }) })).toEqual([['branch_shutdown', true]]);
   });
 });

@@ -1,6 +1,6 @@
-import type { Address } from 'viem';
+import { parseUnits, type Address } from 'viem';
 import type { LocalChain } from '../../tools/chain';
-import { deployLiquity, openTrove, setLiquityPrice, setTroveInterestRate, shutdownBranch, type LiquityBranchSymbol, type LocalLiquity } from '../../tools/chain/liquity-v2';
+import { deployLiquity, openTrove, redeemTroveDownTo, setLiquityPrice, setTroveInterestRate, shutdownBranch, type LiquityBranchSymbol, type LocalLiquity } from '../../tools/chain/liquity-v2';
 
 /*
  * Control routes for the Liquity v2 branch-danger tests: a Liquity deployment of their own (both
@@ -30,6 +30,12 @@ export function liquityBranchControlRoutes(chain: LocalChain): Record<string, Ro
     },
     'POST /liquity-branches/rate': async (body) => {
       await setTroveInterestRate(chain.clients, await local(), { branch: branchOf(body), troveId: BigInt(String(body.troveId)), owner: body.owner as Address, interestRate: String(body.interestRate) });
+      return { ok: true };
+    },
+    /** A real redemption leaving `leave` BOLD on the branch's first trove in line (`troveId`): under the minimum debt, it becomes the last zombie. */
+    'POST /liquity-branches/redeem': async (body) => {
+      await redeemTroveDownTo(chain.clients, await local(), { branch: branchOf(body), troveId: BigInt(String(body.troveId)), leave: parseUnits(String(body.leave), 18) });
+      await chain.actions.mine(1);
       return { ok: true };
     },
     'POST /liquity-branches/shutdown': async (body) => {

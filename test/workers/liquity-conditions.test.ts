@@ -172,6 +172,26 @@ describe('Liquity v2 branch dangers as condition events', () => {
     expect(html).toContain('raised: Branch shut down');
   });
 
+  it('a trove a real redemption leaves under the minimum debt, the branch\'s last zombie trove, sends one signed condition.raised redemption_risk with the zombie facts', async () => {
+    const path = '/conditions-zombie';
+    // The lowest rate of the WETH branch: the redemption takes it first, and leaves it 1,000 BOLD.
+    const trove = (await control('/liquity-branches/open', { branch: 'WETH', collateral: '40', debt: '2500', interestRate: '0.005' })) as { owner: string; troveId: string };
+    await control('/liquity-branches/redeem', { branch: 'WETH', troveId: trove.troveId, leave: '1000' });
+    const watch = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'liquity-v2', market: branches.WETH, account: trove.troveId, label: 'zombie', channels: [await channelAt(path)] } });
+    expect(watch.status, JSON.stringify(watch.body)).toBe(201);
+    await pollShards();
+    await pollShards();
+    const read = await api('GET', `/v1/watches/${watch.body.id}`, { token: key });
+    expect(read.body.position).toMatchObject({ troveId: trove.troveId, troveStatus: 'zombie', nextRedeemedZombie: true, redemptionRank: null });
+    expect(read.body.conditions.map((condition: { code: string }) => condition.code)).toEqual(['redemption_risk']);
+
+    const events = await delivered(path);
+    expectSignedOnce(events, [['condition.raised', 'redemption_risk']]);
+    expect(events[0]!.body.condition).toMatchObject({ severity: 'warning', title: 'Next in line for redemptions', facts: { troveId: trove.troveId, troveStatus: 'zombie', nextRedeemedZombie: true, interestRate: '0.005' } });
+    expect(Number(events[0]!.body.condition.facts.debt)).toBeCloseTo(1000, 0);
+    expect(events[0]!.body.condition.message).toContain('last zombie trove');
+  });
+
   it('a watch of another protocol, polled through all of it, never gets a condition event and shows none', async () => {
     await pollShards();
     await tenantStub(testEnv, tenantIdOf(key)).deliverDue();

@@ -235,3 +235,41 @@ export async function setTroveInterestRate(clients: LocalClients, local: LocalLi
   // A change within 7 days of the last one pays an upfront fee: any fee is accepted here.
   await sendContractTx(clients, input.owner, { address: local.branches[input.branch].borrowerOperations, abi: adjustRateAbi, functionName: 'adjustTroveInterestRate', args: [input.troveId, parseUnits(input.interestRate, 18), 0n, 0n, maxUint256] } as never);
 }
+
+const redeemAbi = parseAbi(['function redeemCollateral(uint256 _boldAmount, uint256 _maxIterationsPerCollateral, uint256 _maxFeePercentage)']);
+
+/**
+ * CollateralRegistry.redeemCollateral by the admin (who holds the BOLD of the branches' large
+ * troves): the amount is split between the redeemable branches by their debt not covered by the
+ * stability pool, and each branch takes troves from the lowest rate up (at most
+ * `maxIterationsPerBranch` of them; 0: no cap). Any fee is accepted: a fresh deployment's base
+ * rate starts at 100 %, which keeps the collateral with the trove but redeems its debt all the same.
+ */
+export async function redeemCollateral(clients: LocalClients, local: LocalLiquity, input: { bold: bigint; maxIterationsPerBranch: bigint }): Promise<void> {
+  await sendContractTx(clients, local.admin, { address: local.collateralRegistry, abi: redeemAbi, functionName: 'redeemCollateral', args: [input.bold, input.maxIterationsPerBranch, parseUnits('1', 18)] } as never);
+}
+
+const redeemabilityAbi = parseAbi([
+  'function getUnbackedPortionPriceAndRedeemability() returns (uint256 unbacked, uint256 price, bool redeemable)',
+  'struct LatestTroveData { uint256 entireDebt; uint256 entireColl; uint256 redistBoldDebtGain; uint256 redistCollGain; uint256 accruedInterest; uint256 recordedDebt; uint256 annualInterestRate; uint256 weightedRecordedDebt; uint256 accruedBatchManagementFee; uint256 lastInterestRateAdjTime; }',
+  'function getLatestTroveData(uint256 _troveId) view returns (LatestTroveData)',
+]);
+
+/**
+ * A real redemption sized so that `branch`'s share leaves `leave` BOLD of debt on its first trove in
+ * line (`troveId`, which must be it): CollateralRegistry splits the amount by each redeemable
+ * branch's unbacked debt (read here as it will, through eth_call), one trove per branch.
+ */
+export async function redeemTroveDownTo(clients: LocalClients, local: LocalLiquity, input: { branch: LiquityBranchSymbol; troveId: bigint; leave: bigint }): Promise<void> {
+  const portions = await Promise.all(
+    (['WETH', 'wstETH'] as const).map(async (symbol) => {
+      const { result } = await clients.publicClient.simulateContract({ account: local.admin, address: local.branches[symbol].troveManager, abi: redeemabilityAbi, functionName: 'getUnbackedPortionPriceAndRedeemability' });
+      return { symbol, unbacked: result[2] ? result[0] : 0n };
+    }),
+  );
+  const total = portions.reduce((sum, portion) => sum + portion.unbacked, 0n);
+  const own = portions.find((portion) => portion.symbol === input.branch)!.unbacked;
+  if (own === 0n) throw new Error(`the ${input.branch} branch is not redeemable`);
+  const trove = await clients.publicClient.readContract({ address: local.branches[input.branch].troveManager, abi: redeemabilityAbi, functionName: 'getLatestTroveData', args: [input.troveId] });
+  await redeemCollateral(clients, local, { bold: ((trove.entireDebt - input.leave) * total) / own, maxIterationsPerBranch: 1n });
+}

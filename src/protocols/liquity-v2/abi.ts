@@ -7,6 +7,7 @@ export const troveManagerAbi = parseAbi([
   'function troveNFT() view returns (address)',
   'function CCR() view returns (uint256)',
   'function shutdownTime() view returns (uint256)',
+  'function lastZombieTroveId() view returns (uint256)',
   'function getEntireBranchColl() view returns (uint256)',
   'function getEntireBranchDebt() view returns (uint256)',
   'function getTroveIdsCount() view returns (uint256)',

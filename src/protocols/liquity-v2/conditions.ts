@@ -1,6 +1,6 @@
 import { formatUnits } from 'viem';
 import type { ProtocolCondition } from '../../domain/position';
-import { collateralRatio, redemptionRank, troveIdText, type BranchState, type LiquityMarket, type TroveData } from './normalize';
+import { collateralRatio, isNextRedeemedZombie, redemptionRank, troveIdText, type BranchState, type LiquityMarket, type TroveData } from './normalize';
 
 /*
  * A Liquity v2 branch's own dangers, as conditions of every watch on it (pure):
@@ -25,6 +25,14 @@ export const RATIO_MARGIN_BPS = 200n;
  * the part of the line a large redemption reaches, and a tiny branch still has a next in line (rank
  * 1). The wider line for clearing keeps a trove on the boundary from flapping as others open,
  * close or re-price troves.
+ *
+ * Zombie troves: the branch's last zombie trove (TroveManager.lastZombieTroveId, see
+ * isNextRedeemedZombie) is taken by the next redemption before any active trove, whatever its
+ * rate, so it is redemption_risk (met) and is named first among an owner's troves. The episode ends
+ * when it is no longer the last zombie: fully redeemed or closed (nothing left to redeem), or
+ * adjusted back to active, where the rank rule above takes over in the same episode (held while
+ * within the 15 %). Any other zombie is out of the line: nothing. Its remainder (under the minimum
+ * debt) does not move the ranks of the active troves behind it.
  */
 export const REDEMPTION_FRONT_BPS = 1_000n;
 export const REDEMPTION_CLEAR_BPS = 1_500n;
@@ -98,9 +106,23 @@ export function liquityConditions(market: LiquityMarket, input: { troves: readon
     });
     return conditions;
   }
-  const redemption = redemptionCondition(input.troves, branch.activeRates);
+  const redemption = zombieCondition(input.troves, branch.lastZombieTroveId) ?? redemptionCondition(input.troves, branch.activeRates);
   if (redemption) conditions.push(redemption);
   return conditions;
+}
+
+function zombieCondition(troves: readonly TroveData[], lastZombieTroveId: bigint): ProtocolCondition | null {
+  const zombie = troves.find((trove) => isNextRedeemedZombie(trove, lastZombieTroveId));
+  if (!zombie) return null;
+  const troveId = troveIdText(zombie.troveId);
+  return {
+    code: 'redemption_risk',
+    severity: 'warning',
+    title: 'Next in line for redemptions',
+    message: `Trove ${troveId} was redeemed below the minimum debt and is the branch's last zombie trove: the next BOLD redemption takes its remaining ${formatUnits(zombie.entireDebt, 18)} BOLD first, whatever its interest rate. Adjusting it back above the minimum debt returns it to the rate order; closing it ends the exposure.`,
+    facts: { troveId, troveStatus: zombie.status, nextRedeemedZombie: true, debt: formatUnits(zombie.entireDebt, 18), interestRate: formatUnits(zombie.annualInterestRate, 18) },
+    met: true,
+  };
 }
 
 function redemptionCondition(troves: readonly TroveData[], activeRates: readonly bigint[]): ProtocolCondition | null {

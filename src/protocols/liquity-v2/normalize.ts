@@ -42,6 +42,8 @@ export type BranchState = {
   shutdown: boolean;
   /** The interest rate of every active trove of the branch. */
   activeRates: bigint[];
+  /** TroveManager.lastZombieTroveId: the zombie trove the next redemption takes first (0n: none). */
+  lastZombieTroveId: bigint;
 };
 
 /** A watch's account: one trove, or every trove of an owner on the branch. */
@@ -82,6 +84,17 @@ export function collateralRatio(coll: bigint, debt: bigint, price: bigint): bigi
  */
 export function redemptionRank(rate: bigint, activeRates: readonly bigint[]): number {
   return 1 + activeRates.filter((other) => other < rate).length;
+}
+
+/**
+ * Whether the trove is the branch's last zombie trove. A redemption that leaves a trove under the
+ * minimum debt (2,000 BOLD) but above zero makes it a zombie: out of the rate order, and pointed to
+ * by TroveManager.lastZombieTroveId, which the next redemption takes first whatever its rate (and
+ * clears once it has no debt left, or the trove is adjusted back to active or closed). Any other
+ * zombie is out of the line of sequential redemptions.
+ */
+export function isNextRedeemedZombie(trove: Pick<TroveData, 'troveId' | 'status'>, lastZombieTroveId: bigint): boolean {
+  return lastZombieTroveId !== 0n && trove.status === 'zombie' && trove.troveId === lastZombieTroveId;
 }
 
 function ratioText(value: bigint): string {
@@ -126,6 +139,7 @@ export function troveSnapshot(
       ...(input.troves !== undefined ? { ownerTroves: input.troves } : {}),
       interestRate: ratioText(trove.annualInterestRate),
       redemptionRank: trove.status === 'active' ? redemptionRank(trove.annualInterestRate, branch.activeRates) : null,
+      nextRedeemedZombie: isNextRedeemedZombie(trove, branch.lastZombieTroveId),
       branchTroves: branch.activeRates.length,
       collateralRatio: active && trove.entireDebt > 0n ? ratioText(icr) : null,
       minimumCollateralRatio: ratioText(market.mcr),

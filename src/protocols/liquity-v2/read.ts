@@ -86,10 +86,10 @@ export async function loadLiquityMarket(context: ReadContext, ref: MarketRef): P
   return market;
 }
 
-/** The branch at the pinned block: the liquidation price, its totals, shutdown, and how many troves it holds. */
+/** The branch at the pinned block: the liquidation price, its totals, shutdown, how many troves it holds, and its last zombie trove. */
 async function readBranchHead(context: ReadContext, market: LiquityMarket, at: ReadAt): Promise<Omit<BranchState, 'activeRates'> & { troveCount: bigint }> {
   const tm = market.troveManager;
-  const [priceResult, coll, debt, shutdownTime, count] = await multicallFor(
+  const [priceResult, coll, debt, shutdownTime, count, lastZombie] = await multicallFor(
     context,
     [
       { address: market.priceFeed, abi: priceFeedAbi, functionName: 'fetchPrice' },
@@ -97,11 +97,13 @@ async function readBranchHead(context: ReadContext, market: LiquityMarket, at: R
       { address: tm, abi: troveManagerAbi, functionName: 'getEntireBranchDebt' },
       { address: tm, abi: troveManagerAbi, functionName: 'shutdownTime' },
       { address: tm, abi: troveManagerAbi, functionName: 'getTroveIdsCount' },
+      { address: tm, abi: troveManagerAbi, functionName: 'lastZombieTroveId' },
     ],
     at,
   );
-  const values = [coll, debt, shutdownTime, count].map(success);
-  if (values.some((value) => typeof value !== 'bigint')) throw new AppError('read_failed', `Liquity branch ${tm} did not answer its totals: ${shortMessage(([coll, debt, shutdownTime, count].find((result) => result?.status === 'failure') as { error?: unknown } | undefined)?.error ?? 'no answer')}`, { status: 502 });
+  const results = [coll, debt, shutdownTime, count, lastZombie];
+  const values = results.map(success);
+  if (values.some((value) => typeof value !== 'bigint')) throw new AppError('read_failed', `Liquity branch ${tm} did not answer its totals: ${shortMessage((results.find((result) => result?.status === 'failure') as { error?: unknown } | undefined)?.error ?? 'no answer')}`, { status: 502 });
   const priced = success(priceResult) as readonly [bigint, boolean] | undefined;
   return {
     // A zero price is a feed that does not know: unknown, never 0.
@@ -111,6 +113,7 @@ async function readBranchHead(context: ReadContext, market: LiquityMarket, at: R
     entireDebt: values[1] as bigint,
     shutdown: (values[2] as bigint) > 0n,
     troveCount: values[3] as bigint,
+    lastZombieTroveId: values[4] as bigint,
   };
 }
 
