@@ -1,8 +1,6 @@
 import type { Address } from 'viem';
 import type { AlertEffect } from '../domain/alert-machine';
-import type { ConditionEffect } from '../domain/conditions';
-import type { ConditionSeverity } from '../domain/position';
-import type { ProtocolFields } from '../domain/position';
+import type { ActiveCondition, ConditionEffect } from '../domain/conditions';
 import type { PositionView, Recommendation } from '../domain/position-view';
 import type { MonitorEffect, MonitorReason } from '../monitor/health';
 import type { WatchRisk } from '../risk/watch-risk';
@@ -86,20 +84,11 @@ export type ConditionEventBody = {
   type: ConditionEffect['type'];
   createdAt: string;
   watch: WatchRef;
-  condition: {
-    code: string;
-    severity: ConditionSeverity;
-    title: string;
-    message: string;
-    /** The figures behind it: at the raise, or as last reported while it held (cleared). */
-    facts: ProtocolFields;
-    /** The episode's start: the block it was first seen on, and that block's time. */
-    sinceBlock: string;
-    since: string;
-    /** The read that raised or cleared it. */
-    blockNumber: string;
-    observedAt: string;
-  };
+  /**
+   * The condition as it stood (facts at the raise, or as last reported while it held), its
+   * episode's start (`sinceBlock` and that block's time, ISO), and the read that raised or cleared it.
+   */
+  condition: Omit<ActiveCondition, 'since'> & { since: string; blockNumber: string; observedAt: string };
   /** The position at that read. */
   position: PositionView;
 };

@@ -3,9 +3,9 @@ import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodeDeployData, maxUint256, parseAbi, parseUnits, toHex, type Abi, type Address, type Hex } from 'viem';
+import { encodeDeployData, parseAbi, parseUnits, toHex, type Abi, type Address, type Hex } from 'viem';
 import { deployCode, sendContractTx, type LocalClients } from './actions';
-import { RAY, deployIlk, deployPipMock, dripMaker, makerTestAbi, type LocalMaker } from './maker';
+import { deployIlk, deployPipMock, joinCollateral, makerTestAbi, type LocalMaker } from './maker';
 
 /*
  * The two Maker contracts the shared dss artifacts lack, as the project's own test fixtures
@@ -68,7 +68,6 @@ export const cdpManagerAbi = parseAbi([
   'function ilks(uint256 cdp) view returns (bytes32)',
 ]);
 const pipAbi = parseAbi(['function poke(bytes32 wut)']);
-const gemAbi = parseAbi(['function mint(address account, uint256 value) returns (bool)', 'function approve(address spender, uint256 amount) returns (bool)']);
 
 /** A CdpManager of the deployment's Vat. */
 export async function deployCdpManager(clients: LocalClients, local: Pick<LocalMaker, 'admin' | 'vat'>): Promise<Address> {
@@ -135,13 +134,7 @@ export async function openCdpVault(clients: LocalClients, local: LocalMaker, man
   await sendContractTx(clients, owner, { address: manager, abi: cdpManagerAbi, functionName: 'open', args: [local.ilk.ilk, owner] });
   const cdp = await clients.publicClient.readContract({ address: manager, abi: cdpManagerAbi, functionName: 'cdpi' });
   const urn = await clients.publicClient.readContract({ address: manager, abi: cdpManagerAbi, functionName: 'urns', args: [cdp] });
-  const ink = parseUnits(input.collateral, 18);
-  await sendContractTx(clients, owner, { address: local.ilk.gem, abi: gemAbi, functionName: 'mint', args: [owner, ink] });
-  await sendContractTx(clients, owner, { address: local.ilk.gem, abi: gemAbi, functionName: 'approve', args: [local.ilk.join, maxUint256] });
-  await sendContractTx(clients, owner, { address: local.ilk.join, abi: makerTestAbi, functionName: 'join', args: [urn, ink] });
-  await dripMaker(clients, local);
-  const [, rate] = await clients.publicClient.readContract({ address: local.vat, abi: makerTestAbi, functionName: 'ilks', args: [local.ilk.ilk] });
-  const dart = (parseUnits(input.debt, 18) * RAY) / rate;
+  const { ink, dart } = await joinCollateral(clients, local, { from: owner, urn, ...input });
   await sendContractTx(clients, owner, { address: manager, abi: cdpManagerAbi, functionName: 'frob', args: [cdp, ink, dart] });
   return { cdp, urn, owner };
 }

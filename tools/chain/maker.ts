@@ -184,6 +184,20 @@ export async function makerRateState(clients: LocalClients, local: LocalMaker, b
 }
 
 /**
+ * `collateral` WETH minted to `from` and joined into `urn`'s gem balance in the Vat; after a
+ * `drip`, the normalised debt (dart) that draws `debt` DAI at the ilk's rate.
+ */
+export async function joinCollateral(clients: LocalClients, local: LocalMaker, input: { from: Address; urn: Address; collateral: string; debt: string }): Promise<{ ink: bigint; dart: bigint; rate: bigint }> {
+  const ink = parseUnits(input.collateral, 18);
+  await sendContractTx(clients, input.from, { address: local.ilk.gem, abi: gemAbi, functionName: 'mint', args: [input.from, ink] });
+  await sendContractTx(clients, input.from, { address: local.ilk.gem, abi: gemAbi, functionName: 'approve', args: [local.ilk.join, maxUint256] });
+  await sendContractTx(clients, input.from, { address: local.ilk.join, abi: makerTestAbi, functionName: 'join', args: [input.urn, ink] });
+  await dripMaker(clients, local);
+  const [, rate] = await clients.publicClient.readContract({ address: local.vat, abi: makerTestAbi, functionName: 'ilks', args: [local.ilk.ilk] });
+  return { ink, dart: (parseUnits(input.debt, 18) * RAY) / rate, rate };
+}
+
+/**
  * A fresh vault: an impersonated urn (with gas) joins `collateral` WETH, draws `debt` DAI
  * (`frob` with dart = debt / rate, after a `drip`) and takes the DAI out through DaiJoin.
  */
@@ -191,13 +205,7 @@ export async function openMakerVault(clients: LocalClients, local: LocalMaker, i
   const urn = `0x${keccak256(toHex(`maker-urn-${Date.now()}-${Math.random()}`)).slice(26)}` as Address;
   await clients.testClient.impersonateAccount({ address: urn });
   await clients.testClient.setBalance({ address: urn, value: parseUnits('10', 18) });
-  const ink = parseUnits(input.collateral, 18);
-  await sendContractTx(clients, urn, { address: local.ilk.gem, abi: gemAbi, functionName: 'mint', args: [urn, ink] });
-  await sendContractTx(clients, urn, { address: local.ilk.gem, abi: gemAbi, functionName: 'approve', args: [local.ilk.join, maxUint256] });
-  await sendContractTx(clients, urn, { address: local.ilk.join, abi: makerTestAbi, functionName: 'join', args: [urn, ink] });
-  await dripMaker(clients, local);
-  const [, rate] = await clients.publicClient.readContract({ address: local.vat, abi: makerTestAbi, functionName: 'ilks', args: [local.ilk.ilk] });
-  const dart = (parseUnits(input.debt, 18) * RAY) / rate;
+  const { ink, dart, rate } = await joinCollateral(clients, local, { from: urn, urn, ...input });
   await sendContractTx(clients, urn, { address: local.vat, abi: makerTestAbi, functionName: 'frob', args: [local.ilk.ilk, urn, urn, urn, ink, dart] });
   await sendContractTx(clients, urn, { address: local.vat, abi: makerTestAbi, functionName: 'hope', args: [local.daiJoin] });
   await sendContractTx(clients, urn, { address: local.daiJoin, abi: makerTestAbi, functionName: 'exit', args: [urn, (dart * rate) / RAY] });
