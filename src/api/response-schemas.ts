@@ -129,9 +129,18 @@ const positionSchema = z.strictObject({
   liquidationPrices: z.array(z.strictObject({ asset: address, symbol: z.string(), price: decimal.nullable(), currentPrice: decimal.nullable() })),
   assets: z.array(z.strictObject({ asset: address, symbol: z.string(), collateral: decimal, debt: decimal, usedAsCollateral: z.boolean(), price: decimal.nullable(), liquidationThreshold: decimal })).optional(),
   subPositions: z
-    .array(z.strictObject({ id: z.string(), account: address, healthFactor: decimal.nullable(), collateral: z.strictObject({ base: decimal, usd: decimal.nullable() }), debt: z.strictObject({ base: decimal, usd: decimal.nullable() }) }))
+    .array(
+      z.strictObject({
+        id: z.string(),
+        account: address,
+        healthFactor: decimal.nullable(),
+        collateral: z.strictObject({ base: decimal, usd: decimal.nullable() }),
+        debt: z.strictObject({ base: decimal, usd: decimal.nullable() }),
+        level: alertLevel.optional().meta({ description: 'its own alert level (each position alerts on its own); absent before the watch judged it' }),
+      }),
+    )
     .optional()
-    .meta({ description: 'each position of an account that names several (an Euler owner\'s sub-accounts with debt, `id` the sub-account number); the figures above are the riskiest one\'s' }),
+    .meta({ description: 'each position of an account that names several (an Euler owner\'s sub-accounts with debt, `id` the sub-account number; a Fluid owner\'s positions, `id` the NFT id); the figures above are the riskiest one\'s' }),
   blockNumber: z.string().regex(/^\d+$/),
   observedAt: time,
 })
@@ -309,6 +318,10 @@ const alertEvent = z
       .nullable()
       .meta({ description: 'what would bring the health factor back to the target; null for alert.resolved or when none can be computed' }),
     risk: watchRisk.nullable().meta({ description: 'the risk figures at this read; null when it was read without its per-asset breakdown' }),
+    subPosition: z
+      .strictObject({ id: z.string(), account: address })
+      .optional()
+      .meta({ description: 'for a watch whose account names several positions (an Euler owner, a Fluid owner): the one this alert is about (each alerts on its own; `position` shows it, `id` as in `position.subPositions`); absent for a watch on one position' }),
   })
   .meta({ description: 'Webhook body of alert.triggered, alert.escalated, alert.reminder and alert.resolved. Amounts and health factors are decimal strings.' }) satisfies z.ZodType<AlertEventBody>;
 

@@ -1,5 +1,6 @@
 import { formatUnits, type Address } from 'viem';
 import { BPS, WAD, type AssetPosition, type PositionSnapshot } from './position';
+import type { AlertLevel } from './alert-machine';
 import { distanceToLiquidation, formatWad, liquidationPrice, topUpAmount } from './risk';
 
 /** The JSON face of a position: decimal strings, never raw bigints as JSON numbers; a protocol's own fields (`protocolFields`) beside them. */
@@ -14,8 +15,12 @@ export type PositionView = {
   distanceToLiquidation: string | null;
   liquidationPrices: Array<{ asset: Address; symbol: string; price: string | null; currentPrice: string | null }>;
   assets?: Array<{ asset: Address; symbol: string; collateral: string; debt: string; usedAsCollateral: boolean; price: string | null; liquidationThreshold: string }>;
-  /** Each position of an account that names several (Euler sub-accounts with debt); the figures above are the riskiest one's. */
-  subPositions?: Array<{ id: string; account: Address; healthFactor: string | null; collateral: { base: string; usd: string | null }; debt: { base: string; usd: string | null } }>;
+  /**
+   * Each position of an account that names several (Euler sub-accounts with debt, Fluid position
+   * NFTs); the figures above are the riskiest one's. `level`: its own alert level, once the watch
+   * has judged it.
+   */
+  subPositions?: Array<{ id: string; account: Address; healthFactor: string | null; collateral: { base: string; usd: string | null }; debt: { base: string; usd: string | null }; level?: AlertLevel }>;
   blockNumber: string;
   observedAt: string;
 };
@@ -86,6 +91,12 @@ export function positionView(snapshot: PositionSnapshot, observedAt: Date): Posi
     blockNumber: snapshot.blockNumber.toString(),
     observedAt: observedAt.toISOString(),
   };
+}
+
+/** The view with each sub-position's own alert level (a position without a judged state keeps none). */
+export function withSubPositionLevels(view: PositionView, levels: ReadonlyMap<string, AlertLevel>): PositionView {
+  if (!view.subPositions) return view;
+  return { ...view, subPositions: view.subPositions.map((position) => (levels.has(position.id) ? { ...position, level: levels.get(position.id)! } : position)) };
 }
 
 /**

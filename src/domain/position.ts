@@ -26,7 +26,15 @@ export type AssetPosition = {
  * One of several positions a watched account holds in one market (an Euler owner's
  * sub-accounts): each with its own health factor, values in the snapshot's base currency.
  */
-export type SubPosition = { id: string; account: Address; healthFactor: bigint | null; collateralBase: bigint; debtBase: bigint };
+export type SubPosition = {
+  id: string;
+  account: Address;
+  healthFactor: bigint | null;
+  collateralBase: bigint;
+  debtBase: bigint;
+  /** Its collateral-weighted liquidation threshold in basis points. */
+  liquidationThresholdBps: bigint;
+};
 
 /**
  * A position normalized across protocols. All amounts are bigints; values are in the
@@ -67,6 +75,8 @@ export type PositionSnapshot = {
    * each one with debt. The snapshot's own figures are then those of the riskiest of them.
    */
   subPositions?: SubPosition[];
+  /** With `subPositions`: the id of the one whose figures the snapshot shows (the riskiest); absent when none has debt. */
+  shownSubPosition?: string;
 };
 
 export type ProtocolFields = Readonly<Record<string, string | number | boolean | null>>;
@@ -96,3 +106,21 @@ export type ProtocolCondition = {
    */
   met: boolean;
 };
+
+/**
+ * One of an account's positions as a snapshot of its own: its figures in the account's market
+ * context, without the per-asset breakdown, the protocol's own fields or the next price (read
+ * for the position the snapshot shows only).
+ */
+export function subPositionSnapshot(snapshot: PositionSnapshot, sub: SubPosition): PositionSnapshot {
+  const { assets: _assets, protocolFields: _fields, conditions: _conditions, nextHealthFactor: _next, ...shared } = snapshot;
+  return {
+    ...shared,
+    account: sub.account,
+    healthFactor: sub.healthFactor,
+    collateralBase: sub.collateralBase,
+    debtBase: sub.debtBase,
+    liquidationThresholdBps: sub.liquidationThresholdBps,
+    shownSubPosition: sub.id,
+  };
+}

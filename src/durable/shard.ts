@@ -10,13 +10,16 @@ import {
   initialAlertState,
   isNearThreshold,
   transition,
+  type AlertEffect,
+  type AlertObservation,
   type AlertPolicy,
   type AlertState,
   type AlertThresholds,
 } from '../domain/alert-machine';
-import { lowestHealthFactor, type PositionSnapshot } from '../domain/position';
+import { adoptWatchState, subPositionAlertStep, type SubPositionAlertStates, type SubPositionReading } from '../domain/sub-position-alerts';
+import { lowestHealthFactor, subPositionSnapshot, type PositionSnapshot } from '../domain/position';
 import type { ShardWatch, TickSummary, WatchGlance, WatchStatus } from '../watches/records';
-import { positionView, recommendTopUp, recoveryTarget, type PositionView } from '../domain/position-view';
+import { positionView, recommendTopUp, recoveryTarget, withSubPositionLevels, type PositionView, type Recommendation } from '../domain/position-view';
 import { buildAlertEvent, buildConditionEvent, buildMonitorEvent, type WatchRef } from '../notify/event-body';
 import { conditionStep, initialConditionState, type ConditionState } from '../domain/conditions';
 import { initialMonitorState, monitorStep, reasonOfErrorCode, redactErrorText, type MonitorObservation, type MonitorState } from '../monitor/health';
@@ -59,6 +62,15 @@ type WatchRow = TopUpColumns & {
   risk: string | null;
   /** ConditionState as JSON once a read reported or ended a protocol condition; null before (none active). */
   conditions: string | null;
+  /** SubPositionAlertStates as JSON for a watch whose account names several positions; null for the others (and before the first such read). */
+  sub_alerts: string | null;
+};
+
+/** One alert event to record: the effect, the position it shows (with its advice and risk where read), and which of the account's positions it is about. */
+type AlertToRecord = {
+  effect: AlertEffect;
+  shown: { view: PositionView; recommendation: Recommendation | undefined; risk: WatchRisk | null };
+  subPosition?: { id: string; account: Address };
 };
 
 type PendingRow = { event_id: string; tenant_id: string; watch_id: string; body: string; silenced: number };
@@ -99,6 +111,7 @@ export class Shard extends DurableObject<Env> {
       if (!columns.has('risk_settings')) this.sql.exec('ALTER TABLE watches ADD COLUMN risk_settings TEXT');
       if (!columns.has('risk')) this.sql.exec('ALTER TABLE watches ADD COLUMN risk TEXT');
       if (!columns.has('conditions')) this.sql.exec('ALTER TABLE watches ADD COLUMN conditions TEXT');
+      if (!columns.has('sub_alerts')) this.sql.exec('ALTER TABLE watches ADD COLUMN sub_alerts TEXT');
       this.sql.exec(`CREATE TABLE IF NOT EXISTS pending_events (
         seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT UNIQUE NOT NULL, tenant_id TEXT NOT NULL,
         watch_id TEXT NOT NULL, body TEXT NOT NULL, silenced INTEGER NOT NULL)`);
@@ -379,17 +392,18 @@ export class Shard extends DurableObject<Env> {
           liquidationProbability: risk?.liquidationProbability['24h'] ?? null,
           ...(snapshot.nextHealthFactor !== undefined ? { nextHealthFactor: snapshot.nextHealthFactor } : {}),
         };
-        const result = transition(previous, reading, policy, now);
-        const view = positionView(snapshot, observedAt);
         const recommendation = recommendTopUp(snapshot, recoveryTarget(thresholds.warning, policy.hysteresisBps));
-        for (const effect of result.effects) {
-          const body = buildAlertEvent({ effect, watch: ref, position: view, recommendation, risk, createdAt: new Date(effect.at) });
+        const shown: AlertToRecord['shown'] = { view: positionView(snapshot, observedAt), recommendation, risk };
+        const result = this.judge(row, previous, { snapshot, reading, observedAt, shown }, policy, now);
+        for (const { effect, shown: position, subPosition } of result.alerts) {
+          const body = buildAlertEvent({ effect, watch: ref, position: position.view, recommendation: position.recommendation, risk: position.risk, createdAt: new Date(effect.at), subPosition });
           this.sql.exec(
             'INSERT OR IGNORE INTO pending_events (event_id, tenant_id, watch_id, body, silenced) VALUES (?, ?, ?, ?, ?)',
             effect.eventId, row.tenant_id, ref.id, JSON.stringify(body), effect.silenced ? 1 : 0,
           );
           events += 1;
         }
+        const { view } = result;
         this.sql.exec('UPDATE watches SET state = ?, position = ?, risk = ? WHERE watch_id = ?', JSON.stringify(result.state), JSON.stringify(view), risk ? JSON.stringify(risk) : null, ref.id);
         events += this.recordConditions(row, ref, snapshot, view, observedAt.getTime(), now);
         recordHfPoint(this.sql, ref.id, { at: observedAt.getTime(), healthFactor: chartValue(view.healthFactor) }, config.hfHistoryBucketSeconds * 1000);
@@ -410,6 +424,40 @@ export class Shard extends DurableObject<Env> {
     // After the commit; it only records requests at the executor and never throws.
     await this.dispatchTopUpRequests(config, chainId, topUpRequests);
     return { events, blockNumber: block.number.toString(), staleReason: block.staleReason };
+  }
+
+  /**
+   * The alert machine's step for one watch, inside the caller's transaction. A watch on one
+   * position runs the watch's own state. A watch whose account names several positions runs one
+   * state per position (kept in `sub_alerts`, see domain/sub-position-alerts), its level the worst
+   * of them; the position the snapshot shows carries the risk figures and the recommendation, the
+   * others their own figures without a breakdown.
+   */
+  private judge(row: WatchRow, previous: AlertState, read: { snapshot: PositionSnapshot; reading: AlertObservation; observedAt: Date; shown: AlertToRecord['shown'] }, policy: AlertPolicy, now: number): { state: AlertState; alerts: AlertToRecord[]; view: PositionView } {
+    const { snapshot, reading, observedAt, shown } = read;
+    const subPositions = snapshot.subPositions;
+    if (!subPositions) {
+      const result = transition(previous, reading, policy, now);
+      return { state: result.state, alerts: result.effects.map((effect) => ({ effect, shown })), view: shown.view };
+    }
+    const shownSub = subPositions.find((sub) => sub.id === snapshot.shownSubPosition);
+    const before: SubPositionAlertStates = row.sub_alerts ? JSON.parse(row.sub_alerts) : adoptWatchState(previous, shownSub);
+    const readings: SubPositionReading[] = subPositions.map((sub) =>
+      sub === shownSub ? { id: sub.id, account: sub.account, healthFactor: sub.healthFactor, liquidationProbability: reading.liquidationProbability ?? null, ...(reading.nextHealthFactor !== undefined ? { nextHealthFactor: reading.nextHealthFactor } : {}) } : { id: sub.id, account: sub.account, healthFactor: sub.healthFactor },
+    );
+    const step = subPositionAlertStep(before, readings, snapshot.blockNumber, policy, now);
+    this.sql.exec('UPDATE watches SET sub_alerts = ? WHERE watch_id = ?', JSON.stringify(step.states), row.watch_id);
+    const levels = new Map(Object.entries(step.states).map(([id, state]) => [id, state.alert.level]));
+    const alerts = step.effects.map(({ effect, subPosition }): AlertToRecord => {
+      if (subPosition.id === shownSub?.id) return { effect, shown: { ...shown, view: withSubPositionLevels(shown.view, levels) }, subPosition };
+      // A position that left the list is debt-free for this account.
+      const sub = subPositions.find((candidate) => candidate.id === subPosition.id) ?? { ...subPosition, healthFactor: null, collateralBase: 0n, debtBase: 0n, liquidationThresholdBps: 0n };
+      const view = withSubPositionLevels(positionView(subPositionSnapshot(snapshot, sub), observedAt), levels);
+      return { effect, shown: { view, recommendation: undefined, risk: null }, subPosition };
+    });
+    const newer = previous.lastBlockNumber === null || snapshot.blockNumber > BigInt(previous.lastBlockNumber);
+    const state: AlertState = { ...previous, level: step.level, ...(newer ? { lastBlockNumber: snapshot.blockNumber.toString() } : {}) };
+    return { state, alerts, view: withSubPositionLevels(shown.view, levels) };
   }
 
   /**

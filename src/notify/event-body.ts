@@ -22,11 +22,25 @@ export type AlertEventBody = {
   recommendation: Omit<Recommendation, 'reachesTarget'> | null;
   /** The position's risk figures at this read; null when it was read without its per-asset breakdown. */
   risk: WatchRisk | null;
+  /**
+   * Where the watched account names several positions (an Euler owner's sub-accounts, a Fluid
+   * owner's position NFTs): the one this alert is about, each with alerts of its own; `position`
+   * then shows that one. Absent for a watch on one position.
+   */
+  subPosition?: { id: string; account: Address };
 };
 
 export type ChannelTestBody = { id: string; type: 'channel.test'; createdAt: string; channel: { id: string; label: string }; message: string };
 
-export function buildAlertEvent(input: { effect: AlertEffect; watch: WatchRef; position: PositionView; recommendation: Recommendation | undefined; risk: WatchRisk | null; createdAt: Date }): AlertEventBody {
+export function buildAlertEvent(input: {
+  effect: AlertEffect;
+  watch: WatchRef;
+  position: PositionView;
+  recommendation: Recommendation | undefined;
+  risk: WatchRisk | null;
+  createdAt: Date;
+  subPosition?: { id: string; account: Address };
+}): AlertEventBody {
   const { effect } = input;
   const recommends = effect.type !== 'alert.resolved' && input.recommendation;
   return {
@@ -48,6 +62,7 @@ export function buildAlertEvent(input: { effect: AlertEffect; watch: WatchRef; p
         }
       : null,
     risk: input.risk,
+    ...(input.subPosition ? { subPosition: input.subPosition } : {}),
   };
 }
 

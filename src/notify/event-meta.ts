@@ -15,6 +15,8 @@ export type EventMeta = {
   createdAt: string | null;
   /** condition.raised / condition.cleared: which condition, and its own severity; null for other events. */
   condition: { code: string; severity: string } | null;
+  /** An alert about one of the positions of an account that names several: its id; null otherwise. */
+  subPositionId: string | null;
 };
 
 const LEVEL_SEVERITY: Record<string, Severity> = { ok: 'info', warning: 'warning', margin_call: 'error', critical: 'critical', liquidatable: 'critical' };
@@ -30,12 +32,21 @@ export function severityOf(type: string, level: string | null, conditionSeverity
 }
 
 export function eventMetaOf(body: unknown): EventMeta {
-  const event = (typeof body === 'object' && body !== null ? body : {}) as { id?: unknown; type?: unknown; level?: unknown; createdAt?: unknown; watch?: { id?: unknown; chainId?: unknown; protocol?: unknown; account?: unknown }; condition?: { code?: unknown; severity?: unknown } };
+  const event = (typeof body === 'object' && body !== null ? body : {}) as {
+    id?: unknown;
+    type?: unknown;
+    level?: unknown;
+    createdAt?: unknown;
+    watch?: { id?: unknown; chainId?: unknown; protocol?: unknown; account?: unknown };
+    condition?: { code?: unknown; severity?: unknown };
+    subPosition?: { id?: unknown };
+  };
   const type = typeof event.type === 'string' ? event.type : 'event';
   const level = type.startsWith('alert.') && typeof event.level === 'string' ? event.level : null;
   const watch = event.watch && typeof event.watch.id === 'string'
     ? { id: event.watch.id, chainId: Number(event.watch.chainId), protocol: String(event.watch.protocol), account: String(event.watch.account) }
     : null;
   const condition = type.startsWith('condition.') && typeof event.condition?.code === 'string' ? { code: event.condition.code, severity: String(event.condition.severity) } : null;
-  return { id: typeof event.id === 'string' ? event.id : '', type, level, watch, severity: severityOf(type, level, condition?.severity), createdAt: typeof event.createdAt === 'string' ? event.createdAt : null, condition };
+  const subPositionId = type.startsWith('alert.') && typeof event.subPosition?.id === 'string' ? event.subPosition.id : null;
+  return { id: typeof event.id === 'string' ? event.id : '', type, level, watch, severity: severityOf(type, level, condition?.severity), createdAt: typeof event.createdAt === 'string' ? event.createdAt : null, condition, subPositionId };
 }

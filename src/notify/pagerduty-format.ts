@@ -8,7 +8,9 @@ import { cutText } from './text-limits';
  * (https://developer.pagerduty.com/docs/events-api-v2/overview/):
  * - alerts: one incident per watch (`dedup_key` = the watch id), so a warning that escalates
  *   to a margin call updates the same incident (its severity follows the level), and
- *   alert.resolved resolves it;
+ *   alert.resolved resolves it; where the watched account names several positions (an Euler
+ *   owner, a Fluid owner), one incident per position (`<watch id>/position/<id>`), as each alerts
+ *   and resolves on its own;
  * - monitor.degraded / monitor.recovered: a second incident per watch (`<watch id>/monitor`),
  *   triggered and resolved the same way, apart from the position's own;
  * - condition.raised / condition.cleared: one incident per watch and condition
@@ -36,7 +38,9 @@ export type PagerDutyRequest = { path: typeof PAGERDUTY_ENQUEUE_PATH; body: Page
 /** Which incident an event belongs to and what it does to it; null for events that open none (change events). */
 export function incidentOf(meta: EventMeta): { dedupKey: string; action: 'trigger' | 'resolve' } | null {
   const watchId = meta.watch?.id;
-  if (meta.type.startsWith('alert.') && watchId) return { dedupKey: watchId, action: meta.level === 'ok' ? 'resolve' : 'trigger' };
+  if (meta.type.startsWith('alert.') && watchId) {
+    return { dedupKey: meta.subPositionId === null ? watchId : `${watchId}/position/${meta.subPositionId}`, action: meta.level === 'ok' ? 'resolve' : 'trigger' };
+  }
   if (meta.type.startsWith('monitor.') && watchId) return { dedupKey: `${watchId}/monitor`, action: meta.type === 'monitor.recovered' ? 'resolve' : 'trigger' };
   if (meta.type.startsWith('condition.') && watchId && meta.condition) return { dedupKey: `${watchId}/condition/${meta.condition.code}`, action: meta.type === 'condition.cleared' ? 'resolve' : 'trigger' };
   if (meta.type.startsWith('topup.')) return null;

@@ -73,9 +73,17 @@ function shortAddress(address: string): string {
   return `${address.slice(0, 6)}…${address.slice(-4)}`;
 }
 
+/** What one of an account's several positions is called where it is named: an Euler sub-account by its number, a Liquity trove by its (shortened) id, else a position by its id. */
+function subPositionName(protocol: string, id: string): string {
+  if (protocol === 'euler-v2') return `sub-account ${id}`;
+  if (protocol === 'liquity-v2') return `trove ${id.length > 16 ? `${id.slice(0, 8)}…${id.slice(-4)}` : id}`;
+  return `position ${id}`;
+}
+
 export function alertMessage(event: AlertEventBody): MessageModel {
   const level = LEVEL_TITLES[event.level] ?? event.level.toUpperCase();
-  const name = event.watch.label || shortAddress(event.watch.account);
+  const watchName = event.watch.label || shortAddress(event.watch.account);
+  const name = event.subPosition ? `${watchName} · ${subPositionName(event.watch.protocol, event.subPosition.id)}` : watchName;
   const position = event.position;
   const hf = position.healthFactor ?? '∞';
   const distance = percent(position.distanceToLiquidation);
@@ -104,6 +112,7 @@ export function alertMessage(event: AlertEventBody): MessageModel {
   facts.push({ label: 'Collateral', value: money(position.collateral.usd ?? position.collateral.base, position.collateral.usd ? 'USD' : currency) ?? '?' });
   facts.push({ label: 'Debt', value: money(position.debt.usd ?? position.debt.base, position.debt.usd ? 'USD' : currency) ?? '?' });
   facts.push({ label: 'Account', value: `${shortAddress(event.watch.account)} on chain ${event.watch.chainId} (${event.watch.protocol})` });
+  if (event.subPosition) facts.push({ label: 'Position', value: `${subPositionName(event.watch.protocol, event.subPosition.id)} (${shortAddress(event.subPosition.account)}), alerting on its own` });
 
   const recommendation = event.recommendation;
   const action = recommendation

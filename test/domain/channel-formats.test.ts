@@ -131,6 +131,15 @@ describe('renderings are accepted by each service\'s rules', () => {
     expect(new TextEncoder().encode(long.message).byteLength).toBeLessThanOrEqual(NTFY_MESSAGE_MAX_BYTES);
   });
 
+  it('PagerDuty: an alert about one of an account\'s several positions has an incident of its own per position, triggered and resolved apart', () => {
+    const render = (body: unknown) => renderPagerDutyRequest(messageFor(body), eventMetaOf(body), 'k'.repeat(32));
+    const subPosition = { id: '3', account: '0x1234567890abcdef1234567890abcdef12345603' as const };
+    expect(render(alertEventFixture('v', { subPosition }))).toMatchObject({ body: { event_action: 'trigger', dedup_key: 'w_0123456789abcdef0123/position/3' } });
+    expect(render(alertEventFixture('v', { type: 'alert.resolved', level: 'ok', subPosition }))).toMatchObject({ body: { event_action: 'resolve', dedup_key: 'w_0123456789abcdef0123/position/3' } });
+    expect(messageFor(alertEventFixture('v', { subPosition, watch: { ...alertEventFixture('v').watch, protocol: 'euler-v2' } })).title).toBe('CRITICAL · v · sub-account 3');
+    expect(messageFor(alertEventFixture('v', { subPosition })).facts).toContainEqual({ label: 'Position', value: 'position 3 (0x1234…5603), alerting on its own' });
+  });
+
   it('PagerDuty: one incident per watch for alerts, another for monitor health, change events for top-ups', () => {
     const render = (body: unknown) => renderPagerDutyRequest(messageFor(body), eventMetaOf(body), 'k'.repeat(32));
     const critical = render(alertEventFixture('v'));

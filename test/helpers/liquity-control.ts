@@ -17,9 +17,10 @@ export function liquityControlRoutes(chain: LocalChain, local: LocalLiquity): Re
   const branch = local.branches.WETH;
   return {
     'POST /liquity/market': async () => ({ troveManager: branch.troveManager, collateral: branch.collToken, bold: local.bold, borrowerOperations: branch.borrowerOperations }),
-    /** A trove on the WETH branch; its id as the API takes it (0x + 64 hex). */
+    /** A trove on the WETH branch (of `owner` when given, else of a fresh borrower); its id as the API takes it (0x + 64 hex). */
     'POST /liquity/open': async (body) => {
-      const trove = await openTrove(chain.clients, local, { branch: 'WETH', collateral: String(body.collateral ?? '2'), debt: String(body.debt ?? '2500') });
+      const owner = typeof body.owner === 'string' ? { owner: body.owner as Address } : {};
+      const trove = await openTrove(chain.clients, local, { branch: 'WETH', collateral: String(body.collateral ?? '2'), debt: String(body.debt ?? '2500'), ...owner });
       return { owner: trove.owner, troveId: `0x${trove.troveId.toString(16).padStart(64, '0')}`, decimal: trove.troveId.toString() };
     },
     'POST /liquity/price': async (body) => {

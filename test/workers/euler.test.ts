@@ -4,6 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { api, control, grantTopUps, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
 import { SIGNER, receivedEventually, watchThenCrash } from './topup-helpers';
 import { DOWN_AND_BACK, deliveriesAt, noticesOf, verifiedWebhook, walkPrices } from './price-walk';
+import committed from '../../docs/openapi.json';
+import { createContract } from '../helpers/openapi-contract';
 
 /*
  * Euler v2 positions watched through the API, on the real EVC and Euler Vault Kit: the market
@@ -48,10 +50,50 @@ describe('Euler v2 through the API', () => {
     const critical = events[2]!.body;
     expect(critical.watch).toMatchObject({ protocol: 'euler-v2', market: market.vault });
     expect(Number(critical.position.healthFactor)).toBeCloseTo(1.079, 3);
-    expect(critical.position.subPositions.map((position: any) => [position.id, Number(position.healthFactor).toFixed(3)])).toEqual([
-      ['0', '1.349'],
-      ['3', '1.079'],
+    expect(critical.position.subPositions.map((position: any) => [position.id, Number(position.healthFactor).toFixed(3), position.level])).toEqual([
+      ['0', '1.349', 'ok'],
+      ['3', '1.079', 'critical'],
     ]);
+    // Each alert is about sub-account 3, under ids of its own.
+    expect(events.map((event) => (event.body as any).subPosition)).toEqual(Array(4).fill({ id: '3', account: subAccounts[1] }));
+    expect(events.every((event) => event.id.startsWith(`evt_${watch.body.id}_p3_`))).toBe(true);
+  });
+
+  it('a second sub-account falling while the first already alerts gets alerts of its own, each resolving on its own; the watch shows the worst level', async () => {
+    const path = '/euler-two-sub-accounts';
+    const key = await newTenant(path);
+    const channel = await verifiedWebhook(key, path);
+    // At $2,000: sub-account 3 HF 1.66 (1,000 USDS), sub-account 7 HF 2.075 (800 USDS).
+    const { owner, subAccounts } = await control('/euler/open', { positions: [{ index: 3, collateralWeth: '1', borrowUsds: '1000' }, { index: 7, collateralWeth: '1', borrowUsds: '800' }] });
+    const watch = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'euler-v2', market: market.vault, account: owner, channels: [channel] } });
+    expect(watch.status, JSON.stringify(watch.body)).toBe(201);
+    // $1,750: 1.4525 / 1.816. $1,400: 1.162 / 1.4525.
+    await walkPrices([['2000', 1], ['1750', 2], ['1400', 2]], (price) => control('/euler/price', { symbol: 'WETH', price }));
+    const during = await api('GET', `/v1/watches/${watch.body.id}`, { token: key });
+    expect(during.body.level).toBe('margin_call');
+    expect(during.body.position.subPositions.map((position: any) => [position.id, position.level])).toEqual([['3', 'margin_call'], ['7', 'warning']]);
+    await walkPrices([['2000', 1]], (price) => control('/euler/price', { symbol: 'WETH', price }));
+    await tenantStub(testEnv, tenantIdOf(key)).deliverDue();
+    const events = await deliveriesAt(path);
+    expect(events.map((event) => [event.body.type, event.body.level, (event.body as any).subPosition.id])).toEqual([
+      ['alert.triggered', 'warning', '3'],
+      ['alert.escalated', 'margin_call', '3'],
+      ['alert.triggered', 'warning', '7'],
+      ['alert.resolved', 'ok', '3'],
+      ['alert.resolved', 'ok', '7'],
+    ]);
+    expect(events.every((event) => event.verified && event.status === 200)).toBe(true);
+    expect(new Set(events.map((event) => event.id)).size).toBe(5);
+    expect(events.flatMap((event) => createContract(committed).webhookProblems(event.body)), 'each body as the OpenAPI document describes it').toEqual([]);
+    const second = events[2]!.body as any;
+    expect(second.subPosition).toEqual({ id: '7', account: subAccounts[1] });
+    // The position shown is sub-account 7's own, without the breakdown read for the riskiest.
+    expect(second.position).toMatchObject({ liquidationPrices: [] });
+    expect(Number(second.position.healthFactor)).toBeCloseTo(1.4525, 3);
+    expect(Number(second.position.debt.base)).toBeCloseTo(800, 6);
+    expect(second.risk).toBeNull();
+    expect((events[1]!.body as any).recommendation).toMatchObject({ action: 'supply' });
+    expect((await api('GET', `/v1/watches/${watch.body.id}`, { token: key })).body.level).toBe('ok');
   });
 
   it('a watch on one sub-account reads that sub-account alone', async () => {

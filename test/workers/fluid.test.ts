@@ -48,10 +48,12 @@ describe('Fluid through the API', () => {
     const critical = events[2]!.body;
     expect(critical.watch).toMatchObject({ protocol: 'fluid', market: market.vault });
     expect(Number(critical.position.healthFactor)).toBeCloseTo(1.0795, 3);
-    expect(critical.position.subPositions.map((position: any) => [position.id, Number(position.healthFactor).toFixed(3)])).toEqual([
-      [nftIds[0], '1.349'],
-      [nftIds[1], '1.079'],
+    expect(critical.position.subPositions.map((position: any) => [position.id, Number(position.healthFactor).toFixed(3), position.level])).toEqual([
+      [nftIds[0], '1.349', 'ok'],
+      [nftIds[1], '1.079', 'critical'],
     ]);
+    // Each alert is about the 1,000 USDC position, by its NFT id.
+    expect(events.map((event) => (event.body as any).subPosition)).toEqual(Array(4).fill({ id: nftIds[1], account: owner }));
   });
 
   it('a watch on one position NFT, given in decimal, reads that position alone', async () => {

@@ -43,6 +43,41 @@ describe('Liquity v2 through the API', () => {
     expect(withTopUp.body.error.message).toContain("this branch's only collateral is WETH");
   });
 
+  it('a watch on an owner lists each trove with debt, and a second trove falling while the first already alerts gets alerts of its own, each resolving on its own', async () => {
+    const path = '/liquity-owner-troves';
+    const key = await newTenant(path);
+    const channel = await api('POST', '/v1/channels', { token: key, body: { type: 'webhook', url: `${testEnv.TEST_RECEIVER_URL}${path.slice(1)}`, label: path } });
+    await control('/receiver/secret', { path, secret: channel.body.secret });
+    // At $2,000: trove A HF ≈ 1.73 (2 WETH, 2,100 BOLD), trove B HF ≈ 2.18 (3 WETH, 2,500 BOLD).
+    const first = (await control('/liquity/open', { collateral: '2', debt: '2100' })) as { troveId: string; owner: string };
+    const second = (await control('/liquity/open', { collateral: '3', debt: '2500', owner: first.owner })) as { troveId: string; owner: string };
+    const watch = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'liquity-v2', market: market.troveManager, account: first.owner, channels: [channel.body.id] } });
+    expect(watch.status, JSON.stringify(watch.body)).toBe(201);
+    await pollShards();
+    const read = await api('GET', `/v1/watches/${watch.body.id}`, { token: key });
+    expect(read.body.position.troveId).toBe(first.troveId);
+    expect(read.body.position.subPositions.map((trove: any) => [trove.id, trove.account.toLowerCase(), Number(trove.healthFactor).toFixed(2)])).toEqual([
+      [first.troveId, first.owner.toLowerCase(), '1.73'],
+      [second.troveId, first.owner.toLowerCase(), '2.18'],
+    ]);
+    // $1,700: A ≈ 1.47, B ≈ 1.85. $1,300: A ≈ 1.13, B ≈ 1.42.
+    for (const [price, polls] of [['1700', 2], ['1300', 2], ['2000', 1]] as const) {
+      await control('/liquity/price', { price });
+      for (let poll = 0; poll < polls; poll++) await pollShards();
+    }
+    await tenantStub(testEnv, tenantIdOf(key)).deliverDue();
+    const events = ((await control('/receiver/events', {}, 'GET')) as Array<{ path: string; id: string; verified: boolean; status: number; body: any }>).filter((event) => event.path === path && event.body.type.startsWith('alert.'));
+    expect(events.map((event) => [event.body.type, event.body.level, event.body.subPosition.id])).toEqual([
+      ['alert.triggered', 'warning', first.troveId],
+      ['alert.escalated', 'margin_call', first.troveId],
+      ['alert.triggered', 'warning', second.troveId],
+      ['alert.resolved', 'ok', first.troveId],
+      ['alert.resolved', 'ok', second.troveId],
+    ]);
+    expect(events.every((event) => event.verified && event.status === 200)).toBe(true);
+    expect(Number(events[2]!.body.position.healthFactor)).toBeCloseTo(1.42, 1);
+  });
+
   it('a price walk on a trove delivers warning → margin_call → critical → resolved, signed, once each, with the trove\'s own fields (and its redemption risk once)', async () => {
     const path = '/liquity-flow';
     const key = await newTenant(path);

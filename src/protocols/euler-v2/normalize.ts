@@ -109,7 +109,14 @@ export function eulerSnapshot(
   for (const sub of withDebt) {
     const counted = values(sub, input.ltvs);
     if (typeof counted === 'string') return counted;
-    subPositions.push({ id: String(sub.index), account: sub.account, healthFactor: subAccountHealthFactor(sub), collateralBase: counted.collateral, debtBase: sub.liabilityValue });
+    subPositions.push({
+      id: String(sub.index),
+      account: sub.account,
+      healthFactor: subAccountHealthFactor(sub),
+      collateralBase: counted.collateral,
+      debtBase: sub.liabilityValue,
+      liquidationThresholdBps: counted.collateral === 0n ? 0n : (counted.weighted * BPS) / counted.collateral,
+    });
   }
   const riskiest = riskiestSubAccount(withDebt);
   const counted = riskiest ? (values(riskiest, input.ltvs) as Exclude<ReturnType<typeof values>, string>) : { collateral: 0n, weighted: 0n, borrowWeighted: 0n };
@@ -128,7 +135,7 @@ export function eulerSnapshot(
     ltvBps: counted.collateral === 0n ? 0n : (counted.borrowWeighted * BPS) / counted.collateral,
     healthFactor: riskiest ? subAccountHealthFactor(riskiest) : null,
     // An owner's watch lists every sub-account with debt; a single sub-account's is the snapshot itself.
-    ...(input.owner !== null && input.owner.toLowerCase() === input.watched.toLowerCase() ? { subPositions } : {}),
+    ...(input.owner !== null && input.owner.toLowerCase() === input.watched.toLowerCase() ? { subPositions, ...(riskiest ? { shownSubPosition: String(riskiest.index) } : {}) } : {}),
   };
 }
 

@@ -127,7 +127,14 @@ export function fluidSnapshot(
   const position = riskiest(input.positions, config) ?? { nftId: 0n, owner: input.account, isLiquidated: false, supply: 0n, borrow: 0n };
   const subPositions: SubPosition[] = input.positions
     .filter((each) => each.borrow > 0n)
-    .map((each) => ({ id: each.nftId.toString(), account: each.owner, healthFactor: fluidHealthFactor(each, config), collateralBase: collateralValue(each.supply, config), debtBase: each.borrow }));
+    .map((each) => ({
+      id: each.nftId.toString(),
+      account: each.owner,
+      healthFactor: fluidHealthFactor(each, config),
+      collateralBase: collateralValue(each.supply, config),
+      debtBase: each.borrow,
+      liquidationThresholdBps: config.liquidationThresholdBps,
+    }));
   return {
     chainId: market.chainId,
     protocol: FLUID,
@@ -152,6 +159,6 @@ export function fluidSnapshot(
       liquidationPenaltyBps: Number(config.liquidationPenaltyBps),
       beyondMaxLimit: beyondMaxLimit(position, config),
     },
-    ...(input.owner ? { subPositions } : {}),
+    ...(input.owner ? { subPositions, ...(position.borrow > 0n ? { shownSubPosition: position.nftId.toString() } : {}) } : {}),
   };
 }

@@ -1,5 +1,5 @@
 import { formatUnits, getAddress, type Address, type Hex } from 'viem';
-import type { AssetPosition, PositionSnapshot } from '../../domain/position';
+import type { AssetPosition, PositionSnapshot, SubPosition } from '../../domain/position';
 import type { TokenInfo } from '../read-types';
 
 /*
@@ -152,6 +152,21 @@ export function troveSnapshot(
       oracleFailure: branch.oracleFailure,
     },
   };
+}
+
+/** An owner's troves with debt, each a position of its own (each trove is liquidated on its own), by trove id. */
+export function ownerTroves(market: LiquityMarket, owner: Address, troves: readonly TroveData[], price: bigint): SubPosition[] {
+  const thresholdBps = (WAD * 10_000n) / market.mcr;
+  return troves
+    .filter((trove) => trove.entireDebt > 0n)
+    .map((trove) => ({
+      id: troveIdText(trove.troveId),
+      account: owner,
+      healthFactor: (collateralRatio(trove.entireColl, trove.entireDebt, price) * WAD) / market.mcr,
+      collateralBase: (trove.entireColl * price) / WAD,
+      debtBase: trove.entireDebt,
+      liquidationThresholdBps: thresholdBps,
+    }));
 }
 
 /** An owner's position on the branch: its weakest trove (each trove is liquidated on its own), or none. */

@@ -6,7 +6,7 @@ import { chunk, multicallAt, rethrowRpc, shortMessage, type CallResult } from '.
 import { multicallFor, pinnedOf, type ReadAt } from '../block-pin';
 import { activePoolAbi, borrowerOperationsAbi, priceFeedAbi, tokenAbi, troveManagerAbi, troveNftAbi } from './abi';
 import { liquityConditions } from './conditions';
-import { TROVE_STATUS, liquityAccountOf, troveSnapshot, weakestTrove, type BranchState, type LiquityMarket, type TroveData } from './normalize';
+import { TROVE_STATUS, liquityAccountOf, ownerTroves, troveIdText, troveSnapshot, weakestTrove, type BranchState, type LiquityMarket, type TroveData } from './normalize';
 
 const marketCache = new Map<string, LiquityMarket>();
 
@@ -209,7 +209,9 @@ export async function readLiquityAccounts(context: ReadContext, market: LiquityM
     const weakest = weakestTrove(troves, price);
     if (!weakest) return { account, error: `${ref.owner} owns no open trove on the branch of TroveManager ${market.troveManager}` };
     // The weakest trove stands for the owner; the branch's dangers (redemption risk: the one first in line) count all of them.
-    return { account, snapshot: { ...troveSnapshot(market, { account, trove: weakest, branch: priced, troves: troves.length, block }), conditions: liquityConditions(market, { troves, branch: priced }) } };
+    const subPositions = ownerTroves(market, ref.owner, troves, price);
+    const shown = weakest.entireDebt > 0n ? { shownSubPosition: troveIdText(weakest.troveId) } : {};
+    return { account, snapshot: { ...troveSnapshot(market, { account, trove: weakest, branch: priced, troves: troves.length, block }), conditions: liquityConditions(market, { troves, branch: priced }), subPositions, ...shown } };
   });
 }
 
