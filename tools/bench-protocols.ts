@@ -154,24 +154,27 @@ const WAD = 10n ** 18n;
  * Liquity v2 with one trove per account, watched by trove id, on the WETH branch. A trove's
  * figures need the branch's census too (its redemption rank counts the active troves paying a
  * lower rate), so the naive path reads, once per tick, the price, the number of troves and each
- * trove's id, status and rate (one eth_call each), then per watched trove getLatestTroveData and
- * getTroveStatus. Both sides give collateral, debt, health factor (ICR ÷ MCR) and redemption rank.
+ * trove's id, status and rate (one eth_call each) and the branch's last zombie trove, then per
+ * watched trove getLatestTroveData and getTroveStatus. Both sides give collateral, debt, health
+ * factor (ICR ÷ MCR), redemption rank and whether the trove is the zombie redeemed next.
  */
 function liquitySubject(local: LocalLiquity): Subject {
   const branch = local.branches.WETH;
   const tm = branch.troveManager;
   // What naiveMarket read for the tick the accounts' reads then use (set before them, in measureOnce's order).
-  let tick: { price: bigint; activeRates: bigint[] } | undefined;
+  let tick: { price: bigint; activeRates: bigint[]; lastZombieTroveId: bigint } | undefined;
   return {
     protocol: 'liquity-v2',
     market: { market: tm, protocolAddress: null },
     fromSnapshot: (snapshot) => {
       const rank = snapshot.protocolFields?.redemptionRank;
-      return [...(snapshot.assets ?? []).filter((asset) => asset.collateral > 0n).map((asset) => asset.collateral), snapshot.debtBase, snapshot.healthFactor ?? 0n, typeof rank === 'number' ? BigInt(rank) : 0n];
+      const zombie = snapshot.protocolFields?.nextRedeemedZombie === true ? 1n : 0n;
+      return [...(snapshot.assets ?? []).filter((asset) => asset.collateral > 0n).map((asset) => asset.collateral), snapshot.debtBase, snapshot.healthFactor ?? 0n, typeof rank === 'number' ? BigInt(rank) : 0n, zombie];
     },
     naiveMarket: async (client, blockNumber, concurrency) => {
       const [price] = await client.readContract({ address: branch.priceFeed, abi: fetchPriceAsView, functionName: 'fetchPrice', blockNumber });
       const count = await client.readContract({ address: tm, abi: troveManagerAbi, functionName: 'getTroveIdsCount', blockNumber });
+      const lastZombieTroveId = await client.readContract({ address: tm, abi: troveManagerAbi, functionName: 'lastZombieTroveId', blockNumber });
       const activeRates: bigint[] = [];
       await inParallel(Array.from({ length: Number(count) }, (_, index) => BigInt(index)), concurrency, async (index) => {
         const troveId = await client.readContract({ address: tm, abi: troveManagerAbi, functionName: 'getTroveFromTroveIdsArray', args: [index], blockNumber });
@@ -179,7 +182,7 @@ function liquitySubject(local: LocalLiquity): Subject {
         const rate = await client.readContract({ address: tm, abi: troveManagerAbi, functionName: 'getTroveAnnualInterestRate', args: [troveId], blockNumber });
         if (TROVE_STATUS[status] === 'active') activeRates.push(rate);
       });
-      tick = { price, activeRates };
+      tick = { price, activeRates, lastZombieTroveId };
     },
     naive: async (client, account, blockNumber) => {
       if (!tick) throw new Error('liquity-v2: the naive read of a trove ran before the tick\'s branch read');
@@ -188,7 +191,8 @@ function liquitySubject(local: LocalLiquity): Subject {
       const status = TROVE_STATUS[await client.readContract({ address: tm, abi: troveManagerAbi, functionName: 'getTroveStatus', args: [troveId], blockNumber })];
       const healthFactor = latest.entireDebt === 0n ? 0n : (collateralRatio(latest.entireColl, latest.entireDebt, tick.price) * WAD) / branch.mcr;
       const rank = status === 'active' ? BigInt(redemptionRank(latest.annualInterestRate, tick.activeRates)) : 0n;
-      return [...(latest.entireColl > 0n ? [latest.entireColl] : []), latest.entireDebt, healthFactor, rank];
+      const zombie = status === 'zombie' && troveId === tick.lastZombieTroveId ? 1n : 0n;
+      return [...(latest.entireColl > 0n ? [latest.entireColl] : []), latest.entireDebt, healthFactor, rank, zombie];
     },
   };
 }
