@@ -132,6 +132,27 @@ describe('dashboard', () => {
     expect(missing.text).toContain('watch w_doesnotexist not found');
   });
 
+  it('shows each position of an owner watch with its own level', async () => {
+    const market = (await control('/euler/market')) as { vault: string };
+    await control('/euler/price', { symbol: 'WETH', price: '2000' });
+    // Sub-account 3 HF 1.4525 at $1,750 (warning after two reads), sub-account 7 HF 1.8156 (ok).
+    const { owner } = await control('/euler/open', { positions: [{ index: 3, collateralWeth: '1', borrowUsds: '1000' }, { index: 7, collateralWeth: '1', borrowUsds: '800' }] });
+    const watch = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'euler-v2', market: market.vault, account: owner, label: 'owner' } });
+    expect(watch.status).toBe(201);
+    await control('/euler/price', { symbol: 'WETH', price: '1750' });
+    await pollShards();
+    await pollShards();
+    await control('/euler/price', { symbol: 'WETH', price: '2000' });
+    const { cookie } = await signIn(key);
+    const response = await page('GET', `/dashboard/watches/${watch.body.id}`, { cookie });
+    expect(response.status).toBe(200);
+    const items = [...response.text.matchAll(/<li>(.*?)<\/li>/gs)].map((match) => match[1]!.replace(/<[^>]+>/g, '').replace(/\s+/g, ' ').trim());
+    // Interest accrues between reads: the health factors to 3 decimals.
+    const rows = items.filter((item) => item.includes('health factor')).map((item) => /^(\w+) (\d+) · health factor ([\d.]+) · debt (\S+)$/.exec(item)!.slice(1));
+    expect(rows.map(([level, id, hf, debt]) => [level, id, Number(hf).toFixed(3), debt])).toEqual([['Warning', '3', '1.452', '$1,000'], ['OK', '7', '1.816', '$800']]);
+    await api('DELETE', `/v1/watches/${watch.body.id}`, { token: key });
+  });
+
   it('silences and un-silences through forms that carry the session form token; without it, 403 and nothing changes', async () => {
     const { cookie } = await signIn(key);
     const watchPage = await page('GET', `/dashboard/watches/${watchIds.risky}`, { cookie });

@@ -79,6 +79,20 @@ export function WatchPage(props: WatchPageProps) {
               </dd>
             </>
           ) : null}
+          {position?.subPositions && position.subPositions.length > 0 ? (
+            <>
+              <dt>Positions</dt>
+              <dd>
+                <ul class="positions" aria-label="The account's positions, each alerting on its own">
+                  {position.subPositions.map((sub) => (
+                    <li>
+                      <LevelBadge level={sub.level ?? null} /> {shortHex(sub.id)} · health factor {sub.healthFactor ?? '∞ (no debt)'} · debt {money(sub.debt)}
+                    </li>
+                  ))}
+                </ul>
+              </dd>
+            </>
+          ) : null}
           <dt>Position</dt>
           <dd>
             {watch.protocol} on chain {watch.chainId}
