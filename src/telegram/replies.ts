@@ -130,6 +130,11 @@ export function statusText(watch: WatchSummary, now: Date): string {
     const risk = riskLine(watch.risk ?? null);
     if (risk) lines.push(`Risk: ${risk}${watch.risk?.enabled ? ' (risk-based levels on)' : ''}`);
     lines.push(`Read at block ${position.blockNumber}, ${formatTime(new Date(position.observedAt))}`);
+    // An owner's positions each alert on their own: say where each stands.
+    for (const sub of position.subPositions ?? []) {
+      const level = sub.level === undefined ? '' : `${LEVEL_WORDS[sub.level] ?? sub.level}, `;
+      lines.push(`Position ${sub.id.length > 16 ? `${sub.id.slice(0, 8)}…${sub.id.slice(-4)}` : sub.id}: ${level}health factor ${sub.healthFactor ?? '∞ (no debt)'}`);
+    }
   }
   lines.push(`Account: ${watch.account}`);
   lines.push(`Market: ${watch.market}`);

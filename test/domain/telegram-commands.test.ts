@@ -144,6 +144,9 @@ describe('replies', () => {
       'Muted until 2026-11-25 06:00 UTC',
     ]);
     expect(statusText({ ...watch, position: null, level: null, silencedUntil: null }, now)).toContain('No reading yet');
+    const subPosition = (id: string, level: 'ok' | 'warning' | undefined) => ({ id, account: watch.position!.liquidationPrices[0]!.asset, healthFactor: '1.45', collateral: { base: '1', usd: null }, debt: { base: '1', usd: null }, ...(level ? { level } : {}) });
+    const owner = statusText({ ...watch, position: { ...watch.position!, subPositions: [subPosition('3', 'warning'), subPosition(`0x${'ab'.repeat(32)}`, undefined)] } }, now).split('\n');
+    expect(owner.filter((line) => line.startsWith('Position '))).toEqual(['Position 3: WARNING, health factor 1.45', 'Position 0xababab…abab: health factor 1.45']);
     expect(statusText({ ...watch, monitor: { status: 'ok' } }, now)).not.toContain('fresh block');
     expect(statusText({ ...watch, position: { ...watch.position!, healthFactor: null, distanceToLiquidation: null, liquidationPrices: [] } }, now)).toContain('Health factor: ∞ (no debt)');
   });
