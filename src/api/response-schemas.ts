@@ -140,7 +140,8 @@ const positionSchema = z.strictObject({
       }),
     )
     .optional()
-    .meta({ description: 'each position of an account that names several (an Euler owner\'s sub-accounts with debt, `id` the sub-account number; a Fluid owner\'s positions, `id` the NFT id); the figures above are the riskiest one\'s' }),
+    .meta({ description: 'each position of an account that names several (an Euler owner\'s sub-accounts with debt, `id` the sub-account number; a Liquity v2 owner\'s troves, `id` the trove id; a Fluid owner\'s positions, `id` the NFT id), at most the 256 riskiest; the figures above are the riskiest one\'s' }),
+  subPositionCount: z.number().int().optional().meta({ description: 'how many positions the account has, when more than the 256 `subPositions` lists' }),
   blockNumber: z.string().regex(/^\d+$/),
   observedAt: time,
 })

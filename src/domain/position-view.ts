@@ -1,5 +1,5 @@
 import { formatUnits, type Address } from 'viem';
-import { BPS, WAD, type AssetPosition, type PositionSnapshot } from './position';
+import { BPS, WAD, type AssetPosition, type PositionSnapshot, type SubPosition } from './position';
 import type { AlertLevel } from './alert-machine';
 import { distanceToLiquidation, formatWad, liquidationPrice, topUpAmount } from './risk';
 
@@ -21,6 +21,8 @@ export type PositionView = {
    * has judged it.
    */
   subPositions?: Array<{ id: string; account: Address; healthFactor: string | null; collateral: { base: string; usd: string | null }; debt: { base: string; usd: string | null }; level?: AlertLevel }>;
+  /** How many positions the account has when more than `subPositions` lists (its MAX_SUB_POSITIONS_SHOWN riskiest). */
+  subPositionCount?: number;
   blockNumber: string;
   observedAt: string;
 };
@@ -79,7 +81,8 @@ export function positionView(snapshot: PositionSnapshot, observedAt: Date): Posi
       : {}),
     ...(snapshot.subPositions
       ? {
-          subPositions: snapshot.subPositions.map((position) => ({
+          ...(snapshot.subPositions.length > MAX_SUB_POSITIONS_SHOWN ? { subPositionCount: snapshot.subPositions.length } : {}),
+          subPositions: riskiestInOrder(snapshot.subPositions, MAX_SUB_POSITIONS_SHOWN).map((position) => ({
             id: position.id,
             account: position.account,
             healthFactor: position.healthFactor === null ? null : formatWad(position.healthFactor, 4),
@@ -91,6 +94,20 @@ export function positionView(snapshot: PositionSnapshot, observedAt: Date): Posi
     blockNumber: snapshot.blockNumber.toString(),
     observedAt: observedAt.toISOString(),
   };
+}
+
+/**
+ * Positions listed in a view: an account may hold any number (anyone may open a Liquity trove for
+ * any owner), and a view is stored and sent whole; Euler's 256 sub-accounts fit.
+ */
+export const MAX_SUB_POSITIONS_SHOWN = 256;
+
+/** The `limit` riskiest (lowest health factor) of the positions, in their own order. */
+function riskiestInOrder(positions: readonly SubPosition[], limit: number): SubPosition[] {
+  if (positions.length <= limit) return [...positions];
+  const ranked = [...positions].sort((a, b) => (a.healthFactor === b.healthFactor ? 0 : a.healthFactor === null ? 1 : b.healthFactor === null ? -1 : a.healthFactor < b.healthFactor ? -1 : 1));
+  const kept = new Set(ranked.slice(0, limit));
+  return positions.filter((position) => kept.has(position));
 }
 
 /** The view with each sub-position's own alert level (a position without a judged state keeps none). */

@@ -5,14 +5,17 @@
  * its own. The watch's level is the worst of them. Pure.
  *
  * A position that leaves the list (its debt repaid, or no longer the owner's) is observed as
- * debt-free: it cannot be liquidated, so its alert resolves. Its state is kept so that its event
- * ids go on from its own sequence if it comes back: ids are never reused.
+ * debt-free: it cannot be liquidated, so its alert resolves, and its state is dropped.
  */
 import type { Address } from 'viem';
 import { initialAlertState, severity, transition, type AlertEffect, type AlertLevel, type AlertPolicy, type AlertState } from './alert-machine';
 
-/** Per position id (the adapter's `SubPosition.id`): its account (named again when it resolves after leaving the list) and its alert state. Plain JSON, like `AlertState`. */
-export type SubPositionAlertStates = Record<string, { account: Address; alert: AlertState }>;
+/**
+ * Per position id (the adapter's `SubPosition.id`): its account (named again when it resolves
+ * after leaving the list), its alert state, and the block its state began at (`epoch`, a decimal
+ * string), which namespaces its event ids. Plain JSON, like `AlertState`.
+ */
+export type SubPositionAlertStates = Record<string, { account: Address; alert: AlertState; epoch: string }>;
 
 /** One position at this read; the risk figures only where known (the position the snapshot shows in full). */
 export type SubPositionReading = {
@@ -28,9 +31,18 @@ export type SubPositionEffect = { subPosition: { id: string; account: Address };
 export type SubPositionStepResult = { states: SubPositionAlertStates; effects: SubPositionEffect[]; level: AlertLevel };
 
 /**
- * One read of every position. `policy` is the watch's; each position namespaces its event ids
- * under the watch's (`evt_<watch>_p<id>_<sequence>`). Probability levels apply only to readings that
+ * Positions judged per read: the riskiest this many, and any other one still alerting. An
+ * account can hold any number of positions (anyone may open a Liquity trove for any owner, or
+ * send a Fluid position NFT), so the state a watch keeps is bounded; Euler's 256 sub-accounts fit.
+ */
+export const MAX_POSITIONS_JUDGED = 256;
+
+/**
+ * One read of every position. `policy` is the watch's; each position numbers its events under
+ * the watch's id, its own and its epoch (`evt_<watch>_p<id>_b<epoch>_<sequence>`), so a state
+ * dropped and begun again never repeats an id. Probability levels apply only to readings that
  * carry a probability: the others follow their health factor alone (their breakdown was not read).
+ * A position neither among the riskiest judged nor alerting keeps no state.
  */
 export function subPositionAlertStep(
   previous: SubPositionAlertStates,
@@ -39,18 +51,22 @@ export function subPositionAlertStep(
   policy: AlertPolicy,
   now: number,
 ): SubPositionStepResult {
-  const states: SubPositionAlertStates = { ...previous };
-  const effects: SubPositionEffect[] = [];
+  const judged = new Set([...readings].sort(byHealthFactor).slice(0, MAX_POSITIONS_JUDGED).map((reading) => reading.id));
+  for (const reading of readings) if (previous[reading.id] && previous[reading.id]!.alert.level !== 'ok') judged.add(reading.id);
   const present = new Set(readings.map((reading) => reading.id));
   const gone: SubPositionReading[] = Object.keys(previous)
     .filter((id) => !present.has(id))
     .sort()
     .map((id) => ({ id, account: previous[id]!.account, healthFactor: null, liquidationProbability: 0 }));
-  for (const reading of [...readings, ...gone]) {
+  const states: SubPositionAlertStates = {};
+  const effects: SubPositionEffect[] = [];
+  for (const reading of [...readings.filter((each) => judged.has(each.id)), ...gone]) {
     const known = reading.liquidationProbability !== undefined && reading.liquidationProbability !== null;
-    const positionPolicy: AlertPolicy = { ...policy, watchId: subPositionWatchId(policy.watchId, reading.id), probabilityLevels: known ? policy.probabilityLevels : null };
-    const result = transition(previous[reading.id]?.alert ?? initialAlertState(), observationOf(reading, blockNumber), positionPolicy, now);
-    states[reading.id] = { account: reading.account, alert: result.state };
+    const before = previous[reading.id] ?? { account: reading.account, alert: initialAlertState(), epoch: blockNumber.toString() };
+    const positionPolicy: AlertPolicy = { ...policy, watchId: subPositionWatchId(policy.watchId, reading.id, before.epoch), probabilityLevels: known ? policy.probabilityLevels : null };
+    const result = transition(before.alert, observationOf(reading, blockNumber), positionPolicy, now);
+    // A position gone from the list keeps its state only while it still alerts (a stale read changes nothing).
+    if (present.has(reading.id) || result.state.level !== 'ok') states[reading.id] = { account: reading.account, alert: result.state, epoch: before.epoch };
     for (const effect of result.effects) effects.push({ subPosition: { id: reading.id, account: reading.account }, effect });
   }
   return { states, effects, level: worstLevel(Object.values(states).map((state) => state.alert)) };
@@ -61,14 +77,22 @@ export function subPositionAlertStep(
  * (a watch created before positions had their own): the position the watch's figures showed
  * takes the watch's state over, so it is not announced a second time.
  */
-export function adoptWatchState(watchState: AlertState, shown: { id: string; account: Address } | undefined): SubPositionAlertStates {
+export function adoptWatchState(watchState: AlertState, shown: { id: string; account: Address } | undefined, blockNumber: bigint): SubPositionAlertStates {
   if (watchState.level === 'ok' || shown === undefined) return {};
-  return { [shown.id]: { account: shown.account, alert: { ...watchState, sequence: 0 } } };
+  return { [shown.id]: { account: shown.account, alert: { ...watchState, sequence: 0 }, epoch: blockNumber.toString() } };
 }
 
 /** The alert-machine id a position's events are numbered under. */
-export function subPositionWatchId(watchId: string, positionId: string): string {
-  return `${watchId}_p${positionId}`;
+export function subPositionWatchId(watchId: string, positionId: string, epoch: string): string {
+  return `${watchId}_p${positionId}_b${epoch}`;
+}
+
+/** The lowest health factor first; positions without debt last. */
+function byHealthFactor(a: SubPositionReading, b: SubPositionReading): number {
+  if (a.healthFactor === b.healthFactor) return 0;
+  if (a.healthFactor === null) return 1;
+  if (b.healthFactor === null) return -1;
+  return a.healthFactor < b.healthFactor ? -1 : 1;
 }
 
 function observationOf(reading: SubPositionReading, blockNumber: bigint) {

@@ -441,7 +441,7 @@ export class Shard extends DurableObject<Env> {
       return { state: result.state, alerts: result.effects.map((effect) => ({ effect, shown })), view: shown.view };
     }
     const shownSub = subPositions.find((sub) => sub.id === snapshot.shownSubPosition);
-    const before: SubPositionAlertStates = row.sub_alerts ? JSON.parse(row.sub_alerts) : adoptWatchState(previous, shownSub);
+    const before: SubPositionAlertStates = row.sub_alerts ? JSON.parse(row.sub_alerts) : adoptWatchState(previous, shownSub, snapshot.blockNumber);
     const readings: SubPositionReading[] = subPositions.map((sub) =>
       sub === shownSub ? { id: sub.id, account: sub.account, healthFactor: sub.healthFactor, liquidationProbability: reading.liquidationProbability ?? null, ...(reading.nextHealthFactor !== undefined ? { nextHealthFactor: reading.nextHealthFactor } : {}) } : { id: sub.id, account: sub.account, healthFactor: sub.healthFactor },
     );
