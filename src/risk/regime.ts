@@ -5,7 +5,8 @@
  * stretch (volatility clusters faster than the EWMA follows); a position near its barrier is
  * usually there because of such a fall. So the calibration keeps one table of standardised moves
  * per band of u. Chosen on 2017–2018 by Brier score against 24 h and 168 h returns and the ratio
- * of a fast to the slow EWMA volatility (README "Risk"). Pure.
+ * of a fast to the slow EWMA volatility; a 7- or 14-day drawdown (or 14-day return) as a second
+ * dimension did not do better out of sample (README "Risk"). Pure.
  */
 
 /** The look-back of the return the regime is measured on. */

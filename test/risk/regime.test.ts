@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMITTED_CALIBRATION } from '../../src/risk/committed-calibration';
 import { tableCdf } from '../../src/risk/empirical-distribution';
@@ -5,8 +7,6 @@ import type { CovarianceMatrix } from '../../src/risk/ewma';
 import { liquidationProbability, positionRisk, type RiskAsset } from '../../src/risk/position-risk';
 import { hourlyVariances, parsePriceCsv, regimeBands, regimeCells, regimeCoordinates, type PriceBar } from '../../src/risk/price-history';
 import { firstBandOfCell, PRODUCTION_REGIME, REGIME_EDGES, regimeBand, regimeCell, regimeCellCount, standardisedReturn, type RegimeDimension } from '../../src/risk/regime';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 
 const ETH = 'eth';
 // 0.0016 per day: 4 % a day; over 72 h, √(0.0016 × 3) = 0.069282.
