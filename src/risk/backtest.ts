@@ -12,8 +12,8 @@
  */
 import { quantileTableOfSorted, tableCdf, type QuantileTable } from './empirical-distribution';
 import { WARMUP_DAYS } from './calibration';
-import { hourlyVariances, MS_PER_HOUR, regimeBands, standardisedMoves, type PriceBar } from './price-history';
-import { MIN_BAND_MOVES, REGIME_EDGES } from './regime';
+import { hourlyVariances, MS_PER_HOUR, regimeCells, standardisedMoves, type PriceBar } from './price-history';
+import { firstBandOfCell, MIN_BAND_MOVES, PRODUCTION_REGIME, regimeCellCount, type RegimeDimension } from './regime';
 import { DayBinSums, type BinInterval } from './reliability-interval';
 import { AlertTrack, alertPolicyOf, BACKTEST_POLICIES, defaultPolicySpecs, type AlertRecord, type BacktestPolicy, type Levels, type PolicySpec } from './backtest-alerts';
 
@@ -35,6 +35,12 @@ export type BacktestOptions = {
   binEdges: readonly number[];
   /** The probability model: one worst-move table, or one per regime band. */
   model: ModelSpec;
+  /**
+   * The regime dimensions of the `regime` model (default PRODUCTION_REGIME, the 72 h return):
+   * one table per cell; a cell with fewer than MIN_BAND_MOVES moves uses its first-dimension
+   * band's table, and that one, if as thin, the pooled table.
+   */
+  regime?: readonly RegimeDimension[];
   /** Positions open at or after this time (ms) only; the data before still warms up the EWMA and the tables. */
   bookFrom?: number;
   /** Policies replayed and reported besides static, risk and probabilityOnly, by name (none of those three). */
@@ -85,7 +91,11 @@ export type BacktestResult = {
  * The result and, per reliability bin, its distinct days and the day-block bootstrap interval of
  * realised − predicted (src/risk/reliability-interval.ts); printed, not part of the `--json` contract.
  */
-export type BacktestRun = BacktestResult & { binIntervals: (BinInterval | null)[] };
+export type BacktestRun = BacktestResult & {
+  binIntervals: (BinInterval | null)[];
+  /** The reliability bins of the position-hours of each open health factor (how far a position has travelled shows there). */
+  binsByOpenHealthFactor: { openHealthFactor: number; bins: ReliabilityBin[] }[];
+};
 
 const HOUR = MS_PER_HOUR;
 const DAY = 24 * HOUR;
@@ -97,51 +107,74 @@ export function singleAssetProbability24h(healthFactor: number, variancePerDay: 
   return tableCdf(worstDown, -Math.log(healthFactor) / Math.sqrt(variancePerDay));
 }
 
-/** What the backtest knows of one series at each bar's close: the EWMA variance and the regime band (−1: unknown, or the pooled model). */
-export type SeriesState = { variances: number[]; bands: number[] };
+/**
+ * What the backtest knows of one series at each bar's close: the EWMA variance, the regime cell
+ * (−1: unknown, or the pooled model) and the first dimension's band alone (the fallback of a thin
+ * or unknown cell; with one dimension, the cell itself).
+ */
+export type SeriesState = { variances: number[]; bands: number[]; firstBands: number[] };
 
-export function seriesState(bars: readonly PriceBar[], model: ModelSpec): SeriesState {
+export function seriesState(bars: readonly PriceBar[], model: ModelSpec, regime: readonly RegimeDimension[] = PRODUCTION_REGIME): SeriesState {
   const variances = hourlyVariances(bars);
-  return { variances, bands: model === 'regime' ? regimeBands(bars, variances) : variances.map(() => -1) };
+  if (model !== 'regime') {
+    const none = variances.map(() => -1);
+    return { variances, bands: none, firstBands: none };
+  }
+  const bands = regimeCells(bars, variances, regime);
+  return { variances, bands, firstBands: regime.length > 1 ? regimeCells(bars, variances, regime.slice(0, 1)) : bands };
 }
 
 /**
  * 24 h worst-fall tables over the expanding window: for a time, the table of every move fully
- * known by the start of that day (since `start`), pooled, and per regime band. A band with fewer
- * than `minBandMoves` moves gets the pooled table. Null before any move is known.
+ * known by the start of that day (since `start`), pooled, and per regime cell. A cell with fewer
+ * than `minBandMoves` moves gets its first-dimension band's table (with one dimension, cells are
+ * those bands), and a band as thin the pooled table. Null before any move is known.
  */
-export function expandingTables(series: readonly BacktestSeries[], start: number, model: ModelSpec = 'pooled') {
-  const pooled: { knownAt: number; value: number; band: number }[] = [];
+export function expandingTables(series: readonly BacktestSeries[], start: number, model: ModelSpec = 'pooled', regime: readonly RegimeDimension[] = PRODUCTION_REGIME) {
+  const pooled: { knownAt: number; value: number; band: number; firstBand: number }[] = [];
   for (const { bars } of series) {
-    const state = seriesState(bars, model);
+    const state = seriesState(bars, model, regime);
     const moves = standardisedMoves(bars, state.variances, 24, WARMUP_DAYS);
-    moves.worstDown.forEach((value, i) => pooled.push({ knownAt: moves.knownAt[i]!, value, band: state.bands[moves.origin[i]!]! }));
+    moves.worstDown.forEach((value, i) =>
+      pooled.push({ knownAt: moves.knownAt[i]!, value, band: state.bands[moves.origin[i]!]!, firstBand: state.firstBands[moves.origin[i]!]! }),
+    );
   }
   pooled.sort((a, b) => a.knownAt - b.knownAt || a.value - b.value);
-  const bandCount = model === 'regime' ? REGIME_EDGES.length + 1 : 0;
-  // Sorted samples so far, all bands then each band; merged forward one day at a time.
+  const bandCount = model === 'regime' ? regimeCellCount(regime) : 0;
+  // The first dimension's bands, kept apart only when there are more dimensions (else they are the cells).
+  const firstCount = model === 'regime' && regime.length > 1 ? regime[0]!.edges.length + 1 : 0;
+  // Sorted samples so far: all cells, then each cell, then each first-dimension band; merged forward one day at a time.
   let taken = 0;
-  let samples: Float64Array[] = Array.from({ length: bandCount + 1 }, () => new Float64Array(0));
-  let current: { day: number; tables: (QuantileTable | null)[] } | null = null;
-  const tablesOfDay = (day: number) => {
+  let samples: Float64Array[] = Array.from({ length: 1 + bandCount + firstCount }, () => new Float64Array(0));
+  type DayTables = { all: QuantileTable | null; cells: (QuantileTable | null)[]; firstBands: (QuantileTable | null)[] };
+  let current: { day: number; tables: DayTables } | null = null;
+  const tablesOfDay = (day: number): DayTables => {
     const cutoff = start + day * DAY;
-    const fresh: number[][] = Array.from({ length: bandCount + 1 }, () => []);
+    const fresh: number[][] = samples.map(() => []);
     while (taken < pooled.length && pooled[taken]!.knownAt <= cutoff) {
       const move = pooled[taken++]!;
       fresh[0]!.push(move.value);
       if (move.band >= 0) fresh[move.band + 1]!.push(move.value);
+      if (firstCount > 0 && move.firstBand >= 0) fresh[1 + bandCount + move.firstBand]!.push(move.value);
     }
     samples = samples.map((sorted, k) => mergeSorted(sorted, fresh[k]!));
     const all = samples[0]!.length === 0 ? null : quantileTableOfSorted(samples[0]!);
-    return [all, ...samples.slice(1).map((sorted) => (sorted.length === 0 || sorted.length < MIN_BAND_MOVES ? all : quantileTableOfSorted(sorted)))];
+    const trusted = (sorted: Float64Array) => (sorted.length === 0 || sorted.length < MIN_BAND_MOVES ? null : quantileTableOfSorted(sorted));
+    const firstBands = samples.slice(1 + bandCount).map((sorted) => trusted(sorted) ?? all);
+    const cells = samples.slice(1, 1 + bandCount).map((sorted, cell) => trusted(sorted) ?? (firstCount > 0 ? firstBands[firstBandOfCell(cell, regime)]! : all));
+    return { all, cells, firstBands };
   };
-  return (time: number, band = -1): QuantileTable | null => {
+  /** The table of a cell; of an unknown cell (−1), its first-dimension band's when that is known; else the pooled one. */
+  return (time: number, band = -1, firstBand = -1): QuantileTable | null => {
     const day = Math.floor((time - start) / DAY);
     if (current === null || current.day !== day) {
       if (current !== null && day < current.day) throw new RangeError('Expanding tables are read forward in time only');
       current = { day, tables: tablesOfDay(day) };
     }
-    return current.tables[bandCount === 0 ? 0 : band + 1] ?? null;
+    const { all, cells, firstBands } = current.tables;
+    if (band >= 0 && band < cells.length) return cells[band] ?? null;
+    if (firstBand >= 0 && firstBand < firstBands.length) return firstBands[firstBand] ?? null;
+    return all;
   };
 }
 
@@ -160,6 +193,7 @@ export function runBacktest(
   const bookFrom = Math.max(start, options.bookFrom ?? start);
   const outcomes: Outcome[] = [];
   const predictions: { p: number; y: number }[] = [];
+  const predictionsByOpen = new Map(options.openHealthFactors.map((hf) => [hf, [] as { p: number; y: number }[]]));
   const dayBinSums = new DayBinSums(options.binEdges);
   const specs = backtestPolicySpecs(options);
   const names = Object.keys(specs);
@@ -167,8 +201,8 @@ export function runBacktest(
 
   for (const { asset, bars } of series) {
     // Tables are read forward in time, so each series walks its own copy.
-    const tableAt = expandingTables(series, start, options.model);
-    const { variances, bands } = seriesState(bars, options.model);
+    const tableAt = expandingTables(series, start, options.model, options.regime);
+    const { variances, bands, firstBands } = seriesState(bars, options.model, options.regime);
     const indexByClose = new Map(bars.map((bar, i) => [bar.time + HOUR, i]));
     // Whether the hourly low falls below `price` within the 24 bars after i; null when data is missing.
     const fallsBelowWithin24h = (i: number, price: number): number | null => {
@@ -178,7 +212,7 @@ export function runBacktest(
     };
     // Each hour's probability for one open health factor: the table of the hour's close and band.
     const probabilityAt = (i: number, healthFactor: number): number | null => {
-      const table = tableAt(bars[i]!.time + HOUR, bands[i]);
+      const table = tableAt(bars[i]!.time + HOUR, bands[i], firstBands[i]);
       return table === null ? null : singleAssetProbability24h(healthFactor, variances[i]!, table);
     };
     const lastClose = bars[bars.length - 1]!.time + HOUR;
@@ -217,6 +251,7 @@ export function runBacktest(
         const y = fallsBelowWithin24h(i, liquidationPrice);
         if (y !== null && probability !== null) {
           predictions.push({ p: probability, y });
+          predictionsByOpen.get(openHealthFactor)?.push({ p: probability, y });
           dayBinSums.add(probability, y, Math.floor(bars[i]!.time / DAY));
         }
         for (const track of position.tracks) track.observe(healthFactor, probability, close);
@@ -235,6 +270,7 @@ export function runBacktest(
     policies: Object.fromEntries(names.map((name) => [name, policyMetrics(outcomes, name, options)])) as BacktestResult['policies'],
     calibration: reliability(predictions, options.binEdges),
     binIntervals: dayBinSums.intervals(),
+    binsByOpenHealthFactor: [...predictionsByOpen].map(([openHealthFactor, list]) => ({ openHealthFactor, bins: reliability(list, options.binEdges).bins })),
   };
 }
 

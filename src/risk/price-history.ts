@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ewmaVarianceSeries, type PricePoint } from './ewma';
-import { REGIME_EDGES, REGIME_HOURS, regimeBand, standardisedReturn } from './regime';
+import { REGIME_EDGES, REGIME_HOURS, regimeBand, regimeCell, standardisedReturn, type RegimeDimension } from './regime';
 
 export const MS_PER_HOUR = 3_600_000;
 
@@ -141,4 +141,33 @@ export function regimeBands(bars: readonly PriceBar[], variances: readonly numbe
     const u = back === undefined ? null : standardisedReturn(Math.log(bar.close / bars[back]!.close), variances[i]!, hours);
     return u === null ? -1 : regimeBand(u, edges);
   });
+}
+
+/**
+ * One regime dimension's standardised value at each bar's close (src/risk/regime.ts): the log
+ * return since, or the log drawdown from the highest close since, the close `hours` earlier, by
+ * the EWMA variance at this close; null when that earlier bar is missing (a gap inside the span
+ * is tolerated: the drawdown takes the highest close present).
+ */
+export function regimeCoordinates(bars: readonly PriceBar[], variances: readonly number[], dimension: Pick<RegimeDimension, 'measure' | 'hours'>): (number | null)[] {
+  const indexByTime = new Map(bars.map((bar, i) => [bar.time, i]));
+  const span = dimension.hours * MS_PER_HOUR;
+  // Indexes of the span's closes in decreasing price order: the front is the running maximum.
+  const maxima: number[] = [];
+  let head = 0;
+  return bars.map((bar, i) => {
+    while (maxima.length > head && bars[maxima[maxima.length - 1]!]!.close <= bar.close) maxima.pop();
+    maxima.push(i);
+    while (bars[maxima[head]!]!.time < bar.time - span) head++;
+    const back = indexByTime.get(bar.time - span);
+    if (back === undefined) return null;
+    const reference = dimension.measure === 'return' ? bars[back]!.close : bars[maxima[head]!]!.close;
+    return standardisedReturn(Math.log(bar.close / reference), variances[i]!, dimension.hours);
+  });
+}
+
+/** The regime cell at each bar's close over several dimensions (regimeCell); −1 when any is unknown. */
+export function regimeCells(bars: readonly PriceBar[], variances: readonly number[], dimensions: readonly RegimeDimension[]): number[] {
+  const coordinates = dimensions.map((dimension) => regimeCoordinates(bars, variances, dimension));
+  return bars.map((_, i) => regimeCell(coordinates.map((values) => values[i]!), dimensions));
 }

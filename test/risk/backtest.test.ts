@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { parsePriceCsv } from '../../src/risk/price-history';
-import { backtestPolicySpecs, DEFAULT_BACKTEST_OPTIONS, expandingTables, policyMetrics, reliability } from '../../src/risk/backtest';
+import { parsePriceCsv, standardisedMoves } from '../../src/risk/price-history';
+import { backtestPolicySpecs, DEFAULT_BACKTEST_OPTIONS, expandingTables, policyMetrics, reliability, seriesState } from '../../src/risk/backtest';
+import { WARMUP_DAYS } from '../../src/risk/calibration';
 import { AlertTrack, alertPolicyFor, alertPolicyOf, defaultPolicySpecs } from '../../src/risk/backtest-alerts';
-import { REGIME_EDGES } from '../../src/risk/regime';
+import { firstBandOfCell, MIN_BAND_MOVES, PRODUCTION_REGIME, REGIME_EDGES, regimeCellCount, type RegimeDimension } from '../../src/risk/regime';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const HOUR = 3_600_000;
@@ -129,6 +130,63 @@ describe('backtest', () => {
       }
     }
   });
+
+  it('with a second regime dimension (14-day drawdown), each cell holding at least 200 moves has its own table, a thinner cell its 72 h band’s, and no look-ahead', () => {
+    const bars = parsePriceCsv(readFileSync(resolve(ROOT, 'tools/backtest-data/ETHUSDT-1h-2019-12-2020-04.csv'), 'utf8'));
+    const regime: RegimeDimension[] = [...PRODUCTION_REGIME, { measure: 'drawdown', hours: 336, edges: [-2, -1] }];
+    const start = Date.parse('2020-02-29T00:00:00Z');
+    const day = Date.parse('2020-04-20T05:00:00Z');
+    const series = [{ file: 'eth', asset: 'ETH', bars }];
+    const cells = expandingTables(series, start, 'regime', regime);
+    const bands = expandingTables(series, start, 'regime');
+    const truncated = expandingTables([{ file: 'eth', asset: 'ETH', bars: bars.filter((bar) => bar.time + HOUR <= day) }], start, 'regime', regime);
+    // The moves each cell held at that day's start, counted independently of the tables.
+    const state = seriesState(bars, 'regime', regime);
+    const moves = standardisedMoves(bars, state.variances, 24, WARMUP_DAYS);
+    const cutoff = start + Math.floor((day - start) / 86_400_000) * 86_400_000;
+    const counts = new Array<number>(regimeCellCount(regime)).fill(0);
+    moves.knownAt.forEach((knownAt, i) => {
+      const cell = state.bands[moves.origin[i]!]!;
+      if (knownAt <= cutoff && cell >= 0) counts[cell]!++;
+    });
+    let own = 0;
+    let fallback = 0;
+    counts.forEach((count, cell) => {
+      const table = cells(day, cell);
+      expect(truncated(day, cell)).toEqual(table);
+      if (count >= MIN_BAND_MOVES) {
+        expect(table!.n).toBe(count);
+        own++;
+      } else {
+        expect(table).toEqual(bands(day, firstBandOfCell(cell, regime)));
+        fallback++;
+      }
+    });
+    // This window has both kinds (checked so the test cannot pass vacuously).
+    expect(own).toBeGreaterThan(0);
+    expect(fallback).toBeGreaterThan(0);
+  });
+
+  it('npm run backtest --regime replays the model with the given dimensions; the production one spelt out scores exactly as the default', () => {
+    const file = resolve(ROOT, 'tools/backtest-data/ETHUSDT-1h-2019-12-2020-04.csv');
+    const dir = mkdtempSync(join(tmpdir(), 'backtest-'));
+    const run = (name: string, extra: string[]) => {
+      const stdout = execFileSync(process.execPath, ['--import', 'tsx', 'tools/backtest.ts', '--prices', file, '--json', join(dir, name), ...extra], { cwd: ROOT, encoding: 'utf8', stdio: 'pipe' });
+      return { stdout, result: resultSchema.parse(JSON.parse(readFileSync(join(dir, name), 'utf8'))) };
+    };
+    const production = run('default.json', []);
+    const spelt = run('spelt.json', ['--regime', `return:72:${REGIME_EDGES.join(',')}`]);
+    const drawdown = run('drawdown.json', ['--regime', `return:72:${REGIME_EDGES.join(',')}`, '--regime', 'drawdown:336:-2,-1']);
+    expect(spelt.result).toEqual(production.result);
+    // Same book and liquidations; only the probabilities (and so the risk policies and the bins) may change.
+    expect(drawdown.result.policies.static).toEqual(production.result.policies.static);
+    expect(drawdown.result.calibration.brier).not.toBe(production.result.calibration.brier);
+    // The printout breaks the upper bins down by the health factor positions opened at.
+    expect(drawdown.stdout).toMatch(/bins ≥ 10 % by open HF[^\n]*\n  HF 1\.20 /);
+    expect(() => execFileSync(process.execPath, ['--import', 'tsx', 'tools/backtest.ts', '--prices', file, '--regime', 'drawdown:336:-1,-2'], { cwd: ROOT, encoding: 'utf8', stdio: 'pipe' })).toThrow(
+      /--regime drawdown:336:-1,-2: edges "-1,-2" must increase strictly/,
+    );
+  }, 60_000);
 
   it('npm run backtest on the bundled ETH window writes the stable --json contract with consistent figures', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'backtest-')), 'result.json');

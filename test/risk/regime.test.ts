@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMITTED_CALIBRATION } from '../../src/risk/committed-calibration';
 import { tableCdf } from '../../src/risk/empirical-distribution';
 import type { CovarianceMatrix } from '../../src/risk/ewma';
 import { liquidationProbability, positionRisk, type RiskAsset } from '../../src/risk/position-risk';
-import { REGIME_EDGES, regimeBand, standardisedReturn } from '../../src/risk/regime';
+import { hourlyVariances, parsePriceCsv, regimeBands, regimeCells, regimeCoordinates, type PriceBar } from '../../src/risk/price-history';
+import { firstBandOfCell, PRODUCTION_REGIME, REGIME_EDGES, regimeBand, regimeCell, regimeCellCount, standardisedReturn, type RegimeDimension } from '../../src/risk/regime';
 
 const ETH = 'eth';
 // 0.0016 per day: 4 % a day; over 72 h, √(0.0016 × 3) = 0.069282.
@@ -54,5 +57,48 @@ describe('liquidation probability conditioned on the regime', () => {
       const probabilities = [1.02, 1.05, 1.1, 1.2, 1.4].map((hf) => liquidationProbability({ kind: 'down', multiplier: 1 / hf }, 0.0016, '24h', COMMITTED_CALIBRATION, u)!);
       for (let i = 1; i < probabilities.length; i++) expect(probabilities[i]!).toBeLessThanOrEqual(probabilities[i - 1]!);
     }
+  });
+});
+
+describe('regime dimensions: the drawdown from the running maximum and cells over several dimensions', () => {
+  const HOUR = 3_600_000;
+  /** Closes 100, 110, 121, 99, 104.5, 90 at hours 0 … 5, with the 4th hour missing (a gap). */
+  const bars: PriceBar[] = [100, 110, 121, 99, null, 104.5, 90].flatMap((close, i) =>
+    close === null ? [] : [{ time: i * HOUR, open: close, high: close, low: close, close }],
+  );
+  const variances = bars.map(() => 0.0024); // √(0.0024 × 2/24) = √0.0002 over 2 h
+
+  it('the drawdown over 2 h is ln(close / highest close of the span), by σ over 2 h; the return is ln(close / close 2 h before); null without the bar 2 h back', () => {
+    const scale = Math.sqrt(0.0024 * (2 / 24));
+    const drawdown = regimeCoordinates(bars, variances, { measure: 'drawdown', hours: 2 });
+    const ret = regimeCoordinates(bars, variances, { measure: 'return', hours: 2 });
+    // Hours 0, 1, 2, 3, 5, 6; at hour 5 the bar of hour 3 is there, hour 6's back bar (4) is missing.
+    expect(drawdown.map((u) => (u === null ? null : u * scale))).toEqual([null, null, 0, expect.closeTo(Math.log(99 / 121), 12), expect.closeTo(Math.log(104.5 / 104.5), 12), null]);
+    expect(ret.map((u) => (u === null ? null : u * scale))).toEqual([null, null, expect.closeTo(Math.log(121 / 100), 12), expect.closeTo(Math.log(99 / 110), 12), expect.closeTo(Math.log(104.5 / 99), 12), null]);
+  });
+
+  it('the running maximum forgets a high once it is older than the span', () => {
+    const scale = Math.sqrt(0.0024 * (3 / 24));
+    // Span 3 h: at hour 5 the span holds hours 2 … 5 (121 included), at hour 6 hours 3 … 6 (121 gone: 104.5 is the highest).
+    const drawdown = regimeCoordinates(bars, variances, { measure: 'drawdown', hours: 3 });
+    expect(drawdown[4]! * scale).toBeCloseTo(Math.log(104.5 / 121), 12);
+    expect(drawdown[5]! * scale).toBeCloseTo(Math.log(90 / 104.5), 12);
+  });
+
+  it('cells number the bands in mixed radix, the first dimension most significant; a cell knows its first band; unknown coordinates give −1', () => {
+    const dimensions: RegimeDimension[] = [{ measure: 'return', hours: 72, edges: [-1, 0, 1] }, { measure: 'drawdown', hours: 336, edges: [-2, -1] }];
+    expect(regimeCellCount(dimensions)).toBe(12);
+    expect(regimeCell([-3, -3], dimensions)).toBe(0);
+    expect(regimeCell([-3, -0.5], dimensions)).toBe(2);
+    expect(regimeCell([0.5, -1.5], dimensions)).toBe(2 * 3 + 1);
+    expect(regimeCell([2, 0], dimensions)).toBe(11);
+    expect(regimeCell([2, null], dimensions)).toBe(-1);
+    expect([0, 2, 7, 11].map((cell) => firstBandOfCell(cell, dimensions))).toEqual([0, 0, 2, 3]);
+  });
+
+  it('with the production regime alone, the cells are the 72 h return bands the calibration uses, on the real ETH history', () => {
+    const ethBars = parsePriceCsv(readFileSync(resolve(import.meta.dirname, '../../tools/backtest-data/ETHUSDT-1h-2019-12-2020-04.csv'), 'utf8'));
+    const ethVariances = hourlyVariances(ethBars);
+    expect(regimeCells(ethBars, ethVariances, PRODUCTION_REGIME)).toEqual(regimeBands(ethBars, ethVariances));
   });
 });
