@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { isAppError } from '../../src/lib/errors';
+import { appErrorOf } from '../helpers/app-error-of';
 import { describePolicySpec, parsePolicyOption, parsePolicyOptions } from '../../src/risk/backtest-policy-option';
 
 const defaults = { staticLevels: { warning: 1.5, marginCall: 1.25, critical: 1.1 }, riskLevels: { warning: 0.01, marginCall: 0.05, critical: 0.2 } };
-
-function errorOf(run: () => unknown): { code: string; message: string } {
-  try {
-    run();
-  } catch (error) {
-    if (isAppError(error)) return { code: error.code, message: error.message };
-    throw error;
-  }
-  throw new Error('expected an AppError');
-}
 
 describe('backtest --policy option', () => {
   it.each([
@@ -47,7 +37,7 @@ describe('backtest --policy option', () => {
     ['a=static:p=0.01,0.05,0.2', 'a static policy has no probability levels'],
     ['a=probability:hf=1.5,1.25,1.1', 'a probability policy has no health-factor thresholds'],
   ])('%s is refused with invalid_policy_option saying "%s"', (text, why) => {
-    const error = errorOf(() => parsePolicyOption(text, defaults));
+    const error = appErrorOf(() => parsePolicyOption(text, defaults));
     expect(error.code).toBe('invalid_policy_option');
     expect(error.message).toContain(why);
     expect(error.message).toContain(`--policy ${text}`);
@@ -55,7 +45,7 @@ describe('backtest --policy option', () => {
 
   it('collects several values by name and refuses a name given twice', () => {
     expect(Object.keys(parsePolicyOptions(['b=risk:hf=1.35,1.2,1.1', 'a=probability'], defaults))).toEqual(['b', 'a']);
-    expect(errorOf(() => parsePolicyOptions(['a=risk', 'a=static'], defaults))).toEqual({ code: 'invalid_policy_option', message: '--policy a=static: the name "a" is given twice' });
+    expect(appErrorOf(() => parsePolicyOptions(['a=risk', 'a=static'], defaults))).toEqual({ code: 'invalid_policy_option', message: '--policy a=static: the name "a" is given twice' });
   });
 
   it('describes a spec in one line: the worse of both, or the one rule alone', () => {

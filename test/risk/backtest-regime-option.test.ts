@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isAppError } from '../../src/lib/errors';
+import { appErrorOf } from '../helpers/app-error-of';
 import { describeRegime, parseRegimeOption, parseRegimeOptions } from '../../src/risk/backtest-regime-option';
-
-function errorOf(run: () => unknown): { code: string; message: string } {
-  try {
-    run();
-  } catch (error) {
-    if (isAppError(error)) return { code: error.code, message: error.message };
-    throw error;
-  }
-  throw new Error('expected an AppError');
-}
 
 describe('backtest --regime option', () => {
   it('parses MEASURE:HOURS:EDGES into a regime dimension, in the order given; none means the production regime', () => {
@@ -34,7 +24,7 @@ describe('backtest --regime option', () => {
     ['drawdown:336:-1,-2', 'must increase strictly'],
     ['drawdown:336:-1,-1', 'must increase strictly'],
   ])('rejects %s with invalid_regime_option naming the problem', (text, why) => {
-    const error = errorOf(() => parseRegimeOption(text));
+    const error = appErrorOf(() => parseRegimeOption(text));
     expect(error.code).toBe('invalid_regime_option');
     expect(error.message).toContain(why);
   });
