@@ -39,7 +39,7 @@ export const MAX_POSITIONS_JUDGED = 256;
 
 /**
  * One read of every position. `policy` is the watch's; each position numbers its events under
- * the watch's id, its own and its epoch (`evt_<watch>_p<id>_b<epoch>_<sequence>`), so a state
+ * the watch's id, its own and its epoch (`evt_<watch>_p<id>_<epoch in base 36>_<sequence>`), so a state
  * dropped and begun again never repeats an id. Probability levels apply only to readings that
  * carry a probability: the others follow their health factor alone (their breakdown was not read).
  * A position neither among the riskiest judged nor alerting keeps no state.
@@ -84,7 +84,8 @@ export function adoptWatchState(watchState: AlertState, shown: { id: string; acc
 
 /** The alert-machine id a position's events are numbered under. */
 export function subPositionWatchId(watchId: string, positionId: string, epoch: string): string {
-  return `${watchId}_p${positionId}_b${epoch}`;
+  // The block in base 36, as condition event ids name theirs.
+  return `${watchId}_p${positionId}_${BigInt(epoch).toString(36)}`;
 }
 
 /** The lowest health factor first; positions without debt last. */

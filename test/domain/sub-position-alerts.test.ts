@@ -43,11 +43,11 @@ describe('alerts per position of an account that names several', () => {
       { a: '1.8', b: '1.8' },
     ]);
     expect(lines).toEqual([
-      'a alert.triggered ok→warning evt_w1_pa_b1_000001',
-      'a alert.escalated warning→margin_call evt_w1_pa_b1_000002',
-      'b alert.triggered ok→warning evt_w1_pb_b1_000001',
-      'a alert.resolved margin_call→ok evt_w1_pa_b1_000003',
-      'b alert.resolved warning→ok evt_w1_pb_b1_000002',
+      'a alert.triggered ok→warning evt_w1_pa_1_000001',
+      'a alert.escalated warning→margin_call evt_w1_pa_1_000002',
+      'b alert.triggered ok→warning evt_w1_pb_1_000001',
+      'a alert.resolved margin_call→ok evt_w1_pa_1_000003',
+      'b alert.resolved warning→ok evt_w1_pb_1_000002',
     ]);
     expect(levels).toEqual(['ok', 'warning', 'warning', 'margin_call', 'warning', 'ok']);
   });
@@ -55,9 +55,9 @@ describe('alerts per position of an account that names several', () => {
   it('a position that leaves the list (debt repaid) resolves at once and its state is dropped; back later, it starts a new epoch whose ids differ from the old ones', () => {
     const { lines, states } = replay([{ a: '1.05', b: '2.0' }, { b: '2.0' }, { a: '1.05', b: '2.0' }]);
     expect(lines).toEqual([
-      'a alert.triggered ok→critical evt_w1_pa_b1_000001',
-      'a alert.resolved critical→ok evt_w1_pa_b1_000002',
-      'a alert.triggered ok→critical evt_w1_pa_b3_000001',
+      'a alert.triggered ok→critical evt_w1_pa_1_000001',
+      'a alert.resolved critical→ok evt_w1_pa_1_000002',
+      'a alert.triggered ok→critical evt_w1_pa_3_000001',
     ]);
     expect(states.a).toMatchObject({ account: ACCOUNT_A, epoch: '3' });
   });
@@ -66,7 +66,7 @@ describe('alerts per position of an account that names several', () => {
     const many = (first: string, rest: string): Read => Object.fromEntries(Array.from({ length: 300 }, (_, index) => [`p${index}`, index === 299 ? first : rest]));
     // p299 is the riskiest at first, then the healthiest of 300, still alerting (margin call relaxed to warning, silently).
     const { states, lines } = replay([many('1.2', '3.0'), many('1.2', '3.0'), many('1.52', '1.51')]);
-    expect(lines).toEqual(['p299 alert.triggered ok→margin_call evt_w1_pp299_b1_000001']);
+    expect(lines).toEqual(['p299 alert.triggered ok→margin_call evt_w1_pp299_1_000001']);
     expect(Object.keys(states)).toHaveLength(257);
     expect(states.p299!.alert.level).toBe('warning');
     const calm = replay([many('3.0', '3.0')]);
@@ -76,13 +76,13 @@ describe('alerts per position of an account that names several', () => {
   it('a position that left the list while a probability level held it resolves too: without debt it cannot be liquidated', () => {
     const risky: AlertPolicy = { ...policy, probabilityLevels: { warning: 0.01, marginCall: 0.05, critical: 0.2 } };
     const { lines } = replay([{ a: '1.6' }, {}], { policy: risky, extra: () => ({ a: { liquidationProbability: 0.3 } }) });
-    expect(lines).toEqual(['a alert.triggered ok→critical evt_w1_pa_b1_000001', 'a alert.resolved critical→ok evt_w1_pa_b1_000002']);
+    expect(lines).toEqual(['a alert.triggered ok→critical evt_w1_pa_1_000001', 'a alert.resolved critical→ok evt_w1_pa_1_000002']);
   });
 
   it('probability levels count only for a position read with its probability; the others follow their health factor', () => {
     const risky: AlertPolicy = { ...policy, probabilityLevels: { warning: 0.01, marginCall: 0.05, critical: 0.2 } };
     const { lines } = replay([{ a: '1.6', b: '1.6' }], { policy: risky, extra: () => ({ a: { liquidationProbability: 0.3 } }) });
-    expect(lines).toEqual(['a alert.triggered ok→critical evt_w1_pa_b1_000001']);
+    expect(lines).toEqual(['a alert.triggered ok→critical evt_w1_pa_1_000001']);
   });
 
   it('an older block than the last one judged changes nothing, whichever position it shows', () => {
@@ -97,7 +97,7 @@ describe('alerts per position of an account that names several', () => {
     expect(watch.level).toBe('margin_call');
     const start = adoptWatchState(watch, { id: 'a', account: ACCOUNT_A }, 1n);
     const { lines } = replay([{ a: '1.2', b: '2.0' }, { a: '2.0', b: '2.0' }], { start });
-    expect(lines).toEqual(['a alert.resolved margin_call→ok evt_w1_pa_b1_000001']);
+    expect(lines).toEqual(['a alert.resolved margin_call→ok evt_w1_pa_1_000001']);
     expect(adoptWatchState(initialAlertState(), { id: 'a', account: ACCOUNT_A }, 1n)).toEqual({});
   });
 });
