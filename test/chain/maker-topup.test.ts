@@ -43,7 +43,8 @@ async function send(to: Address, data: Hex): Promise<'success' | 'reverted'> {
 }
 
 async function latest(): Promise<bigint> {
-  return chain.clients.publicClient.getBlockNumber();
+  // Uncached: viem answers a block number read within its polling interval from cache, which can be the block before a transaction just awaited.
+  return chain.clients.publicClient.getBlockNumber({ cacheTime: 0 });
 }
 
 async function urn(address: Address) {
