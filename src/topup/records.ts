@@ -117,9 +117,9 @@ export function stepOf(action: Pick<ActionRow, 'steps'>, tx: Pick<TxRow, 'step_i
   return stepCallOf(parseSteps(action)[tx.step_index]!);
 }
 
-/** A stored step as the call it sends: the value back to a bigint (0 when none was stored). */
+/** A stored step as the call it sends: the value back to a bigint (absent when none was stored: the call sends none). */
 export function stepCallOf(step: StoredStep): StepCall {
-  return { to: step.to, data: step.data, value: step.value === undefined ? 0n : BigInt(step.value) };
+  return { to: step.to, data: step.data, ...(step.value !== undefined ? { value: BigInt(step.value) } : {}) };
 }
 
 /** The native value all the steps send together (wei). */
