@@ -1,7 +1,7 @@
 import { tenantStub } from '../../src/durable/stubs';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { api, control, grantTopUps, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
+import { ADMIN, api, control, grantTopUps, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
 import { SIGNER, receivedEventually, watchThenCrash } from './topup-helpers';
 import { verifiedWebhook } from './price-walk';
 
@@ -74,6 +74,21 @@ describe('Fluid native-ETH collateral through the API', () => {
     await pollShards();
     const read = await api('GET', `/v1/watches/${watchId}`, { token: key });
     expect(Number(read.body.position.healthFactor)).toBeGreaterThanOrEqual(1.5);
+    // Booked against the owner's USD grant at the vault oracle's ETH price (1,700 USDC, USDC counted at $1).
+    const grant = (await api('GET', `/v1/admin/tenants/${tenantIdOf(key)}/topup`, { token: ADMIN })).body;
+    expect(Number(grant.spentUsdLast24h)).toBeCloseTo(Number(topUp.amount) * 1_700, 2);
+    await control('/fluid/native/price', { price: '2000' });
+  });
+
+  it('the per-action cap limits the ETH sent like any amount: a dry run capped at 0.1 ETH names 0.1 ETH as the value', async () => {
+    const path = '/fluid-native-capped';
+    const key = await newTenant(path);
+    const channel = await verifiedWebhook(key, path);
+    const { nftId } = await control('/fluid/native/open', POSITION);
+    await watchThenCrash(key, { protocol: 'fluid', market: market.vault, account: nftId, channels: [channel], topUp: policy({ dryRun: true, maxAmountPerAction: '0.1' }) }, () => control('/fluid/native/price', { price: '1700' }));
+    const dryRun = await receivedEventually(tenantStub(testEnv, tenantIdOf(key)), path, 'topup.skipped');
+    const topUp = (dryRun.body as any).topUp;
+    expect(topUp).toMatchObject({ reason: 'dry_run', amount: '0.1', cappedBy: ['per_action'], transaction: { value: String(WEI / 10n), approve: null } });
     await control('/fluid/native/price', { price: '2000' });
   });
 
