@@ -366,6 +366,7 @@ const topUpTransaction = z
     summary: z.string().meta({ description: 'the call for a person, e.g. supply(WBTC 0x…, 0.25 WBTC, onBehalfOf 0x…, referralCode 0)' }),
     args: z.record(z.string(), z.union([z.string(), z.number()])).meta({ description: 'the arguments as the protocol receives them; amounts in token base units' }),
     data: calldata,
+    value: z.string().regex(/^\d+$/).optional().meta({ description: "native coin (wei) sent as the transaction's value, where the asset is the chain's native coin (fluid: a native-ETH vault side); absent when none" }),
     approve: z.strictObject({ to: address, spender: address, amount: z.string().regex(/^\d+$/) }).nullable().meta({ description: 'the exact-amount ERC-20 approval sent first (base units); null when none is needed' }),
     before: z.array(z.strictObject({ to: address, summary: z.string(), data: calldata })).optional().meta({ description: 'calls sent after the approval and before this one, in order (maker: the join into the Vat); absent when none' }),
   })

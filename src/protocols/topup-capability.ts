@@ -73,6 +73,11 @@ export type ActionCall = {
   approveAmount?: bigint;
   /** Calls sent between the approval and this one, in order; each is simulated, signed, sent and recorded as its own step. */
   before?: PrepareCall[];
+  /**
+   * Native coin (wei) sent as the transaction's value, where the protocol takes the asset that
+   * way (Fluid: a native-ETH side of a vault); no approval goes before such a call.
+   */
+  value?: bigint;
 };
 
 export interface TopUpCapability<Market> {
@@ -85,7 +90,7 @@ export interface TopUpCapability<Market> {
   /** `actor`: the executor wallet that sends the calls (null in a dry run without a signer). */
   buildAction(market: Market, input: { mode: TopUpMode; asset: AssetFacts; amount: bigint; account: Address; state: PolicyAssetState; actor?: Address | null }): ActionCall;
   /** Decodes a call this capability built, for showing a stored action again. */
-  describeAction(data: Hex, input: { mode: TopUpMode; asset: AssetFacts; account: Address }): Omit<ActionCall, 'to' | 'data' | 'before'>;
+  describeAction(data: Hex, input: { mode: TopUpMode; asset: AssetFacts; account: Address }): Omit<ActionCall, 'to' | 'data' | 'before' | 'value'>;
   /** Decodes a preparing call (`ActionCall.before`) this capability built, for showing a stored action again. */
   describePrepare?(to: Address, data: Hex, input: { mode: TopUpMode; asset: AssetFacts; account: Address }): string;
   /** How many units of the market's value unit make one US dollar (Aave: 1e8); undefined when the unit is not USD. */
@@ -124,6 +129,16 @@ const USD_STABLES = new Set(['USDC', 'USDT', 'USDS', 'DAI', 'PYUSD', 'USDC.E', '
 /** Units of a token per US dollar when it is a dollar stablecoin (counted at $1); undefined otherwise. */
 export function stablecoinUsdUnit(token: { symbol: string; decimals: number }): bigint | undefined {
   return USD_STABLES.has(token.symbol.toUpperCase()) ? 10n ** BigInt(token.decimals) : undefined;
+}
+
+/**
+ * The stand-in address protocols use for the chain's native coin (ERC-7528; Fluid's NATIVE_TOKEN):
+ * such an asset is sent as a transaction's value, held as the wallet's native balance, never approved.
+ */
+export const NATIVE_ASSET: Address = '0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE';
+
+export function isNativeAsset(asset: string): boolean {
+  return sameAddress(asset, NATIVE_ASSET);
 }
 
 export function sameAddress(left: string, right: string): boolean {

@@ -17,7 +17,7 @@ import type { AssetPosition, PositionSnapshot } from '../domain/position';
 import type { CollateralAssetParams } from '../domain/risk';
 import type { PinnedBlock, ReadContext } from '../protocols/read-types';
 import type { TopUpProtocol } from '../protocols/adapter';
-import type { AssetFacts, PolicyAssetState, TopUpCapability } from '../protocols/topup-capability';
+import { isNativeAsset, type AssetFacts, type PolicyAssetState, type TopUpCapability } from '../protocols/topup-capability';
 import type { EndpointProbe, FeeMarket, Fees } from './guards';
 import { snapshotOf, type ObservedPosition } from './observed-position';
 import { withTimeout } from '../lib/timeout';
@@ -188,8 +188,15 @@ function relisted(assets: AssetPosition[], state: PolicyAssetState, asset: Asset
   return assets.map((position) => (position.asset.toLowerCase() === alias.toLowerCase() ? { ...position, asset: asset.asset } : position));
 }
 
-/** The signer's balance of the asset, its allowance to the spender and its native balance. */
+/**
+ * The signer's balance of the asset, its allowance to the spender and its native balance. A
+ * native asset (ERC-7528's stand-in) is the native balance itself, sent as value: no allowance.
+ */
 async function readWallet(context: ReadContext, input: { asset: Address; owner: Address; spender: Address; blockNumber: bigint }): Promise<{ token: bigint; native: bigint; allowance: bigint }> {
+  if (isNativeAsset(input.asset)) {
+    const native = await context.client.getBalance({ address: input.owner, blockNumber: input.blockNumber });
+    return { token: native, native, allowance: 0n };
+  }
   const [token, allowance] = (await context.client.multicall({
     contracts: [
       { address: input.asset, abi: erc20ApproveAbi, functionName: 'balanceOf', args: [input.owner] },
@@ -231,9 +238,14 @@ export async function healthFactorAt(context: ReadContext, protocol: TopUpProtoc
 /** `join`: a preparing call between the approval and the action's own (ActionCall.before: Maker's GemJoin / DaiJoin join). */
 export type StepKind = 'approve' | 'join' | 'supply' | 'repay';
 
-/** One transaction of a top-up: the exact call. */
-/** `ifLaterFails`: where the money is if this step succeeded and a later one failed (see PrepareCall). */
-export type Step = { kind: StepKind; to: Address; data: Hex; ifLaterFails?: string };
+/**
+ * One transaction of a top-up: the exact call. `value`: native coin (wei) it sends (ActionCall.value);
+ * `ifLaterFails`: where the money is if this step succeeded and a later one failed (see PrepareCall).
+ */
+export type Step = { kind: StepKind; to: Address; data: Hex; value?: bigint; ifLaterFails?: string };
+
+/** What a transaction sends: the call and the native value with it (0 when none). */
+export type StepCall = Pick<Step, 'to' | 'data' | 'value'>;
 
 export function approveStep(asset: Address, spender: Address, amount: bigint): Step {
   return { kind: 'approve', to: asset, data: encodeFunctionData({ abi: erc20ApproveAbi, functionName: 'approve', args: [spender, amount] }) };
@@ -252,7 +264,7 @@ export type Simulation = { ok: true; gasUsed: bigint[] } | { ok: false; step: nu
 export async function simulateSteps(client: PublicClient, from: Address, steps: readonly Step[], describe?: RevertWords): Promise<Simulation> {
   try {
     const [block] = await client.simulateBlocks({
-      blocks: [{ calls: steps.map((step) => ({ account: from, to: step.to, data: step.data })) as never }],
+      blocks: [{ calls: steps.map((step) => ({ account: from, to: step.to, data: step.data, value: step.value ?? 0n })) as never }],
     });
     const calls = (block?.calls ?? []) as ReadonlyArray<{ status: 'success' | 'failure'; gasUsed: bigint; error?: unknown }>;
     const failed = calls.findIndex((call) => call.status !== 'success');
@@ -266,10 +278,11 @@ export async function simulateSteps(client: PublicClient, from: Address, steps: 
 }
 
 /** One step by eth_call + eth_estimateGas: the revert reason decoded, or the gas it needs. */
-export async function simulateStep(client: PublicClient, from: Address, step: Pick<Step, 'to' | 'data'>, describe?: RevertWords): Promise<{ ok: true; gas: bigint } | { ok: false; reason: string }> {
+export async function simulateStep(client: PublicClient, from: Address, step: StepCall, describe?: RevertWords): Promise<{ ok: true; gas: bigint } | { ok: false; reason: string }> {
   try {
-    await client.call({ account: from, to: step.to, data: step.data });
-    const gas = await client.estimateGas({ account: from, to: step.to, data: step.data });
+    const value = step.value ?? 0n;
+    await client.call({ account: from, to: step.to, data: step.data, value });
+    const gas = await client.estimateGas({ account: from, to: step.to, data: step.data, value });
     return { ok: true, gas };
   } catch (error) {
     return { ok: false, reason: revertReason(error, describe) };
@@ -305,8 +318,8 @@ export function paddedGas(gasUsed: bigint): bigint {
 
 export type SignedTx = { hash: Hex; raw: Hex };
 
-export async function signStep(account: LocalAccount, input: { chainId: number; nonce: number; step: Pick<Step, 'to' | 'data'>; gas: bigint; fees: Fees }): Promise<SignedTx> {
-  const common = { chainId: input.chainId, nonce: input.nonce, to: input.step.to, data: input.step.data, value: 0n, gas: input.gas };
+export async function signStep(account: LocalAccount, input: { chainId: number; nonce: number; step: StepCall; gas: bigint; fees: Fees }): Promise<SignedTx> {
+  const common = { chainId: input.chainId, nonce: input.nonce, to: input.step.to, data: input.step.data, value: input.step.value ?? 0n, gas: input.gas };
   const raw =
     input.fees.type === 'eip1559'
       ? await account.signTransaction({ ...common, type: 'eip1559', maxFeePerGas: input.fees.maxFeePerGas, maxPriorityFeePerGas: input.fees.maxPriorityFeePerGas })

@@ -47,6 +47,8 @@ export type TransactionView = {
   /** Arguments as the Pool receives them; amounts in token base units. */
   args: Record<string, string | number>;
   data: Hex;
+  /** Native coin (wei, decimal) sent as the transaction's value, where the asset is the chain's native coin; absent when none. */
+  value?: string;
   /** The exact-amount ERC-20 approval sent first when the allowance is short; null when none is needed. */
   approve: { to: Address; spender: Address; amount: string } | null;
   /** Calls sent after the approval and before this one, in order (Maker: the join into the Vat before the frob); absent when none. */

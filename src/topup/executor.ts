@@ -25,8 +25,10 @@ import { loadSigner } from './signer';
 import { parseRequest, type TopUpRequest } from './request';
 import {
   parseSteps,
+  stepCallOf,
   stepOf,
   storedStepsOf,
+  totalValue,
   strandedNotes,
   type ActionRow,
   type ActionStatus,
@@ -348,6 +350,12 @@ export class TopUpExecutor {
     const describe = protocol.capability;
     const built = buildSteps(protocol, request, state, plan.amount, signer.address);
     const sized = sizePlan(plan, built);
+    // Native coin the steps send as value (a native-ETH asset): the wallet pays it on top of gas; checked before a simulation would fail on it.
+    const value = totalValue(built.steps);
+    if (state.wallet && value > 0n && state.wallet.native < value) {
+      this.refuse(trigger, request, 'insufficient_gas_funds', insufficientGasMessage(state.wallet.native, null, value), { plan: sized, state, signer: signer.address });
+      return 'done';
+    }
 
     // The exact transactions, in order, against the latest state: a revert stops everything before anything is sent.
     let gas: Array<bigint | null>;
@@ -369,8 +377,8 @@ export class TopUpExecutor {
     }
 
     const worstCost = worstGasCost(gas, quote.fees);
-    if (state.wallet && state.wallet.native < worstCost) {
-      this.refuse(trigger, request, 'insufficient_gas_funds', insufficientGasMessage(state.wallet.native, worstCost), { plan: sized, state, signer: signer.address });
+    if (state.wallet && state.wallet.native < value + worstCost) {
+      this.refuse(trigger, request, 'insufficient_gas_funds', insufficientGasMessage(state.wallet.native, worstCost, value), { plan: sized, state, signer: signer.address });
       return 'done';
     }
 
@@ -436,7 +444,7 @@ export class TopUpExecutor {
       this.storage.transactionSync(() => this.failAction(action, request, 'signer_not_configured', SIGNER_REMOVED_MESSAGE));
       return 'done';
     }
-    const check = await simulateStep(client, signer.address, step, topUpProtocolOf(request.watch).capability);
+    const check = await simulateStep(client, signer.address, stepCallOf(step), topUpProtocolOf(request.watch).capability);
     if (!check.ok) {
       this.storage.transactionSync(() => this.failAction(action, request, 'simulation_reverted', laterStepRevertMessage(step.kind, check.reason)));
       return 'done';
@@ -455,7 +463,7 @@ export class TopUpExecutor {
       return 'done';
     }
     const nonce = await this.sender.nextNonce(client, signer.address);
-    const signed = await signStep(signer, { chainId: request.watch.chainId, nonce, step, gas, fees: quote.fees });
+    const signed = await signStep(signer, { chainId: request.watch.chainId, nonce, step: stepCallOf(step), gas, fees: quote.fees });
     this.storage.transactionSync(() => this.sender.recordIntent({ actionId: action.id, stepIndex: action.step_index, kind: step.kind, nonce, gas, signed, fees: quote.fees }));
     await this.sender.send(client, action.id, signed.hash, signed.raw);
     return 'started';

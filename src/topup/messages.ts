@@ -65,8 +65,11 @@ export function laterStepRevertMessage(kind: StepKind, reason: string): string {
   return `${kind} would revert: ${reason}; it was not sent (earlier approvals stand, for exactly this amount)`;
 }
 
-export function insufficientGasMessage(native: bigint, worstCost: bigint): string {
-  return `the executor wallet has ${formatUnits(native, 18)} of the native token, less than the ${formatUnits(worstCost, 18)} the transactions may cost in gas; send it some`;
+/** `value`: native coin the top-up itself sends (a native-ETH asset); `worstCost` null before the gas is measured. */
+export function insufficientGasMessage(native: bigint, worstCost: bigint | null, value = 0n): string {
+  if (value === 0n) return `the executor wallet has ${formatUnits(native, 18)} of the native token, less than the ${formatUnits(worstCost ?? 0n, 18)} the transactions may cost in gas; send it some`;
+  const gas = worstCost === null ? 'plus gas' : `plus up to ${formatUnits(worstCost, 18)} for gas (${formatUnits(value + worstCost, 18)} in all)`;
+  return `the executor wallet has ${formatUnits(native, 18)} of the native token, less than the ${formatUnits(value, 18)} the top-up sends as the transaction's value ${gas}; send it some or lower maxAmountPerAction (the amount is not shrunk to leave gas)`;
 }
 
 export function broadcastFailedMessage(kind: StepKind, nonce: number, reason: string): string {

@@ -1,6 +1,6 @@
 import type { Address, Hex } from 'viem';
 import type { Fees } from './guards';
-import type { SignedTx, Step, StepKind } from './chain';
+import type { SignedTx, Step, StepCall, StepKind } from './chain';
 
 /*
  * The executor's storage rows and the JSON kept inside them, and the mapping between those
@@ -64,8 +64,8 @@ export type RequestRow = { watch_id: string; tenant_id: string; body: string; re
 export type NoticeRow = { event_id: string; tenant_id: string; watch_id: string; body: string };
 export type FailureRow = { code: string; message: string; at: number };
 
-/** One transaction of an action as stored in `actions.steps`; `gas` is null until measured. */
-export type StoredStep = { kind: StepKind; to: Address; data: Hex; gas: string | null; ifLaterFails?: string };
+/** One transaction of an action as stored in `actions.steps`; `gas` is null until measured; `value`: native wei sent (decimal), absent when none. */
+export type StoredStep = { kind: StepKind; to: Address; data: Hex; value?: string; gas: string | null; ifLaterFails?: string };
 
 /** One signed version of a transaction (the first, or a same-nonce replacement), in `txs.attempts`. */
 export type Attempt = { hash: Hex; raw: Hex; fees: StoredFees; signedAt: number; broadcastAt: number | null; broadcastError: string | null };
@@ -85,7 +85,14 @@ export function feesOf(stored: StoredFees): Fees {
 
 /** The steps as stored; `gas` per step when measured (same index), null otherwise. */
 export function storedStepsOf(steps: readonly Step[], gas?: ReadonlyArray<bigint | null>): StoredStep[] {
-  return steps.map((step, index) => ({ kind: step.kind, to: step.to, data: step.data, gas: gas?.[index]?.toString() ?? null, ...(step.ifLaterFails ? { ifLaterFails: step.ifLaterFails } : {}) }));
+  return steps.map((step, index) => ({
+    kind: step.kind,
+    to: step.to,
+    data: step.data,
+    ...(step.value ? { value: step.value.toString() } : {}),
+    gas: gas?.[index]?.toString() ?? null,
+    ...(step.ifLaterFails ? { ifLaterFails: step.ifLaterFails } : {}),
+  }));
 }
 
 /**
@@ -105,10 +112,19 @@ export function parseAttempts(tx: Pick<TxRow, 'attempts'>): Attempt[] {
   return JSON.parse(tx.attempts) as Attempt[];
 }
 
-/** The call a transaction row sends: its action's step at the row's index. */
-export function stepOf(action: Pick<ActionRow, 'steps'>, tx: Pick<TxRow, 'step_index'>): Pick<Step, 'to' | 'data'> {
-  const step = parseSteps(action)[tx.step_index]!;
-  return { to: step.to, data: step.data };
+/** The call a transaction row sends: its action's step at the row's index, with its value. */
+export function stepOf(action: Pick<ActionRow, 'steps'>, tx: Pick<TxRow, 'step_index'>): StepCall {
+  return stepCallOf(parseSteps(action)[tx.step_index]!);
+}
+
+/** A stored step as the call it sends: the value back to a bigint (absent when none was stored: the call sends none). */
+export function stepCallOf(step: StoredStep): StepCall {
+  return { to: step.to, data: step.data, ...(step.value !== undefined ? { value: BigInt(step.value) } : {}) };
+}
+
+/** The native value all the steps send together (wei). */
+export function totalValue(steps: ReadonlyArray<Pick<Step, 'value'>>): bigint {
+  return steps.reduce((sum, step) => sum + (step.value ?? 0n), 0n);
 }
 
 /** A freshly signed attempt, not broadcast yet. */

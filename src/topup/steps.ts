@@ -24,14 +24,15 @@ export function buildSteps(protocol: TopUpProtocol, request: TopUpRequest, state
   // Exactly the amount, never unlimited: a compromised or buggy market can take no more than this action.
   const allowance = signer && state.wallet ? state.wallet.allowance : 0n;
   const approveAmount = action.approveAmount ?? amount;
-  if (!action.noApproval && approveAmount > 0n && allowance < approveAmount) {
+  // A call paid in native coin (its value) takes no allowance.
+  if (!action.noApproval && action.value === undefined && approveAmount > 0n && allowance < approveAmount) {
     // Tokens such as USDT refuse to change a non-zero allowance to another non-zero value.
     if (allowance > 0n) steps.push(approveStep(state.asset.asset, state.spender, 0n));
     steps.push(approveStep(state.asset.asset, state.spender, approveAmount));
   }
   // Preparing calls (Maker's join) go in order between the approval and the action's own call.
   for (const call of action.before ?? []) steps.push({ kind: 'join', to: call.to, data: call.data, ...(call.ifLaterFails ? { ifLaterFails: call.ifLaterFails } : {}) });
-  steps.push({ kind: action.kind, to: action.to, data: action.data });
+  steps.push({ kind: action.kind, to: action.to, data: action.data, ...(action.value !== undefined ? { value: action.value } : {}) });
   return { steps, amount };
 }
 

@@ -26,6 +26,7 @@ export function describeStoredSteps(steps: StoredStep[], request: TopUpRequest, 
     summary: described.summary,
     args: described.args,
     data: action.data,
+    ...(action.value !== undefined ? { value: action.value } : {}),
     approve: finalApprove ? approvalView(finalApprove.to, finalApprove.data) : null,
     ...(prepare.length > 0 ? { before: prepare.map((step) => ({ to: step.to, summary: capability.describePrepare?.(step.to, step.data, input) ?? step.kind, data: step.data })) } : {}),
   };

@@ -1,6 +1,6 @@
 import type { Address, Hex, LocalAccount, PublicClient, TransactionReceipt } from 'viem';
 import { bumpFees, type Fees } from './guards';
-import { broadcast, confirmedNonce, isKnown, pendingNonce, readFeeMarket, receiptOf, signStep, type Step, type StepKind } from './chain';
+import { broadcast, confirmedNonce, isKnown, pendingNonce, readFeeMarket, receiptOf, signStep, type StepCall, type StepKind } from './chain';
 import { abandonDue, replacementDue, timeoutNoticeDue } from './pending-tx';
 import { feesOf, newAttempt, parseAttempts, withBroadcastOutcome, type Attempt, type TxRow } from './records';
 import type { Clock } from './request-queue';
@@ -75,7 +75,7 @@ export class TransactionSender {
    * one block of waiting for a receipt. Safe to repeat: every decision is made from the rows
    * and the chain.
    */
-  async look(tx: TxRow, input: { client: PublicClient; signer: LocalAccount | null; chainId: number; step: Pick<Step, 'to' | 'data'>; maxGasWei: bigint; waitMs: number }): Promise<TxLook> {
+  async look(tx: TxRow, input: { client: PublicClient; signer: LocalAccount | null; chainId: number; step: StepCall; maxGasWei: bigint; waitMs: number }): Promise<TxLook> {
     const { client, signer } = input;
     let attempts = parseAttempts(tx);
     const found = await this.findReceipt(client, attempts);

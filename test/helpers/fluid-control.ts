@@ -1,7 +1,7 @@
 import { parseAbi, parseUnits, type Address } from 'viem';
 import type { LocalChain } from '../../tools/chain';
 import { sendContractTx } from '../../tools/chain/actions';
-import { newFluidOwner, openFluidPosition, setFluidPrice, type LocalFluid } from '../../tools/chain/fluid';
+import { fluidPosition, newFluidOwner, openFluidNativePosition, openFluidPosition, setFluidNativePrice, setFluidPrice, type LocalFluid } from '../../tools/chain/fluid';
 
 const transferAbi = parseAbi(['function transfer(address to, uint256 amount) returns (bool)']);
 
@@ -25,6 +25,33 @@ export function fluidControlRoutes(chain: LocalChain, local: LocalFluid): Record
       const token = body.symbol === 'WETH' ? local.collateral : local.debt;
       await sendContractTx(chain.clients, local.admin, { address: token.asset, abi: transferAbi, functionName: 'transfer', args: [body.to as Address, parseUnits(String(body.amount), token.decimals)] });
       return { ok: true };
+    },
+    /** The ETH/USDC vault (native ETH collateral at Fluid's NATIVE_TOKEN address). */
+    'POST /fluid/native/market': async () => ({ vault: local.native.vault, collateral: local.native.collateral.asset, debt: local.native.debt.asset }),
+    /** Opens one position in the ETH/USDC vault for a new owner: { collateralEth, borrowUsdc }; answers the owner and the NFT id (decimal). */
+    'POST /fluid/native/open': async (body) => {
+      const owner = await newFluidOwner(chain.clients);
+      const nftId = await openFluidNativePosition(chain.clients, local, { owner, eth: String(body.collateralEth ?? '1'), borrowUsdc: String(body.borrowUsdc ?? '1000') });
+      return { owner, nftId: nftId.toString() };
+    },
+    /** USDC per ETH on the ETH/USDC vault's oracle. */
+    'POST /fluid/native/price': async (body) => {
+      await setFluidNativePrice(chain.clients, local, String(body.price));
+      await chain.actions.mine(1);
+      return { ok: true };
+    },
+    /** The vault's own view of a position (its resolver): supply and borrow in base units, and its health factor (WAD) from them. */
+    'POST /fluid/native/position': async (body) => {
+      const position = await fluidPosition(chain.clients, { ...local, vault: local.native.vault }, BigInt(String(body.nftId)));
+      const healthFactor = (position.supply * position.oraclePriceLiquidate * BigInt(position.liquidationThreshold) * 10n ** 18n) / (10n ** 27n * 10_000n * position.borrow);
+      return { supply: position.supply.toString(), borrow: position.borrow.toString(), healthFactor: healthFactor.toString() };
+    },
+    /** Sets an address's native ETH balance (wei, decimal); answers the one it had. */
+    'POST /fluid/native/eth': async (body) => {
+      const address = body.address as Address;
+      const had = await chain.publicClient.getBalance({ address });
+      await chain.clients.testClient.setBalance({ address, value: BigInt(String(body.wei)) });
+      return { had: had.toString() };
     },
     /** USDC per WETH. */
     'POST /fluid/price': async (body) => {

@@ -57,7 +57,7 @@ export default async function setup(project: TestProject) {
   project.provide('comet', comet.comet);
   project.provide('morpho', morpho.morpho);
   // The contracts the other protocols' top-ups approve and call, trusted by the owner as TOPUP_TRUSTED_MARKETS lists them.
-  project.provide('topUpTargets', [liquity.branches.WETH.borrowerOperations, fluid.vault, euler.borrowVault.vault, maker.vat]);
+  project.provide('topUpTargets', [liquity.branches.WETH.borrowerOperations, fluid.vault, fluid.native.vault, euler.borrowVault.vault, maker.vat]);
   project.provide('protocolContracts', JSON.stringify({ '31337': { maker: { vat: maker.vat, spot: maker.spot, jug: maker.jug, dog: maker.dog, cdpManager, daiJoin: maker.daiJoin, [`join:${maker.ilk.name}`]: maker.ilk.join }, fluid: { vaultResolver: fluid.vaultResolver } } }));
   project.provide('receiverUrl', receiver.url);
   project.provide('controlUrl', control.url);

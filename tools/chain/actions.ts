@@ -119,13 +119,13 @@ export interface ContractWrite<abi extends Abi, fn extends ContractFunctionName<
 export async function sendContractTx<const abi extends Abi, fn extends ContractFunctionName<abi, Writable>>(
   clients: LocalClients,
   from: Address,
-  call: ContractWrite<abi, fn>,
+  call: ContractWrite<abi, fn> & { value?: bigint },
 ): Promise<TransactionReceipt> {
   const { publicClient, walletClient } = clients;
   const data = encodeFunctionData({ abi: call.abi, functionName: call.functionName, args: call.args } as never);
   // Estimating through the ABI makes a revert surface here, decoded, rather than as a bare status.
   const estimate = await publicClient.estimateContractGas({ ...call, account: from } as never);
-  const hash = await walletClient.sendTransaction({ account: from, to: call.address, data, gas: (estimate * 13n) / 10n + 100_000n });
+  const hash = await walletClient.sendTransaction({ account: from, to: call.address, data, value: call.value ?? 0n, gas: (estimate * 13n) / 10n + 100_000n });
   return confirm(clients, hash, `${call.functionName} on ${call.address}`);
 }
 

@@ -9,7 +9,9 @@ import { deployCode, sendContractTx, type LocalClients } from './actions';
  * T1 vault and resolvers in ../shared/protocols/fluid (unmodified): a WETH/USDC T1 vault (the
  * `market` a watch names) priced by Fluid's own MockOracle, and a USDC/WETH vault whose USDC
  * collateral is the liquidity the first one borrows (the liquidity layer only takes deposits
- * from contracts that answer its callback, so a vault is the simplest lender).
+ * from contracts that answer its callback, so a vault is the simplest lender), and an ETH/USDC T1
+ * vault whose collateral is native ETH (Fluid's NATIVE_TOKEN, paid as msg.value) with its own
+ * MockOracle, borrowing from the same USDC.
  * Test-time only: the shared folder sits beside the clone on this machine and in CI.
  */
 
@@ -68,7 +70,12 @@ export type LocalFluid = {
   oracle: Address;
   collateral: FluidToken;
   debt: FluidToken;
+  /** The ETH/USDC vault: native ETH collateral (NATIVE_TOKEN, sent as msg.value), USDC debt, its own oracle. */
+  native: { vault: Address; oracle: Address; collateral: FluidToken; debt: FluidToken };
 };
+
+/** Fluid's stand-in address for native ETH as a vault token. */
+export const FLUID_NATIVE_TOKEN: Address = '0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE';
 
 /** The WETH/USDC vault's risk settings, Fluid's units (basis points): close to Fluid's ETH/USDC vault. */
 export const FLUID_SETTINGS = { collateralFactor: 8_000n, liquidationThreshold: 8_500n, liquidationMaxLimit: 9_000n, withdrawGap: 500n, liquidationPenalty: 100n, borrowFee: 0n } as const;
@@ -98,8 +105,8 @@ export async function deployFluid(clients: LocalClients, admin: Address): Promis
   await send(liquidity, 'addImplementation', [adminModule, selectors('FluidLiquidityAdminModuleOthers')]);
   await send(liquidity, 'addImplementation', [userModule, selectors('FluidLiquidityUserModuleOthers')]);
   // 4 % at no use, 10 % at the 80 % kink, 150 % when fully used (Fluid's rates: 1e2 = 1 %).
-  await send(liquidity, 'updateRateDataV1s', [[weth, usdc].map((token) => ({ token, kink: 8_000n, rateAtUtilizationZero: 400n, rateAtUtilizationKink: 1_000n, rateAtUtilizationMax: 15_000n }))]);
-  await send(liquidity, 'updateTokenConfigs', [[weth, usdc].map((token) => ({ token, fee: 1_000n, threshold: 100n, maxUtilization: 10_000n }))]);
+  await send(liquidity, 'updateRateDataV1s', [[weth, usdc, FLUID_NATIVE_TOKEN].map((token) => ({ token, kink: 8_000n, rateAtUtilizationZero: 400n, rateAtUtilizationKink: 1_000n, rateAtUtilizationMax: 15_000n }))]);
+  await send(liquidity, 'updateTokenConfigs', [[weth, usdc, FLUID_NATIVE_TOKEN].map((token) => ({ token, fee: 1_000n, threshold: 100n, maxUtilization: 10_000n }))]);
 
   const factory = await deploy('FluidVaultFactory', [admin]);
   await send(factory, 'setDeployer', [admin, true]);
@@ -128,6 +135,10 @@ export async function deployFluid(clients: LocalClients, admin: Address): Promis
   await send(lender, 'updateOracle', [lenderOracle]);
   await send(lenderOracle, 'setPrice', [ORACLE_SCALE * 10n ** 12n / 2_000n]);
 
+  const nativeVault = await vaultOf(FLUID_NATIVE_TOKEN, usdc);
+  const nativeOracle = await deploy('MockOracle', []);
+  await send(nativeVault, 'updateOracle', [nativeOracle]);
+
   const liquidityResolver = await deploy('FluidLiquidityResolver', [liquidity]);
   const vaultResolver = await deploy('FluidVaultResolver', [factory, liquidityResolver]);
   const local: LocalFluid = {
@@ -140,8 +151,10 @@ export async function deployFluid(clients: LocalClients, admin: Address): Promis
     oracle,
     collateral: { symbol: 'WETH', asset: weth, decimals: 18 },
     debt: { symbol: 'USDC', asset: usdc, decimals: 6 },
+    native: { vault: nativeVault, oracle: nativeOracle, collateral: { symbol: 'ETH', asset: FLUID_NATIVE_TOKEN, decimals: 18 }, debt: { symbol: 'USDC', asset: usdc, decimals: 6 } },
   };
   await setFluidPrice(clients, local, '2000');
+  await setFluidNativePrice(clients, local, '2000');
   // Lenders' USDC for borrowers to take: a supply-only position in the USDC/WETH vault.
   const lent = parseUnits('10000000', 6);
   await send(usdc, 'approve', [lender, lent]);
@@ -156,6 +169,19 @@ export function fluidOraclePrice(usdcPerWeth: string): bigint {
 
 export async function setFluidPrice(clients: LocalClients, local: LocalFluid, usdcPerWeth: string): Promise<void> {
   await sendContractTx(clients, local.admin, { address: local.oracle, abi: artifact('MockOracle').abi, functionName: 'setPrice', args: [fluidOraclePrice(usdcPerWeth)] } as never);
+}
+
+/** The ETH/USDC vault's price: USDC per ETH, on its own oracle. */
+export async function setFluidNativePrice(clients: LocalClients, local: LocalFluid, usdcPerEth: string): Promise<void> {
+  await sendContractTx(clients, local.admin, { address: local.native.oracle, abi: artifact('MockOracle').abi, functionName: 'setPrice', args: [fluidOraclePrice(usdcPerEth)] } as never);
+}
+
+/** Opens a position in the ETH/USDC vault: `operate(0, +collateral, +debt, owner)` with the collateral as msg.value; returns the NFT id. */
+export async function openFluidNativePosition(clients: LocalClients, local: LocalFluid, input: { owner: Address; eth: string; borrowUsdc: string }): Promise<bigint> {
+  const call = { address: local.native.vault, abi: fluidVaultAbi, functionName: 'operate', args: [0n, parseUnits(input.eth, 18), parseUnits(input.borrowUsdc, 6), input.owner], value: parseUnits(input.eth, 18) };
+  const { result } = await clients.publicClient.simulateContract({ ...call, account: input.owner } as never);
+  await sendContractTx(clients, input.owner, call as never);
+  return (result as readonly [bigint, bigint, bigint])[0];
 }
 
 /** A fresh owner (an impersonated address with gas). */

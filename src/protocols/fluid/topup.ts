@@ -14,6 +14,12 @@ import { readFluidAccounts } from './read';
  * another's position needs no permission. The vault pulls the tokens through the Liquidity
  * layer's callback, from an approval to the vault. A watch on an owner tops up its riskiest
  * position in the vault.
+ *
+ * A native-ETH collateral (NATIVE_TOKEN) is paid as the transaction's value instead: the vault
+ * wants msg.value equal to the deposit (else Vault__InvalidMsgValueOperate), and no approval.
+ * Paying back a native-ETH debt stays refused: such a vault's values are in ETH, which the
+ * owner's USD budget cannot value (no live action could be booked against it), and the payback
+ * with value (the vault refunds any excess to the sender) has no test on real bytecode here.
  */
 
 /** Fluid's own error ids (contracts/protocols/vault/errorTypes.sol) a deposit or payback can hit. */
@@ -42,9 +48,8 @@ export const fluidTopUp: TopUpCapability<FluidMarket> = {
     if (!sameAddress(asset, wanted.asset)) {
       throw invalidTopUpAsset(mode === 'supply' ? `this vault's only collateral is ${market.collateral.symbol} ${market.collateral.asset}` : `this vault's debt is in ${market.debt.symbol} ${market.debt.asset} only`);
     }
-    // A native-ETH side is paid as the transaction's value; the executor sends ERC-20 tokens only.
-    if (sameAddress(wanted.asset, NATIVE_TOKEN)) {
-      throw invalidTopUpAsset(`this vault takes its ${mode === 'supply' ? 'collateral' : 'debt'} as native ETH (sent as the transaction's value), which the executor does not send: only ERC-20 sides of a Fluid vault can be topped up`);
+    if (mode === 'repay' && sameAddress(wanted.asset, NATIVE_TOKEN)) {
+      throw invalidTopUpAsset("this vault's debt is native ETH, paid back as the transaction's value; the executor sends native ETH only to supply a vault's collateral: paying back an ETH debt is not supported (the vault's values are in ETH, which the USD budget cannot value); use mode supply with the collateral");
     }
     return { asset: wanted.asset, symbol: wanted.symbol, decimals: wanted.decimals };
   },
@@ -83,7 +88,9 @@ export const fluidTopUp: TopUpCapability<FluidMarket> = {
       input.mode === 'supply'
         ? encodeFunctionData({ abi: vaultOperateAbi, functionName: 'operate', args: [nftId, input.amount, 0n, zero] })
         : encodeFunctionData({ abi: vaultOperateAbi, functionName: 'operate', args: [nftId, 0n, -input.amount, zero] });
-    return { to: market.vault, data, ...describeFluid(data, input) };
+    // The vault takes a native-ETH deposit as msg.value, exactly the amount.
+    const native = input.mode === 'supply' && sameAddress(market.collateral.asset, NATIVE_TOKEN);
+    return { to: market.vault, data, ...describeFluid(data, input), ...(native ? { value: input.amount } : {}) };
   },
 
   describeAction: describeFluid,
