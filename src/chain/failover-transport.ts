@@ -64,6 +64,9 @@ class RpcCallError extends Error {
 /** A problem with one endpoint (down, slow, rate limited, broken): try the next one. */
 class EndpointError extends Error {}
 
+/** The endpoint does not serve the method asked for (another one may). */
+class MethodUnavailable extends EndpointError {}
+
 /** The connection failed or broke mid-answer (e.g. a kept-alive socket the node had just closed): worth one more try. */
 class ConnectionLost extends EndpointError {}
 
@@ -126,6 +129,7 @@ export function failoverEndpoints(options: FailoverOptions): { transport: Return
         const kind = classifyRpcError(payload.error);
         if (kind === 'revert') throw new RpcCallError(payload.error.code, payload.error.message, payload.error.data);
         if (kind === 'gas') throw new AppError('rpc_call_too_large', `the node refused the call for its gas: ${payload.error.message.slice(0, 160)}`, { status: 502 });
+        if (kind === 'method') throw new MethodUnavailable(`does not serve ${method} (JSON-RPC error ${payload.error.code})`);
         throw new EndpointError(`JSON-RPC error ${payload.error.code}: ${payload.error.message.slice(0, 160)}`);
       }
       if (!('result' in payload)) throw new EndpointError('answered without a result');
@@ -173,6 +177,7 @@ export function failoverEndpoints(options: FailoverOptions): { transport: Return
   const request = (async ({ method, params }) => {
     const reasons: string[] = [];
     let attempted = 0;
+    let lackedMethod = 0;
     for (const index of attemptOrder()) {
       const endpoint = endpoints[index]!;
       if (endpoint.wrongChain !== undefined) {
@@ -193,12 +198,15 @@ export function failoverEndpoints(options: FailoverOptions): { transport: Return
       } catch (error) {
         if (error instanceof RpcCallError || error instanceof AppError) throw error;
         attempted += 1;
+        if (error instanceof MethodUnavailable) lackedMethod += 1;
         reasons.push(`${endpoint.label}: ${error instanceof Error ? error.message : 'failed'}`);
       }
     }
     const summary = `every RPC endpoint of chain ${options.chainId} failed for ${method}: ${reasons.join('; ')}`;
     // Only a configuration change helps when every endpoint serves another chain: a code of its own.
     if (endpoints.every((endpoint) => endpoint.wrongChain !== undefined)) throw new AppError('rpc_wrong_chain', summary, { status: 502 });
+    // Every endpoint that answered lacks the method: a caller with another way (the top-up's step-by-step checks) takes it.
+    if (attempted > 0 && lackedMethod === attempted) throw new AppError('rpc_method_unsupported', summary, { status: 502 });
     throw new AppError('rpc_unavailable', summary, { status: 502 });
   }) as EIP1193RequestFn;
 

@@ -4,12 +4,19 @@
  * into a kind everything else switches on.
  */
 
-export type RpcErrorKind = 'revert' | 'gas' | 'endpoint';
+export type RpcErrorKind = 'revert' | 'gas' | 'method' | 'endpoint';
+
+/**
+ * Codes for a method the node does not serve (its code says so, no text needed): -32601 method
+ * not found (geth, Erigon, Nethermind), -32004 method not supported (EIP-1474).
+ */
+const METHOD_UNAVAILABLE_CODES: ReadonlySet<number> = new Set([-32601, -32004]);
 
 /** "gas required exceeds allowance", "out of gas", geth's RPC gas cap, "exceeds block gas limit". */
 const GAS_REFUSAL = /exceeds allowance|out of gas|gas cap|gas limit|gas required exceeds/i;
 
 export function classifyRpcError(error: { code: number; message: string }): RpcErrorKind {
+  if (METHOD_UNAVAILABLE_CODES.has(error.code)) return 'method';
   if (GAS_REFUSAL.test(error.message)) return 'gas';
   if (error.code === 3 || /revert/i.test(error.message)) return 'revert';
   return 'endpoint';

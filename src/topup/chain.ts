@@ -3,6 +3,11 @@ import {
   encodeFunctionData,
   keccak256,
   parseAbi,
+  BaseError,
+  MethodNotFoundRpcError,
+  MethodNotSupportedRpcError,
+  TransactionNotFoundError,
+  TransactionReceiptNotFoundError,
   type Address,
   type Hex,
   type LocalAccount,
@@ -272,9 +277,19 @@ export async function simulateSteps(client: PublicClient, from: Address, steps: 
     if (calls.length !== steps.length) return { ok: false, step: calls.length, reason: 'the node simulated fewer calls than sent' };
     return { ok: true, gasUsed: calls.map((call) => call.gasUsed) };
   } catch (error) {
-    if (/eth_simulateV1|-32601|method not found|not supported|unsupported|does not exist/i.test(errorText(error))) return { ok: 'unsupported' };
+    if (isMethodUnavailable(error)) return { ok: 'unsupported' };
     return { ok: false, step: 0, reason: revertReason(error, describe) };
   }
+}
+
+/**
+ * Whether the node refused the method itself, not the call it was asked to run: the failover
+ * transport's `rpc_method_unsupported` (every endpoint lacks it), or viem's own errors for the
+ * codes that say so (-32601 method not found, -32004 method not supported) on a plain transport.
+ */
+function isMethodUnavailable(error: unknown): boolean {
+  if (findAppError(error)?.code === 'rpc_method_unsupported') return true;
+  return error instanceof BaseError && error.walk((cause) => cause instanceof MethodNotFoundRpcError || cause instanceof MethodNotSupportedRpcError) !== null;
 }
 
 /** One step by eth_call + eth_estimateGas: the revert reason decoded, or the gas it needs. */
@@ -340,6 +355,7 @@ export async function broadcast(client: PublicClient, raw: Hex): Promise<Broadca
     await client.sendRawTransaction({ serializedTransaction: raw });
     return { ok: true };
   } catch (error) {
+    // Nodes say these in words only (geth, Erigon, Nethermind: code -32000 for every refusal), so their text is all there is.
     const text = errorText(error);
     const known = /already known|already imported|known transaction|nonce too low|nonce has already been used|replacement transaction underpriced/i.test(text);
     return { ok: false, known, message: shortMessage(error) };
@@ -350,7 +366,8 @@ export async function receiptOf(client: PublicClient, hash: Hex): Promise<Transa
   try {
     return await client.getTransactionReceipt({ hash });
   } catch (error) {
-    if (/could not be found|not found/i.test(errorText(error))) return null;
+    // The node answered null: viem's own error for it, by class.
+    if (error instanceof TransactionReceiptNotFoundError) return null;
     throw error;
   }
 }
@@ -361,7 +378,7 @@ export async function isKnown(client: PublicClient, hash: Hex): Promise<boolean>
     await client.getTransaction({ hash });
     return true;
   } catch (error) {
-    if (/could not be found|not found/i.test(errorText(error))) return false;
+    if (error instanceof TransactionNotFoundError) return false;
     throw error;
   }
 }

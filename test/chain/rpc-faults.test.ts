@@ -10,6 +10,8 @@ import { readPositions } from '../../src/protocols/read-positions';
 import { CANONICAL_MULTICALL3 } from '../../src/config/env';
 import { handleRpcProxy, rpcCounts } from '../helpers/topup-control';
 import { findAppError } from '../../src/lib/find-app-error';
+import { receiptOf, simulateSteps } from '../../src/topup/chain';
+import { keccak256, parseEther, toHex } from 'viem';
 
 /*
  * The chain reads against a misbehaving JSON-RPC proxy (test/helpers/topup-control.ts) in
@@ -130,5 +132,28 @@ describe('failing reads', () => {
     const second = await client.client.getBlockNumber().catch((caught: unknown) => findAppError(caught));
     expect(second).toMatchObject({ code: 'rpc_unavailable', message: expect.stringContaining('rate limited until') });
     expect(rpcCounts('alone')).toEqual({ http429: 1 });
+  });
+});
+
+describe('top-up simulation and receipts on nodes that differ', () => {
+  const from = () => chain.accounts[5]!;
+  const payment = (value: bigint) => ({ kind: 'supply' as const, to: chain.accounts[6]!, data: '0x' as const, value });
+
+  it('a node without eth_simulateV1 (-32601) is told apart: unsupported, so steps are checked one at a time', async () => {
+    const client = reader([`${proxyBase}/no-simulate`]);
+    expect(await simulateSteps(client.client, from(), [payment(1n)])).toEqual({ ok: 'unsupported' });
+  });
+
+  it('a refused simulation on a node that has eth_simulateV1 is a failed step, not "unsupported", though the error quotes the method', async () => {
+    const client = reader([`${proxyBase}/forward`]);
+    const balance = await chain.publicClient.getBalance({ address: from() });
+    const result = await simulateSteps(client.client, from(), [payment(balance + parseEther('1'))]);
+    expect(result).toMatchObject({ ok: false, step: 0 });
+    expect(await simulateSteps(client.client, from(), [payment(1n)])).toMatchObject({ ok: true });
+  });
+
+  it('a transaction the node does not know has no receipt (null), by viem\'s own error class', async () => {
+    const client = reader([`${proxyBase}/forward`]);
+    expect(await receiptOf(client.client, keccak256(toHex('no such transaction')))).toBeNull();
   });
 });

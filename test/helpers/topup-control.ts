@@ -91,6 +91,7 @@ export function topUpControlRoutes(chain: LocalChain): Record<string, Route> {
  *                    tenant's token); everything else passes through
  *   /rpc/lag/<n>     reports the chain n blocks behind its tip (eth_blockNumber, latest block)
  *   /rpc/chain/<id>  answers eth_chainId with another chain id
+ *   /rpc/no-simulate  a node without eth_simulateV1 (-32601, as geth answers an unknown method)
  *   /rpc/count/<label>  passes everything through and counts the calls by method under
  *                    `label` (POST /topup/rpc-counts {label} reads them)
  *   /rpc/frozen/<n>/<seconds>  a node that stopped following the chain: its head is block n,
@@ -183,6 +184,8 @@ async function proxyOne(chain: LocalChain, mode: string, argument: string, extra
     if (parseTransaction(raw).to?.toLowerCase() === argument.toLowerCase()) return reply(keccak256(raw));
   }
   if (mode === 'chain' && request.method === 'eth_chainId') return reply(toHex(Number(argument)));
+  // A node without eth_simulateV1 answers as geth does for a method it does not serve.
+  if (mode === 'no-simulate' && request.method === 'eth_simulateV1') return { jsonrpc: '2.0', id: request.id, error: { code: -32601, message: 'the method eth_simulateV1 does not exist/is not available' } };
   if (mode === 'count') count(argument, request.method);
   if (mode === 'frozen') {
     const head = BigInt(argument);
