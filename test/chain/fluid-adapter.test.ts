@@ -1,10 +1,10 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createPublicClient, http, parseUnits, type Address, type Hex } from 'viem';
-import { startLocalChain, type LocalChain } from '../../tools/chain';
+import { describe, expect, it } from 'vitest';
+import { createPublicClient, http, parseUnits, type Address } from 'viem';
+import type { LocalChain } from '../../tools/chain';
+import { withFluidChain } from './fluid-chain';
 import {
   FLUID_SETTINGS,
   addFluidCollateral,
-  deployFluid,
   fluidPosition,
   liquidateFluid,
   newFluidLiquidator,
@@ -29,7 +29,6 @@ import { snapshotOf } from './snapshot-of';
 
 let chain: LocalChain;
 let local: LocalFluid;
-let snapshot: Hex;
 
 function context() {
   const { client } = createChainClient({ chainId: chain.chainId, rpcUrls: [chain.rpcUrl], multicall3: CANONICAL_MULTICALL3 });
@@ -66,21 +65,9 @@ async function liquidationAllowed(liquidator: Address): Promise<boolean> {
   );
 }
 
-beforeAll(async () => {
-  chain = await startLocalChain();
-  local = await deployFluid(chain.clients, chain.accounts[0]!);
-}, 180_000);
-
-beforeEach(async () => {
-  snapshot = await chain.testClient.snapshot();
-});
-
-afterEach(async () => {
-  await chain.testClient.revert({ id: snapshot });
-});
-
-afterAll(async () => {
-  await chain?.stop();
+withFluidChain((started, deployed) => {
+  chain = started;
+  local = deployed;
 });
 
 describe('Fluid adapter on the real liquidity layer, T1 vault and VaultResolver', () => {

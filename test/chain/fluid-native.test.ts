@@ -1,8 +1,9 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { formatUnits, parseUnits, type Address, type Hex } from 'viem';
+import { describe, expect, it } from 'vitest';
+import { formatUnits, parseUnits, type Address } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { startLocalChain, type LocalChain } from '../../tools/chain';
-import { FLUID_NATIVE_TOKEN, deployFluid, fluidPosition, newFluidOwner, openFluidNativePosition, setFluidNativePrice, type LocalFluid } from '../../tools/chain/fluid';
+import type { LocalChain } from '../../tools/chain';
+import { withFluidChain } from './fluid-chain';
+import { FLUID_NATIVE_TOKEN, fluidPosition, newFluidOwner, openFluidNativePosition, setFluidNativePrice, type LocalFluid } from '../../tools/chain/fluid';
 import { createChainClient } from '../../src/chain/client';
 import { CANONICAL_MULTICALL3 } from '../../src/config/env';
 import { topUpProtocolOf } from '../../src/protocols';
@@ -21,7 +22,6 @@ import type { TopUpRequest } from '../../src/topup/request';
 
 let chain: LocalChain;
 let local: LocalFluid;
-let snapshot: Hex;
 
 function context() {
   const { client } = createChainClient({ chainId: chain.chainId, rpcUrls: [chain.rpcUrl], multicall3: CANONICAL_MULTICALL3 });
@@ -54,21 +54,9 @@ async function executorWith(eth: string) {
   return account;
 }
 
-beforeAll(async () => {
-  chain = await startLocalChain();
-  local = await deployFluid(chain.clients, chain.accounts[0]!);
-}, 180_000);
-
-beforeEach(async () => {
-  snapshot = await chain.testClient.snapshot();
-});
-
-afterEach(async () => {
-  await chain.testClient.revert({ id: snapshot });
-});
-
-afterAll(async () => {
-  await chain?.stop();
+withFluidChain((started, deployed) => {
+  chain = started;
+  local = deployed;
 });
 
 describe('Fluid top-up of native ETH collateral (ETH/USDC T1 vault)', () => {
