@@ -4,7 +4,8 @@
 // the node itself: killing it then really frees the port, with no orphaned grandchild.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { freePort, onProcessExit, sleep } from '../lib/processes';
@@ -33,8 +34,8 @@ const LOG_ENV = 'MARGINWATCH_ANVIL_LOG';
 /** Kept from anvil's output so that a failed start can say why, without printing by default. */
 const OUTPUT_TAIL_CHARS = 8_000;
 
-/** Every live child, so that an exiting parent never leaves a node holding a port. */
-const live = new Set<ChildProcess>();
+/** Every live child with its state directory, so that an exiting parent never leaves a node holding a port or gigabytes on disk. */
+const live = new Map<ChildProcess, string>();
 let exitHooksInstalled = false;
 
 export async function startAnvil(opts: StartAnvilOptions = {}): Promise<AnvilInstance> {
@@ -59,12 +60,16 @@ async function launch(binary: string, port: number, opts: StartAnvilOptions): Pr
   const args = ['--host', HOST, '--port', String(port), '--chain-id', String(opts.chainId ?? 31337)];
   if (opts.blockTime !== undefined) args.push('--block-time', String(opts.blockTime));
   if (opts.loadStatePath !== undefined) args.push('--load-state', opts.loadStatePath);
+  // Anvil moves old states to disk (by default under ~/.foundry/anvil/tmp, several GB for a test run)
+  // and leaves them there when killed: each node gets a directory of its own, removed when it exits.
+  const stateDir = mkdtempSync(join(tmpdir(), 'marginwatch-anvil-'));
+  args.push('--cache-path', stateDir);
   if (opts.extraArgs) args.push(...opts.extraArgs);
 
   const verbose = process.env[LOG_ENV] === '1';
   const child = spawn(binary, args, { stdio: verbose ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'] });
   installExitHooks();
-  live.add(child);
+  live.set(child, stateDir);
 
   // Output must be drained or anvil blocks on a full pipe; only its tail is kept, for errors.
   let tail = '';
@@ -77,6 +82,7 @@ async function launch(binary: string, port: number, opts: StartAnvilOptions): Pr
   const exited = new Promise<void>((resolve) => {
     child.once('exit', () => {
       live.delete(child);
+      rmSync(stateDir, { recursive: true, force: true });
       resolve();
     });
   });
@@ -158,7 +164,10 @@ function installExitHooks(): void {
   if (exitHooksInstalled) return;
   exitHooksInstalled = true;
   onProcessExit(() => {
-    for (const child of live) child.kill('SIGKILL');
+    for (const [child, stateDir] of live) {
+      child.kill('SIGKILL');
+      rmSync(stateDir, { recursive: true, force: true });
+    }
     live.clear();
   });
 }
