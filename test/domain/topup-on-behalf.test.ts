@@ -39,8 +39,9 @@ describe('Fluid checkAsset', () => {
   });
   const context = {} as ReadContext; // checkAsset reads nothing for Fluid: the market's facts decide
 
-  it('a native-ETH side is refused at topUp.asset: the executor sends tokens, never value', async () => {
-    await expect(fluidTopUp.checkAsset(context, market(NATIVE_TOKEN, EXECUTOR), 'supply', NATIVE_TOKEN)).rejects.toMatchObject({ status: 400, issues: [{ path: 'topUp.asset' }] });
+  it('a native-ETH collateral is taken for supply (sent as the transaction\'s value); a native-ETH debt is refused at topUp.asset', async () => {
+    await expect(fluidTopUp.checkAsset(context, market(NATIVE_TOKEN, EXECUTOR), 'supply', NATIVE_TOKEN)).resolves.toMatchObject({ asset: NATIVE_TOKEN });
+    await expect(fluidTopUp.checkAsset(context, market(EXECUTOR, NATIVE_TOKEN), 'repay', NATIVE_TOKEN)).rejects.toMatchObject({ status: 400, issues: [{ path: 'topUp.asset' }] });
     await expect(fluidTopUp.checkAsset(context, market(EXECUTOR, NATIVE_TOKEN), 'repay', NATIVE_TOKEN)).rejects.toThrow(/native ETH/);
   });
   it('an ERC-20 side is taken with its decimals', async () => {
