@@ -19,6 +19,8 @@ import { placeWatch, unplaceWatch } from '../watches/sync';
 
 import { DAY_MS, SYNC_GRACE_MS, tenantWakeUpAt } from '../watches/tenant-wakeup';
 import { createSessionTable, deleteSession, findSession, insertSession, type SessionRecord } from '../dashboard/session-store';
+import { apiKeyIdOf, createApiKeyTable, deleteApiKey, hasApiKeys, insertApiKey, listApiKeys, rotateApiKey } from '../api/api-key-store';
+import { claimLinkCode, createLinkCodeTable, insertLinkCode, linkCodeStatus } from '../telegram/link-code-store';
 
 type ChannelRow = { id: string; type: string; target: string; secret: string | null; label: string; created_at: number; disabled_at: number | null; disabled_reason: string | null; last_sent_at: number | null; confirm_hash?: string | null; confirm_expires_at?: number | null };
 type WatchRow = { id: string; chain_id: number; protocol: string; market: string; account: string; label: string; thresholds: string; channels: string; shard: string; silenced_until: number | null; created_at: number; top_up?: string | null; top_up_version?: number; protocol_address?: string | null; risk?: string | null; synced: number; deleting: number };
@@ -57,8 +59,7 @@ export class Tenant extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     ctx.blockConcurrencyWhile(async () => {
-      this.sql.exec(`CREATE TABLE IF NOT EXISTS api_keys (hash TEXT PRIMARY KEY, label TEXT NOT NULL, created_at INTEGER NOT NULL)`);
-      this.migrateApiKeys();
+      createApiKeyTable(this.sql);
       createSessionTable(this.sql);
       this.sql.exec(`CREATE TABLE IF NOT EXISTS channels (id TEXT PRIMARY KEY, type TEXT NOT NULL, target TEXT NOT NULL, secret TEXT,
         label TEXT NOT NULL, created_at INTEGER NOT NULL, disabled_at INTEGER, disabled_reason TEXT, last_sent_at INTEGER)`);
@@ -69,9 +70,7 @@ export class Tenant extends DurableObject<Env> {
       const channelColumns = new Set(this.sql.exec<{ name: string }>('PRAGMA table_info(channels)').toArray().map((column) => column.name));
       if (!channelColumns.has('confirm_hash')) this.sql.exec('ALTER TABLE channels ADD COLUMN confirm_hash TEXT');
       if (!channelColumns.has('confirm_expires_at')) this.sql.exec('ALTER TABLE channels ADD COLUMN confirm_expires_at INTEGER');
-      // Telegram link codes of this tenant (hashes), looked up by primary key; see src/telegram/link.ts.
-      this.sql.exec('CREATE TABLE IF NOT EXISTS telegram_link_codes (code_hash TEXT PRIMARY KEY, label TEXT NOT NULL, expires_at INTEGER NOT NULL, used_at INTEGER)');
-      this.sql.exec('CREATE INDEX IF NOT EXISTS telegram_link_codes_pending ON telegram_link_codes (used_at, expires_at)');
+      createLinkCodeTable(this.sql);
       // Added with auto-top-up; guarded so tenants created before keep their rows.
       const columns = new Set(this.sql.exec<{ name: string }>('PRAGMA table_info(watches)').toArray().map((column) => column.name));
       if (!columns.has('top_up')) this.sql.exec('ALTER TABLE watches ADD COLUMN top_up TEXT');
@@ -150,63 +149,31 @@ export class Tenant extends DurableObject<Env> {
     return parseConfig(this.env as unknown as Record<string, unknown>);
   }
 
-  // ── API keys ──────────────────────────────────────────────────────────────
-
-  /** Keys got a public id (list, revoke) and an optional end (rotation grace); rows from before get an id from their hash. */
-  private migrateApiKeys(): void {
-    const columns = new Set(this.sql.exec<{ name: string }>('PRAGMA table_info(api_keys)').toArray().map((column) => column.name));
-    if (!columns.has('id')) this.sql.exec('ALTER TABLE api_keys ADD COLUMN id TEXT');
-    if (!columns.has('expires_at')) this.sql.exec('ALTER TABLE api_keys ADD COLUMN expires_at INTEGER');
-    this.sql.exec("UPDATE api_keys SET id = 'key_' || substr(hash, 1, 20) WHERE id IS NULL");
-    this.sql.exec('CREATE UNIQUE INDEX IF NOT EXISTS api_keys_id ON api_keys (id)');
-  }
+  // ── API keys (src/api/api-key-store.ts) ──────────────────────────────────
 
   async addKey(key: { id: string; hash: string; label: string }): Promise<ApiKeyRecord> {
-    const now = Date.now();
-    this.sql.exec('INSERT INTO api_keys (id, hash, label, created_at) VALUES (?, ?, ?, ?)', key.id, key.hash, key.label, now);
-    return { id: key.id, label: key.label, createdAt: iso(now)!, expiresAt: null };
+    return insertApiKey(this.sql, key, Date.now());
   }
 
   /** Whether any API key was issued to this tenant: an owner's grant to a tenant that does not exist is refused. */
   async hasKeys(): Promise<boolean> {
-    return this.sql.exec('SELECT 1 FROM api_keys LIMIT 1').toArray().length > 0;
+    return hasApiKeys(this.sql);
   }
 
-  /**
-   * The key's id when its hash is stored and not past a rotation's grace. Looked up by the
-   * SHA-256 of a tagged random key: timing reveals nothing an attacker could use.
-   */
   async verifyKey(hash: string): Promise<string | null> {
-    const row = this.sql.exec<{ id: string; expires_at: number | null }>('SELECT id, expires_at FROM api_keys WHERE hash = ?', hash).toArray()[0];
-    if (!row || (row.expires_at !== null && row.expires_at <= Date.now())) return null;
-    return row.id;
+    return apiKeyIdOf(this.sql, hash, Date.now());
   }
 
-  /** Keys that still work (a rotated key until its grace ends). */
   async listKeys(): Promise<ApiKeyRecord[]> {
-    return this.sql
-      .exec<{ id: string; label: string; created_at: number; expires_at: number | null }>('SELECT id, label, created_at, expires_at FROM api_keys WHERE expires_at IS NULL OR expires_at > ? ORDER BY created_at, id', Date.now())
-      .toArray()
-      .map((row) => ({ id: row.id, label: row.label, createdAt: iso(row.created_at)!, expiresAt: iso(row.expires_at) }));
+    return listApiKeys(this.sql, Date.now());
   }
 
   async revokeKey(id: string): Promise<boolean> {
-    return this.sql.exec('DELETE FROM api_keys WHERE id = ?', id).rowsWritten > 0;
+    return deleteApiKey(this.sql, id);
   }
 
-  /** Adds the new key and ends the old one (now, or after `graceMs`) in one step; the new key keeps the old label. */
   async rotateKey(oldId: string, next: { id: string; hash: string }, graceMs: number): Promise<{ key: ApiKeyRecord; previous: { id: string; expiresAt: string } } | null> {
-    return this.ctx.storage.transactionSync(() => {
-      const old = this.sql.exec<{ label: string }>('SELECT label FROM api_keys WHERE id = ?', oldId).toArray()[0];
-      if (!old) return null;
-      const now = Date.now();
-      // Housekeeping: keys whose grace ended can never authenticate again.
-      this.sql.exec('DELETE FROM api_keys WHERE expires_at IS NOT NULL AND expires_at <= ?', now);
-      if (graceMs === 0) this.sql.exec('DELETE FROM api_keys WHERE id = ?', oldId);
-      else this.sql.exec('UPDATE api_keys SET expires_at = ? WHERE id = ?', now + graceMs, oldId);
-      this.sql.exec('INSERT INTO api_keys (id, hash, label, created_at) VALUES (?, ?, ?, ?)', next.id, next.hash, old.label, now);
-      return { key: { id: next.id, label: old.label, createdAt: iso(now)!, expiresAt: null }, previous: { id: oldId, expiresAt: iso(now + graceMs)! } };
-    });
+    return this.ctx.storage.transactionSync(() => rotateApiKey(this.sql, oldId, next, graceMs, Date.now()));
   }
 
   // ── Dashboard sessions (src/dashboard/session-store.ts) ───────────────────
@@ -223,37 +190,18 @@ export class Tenant extends DurableObject<Env> {
     return deleteSession(this.sql, hash);
   }
 
-  // ── Telegram link codes ───────────────────────────────────────────────────
+  // ── Telegram link codes (src/telegram/link-code-store.ts) ──────────────
 
-  /** Stores a code unless the tenant already has `maxPending` unused, unexpired ones. */
   async addTelegramLinkCode(code: { hash: string; label: string; expiresAt: number }, now: number, maxPending: number): Promise<boolean> {
-    // Housekeeping: codes a day past expiry can only ever answer "expired"; drop them.
-    this.sql.exec('DELETE FROM telegram_link_codes WHERE expires_at < ?', now - 86_400_000);
-    const pending = this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM telegram_link_codes WHERE used_at IS NULL AND expires_at > ?', now).one().n;
-    if (pending >= maxPending) return false;
-    this.sql.exec('INSERT INTO telegram_link_codes (code_hash, label, expires_at) VALUES (?, ?, ?)', code.hash, code.label, code.expiresAt);
-    return true;
+    return insertLinkCode(this.sql, code, now, maxPending);
   }
 
   async checkTelegramLinkCode(hash: string, now: number): Promise<TelegramCodeCheck> {
-    return this.linkCodeStatus(hash, now);
+    return linkCodeStatus(this.sql, hash, now);
   }
 
-  /** Uses a code: of two chats racing for it, exactly one gets `valid`. */
   async claimTelegramLinkCode(hash: string, now: number): Promise<TelegramCodeCheck> {
-    return this.ctx.storage.transactionSync(() => {
-      const check = this.linkCodeStatus(hash, now);
-      if (check.status === 'valid') this.sql.exec('UPDATE telegram_link_codes SET used_at = ? WHERE code_hash = ?', now, hash);
-      return check;
-    });
-  }
-
-  private linkCodeStatus(hash: string, now: number): TelegramCodeCheck {
-    const row = this.sql.exec<{ label: string; expires_at: number; used_at: number | null }>('SELECT label, expires_at, used_at FROM telegram_link_codes WHERE code_hash = ?', hash).toArray()[0];
-    if (!row) return { status: 'unknown' };
-    if (row.used_at !== null) return { status: 'used' };
-    if (row.expires_at <= now) return { status: 'expired' };
-    return { status: 'valid', label: row.label };
+    return this.ctx.storage.transactionSync(() => claimLinkCode(this.sql, hash, now));
   }
 
   // ── Channels ──────────────────────────────────────────────────────────────
