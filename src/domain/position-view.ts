@@ -1,5 +1,5 @@
 import { formatUnits, type Address } from 'viem';
-import { BPS, WAD, type AssetPosition, type PositionSnapshot, type SubPosition } from './position';
+import { BPS, WAD, compareHealthFactors, type AssetPosition, type PositionSnapshot, type SubPosition } from './position';
 import type { AlertLevel } from './alert-machine';
 import { distanceToLiquidation, formatWad, liquidationPrice, topUpAmount } from './risk';
 
@@ -105,7 +105,7 @@ export const MAX_SUB_POSITIONS_SHOWN = 256;
 /** The `limit` riskiest (lowest health factor) of the positions, in their own order. */
 function riskiestInOrder(positions: readonly SubPosition[], limit: number): SubPosition[] {
   if (positions.length <= limit) return [...positions];
-  const ranked = [...positions].sort((a, b) => (a.healthFactor === b.healthFactor ? 0 : a.healthFactor === null ? 1 : b.healthFactor === null ? -1 : a.healthFactor < b.healthFactor ? -1 : 1));
+  const ranked = [...positions].sort((a, b) => compareHealthFactors(a.healthFactor, b.healthFactor));
   const kept = new Set(ranked.slice(0, limit));
   return positions.filter((position) => kept.has(position));
 }

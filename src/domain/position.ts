@@ -81,6 +81,14 @@ export type PositionSnapshot = {
 
 export type ProtocolFields = Readonly<Record<string, string | number | boolean | null>>;
 
+/** Orders health factors lowest (riskiest) first; null (no debt) last. */
+export function compareHealthFactors(a: bigint | null, b: bigint | null): number {
+  if (a === b) return 0;
+  if (a === null) return 1;
+  if (b === null) return -1;
+  return a < b ? -1 : 1;
+}
+
 /** The lower of the health factor now and at the next published price (null: no debt at either). */
 export function lowestHealthFactor(snapshot: Pick<PositionSnapshot, 'healthFactor' | 'nextHealthFactor'>): bigint | null {
   const known = [snapshot.healthFactor, snapshot.nextHealthFactor ?? null].filter((value): value is bigint => value !== null);

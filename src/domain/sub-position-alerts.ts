@@ -8,6 +8,7 @@
  * debt-free: it cannot be liquidated, so its alert resolves, and its state is dropped.
  */
 import type { Address } from 'viem';
+import { compareHealthFactors } from './position';
 import { initialAlertState, severity, transition, type AlertEffect, type AlertLevel, type AlertPolicy, type AlertState } from './alert-machine';
 
 /**
@@ -51,7 +52,7 @@ export function subPositionAlertStep(
   policy: AlertPolicy,
   now: number,
 ): SubPositionStepResult {
-  const judged = new Set([...readings].sort(byHealthFactor).slice(0, MAX_POSITIONS_JUDGED).map((reading) => reading.id));
+  const judged = new Set([...readings].sort((a, b) => compareHealthFactors(a.healthFactor, b.healthFactor)).slice(0, MAX_POSITIONS_JUDGED).map((reading) => reading.id));
   for (const reading of readings) if (previous[reading.id] && previous[reading.id]!.alert.level !== 'ok') judged.add(reading.id);
   const present = new Set(readings.map((reading) => reading.id));
   const gone: SubPositionReading[] = Object.keys(previous)
@@ -88,13 +89,6 @@ export function subPositionWatchId(watchId: string, positionId: string, epoch: s
   return `${watchId}_p${positionId}_${BigInt(epoch).toString(36)}`;
 }
 
-/** The lowest health factor first; positions without debt last. */
-function byHealthFactor(a: SubPositionReading, b: SubPositionReading): number {
-  if (a.healthFactor === b.healthFactor) return 0;
-  if (a.healthFactor === null) return 1;
-  if (b.healthFactor === null) return -1;
-  return a.healthFactor < b.healthFactor ? -1 : 1;
-}
 
 function observationOf(reading: SubPositionReading, blockNumber: bigint) {
   return {

@@ -1,5 +1,5 @@
 import { getAddress, type Address, type Hex } from 'viem';
-import { BPS, WAD, type AssetPosition, type PositionSnapshot, type SubPosition } from '../../domain/position';
+import { BPS, WAD, compareHealthFactors, type AssetPosition, type PositionSnapshot, type SubPosition } from '../../domain/position';
 import type { TokenInfo } from '../read-types';
 
 /*
@@ -91,7 +91,7 @@ export function beyondMaxLimit(position: FluidPosition, config: FluidVaultConfig
 /** The lowest health factor first; positions without debt last. */
 export function riskiest(positions: readonly FluidPosition[], config: FluidVaultConfig): FluidPosition | undefined {
   const ranked = positions.map((position) => ({ position, hf: fluidHealthFactor(position, config) }));
-  ranked.sort((a, b) => (a.hf === b.hf ? 0 : a.hf === null ? 1 : b.hf === null ? -1 : a.hf < b.hf ? -1 : 1));
+  ranked.sort((a, b) => compareHealthFactors(a.hf, b.hf));
   return ranked[0]?.position;
 }
 
