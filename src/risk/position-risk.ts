@@ -191,11 +191,15 @@ export function equityLoss(assets: readonly RiskAsset[], covariance: CovarianceM
   let net = 0;
   for (const asset of assets) if (!asset.stable) net += asset.collateralUsd - asset.debtUsd;
   if (net === 0) return { valueAtRisk: () => 0, expectedShortfall: () => 0 };
-  const variance = weightedVariance(volatileWeights(assets, (asset) => (asset.collateralUsd - asset.debtUsd) / net), covariance);
-  if (variance === null) return null;
-  const sigma = Math.sqrt(variance);
+  // The daily standard deviation of the book's dollar P&L, from its exposures (finite however small `net` is).
+  const dollarVariance = weightedVariance(volatileWeights(assets, (asset) => asset.collateralUsd - asset.debtUsd), covariance);
+  if (dollarVariance === null) return null;
+  const dollarSigma = Math.sqrt(dollarVariance);
+  const sigma = dollarSigma / Math.abs(net);
   const table = calibration.horizons['24h'].end;
-  const loss = (z: number) => -net * Math.expm1(sigma * z);
+  // A book whose net equity is small against its exposures (a hedge: daily moves above 100 % of
+  // it) has no meaningful relative return; its P&L is the sum of its exposures' moves, linear in z.
+  const loss = sigma > 1 ? (z: number) => -Math.sign(net) * dollarSigma * z : (z: number) => -net * Math.expm1(sigma * z);
   // A long exposure loses in the lower tail of z, a short one in the upper tail.
   return {
     valueAtRisk: (confidence) => loss(tableQuantile(table, net > 0 ? 1 - confidence : confidence)),

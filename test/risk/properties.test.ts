@@ -54,6 +54,18 @@ describe('equity VaR and ES', () => {
     { id: 'usdc', collateralUsd: usdc, debtUsd: usdcDebt, liquidationThreshold: 0.9, stable: true },
   ]);
 
+  it('a hedged book (net equity near 0 against large exposures) has finite VaR ≤ ES: its loss is linear in its exposures\' moves', () => {
+    const hedged: RiskAsset[] = [
+      { id: 'eth', collateralUsd: 0, debtUsd: 9_999_999.999999965, liquidationThreshold: 0.8, stable: false },
+      { id: 'btc', collateralUsd: 9_999_999.999999993, debtUsd: 0, liquidationThreshold: 0.75, stable: false },
+    ];
+    const loss = equityLoss(hedged, matrix, calibration)!;
+    for (const confidence of [0.5, 0.95, 0.99]) {
+      expect(Number.isFinite(loss.valueAtRisk(confidence))).toBe(true);
+      expect(loss.valueAtRisk(confidence)).toBeLessThanOrEqual(loss.expectedShortfall(confidence) + 1e-6);
+    }
+  });
+
   it('VaR ≤ ES at every confidence, long or short, and both grow with the confidence', () => {
     fc.assert(
       fc.property(position, fc.double({ min: 0.5, max: 0.999, noNaN: true }), (assets, confidence) => {
