@@ -13,12 +13,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, onProcessExit, sleep } from './lib/processes';
+import { freePort, onProcessExit, sleep, wranglerEntry } from './lib/processes';
 import { parseUnits, type Address, type Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { startLocalChain, type LocalChain, type ReserveSymbol } from './chain';
@@ -28,6 +27,7 @@ import { startTelegramStandIn, type TelegramStandIn } from '../test/helpers/tele
 import { startSmtpTestServer, type SmtpTestServer } from '../test/helpers/smtp-test-server';
 import { generateWebhookSecret } from '../src/notify/webhook-sender';
 import type { ProtocolContracts } from '../src/config/env';
+import { environmentWithout, writeLocalWranglerConfig } from './lib/local-wrangler-config';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const HOST = '127.0.0.1';
@@ -199,20 +199,17 @@ function findAnvilPid(port: number): number | undefined {
   return undefined;
 }
 
-function wranglerEntry(): string {
-  const require = createRequire(import.meta.url);
-  const root = dirname(require.resolve('wrangler/package.json'));
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin?: string | Record<string, string> };
-  const bin = typeof pkg.bin === 'string' ? pkg.bin : (pkg.bin?.wrangler ?? 'bin/wrangler.js');
-  return join(root, bin);
-}
 
 // ── wrangler dev ────────────────────────────────────────────────────────────────────────────────
 
 type WorkerConfig = {
   port: number;
   persistDir: string;
+  /** The wrangler config to run: wrangler.toml with the env file's names required (see local-wrangler-config). */
+  configPath: string;
   envFile: string;
+  /** The names the env file sets (kept out of wrangler's process environment). */
+  envFileNames: string[];
   vars: Record<string, string>;
   log: WriteStream;
   verbose: boolean;
@@ -242,7 +239,7 @@ class WorkerProcess {
   }
 
   async start(): Promise<void> {
-    const { port, persistDir, envFile, vars } = this.config;
+    const { port, persistDir, configPath, envFile, envFileNames, vars } = this.config;
     // The previous instance may take a moment to release the port.
     for (let waited = 0; !(await portIsFree(port)); waited += 100) {
       if (waited > 15_000) throw new Error(`port ${port} is still in use; cannot start wrangler dev on it`);
@@ -252,7 +249,7 @@ class WorkerProcess {
     const args = [
       wranglerEntry(),
       'dev',
-      '--config', join(REPO_ROOT, 'wrangler.toml'),
+      '--config', configPath,
       '--local',
       '--ip', HOST,
       '--port', String(port),
@@ -269,7 +266,7 @@ class WorkerProcess {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
-        ...process.env,
+        ...environmentWithout(process.env, envFileNames),
         WRANGLER_SEND_METRICS: 'false',
         WRANGLER_SEND_ERROR_REPORTS: 'false',
         CLOUDFLARE_CF_FETCH_ENABLED: 'false',
@@ -439,6 +436,7 @@ export async function startDevStack(opts: DevStackOptions = {}): Promise<DevStac
     const topUpSigner = opts.topUpPrivateKey ? privateKeyToAccount(opts.topUpPrivateKey).address : null;
     if (opts.topUpPrivateKey) settings.TOPUP_PRIVATE_KEY = opts.topUpPrivateKey;
     writeFileSync(envFile, envFileText(settings), { mode: 0o600 });
+    const configPath = writeLocalWranglerConfig({ configPath: join(REPO_ROOT, 'wrangler.toml'), outPath: join(workDir, 'wrangler.json'), secretNames: Object.keys(settings) });
     log = createWriteStream(logFile, { flags: 'a' });
     let port = opts.port ?? (await freePort(HOST));
     const workerRpcUrl = opts.rpcUrlFor ? await opts.rpcUrlFor(chain.rpcUrl) : chain.rpcUrl;
@@ -446,7 +444,9 @@ export async function startDevStack(opts: DevStackOptions = {}): Promise<DevStac
       new WorkerProcess({
         port: workerPort,
         persistDir,
+        configPath,
         envFile,
+        envFileNames: Object.keys(settings),
         log: log!,
         verbose: opts.verbose ?? false,
         healthTimeoutMs: opts.healthTimeoutMs ?? 60_000,

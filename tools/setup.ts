@@ -61,7 +61,7 @@ function uploadSecrets(dir: string): Promise<void> {
 function printNextSteps(uploaded: boolean): void {
   console.log(`
 Next steps
-  Local:   npx wrangler dev          (reads .dev.vars; set RPC_URLS in wrangler.toml [vars] for your chains)
+  Local:   npm run dev               (wrangler dev with every secret .dev.vars sets; set RPC_URLS in wrangler.toml [vars] for your chains)
            npm start                 (the self-contained demo; it makes its own token)
   Deploy:  npx wrangler login${uploaded ? '' : `
            npm run setup -- --upload (uploads the values set in .dev.vars as Worker secrets)`}

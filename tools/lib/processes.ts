@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
 
 /** Helpers for tools that start child processes on loopback (anvil, wrangler dev). */
 
@@ -40,4 +43,13 @@ export function onProcessExit(killAll: () => void): void {
     };
     process.on(signal, onSignal);
   }
+}
+
+/** wrangler's CLI script, run with this Node (`node <it> dev …`) rather than through npx. */
+export function wranglerEntry(): string {
+  const require = createRequire(import.meta.url);
+  const root = dirname(require.resolve('wrangler/package.json'));
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin?: string | Record<string, string> };
+  const bin = typeof pkg.bin === 'string' ? pkg.bin : (pkg.bin?.wrangler ?? 'bin/wrangler.js');
+  return join(root, bin);
 }
