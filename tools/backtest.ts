@@ -61,10 +61,11 @@ for (const s of result.series) console.log(`${s.asset}  ${s.file}  ${s.from} …
 console.log('');
 const specs = backtestPolicySpecs(options);
 const width = Math.max(16, ...Object.keys(result.policies).map((name) => name.length));
-console.log(`${'policy'.padEnd(width)} positions  liquidations  lead≥1h  lead≥6h  median lead  missed  false alarms / position-month`);
+// reminders: margin_call-or-worse reminders per position-month (hourly observations), printed only.
+console.log(`${'policy'.padEnd(width)} positions  liquidations  lead≥1h  lead≥6h  median lead  missed  false alarms / position-month  reminders / position-month`);
 for (const [name, p] of Object.entries(result.policies) as [string, PolicyMetrics][]) {
   console.log(
-    `${name.padEnd(width)} ${String(p.positions).padStart(9)}  ${String(p.liquidations).padStart(12)}  ${String(p.caughtLead1h).padStart(7)}  ${String(p.caughtLead6h).padStart(7)}  ${(p.medianLeadHours === null ? '–' : `${p.medianLeadHours.toFixed(1)} h`).padStart(11)}  ${String(p.missed).padStart(6)}  ${p.falseAlarmsPerPositionMonth.toFixed(3)}`,
+    `${name.padEnd(width)} ${String(p.positions).padStart(9)}  ${String(p.liquidations).padStart(12)}  ${String(p.caughtLead1h).padStart(7)}  ${String(p.caughtLead6h).padStart(7)}  ${(p.medianLeadHours === null ? '–' : `${p.medianLeadHours.toFixed(1)} h`).padStart(11)}  ${String(p.missed).padStart(6)}  ${p.falseAlarmsPerPositionMonth.toFixed(3).padStart(29)}  ${(result.reminders[name] ?? 0).toFixed(2).padStart(25)}`,
   );
 }
 console.log('');

@@ -52,10 +52,13 @@ export type ProbabilityLevels = {
 export type AlertTrigger = 'health_factor' | 'liquidation_probability' | 'next_price';
 
 /**
- * Leaving a probability level needs the probability under its threshold × (1 − this): a model
- * estimate moves with every price, so its margin is wider than the health factor's.
+ * Leaving a probability level needs the probability under its threshold × (1 − this), a quarter
+ * of it: about the next level down (the default levels are 4–5× apart). The estimate moves by
+ * factors with every hour's price and volatility, so a margin like the health factor's 2 % made a
+ * level left and reached again a new alert; in the backtest on 2017–2020 (README "Risk") 0.2 gave
+ * the risk rule more false alarms than the health-factor lines alone, 0.75 fewer.
  */
-export const PROBABILITY_HYSTERESIS = 0.2;
+export const PROBABILITY_HYSTERESIS = 0.75;
 
 export type AlertPolicy = {
   /** Identifies the watch; it namespaces the event ids. */

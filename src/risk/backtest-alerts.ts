@@ -43,8 +43,12 @@ export function defaultPolicySpecs(staticLevels: Levels, probabilityLevels: Prob
   };
 }
 
-/** A notification the position's owner received: a level raised (1 warning … 3 critical) or 0 for a resolution. */
-export type AlertRecord = { level: number; at: number };
+/**
+ * A notification the position's owner received: a level raised (1 warning … 3 critical) or 0 for a
+ * resolution; `reminder` when it repeated a level that persisted (the product's reminder interval,
+ * at most one per hourly observation here).
+ */
+export type AlertRecord = { level: number; at: number; reminder?: true };
 
 /** The alert-machine policy each backtest policy stands for. */
 export function alertPolicyFor(policy: BacktestPolicy, staticLevels: Levels, probabilityLevels: ProbabilityLevels): AlertPolicy {
@@ -77,6 +81,7 @@ export class AlertTrack {
     for (const effect of effects) {
       if (effect.type === 'alert.triggered' || effect.type === 'alert.escalated') this.records.push({ level: severity(effect.level), at });
       else if (effect.type === 'alert.resolved') this.records.push({ level: 0, at });
+      else if (effect.type === 'alert.reminder') this.records.push({ level: severity(effect.level), at, reminder: true });
     }
   }
 }

@@ -95,6 +95,8 @@ export type BacktestRun = BacktestResult & {
   binIntervals: (BinInterval | null)[];
   /** The reliability bins of the position-hours of each open health factor (how far a position has travelled shows there). */
   binsByOpenHealthFactor: { openHealthFactor: number; bins: ReliabilityBin[] }[];
+  /** Per policy, margin_call-or-worse reminders per position-month (`remindersPerPositionMonth`). */
+  reminders: Record<string, number>;
 };
 
 const HOUR = MS_PER_HOUR;
@@ -271,6 +273,7 @@ export function runBacktest(
     calibration: reliability(predictions, options.binEdges),
     binIntervals: dayBinSums.intervals(),
     binsByOpenHealthFactor: [...predictionsByOpen].map(([openHealthFactor, list]) => ({ openHealthFactor, bins: reliability(list, options.binEdges).bins })),
+    reminders: Object.fromEntries(names.map((name) => [name, remindersPerPositionMonth(outcomes, name)])),
   };
 }
 
@@ -287,7 +290,7 @@ export function policyMetrics(outcomes: readonly Outcome[], policy: string, opti
   let heldHours = 0;
   for (const outcome of outcomes) {
     heldHours += outcome.heldHours;
-    const records = outcome.alerts[policy];
+    const records = outcome.alerts[policy]?.filter((alert) => !alert.reminder);
     if (records === undefined) throw new RangeError(`No alerts recorded for policy ${policy}`);
     const liquidatedAt = outcome.liquidatedAt;
     for (const alert of records) {
@@ -313,6 +316,21 @@ export function policyMetrics(outcomes: readonly Outcome[], policy: string, opti
     missed: liquidations - caughtLead1h,
     falseAlarmsPerPositionMonth: heldHours === 0 ? 0 : falseAlarms / (heldHours / (30 * 24)),
   };
+}
+
+/**
+ * Margin_call-or-worse reminders per position-month: what holding a level costs the owner in
+ * messages beyond the alerts counted above (printed, not part of the `--json` contract).
+ */
+export function remindersPerPositionMonth(outcomes: readonly Outcome[], policy: string): number {
+  const MARGIN_CALL = 2;
+  let reminders = 0;
+  let heldHours = 0;
+  for (const outcome of outcomes) {
+    heldHours += outcome.heldHours;
+    reminders += (outcome.alerts[policy] ?? []).filter((alert) => alert.reminder && alert.level >= MARGIN_CALL).length;
+  }
+  return heldHours === 0 ? 0 : reminders / (heldHours / (30 * 24));
 }
 
 /** Every policy the backtest replays, by name: the three reported ones first, then the extra ones. */

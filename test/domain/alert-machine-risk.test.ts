@@ -5,6 +5,7 @@ import {
   DEFAULT_THRESHOLDS,
   initialAlertState,
   levelFromProbability,
+  PROBABILITY_HYSTERESIS,
   transition,
   type AlertEffect,
   type AlertPolicy,
@@ -63,14 +64,17 @@ describe('risk levels in the alert machine', () => {
     expect(lines).toEqual(['alert.triggered ok→critical health_factor']);
   });
 
-  it('leaving a probability level needs the probability under its line × 0.8; the resolution names the rule that raised the level', () => {
+  it('leaving a probability level needs the probability under a quarter of its line; the resolution names the rule that raised the level', () => {
+    expect(PROBABILITY_HYSTERESIS).toBe(0.75);
     const { lines, state } = replay(
       [
         ['1.6', 0.06],
         ['1.6', 0.06],
-        ['1.6', 0.045], // under 5 % but not under 4 %: stays margin_call
-        ['1.6', 0.039], // under 4 %: down to warning, silently
-        ['1.6', 0.0079], // under 0.8 %: resolved
+        ['1.6', 0.045], // under 5 %: stays margin_call
+        ['1.6', 0.013], // not under 1.25 %: stays margin_call
+        ['1.6', 0.0124], // under 1.25 %: down to warning, silently
+        ['1.6', 0.0026], // not under 0.25 %: stays warning
+        ['1.6', 0.0024], // under 0.25 %: resolved
       ],
       LEVELS,
     );

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { parsePriceCsv, standardisedMoves } from '../../src/risk/price-history';
-import { backtestPolicySpecs, DEFAULT_BACKTEST_OPTIONS, expandingTables, policyMetrics, reliability, seriesState } from '../../src/risk/backtest';
+import { backtestPolicySpecs, DEFAULT_BACKTEST_OPTIONS, expandingTables, policyMetrics, reliability, remindersPerPositionMonth, seriesState } from '../../src/risk/backtest';
 import { WARMUP_DAYS } from '../../src/risk/calibration';
 import { AlertTrack, alertPolicyFor, alertPolicyOf, defaultPolicySpecs } from '../../src/risk/backtest-alerts';
 import { firstBandOfCell, MIN_BAND_MOVES, PRODUCTION_REGIME, REGIME_EDGES, regimeCellCount, type RegimeDimension } from '../../src/risk/regime';
@@ -46,8 +46,14 @@ describe('backtest', () => {
     // Warning and margin call each wait for one confirmation; HF 1.3 clears 1.25 × 1.02, a silent
     // downgrade, so the margin call fires again (a second notification) two hours later.
     expect(observe('static', path)).toEqual([{ level: 1, at: HOUR }, { level: 2, at: 2 * HOUR }, { level: 2, at: 5 * HOUR }]);
-    // The product's risk rule: a probability of 6 % holds the margin call through HF 1.3 (not under 5 % × 0.8).
-    expect(observe('risk', path.map(([hf], i) => [hf, i >= 1 ? 0.06 : 0.001]))).toEqual([{ level: 1, at: HOUR }, { level: 2, at: 2 * HOUR }]);
+    // The product's risk rule: a probability of 6 % holds the margin call through HF 1.3 (not under 5 % × 0.25),
+    // and the held level is reminded hourly (margin call's reminder interval), which the metrics count apart.
+    const held = observe('risk', path.map(([hf], i) => [hf, i >= 1 ? 0.06 : 0.001]));
+    expect(held).toEqual([{ level: 1, at: HOUR }, { level: 2, at: 2 * HOUR }, ...[3, 4, 5].map((h) => ({ level: 2, at: h * HOUR, reminder: true }))]);
+    const outcome = { liquidatedAt: null, heldHours: 30 * 24, alerts: { risk: held, withoutReminders: held.filter((alert) => !alert.reminder) } };
+    expect(policyMetrics([outcome], 'risk', DEFAULT_BACKTEST_OPTIONS)).toEqual(policyMetrics([outcome], 'withoutReminders', DEFAULT_BACKTEST_OPTIONS));
+    expect(policyMetrics([outcome], 'risk', DEFAULT_BACKTEST_OPTIONS).falseAlarmsPerPositionMonth).toBe(1);
+    expect(remindersPerPositionMonth([outcome], 'risk')).toBe(3);
     // Probability alone ignores the health factor until liquidation; critical needs no confirmation.
     expect(observe('probabilityOnly', path)).toEqual([]);
     expect(observe('probabilityOnly', [[1.4, 0.02], [1.4, 0.02], [1.4, 0.25], [1.4, 0.001]])).toEqual([{ level: 1, at: HOUR }, { level: 3, at: 2 * HOUR }, { level: 0, at: 3 * HOUR }]);
