@@ -91,7 +91,7 @@ export async function startControlServer(chain: LocalChain, receiver: WebhookRec
       return { ok: true };
     },
     'POST /receiver/respond': async (body) => {
-      receiver.respondWith(Number(body.status), (body.headers as Record<string, string> | undefined) ?? {});
+      receiver.respondWith(Number(body.status), (body.headers as Record<string, string> | undefined) ?? {}, undefined, typeof body.path === 'string' ? body.path : undefined);
       return { ok: true };
     },
   };

@@ -33,6 +33,8 @@ export type ScriptedResponse = {
   status: number | 'hang';
   headers?: Record<string, string>;
   body?: string;
+  /** Only for a request to this path (without the query); absent: the next request, whatever its path. */
+  path?: string;
 };
 
 export type WebhookReceiverOptions = {
@@ -49,8 +51,12 @@ export type WebhookReceiver = {
   /** The secret used to verify requests to `path` (default "/"). */
   secretFor(path?: string): string;
   setSecret(secret: string | ((path: string) => string)): void;
-  /** Queues the response for the next verified request (FIFO); unscripted requests get 200. */
-  respondWith(status: number | 'hang', headers?: Record<string, string>, body?: string): void;
+  /**
+   * Queues the response for the next verified request (FIFO); unscripted requests get 200. With
+   * `path`, only a request to that path takes it: other watches' deliveries, sent by alarms at
+   * any moment, cannot use it up.
+   */
+  respondWith(status: number | 'hang', headers?: Record<string, string>, body?: string, path?: string): void;
   /** Resolves with all events once `pred(events)` holds; rejects after `timeoutMs`. */
   waitFor(pred: (events: ReceivedEvent[]) => boolean, timeoutMs: number): Promise<ReceivedEvent[]>;
   /** Stops listening and drops open connections: new connections are refused. */
@@ -66,6 +72,10 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
   let secret: string | ((path: string) => string) = options.secret ?? generateWebhookSecret();
   const events: ReceivedEvent[] = [];
   const script: ScriptedResponse[] = [];
+  const takeScripted = (pathname: string): ScriptedResponse | undefined => {
+    const index = script.findIndex((entry) => entry.path === undefined || entry.path === pathname);
+    return index === -1 ? undefined : script.splice(index, 1)[0];
+  };
   const held = new Set<ServerResponse>();
   const listeners = new Set<() => void>();
   let listening = false;
@@ -106,7 +116,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
     };
 
     const reply: ScriptedResponse = verified
-      ? (script.shift() ?? { status: 200, headers: { 'content-type': 'text/plain' }, body: 'ok' })
+      ? (takeScripted(pathname) ?? { status: 200, headers: { 'content-type': 'text/plain' }, body: 'ok' })
       : { status: 400, headers: { 'content-type': 'text/plain' }, body: 'webhook signature verification failed' };
 
     if (reply.status === 'hang') {
@@ -163,8 +173,9 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
     setSecret(next) {
       secret = next;
     },
-    respondWith(status, headers, body) {
+    respondWith(status, headers, body, path) {
       const entry: ScriptedResponse = { status };
+      if (path !== undefined) entry.path = path;
       if (headers !== undefined) entry.headers = headers;
       if (body !== undefined) entry.body = body;
       script.push(entry);

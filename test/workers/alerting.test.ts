@@ -119,7 +119,7 @@ describe('alerting loop: chain → shard → alert machine → outbox → signed
   it('honours retry-after and disables a channel that answers 410', async () => {
     const { tenant, channelId, key } = await setup('/gone', '10000');
     await pollShards();
-    await control('/receiver/respond', { status: 429, headers: { 'retry-after': '120' } });
+    await control('/receiver/respond', { status: 429, headers: { 'retry-after': '120' }, path: '/gone' });
     await control('/price', { symbol: 'WETH', price: '1300' });
     await pollShards();
     const before = Date.now();
@@ -131,7 +131,7 @@ describe('alerting loop: chain → shard → alert machine → outbox → signed
     await runInDurableObject(tenant, async (_instance, state) => {
       state.storage.sql.exec("UPDATE outbox SET next_attempt_at = 0 WHERE status = 'pending'");
     });
-    await control('/receiver/respond', { status: 410 });
+    await control('/receiver/respond', { status: 410, path: '/gone' });
     await tenant.deliverDue();
     const channel = await api('GET', `/v1/channels/${channelId}`, { token: key });
     expect(channel.body.disabledReason).toContain('410');

@@ -354,7 +354,7 @@ describe('cron watchdog', () => {
     const key = await newTenant('watchdog');
     const tenant = tenantStub(testEnv, tenantIdOf(key));
     const channelId = await webhookChannel(key, '/watchdog');
-    await control('/receiver/respond', { status: 503 });
+    await control('/receiver/respond', { status: 503, path: '/watchdog' });
     await api('POST', `/v1/channels/${channelId}/test`, { token: key });
     await runInDurableObject(tenant, async (_instance: Tenant, state) => {
       await state.storage.deleteAlarm();
