@@ -3,9 +3,29 @@ import { DurableObject } from 'cloudflare:workers';
 import { AppError } from '../lib/errors';
 import { findAppError } from '../lib/find-app-error';
 import { secretsEqual } from '../lib/crypto';
-import { nextAttemptAt } from '../notify/backoff';
 import { createChannelSender } from '../notify/dispatch';
-import { minSendIntervalMs, type ChannelTarget, type StoredChannel } from '../notify/channel';
+import { minSendIntervalMs, type ChannelTarget, type SendOutcome, type StoredChannel } from '../notify/channel';
+import {
+  createOutboxTables,
+  deferDelivery,
+  deliveriesOf,
+  dropPendingOfChannel,
+  dueGroupHeads,
+  eventToSend,
+  hasPendingDeliveries,
+  insertChannelTest,
+  insertEvents,
+  listDeliveries,
+  listEvents,
+  markUndeliverable,
+  nextDeliveryAt,
+  oldestEventAt,
+  outboxRow,
+  pendingDeliveryAt,
+  pruneEvents,
+  recordAttempt,
+  type OutboxRow,
+} from '../notify/outbox-store';
 import { RISK_OFF, type RiskSettings } from '../risk/watch-risk';
 import type { StoredTopUpPolicy } from '../config/topup-policy';
 import type { ApiKeyRecord, ChannelCreation, ChannelRecord, DeliveryRecord, EventRecord, IncomingEvent, TelegramCodeCheck, TenantWatch, WatchPosition, WatchRecord, WatchRecording } from '../watches/records';
@@ -25,7 +45,6 @@ import { claimLinkCode, createLinkCodeTable, insertLinkCode, linkCodeStatus } fr
 type ChannelRow = { id: string; type: string; target: string; secret: string | null; label: string; created_at: number; disabled_at: number | null; disabled_reason: string | null; last_sent_at: number | null; confirm_hash?: string | null; confirm_expires_at?: number | null };
 type WatchRow = { id: string; chain_id: number; protocol: string; market: string; account: string; label: string; thresholds: string; channels: string; shard: string; silenced_until: number | null; created_at: number; top_up?: string | null; top_up_version?: number; protocol_address?: string | null; risk?: string | null; synced: number; deleting: number };
 type NewChannel = { id: string; target: ChannelTarget; secret: string | null; label: string; confirmation?: { hash: string; expiresAt: number } };
-type OutboxRow = { event_id: string; channel_id: string; group_key: string; seq: number; attempts: number; first_attempt_at: number | null; next_attempt_at: number; status: string; last_error: string | null; delivered_at: number | null };
 
 const DELIVERY_CONCURRENCY = 10;
 /**
@@ -86,17 +105,7 @@ export class Tenant extends DurableObject<Env> {
       this.sql.exec('CREATE INDEX IF NOT EXISTS watches_page ON watches (created_at, id)');
       this.sql.exec('CREATE INDEX IF NOT EXISTS watches_unsynced ON watches (synced, deleting)');
       this.sql.exec('CREATE INDEX IF NOT EXISTS channels_page ON channels (created_at, id)');
-      this.sql.exec(`CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, watch_id TEXT,
-        type TEXT NOT NULL, body TEXT NOT NULL, silenced INTEGER NOT NULL, created_at INTEGER NOT NULL)`);
-      this.sql.exec(`CREATE TABLE IF NOT EXISTS outbox (event_id TEXT NOT NULL, channel_id TEXT NOT NULL, group_key TEXT NOT NULL, seq INTEGER NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0, first_attempt_at INTEGER, next_attempt_at INTEGER NOT NULL, status TEXT NOT NULL,
-        last_error TEXT, delivered_at INTEGER, PRIMARY KEY (event_id, channel_id))`);
-      this.sql.exec(`CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (status, group_key, seq)`);
-      // History queries: a watch's events, deliveries by status, retention by age. (outbox(event_id) is its primary key's prefix.)
-      this.sql.exec('CREATE INDEX IF NOT EXISTS events_watch ON events (watch_id, seq)');
-      this.sql.exec('CREATE INDEX IF NOT EXISTS events_age ON events (created_at)');
-      this.sql.exec('CREATE INDEX IF NOT EXISTS outbox_status ON outbox (status, seq)');
-      this.sql.exec('CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at)');
+      createOutboxTables(this.sql);
       // Row counts kept with every insert and delete, so a quota check reads one row, not the table.
       this.sql.exec('CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)');
       // Counted once, when the counters are new (a tenant from before them); never again at start-up.
@@ -453,33 +462,24 @@ export class Tenant extends DurableObject<Env> {
    * shard that retries a hand-off after a crash never creates a second delivery.
    */
   async ingestEvents(events: IncomingEvent[]): Promise<number> {
-    let stored = 0;
     const now = Date.now();
-    this.ctx.storage.transactionSync(() => {
-      for (const event of events) {
-        const inserted = this.sql.exec(
-          'INSERT OR IGNORE INTO events (id, watch_id, type, body, silenced, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-          event.eventId, event.watchId, (JSON.parse(event.body) as { type: string }).type, event.body, event.silenced ? 1 : 0, now,
-        ).rowsWritten;
-        if (inserted === 0 || event.silenced) continue;
-        stored += 1;
-        const seq = this.sql.exec<{ seq: number }>('SELECT seq FROM events WHERE id = ?', event.eventId).one().seq;
-        const channelIds = event.channelIds ?? this.watchChannels(event.watchId);
-        for (const channelId of channelIds) {
-          const channel = this.sql.exec<ChannelRow>('SELECT * FROM channels WHERE id = ?', channelId).toArray()[0];
-          if (!channel || channel.disabled_at !== null || channel.confirm_hash) continue;
-          this.sql.exec(
-            "INSERT OR IGNORE INTO outbox (event_id, channel_id, group_key, seq, next_attempt_at, status) VALUES (?, ?, ?, ?, ?, 'pending')",
-            event.eventId, channelId, `${channelId}/${event.watchId ?? event.eventId}`, seq, now,
-          );
-        }
-      }
-    });
+    // Only channels that exist, are enabled and confirmed get a delivery.
+    const sendsTo = (channelId: string) => {
+      const channel = this.channelRow(channelId);
+      return channel !== undefined && channel.disabled_at === null && !channel.confirm_hash;
+    };
+    const stored = this.ctx.storage.transactionSync(() =>
+      insertEvents(this.sql, events, now, (event) => (event.channelIds ?? this.watchChannels(event.watchId)).filter(sendsTo)),
+    );
     if (stored > 0) {
       await this.ctx.storage.setAlarm(now);
       await this.registerArmed(true);
     }
     return stored;
+  }
+
+  private channelRow(id: string): ChannelRow | undefined {
+    return this.sql.exec<ChannelRow>('SELECT * FROM channels WHERE id = ?', id).toArray()[0];
   }
 
   private watchChannels(watchId: string | null): string[] {
@@ -531,16 +531,15 @@ export class Tenant extends DurableObject<Env> {
 
   /** Work the alarm must come back for: pending deliveries, or watches not yet placed or released. */
   private hasArmedWork(): boolean {
-    const pending = this.sql.exec("SELECT 1 FROM outbox WHERE status = 'pending' LIMIT 1").toArray().length > 0;
-    return pending || this.hasUnfinishedSync();
+    return hasPendingDeliveries(this.sql) || this.hasUnfinishedSync();
   }
 
   /** The next wake-up (see tenantWakeUpAt), from this object's storage. */
   private nextAlarmAt(retentionDays: number, backlog: boolean): number | null {
     return tenantWakeUpAt({
-      nextDeliveryAt: this.sql.exec<{ at: number | null }>("SELECT MIN(next_attempt_at) AS at FROM outbox WHERE status = 'pending'").one().at,
+      nextDeliveryAt: nextDeliveryAt(this.sql),
       unfinishedSync: this.hasUnfinishedSync(),
-      oldestEventAt: this.sql.exec<{ at: number | null }>('SELECT MIN(created_at) AS at FROM events').one().at,
+      oldestEventAt: oldestEventAt(this.sql),
       backlog,
       retentionDays,
       now: Date.now(),
@@ -603,21 +602,10 @@ export class Tenant extends DurableObject<Env> {
    */
   private pruneHistory(retentionDays: number, now: number): boolean {
     const cutoff = now - retentionDays * DAY_MS;
-    const events = this.sql
-      .exec<{ id: string }>(
-        "SELECT id FROM events e WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = e.id AND o.status = 'pending') ORDER BY created_at LIMIT ?",
-        cutoff, PRUNE_BATCH,
-      )
-      .toArray();
-    this.ctx.storage.transactionSync(() => {
-      for (const event of events) {
-        this.sql.exec('DELETE FROM outbox WHERE event_id = ?', event.id);
-        this.sql.exec('DELETE FROM events WHERE id = ?', event.id);
-      }
-    });
+    const events = this.ctx.storage.transactionSync(() => pruneEvents(this.sql, cutoff, PRUNE_BATCH));
     // Reservations count for a rolling day only.
     const spends = this.sql.exec('DELETE FROM topup_spends WHERE action_id IN (SELECT action_id FROM topup_spends WHERE at < ? LIMIT ?)', Math.min(cutoff, now - DAY_WINDOW_MS), PRUNE_BATCH).rowsWritten;
-    return events.length === PRUNE_BATCH || spends === PRUNE_BATCH;
+    return events === PRUNE_BATCH || spends === PRUNE_BATCH;
   }
 
   /**
@@ -645,13 +633,7 @@ export class Tenant extends DurableObject<Env> {
     let delivered = 0;
     for (let round = 0; round < ROUNDS_PER_RUN && attempts < MAX_SENDS_PER_RUN; round++) {
       const now = Date.now();
-      const candidates = this.sql
-        .exec<OutboxRow>(
-          `SELECT o.* FROM outbox o JOIN (SELECT group_key, MIN(seq) AS seq FROM outbox WHERE status = 'pending' GROUP BY group_key) h
-           ON o.group_key = h.group_key AND o.seq = h.seq WHERE o.status = 'pending' AND o.next_attempt_at <= ? ORDER BY o.seq LIMIT ?`,
-          now, CANDIDATES_PER_ROUND,
-        )
-        .toArray();
+      const candidates = dueGroupHeads(this.sql, now, CANDIDATES_PER_ROUND);
       const heads = this.pace(candidates, now).slice(0, MAX_SENDS_PER_RUN - attempts);
       if (heads.length === 0 && candidates.length < CANDIDATES_PER_ROUND) break;
       for (let start = 0; start < heads.length; start += DELIVERY_CONCURRENCY) {
@@ -672,25 +654,18 @@ export class Tenant extends DurableObject<Env> {
    */
   async sendChannelTest(channelId: string, eventId: string, body: string): Promise<DeliveryRecord | null> {
     const now = Date.now();
-    const channel = this.sql.exec<ChannelRow>('SELECT * FROM channels WHERE id = ?', channelId).toArray()[0];
+    const channel = this.channelRow(channelId);
     if (!channel) return null;
     const allowedAt = (channel.last_sent_at ?? 0) + minSendIntervalMs(JSON.parse(channel.target) as ChannelTarget);
     const sendNow = allowedAt <= now;
-    this.ctx.storage.transactionSync(() => {
-      this.sql.exec('INSERT INTO events (id, watch_id, type, body, silenced, created_at) VALUES (?, NULL, ?, ?, 0, ?)', eventId, (JSON.parse(body) as { type: string }).type, body, now);
-      const seq = this.sql.exec<{ seq: number }>('SELECT seq FROM events WHERE id = ?', eventId).one().seq;
-      this.sql.exec(
-        "INSERT INTO outbox (event_id, channel_id, group_key, seq, next_attempt_at, status) VALUES (?, ?, ?, ?, ?, 'pending')",
-        eventId, channelId, `${channelId}/${eventId}`, seq, sendNow ? now + CHANNEL_TEST_LEASE_MS : allowedAt,
-      );
-    });
-    if (sendNow) await this.attempt(this.sql.exec<OutboxRow>('SELECT * FROM outbox WHERE event_id = ? AND channel_id = ?', eventId, channelId).one());
-    const pending = this.sql.exec<{ at: number }>("SELECT next_attempt_at AS at FROM outbox WHERE event_id = ? AND status = 'pending'", eventId).toArray()[0];
-    if (pending) {
-      await this.alarmNoLaterThan(pending.at);
+    this.ctx.storage.transactionSync(() => insertChannelTest(this.sql, { eventId, channelId, body, now, dueAt: sendNow ? now + CHANNEL_TEST_LEASE_MS : allowedAt }));
+    if (sendNow) await this.attempt(outboxRow(this.sql, eventId, channelId));
+    const pendingAt = pendingDeliveryAt(this.sql, eventId);
+    if (pendingAt !== null) {
+      await this.alarmNoLaterThan(pendingAt);
       await this.registerArmed(true);
     }
-    return this.deliveriesOf(eventId)[0] ?? null;
+    return deliveriesOf(this.sql, eventId)[0] ?? null;
   }
 
   /**
@@ -701,7 +676,7 @@ export class Tenant extends DurableObject<Env> {
     const chosen: OutboxRow[] = [];
     const pacedChannels = new Set<string>();
     for (const row of candidates) {
-      const channel = this.sql.exec<ChannelRow>('SELECT * FROM channels WHERE id = ?', row.channel_id).toArray()[0];
+      const channel = this.channelRow(row.channel_id);
       const interval = channel ? minSendIntervalMs(JSON.parse(channel.target) as ChannelTarget) : 0;
       if (interval === 0 || !channel) {
         chosen.push(row);
@@ -709,7 +684,7 @@ export class Tenant extends DurableObject<Env> {
       }
       const allowedAt = (channel.last_sent_at ?? 0) + interval;
       if (pacedChannels.has(row.channel_id) || allowedAt > now) {
-        this.sql.exec('UPDATE outbox SET next_attempt_at = MAX(next_attempt_at, ?) WHERE event_id = ? AND channel_id = ?', Math.max(allowedAt, now + interval), row.event_id, row.channel_id);
+        deferDelivery(this.sql, row, Math.max(allowedAt, now + interval));
         continue;
       }
       pacedChannels.add(row.channel_id);
@@ -718,18 +693,19 @@ export class Tenant extends DurableObject<Env> {
     return chosen;
   }
 
+  /** One send of one outbox row, its outcome booked; a channel the service says is gone is disabled. */
   private async attempt(row: OutboxRow): Promise<boolean> {
-    const channel = this.sql.exec<ChannelRow>('SELECT * FROM channels WHERE id = ?', row.channel_id).toArray()[0];
-    const event = this.sql.exec<{ body: string; created_at: number }>('SELECT body, created_at FROM events WHERE id = ?', row.event_id).toArray()[0];
+    const channel = this.channelRow(row.channel_id);
+    const event = eventToSend(this.sql, row.event_id);
     if (!channel || !event || channel.disabled_at !== null) {
-      this.sql.exec("UPDATE outbox SET status = 'dead', last_error = ? WHERE event_id = ? AND channel_id = ?", channel ? `channel disabled: ${channel.disabled_reason}` : 'channel deleted', row.event_id, row.channel_id);
+      markUndeliverable(this.sql, row, channel ? `channel disabled: ${channel.disabled_reason}` : 'channel deleted');
       return false;
     }
     const startedAt = Date.now();
     const firstAttemptAt = row.first_attempt_at ?? startedAt;
     this.sql.exec('UPDATE channels SET last_sent_at = ? WHERE id = ?', startedAt, channel.id);
     const stored: StoredChannel = { id: channel.id, label: channel.label, target: JSON.parse(channel.target) as ChannelTarget, secret: channel.secret };
-    let outcome: Awaited<ReturnType<ReturnType<typeof createChannelSender>>>;
+    let outcome: SendOutcome;
     try {
       outcome = await createChannelSender(this.env)(stored, { id: row.event_id, body: event.body, createdAt: new Date(event.created_at) });
     } catch (error) {
@@ -737,65 +713,27 @@ export class Tenant extends DurableObject<Env> {
       outcome = { kind: 'retry', reason: error instanceof Error ? `${error.name}: ${error.message.slice(0, 160)}` : 'send failed' };
     }
     const now = Date.now();
-    const attempts = row.attempts + 1;
-    if (outcome.kind === 'delivered') {
-      this.sql.exec("UPDATE outbox SET status = 'delivered', attempts = ?, first_attempt_at = ?, delivered_at = ?, last_error = NULL WHERE event_id = ? AND channel_id = ?", attempts, firstAttemptAt, now, row.event_id, row.channel_id);
-      return true;
-    }
-    if (outcome.kind === 'failed') {
-      this.sql.exec("UPDATE outbox SET status = 'dead', attempts = ?, first_attempt_at = ?, last_error = ? WHERE event_id = ? AND channel_id = ?", attempts, firstAttemptAt, outcome.reason, row.event_id, row.channel_id);
-      return false;
-    }
     if (outcome.kind === 'gone') {
       const reason = outcome.reason;
       this.ctx.storage.transactionSync(() => {
         this.sql.exec('UPDATE channels SET disabled_at = ?, disabled_reason = ? WHERE id = ?', now, reason, channel.id);
-        this.sql.exec("UPDATE outbox SET status = 'dead', attempts = attempts + (CASE WHEN event_id = ? THEN 1 ELSE 0 END), last_error = ? WHERE channel_id = ? AND status = 'pending'", row.event_id, `channel disabled: ${reason}`, channel.id);
+        dropPendingOfChannel(this.sql, channel.id, row, `channel disabled: ${reason}`);
       });
       return false;
     }
-    const next = nextAttemptAt({ attempt: attempts, firstAttemptAt, now, retryAfterMs: outcome.retryAfterMs, random: Math.random });
-    if ('deadLetter' in next) {
-      this.sql.exec("UPDATE outbox SET status = 'dead', attempts = ?, first_attempt_at = ?, last_error = ? WHERE event_id = ? AND channel_id = ?", attempts, firstAttemptAt, outcome.reason, row.event_id, row.channel_id);
-    } else {
-      this.sql.exec('UPDATE outbox SET attempts = ?, first_attempt_at = ?, next_attempt_at = ?, last_error = ? WHERE event_id = ? AND channel_id = ?', attempts, firstAttemptAt, next.at, outcome.reason, row.event_id, row.channel_id);
-    }
-    return false;
+    return recordAttempt(this.sql, row, outcome, { firstAttemptAt, now });
   }
 
-  /** Events of one watch, newest first; `cursor` is the last seq of the previous page. */
   async listEvents(watchId: string, limit: number, cursor?: number): Promise<{ data: EventRecord[]; nextCursor: string | null }> {
-    const rows = this.sql
-      .exec<{ seq: number; id: string; watch_id: string | null; type: string; body: string; silenced: number; created_at: number }>(
-        'SELECT * FROM events WHERE watch_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?',
-        watchId, cursor ?? Number.MAX_SAFE_INTEGER, limit + 1,
-      )
-      .toArray();
-    const page = rows.slice(0, limit);
-    return {
-      data: page.map((row) => ({
-        id: row.id,
-        watchId: row.watch_id,
-        type: row.type,
-        createdAt: new Date(row.created_at).toISOString(),
-        silenced: row.silenced === 1,
-        body: JSON.parse(row.body) as unknown,
-        deliveries: this.deliveriesOf(row.id),
-      })),
-      nextCursor: rows.length > limit ? String(page[page.length - 1]!.seq) : null,
-    };
+    return listEvents(this.sql, watchId, limit, cursor);
   }
 
   async listDeliveries(status: 'pending' | 'delivered' | 'dead', limit: number): Promise<DeliveryRecord[]> {
-    return this.sql.exec<OutboxRow>('SELECT * FROM outbox WHERE status = ? ORDER BY seq DESC LIMIT ?', status, limit).toArray().map(deliveryRecord);
+    return listDeliveries(this.sql, status, limit);
   }
 
   async deliveriesOfEvent(eventId: string): Promise<DeliveryRecord[]> {
-    return this.deliveriesOf(eventId);
-  }
-
-  private deliveriesOf(eventId: string): DeliveryRecord[] {
-    return this.sql.exec<OutboxRow>('SELECT * FROM outbox WHERE event_id = ? ORDER BY channel_id', eventId).toArray().map(deliveryRecord);
+    return deliveriesOf(this.sql, eventId);
   }
 
   /** Test hook for fault tests: throws the way an eviction mid-request would. */
@@ -836,17 +774,5 @@ function watchRecord(row: WatchRow): WatchRecord {
     topUp: row.top_up ? (JSON.parse(row.top_up) as StoredTopUpPolicy) : null,
     risk: row.risk ? (JSON.parse(row.risk) as RiskSettings) : RISK_OFF,
     createdAt: iso(row.created_at)!,
-  };
-}
-
-function deliveryRecord(row: OutboxRow): DeliveryRecord {
-  return {
-    eventId: row.event_id,
-    channelId: row.channel_id,
-    status: row.status as DeliveryRecord['status'],
-    attempts: row.attempts,
-    lastError: row.last_error,
-    nextAttemptAt: row.status === 'pending' ? iso(row.next_attempt_at) : null,
-    deliveredAt: iso(row.delivered_at),
   };
 }
