@@ -7,6 +7,12 @@ import { mnemonicToAccount } from 'viem/accounts';
 // test ether on the local chain); derived here rather than written down.
 const topUpKey = toHex(mnemonicToAccount('test test test test test test test test test test test junk', { addressIndex: 5 }).getHdKey().privateKey!);
 
+const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdefghijklmnop';
+// wrangler.toml requires ADMIN_TOKEN ([secrets]); the plugin reads the config the way `wrangler dev`
+// does, from .dev.vars or the process environment, and warned once per test file that it was
+// missing. The binding below is what the tests use; this only tells wrangler it is set.
+process.env.ADMIN_TOKEN ??= TEST_ADMIN_TOKEN;
+
 // Tests inside workerd: routes, Durable Objects, alarms, cron. globalSetup (Node) starts
 // a local anvil with real Aave v3 and a webhook receiver, and passes their URLs in.
 export default defineConfig({
@@ -16,7 +22,7 @@ export default defineConfig({
       miniflare: {
         bindings: {
           RPC_URLS: JSON.stringify({ '31337': inject<string>('rpcUrl') }),
-          ADMIN_TOKEN: 'test-admin-token-0123456789abcdefghijklmnop',
+          ADMIN_TOKEN: TEST_ADMIN_TOKEN,
           ALLOW_PRIVATE_WEBHOOK_URLS: 'true',
           POLL_INTERVAL_SECONDS: '2',
           TOPUP_PRIVATE_KEY: topUpKey,
