@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { experimental_readRawConfig, getPlatformProxy } from 'wrangler';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { assignmentsOf } from '../../tools/lib/dev-vars';
 import { environmentWithout, widenRequiredSecrets, writeLocalWranglerConfig } from '../../tools/lib/local-wrangler-config';
 
@@ -13,11 +13,15 @@ const REPO_ROOT = resolve(import.meta.dirname, '../..');
 const TELEGRAM_BOT_TOKEN = '123456789:AAbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
 
 async function secretsSeenBy(configPath: string, envFile: string): Promise<Record<string, unknown>> {
+  // With a [secrets] table wrangler lets the process environment override the file: keep the
+  // names out of it, as npm run dev does (the workers project's config sets ADMIN_TOKEN there).
+  for (const name of ['ADMIN_TOKEN', 'TELEGRAM_BOT_TOKEN', 'RPC_URLS']) vi.stubEnv(name, undefined);
   const proxy = await getPlatformProxy<Record<string, unknown>>({ configPath, envFiles: [envFile], persist: false, remoteBindings: false });
   try {
     return { ADMIN_TOKEN: proxy.env.ADMIN_TOKEN, TELEGRAM_BOT_TOKEN: proxy.env.TELEGRAM_BOT_TOKEN, RPC_URLS: proxy.env.RPC_URLS };
   } finally {
     await proxy.dispose();
+    vi.unstubAllEnvs();
   }
 }
 
