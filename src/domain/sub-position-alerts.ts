@@ -89,7 +89,6 @@ export function subPositionWatchId(watchId: string, positionId: string, epoch: s
   return `${watchId}_p${positionId}_${BigInt(epoch).toString(36)}`;
 }
 
-
 function observationOf(reading: SubPositionReading, blockNumber: bigint) {
   return {
     healthFactor: reading.healthFactor,

@@ -3,6 +3,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { AppError } from '../lib/errors';
 import { findAppError } from '../lib/find-app-error';
 import { secretsEqual } from '../lib/crypto';
+import { isoOrNull } from '../lib/iso-time';
 import { createChannelSender } from '../notify/dispatch';
 import { minSendIntervalMs, type ChannelTarget, type SendOutcome, type StoredChannel } from '../notify/channel';
 import {
@@ -61,10 +62,6 @@ export const PRUNE_BATCH = 500;
 const RESYNC_BATCH = 20;
 /** A channel test's row is the request's own for this long; after that, the alarm retries it. */
 const CHANNEL_TEST_LEASE_MS = 60_000;
-
-function iso(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
-}
 
 /**
  * One tenant: API-key hashes, channels, watches, alert history and the delivery outbox.
@@ -745,7 +742,7 @@ export class Tenant extends DurableObject<Env> {
 
 function channelRecord(row: ChannelRow): ChannelRecord {
   const { type, ...target } = JSON.parse(row.target) as ChannelTarget;
-  return { id: row.id, type, ...target, label: row.label, status: row.confirm_hash ? 'pending_confirmation' : 'active', createdAt: iso(row.created_at)!, disabledAt: iso(row.disabled_at), disabledReason: row.disabled_reason };
+  return { id: row.id, type, ...target, label: row.label, status: row.confirm_hash ? 'pending_confirmation' : 'active', createdAt: isoOrNull(row.created_at)!, disabledAt: isoOrNull(row.disabled_at), disabledReason: row.disabled_reason };
 }
 
 function pageOf<Row extends { created_at: number; id: string }, T>(rows: Row[], limit: number, toRecord: (row: Row) => T): Page<T> {
@@ -770,9 +767,9 @@ function watchRecord(row: WatchRow): WatchRecord {
     thresholds: JSON.parse(row.thresholds) as StoredThresholds,
     channels: JSON.parse(row.channels) as string[],
     shard: row.shard,
-    silencedUntil: iso(row.silenced_until),
+    silencedUntil: isoOrNull(row.silenced_until),
     topUp: row.top_up ? (JSON.parse(row.top_up) as StoredTopUpPolicy) : null,
     risk: row.risk ? (JSON.parse(row.risk) as RiskSettings) : RISK_OFF,
-    createdAt: iso(row.created_at)!,
+    createdAt: isoOrNull(row.created_at)!,
   };
 }

@@ -1,4 +1,5 @@
 import type { DeliveryRecord, EventRecord, IncomingEvent } from '../watches/records';
+import { isoOrNull } from '../lib/iso-time';
 import { nextAttemptAt } from './backoff';
 import type { SendOutcome } from './channel';
 
@@ -202,14 +203,13 @@ export function deliveriesOf(sql: SqlStorage, eventId: string): DeliveryRecord[]
 }
 
 function deliveryRecord(row: OutboxRow): DeliveryRecord {
-  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   return {
     eventId: row.event_id,
     channelId: row.channel_id,
     status: row.status as DeliveryRecord['status'],
     attempts: row.attempts,
     lastError: row.last_error,
-    nextAttemptAt: row.status === 'pending' ? iso(row.next_attempt_at) : null,
-    deliveredAt: iso(row.delivered_at),
+    nextAttemptAt: row.status === 'pending' ? isoOrNull(row.next_attempt_at) : null,
+    deliveredAt: isoOrNull(row.delivered_at),
   };
 }

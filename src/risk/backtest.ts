@@ -15,6 +15,7 @@ import { WARMUP_DAYS } from './calibration';
 import { hourlyVariances, MS_PER_HOUR, regimeCells, standardisedMoves, type PriceBar } from './price-history';
 import { firstBandOfCell, MIN_BAND_MOVES, PRODUCTION_REGIME, regimeCellCount, type RegimeDimension } from './regime';
 import { DayBinSums, type BinInterval } from './reliability-interval';
+import { severity } from '../domain/alert-machine';
 import { AlertTrack, alertPolicyOf, BACKTEST_POLICIES, defaultPolicySpecs, type AlertRecord, type BacktestPolicy, type Levels, type PolicySpec } from './backtest-alerts';
 
 export type BacktestSeries = { file: string; asset: string; bars: readonly PriceBar[] };
@@ -100,6 +101,8 @@ export type BacktestRun = BacktestResult & {
 };
 
 const HOUR = MS_PER_HOUR;
+/** The severity of margin_call (AlertRecord levels): alerts at it or worse are the ones the metrics count. */
+const MARGIN_CALL = severity('margin_call');
 const DAY = 24 * HOUR;
 
 /** 24 h probability that a position at `healthFactor` (one volatile collateral, stable debt) touches HF = 1. */
@@ -283,7 +286,6 @@ export function runBacktest(
  * False alarm: a margin_call-or-worse notification not followed by liquidation within the window.
  */
 export function policyMetrics(outcomes: readonly Outcome[], policy: string, options: Pick<BacktestOptions, 'falseAlarmWindowHours'>): PolicyMetrics {
-  const MARGIN_CALL = 2;
   const leads: number[] = [];
   let liquidations = 0;
   let falseAlarms = 0;
@@ -323,7 +325,6 @@ export function policyMetrics(outcomes: readonly Outcome[], policy: string, opti
  * messages beyond the alerts counted above (printed, not part of the `--json` contract).
  */
 export function remindersPerPositionMonth(outcomes: readonly Outcome[], policy: string): number {
-  const MARGIN_CALL = 2;
   let reminders = 0;
   let heldHours = 0;
   for (const outcome of outcomes) {
