@@ -96,10 +96,14 @@ describe('Euler v2 adapter on the real EVC and Euler Vault Kit', () => {
     expect(snapshotOf(reads, idle)).toMatchObject({ healthFactor: null, debtBase: 0n });
 
     const view = positionView(whole, new Date());
-    expect(view.subPositions?.map((position) => [position.id, position.healthFactor])).toEqual([
-      ['0', '1.6600'],
-      ['5', '1.2960'],
-    ]);
+    // Shown to 4 decimals; debt accrues interest every second, so a read may be a hair below the hand-computed value.
+    expect(view.subPositions?.map((position) => position.id)).toEqual(['0', '5']);
+    view.subPositions?.forEach((position, k) => {
+      const computed = [1.66, 1.296][k]!;
+      expect(position.healthFactor).toMatch(/^\d+\.\d{4}$/);
+      expect(Number(position.healthFactor)).toBeLessThanOrEqual(computed);
+      expect(Number(position.healthFactor)).toBeGreaterThan(computed - 0.0005);
+    });
     expect(Number(view.collateral.usd)).toBeCloseTo(2400, 6);
   });
 
