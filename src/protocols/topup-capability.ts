@@ -36,10 +36,13 @@ export type PolicyAssetState = {
   via?: Address;
   /**
    * What the executor (`actor`) already holds inside the protocol for this asset, in token units
-   * (Maker: gem or DAI left in its own Vat balance by a join whose frob failed): the action uses
-   * it before taking more from the wallet.
+   * (Maker: gem or DAI left in its own Vat balance by a join whose frob failed), and the name of
+   * that balance (`key`, the same for every account it could go to: Maker `<vat>:gem:<ilk>` or
+   * `<vat>:dai`). The action uses it before taking more from the wallet. The executor lowers
+   * `amount` to what the tenant's own failed actions left there (./held-ledger), so one tenant's
+   * stranded money never pays for another tenant's vault.
    */
-  held?: bigint;
+  held?: HeldBalance;
   /** RAY: the protocol's normalized-debt rate a repayment is converted with (Maker: the ilk's rate, projected ahead). */
   debtRate?: bigint;
   /**
@@ -53,9 +56,13 @@ export type PolicyAssetState = {
  * A call made after the approval and before the action's own call, in order (Maker: the join
  * that moves the tokens into the Vat, before the frob). `ifLaterFails` says where the money is
  * when this call succeeded and a later one did not; the failure event repeats it. Shown to a
- * human through `describePrepare`.
+ * human through `describePrepare`. `strands`: the amount (token units) that call adds to the
+ * held balance (PolicyAssetState.held) when it succeeded and a later one did not.
  */
-export type PrepareCall = { to: Address; data: Hex; ifLaterFails?: string };
+export type PrepareCall = { to: Address; data: Hex; ifLaterFails?: string; strands?: bigint };
+
+/** A balance the executor holds inside a protocol (see PolicyAssetState.held): its name and amount in token units. */
+export type HeldBalance = { key: string; amount: bigint };
 
 /** The money transaction, with its face for a human (the event shows it). */
 export type ActionCall = {
@@ -71,6 +78,8 @@ export type ActionCall = {
   noApproval?: true;
   /** The amount the approval covers, where it is not the action's amount (Maker: what is joined, net of what the Vat already holds); 0: no approval. */
   approveAmount?: bigint;
+  /** How much of the held balance (PolicyAssetState.held) the call takes, when it succeeds. */
+  fromHeld?: bigint;
   /** Calls sent between the approval and this one, in order; each is simulated, signed, sent and recorded as its own step. */
   before?: PrepareCall[];
   /**

@@ -245,9 +245,10 @@ export type StepKind = 'approve' | 'join' | 'supply' | 'repay';
 
 /**
  * One transaction of a top-up: the exact call. `value`: native coin (wei) it sends (ActionCall.value);
- * `ifLaterFails`: where the money is if this step succeeded and a later one failed (see PrepareCall).
+ * `ifLaterFails`: where the money is if this step succeeded and a later one failed, `strands` how
+ * much of it sits in the executor's held balance then (see PrepareCall).
  */
-export type Step = { kind: StepKind; to: Address; data: Hex; value?: bigint; ifLaterFails?: string };
+export type Step = { kind: StepKind; to: Address; data: Hex; value?: bigint; ifLaterFails?: string; strands?: bigint };
 
 /** What a transaction sends: the call and the native value with it (0 when none). */
 export type StepCall = Pick<Step, 'to' | 'data' | 'value'>;

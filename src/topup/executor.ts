@@ -29,6 +29,7 @@ import {
   stepOf,
   storedStepsOf,
   totalValue,
+  strandedAmount,
   strandedNotes,
   type ActionRow,
   type ActionStatus,
@@ -63,6 +64,7 @@ import { watchState, type TopUpWatchState } from './watch-state';
 import { RequestQueue, type Clock } from './request-queue';
 import { TransactionSender } from './tx-sender';
 import { TenantOutbox } from './tenant-outbox';
+import { HeldLedger, type HeldOwner } from './held-ledger';
 import { checkMarketTrust } from './trust';
 import { amountWithinUsd, usdValue } from '../domain/topup-budget';
 import { policyVersionOf, type TopUpAuthorization } from './authorization';
@@ -114,14 +116,16 @@ export class TopUpExecutor {
     this.sql.exec('CREATE INDEX IF NOT EXISTS actions_watch ON actions (watch_id, created_at)');
     this.sql.exec('CREATE TABLE IF NOT EXISTS failures (watch_id TEXT PRIMARY KEY, code TEXT NOT NULL, message TEXT NOT NULL, at INTEGER NOT NULL)');
     // Added with the owner's grants; guarded so executors created before keep their rows.
-    addColumns(this.sql, 'actions', { position_key: 'TEXT', error_code: 'TEXT', usd: 'TEXT', policy_version: 'INTEGER NOT NULL DEFAULT 0' });
+    addColumns(this.sql, 'actions', { position_key: 'TEXT', error_code: 'TEXT', usd: 'TEXT', policy_version: 'INTEGER NOT NULL DEFAULT 0', held_key: 'TEXT', held_used: 'TEXT' });
     this.sql.exec('CREATE INDEX IF NOT EXISTS actions_position ON actions (position_key, created_at)');
     this.queue = new RequestQueue(this.sql, clock);
     this.outbox = new TenantOutbox(this.sql, clock);
+    this.held = new HeldLedger(this.sql);
     this.sender = new TransactionSender(this.sql, storage, clock, (tx, message) => this.broadcastRefused(tx, message));
   }
 
   private readonly sql: SqlStorage;
+  private readonly held: HeldLedger;
 
   // ── what the object asks ──────────────────────────────────────────────────
 
@@ -311,7 +315,7 @@ export class TopUpExecutor {
         const state = request.observed
           ? await readObservedState(context, { protocol, asset: assetOf(request), observed: request.observed })
           : await readFreshState(context, { protocol, account: request.watch.account, asset: assetOf(request), signer: null, blockNumber: BigInt(request.observedBlock), live: false });
-        return { ok: true, state };
+        return { ok: true, state: this.withTenantsHeld(state, request) };
       } catch (error) {
         return { ok: false, ...readFailure(error) };
       }
@@ -330,10 +334,18 @@ export class TopUpExecutor {
         blockNumber: consensus.blockNumber,
         live: true,
       });
-      return { ok: true, state };
+      return { ok: true, state: this.withTenantsHeld(state, request) };
     } catch (error) {
       return { ok: false, ...readFailure(error) };
     }
+  }
+
+  /** The executor's held balance (Maker's Vat balance) lowered to what this tenant's own failed actions left there (./held-ledger). */
+  private withTenantsHeld(state: FreshState, request: TopUpRequest): FreshState {
+    const held = state.assetState.held;
+    if (!held) return state;
+    const credited = this.held.amountOf({ tenantId: request.tenantId, chainId: request.watch.chainId, key: held.key });
+    return { ...state, assetState: { ...state.assetState, held: { key: held.key, amount: held.amount < credited ? held.amount : credited } } };
   }
 
   // ── acting ────────────────────────────────────────────────────────────────
@@ -388,7 +400,8 @@ export class TopUpExecutor {
     const usd = usdValue(sized.amount, state.asset.decimals, state.collateralParams!.price!, state.usdUnit!);
     // The action is recorded first; its transactions are signed and sent one by one by advance(), each after a fresh check.
     this.storage.transactionSync(() => {
-      this.insertAction(trigger, request, { ...sized, dryRun: false, status: 'in_flight', steps: built.steps, storedSteps, hfBefore: state.snapshot.healthFactor, blockBefore: state.block.number, usd, now });
+      const held = state.assetState.held ? { key: state.assetState.held.key, used: built.fromHeld } : undefined;
+      this.insertAction(trigger, request, { ...sized, dryRun: false, status: 'in_flight', steps: built.steps, storedSteps, hfBefore: state.snapshot.healthFactor, blockBefore: state.block.number, usd, held, now });
       this.sql.exec('DELETE FROM failures WHERE watch_id = ?', request.watch.id);
     });
     return this.advance(actionId, runtime);
@@ -509,6 +522,8 @@ export class TopUpExecutor {
     const approve = this.sql.exec<{ mined_hash: string | null }>("SELECT mined_hash FROM txs WHERE action_id = ? AND kind = 'approve' AND status = 'mined' ORDER BY id DESC LIMIT 1", action.id).toArray()[0];
     this.storage.transactionSync(() => {
       this.sql.exec("UPDATE actions SET status = 'confirmed', hf_after = ?, block_after = ?, finished_at = ? WHERE id = ?", after === null ? null : after.toString(), block.toString(), this.clock(), action.id);
+      const owner = heldOwnerOf(action, request);
+      if (owner) this.held.debit(owner, BigInt(action.held_used ?? '0'));
       const before = action.hf_before === null ? null : BigInt(action.hf_before);
       this.notice(request, this.eventInput(action, request, 'topup.executed', {
         healthFactorAfter: after,
@@ -526,16 +541,17 @@ export class TopUpExecutor {
   private insertAction(
     trigger: Trigger,
     request: TopUpRequest,
-    input: { amount: bigint; amountNeeded: bigint; reachesTarget: boolean; cappedBy: CapReason[]; dryRun: boolean; status: ActionStatus; steps: Step[]; storedSteps?: StoredStep[]; hfBefore: bigint | null; blockBefore: bigint; usd?: bigint; now: number },
+    input: { amount: bigint; amountNeeded: bigint; reachesTarget: boolean; cappedBy: CapReason[]; dryRun: boolean; status: ActionStatus; steps: Step[]; storedSteps?: StoredStep[]; hfBefore: bigint | null; blockBefore: bigint; usd?: bigint; held?: { key: string; used: bigint }; now: number },
   ): void {
     const storedSteps = input.storedSteps ?? storedStepsOf(input.steps);
     this.sql.exec(
-      `INSERT INTO actions (id, watch_id, tenant_id, episode, slot, dry_run, status, asset, amount, amount_needed, reaches_target, capped_by, steps, step_index, request, hf_before, block_before, created_at, position_key, usd, policy_version)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO actions (id, watch_id, tenant_id, episode, slot, dry_run, status, asset, amount, amount_needed, reaches_target, capped_by, steps, step_index, request, hf_before, block_before, created_at, position_key, usd, policy_version, held_key, held_used)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       triggerId(trigger), trigger.watchId, request.tenantId, trigger.episode, trigger.slot, input.dryRun ? 1 : 0, input.status, request.policy.asset,
       input.amount.toString(), input.amountNeeded.toString(), input.reachesTarget ? 1 : 0, JSON.stringify(input.cappedBy), JSON.stringify(storedSteps),
       JSON.stringify(request), input.hfBefore === null ? null : input.hfBefore.toString(), input.blockBefore.toString(), input.now,
       positionKey(request), input.usd === undefined ? null : input.usd.toString(), policyVersionOf(request.policy),
+      input.held?.key ?? null, input.held === undefined ? null : input.held.used.toString(),
     );
   }
 
@@ -550,6 +566,7 @@ export class TopUpExecutor {
   /** Final failure of an action; callers that change other rows too wrap it in their transaction. */
   private failAction(action: ActionRow, request: TopUpRequest, code: TopUpFailureCode, message: string): void {
     message = withStranded(action, message);
+    this.creditStranded(action, request);
     this.sql.exec("UPDATE actions SET status = 'failed', error_code = ?, error = ?, finished_at = ? WHERE id = ?", code, `${code}: ${message}`, this.clock(), action.id);
     if (movedNothing(code)) this.queueRelease(action);
     this.notice(request, this.eventInput(action, request, 'topup.failed', { reason: code, message }));
@@ -558,9 +575,16 @@ export class TopUpExecutor {
   /** A live action stopped before its money moved (its check failed): nothing more is sent, its reservation is given back. */
   private stopAction(action: ActionRow, request: TopUpRequest, code: TopUpStopCode, message: string): void {
     message = withStranded(action, message);
+    this.creditStranded(action, request);
     this.sql.exec("UPDATE actions SET status = 'failed', error_code = ?, error = ?, finished_at = ? WHERE id = ?", code, `${code}: ${message}`, this.clock(), action.id);
     this.queueRelease(action);
     this.notice(request, this.eventInput(action, request, 'topup.skipped', { reason: code, message }));
+  }
+
+  /** What the mined steps of a failed action left in the held balance is the tenant's to draw on next time (./held-ledger). */
+  private creditStranded(action: ActionRow, request: TopUpRequest): void {
+    const owner = heldOwnerOf(action, request);
+    if (owner) this.held.credit(owner, strandedAmount(parseSteps(action), action.step_index));
   }
 
   private queueRelease(action: ActionRow): void {
@@ -689,6 +713,11 @@ export class TopUpExecutor {
 /** The position a watch is on, whatever its id: caps and cooldown are kept per position and tenant. */
 function positionKey(request: TopUpRequest): string {
   return `${request.tenantId}:${request.watch.chainId}:${request.watch.market.toLowerCase()}:${request.watch.account.toLowerCase()}`;
+}
+
+/** Whose held balance (./held-ledger) an action draws on and leaves money in; null when it has none. */
+function heldOwnerOf(action: ActionRow, request: TopUpRequest): HeldOwner | null {
+  return action.held_key ? { tenantId: action.tenant_id, chainId: request.watch.chainId, key: action.held_key } : null;
 }
 
 /** The message, with where the money of any mined preparing step is (Maker: a join before a frob that never came): said, never silent. */

@@ -39,6 +39,9 @@ export type ActionRow = {
   error_code: string | null;
   /** USD value (10^-8) booked against the tenant's grant; null for dry runs and old rows. */
   usd: string | null;
+  /** The held balance (PolicyAssetState.held) the action draws on, and how much of it it takes when it succeeds; null when none. */
+  held_key: string | null;
+  held_used: string | null;
   policy_version: number;
 };
 
@@ -65,7 +68,7 @@ export type NoticeRow = { event_id: string; tenant_id: string; watch_id: string;
 export type FailureRow = { code: string; message: string; at: number };
 
 /** One transaction of an action as stored in `actions.steps`; `gas` is null until measured; `value`: native wei sent (decimal), absent when none. */
-export type StoredStep = { kind: StepKind; to: Address; data: Hex; value?: string; gas: string | null; ifLaterFails?: string };
+export type StoredStep = { kind: StepKind; to: Address; data: Hex; value?: string; gas: string | null; ifLaterFails?: string; strands?: string };
 
 /** One signed version of a transaction (the first, or a same-nonce replacement), in `txs.attempts`. */
 export type Attempt = { hash: Hex; raw: Hex; fees: StoredFees; signedAt: number; broadcastAt: number | null; broadcastError: string | null };
@@ -92,6 +95,7 @@ export function storedStepsOf(steps: readonly Step[], gas?: ReadonlyArray<bigint
     ...(step.value ? { value: step.value.toString() } : {}),
     gas: gas?.[index]?.toString() ?? null,
     ...(step.ifLaterFails ? { ifLaterFails: step.ifLaterFails } : {}),
+    ...(step.strands ? { strands: step.strands.toString() } : {}),
   }));
 }
 
@@ -102,6 +106,11 @@ export function storedStepsOf(steps: readonly Step[], gas?: ReadonlyArray<bigint
  */
 export function strandedNotes(steps: readonly StoredStep[], failedIndex: number): string[] {
   return steps.slice(0, failedIndex).flatMap((step) => (step.ifLaterFails ? [step.ifLaterFails] : []));
+}
+
+/** How much the steps mined before `failedIndex` left in the executor's held balance (Maker: what their joins moved into its Vat balance). */
+export function strandedAmount(steps: readonly StoredStep[], failedIndex: number): bigint {
+  return steps.slice(0, failedIndex).reduce((sum, step) => sum + BigInt(step.strands ?? '0'), 0n);
 }
 
 export function parseSteps(action: Pick<ActionRow, 'steps'>): StoredStep[] {

@@ -10,7 +10,8 @@ import type { TopUpRequest } from './request';
  * may cost. Built from the fresh state; no I/O (the calldata is encoded locally).
  */
 
-export type BuiltSteps = { steps: Step[]; amount: bigint };
+/** `fromHeld`: how much of the executor's held balance (PolicyAssetState.held) the action takes. */
+export type BuiltSteps = { steps: Step[]; amount: bigint; fromHeld: bigint };
 export type SendPlan = Extract<TopUpPlan, { action: 'send' }>;
 
 /** Gas assumed for a step not measured yet, when pricing the worst case. */
@@ -31,9 +32,11 @@ export function buildSteps(protocol: TopUpProtocol, request: TopUpRequest, state
     steps.push(approveStep(state.asset.asset, state.spender, approveAmount));
   }
   // Preparing calls (Maker's join) go in order between the approval and the action's own call.
-  for (const call of action.before ?? []) steps.push({ kind: 'join', to: call.to, data: call.data, ...(call.ifLaterFails ? { ifLaterFails: call.ifLaterFails } : {}) });
+  for (const call of action.before ?? []) {
+    steps.push({ kind: 'join', to: call.to, data: call.data, ...(call.ifLaterFails ? { ifLaterFails: call.ifLaterFails } : {}), ...(call.strands ? { strands: call.strands } : {}) });
+  }
   steps.push({ kind: action.kind, to: action.to, data: action.data, ...(action.value !== undefined ? { value: action.value } : {}) });
-  return { steps, amount };
+  return { steps, amount, fromHeld: action.fromHeld ?? 0n };
 }
 
 /** The plan resized to what the steps really send: a repayment capped by what one call can pay. */

@@ -111,16 +111,19 @@ describe('Maker top-up calls on real dss', () => {
     await sendContractTx(chain.clients, executor, { address: local.ilk.gem, abi: tokenAbi, functionName: 'approve', args: [local.ilk.join, parseUnits('0.5', 18)] });
     await sendContractTx(chain.clients, executor, { address: local.ilk.join, abi: parseAbi(['function join(address usr, uint256 wad)']), functionName: 'join', args: [executor, parseUnits('0.5', 18)] });
     const state = await makerTopUp.readAssetState(context(), market, { account, asset: weth, blockNumber: await latest(), actor: executor });
-    expect(state.held).toBe(parseUnits('0.5', 18));
+    expect(state.held).toEqual({ key: `${local.vat.toLowerCase()}:gem:ETH-A`, amount: parseUnits('0.5', 18) });
     const covered = makerTopUp.buildAction(market, { mode: 'supply', asset: weth, amount: parseUnits('0.3', 18), account, state, actor: executor });
     expect(covered.before).toEqual([]);
     expect(covered.approveAmount).toBe(0n);
+    expect(covered.fromHeld).toBe(parseUnits('0.3', 18));
     expect(await send(covered.to, covered.data)).toBe('success');
     expect((await urn(account)).ink).toBe(parseUnits('1.3', 18));
     // The rest (0.2) and 0.3 more: only the 0.3 is approved and joined.
     const next = await makerTopUp.readAssetState(context(), market, { account, asset: weth, blockNumber: await latest(), actor: executor });
     const partial = makerTopUp.buildAction(market, { mode: 'supply', asset: weth, amount: parseUnits('0.5', 18), account, state: next, actor: executor });
     expect(partial.approveAmount).toBe(parseUnits('0.3', 18));
+    expect(partial.fromHeld).toBe(parseUnits('0.2', 18));
+    expect(partial.before![0]!.strands).toBe(parseUnits('0.3', 18));
     expect(makerTopUp.describePrepare!(partial.before![0]!.to, partial.before![0]!.data, { mode: 'supply', asset: weth, account })).toContain(`GemJoin ${local.ilk.join}: join(${executor}, 0.3 WETH)`);
   });
 });

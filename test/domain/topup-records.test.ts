@@ -5,7 +5,7 @@ import { encodeFunctionData } from 'viem';
 import { approveStep } from '../../src/topup/chain';
 import { aavePoolAbi } from '../../src/protocols/aave-v3/abi';
 import type { Fees } from '../../src/topup/guards';
-import { feesOf, newAttempt, parseAttempts, stepOf, storedFees, storedStepsOf, strandedNotes, txHashOf, withBroadcastOutcome, type TxRow } from '../../src/topup/records';
+import { feesOf, newAttempt, parseAttempts, stepOf, storedFees, storedStepsOf, strandedAmount, strandedNotes, txHashOf, withBroadcastOutcome, type TxRow } from '../../src/topup/records';
 import { parseRequest } from '../../src/topup/request';
 
 const H1 = `0x${'1'.repeat(64)}` as Hex;
@@ -83,7 +83,7 @@ describe('parseRequest', () => {
 });
 
 describe('money a mined step leaves outside the position', () => {
-  const join = { kind: 'join' as const, to: POOL, data: '0x01' as Hex, ifLaterFails: '1 WETH sits in the executor\'s Vat balance' };
+  const join = { kind: 'join' as const, to: POOL, data: '0x01' as Hex, ifLaterFails: '1 WETH sits in the executor\'s Vat balance', strands: 10n ** 18n };
   const steps = storedStepsOf([approveStep(ASSET, POOL, 1n), join, { kind: 'supply', to: POOL, data: '0x02' }]);
 
   it('keeps the note of a preparing step through storage, and none for steps without one', () => {
@@ -94,5 +94,12 @@ describe('money a mined step leaves outside the position', () => {
     expect(strandedNotes(steps, 0)).toEqual([]);
     expect(strandedNotes(steps, 1)).toEqual([]);
     expect(strandedNotes(steps, 2)).toEqual([join.ifLaterFails]);
+  });
+
+  it('counts the amount a mined join left in the held balance, through storage, only once that join was mined', () => {
+    const stored = JSON.parse(JSON.stringify(steps));
+    expect(strandedAmount(stored, 0)).toBe(0n);
+    expect(strandedAmount(stored, 1)).toBe(0n);
+    expect(strandedAmount(stored, 2)).toBe(10n ** 18n);
   });
 });

@@ -45,7 +45,7 @@ export function actionRow(overrides: Partial<ActionRow> = {}): ActionRow {
     id: 'w_1:3:1', watch_id: 'w_1', tenant_id: 't_1', episode: 3, slot: 1, dry_run: 0, status: 'confirmed', asset: ASSET, amount: '50000000',
     amount_needed: '50000000', reaches_target: 1, capped_by: '[]', steps: '[]', step_index: 0, request: JSON.stringify(request()),
     hf_before: '1150000000000000000', hf_after: null, block_before: '100', block_after: null, error: null, created_at: 1_000, finished_at: null,
-    position_key: null, error_code: null, usd: null, policy_version: 0,
+    position_key: null, error_code: null, usd: null, policy_version: 0, held_key: null, held_used: null,
     ...overrides,
   };
 }

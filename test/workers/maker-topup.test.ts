@@ -43,7 +43,7 @@ async function failureEventually(key: string, path: string, reason: string): Pro
     await tenantStub(testEnv, tenantIdOf(key)).deliverDue();
     const found = (await receivedAt(path)).find((event) => event.body.type === 'topup.failed' && event.body.topUp.reason === reason);
     if (found) return found;
-    if (Date.now() > deadline) throw new Error(`no topup.failed ${reason} event reached ${path} within 30 s: ${JSON.stringify((await receivedAt(path)).map((event) => [event.body.type, event.body.topUp?.reason]))}`);
+    if (Date.now() > deadline) throw new Error(`no topup.failed ${reason} event reached ${path} within 30 s: ${JSON.stringify((await receivedAt(path)).map((event) => [event.body.type, event.body.topUp?.reason, event.body.topUp?.message, event.body.topUp?.transaction]))}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
@@ -117,11 +117,10 @@ describe('Maker top-ups through the API', () => {
     await control('/maker/price', { price: '2000' });
   });
 
-  it('a frob that reverts after its join landed fails with the money named in the executor\'s Vat balance, and the next top-up uses that balance instead of joining it again', async () => {
+  it('a frob that reverts after its join landed fails with the money named in the executor\'s Vat balance; another tenant\'s top-up of the ilk joins its own money and leaves that balance alone; the same tenant\'s next top-up uses it instead of joining it again', async () => {
     const path = '/maker-topup-stranded';
-    const { key, channel, heldBefore, account, watch, joined } = await joinedNotFrobbed(path);
     // The ilk's dust raised above the vault's debt: vat.sol now refuses any frob of it.
-    await control('/maker/dust', { dai: '100000' });
+    const { key, channel, heldBefore, account, watch, joined } = await joinedNotFrobbed(path, () => control('/maker/dust', { dai: '100000' }));
     try {
       const failed = await failureEventually(key, path, 'simulation_reverted');
       expect(failed.verified).toBe(true);
@@ -134,6 +133,22 @@ describe('Maker top-ups through the API', () => {
       await control('/maker/dust', { dai: '100' });
     }
     expect(await api('DELETE', `/v1/watches/${watch.body.id}`, { token: key }).then((response) => response.status)).toBe(204);
+
+    // Another tenant's vault of the same ilk: the Vat balance is one number for the whole executor, but the held WETH was paid for this tenant's action.
+    const otherPath = `${path}-other`;
+    const otherKey = await newTenant(otherPath);
+    await grantTopUps(otherKey, '100000');
+    const otherChannel = await verifiedWebhook(otherKey, otherPath);
+    const other = await control('/maker/open', { collateral: '1', debt: '1000' });
+    const otherRun = await watchThenCrash(otherKey, { protocol: 'maker', market: 'ETH-A', protocolAddress: market.vat, account: other.account, channels: [otherChannel], topUp: policy('supply', false) }, async () => undefined);
+    const otherExecuted = (await deliveriesAt(otherPath)).find((event) => event.body.type === 'topup.executed') ?? (await receivedEventually(tenantStub(testEnv, tenantIdOf(otherKey)), otherPath, 'topup.executed'));
+    const otherTopUp = (otherExecuted.body as any).topUp;
+    const otherAmount = parseUnits(otherTopUp.amount, 18);
+    expect(otherTopUp.transaction.approve?.amount).toBe(otherAmount.toString());
+    expect(otherTopUp.transaction.before[0].summary).toContain(`${formatUnits(otherAmount, 18)} WETH`);
+    expect((await control('/topup/nonce', { address: SIGNER })).pending - otherRun.before).toBe(3);
+    expect((await vatState(SIGNER)).gem - heldBefore).toBe(joined);
+    expect((await vatState(other.account, other.account)).ink).toBe(WAD + otherAmount);
 
     // A second vault twice the size needs about twice the collateral: the held WETH first, only the rest is joined.
     const second = await control('/maker/open', { collateral: '2', debt: '2000' });
@@ -152,9 +167,8 @@ describe('Maker top-ups through the API', () => {
 
   it('an action stopped after its join landed (the price recovered before the frob) says where the joined money is, in its topup.skipped event', async () => {
     const path = '/maker-topup-stopped';
-    const { key, channel, heldBefore, account, watch, joined } = await joinedNotFrobbed(path);
     // Back at $2,000 the vault's health factor is 1.379, above the 1.2 trigger: the frob is not sent.
-    await control('/maker/price', { price: '2000' });
+    const { key, channel, heldBefore, account, watch, joined } = await joinedNotFrobbed(path, () => control('/maker/price', { price: '2000' }));
     const deadline = Date.now() + 30_000;
     let stopped: Received | undefined;
     while (!stopped) {
@@ -174,9 +188,10 @@ describe('Maker top-ups through the API', () => {
 /**
  * A tenant whose 1 WETH / 1,000 DAI vault fell to a supply top-up's trigger, with the executor's
  * approval and join mined and its frob not yet sent: each transaction waits for a block of its
- * own, so the chain can change between the join and the frob.
+ * own. `change` alters the chain no later than the block the join is mined in, so the frob meets
+ * it whenever the executor looks next (its own alarm may run as soon as the join is mined).
  */
-async function joinedNotFrobbed(path: string) {
+async function joinedNotFrobbed(path: string, change: () => Promise<unknown>) {
   const key = await newTenant(path);
   await grantTopUps(key, '100000');
   const channel = await verifiedWebhook(key, path);
@@ -193,10 +208,12 @@ async function joinedNotFrobbed(path: string) {
     await executor().processNow(); // the approval, pending
     await control('/mine');
     await executor().processNow(); // the approval mined; the join, pending
-    await control('/mine');
   } finally {
     await control('/maker/automine', { on: true });
   }
+  // The change's own transaction mines the pending join with it (or before it), never after: the frob cannot come first.
+  await change();
+  await control('/mine');
   const joined = (await vatState(SIGNER)).gem - heldBefore;
   expect(joined).toBeGreaterThan(0n);
   return { key, channel, heldBefore, account, watch, joined };

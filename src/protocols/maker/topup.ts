@@ -19,8 +19,9 @@ import { makerUrnOf } from './read';
  *   repay:  approve the DaiJoin,      DaiJoin.join(executor, amount), frob(0, −dart)
  * No order avoids a window (dss has no join-and-frob for another's urn, and a proxy of our own
  * would be a contract to trust): if the join lands and the frob does not, the money sits in the
- * executor's own Vat balance — said in the failure event — and the next top-up reads that
- * balance (`held`) and uses it before joining more. dart is amount × RAY ÷ the ilk's rate
+ * executor's own Vat balance — said in the failure event — and the same tenant's next top-up
+ * of the ilk reads that balance (`held`, lowered by the executor to what that tenant's failed
+ * actions left there) and uses it before joining more. dart is amount × RAY ÷ the ilk's rate
  * projected an hour ahead, floored: anyone may `jug.drip` between the decision and the frob,
  * and the Vat must still hold the DAI the frob takes (rate × dart). A repayment stops above the
  * ilk's dust (vat.sol refuses a vault left with debt under it); repaying all is the owner's.
@@ -113,13 +114,14 @@ export const makerTopUp: TopUpCapability<MakerMarket> = {
     }
     const [, rate, spotValue, , dust] = ilkState;
     const held = actor ? ((ok(balance) as bigint | undefined) ?? 0n) : 0n;
+    const heldKey = `${vat.toLowerCase()}:${supply ? `gem:${ilkName(market.ilk)}` : 'dai'}`;
     if (supply) {
       return {
         collateralParams: { ...input.asset, price: collateralPrice({ spot: spotValue, mat, par: parValue }), liquidationThresholdBps: thresholdBps(mat) },
         repayable: 0n,
         onBehalfOf: urn,
         via: joins.gemJoin,
-        held: held / inkScale(input.asset),
+        held: { key: heldKey, amount: held / inkScale(input.asset) },
       };
     }
     const block = await context.client.getBlock({ blockNumber: input.blockNumber });
@@ -133,7 +135,7 @@ export const makerTopUp: TopUpCapability<MakerMarket> = {
       repayable: debt > floor ? debt - floor : 0n,
       onBehalfOf: urn,
       via: joins.daiJoin,
-      held: held / RAY,
+      held: { key: heldKey, amount: held / RAY },
       debtRate: projectedRate(rateState, block.timestamp + RATE_LEAD_SECONDS),
       listedAs: vat,
     };
@@ -145,7 +147,8 @@ export const makerTopUp: TopUpCapability<MakerMarket> = {
     if (!urn || !join) throw new AppError('read_failed', `no urn or join was resolved for ${input.account}`, { status: 502 });
     const actor = input.actor ?? ZERO;
     // What the Vat balance already holds is used first; only the rest is joined (and approved).
-    const fromVat = (input.state.held ?? 0n) < input.amount ? (input.state.held ?? 0n) : input.amount;
+    const held = input.state.held?.amount ?? 0n;
+    const fromVat = held < input.amount ? held : input.amount;
     const joined = input.amount - fromVat;
     const where =
       input.mode === 'supply'
@@ -156,7 +159,8 @@ export const makerTopUp: TopUpCapability<MakerMarket> = {
         ? [{
             to: join,
             data: encodeFunctionData({ abi: input.mode === 'supply' ? gemJoinAbi : daiJoinAbi, functionName: 'join', args: [actor, joined] }),
-            ifLaterFails: `The ${human(joined, input.asset)} the join moved sits in the executor's own Vat balance (${where}), not in the vault: the next top-up of this vault uses it before joining more, and the operator can take it out with ${input.mode === 'supply' ? 'GemJoin' : 'DaiJoin'}.exit`,
+            ifLaterFails: `The ${human(joined, input.asset)} the join moved sits in the executor's own Vat balance (${where}), not in the vault: this tenant's next top-up of the ilk uses it before joining more, and the operator can take it out with ${input.mode === 'supply' ? 'GemJoin' : 'DaiJoin'}.exit`,
+            strands: joined,
           }]
         : [];
     let data: Hex;
@@ -167,7 +171,7 @@ export const makerTopUp: TopUpCapability<MakerMarket> = {
       if (!rate) throw new AppError('read_failed', `the rate of ilk ${market.name} was not read`, { status: 502 });
       data = encodeFunctionData({ abi: vatTopUpAbi, functionName: 'frob', args: [market.ilk, urn, actor, actor, 0n, -((input.amount * RAY) / rate)] });
     }
-    return { to: market.contracts.vat, data, ...describeFrob(data, input), approveAmount: joined, before };
+    return { to: market.contracts.vat, data, ...describeFrob(data, input), approveAmount: joined, fromHeld: fromVat, before };
   },
 
   describeAction: describeFrob,

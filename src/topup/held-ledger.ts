@@ -1,0 +1,47 @@
+/*
+ * Who owns the money the executor holds inside a protocol. A Maker top-up joins tokens into
+ * the executor's own Vat balance before its frob; when the frob then fails, the joined amount
+ * stays there, paid from the wallet for one tenant's action. The Vat balance itself is one
+ * number for the whole deployment, so without this ledger the next top-up of the ilk, whichever
+ * tenant's, would use it: one tenant's money in another's vault. Each tenant may draw only on
+ * what its own failed actions left (per chain and balance key); anything else in that balance
+ * (left before the ledger existed, or sent there by someone) is the operator's to take out.
+ */
+
+export type HeldOwner = { tenantId: string; chainId: number; key: string };
+
+export class HeldLedger {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec('CREATE TABLE IF NOT EXISTS held_balances (tenant_id TEXT NOT NULL, chain_id INTEGER NOT NULL, key TEXT NOT NULL, amount TEXT NOT NULL, PRIMARY KEY (tenant_id, chain_id, key))');
+  }
+
+  /** What the tenant's own failed actions left in the balance and no later action of its has used. */
+  amountOf(owner: HeldOwner): bigint {
+    const row = this.sql.exec<{ amount: string }>('SELECT amount FROM held_balances WHERE tenant_id = ? AND chain_id = ? AND key = ?', owner.tenantId, owner.chainId, owner.key).toArray()[0];
+    return row ? BigInt(row.amount) : 0n;
+  }
+
+  /** A failed action's joins left `amount` there for the tenant. */
+  credit(owner: HeldOwner, amount: bigint): void {
+    if (amount <= 0n) return;
+    this.write(owner, this.amountOf(owner) + amount);
+  }
+
+  /** A confirmed action took `amount` of it; never below zero (the chain already holds the truth of what moved). */
+  debit(owner: HeldOwner, amount: bigint): void {
+    if (amount <= 0n) return;
+    const left = this.amountOf(owner) - amount;
+    this.write(owner, left > 0n ? left : 0n);
+  }
+
+  private write(owner: HeldOwner, amount: bigint): void {
+    if (amount === 0n) {
+      this.sql.exec('DELETE FROM held_balances WHERE tenant_id = ? AND chain_id = ? AND key = ?', owner.tenantId, owner.chainId, owner.key);
+      return;
+    }
+    this.sql.exec(
+      'INSERT INTO held_balances (tenant_id, chain_id, key, amount) VALUES (?, ?, ?, ?) ON CONFLICT (tenant_id, chain_id, key) DO UPDATE SET amount = excluded.amount',
+      owner.tenantId, owner.chainId, owner.key, amount.toString(),
+    );
+  }
+}
