@@ -315,7 +315,7 @@ export class TopUpExecutor {
         const state = request.observed
           ? await readObservedState(context, { protocol, asset: assetOf(request), observed: request.observed })
           : await readFreshState(context, { protocol, account: request.watch.account, asset: assetOf(request), signer: null, blockNumber: BigInt(request.observedBlock), live: false });
-        return { ok: true, state: this.withTenantsHeld(state, request) };
+        return { ok: true, state };
       } catch (error) {
         return { ok: false, ...readFailure(error) };
       }
@@ -344,8 +344,8 @@ export class TopUpExecutor {
   private withTenantsHeld(state: FreshState, request: TopUpRequest): FreshState {
     const held = state.assetState.held;
     if (!held) return state;
-    const credited = this.held.amountOf({ tenantId: request.tenantId, chainId: request.watch.chainId, key: held.key });
-    return { ...state, assetState: { ...state.assetState, held: { key: held.key, amount: held.amount < credited ? held.amount : credited } } };
+    const amount = this.held.usable({ tenantId: request.tenantId, chainId: request.watch.chainId, key: held.key }, held.amount);
+    return { ...state, assetState: { ...state.assetState, held: { key: held.key, amount } } };
   }
 
   // ── acting ────────────────────────────────────────────────────────────────

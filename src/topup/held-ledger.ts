@@ -21,6 +21,17 @@ export class HeldLedger {
     return row ? BigInt(row.amount) : 0n;
   }
 
+  /** What the other tenants' failed actions left in the same balance. */
+  othersOf(owner: HeldOwner): bigint {
+    const rows = this.sql.exec<{ amount: string }>('SELECT amount FROM held_balances WHERE tenant_id != ? AND chain_id = ? AND key = ?', owner.tenantId, owner.chainId, owner.key).toArray();
+    return rows.reduce((sum, row) => sum + BigInt(row.amount), 0n);
+  }
+
+  /** How much of the balance the chain shows the tenant may use (usableHeld). */
+  usable(owner: HeldOwner, onChain: bigint): bigint {
+    return usableHeld({ onChain, own: this.amountOf(owner), others: this.othersOf(owner) });
+  }
+
   /** A failed action's joins left `amount` there for the tenant. */
   credit(owner: HeldOwner, amount: bigint): void {
     if (amount <= 0n) return;
@@ -44,4 +55,16 @@ export class HeldLedger {
       owner.tenantId, owner.chainId, owner.key, amount.toString(),
     );
   }
+}
+
+/**
+ * How much of a held balance the chain shows (`onChain`) a tenant may use: its own credit, and
+ * never what the other tenants' credits account for. When the balance holds less than all
+ * credits (the operator took some out) nobody can tell whose money left, so the others' shares
+ * are kept first: the tenant may get less than its credit, never more than is provably its own.
+ */
+export function usableHeld(input: { onChain: bigint; own: bigint; others: bigint }): bigint {
+  const notOthers = input.onChain - input.others;
+  const usable = notOthers < input.own ? notOthers : input.own;
+  return usable > 0n ? usable : 0n;
 }
