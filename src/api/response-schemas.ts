@@ -458,7 +458,20 @@ export const topUpSignerSchema = z.strictObject({
   address: address.nullable(),
   configured: z.boolean(),
   maxGasGwei: z.string(),
-  chains: z.array(z.strictObject({ chainId: z.number().int(), balanceNative: decimal.nullable(), error: z.string().nullable() })),
+  chains: z.array(
+    z.strictObject({
+      chainId: z.number().int(),
+      balanceNative: decimal.nullable(),
+      error: z.string().nullable(),
+      held: z
+        .array(z.strictObject({ tenantId: z.string(), balance: z.string(), amount: decimal, symbol: z.string() }))
+        .nullable()
+        .meta({
+          description:
+            "What tenants' failed actions left inside a protocol in the executor's own balance (Maker: its Vat balance after a join whose frob failed), per tenant: each tenant's next top-up there uses its own share first. `balance` names it (`<vat>:gem:<ilk>` or `<vat>:dai`). Anything the protocol shows beyond these shares belongs to no tenant. Null when it could not be read.",
+        }),
+    }),
+  ),
   hint: z.string().optional(),
 });
 

@@ -5,6 +5,7 @@ import type { ProcessSummary } from '../topup/records';
 import type { TopUpRequest } from '../topup/request';
 import type { Clock } from '../topup/request-queue';
 import type { TopUpWatchState } from '../topup/watch-state';
+import type { HeldShare } from '../topup/held-ledger';
 import { createRetentionIndexes, pruneActions } from '../topup/retention';
 import { parseConfig } from '../config/env';
 
@@ -98,6 +99,10 @@ export class TopUp extends DurableObject<Env> {
 
   async watchState(watchId: string, policy: StoredTopUpPolicy | null, chainId: number): Promise<TopUpWatchState> {
     return this.executor.watchState(watchId, policy, chainId);
+  }
+
+  async heldShares(): Promise<HeldShare[]> {
+    return this.executor.heldShares();
   }
 }
 

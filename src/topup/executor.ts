@@ -64,7 +64,7 @@ import { watchState, type TopUpWatchState } from './watch-state';
 import { RequestQueue, type Clock } from './request-queue';
 import { TransactionSender } from './tx-sender';
 import { TenantOutbox } from './tenant-outbox';
-import { HeldLedger, type HeldOwner } from './held-ledger';
+import { HeldLedger, type HeldOwner, type HeldShare } from './held-ledger';
 import { checkMarketTrust } from './trust';
 import { amountWithinUsd, usdValue } from '../domain/topup-budget';
 import { policyVersionOf, type TopUpAuthorization } from './authorization';
@@ -154,6 +154,11 @@ export class TopUpExecutor {
       now,
       txsOf: (actionId) => this.sql.exec<TxRow>('SELECT * FROM txs WHERE action_id = ? ORDER BY id', actionId).toArray(),
     });
+  }
+
+  /** Each tenant's share of what its failed actions left in the executor's held balances (./held-ledger). */
+  heldShares(): HeldShare[] {
+    return this.held.shares();
   }
 
   // ── the pass ──────────────────────────────────────────────────────────────
@@ -584,7 +589,7 @@ export class TopUpExecutor {
   /** What the mined steps of a failed action left in the held balance is the tenant's to draw on next time (./held-ledger). */
   private creditStranded(action: ActionRow, request: TopUpRequest): void {
     const owner = heldOwnerOf(action, request);
-    if (owner) this.held.credit(owner, strandedAmount(parseSteps(action), action.step_index));
+    if (owner) this.held.credit(owner, strandedAmount(parseSteps(action), action.step_index), { symbol: request.policy.symbol, decimals: request.policy.decimals });
   }
 
   private queueRelease(action: ActionRow): void {

@@ -9,10 +9,15 @@
  */
 
 export type HeldOwner = { tenantId: string; chainId: number; key: string };
+/** The asset a balance is counted in, for showing it (amounts are in its units). */
+export type HeldAsset = { symbol: string; decimals: number };
+/** One tenant's share of one held balance, as the operator sees it. */
+export type HeldShare = HeldOwner & HeldAsset & { amount: bigint };
 
 export class HeldLedger {
   constructor(private readonly sql: SqlStorage) {
-    sql.exec('CREATE TABLE IF NOT EXISTS held_balances (tenant_id TEXT NOT NULL, chain_id INTEGER NOT NULL, key TEXT NOT NULL, amount TEXT NOT NULL, PRIMARY KEY (tenant_id, chain_id, key))');
+    sql.exec(`CREATE TABLE IF NOT EXISTS held_balances (tenant_id TEXT NOT NULL, chain_id INTEGER NOT NULL, key TEXT NOT NULL, amount TEXT NOT NULL,
+      symbol TEXT NOT NULL, decimals INTEGER NOT NULL, PRIMARY KEY (tenant_id, chain_id, key))`);
   }
 
   /** What the tenant's own failed actions left in the balance and no later action of its has used. */
@@ -32,10 +37,18 @@ export class HeldLedger {
     return usableHeld({ onChain, own: this.amountOf(owner), others: this.othersOf(owner) });
   }
 
-  /** A failed action's joins left `amount` there for the tenant. */
-  credit(owner: HeldOwner, amount: bigint): void {
+  /** Every tenant's share, largest first per balance: what the operator may not take out without leaving a tenant short. */
+  shares(): HeldShare[] {
+    return this.sql
+      .exec<{ tenant_id: string; chain_id: number; key: string; amount: string; symbol: string; decimals: number }>('SELECT * FROM held_balances ORDER BY chain_id, key, tenant_id')
+      .toArray()
+      .map((row) => ({ tenantId: row.tenant_id, chainId: row.chain_id, key: row.key, amount: BigInt(row.amount), symbol: row.symbol, decimals: row.decimals }));
+  }
+
+  /** A failed action's joins left `amount` (units of `asset`) there for the tenant. */
+  credit(owner: HeldOwner, amount: bigint, asset: HeldAsset): void {
     if (amount <= 0n) return;
-    this.write(owner, this.amountOf(owner) + amount);
+    this.write(owner, this.amountOf(owner) + amount, asset);
   }
 
   /** A confirmed action took `amount` of it; never below zero (the chain already holds the truth of what moved). */
@@ -45,14 +58,19 @@ export class HeldLedger {
     this.write(owner, left > 0n ? left : 0n);
   }
 
-  private write(owner: HeldOwner, amount: bigint): void {
+  /** `asset` is needed only for a new row: a balance keeps the asset it was first credited in. */
+  private write(owner: HeldOwner, amount: bigint, asset?: HeldAsset): void {
     if (amount === 0n) {
       this.sql.exec('DELETE FROM held_balances WHERE tenant_id = ? AND chain_id = ? AND key = ?', owner.tenantId, owner.chainId, owner.key);
       return;
     }
+    if (!asset) {
+      this.sql.exec('UPDATE held_balances SET amount = ? WHERE tenant_id = ? AND chain_id = ? AND key = ?', amount.toString(), owner.tenantId, owner.chainId, owner.key);
+      return;
+    }
     this.sql.exec(
-      'INSERT INTO held_balances (tenant_id, chain_id, key, amount) VALUES (?, ?, ?, ?) ON CONFLICT (tenant_id, chain_id, key) DO UPDATE SET amount = excluded.amount',
-      owner.tenantId, owner.chainId, owner.key, amount.toString(),
+      'INSERT INTO held_balances (tenant_id, chain_id, key, amount, symbol, decimals) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, chain_id, key) DO UPDATE SET amount = excluded.amount',
+      owner.tenantId, owner.chainId, owner.key, amount.toString(), asset.symbol, asset.decimals,
     );
   }
 }

@@ -2,7 +2,7 @@ import { tenantStub } from '../../src/durable/stubs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { formatUnits, getAddress, parseUnits } from 'viem';
 
-import { api, control, grantTopUps, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
+import { ADMIN, api, control, grantTopUps, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
 import { deliveriesAt, verifiedWebhook } from './price-walk';
 import { SIGNER, executor, receivedAt, receivedEventually, watchThenCrash, type Received } from './topup-helpers';
 
@@ -33,6 +33,13 @@ function policy(mode: 'supply' | 'repay', dryRun: boolean) {
 async function healthFactorOnChain(urn: string): Promise<number> {
   const { ink, art } = await vatState(urn, urn);
   return (Number(formatUnits(ink, 18)) * 1700) / 1.45 / Number(formatUnits(art, 18));
+}
+
+/** The executor's held balances per tenant, as the owner reads them (admin token). */
+async function heldShares() {
+  const signer = await api('GET', '/v1/topup/signer', { token: ADMIN });
+  expect(signer.status).toBe(200);
+  return signer.body.chains.find((chain: { chainId: number }) => chain.chainId === 31337).held;
 }
 
 /** The topup.failed event with this reason, once the executor and the tenant have handed it over. */
@@ -132,6 +139,8 @@ describe('Maker top-ups through the API', () => {
     } finally {
       await control('/maker/dust', { dai: '100' });
     }
+    // The owner sees whose money it is.
+    expect(await heldShares()).toContainEqual({ tenantId: tenantIdOf(key), balance: `${market.vat.toLowerCase()}:gem:ETH-A`, amount: formatUnits(joined, 18), symbol: 'WETH' });
     expect(await api('DELETE', `/v1/watches/${watch.body.id}`, { token: key }).then((response) => response.status)).toBe(204);
 
     // Another tenant's vault of the same ilk: the Vat balance is one number for the whole executor, but the held WETH was paid for this tenant's action.
@@ -162,6 +171,8 @@ describe('Maker top-ups through the API', () => {
     expect((await control('/topup/nonce', { address: SIGNER })).pending - before).toBe(3);
     expect((await vatState(SIGNER)).gem).toBe(heldBefore);
     expect((await vatState(second.account, second.account)).ink).toBe(2n * WAD + amount);
+    // Used up: the tenant's share is gone from the owner's view.
+    expect((await heldShares()).filter((share: { tenantId: string }) => share.tenantId === tenantIdOf(key))).toEqual([]);
     await control('/maker/price', { price: '2000' });
   });
 

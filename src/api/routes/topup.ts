@@ -1,4 +1,5 @@
-import { tenantStub } from '../../durable/stubs';
+import { tenantStub, topUpStub } from '../../durable/stubs';
+import { topUpObjectName } from '../../topup/signer';
 import { Hono } from 'hono';
 import { formatUnits } from 'viem';
 import { requireAdmin, requireTenant, type AuthVariables } from '../auth';
@@ -27,13 +28,14 @@ export const topUpRoutes = new Hono<App>().get('/grant', requireTenant, async (c
   const chains = address
     ? await Promise.all(
         [...config.chains.values()].map(async (chain) => {
+          const held = await heldSharesOf(c.env, topUpObjectName(chain.chainId, address));
           try {
             const { client } = createChainClient(chain, { timeoutMs: config.rpcTimeoutMs, provenChains: ISOLATE_PROVEN_CHAINS });
             const balance = await client.getBalance({ address });
-            return { chainId: chain.chainId, balanceNative: formatUnits(balance, 18), error: null };
+            return { chainId: chain.chainId, balanceNative: formatUnits(balance, 18), error: null, held };
           } catch (error) {
             // RPC errors name endpoints by origin only (see chain/redact.ts).
-            return { chainId: chain.chainId, balanceNative: null, error: findAppError(error)?.message ?? 'balance could not be read' };
+            return { chainId: chain.chainId, balanceNative: null, error: findAppError(error)?.message ?? 'balance could not be read', held };
           }
         }),
       )
@@ -46,6 +48,17 @@ export const topUpRoutes = new Hono<App>().get('/grant', requireTenant, async (c
     ...(address ? {} : { hint: 'set TOPUP_PRIVATE_KEY with `wrangler secret put TOPUP_PRIVATE_KEY` to enable live top-ups; dry runs work without it' }),
   });
 });
+
+/** The executor's held balances per tenant (src/topup/held-ledger.ts), for the owner; null (and a log line) when its object cannot be reached. */
+async function heldSharesOf(env: Env, executorName: string) {
+  try {
+    const shares = await topUpStub(env, executorName).heldShares();
+    return shares.map((share) => ({ tenantId: share.tenantId, balance: share.key, amount: formatUnits(share.amount, share.decimals), symbol: share.symbol }));
+  } catch (error) {
+    console.warn('topup: the executor\'s held balances could not be read', error instanceof Error ? error.name : 'unknown');
+    return null;
+  }
+}
 
 /** `PUT|GET /v1/admin/tenants/:tenantId/topup`: the owner grants (or revokes) live top-ups to one tenant, with a USD budget per rolling 24 h. */
 export const adminTenantRoutes = new Hono<App>()
