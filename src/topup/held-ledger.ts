@@ -21,13 +21,13 @@ export class HeldLedger {
   }
 
   /** What the tenant's own failed actions left in the balance and no later action of its has used. */
-  amountOf(owner: HeldOwner): bigint {
+  private amountOf(owner: HeldOwner): bigint {
     const row = this.sql.exec<{ amount: string }>('SELECT amount FROM held_balances WHERE tenant_id = ? AND chain_id = ? AND key = ?', owner.tenantId, owner.chainId, owner.key).toArray()[0];
     return row ? BigInt(row.amount) : 0n;
   }
 
   /** What the other tenants' failed actions left in the same balance. */
-  othersOf(owner: HeldOwner): bigint {
+  private othersOf(owner: HeldOwner): bigint {
     const rows = this.sql.exec<{ amount: string }>('SELECT amount FROM held_balances WHERE tenant_id != ? AND chain_id = ? AND key = ?', owner.tenantId, owner.chainId, owner.key).toArray();
     return rows.reduce((sum, row) => sum + BigInt(row.amount), 0n);
   }
@@ -37,7 +37,7 @@ export class HeldLedger {
     return usableHeld({ onChain, own: this.amountOf(owner), others: this.othersOf(owner) });
   }
 
-  /** Every tenant's share, largest first per balance: what the operator may not take out without leaving a tenant short. */
+  /** Every tenant's share, by chain, balance and tenant: what the operator may not take out without leaving a tenant short. */
   shares(): HeldShare[] {
     return this.sql
       .exec<{ tenant_id: string; chain_id: number; key: string; amount: string; symbol: string; decimals: number }>('SELECT * FROM held_balances ORDER BY chain_id, key, tenant_id')
