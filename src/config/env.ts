@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { getAddress, isAddress, type Address } from 'viem';
 import { AppError } from '../lib/errors';
-import { topUpKeySchema, topUpMaxGasSchema, type TopUpSettings } from './topup-env';
+import { topUpKeySchema, topUpMaxGasSchema, usdPriceFeedsOfChain, type TopUpSettings, type UsdPriceFeeds } from './topup-env';
 import { parseWebhookUrl } from '../lib/safe-url';
 
 /** The canonical Multicall3 deployment, present at this address on nearly every EVM chain. */
@@ -213,6 +213,8 @@ export const envSchema = z.object({
   TOPUP_MAX_GAS_GWEI: topUpMaxGasSchema,
   // Markets the owner trusts beyond the built-in presets: {"<chainId>": ["0x<market>", ...]}.
   TOPUP_TRUSTED_MARKETS: optionalSetting(jsonSetting(withChainIdKeys(z.union([addressSchema, z.array(addressSchema)])))),
+  // The owner's USD price feeds for markets whose values are not in dollars: {"<chainId>": {"0x<token>": "0x<feed>" | {"feed": "0x…", "maxAgeSeconds": n}}}.
+  USD_PRICE_FEEDS: optionalSetting(jsonSetting(withChainIdKeys(usdPriceFeedsOfChain))),
   // Contracts a protocol needs beside the one a watch names, on chains without a built-in deployment:
   // {"<chainId>": {"maker": {"vat": "0x…", "spot": "0x…", "jug": "0x…", "dog": "0x…", "cdpManager": "0x…"}}} (cdpManager optional: for vault ids).
   PROTOCOL_CONTRACTS: optionalSetting(jsonSetting(withChainIdKeys(z.record(z.string().regex(/^[a-z0-9-]+$/, 'keys are protocol names such as "maker"'), z.record(z.string(), addressSchema))))),
@@ -292,6 +294,10 @@ function trustedMarketsOf(map: Record<string, Address | Address[]> | undefined):
   return markets;
 }
 
+function byChainId<T>(map: Record<string, T> | undefined): ReadonlyMap<number, T> {
+  return new Map(Object.entries(map ?? {}).map(([chainId, value]) => [Number(chainId), value]));
+}
+
 /**
  * Parses the Worker's env (vars and secrets). A missing or bad setting throws an
  * AppError naming the setting and the reason, never its value (values may be secrets).
@@ -329,7 +335,7 @@ export function parseConfig(env: Record<string, unknown>): AppConfig {
     hfHistoryBucketSeconds: settings.HF_HISTORY_BUCKET_SECONDS,
     riskHistory: { barSeconds: settings.RISK_PRICE_BAR_SECONDS, windowDays: settings.RISK_HISTORY_DAYS },
     heartbeatUrl: settings.HEARTBEAT_URL,
-    topUp: { signer: settings.TOPUP_PRIVATE_KEY, maxGasWei: settings.TOPUP_MAX_GAS_GWEI, trustedMarkets: trustedMarketsOf(settings.TOPUP_TRUSTED_MARKETS) },
+    topUp: { signer: settings.TOPUP_PRIVATE_KEY, maxGasWei: settings.TOPUP_MAX_GAS_GWEI, trustedMarkets: trustedMarketsOf(settings.TOPUP_TRUSTED_MARKETS), usdPriceFeeds: byChainId<UsdPriceFeeds>(settings.USD_PRICE_FEEDS) },
     telegram:
       settings.TELEGRAM_BOT_TOKEN && settings.TELEGRAM_WEBHOOK_SECRET
         ? { token: settings.TELEGRAM_BOT_TOKEN, webhookSecret: settings.TELEGRAM_WEBHOOK_SECRET, apiBase: settings.TELEGRAM_API_BASE, botUsername: settings.TELEGRAM_BOT_USERNAME?.replace(/^@/, '') }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseUnits, type Address, type Hex } from 'viem';
+import { getAddress, isAddress, parseUnits, type Address, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 
 /*
@@ -75,4 +75,38 @@ export type TopUpSettings = {
   maxGasWei: bigint;
   /** TOPUP_TRUSTED_MARKETS: per chain, the markets the owner lets the executor send to beyond the presets. */
   trustedMarkets: ReadonlyMap<number, readonly Address[]>;
+  /** USD_PRICE_FEEDS: per chain, by token (lowercase address), the owner's USD price feed for markets whose values are in that token. */
+  usdPriceFeeds: ReadonlyMap<number, UsdPriceFeeds>;
 };
+
+/** A Chainlink-style aggregator (latestRoundData, decimals) quoting one token in US dollars, and how old its answer may be. */
+export type UsdPriceFeed = { feed: Address; maxAgeSeconds: number };
+/** One chain's feeds, by token address in lowercase. */
+export type UsdPriceFeeds = ReadonlyMap<string, UsdPriceFeed>;
+
+/** Chainlink's ETH / USD and BTC / USD feeds on Ethereum update at least hourly (their heartbeat). */
+export const DEFAULT_USD_FEED_MAX_AGE_SECONDS = 3_600;
+
+const feedAddress = z.string().refine((value) => isAddress(value, { strict: false }), 'must be a 0x-prefixed 20-byte address').transform((value) => getAddress(value));
+
+/**
+ * One chain's entry of USD_PRICE_FEEDS: {"0x<token>": "0x<feed>"} or
+ * {"0x<token>": {"feed": "0x<feed>", "maxAgeSeconds": 86400}} (a feed with a longer heartbeat).
+ */
+export const usdPriceFeedsOfChain = z
+  .record(
+    z.string(),
+    z.union([
+      feedAddress.transform((feed): UsdPriceFeed => ({ feed, maxAgeSeconds: DEFAULT_USD_FEED_MAX_AGE_SECONDS })),
+      z
+        .object({ feed: feedAddress, maxAgeSeconds: z.number().int().min(60).max(7 * 86_400).optional() })
+        .strict()
+        .transform(({ feed, maxAgeSeconds }): UsdPriceFeed => ({ feed, maxAgeSeconds: maxAgeSeconds ?? DEFAULT_USD_FEED_MAX_AGE_SECONDS })),
+    ]),
+  )
+  .superRefine((map, ctx) => {
+    for (const token of Object.keys(map)) {
+      if (!isAddress(token, { strict: false })) ctx.addIssue({ code: 'custom', path: [token], message: 'keys are token addresses (0x + 40 hex digits): the token the market counts its values in, e.g. WETH, or 0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE for native ETH' });
+    }
+  })
+  .transform((map): UsdPriceFeeds => new Map(Object.entries(map).map(([token, feed]) => [token.toLowerCase(), feed])));

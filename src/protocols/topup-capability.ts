@@ -1,6 +1,7 @@
 import type { Abi, Address, Hex } from 'viem';
 import { AppError } from '../lib/errors';
 import type { CollateralAssetParams } from '../domain/risk';
+import type { ValueUnit } from '../domain/usd-unit';
 import type { TopUpMode } from '../domain/topup-plan';
 import type { ReadContext } from './read-types';
 
@@ -43,6 +44,13 @@ export type PolicyAssetState = {
    * stranded money never pays for another tenant's vault.
    */
   held?: HeldBalance;
+  /**
+   * Where the market's values are not in US dollars (`usdUnit` undefined): the token they are
+   * counted in and how many value units make one whole token at this block (Morpho: the loan
+   * token; Comet: the base token, at its price in the feeds' unit). With the owner's USD price
+   * feed for that token (USD_PRICE_FEEDS) actions are valued against the USD budget.
+   */
+  valueUnit?: ValueUnit;
   /** RAY: the protocol's normalized-debt rate a repayment is converted with (Maker: the ilk's rate, projected ahead). */
   debtRate?: bigint;
   /**
@@ -134,6 +142,11 @@ export function invalidTopUpAsset(message: string): AppError {
 
 /** Dollar stablecoins a market whose values are in its debt token counts at $1 (Morpho's loan token, Fluid's borrow token). */
 const USD_STABLES = new Set(['USDC', 'USDT', 'USDS', 'DAI', 'PYUSD', 'USDC.E', 'USDBC', 'USDT0']);
+
+/** For a market counted in a token's units (10^decimals to one): that token as its value unit, unless it is a dollar stablecoin (counted at $1). */
+export function tokenValueUnit(token: { asset: Address; symbol: string; decimals: number }): Pick<PolicyAssetState, 'valueUnit'> {
+  return stablecoinUsdUnit(token) === undefined ? { valueUnit: { token: token.asset, symbol: token.symbol, perToken: 10n ** BigInt(token.decimals) } } : {};
+}
 
 /** Units of a token per US dollar when it is a dollar stablecoin (counted at $1); undefined otherwise. */
 export function stablecoinUsdUnit(token: { symbol: string; decimals: number }): bigint | undefined {

@@ -26,6 +26,8 @@ import { isNativeAsset, type AssetFacts, type PolicyAssetState, type TopUpCapabi
 import type { EndpointProbe, FeeMarket, Fees } from './guards';
 import { snapshotOf, type ObservedPosition } from './observed-position';
 import { withTimeout } from '../lib/timeout';
+import type { UsdPriceFeeds } from '../config/topup-env';
+import { readUsdUnit } from './usd-price-feed';
 
 /*
  * The executor's I/O with the chain, one function per question. Decisions live elsewhere
@@ -104,8 +106,10 @@ export type FreshState = {
   asset: AssetFacts;
   /** The contract that takes the approval and the call. */
   spender: Address;
-  /** Units of the market's value unit per US dollar; undefined when it is not USD. */
+  /** Units of the market's value unit per US dollar (from the owner's feed where the unit is a token); undefined when not known. */
   usdUnit: bigint | undefined;
+  /** Why `usdUnit` is not known, for the owner to act on (no feed for the token, a stale feed…). */
+  usdUnknown?: string;
   snapshot: PositionSnapshot & { assets: AssetPosition[] };
   /** The policy asset's price and effective threshold, for a supply of an asset the account does not hold. */
   collateralParams: CollateralAssetParams | undefined;
@@ -124,7 +128,7 @@ export type FreshState = {
  */
 export async function readFreshState(
   context: ReadContext,
-  input: { protocol: TopUpProtocol; account: Address; asset: AssetFacts; signer: Address | null; blockNumber: bigint; live: boolean },
+  input: { protocol: TopUpProtocol; account: Address; asset: AssetFacts; signer: Address | null; blockNumber: bigint; live: boolean; usdFeeds?: UsdPriceFeeds | undefined },
 ): Promise<FreshState> {
   const { client } = context;
   const { adapter, capability } = input.protocol;
@@ -146,7 +150,7 @@ export async function readFreshState(
       market,
       asset: input.asset,
       spender,
-      usdUnit: capability.usdUnit(market),
+      ...(await usdOf(context, capability.usdUnit(market), assetState, input.usdFeeds, block)),
       snapshot: { ...read.snapshot, assets: relisted(details.get(input.account) ?? [], assetState, input.asset) },
       collateralParams: assetState.collateralParams,
       assetState,
@@ -163,18 +167,19 @@ export async function readFreshState(
  * the policy asset at that block. Nothing of the wallet, no fees: a dry run signs nothing.
  * The market's static facts are cached per isolate.
  */
-export async function readObservedState(context: ReadContext, input: { protocol: TopUpProtocol; asset: AssetFacts; observed: ObservedPosition }): Promise<FreshState> {
+export async function readObservedState(context: ReadContext, input: { protocol: TopUpProtocol; asset: AssetFacts; observed: ObservedPosition; usdFeeds?: UsdPriceFeeds | undefined }): Promise<FreshState> {
   const { adapter, capability } = input.protocol;
   try {
     const market = await adapter.loadMarket(context, input.protocol.ref);
     const snapshot = snapshotOf(input.observed);
     const assetState = await capability.readAssetState(context, market, { account: snapshot.account, asset: input.asset, blockNumber: snapshot.blockNumber });
+    const block = { number: snapshot.blockNumber, timestamp: snapshot.blockTimestamp };
     return {
-      block: { number: snapshot.blockNumber, timestamp: snapshot.blockTimestamp },
+      block,
       market,
       asset: input.asset,
       spender: assetState.via ?? capability.spender(market),
-      usdUnit: capability.usdUnit(market),
+      ...(await usdOf(context, capability.usdUnit(market), assetState, input.usdFeeds, block)),
       snapshot: { ...snapshot, assets: relisted(snapshot.assets, assetState, input.asset) },
       collateralParams: assetState.collateralParams,
       assetState,
@@ -184,6 +189,14 @@ export async function readObservedState(context: ReadContext, input: { protocol:
   } catch (error) {
     throw findAppError(error) ?? new AppError('read_failed', `reading the policy asset failed: ${shortMessage(error)}`, { status: 502, cause: error });
   }
+}
+
+/** The market's own dollar unit, else the owner's feed for the token its values are in (./usd-price-feed), else why neither. */
+async function usdOf(context: ReadContext, own: bigint | undefined, state: PolicyAssetState, feeds: UsdPriceFeeds | undefined, block: PinnedBlock): Promise<Pick<FreshState, 'usdUnit' | 'usdUnknown'>> {
+  if (own !== undefined) return { usdUnit: own };
+  if (!state.valueUnit) return { usdUnit: undefined, usdUnknown: "the market's prices are not in US dollars" };
+  const unit = await readUsdUnit(context, feeds, state.valueUnit, block);
+  return unit.ok ? { usdUnit: unit.usdUnit } : { usdUnit: undefined, usdUnknown: unit.why };
 }
 
 /** The breakdown with the asset the protocol lists under another address (`listedAs`) named by the policy's token, so the planner finds it. */

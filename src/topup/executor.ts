@@ -274,7 +274,8 @@ export class TopUpExecutor {
     const state = fresh.state;
     const price = state.collateralParams?.price;
     if (remainingUsd !== undefined && (state.usdUnit === undefined || price === undefined)) {
-      this.skipTrigger(trigger, request, 'usd_price_unknown', `the market's price of ${request.policy.symbol} is not known in US dollars, so the action cannot be valued against the owner's USD grant; nothing live is sent (dry runs still report)`);
+      const why = price === undefined ? `the market's price of ${request.policy.symbol} is not known` : (state.usdUnknown ?? "the market's prices are not in US dollars");
+      this.skipTrigger(trigger, request, 'usd_price_unknown', `${why}, so the action cannot be valued against the owner's USD grant; nothing live is sent (dry runs still report)`);
       return 'done';
     }
     const plan = planTopUp({
@@ -313,13 +314,14 @@ export class TopUpExecutor {
     const chain = runtime.config.chains.get(request.watch.chainId);
     if (!chain) return { ok: false, code: 'unknown_chain', message: unknownChainMessage(request.watch.chainId) };
     const protocol = topUpProtocolOf(request.watch);
+    const usdFeeds = runtime.config.topUp.usdPriceFeeds.get(request.watch.chainId);
     if (request.policy.dryRun) {
       // A dry run moves nothing: it is planned on the position the shard read, plus one read of the policy asset at that block.
       try {
         const context = this.context(runtime.config, request.watch.chainId);
         const state = request.observed
-          ? await readObservedState(context, { protocol, asset: assetOf(request), observed: request.observed })
-          : await readFreshState(context, { protocol, account: request.watch.account, asset: assetOf(request), signer: null, blockNumber: BigInt(request.observedBlock), live: false });
+          ? await readObservedState(context, { protocol, asset: assetOf(request), observed: request.observed, usdFeeds })
+          : await readFreshState(context, { protocol, account: request.watch.account, asset: assetOf(request), signer: null, blockNumber: BigInt(request.observedBlock), live: false, usdFeeds });
         return { ok: true, state };
       } catch (error) {
         return { ok: false, ...readFailure(error) };
@@ -338,6 +340,7 @@ export class TopUpExecutor {
         signer: runtime.signer?.address ?? null,
         blockNumber: consensus.blockNumber,
         live: true,
+        usdFeeds,
       });
       return { ok: true, state: this.withTenantsHeld(state, request) };
     } catch (error) {

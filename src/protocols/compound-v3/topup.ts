@@ -43,15 +43,18 @@ export const cometTopUp: TopUpCapability<CometMarket> = {
   async readAssetState(context, market, input) {
     const collateral = market.assets.find((candidate) => sameAddress(candidate.asset, input.asset.asset));
     const feed = collateral?.priceFeed ?? market.base.priceFeed;
-    const [price, borrow] = await multicallAt(
+    const [price, borrow, basePrice] = await multicallAt(
       context,
       [
         { address: market.comet, abi: cometAbi, functionName: 'getPrice', args: [feed] },
         { address: market.comet, abi: cometAbi, functionName: 'borrowBalanceOf', args: [input.account] },
+        { address: market.comet, abi: cometAbi, functionName: 'getPrice', args: [market.base.priceFeed] },
       ],
       input.blockNumber,
     );
-    const priceValue = price?.status === 'success' && typeof price.result === 'bigint' && price.result > 0n ? price.result : undefined;
+    const positive = (result: typeof price) => (result?.status === 'success' && typeof result.result === 'bigint' && result.result > 0n ? result.result : undefined);
+    const priceValue = positive(price);
+    const basePriceValue = positive(basePrice);
     return {
       collateralParams: {
         asset: input.asset.asset,
@@ -61,6 +64,8 @@ export const cometTopUp: TopUpCapability<CometMarket> = {
         liquidationThresholdBps: collateral ? collateral.liquidateCollateralFactor / 10n ** 14n : 0n,
       },
       repayable: !collateral && borrow?.status === 'success' ? (borrow.result as bigint) : 0n,
+      // Prices not in USD (a WETH market's feeds quote ETH): counted in the base token, one of which is worth its price in the feeds' unit.
+      ...(!market.pricesInUsd && basePriceValue !== undefined ? { valueUnit: { token: market.base.asset, symbol: market.base.symbol, perToken: basePriceValue } } : {}),
     };
   },
 

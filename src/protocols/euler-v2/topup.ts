@@ -2,7 +2,7 @@ import { decodeFunctionData, encodeFunctionData, formatUnits, getAddress, type A
 import { AppError } from '../../lib/errors';
 import { multicallAt, type CallResult } from '../batch';
 import type { ReadContext } from '../read-types';
-import { invalidTopUpAsset, onBehalfRefused, sameAddress, type ActionCall, type AssetFacts, type TopUpCapability } from '../topup-capability';
+import { invalidTopUpAsset, onBehalfRefused, sameAddress, type ActionCall, type AssetFacts, type PolicyAssetState, type TopUpCapability } from '../topup-capability';
 import { evcCollateralsAbi, oracleAbi, tokenAbi, vaultTopUpAbi } from './abi';
 import type { EulerMarket } from './normalize';
 import { readEulerAccounts } from './read';
@@ -63,6 +63,13 @@ function notEnabledMessage(subAccount: Address, asset: AssetFacts, candidates: r
   return `sub-account ${subAccount} has enabled none of this market's collateral vaults for ${asset.symbol} (${candidates.map((candidate) => candidate.vault).join(', ')}) as collateral: a deposit would not count toward its health, and only its owner can enable one (EVC.enableCollateral)`;
 }
 
+/** Values are in the vault's unit of account: a token other than USD (e.g. WETH) is valued through the owner's USD feed for it. */
+function valueUnitOf(market: EulerMarket): Pick<PolicyAssetState, 'valueUnit'> {
+  if (market.quoteIsUsd) return {};
+  const symbol = sameAddress(market.unitOfAccount, market.asset.asset) ? market.asset.symbol : 'unit of account';
+  return { valueUnit: { token: market.unitOfAccount, symbol, perToken: 10n ** BigInt(market.unitDecimals) } };
+}
+
 function describeEuler(data: Hex, input: { mode: ActionCall['kind']; asset: AssetFacts; account: Address }): Omit<ActionCall, 'to' | 'data'> {
   const decoded = decodeFunctionData({ abi: vaultTopUpAbi, data });
   const [amount, receiver] = decoded.args as readonly [bigint, Address];
@@ -110,6 +117,7 @@ export const eulerTopUp: TopUpCapability<EulerMarket> = {
         // debtOf rounds up to what the vault would take; repaying more reverts (E_RepayTooMuch).
         repayable: (ok(debt) as bigint | undefined) ?? 0n,
         onBehalfOf: subAccount,
+        ...valueUnitOf(market),
       };
     }
     const candidates = await vaultsOf(context, market, input.asset.asset, input.blockNumber);
@@ -133,6 +141,7 @@ export const eulerTopUp: TopUpCapability<EulerMarket> = {
       repayable: 0n,
       onBehalfOf: subAccount,
       via: chosen.vault,
+      ...valueUnitOf(market),
     };
   },
 

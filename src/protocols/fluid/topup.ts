@@ -1,6 +1,6 @@
 import { decodeFunctionData, encodeFunctionData, formatUnits, type Address, type Hex } from 'viem';
 import { AppError } from '../../lib/errors';
-import { invalidTopUpAsset, sameAddress, stablecoinUsdUnit, type ActionCall, type AssetFacts, type TopUpCapability } from '../topup-capability';
+import { invalidTopUpAsset, sameAddress, stablecoinUsdUnit, tokenValueUnit, type ActionCall, type AssetFacts, type TopUpCapability } from '../topup-capability';
 import { vaultOperateAbi } from './abi';
 import { FLUID_VAULT_FACTORIES } from './deployments';
 import { NATIVE_TOKEN, fluidAccountOf, nftIdText, type FluidMarket } from './normalize';
@@ -75,6 +75,8 @@ export const fluidTopUp: TopUpCapability<FluidMarket> = {
       },
       // The vault rounds a payback up by one raw unit and refuses one above the debt (Vault__ExcessDebtPayback): one unit is left.
       repayable: supply || debt === 0n ? 0n : debt - 1n,
+      // Values are in borrow-token units: a borrow token that is no dollar (native ETH: NATIVE_TOKEN) needs the owner's USD feed for it.
+      ...tokenValueUnit(market.debt),
       ...(typeof nftId === 'string' ? { positionId: BigInt(nftId) } : {}),
     };
   },

@@ -1,6 +1,6 @@
 import { decodeFunctionData, encodeFunctionData, formatUnits, type Address, type Hex } from 'viem';
 import { multicallAt } from '../batch';
-import { invalidTopUpAsset, sameAddress, stablecoinUsdUnit, type ActionCall, type AssetFacts, type TopUpCapability } from '../topup-capability';
+import { invalidTopUpAsset, sameAddress, stablecoinUsdUnit, tokenValueUnit, type ActionCall, type AssetFacts, type TopUpCapability } from '../topup-capability';
 import { morphoAbi, oracleAbi } from './abi';
 import { MORPHO_BLUE_DEPLOYMENTS } from './deployments';
 import type { MorphoMarket } from './normalize';
@@ -65,6 +65,8 @@ export const morphoTopUp: TopUpCapability<MorphoMarket> = {
         liquidationThresholdBps: supply ? market.params.lltv / 10n ** 14n : 0n,
       },
       repayable,
+      // Values are in loan-token units: a loan token that is no dollar is valued through the owner's USD feed for it.
+      ...tokenValueUnit(market.loan),
     };
   },
 

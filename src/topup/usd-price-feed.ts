@@ -1,0 +1,36 @@
+import { parseAbi } from 'viem';
+import type { UsdPriceFeeds } from '../config/topup-env';
+import { usdUnitFromRound, type UsdUnit, type ValueUnit } from '../domain/usd-unit';
+import { multicallAt } from '../protocols/batch';
+import type { PinnedBlock, ReadContext } from '../protocols/read-types';
+
+/*
+ * The owner's USD price feed for a market's value token (USD_PRICE_FEEDS), read at the block the
+ * decision is made on, in one Multicall3 call. Only the owner configures feeds: a tenant cannot
+ * point the executor's valuation at a contract of its own.
+ */
+
+const feedAbi = parseAbi([
+  'function decimals() view returns (uint8)',
+  'function latestRoundData() view returns (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound)',
+]);
+
+export async function readUsdUnit(context: ReadContext, feeds: UsdPriceFeeds | undefined, unit: ValueUnit, block: PinnedBlock): Promise<UsdUnit> {
+  const configured = feeds?.get(unit.token.toLowerCase());
+  if (!configured) {
+    return { ok: false, why: `the market's values are in ${unit.symbol} ${unit.token} and USD_PRICE_FEEDS names no USD price feed for it on chain ${context.chainId}` };
+  }
+  const [decimals, latest] = await multicallAt(
+    context,
+    [
+      { address: configured.feed, abi: feedAbi, functionName: 'decimals' },
+      { address: configured.feed, abi: feedAbi, functionName: 'latestRoundData' },
+    ],
+    block.number,
+  );
+  if (decimals?.status !== 'success' || latest?.status !== 'success') {
+    return { ok: false, why: `the USD price feed ${configured.feed} for ${unit.symbol} (USD_PRICE_FEEDS) does not answer decimals() and latestRoundData()` };
+  }
+  const [, answer, , updatedAt] = latest.result as readonly [bigint, bigint, bigint, bigint, bigint];
+  return usdUnitFromRound({ unit, round: { answer, decimals: Number(decimals.result), updatedAt }, blockTimestamp: block.timestamp, maxAgeSeconds: configured.maxAgeSeconds, feed: configured.feed });
+}
