@@ -275,7 +275,7 @@ export async function benchProtocols(chain: LocalChain, opts: { n: number; batch
   }
   if (wanted('morpho-blue')) {
     const morpho = await deployMorpho(chain.clients, chain.accounts[0]!, opts.log);
-    subjects.push({ subject: morphoSubject(morpho), open: () => openMorphoPosition(chain.clients, morpho, { collateralWeth: '1', borrowUsdc: '1000' }) });
+    subjects.push({ subject: morphoSubject(morpho), open: () => openMorphoPosition(chain.clients, morpho, { collateral: '1', borrow: '1000' }) });
   }
   if (wanted('maker')) {
     if (existsSync(MAKER_ARTIFACTS_PATH)) {

@@ -388,7 +388,7 @@ async function main(): Promise<void> {
   await s.chain.actions.supply(spark, sparkAccount, 'WETH', sparkCollateral);
   await s.chain.actions.borrow(spark, sparkAccount, 'USDC', parseUnits(OTHER_POSITIONS.spark.debt, 6));
   others.push({ label: 'spark', protocol: 'spark', account: sparkAccount, body: { market: spark.pool } });
-  const morphoAccount = await openMorphoPosition(s.chain.clients, morpho, { collateralWeth: OTHER_POSITIONS.morpho.collateralWeth, borrowUsdc: OTHER_POSITIONS.morpho.debt });
+  const morphoAccount = await openMorphoPosition(s.chain.clients, morpho, { collateral: OTHER_POSITIONS.morpho.collateralWeth, borrow: OTHER_POSITIONS.morpho.debt });
   others.push({ label: 'morpho', protocol: 'morpho-blue', account: morphoAccount, body: { market: morpho.id, protocolAddress: morpho.morpho } });
   if (comet) {
     const cometAccount = await openCometPosition(s.chain.clients, comet, { collateral: 'WETH', collateralAmount: OTHER_POSITIONS.comet.collateralWeth, borrowUsdc: OTHER_POSITIONS.comet.debt });
@@ -427,7 +427,7 @@ async function main(): Promise<void> {
   const setPrices = async (usdPerWeth: number) => {
     await s.setWethPrice(usdPerWeth);
     await s.chain.actions.setPrice(spark, 'WETH', parseUnits(String(usdPerWeth), 8));
-    await setMorphoPrice(s.chain.clients, morpho, String(usdPerWeth));
+    await setMorphoPrice(s.chain.clients, morpho, String(usdPerWeth), morpho);
     if (comet) await setCometPrice(s.chain.clients, comet, 'WETH', String(usdPerWeth));
     if (euler) await setEulerPrice(s.chain.clients, euler, 'WETH', String(usdPerWeth));
     if (maker) await setMakerPrice(s.chain.clients, maker, String(usdPerWeth));

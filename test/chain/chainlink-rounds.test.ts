@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeDeployData, parseAbi, parseUnits, type Abi, type Address, type Hex } from 'viem';
+import { parseAbi, parseUnits, type Address } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { startLocalChain, type LocalChain } from '../../tools/chain';
-import { deployCode, sendContractTx } from '../../tools/chain/actions';
+import { sendContractTx } from '../../tools/chain/actions';
+import { deployRoundAggregator, pushRounds } from '../../tools/chain/round-aggregator';
 import { seedLiquidity } from '../helpers/control-server';
 import { createChainClient } from '../../src/chain/client';
 import { CANONICAL_MULTICALL3 } from '../../src/config/env';
@@ -23,29 +23,16 @@ import { variancePerDayFromAnnual } from '../../src/risk/ewma';
  * set as AaveOracle's source for WETH on the local Aave v3 market, read through the production path.
  */
 
-const require = createRequire(import.meta.url);
 const ROOT = resolve(import.meta.dirname, '../..');
 const ROUNDS = 200;
 /** Rounds live in phase 3: the walk back must stop at its first round. */
 const FIRST_ROUND_ID = (3n << 64n) + 1n;
 
 const oracleAbi = parseAbi(['function setAssetSources(address[] assets, address[] sources)', 'function getSourceOfAsset(address asset) view returns (address)']);
-const aggregatorAbi = parseAbi(['function pushRounds(int256[] answers, uint256[] updatedAts)']);
 
 let chain: LocalChain;
 let aggregator: Address;
 let path: { time: number; price: number }[];
-
-function compileAggregator(): { abi: Abi; bytecode: Hex } {
-  const solc = require('solc') as { compile(input: string): string };
-  const source = readFileSync(resolve(ROOT, 'test/fixtures/RoundAggregator.sol'), 'utf8');
-  const input = { language: 'Solidity', sources: { 'RoundAggregator.sol': { content: source } }, settings: { optimizer: { enabled: true, runs: 200 }, outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } } } };
-  const output = JSON.parse(solc.compile(JSON.stringify(input))) as { errors?: { severity: string; formattedMessage: string }[]; contracts: Record<string, Record<string, { abi: Abi; evm: { bytecode: { object: string } } }>> };
-  const errors = (output.errors ?? []).filter((error) => error.severity === 'error');
-  if (errors.length > 0) throw new Error(errors.map((error) => error.formattedMessage).join('\n'));
-  const contract = output.contracts['RoundAggregator.sol']!['RoundAggregator']!;
-  return { abi: contract.abi, bytecode: `0x${contract.evm.bytecode.object}` };
-}
 
 function context() {
   const { client } = createChainClient({ chainId: chain.chainId, rpcUrls: [chain.rpcUrl], multicall3: CANONICAL_MULTICALL3 });
@@ -59,15 +46,9 @@ beforeAll(async () => {
   const from = Date.parse('2020-03-05T00:00:00Z');
   path = closes(bars.filter((bar) => bar.time >= from)).slice(0, ROUNDS);
 
-  const { abi, bytecode } = compileAggregator();
   const admin = chain.accounts[0]!;
-  aggregator = await deployCode(chain.clients, admin, encodeDeployData({ abi, bytecode, args: [8, FIRST_ROUND_ID] }), 'RoundAggregator');
-  await sendContractTx(chain.clients, admin, {
-    address: aggregator,
-    abi: aggregatorAbi,
-    functionName: 'pushRounds',
-    args: [path.map((point) => parseUnits(point.price.toFixed(8), 8)), path.map((point) => BigInt(point.time / 1000))],
-  });
+  aggregator = await deployRoundAggregator(chain.clients, admin, { decimals: 8, firstRoundId: FIRST_ROUND_ID });
+  await pushRounds(chain.clients, admin, aggregator, path.map((point) => ({ answer: parseUnits(point.price.toFixed(8), 8), updatedAt: BigInt(point.time / 1000) })));
   await sendContractTx(chain.clients, admin, { address: chain.market.oracle, abi: oracleAbi, functionName: 'setAssetSources', args: [[chain.market.reserves.WETH.asset], [aggregator]] });
 }, 180_000);
 

@@ -61,8 +61,8 @@ afterAll(async () => {
 describe('Morpho Blue adapter on real Morpho Blue 1.0.0', () => {
   it('reads positions in batches and normalizes them (values in the loan token, no USD)', async () => {
     // 1 WETH at 2,000 USDC × LLTV 0.86 against 1,500 USDC: HF 1.1467.
-    const a = await openMorphoPosition(chain.clients, local, { collateralWeth: '1', borrowUsdc: '1500' });
-    const b = await openMorphoPosition(chain.clients, local, { collateralWeth: '2', borrowUsdc: '1000' });
+    const a = await openMorphoPosition(chain.clients, local, { collateral: '1', borrow: '1500' });
+    const b = await openMorphoPosition(chain.clients, local, { collateral: '2', borrow: '1000' });
     const { reads } = await read([a, b, chain.accounts[5]!], 2);
     expect(Number(healthFactorOf(reads, a)) / 1e18).toBeCloseTo(1.1467, 3);
     expect(Number(healthFactorOf(reads, b)) / 1e18).toBeCloseTo(3.44, 2);
@@ -89,13 +89,13 @@ describe('Morpho Blue adapter on real Morpho Blue 1.0.0', () => {
 
   it('our health factor is below 1 exactly when Morpho\'s own liquidate succeeds, at every step of a price walk', async () => {
     const accounts = [
-      await openMorphoPosition(chain.clients, local, { collateralWeth: '1', borrowUsdc: '1600' }),
-      await openMorphoPosition(chain.clients, local, { collateralWeth: '1', borrowUsdc: '1300' }),
-      await openMorphoPosition(chain.clients, local, { collateralWeth: '3', borrowUsdc: '2000' }),
+      await openMorphoPosition(chain.clients, local, { collateral: '1', borrow: '1600' }),
+      await openMorphoPosition(chain.clients, local, { collateral: '1', borrow: '1300' }),
+      await openMorphoPosition(chain.clients, local, { collateral: '3', borrow: '2000' }),
     ];
     let crossings = 0;
     for (const price of ['2000', '1900', '1820', '1700', '1560', '1450']) {
-      await setMorphoPrice(chain.clients, local, price);
+      await setMorphoPrice(chain.clients, local, price, local);
       const { reads } = await read(accounts);
       for (const account of accounts) {
         const ours = healthFactorOf(reads, account)!;
@@ -105,7 +105,7 @@ describe('Morpho Blue adapter on real Morpho Blue 1.0.0', () => {
       }
     }
     expect(crossings).toBeGreaterThan(0);
-    await setMorphoPrice(chain.clients, local, '2000');
+    await setMorphoPrice(chain.clients, local, '2000', local);
   });
 
   it('states Morpho\'s liquidation rule: any part of the debt, incentive min(1.15, 1 / (1 − 0.3 × (1 − LLTV)))', async () => {

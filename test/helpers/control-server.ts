@@ -7,8 +7,7 @@ import type { WebhookReceiver } from './webhook-receiver';
 import { handleRpcProxy, topUpControlRoutes } from './topup-control';
 import { cometControlRoutes } from './comet-control';
 import type { LocalComet } from '../../tools/chain/comet';
-import type { LocalMorpho } from '../../tools/chain/morpho';
-import { morphoControlRoutes } from './morpho-control';
+import { morphoControlRoutes, type LocalMorphoWithWethLoan } from './morpho-control';
 import type { LocalLiquity } from '../../tools/chain/liquity-v2';
 import { liquityControlRoutes } from './liquity-control';
 import { liquityBranchControlRoutes } from './liquity-branch-control';
@@ -25,7 +24,7 @@ import { monitorControlRoutes } from './monitor-control';
  * objects, so they ask this server to open positions, move prices and report what the
  * webhook receiver got. Test-only; never part of the product.
  */
-export async function startControlServer(chain: LocalChain, receiver: WebhookReceiver, protocols: { comet: LocalComet; morpho: LocalMorpho; liquity: LocalLiquity; maker: LocalMaker & { cdpManager: Address }; euler: LocalEuler; fluid: LocalFluid }) {
+export async function startControlServer(chain: LocalChain, receiver: WebhookReceiver, protocols: { comet: LocalComet; morpho: LocalMorphoWithWethLoan; liquity: LocalLiquity; maker: LocalMaker & { cdpManager: Address }; euler: LocalEuler; fluid: LocalFluid }) {
   await seedLiquidity(chain);
   const secrets = new Map<string, string>();
   receiver.setSecret((path) => secrets.get(path.split('?')[0]!) ?? 'whsec_' + Buffer.from('unset-secret-unset-secret-unset!').toString('base64'));

@@ -1,26 +1,44 @@
 import { parseUnits, type Address } from 'viem';
 import type { LocalChain } from '../../tools/chain';
-import { mintMorphoToken, openMorphoPosition, setMorphoPrice, type LocalMorpho } from '../../tools/chain/morpho';
+import { mintMorphoToken, openMorphoPosition, setMorphoPrice, type LocalMorpho, type LocalMorphoMarket } from '../../tools/chain/morpho';
+import { pushRounds } from '../../tools/chain/round-aggregator';
 
-/* Control routes for tests inside workerd that use the Morpho Blue the global setup deployed (a worker setting trusts it). */
+/*
+ * Control routes for tests inside workerd that use the Morpho Blue the global setup deployed (a
+ * worker setting trusts it): its USDC/WETH market, or with `market: "wethLoan"` its WETH-loan
+ * market, whose values are in WETH and reach dollars through the ETH / USD feed (USD_PRICE_FEEDS).
+ */
 
 type Route = (body: Record<string, unknown>) => Promise<unknown>;
+export type LocalMorphoWithWethLoan = LocalMorpho & { wethLoan: LocalMorphoMarket; ethUsdFeed: Address };
 
-export function morphoControlRoutes(chain: LocalChain, local: LocalMorpho): Record<string, Route> {
+export function morphoControlRoutes(chain: LocalChain, local: LocalMorphoWithWethLoan): Record<string, Route> {
+  const marketOf = (body: Record<string, unknown>): LocalMorphoMarket => (body.market === 'wethLoan' ? local.wethLoan : local);
   return {
-    'POST /morpho/market': async () => ({ morpho: local.morpho, id: local.id, loan: local.loan, collateral: local.collateral }),
+    'POST /morpho/market': async (body) => {
+      const market = marketOf(body);
+      return { morpho: local.morpho, id: market.id, loan: market.loan, collateral: market.collateral, ethUsdFeed: local.ethUsdFeed };
+    },
     'POST /morpho/open': async (body) => ({
-      account: await openMorphoPosition(chain.clients, local, { collateralWeth: String(body.collateralWeth ?? '1'), borrowUsdc: String(body.borrowUsdc ?? '1000') }),
+      account: await openMorphoPosition(chain.clients, local, { collateral: String(body.collateral ?? '1'), borrow: String(body.borrow ?? '1000') }, marketOf(body)),
     }),
+    /** The oracle's loan tokens per collateral token. */
     'POST /morpho/price': async (body) => {
-      await setMorphoPrice(chain.clients, local, String(body.price));
+      await setMorphoPrice(chain.clients, local, String(body.price), marketOf(body));
       await chain.actions.mine(1);
       return { ok: true };
     },
-    /** The market's loan (USDC) or collateral (WETH) token for an address (the executor wallet). */
+    /** The market's loan or collateral token (by symbol) for an address (the executor wallet). */
     'POST /morpho/mint': async (body) => {
-      const token = body.symbol === 'WETH' ? local.collateral : local.loan;
+      const market = marketOf(body);
+      const token = body.symbol === market.collateral.symbol ? market.collateral : market.loan;
       await mintMorphoToken(chain.clients, local, token.asset, body.to as Address, parseUnits(String(body.amount), token.decimals));
+      return { ok: true };
+    },
+    /** A new ETH / USD round (8 decimals) at `price`, updated `ageSeconds` before the latest block. */
+    'POST /morpho/eth-usd': async (body) => {
+      const latest = await chain.clients.publicClient.getBlock();
+      await pushRounds(chain.clients, local.admin, local.ethUsdFeed, [{ answer: parseUnits(String(body.price), 8), updatedAt: latest.timestamp - BigInt(Number(body.ageSeconds ?? 0)) }]);
       return { ok: true };
     },
   };

@@ -3,7 +3,8 @@ import { startLocalChain, type LocalChain } from '../../tools/chain';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
 import { startControlServer } from '../helpers/control-server';
 import { deployComet } from '../../tools/chain/comet';
-import { deployMorpho } from '../../tools/chain/morpho';
+import { createWethLoanMarket, deployMorpho } from '../../tools/chain/morpho';
+import { deployRoundAggregator, pushRounds } from '../../tools/chain/round-aggregator';
 import { deployLiquity } from '../../tools/chain/liquity-v2';
 import { deployMaker } from '../../tools/chain/maker';
 import { deployCdpManager } from '../../tools/chain/maker-fixtures';
@@ -20,6 +21,8 @@ declare module 'vitest' {
     topUpTargets: string[];
     /** PROTOCOL_CONTRACTS for the local chain: the Maker deployment's Vat, Spotter, Jug, Dog and CdpManager; Fluid's VaultResolver. */
     protocolContracts: string;
+    /** USD_PRICE_FEEDS for the local chain: the ETH / USD feed of the Morpho WETH-loan market's WETH. */
+    usdPriceFeeds: string;
     receiverUrl: string;
     controlUrl: string;
   }
@@ -51,7 +54,11 @@ export default async function setup(project: TestProject) {
   const fluid = await deployFluid(chain.clients, chain.accounts[0]!);
   // A CdpManager of our own (test/fixtures/MakerCdpManager.sol) for Maker vault ids, deployed last for the same reason.
   const cdpManager = await deployCdpManager(chain.clients, maker);
-  control = await startControlServer(chain, receiver, { comet, morpho, liquity, maker: { ...maker, cdpManager }, euler, fluid });
+  // A Morpho market whose values are in WETH, valued through an ETH / USD feed the owner names (USD_PRICE_FEEDS); deployed last for the same reason.
+  const wethLoan = await createWethLoanMarket(chain.clients, morpho);
+  const ethUsdFeed = await deployRoundAggregator(chain.clients, chain.accounts[0]!, { decimals: 8, firstRoundId: (1n << 64n) + 1n });
+  await pushRounds(chain.clients, chain.accounts[0]!, ethUsdFeed, [{ answer: 2_000n * 10n ** 8n, updatedAt: (await chain.clients.publicClient.getBlock()).timestamp }]);
+  control = await startControlServer(chain, receiver, { comet, morpho: { ...morpho, wethLoan, ethUsdFeed }, liquity, maker: { ...maker, cdpManager }, euler, fluid });
   project.provide('rpcUrl', chain.rpcUrl);
   project.provide('market', chain.market.pool);
   project.provide('comet', comet.comet);
@@ -59,6 +66,7 @@ export default async function setup(project: TestProject) {
   // The contracts the other protocols' top-ups approve and call, trusted by the owner as TOPUP_TRUSTED_MARKETS lists them.
   project.provide('topUpTargets', [liquity.branches.WETH.borrowerOperations, fluid.vault, fluid.native.vault, euler.borrowVault.vault, maker.vat]);
   project.provide('protocolContracts', JSON.stringify({ '31337': { maker: { vat: maker.vat, spot: maker.spot, jug: maker.jug, dog: maker.dog, cdpManager, daiJoin: maker.daiJoin, [`join:${maker.ilk.name}`]: maker.ilk.join }, fluid: { vaultResolver: fluid.vaultResolver } } }));
+  project.provide('usdPriceFeeds', JSON.stringify({ '31337': { [morpho.collateral.asset]: ethUsdFeed } }));
   project.provide('receiverUrl', receiver.url);
   project.provide('controlUrl', control.url);
   return async () => {

@@ -27,7 +27,7 @@ describe('Morpho Blue through the API', () => {
 
   it('needs protocolAddress where Morpho has no canonical deployment, and the market id form', async () => {
     const key = await newTenant('morpho-refusals');
-    const { account } = await control('/morpho/open', { collateralWeth: '1', borrowUsdc: '500' });
+    const { account } = await control('/morpho/open', { collateral: '1', borrow: '500' });
     const base = { chainId: 31337, protocol: 'morpho-blue', account };
     const missing = await api('POST', '/v1/watches', { token: key, body: { ...base, market: market.id } });
     expect(missing.status).toBe(400);
@@ -48,7 +48,7 @@ describe('Morpho Blue through the API', () => {
     const channel = await api('POST', '/v1/channels', { token: key, body: { type: 'webhook', url: `${testEnv.TEST_RECEIVER_URL}${path.slice(1)}`, label: path } });
     await control('/receiver/secret', { path, secret: channel.body.secret });
     // 1 WETH at 2,000 USDC × LLTV 0.86 against 1,000 USDC: HF 1.72.
-    const { account } = await control('/morpho/open', { collateralWeth: '1', borrowUsdc: '1000' });
+    const { account } = await control('/morpho/open', { collateral: '1', borrow: '1000' });
     const watch = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'morpho-blue', market: market.id, protocolAddress: market.morpho, account, label: 'morpho', channels: [channel.body.id] } });
     expect(watch.status, JSON.stringify(watch.body)).toBe(201);
     expect(watch.body).toMatchObject({ protocol: 'morpho-blue', market: market.id, protocolAddress: market.morpho });
@@ -83,7 +83,7 @@ describe('Morpho Blue through the API', () => {
     const tokens = (await control('/morpho/market')) as { collateral: { asset: string }; loan: { asset: string } };
     await control('/morpho/mint', { symbol, to: SIGNER, amount: symbol === 'WETH' ? '10' : '100000' });
     // 1 WETH against 1,200 USDC at LLTV 0.86: HF 1.433 at 2,000; 1.147 at 1,600, under the trigger 1.2.
-    const { account } = await control('/morpho/open', { collateralWeth: '1', borrowUsdc: '1200' });
+    const { account } = await control('/morpho/open', { collateral: '1', borrow: '1200' });
     const asset = symbol === 'WETH' ? tokens.collateral.asset : tokens.loan.asset;
     const topUp = { mode, asset, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: symbol === 'WETH' ? '1' : '1000', maxAmountPerDay: symbol === 'WETH' ? '1' : '1000', cooldownSeconds: 600, dryRun: false };
     const { watchId, before } = await watchThenCrash(key, { protocol: 'morpho-blue', market: market.id, protocolAddress: market.morpho, account, channels: [channel.body.id], topUp }, () => control('/morpho/price', { price: '1600' }));
@@ -100,7 +100,7 @@ describe('Morpho Blue through the API', () => {
   it('a wrong asset for the mode is 400 at topUp.asset', async () => {
     const key = await newTenant('morpho-topup-asset');
     const tokens = (await control('/morpho/market')) as { collateral: { asset: string }; loan: { asset: string } };
-    const { account } = await control('/morpho/open', { collateralWeth: '1', borrowUsdc: '500' });
+    const { account } = await control('/morpho/open', { collateral: '1', borrow: '500' });
     const response = await api('POST', '/v1/watches', {
       token: key,
       body: { chainId: 31337, protocol: 'morpho-blue', market: market.id, protocolAddress: market.morpho, account, topUp: { mode: 'supply', asset: tokens.loan.asset, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: '1', maxAmountPerDay: '1' } },
@@ -116,7 +116,7 @@ describe('Morpho Blue through the API', () => {
     const channel = await api('POST', '/v1/channels', { token: key, body: { type: 'webhook', url: `${testEnv.TEST_RECEIVER_URL}${path.slice(1)}`, label: path } });
     await control('/receiver/secret', { path, secret: channel.body.secret });
     const tokens = (await control('/morpho/market')) as { loan: { asset: string } };
-    const { account } = await control('/morpho/open', { collateralWeth: '1', borrowUsdc: '1200' });
+    const { account } = await control('/morpho/open', { collateral: '1', borrow: '1200' });
     const topUp = { mode: 'repay', asset: tokens.loan.asset, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: '1000', maxAmountPerDay: '1000' };
     const { before } = await watchThenCrash(key, { protocol: 'morpho-blue', market: market.id, protocolAddress: market.morpho, account, channels: [channel.body.id], topUp }, () => control('/morpho/price', { price: '1600' }));
     await tenantStub(testEnv, tenantIdOf(key)).deliverDue();
@@ -125,5 +125,68 @@ describe('Morpho Blue through the API', () => {
     expect((dryRun.body as any).topUp.transaction.summary.toLowerCase()).toContain(`onbehalf ${account}`.toLowerCase());
     expect((await control('/topup/nonce', { address: SIGNER })).pending).toBe(before);
     await control('/morpho/price', { price: '2000' });
+  });
+
+  describe('a market whose values are in WETH, valued through the owner\'s ETH / USD feed (USD_PRICE_FEEDS)', () => {
+    type WethLoan = { id: string; loan: { asset: string }; collateral: { asset: string } };
+    let wethLoan: WethLoan;
+
+    beforeAll(async () => {
+      wethLoan = (await control('/morpho/market', { market: 'wethLoan' })) as WethLoan;
+      await control('/morpho/price', { market: 'wethLoan', price: '1.2' });
+      await control('/morpho/eth-usd', { price: '2000' });
+      await control('/morpho/mint', { market: 'wethLoan', symbol: 'WETH', to: SIGNER, amount: '10' });
+    });
+
+    /** A tenant granted `grantUsd` a day, its webhook, and a wstETH/WETH position at HF 1.29 whose watch repays WETH below HF 1.2; the price then falls to 1.0 WETH (HF 1.075). */
+    async function crashWithRepay(path: string, grantUsd: string) {
+      const key = await newTenant(path);
+      await grantTopUps(key, grantUsd);
+      const channel = await api('POST', '/v1/channels', { token: key, body: { type: 'webhook', url: `${testEnv.TEST_RECEIVER_URL}${path.slice(1)}`, label: path } });
+      await control('/receiver/secret', { path, secret: channel.body.secret });
+      // 1 wstETH at 1.2 WETH × LLTV 0.86 against 0.8 WETH: HF 1.29; at 1.0 WETH, 1.075.
+      const { account } = await control('/morpho/open', { market: 'wethLoan', collateral: '1', borrow: '0.8' });
+      const topUp = { mode: 'repay', asset: wethLoan.loan.asset, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: '1', maxAmountPerDay: '1', cooldownSeconds: 600, dryRun: false };
+      const crash = await watchThenCrash(key, { protocol: 'morpho-blue', market: wethLoan.id, protocolAddress: market.morpho, account, channels: [channel.body.id], topUp }, () =>
+        control('/morpho/price', { market: 'wethLoan', price: '1.0' }),
+      );
+      return { key, tenant: tenantStub(testEnv, tenantIdOf(key)), ...crash };
+    }
+
+    it('a live WETH repayment is valued at the feed\'s ETH price: a $300 grant at $2,000 repays at most 0.15 WETH and books $300', async () => {
+      const path = '/morpho-weth-loan-budget';
+      const { key, tenant, watchId, before } = await crashWithRepay(path, '300');
+      const executed = await receivedEventually(tenant, path, 'topup.executed');
+      const topUp = (executed.body as any).topUp;
+      // Unvalued, the repayment would be about 0.227 WETH (to HF 1.5); the grant cuts it to $300 of WETH.
+      expect(topUp.cappedBy).toContain('tenant_budget');
+      expect(Number(topUp.amount)).toBeLessThanOrEqual(0.15);
+      expect(Number(topUp.amount)).toBeGreaterThan(0.1499);
+      expect((await control('/topup/nonce', { address: SIGNER })).pending - before).toBe(2); // the exact approval, then repay
+      const grant = await api('GET', '/v1/topup/grant', { token: key });
+      expect(Number(grant.body.spentUsdLast24h)).toBeGreaterThan(299.9);
+      expect(Number(grant.body.spentUsdLast24h)).toBeLessThanOrEqual(300);
+      await pollShards();
+      const read = await api('GET', `/v1/watches/${watchId}`, { token: key });
+      // 0.86 ÷ (0.8 − 0.15) = 1.323: the repayment landed on the position.
+      expect(Number(read.body.position.healthFactor)).toBeCloseTo(1.323, 2);
+      await control('/morpho/price', { market: 'wethLoan', price: '1.2' });
+    });
+
+    it('with the feed\'s last round older than its max age, the live repayment is skipped (usd_price_unknown, saying how old) and nothing is sent', async () => {
+      await control('/morpho/eth-usd', { price: '2000', ageSeconds: 7_200 });
+      try {
+        const path = '/morpho-weth-loan-stale';
+        const { tenant, before } = await crashWithRepay(path, '100000');
+        const skipped = await receivedEventually(tenant, path, 'topup.skipped');
+        const topUp = (skipped.body as any).topUp;
+        expect(topUp.reason).toBe('usd_price_unknown');
+        expect(topUp.message).toMatch(/last updated \d+ s before the block, more than its 3600 s limit/);
+        expect((await control('/topup/nonce', { address: SIGNER })).pending).toBe(before);
+      } finally {
+        await control('/morpho/eth-usd', { price: '2000' });
+        await control('/morpho/price', { market: 'wethLoan', price: '1.2' });
+      }
+    });
   });
 });

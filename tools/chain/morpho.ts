@@ -83,15 +83,17 @@ export const morphoTestAbi = parseAbi([
 const tokenAbi = parseAbi(['function mint(address account, uint256 amount) returns (bool)', 'function approve(address spender, uint256 amount) returns (bool)']);
 
 export type MarketParams = { loanToken: Address; collateralToken: Address; oracle: Address; irm: Address; lltv: bigint };
-export type LocalMorpho = {
-  morpho: Address;
-  admin: Address;
+export type MorphoTestToken = { asset: Address; symbol: string; decimals: number };
+/** One market of the local Morpho: its params (with its own OracleMock), id and tokens. */
+export type LocalMorphoMarket = {
   params: MarketParams;
   /** keccak256(abi.encode(params)): the market id a watch names. */
   id: Hex;
-  loan: { asset: Address; symbol: 'USDC'; decimals: 6 };
-  collateral: { asset: Address; symbol: 'WETH'; decimals: 18 };
+  loan: MorphoTestToken;
+  collateral: MorphoTestToken;
 };
+/** The local Morpho Blue and its first market, USDC lent against WETH. */
+export type LocalMorpho = LocalMorphoMarket & { morpho: Address; admin: Address };
 
 export const LLTV = parseUnits('0.86', 18);
 
@@ -112,49 +114,71 @@ export function oraclePrice(usdPerCollateral: string, loanDecimals: number, coll
 /** A USDC-loan / WETH-collateral market at LLTV 86%, with 10M USDC supplied by the admin. */
 export async function deployMorpho(clients: LocalClients, admin: Address, onProgress?: (line: string) => void): Promise<LocalMorpho> {
   const artifacts = morphoArtifacts(onProgress);
-  const deploy = (artifact: Compiled, args: readonly unknown[], what: string) => deployCode(clients, admin, encodeDeployData({ abi: artifact.abi, bytecode: artifact.bytecode, args } as never) as Hex, what);
-  const token = loadArtifact('MintableERC20');
-  const usdc = await deployCode(clients, admin, encodeDeployData({ abi: token.abi, bytecode: token.bytecode, args: ['Morpho USDC', 'USDC', 6] } as never) as Hex, 'USDC');
-  const weth = await deployCode(clients, admin, encodeDeployData({ abi: token.abi, bytecode: token.bytecode, args: ['Morpho WETH', 'WETH', 18] } as never) as Hex, 'WETH');
-  const morpho = await deploy(artifacts.Morpho, [admin], 'Morpho');
-  const irm = await deploy(artifacts.IrmMock, [], 'IrmMock');
-  const oracle = await deploy(artifacts.OracleMock, [], 'OracleMock');
-  await sendContractTx(clients, admin, { address: oracle, abi: morphoTestAbi, functionName: 'setPrice', args: [oraclePrice('2000', 6, 18)] });
+  const usdc = await deployToken(clients, admin, { name: 'Morpho USDC', symbol: 'USDC', decimals: 6 });
+  const weth = await deployToken(clients, admin, { name: 'Morpho WETH', symbol: 'WETH', decimals: 18 });
+  const morpho = await deployCode(clients, admin, encodeDeployData({ abi: artifacts.Morpho.abi, bytecode: artifacts.Morpho.bytecode, args: [admin] } as never) as Hex, 'Morpho');
+  const irm = await deployCode(clients, admin, encodeDeployData({ abi: artifacts.IrmMock.abi, bytecode: artifacts.IrmMock.bytecode } as never) as Hex, 'IrmMock');
   await sendContractTx(clients, admin, { address: morpho, abi: morphoTestAbi, functionName: 'enableIrm', args: [irm] });
   await sendContractTx(clients, admin, { address: morpho, abi: morphoTestAbi, functionName: 'enableLltv', args: [LLTV] });
-  const params: MarketParams = { loanToken: usdc, collateralToken: weth, oracle, irm, lltv: LLTV };
-  await sendContractTx(clients, admin, { address: morpho, abi: morphoTestAbi, functionName: 'createMarket', args: [params] });
-  const local: LocalMorpho = { morpho, admin, params, id: marketId(params), loan: { asset: usdc, symbol: 'USDC', decimals: 6 }, collateral: { asset: weth, symbol: 'WETH', decimals: 18 } };
-  const lent = parseUnits('10000000', 6);
-  await mintAndApprove(clients, local, admin, usdc, lent);
-  await sendContractTx(clients, admin, { address: morpho, abi: morphoTestAbi, functionName: 'supply', args: [params, lent, 0n, admin, '0x'] });
-  return local;
+  const market = await createMorphoMarket(clients, { morpho, admin }, { loan: usdc, collateral: weth, irm, price: '2000', lent: '10000000' });
+  return { morpho, admin, ...market };
+}
+
+async function deployToken(clients: LocalClients, admin: Address, token: { name: string; symbol: string; decimals: number }): Promise<MorphoTestToken> {
+  const artifact = loadArtifact('MintableERC20');
+  const asset = await deployCode(clients, admin, encodeDeployData({ abi: artifact.abi, bytecode: artifact.bytecode, args: [token.name, token.symbol, token.decimals] } as never) as Hex, token.symbol);
+  return { asset, symbol: token.symbol, decimals: token.decimals };
+}
+
+/** A market of the given tokens at LLTV 86% with its own OracleMock at `price` (loan tokens per collateral token) and `lent` loan tokens supplied by the admin. */
+async function createMorphoMarket(
+  clients: LocalClients,
+  local: { morpho: Address; admin: Address },
+  input: { loan: MorphoTestToken; collateral: MorphoTestToken; irm: Address; price: string; lent: string },
+): Promise<LocalMorphoMarket> {
+  const artifacts = morphoArtifacts();
+  const oracle = await deployCode(clients, local.admin, encodeDeployData({ abi: artifacts.OracleMock.abi, bytecode: artifacts.OracleMock.bytecode } as never) as Hex, 'OracleMock');
+  const params: MarketParams = { loanToken: input.loan.asset, collateralToken: input.collateral.asset, oracle, irm: input.irm, lltv: LLTV };
+  const market: LocalMorphoMarket = { params, id: marketId(params), loan: input.loan, collateral: input.collateral };
+  await setMorphoPrice(clients, local, input.price, market);
+  await sendContractTx(clients, local.admin, { address: local.morpho, abi: morphoTestAbi, functionName: 'createMarket', args: [params] });
+  const lent = parseUnits(input.lent, input.loan.decimals);
+  await mintAndApprove(clients, local, local.admin, input.loan.asset, lent);
+  await sendContractTx(clients, local.admin, { address: local.morpho, abi: morphoTestAbi, functionName: 'supply', args: [params, lent, 0n, local.admin, '0x'] });
+  return market;
+}
+
+/** A second market on the same Morpho: WETH lent against a wstETH-like token at 1.2 WETH each, 10,000 WETH supplied (values in WETH, not dollars). */
+export async function createWethLoanMarket(clients: LocalClients, local: LocalMorpho): Promise<LocalMorphoMarket> {
+  const wsteth = await deployToken(clients, local.admin, { name: 'Morpho wstETH', symbol: 'wstETH', decimals: 18 });
+  return createMorphoMarket(clients, local, { loan: local.collateral, collateral: wsteth, irm: local.params.irm, price: '1.2', lent: '10000' });
 }
 
 /** Test tokens of the market (Aave's MintableERC20, minted by the market admin) for anyone. */
-export async function mintMorphoToken(clients: LocalClients, local: LocalMorpho, asset: Address, to: Address, amount: bigint): Promise<void> {
+export async function mintMorphoToken(clients: LocalClients, local: Pick<LocalMorpho, 'admin'>, asset: Address, to: Address, amount: bigint): Promise<void> {
   await sendContractTx(clients, local.admin, { address: asset, abi: tokenAbi, functionName: 'mint', args: [to, amount] });
 }
 
-async function mintAndApprove(clients: LocalClients, local: LocalMorpho, owner: Address, asset: Address, amount: bigint): Promise<void> {
+async function mintAndApprove(clients: LocalClients, local: Pick<LocalMorpho, 'admin' | 'morpho'>, owner: Address, asset: Address, amount: bigint): Promise<void> {
   await sendContractTx(clients, owner, { address: asset, abi: tokenAbi, functionName: 'mint', args: [owner, amount] });
   await sendContractTx(clients, owner, { address: asset, abi: tokenAbi, functionName: 'approve', args: [local.morpho, amount] });
 }
 
-/** A fresh borrower (impersonated, with gas): WETH collateral in, USDC borrowed out. */
-export async function openMorphoPosition(clients: LocalClients, local: LocalMorpho, input: { collateralWeth: string; borrowUsdc: string }): Promise<Address> {
+/** A fresh borrower (impersonated, with gas): collateral in, the loan token borrowed out, in `market` (default: the USDC/WETH one). */
+export async function openMorphoPosition(clients: LocalClients, local: LocalMorpho, input: { collateral: string; borrow: string }, market: LocalMorphoMarket = local): Promise<Address> {
   const account = `0x${keccak256(toHex(`morpho-borrower-${Date.now()}-${Math.random()}`)).slice(26)}` as Address;
   await clients.testClient.impersonateAccount({ address: account });
   await clients.testClient.setBalance({ address: account, value: parseUnits('10', 18) });
-  const collateral = parseUnits(input.collateralWeth, 18);
-  await mintAndApprove(clients, local, account, local.collateral.asset, collateral);
-  await sendContractTx(clients, account, { address: local.morpho, abi: morphoTestAbi, functionName: 'supplyCollateral', args: [local.params, collateral, account, '0x'] });
-  await sendContractTx(clients, account, { address: local.morpho, abi: morphoTestAbi, functionName: 'borrow', args: [local.params, parseUnits(input.borrowUsdc, 6), 0n, account, account] });
+  const collateral = parseUnits(input.collateral, market.collateral.decimals);
+  await mintAndApprove(clients, local, account, market.collateral.asset, collateral);
+  await sendContractTx(clients, account, { address: local.morpho, abi: morphoTestAbi, functionName: 'supplyCollateral', args: [market.params, collateral, account, '0x'] });
+  await sendContractTx(clients, account, { address: local.morpho, abi: morphoTestAbi, functionName: 'borrow', args: [market.params, parseUnits(input.borrow, market.loan.decimals), 0n, account, account] });
   return account;
 }
 
-export async function setMorphoPrice(clients: LocalClients, local: LocalMorpho, usdPerWeth: string): Promise<void> {
-  await sendContractTx(clients, local.admin, { address: local.params.oracle, abi: morphoTestAbi, functionName: 'setPrice', args: [oraclePrice(usdPerWeth, 6, 18)] });
+/** The market's oracle price: loan tokens per collateral token (USDC per WETH in the default market). */
+export async function setMorphoPrice(clients: LocalClients, local: Pick<LocalMorpho, 'admin'>, loanPerCollateral: string, market: LocalMorphoMarket): Promise<void> {
+  await sendContractTx(clients, local.admin, { address: market.params.oracle, abi: morphoTestAbi, functionName: 'setPrice', args: [oraclePrice(loanPerCollateral, market.loan.decimals, market.collateral.decimals)] });
 }
 
 /** Morpho's own liquidation of a small slice of collateral by the admin (who holds USDC): it reverts for a healthy position. */
