@@ -28,9 +28,12 @@ export default defineConfig({
           TOPUP_PRIVATE_KEY: topUpKey,
           TOPUP_MAX_GAS_GWEI: '50',
           // The local chain's market is no preset: the owner trusts it explicitly, as `npm start` does.
+          // The Morpho contract is listed too, as an owner might: it trusts none of its markets (those go by id, in topUpTargets).
           TOPUP_TRUSTED_MARKETS: JSON.stringify({ '31337': [inject<string>('market'), inject<string>('comet'), inject<string>('morpho'), ...inject<string[]>('topUpTargets')] }),
           // The local Maker deployment has no built-in Spotter, Jug and Dog: the operator names them.
           PROTOCOL_CONTRACTS: inject<string>('protocolContracts'),
+          // The owner's ETH / USD feed for the local Morpho WETH-loan market (values in WETH).
+          USD_PRICE_FEEDS: inject<string>('usdPriceFeeds'),
           TEST_MARKET: inject<string>('market'),
           TEST_RECEIVER_URL: inject<string>('receiverUrl'),
           TEST_CONTROL_URL: inject<string>('controlUrl'),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { getAddress, isAddress, type Address } from 'viem';
 import { AppError } from '../lib/errors';
-import { topUpKeySchema, topUpMaxGasSchema, usdPriceFeedsOfChain, type TopUpSettings, type UsdPriceFeeds } from './topup-env';
+import { topUpKeySchema, topUpMaxGasSchema, trustedMarketIdSchema, usdPriceFeedsOfChain, type TopUpSettings, type TrustedMarketKey, type UsdPriceFeeds } from './topup-env';
 import { parseWebhookUrl } from '../lib/safe-url';
 
 /** The canonical Multicall3 deployment, present at this address on nearly every EVM chain. */
@@ -51,6 +51,9 @@ const rpcUrlsSchema = withChainIdKeys(z.union([rpcUrl, z.array(rpcUrl).min(1, 'n
   });
 
 const addressSchema = z.string().refine((value) => isAddress(value, { strict: false }), 'must be a 0x-prefixed 20-byte address').transform((value) => getAddress(value));
+
+/** A market contract (Pool, Comet, vault, Vat, BorrowerOperations) or a Morpho Blue market id. */
+const trustedMarketSchema = z.union([addressSchema, trustedMarketIdSchema], { error: 'must be a market contract address (0x + 40 hex digits) or a Morpho Blue market id (0x + 64 hex digits)' });
 
 const booleanSetting = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', ''])])
@@ -211,8 +214,8 @@ export const envSchema = z.object({
   // The executor's key (a secret) becomes its address here; see topup-env.ts.
   TOPUP_PRIVATE_KEY: topUpKeySchema,
   TOPUP_MAX_GAS_GWEI: topUpMaxGasSchema,
-  // Markets the owner trusts beyond the built-in presets: {"<chainId>": ["0x<market>", ...]}.
-  TOPUP_TRUSTED_MARKETS: optionalSetting(jsonSetting(withChainIdKeys(z.union([addressSchema, z.array(addressSchema)])))),
+  // Markets the owner trusts beyond the built-in presets: {"<chainId>": ["0x<market contract>" | "0x<Morpho market id>", ...]}.
+  TOPUP_TRUSTED_MARKETS: optionalSetting(jsonSetting(withChainIdKeys(z.preprocess((value) => (Array.isArray(value) ? value : [value]), z.array(trustedMarketSchema))))),
   // The owner's USD price feeds for markets whose values are not in dollars: {"<chainId>": {"0x<token>": "0x<feed>" | {"feed": "0x…", "maxAgeSeconds": n}}}.
   USD_PRICE_FEEDS: optionalSetting(jsonSetting(withChainIdKeys(usdPriceFeedsOfChain))),
   // Contracts a protocol needs beside the one a watch names, on chains without a built-in deployment:
@@ -288,12 +291,6 @@ export type ProtocolContracts = Readonly<Record<string, Readonly<Record<string, 
 
 export type ChainConfig = { chainId: number; rpcUrls: string[]; multicall3: Address; protocolContracts?: ProtocolContracts };
 
-function trustedMarketsOf(map: Record<string, Address | Address[]> | undefined): ReadonlyMap<number, readonly Address[]> {
-  const markets = new Map<number, Address[]>();
-  for (const [chainId, value] of Object.entries(map ?? {})) markets.set(Number(chainId), Array.isArray(value) ? value : [value]);
-  return markets;
-}
-
 function byChainId<T>(map: Record<string, T> | undefined): ReadonlyMap<number, T> {
   return new Map(Object.entries(map ?? {}).map(([chainId, value]) => [Number(chainId), value]));
 }
@@ -335,7 +332,7 @@ export function parseConfig(env: Record<string, unknown>): AppConfig {
     hfHistoryBucketSeconds: settings.HF_HISTORY_BUCKET_SECONDS,
     riskHistory: { barSeconds: settings.RISK_PRICE_BAR_SECONDS, windowDays: settings.RISK_HISTORY_DAYS },
     heartbeatUrl: settings.HEARTBEAT_URL,
-    topUp: { signer: settings.TOPUP_PRIVATE_KEY, maxGasWei: settings.TOPUP_MAX_GAS_GWEI, trustedMarkets: trustedMarketsOf(settings.TOPUP_TRUSTED_MARKETS), usdPriceFeeds: byChainId<UsdPriceFeeds>(settings.USD_PRICE_FEEDS) },
+    topUp: { signer: settings.TOPUP_PRIVATE_KEY, maxGasWei: settings.TOPUP_MAX_GAS_GWEI, trustedMarkets: byChainId<readonly TrustedMarketKey[]>(settings.TOPUP_TRUSTED_MARKETS), usdPriceFeeds: byChainId<UsdPriceFeeds>(settings.USD_PRICE_FEEDS) },
     telegram:
       settings.TELEGRAM_BOT_TOKEN && settings.TELEGRAM_WEBHOOK_SECRET
         ? { token: settings.TELEGRAM_BOT_TOKEN, webhookSecret: settings.TELEGRAM_WEBHOOK_SECRET, apiBase: settings.TELEGRAM_API_BASE, botUsername: settings.TELEGRAM_BOT_USERNAME?.replace(/^@/, '') }

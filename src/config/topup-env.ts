@@ -73,11 +73,20 @@ export type TopUpSettings = {
   signer: Address | null;
   /** Highest gas price (EIP-1559 max fee, or legacy gas price) the executor will pay, in wei. */
   maxGasWei: bigint;
-  /** TOPUP_TRUSTED_MARKETS: per chain, the markets the owner lets the executor send to beyond the presets. */
-  trustedMarkets: ReadonlyMap<number, readonly Address[]>;
+  /** TOPUP_TRUSTED_MARKETS: per chain, the markets the owner lets the executor send to beyond the presets (contract addresses, or Morpho market ids). */
+  trustedMarkets: ReadonlyMap<number, readonly TrustedMarketKey[]>;
   /** USD_PRICE_FEEDS: per chain, by token (lowercase address), the owner's USD price feed for markets whose values are in that token. */
   usdPriceFeeds: ReadonlyMap<number, UsdPriceFeeds>;
 };
+
+/** A market contract's address, or a market id inside a contract (Morpho Blue: 0x + 64 hex digits, lowercase). */
+export type TrustedMarketKey = Address | Hex;
+
+/** A Morpho Blue market id as TOPUP_TRUSTED_MARKETS lists it. */
+export const trustedMarketIdSchema = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{64}$/)
+  .transform((id) => id.toLowerCase() as Hex);
 
 /** A Chainlink-style aggregator (latestRoundData, decimals) quoting one token in US dollars, and how old its answer may be. */
 export type UsdPriceFeed = { feed: Address; maxAgeSeconds: number };

@@ -113,6 +113,12 @@ export interface TopUpCapability<Market> {
   /** How many units of the market's value unit make one US dollar (Aave: 1e8); undefined when the unit is not USD. */
   usdUnit(market: Market): bigint | undefined;
   /**
+   * What the owner lists in TOPUP_TRUSTED_MARKETS to trust this market, where it is not the
+   * spender (Morpho Blue: the market id, since one Morpho contract holds markets anyone can
+   * create, each with tokens and an oracle of its creator's choosing); `spender(market)` otherwise.
+   */
+  ownerTrustKey?(market: Market): Hex;
+  /**
    * The name of the built-in deployment this market belongs to, decided on chain where the
    * protocol has a registry (Aave: the PoolAddressesProvider's getPool()); null when it is none.
    */

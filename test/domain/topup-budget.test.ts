@@ -5,6 +5,12 @@ import { fairOrder } from '../../src/topup/fair-order';
 import { trustedByOwner } from '../../src/topup/trust';
 import { planTopUp, DAY_WINDOW_MS } from '../../src/domain/topup-plan';
 import { parseConfig } from '../../src/config/env';
+import type { Address, Hex } from 'viem';
+import type { ReadContext } from '../../src/protocols/read-types';
+import { morphoTopUp } from '../../src/protocols/morpho-blue/topup';
+import { MORPHO_BLUE_DEPLOYMENTS } from '../../src/protocols/morpho-blue/deployments';
+import { MORPHO_PRESETS } from '../../src/protocols/morpho-blue/presets';
+import type { MorphoMarket } from '../../src/protocols/morpho-blue/normalize';
 import type { StoredTopUpPolicy } from '../../src/config/topup-policy';
 
 const USD = 10n ** 8n;
@@ -97,5 +103,26 @@ describe('executor queue and trust list', () => {
     expect(trustedByOwner(config.topUp.trustedMarkets, 1, '0x87870Bca3F3fD6335C3F4ce8392D69350B4fA4E2')).toBe(false);
     expect(() => parseConfig({ RPC_URLS: '{"1":"http://x"}', ADMIN_TOKEN: 'x'.repeat(32), TOPUP_TRUSTED_MARKETS: '{"1":["nope"]}' })).toThrow(/TOPUP_TRUSTED_MARKETS\.1/);
     expect(parseConfig({ RPC_URLS: '{"1":"http://x"}', ADMIN_TOKEN: 'x'.repeat(32) }).topUp.trustedMarkets.size).toBe(0);
+  });
+
+  it('TOPUP_TRUSTED_MARKETS takes Morpho market ids (0x + 64 hex) beside contract addresses, and names the entry it refuses', () => {
+    const id = '0xB323495F7E4148BE5643A4EA4A8221EEF163E4BCCFDEDC2A6F4696BAACBC86CC';
+    const config = parseConfig({ RPC_URLS: '{"1":"http://x"}', ADMIN_TOKEN: 'x'.repeat(32), TOPUP_TRUSTED_MARKETS: JSON.stringify({ '1': [id, '0xc13e21b648a5ee794902342038ff3adab66be987'] }) });
+    expect(trustedByOwner(config.topUp.trustedMarkets, 1, id.toLowerCase() as `0x${string}`)).toBe(true);
+    expect(() => parseConfig({ RPC_URLS: '{"1":"http://x"}', ADMIN_TOKEN: 'x'.repeat(32), TOPUP_TRUSTED_MARKETS: JSON.stringify({ '1': ['0x1234'] }) })).toThrow(
+      /TOPUP_TRUSTED_MARKETS\.1\.0: must be a market contract address \(0x \+ 40 hex digits\) or a Morpho Blue market id/,
+    );
+  });
+
+  it('in the canonical Morpho Blue contract only the built-in market ids are trusted: a market anyone created there is not', async () => {
+    const canonical = MORPHO_BLUE_DEPLOYMENTS[1]!;
+    const preset = MORPHO_PRESETS.find((candidate) => candidate.chainId === 1)!;
+    const context = { chainId: 1 } as ReadContext;
+    const marketOf = (morpho: Address, id: Hex) => ({ morpho, id }) as MorphoMarket;
+    expect(await morphoTopUp.trustedPreset(context, marketOf(canonical, preset.id))).toBe(preset.name);
+    expect(await morphoTopUp.trustedPreset(context, marketOf(canonical, `0x${'ab'.repeat(32)}`))).toBeNull();
+    expect(await morphoTopUp.trustedPreset(context, marketOf('0x000000000000000000000000000000000000dEaD', preset.id))).toBeNull();
+    // The owner trusts a Morpho market by its id, never by the contract that holds it.
+    expect(morphoTopUp.ownerTrustKey!(marketOf(canonical, preset.id))).toBe(preset.id);
   });
 });

@@ -1,6 +1,6 @@
 import { parseUnits, type Address } from 'viem';
 import type { LocalChain } from '../../tools/chain';
-import { mintMorphoToken, openMorphoPosition, setMorphoPrice, type LocalMorpho, type LocalMorphoMarket } from '../../tools/chain/morpho';
+import { createMorphoMarket, deployMorphoTestToken, mintMorphoToken, openMorphoPosition, setMorphoPrice, type LocalMorpho, type LocalMorphoMarket } from '../../tools/chain/morpho';
 import { pushRounds } from '../../tools/chain/round-aggregator';
 
 /*
@@ -34,6 +34,15 @@ export function morphoControlRoutes(chain: LocalChain, local: LocalMorphoWithWet
       const token = body.symbol === market.collateral.symbol ? market.collateral : market.loan;
       await mintMorphoToken(chain.clients, local, token.asset, body.to as Address, parseUnits(String(body.amount), token.decimals));
       return { ok: true };
+    },
+    /**
+     * What an attacker can do in any Morpho contract: a market of its own lending a token it names
+     * "USDC" against the real WETH, priced by an oracle of its own at next to nothing.
+     */
+    'POST /morpho/own-market': async () => {
+      const loan = await deployMorphoTestToken(chain.clients, local.admin, { name: 'Totally USDC', symbol: 'USDC', decimals: 6 });
+      const market = await createMorphoMarket(chain.clients, local, { loan, collateral: local.collateral, irm: local.params.irm, price: '0.000001', lent: '1000' });
+      return { id: market.id, loan: market.loan, collateral: market.collateral };
     },
     /** A new ETH / USD round (8 decimals) at `price`, updated `ageSeconds` before the latest block. */
     'POST /morpho/eth-usd': async (body) => {

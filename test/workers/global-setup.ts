@@ -17,7 +17,7 @@ declare module 'vitest' {
     market: string;
     comet: string;
     morpho: string;
-    /** Contracts of Liquity v2, Fluid and Euler v2 that top-ups approve and call: trusted like TOPUP_TRUSTED_MARKETS entries. */
+    /** Contracts of Liquity v2, Fluid, Euler v2 and Maker that top-ups approve and call, and the Morpho market ids: trusted as TOPUP_TRUSTED_MARKETS entries. */
     topUpTargets: string[];
     /** PROTOCOL_CONTRACTS for the local chain: the Maker deployment's Vat, Spotter, Jug, Dog and CdpManager; Fluid's VaultResolver. */
     protocolContracts: string;
@@ -64,7 +64,8 @@ export default async function setup(project: TestProject) {
   project.provide('comet', comet.comet);
   project.provide('morpho', morpho.morpho);
   // The contracts the other protocols' top-ups approve and call, trusted by the owner as TOPUP_TRUSTED_MARKETS lists them.
-  project.provide('topUpTargets', [liquity.branches.WETH.borrowerOperations, fluid.vault, fluid.native.vault, euler.borrowVault.vault, maker.vat]);
+  // Morpho markets are trusted by id: the Morpho contract holds markets anyone can create.
+  project.provide('topUpTargets', [liquity.branches.WETH.borrowerOperations, fluid.vault, fluid.native.vault, euler.borrowVault.vault, maker.vat, morpho.id, wethLoan.id]);
   project.provide('protocolContracts', JSON.stringify({ '31337': { maker: { vat: maker.vat, spot: maker.spot, jug: maker.jug, dog: maker.dog, cdpManager, daiJoin: maker.daiJoin, [`join:${maker.ilk.name}`]: maker.ilk.join }, fluid: { vaultResolver: fluid.vaultResolver } } }));
   project.provide('usdPriceFeeds', JSON.stringify({ '31337': { [morpho.collateral.asset]: ethUsdFeed } }));
   project.provide('receiverUrl', receiver.url);

@@ -110,6 +110,24 @@ describe('Morpho Blue through the API', () => {
     expect(response.body.error.message).toContain('only collateral is WETH');
   });
 
+  it('a market a tenant creates in the Morpho contract (its own oracle, its own token named USDC, the real WETH as collateral) is not trusted: a live policy is 400 market_not_trusted, a dry run is accepted', async () => {
+    const key = await newTenant('morpho-own-market');
+    await grantTopUps(key, '100000');
+    const own = (await control('/morpho/own-market')) as { id: string; collateral: { asset: string } };
+    const watch = { chainId: 31337, protocol: 'morpho-blue', market: own.id, protocolAddress: market.morpho, account: SIGNER };
+    // Supplying WETH "worth" nothing at its own oracle would have cost no budget: the market itself must be trusted.
+    const topUp = { mode: 'supply', asset: own.collateral.asset, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: '100', maxAmountPerDay: '100' };
+    const live = await api('POST', '/v1/watches', { token: key, body: { ...watch, topUp: { ...topUp, dryRun: false } } });
+    expect(live.status).toBe(400);
+    expect(live.body.error.code).toBe('market_not_trusted');
+    expect(live.body.error.message).toContain(own.id);
+    const dryRun = await api('POST', '/v1/watches', { token: key, body: { ...watch, topUp: { ...topUp, dryRun: true } } });
+    expect(dryRun.status, JSON.stringify(dryRun.body)).toBe(201);
+    const goLive = await api('PATCH', `/v1/watches/${dryRun.body.id}`, { token: key, body: { topUp: { ...topUp, dryRun: false } } });
+    expect(goLive.status).toBe(400);
+    expect(goLive.body.error.code).toBe('market_not_trusted');
+  });
+
   it('a dry run on Morpho reports the exact repay it would send and sends nothing', async () => {
     const path = '/morpho-dry-run';
     const key = await newTenant(path);

@@ -114,8 +114,8 @@ export function oraclePrice(usdPerCollateral: string, loanDecimals: number, coll
 /** A USDC-loan / WETH-collateral market at LLTV 86%, with 10M USDC supplied by the admin. */
 export async function deployMorpho(clients: LocalClients, admin: Address, onProgress?: (line: string) => void): Promise<LocalMorpho> {
   const artifacts = morphoArtifacts(onProgress);
-  const usdc = await deployToken(clients, admin, { name: 'Morpho USDC', symbol: 'USDC', decimals: 6 });
-  const weth = await deployToken(clients, admin, { name: 'Morpho WETH', symbol: 'WETH', decimals: 18 });
+  const usdc = await deployMorphoTestToken(clients, admin, { name: 'Morpho USDC', symbol: 'USDC', decimals: 6 });
+  const weth = await deployMorphoTestToken(clients, admin, { name: 'Morpho WETH', symbol: 'WETH', decimals: 18 });
   const morpho = await deployCode(clients, admin, encodeDeployData({ abi: artifacts.Morpho.abi, bytecode: artifacts.Morpho.bytecode, args: [admin] } as never) as Hex, 'Morpho');
   const irm = await deployCode(clients, admin, encodeDeployData({ abi: artifacts.IrmMock.abi, bytecode: artifacts.IrmMock.bytecode } as never) as Hex, 'IrmMock');
   await sendContractTx(clients, admin, { address: morpho, abi: morphoTestAbi, functionName: 'enableIrm', args: [irm] });
@@ -124,14 +124,14 @@ export async function deployMorpho(clients: LocalClients, admin: Address, onProg
   return { morpho, admin, ...market };
 }
 
-async function deployToken(clients: LocalClients, admin: Address, token: { name: string; symbol: string; decimals: number }): Promise<MorphoTestToken> {
+export async function deployMorphoTestToken(clients: LocalClients, admin: Address, token: { name: string; symbol: string; decimals: number }): Promise<MorphoTestToken> {
   const artifact = loadArtifact('MintableERC20');
   const asset = await deployCode(clients, admin, encodeDeployData({ abi: artifact.abi, bytecode: artifact.bytecode, args: [token.name, token.symbol, token.decimals] } as never) as Hex, token.symbol);
   return { asset, symbol: token.symbol, decimals: token.decimals };
 }
 
 /** A market of the given tokens at LLTV 86% with its own OracleMock at `price` (loan tokens per collateral token) and `lent` loan tokens supplied by the admin. */
-async function createMorphoMarket(
+export async function createMorphoMarket(
   clients: LocalClients,
   local: { morpho: Address; admin: Address },
   input: { loan: MorphoTestToken; collateral: MorphoTestToken; irm: Address; price: string; lent: string },
@@ -150,7 +150,7 @@ async function createMorphoMarket(
 
 /** A second market on the same Morpho: WETH lent against a wstETH-like token at 1.2 WETH each, 10,000 WETH supplied (values in WETH, not dollars). */
 export async function createWethLoanMarket(clients: LocalClients, local: LocalMorpho): Promise<LocalMorphoMarket> {
-  const wsteth = await deployToken(clients, local.admin, { name: 'Morpho wstETH', symbol: 'wstETH', decimals: 18 });
+  const wsteth = await deployMorphoTestToken(clients, local.admin, { name: 'Morpho wstETH', symbol: 'wstETH', decimals: 18 });
   return createMorphoMarket(clients, local, { loan: local.collateral, collateral: wsteth, irm: local.params.irm, price: '1.2', lent: '10000' });
 }
 

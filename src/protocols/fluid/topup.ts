@@ -17,9 +17,9 @@ import { readFluidAccounts } from './read';
  *
  * A native-ETH collateral (NATIVE_TOKEN) is paid as the transaction's value instead: the vault
  * wants msg.value equal to the deposit (else Vault__InvalidMsgValueOperate), and no approval.
- * Paying back a native-ETH debt stays refused: such a vault's values are in ETH, which the
- * owner's USD budget cannot value (no live action could be booked against it), and the payback
- * with value (the vault refunds any excess to the sender) has no test on real bytecode here.
+ * Paying back a native-ETH debt stays refused: the payback with value (the vault refunds any
+ * excess to the sender) has no test on real bytecode here. Values in a borrow token that is no
+ * dollar (native ETH) reach the USD budget through the owner's feed for it (USD_PRICE_FEEDS).
  */
 
 /** Fluid's own error ids (contracts/protocols/vault/errorTypes.sol) a deposit or payback can hit. */
@@ -49,7 +49,7 @@ export const fluidTopUp: TopUpCapability<FluidMarket> = {
       throw invalidTopUpAsset(mode === 'supply' ? `this vault's only collateral is ${market.collateral.symbol} ${market.collateral.asset}` : `this vault's debt is in ${market.debt.symbol} ${market.debt.asset} only`);
     }
     if (mode === 'repay' && sameAddress(wanted.asset, NATIVE_TOKEN)) {
-      throw invalidTopUpAsset("this vault's debt is native ETH, paid back as the transaction's value; the executor sends native ETH only to supply a vault's collateral: paying back an ETH debt is not supported (the vault's values are in ETH, which the USD budget cannot value); use mode supply with the collateral");
+      throw invalidTopUpAsset("this vault's debt is native ETH, paid back as the transaction's value; the executor sends native ETH only to supply a vault's collateral: paying back an ETH debt is not supported; use mode supply with the collateral");
     }
     return { asset: wanted.asset, symbol: wanted.symbol, decimals: wanted.decimals };
   },

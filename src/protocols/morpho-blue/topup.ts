@@ -3,6 +3,7 @@ import { multicallAt } from '../batch';
 import { invalidTopUpAsset, sameAddress, stablecoinUsdUnit, tokenValueUnit, type ActionCall, type AssetFacts, type TopUpCapability } from '../topup-capability';
 import { morphoAbi, oracleAbi } from './abi';
 import { MORPHO_BLUE_DEPLOYMENTS } from './deployments';
+import { MORPHO_PRESETS } from './presets';
 import type { MorphoMarket } from './normalize';
 
 /*
@@ -84,9 +85,13 @@ export const morphoTopUp: TopUpCapability<MorphoMarket> = {
   /** Values are in loan-token units: USD only when the loan token is a dollar stablecoin (counted at $1). */
   usdUnit: (market) => stablecoinUsdUnit(market.loan),
 
+  // Anyone can create a market in Morpho (any tokens, any oracle): the canonical contract is no trust, a market is, by its id.
+  ownerTrustKey: (market) => market.id,
+
   async trustedPreset(context, market) {
     const canonical = MORPHO_BLUE_DEPLOYMENTS[context.chainId];
-    return canonical && sameAddress(canonical, market.morpho) ? 'Morpho Blue' : null;
+    if (!canonical || !sameAddress(canonical, market.morpho)) return null;
+    return MORPHO_PRESETS.find((preset) => preset.chainId === context.chainId && preset.id.toLowerCase() === market.id.toLowerCase())?.name ?? null;
   },
 
   describeRevert: (reason) => reason,
