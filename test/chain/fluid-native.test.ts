@@ -133,6 +133,6 @@ describe('Fluid top-up of native ETH collateral (ETH/USDC T1 vault)', () => {
     const state = await readFreshState(context(), { protocol, account: owner, asset: ETH, signer: signer.address, blockNumber: await chain.clients.publicClient.getBlockNumber(), live: false });
     const built = buildSteps(protocol, request(owner), state, parseUnits('0.1', 18), signer.address);
     const check = await simulateStep(chain.clients.publicClient, signer.address, built.steps[0]!, protocol.capability);
-    expect(check).toMatchObject({ ok: false, reason: expect.stringMatching(/exceeds the balance|insufficient funds/i) });
+    expect(check, JSON.stringify(check)).toMatchObject({ ok: false, reason: expect.stringMatching(/exceeds the balance|insufficient funds/i) });
   });
 });

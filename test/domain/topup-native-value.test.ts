@@ -44,10 +44,18 @@ describe('native value in top-up steps', () => {
     expect(erc20.value).toBeUndefined();
   });
 
-  it('Fluid accepts native-ETH collateral for supply, and refuses native-ETH debt for repay at topUp.asset, saying supply works', async () => {
+  it('Fluid takes native ETH as the asset of either side: collateral for supply, debt for repay', async () => {
     await expect(fluidTopUp.checkAsset(noChain, vault(NATIVE_TOKEN, USDC), 'supply', NATIVE_TOKEN)).resolves.toEqual(ETH);
-    const refused = fluidTopUp.checkAsset(noChain, vault('0x00000000000000000000000000000000000000e1', NATIVE_TOKEN), 'repay', NATIVE_TOKEN);
-    await expect(refused).rejects.toMatchObject({ code: 'validation_failed', issues: [{ path: 'topUp.asset', message: expect.stringContaining('use mode supply') }] });
+    await expect(fluidTopUp.checkAsset(noChain, vault('0x00000000000000000000000000000000000000e1', NATIVE_TOKEN), 'repay', NATIVE_TOKEN)).resolves.toEqual(ETH);
+  });
+
+  it('a Fluid payback of a native-ETH debt sends the amount as the transaction\'s value; an ERC-20 payback sends none', () => {
+    const state = { collateralParams: undefined, repayable: 10n ** 18n, positionId: 7n };
+    const native = fluidTopUp.buildAction(vault('0x00000000000000000000000000000000000000e1', NATIVE_TOKEN), { mode: 'repay', asset: ETH, amount: 10n ** 17n, account: '0x00000000000000000000000000000000000000aa', state });
+    expect(native).toMatchObject({ kind: 'repay', to: VAULT, value: 10n ** 17n });
+    expect(decodeFunctionData({ abi: vaultOperateAbi, data: native.data }).args).toEqual([7n, 0n, -(10n ** 17n), '0x0000000000000000000000000000000000000000']);
+    const erc20 = fluidTopUp.buildAction(vault(NATIVE_TOKEN, USDC), { mode: 'repay', asset: { asset: USDC, symbol: 'USDC', decimals: 6 }, amount: 10n ** 6n, account: '0x00000000000000000000000000000000000000aa', state });
+    expect(erc20.value).toBeUndefined();
   });
 
   it('a step\'s value is stored as a decimal string (absent when none) and read back as the bigint the transaction sends; totals add the values', () => {

@@ -39,10 +39,10 @@ describe('Fluid checkAsset', () => {
   });
   const context = {} as ReadContext; // checkAsset reads nothing for Fluid: the market's facts decide
 
-  it('a native-ETH collateral is taken for supply (sent as the transaction\'s value); a native-ETH debt is refused at topUp.asset', async () => {
+  it('a native-ETH side is taken for its mode (collateral for supply, debt for repay); the other side is refused at topUp.asset', async () => {
     await expect(fluidTopUp.checkAsset(context, market(NATIVE_TOKEN, EXECUTOR), 'supply', NATIVE_TOKEN)).resolves.toMatchObject({ asset: NATIVE_TOKEN });
-    await expect(fluidTopUp.checkAsset(context, market(EXECUTOR, NATIVE_TOKEN), 'repay', NATIVE_TOKEN)).rejects.toMatchObject({ status: 400, issues: [{ path: 'topUp.asset' }] });
-    await expect(fluidTopUp.checkAsset(context, market(EXECUTOR, NATIVE_TOKEN), 'repay', NATIVE_TOKEN)).rejects.toThrow(/native ETH/);
+    await expect(fluidTopUp.checkAsset(context, market(EXECUTOR, NATIVE_TOKEN), 'repay', NATIVE_TOKEN)).resolves.toMatchObject({ asset: NATIVE_TOKEN });
+    await expect(fluidTopUp.checkAsset(context, market(EXECUTOR, NATIVE_TOKEN), 'supply', NATIVE_TOKEN)).rejects.toMatchObject({ status: 400, issues: [{ path: 'topUp.asset' }] });
   });
   it('an ERC-20 side is taken with its decimals', async () => {
     await expect(fluidTopUp.checkAsset(context, market(EXECUTOR, OWNER), 'repay', OWNER)).resolves.toEqual({ asset: OWNER, symbol: 'D', decimals: 6 });

@@ -18,13 +18,14 @@ import type { LocalEuler } from '../../tools/chain/euler-v2';
 import { fluidControlRoutes } from './fluid-control';
 import type { LocalFluid } from '../../tools/chain/fluid';
 import { monitorControlRoutes } from './monitor-control';
+import { pushRounds } from '../../tools/chain/round-aggregator';
 
 /**
  * A loopback control plane for tests that run inside workerd: they cannot touch Node
  * objects, so they ask this server to open positions, move prices and report what the
  * webhook receiver got. Test-only; never part of the product.
  */
-export async function startControlServer(chain: LocalChain, receiver: WebhookReceiver, protocols: { comet: LocalComet; morpho: LocalMorphoWithWethLoan; liquity: LocalLiquity; maker: LocalMaker & { cdpManager: Address }; euler: LocalEuler; fluid: LocalFluid }) {
+export async function startControlServer(chain: LocalChain, receiver: WebhookReceiver, protocols: { comet: LocalComet; morpho: LocalMorphoWithWethLoan; liquity: LocalLiquity; maker: LocalMaker & { cdpManager: Address }; euler: LocalEuler; fluid: LocalFluid; ethUsdFeed: Address }) {
   await seedLiquidity(chain);
   const secrets = new Map<string, string>();
   receiver.setSecret((path) => secrets.get(path.split('?')[0]!) ?? 'whsec_' + Buffer.from('unset-secret-unset-secret-unset!').toString('base64'));
@@ -64,6 +65,12 @@ export async function startControlServer(chain: LocalChain, receiver: WebhookRec
     ...eulerControlRoutes(chain, protocols.euler),
     ...fluidControlRoutes(chain, protocols.fluid),
     ...monitorControlRoutes(chain),
+    /** A new round (8 decimals) of the ETH / USD feed USD_PRICE_FEEDS names for WETH and native ETH, at `price`, updated `ageSeconds` before the latest block. */
+    'POST /eth-usd': async (body) => {
+      const latest = await chain.clients.publicClient.getBlock();
+      await pushRounds(chain.clients, chain.accounts[0]!, protocols.ethUsdFeed, [{ answer: parseUnits(String(body.price), 8), updatedAt: latest.timestamp - BigInt(Number(body.ageSeconds ?? 0)) }]);
+      return { ok: true };
+    },
     'POST /mine': async () => {
       await chain.actions.mine(1);
       return { ok: true };

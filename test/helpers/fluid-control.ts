@@ -1,7 +1,7 @@
 import { parseAbi, parseUnits, type Address } from 'viem';
 import type { LocalChain } from '../../tools/chain';
 import { sendContractTx } from '../../tools/chain/actions';
-import { fluidPosition, newFluidOwner, openFluidNativePosition, openFluidPosition, setFluidNativePrice, setFluidPrice, type LocalFluid } from '../../tools/chain/fluid';
+import { fluidPosition, newFluidOwner, openFluidEthDebtPosition, openFluidNativePosition, openFluidPosition, setFluidEthDebtPrice, setFluidNativePrice, setFluidPrice, type LocalFluid } from '../../tools/chain/fluid';
 
 const transferAbi = parseAbi(['function transfer(address to, uint256 amount) returns (bool)']);
 
@@ -52,6 +52,25 @@ export function fluidControlRoutes(chain: LocalChain, local: LocalFluid): Record
       const had = await chain.publicClient.getBalance({ address });
       await chain.clients.testClient.setBalance({ address, value: BigInt(String(body.wei)) });
       return { had: had.toString() };
+    },
+    /** The WETH/ETH vault (native ETH debt at Fluid's NATIVE_TOKEN address). */
+    'POST /fluid/eth-debt/market': async () => ({ vault: local.ethDebt.vault, collateral: local.ethDebt.collateral.asset, debt: local.ethDebt.debt.asset }),
+    /** Opens one position in the WETH/ETH vault for a new owner: { collateralWeth, borrowEth }; answers the owner and the NFT id (decimal). */
+    'POST /fluid/eth-debt/open': async (body) => {
+      const owner = await newFluidOwner(chain.clients);
+      const nftId = await openFluidEthDebtPosition(chain.clients, local, { owner, weth: String(body.collateralWeth ?? '1'), borrowEth: String(body.borrowEth ?? '0.5') });
+      return { owner, nftId: nftId.toString() };
+    },
+    /** ETH per WETH on the WETH/ETH vault's oracle. */
+    'POST /fluid/eth-debt/price': async (body) => {
+      await setFluidEthDebtPrice(chain.clients, local, String(body.price));
+      await chain.actions.mine(1);
+      return { ok: true };
+    },
+    /** The WETH/ETH vault's own view of a position (its resolver): supply and borrow in wei. */
+    'POST /fluid/eth-debt/position': async (body) => {
+      const position = await fluidPosition(chain.clients, { ...local, vault: local.ethDebt.vault }, BigInt(String(body.nftId)));
+      return { supply: position.supply.toString(), borrow: position.borrow.toString() };
     },
     /** USDC per WETH. */
     'POST /fluid/price': async (body) => {

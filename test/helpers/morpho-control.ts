@@ -1,7 +1,6 @@
 import { parseUnits, type Address } from 'viem';
 import type { LocalChain } from '../../tools/chain';
 import { createMorphoMarket, deployMorphoTestToken, mintMorphoToken, openMorphoPosition, setMorphoPrice, type LocalMorpho, type LocalMorphoMarket } from '../../tools/chain/morpho';
-import { pushRounds } from '../../tools/chain/round-aggregator';
 
 /*
  * Control routes for tests inside workerd that use the Morpho Blue the global setup deployed (a
@@ -10,14 +9,14 @@ import { pushRounds } from '../../tools/chain/round-aggregator';
  */
 
 type Route = (body: Record<string, unknown>) => Promise<unknown>;
-export type LocalMorphoWithWethLoan = LocalMorpho & { wethLoan: LocalMorphoMarket; ethUsdFeed: Address };
+export type LocalMorphoWithWethLoan = LocalMorpho & { wethLoan: LocalMorphoMarket };
 
 export function morphoControlRoutes(chain: LocalChain, local: LocalMorphoWithWethLoan): Record<string, Route> {
   const marketOf = (body: Record<string, unknown>): LocalMorphoMarket => (body.market === 'wethLoan' ? local.wethLoan : local);
   return {
     'POST /morpho/market': async (body) => {
       const market = marketOf(body);
-      return { morpho: local.morpho, id: market.id, loan: market.loan, collateral: market.collateral, ethUsdFeed: local.ethUsdFeed };
+      return { morpho: local.morpho, id: market.id, loan: market.loan, collateral: market.collateral };
     },
     'POST /morpho/open': async (body) => ({
       account: await openMorphoPosition(chain.clients, local, { collateral: String(body.collateral ?? '1'), borrow: String(body.borrow ?? '1000') }, marketOf(body)),
@@ -43,12 +42,6 @@ export function morphoControlRoutes(chain: LocalChain, local: LocalMorphoWithWet
       const loan = await deployMorphoTestToken(chain.clients, local.admin, { name: 'Totally USDC', symbol: 'USDC', decimals: 6 });
       const market = await createMorphoMarket(chain.clients, local, { loan, collateral: local.collateral, irm: local.params.irm, price: '0.000001', lent: '1000' });
       return { id: market.id, loan: market.loan, collateral: market.collateral };
-    },
-    /** A new ETH / USD round (8 decimals) at `price`, updated `ageSeconds` before the latest block. */
-    'POST /morpho/eth-usd': async (body) => {
-      const latest = await chain.clients.publicClient.getBlock();
-      await pushRounds(chain.clients, local.admin, local.ethUsdFeed, [{ answer: parseUnits(String(body.price), 8), updatedAt: latest.timestamp - BigInt(Number(body.ageSeconds ?? 0)) }]);
-      return { ok: true };
     },
   };
 }

@@ -113,3 +113,46 @@ describe('Fluid native-ETH collateral through the API', () => {
     }
   });
 });
+
+describe('Fluid native-ETH debt through the API, valued through the owner\'s ETH / USD feed (USD_PRICE_FEEDS)', () => {
+  let ethDebt: { vault: string; collateral: string; debt: string };
+
+  beforeAll(async () => {
+    ethDebt = (await control('/fluid/eth-debt/market')) as typeof ethDebt;
+    await control('/fluid/eth-debt/price', { price: '1.2' });
+    await control('/eth-usd', { price: '2000' });
+  }, 120_000);
+
+  it('a live payback sends operate(nft, 0, −amount) with the ETH as its value and no approval, cut by a $200 grant at $2,000 to 0.1 ETH, and the vault\'s debt falls by it', async () => {
+    const path = '/fluid-eth-debt-live';
+    const key = await newTenant(path);
+    await grantTopUps(key, '200');
+    const channel = await verifiedWebhook(key, path);
+    // 1 WETH at 1.2 ETH × LT 0.85 against 0.8 ETH: HF 1.275; at 1.05 ETH, 1.116, under the trigger 1.2.
+    // HF 1.5 then needs the debt at 0.595 ETH: about 0.205 ETH ($410) paid back, more than the grant.
+    const { nftId } = await control('/fluid/eth-debt/open', { collateralWeth: '1', borrowEth: '0.8' });
+    const topUpPolicy = { mode: 'repay', asset: ethDebt.debt, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: '1', maxAmountPerDay: '1', cooldownSeconds: 600, dryRun: false };
+    const owed = BigInt((await control('/fluid/eth-debt/position', { nftId })).borrow);
+    const { before } = await watchThenCrash(key, { protocol: 'fluid', market: ethDebt.vault, account: nftId, channels: [channel], topUp: topUpPolicy }, () => control('/fluid/eth-debt/price', { price: '1.05' }));
+    try {
+      const executed = await receivedEventually(tenantStub(testEnv, tenantIdOf(key)), path, 'topup.executed');
+      const topUp = (executed.body as any).topUp;
+      expect(topUp).toMatchObject({ mode: 'repay', symbol: 'ETH', dryRun: false, transaction: { to: ethDebt.vault, approve: null } });
+      expect(topUp.cappedBy).toContain('tenant_budget');
+      const paid = BigInt(topUp.transaction.value);
+      expect(BigInt(topUp.transaction.args.newDebt)).toBe(-paid);
+      expect(paid).toBeLessThanOrEqual(WEI / 10n);
+      expect(paid).toBeGreaterThan((WEI * 999n) / 10_000n);
+      expect((await control('/topup/nonce', { address: SIGNER })).pending - before).toBe(1); // operate alone: ETH needs no approval
+      // The vault's own view: the debt fell by what was sent (plus a little interest since it was read).
+      const after = BigInt((await control('/fluid/eth-debt/position', { nftId })).borrow);
+      expect(after).toBeLessThanOrEqual(owed - paid + 10n ** 12n);
+      expect(after).toBeGreaterThanOrEqual(owed - paid - 10n);
+      const grant = (await api('GET', `/v1/admin/tenants/${tenantIdOf(key)}/topup`, { token: ADMIN })).body;
+      expect(Number(grant.spentUsdLast24h)).toBeGreaterThan(199.9);
+      expect(Number(grant.spentUsdLast24h)).toBeLessThanOrEqual(200);
+    } finally {
+      await control('/fluid/eth-debt/price', { price: '1.2' });
+    }
+  });
+});

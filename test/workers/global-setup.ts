@@ -21,7 +21,7 @@ declare module 'vitest' {
     topUpTargets: string[];
     /** PROTOCOL_CONTRACTS for the local chain: the Maker deployment's Vat, Spotter, Jug, Dog and CdpManager; Fluid's VaultResolver. */
     protocolContracts: string;
-    /** USD_PRICE_FEEDS for the local chain: the ETH / USD feed of the Morpho WETH-loan market's WETH. */
+    /** USD_PRICE_FEEDS for the local chain: the ETH / USD feed, for the Morpho WETH-loan market's WETH and Fluid's native ETH. */
     usdPriceFeeds: string;
     receiverUrl: string;
     controlUrl: string;
@@ -58,16 +58,17 @@ export default async function setup(project: TestProject) {
   const wethLoan = await createWethLoanMarket(chain.clients, morpho);
   const ethUsdFeed = await deployRoundAggregator(chain.clients, chain.accounts[0]!, { decimals: 8, firstRoundId: (1n << 64n) + 1n });
   await pushRounds(chain.clients, chain.accounts[0]!, ethUsdFeed, [{ answer: 2_000n * 10n ** 8n, updatedAt: (await chain.clients.publicClient.getBlock()).timestamp }]);
-  control = await startControlServer(chain, receiver, { comet, morpho: { ...morpho, wethLoan, ethUsdFeed }, liquity, maker: { ...maker, cdpManager }, euler, fluid });
+  control = await startControlServer(chain, receiver, { comet, morpho: { ...morpho, wethLoan }, liquity, maker: { ...maker, cdpManager }, euler, fluid, ethUsdFeed });
   project.provide('rpcUrl', chain.rpcUrl);
   project.provide('market', chain.market.pool);
   project.provide('comet', comet.comet);
   project.provide('morpho', morpho.morpho);
   // The contracts the other protocols' top-ups approve and call, trusted by the owner as TOPUP_TRUSTED_MARKETS lists them.
   // Morpho markets are trusted by id: the Morpho contract holds markets anyone can create.
-  project.provide('topUpTargets', [liquity.branches.WETH.borrowerOperations, fluid.vault, fluid.native.vault, euler.borrowVault.vault, maker.vat, morpho.id, wethLoan.id]);
+  project.provide('topUpTargets', [liquity.branches.WETH.borrowerOperations, fluid.vault, fluid.native.vault, fluid.ethDebt.vault, euler.borrowVault.vault, maker.vat, morpho.id, wethLoan.id]);
   project.provide('protocolContracts', JSON.stringify({ '31337': { maker: { vat: maker.vat, spot: maker.spot, jug: maker.jug, dog: maker.dog, cdpManager, daiJoin: maker.daiJoin, [`join:${maker.ilk.name}`]: maker.ilk.join }, fluid: { vaultResolver: fluid.vaultResolver } } }));
-  project.provide('usdPriceFeeds', JSON.stringify({ '31337': { [morpho.collateral.asset]: ethUsdFeed } }));
+  // WETH (the Morpho WETH-loan market's unit) and native ETH (the Fluid WETH/ETH vault's) → the one ETH / USD feed.
+  project.provide('usdPriceFeeds', JSON.stringify({ '31337': { [morpho.collateral.asset]: ethUsdFeed, [fluid.ethDebt.debt.asset]: ethUsdFeed } }));
   project.provide('receiverUrl', receiver.url);
   project.provide('controlUrl', control.url);
   return async () => {

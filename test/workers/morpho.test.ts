@@ -152,7 +152,7 @@ describe('Morpho Blue through the API', () => {
     beforeAll(async () => {
       wethLoan = (await control('/morpho/market', { market: 'wethLoan' })) as WethLoan;
       await control('/morpho/price', { market: 'wethLoan', price: '1.2' });
-      await control('/morpho/eth-usd', { price: '2000' });
+      await control('/eth-usd', { price: '2000' });
       await control('/morpho/mint', { market: 'wethLoan', symbol: 'WETH', to: SIGNER, amount: '10' });
     });
 
@@ -192,7 +192,7 @@ describe('Morpho Blue through the API', () => {
     });
 
     it('with the feed\'s last round older than its max age, the live repayment is skipped (usd_price_unknown, saying how old) and nothing is sent', async () => {
-      await control('/morpho/eth-usd', { price: '2000', ageSeconds: 7_200 });
+      await control('/eth-usd', { price: '2000', ageSeconds: 7_200 });
       try {
         const path = '/morpho-weth-loan-stale';
         const { tenant, before } = await crashWithRepay(path, '100000');
@@ -202,7 +202,7 @@ describe('Morpho Blue through the API', () => {
         expect(topUp.message).toMatch(/last updated \d+ s before the block, more than its 3600 s limit/);
         expect((await control('/topup/nonce', { address: SIGNER })).pending).toBe(before);
       } finally {
-        await control('/morpho/eth-usd', { price: '2000' });
+        await control('/eth-usd', { price: '2000' });
         await control('/morpho/price', { market: 'wethLoan', price: '1.2' });
       }
     });

@@ -11,7 +11,8 @@ import { deployCode, sendContractTx, type LocalClients } from './actions';
  * collateral is the liquidity the first one borrows (the liquidity layer only takes deposits
  * from contracts that answer its callback, so a vault is the simplest lender), and an ETH/USDC T1
  * vault whose collateral is native ETH (Fluid's NATIVE_TOKEN, paid as msg.value) with its own
- * MockOracle, borrowing from the same USDC.
+ * MockOracle, borrowing from the same USDC; and a WETH/ETH T1 vault whose debt is native ETH
+ * (paid back as msg.value), borrowing the ETH the admin supplies to the ETH/USDC vault.
  * Test-time only: the shared folder sits beside the clone on this machine and in CI.
  */
 
@@ -72,6 +73,8 @@ export type LocalFluid = {
   debt: FluidToken;
   /** The ETH/USDC vault: native ETH collateral (NATIVE_TOKEN, sent as msg.value), USDC debt, its own oracle. */
   native: { vault: Address; oracle: Address; collateral: FluidToken; debt: FluidToken };
+  /** The WETH/ETH vault: WETH collateral, native ETH debt (NATIVE_TOKEN, paid back as msg.value), its own oracle (ETH per WETH). */
+  ethDebt: { vault: Address; oracle: Address; collateral: FluidToken; debt: FluidToken };
 };
 
 /** Fluid's stand-in address for native ETH as a vault token. */
@@ -138,6 +141,9 @@ export async function deployFluid(clients: LocalClients, admin: Address): Promis
   const nativeVault = await vaultOf(FLUID_NATIVE_TOKEN, usdc);
   const nativeOracle = await deploy('MockOracle', []);
   await send(nativeVault, 'updateOracle', [nativeOracle]);
+  const ethDebtVault = await vaultOf(weth, FLUID_NATIVE_TOKEN);
+  const ethDebtOracle = await deploy('MockOracle', []);
+  await send(ethDebtVault, 'updateOracle', [ethDebtOracle]);
 
   const liquidityResolver = await deploy('FluidLiquidityResolver', [liquidity]);
   const vaultResolver = await deploy('FluidVaultResolver', [factory, liquidityResolver]);
@@ -152,6 +158,7 @@ export async function deployFluid(clients: LocalClients, admin: Address): Promis
     collateral: { symbol: 'WETH', asset: weth, decimals: 18 },
     debt: { symbol: 'USDC', asset: usdc, decimals: 6 },
     native: { vault: nativeVault, oracle: nativeOracle, collateral: { symbol: 'ETH', asset: FLUID_NATIVE_TOKEN, decimals: 18 }, debt: { symbol: 'USDC', asset: usdc, decimals: 6 } },
+    ethDebt: { vault: ethDebtVault, oracle: ethDebtOracle, collateral: { symbol: 'WETH', asset: weth, decimals: 18 }, debt: { symbol: 'ETH', asset: FLUID_NATIVE_TOKEN, decimals: 18 } },
   };
   await setFluidPrice(clients, local, '2000');
   await setFluidNativePrice(clients, local, '2000');
@@ -159,6 +166,10 @@ export async function deployFluid(clients: LocalClients, admin: Address): Promis
   const lent = parseUnits('10000000', 6);
   await send(usdc, 'approve', [lender, lent]);
   await sendContractTx(clients, admin, { address: lender, abi: fluidVaultAbi, functionName: 'operate', args: [0n, lent, 0n, admin] } as never);
+  // Lenders' ETH for the WETH/ETH vault: a supply-only position of native ETH in the ETH/USDC vault.
+  const lentEth = parseUnits('1000', 18);
+  await sendContractTx(clients, admin, { address: nativeVault, abi: fluidVaultAbi, functionName: 'operate', args: [0n, lentEth, 0n, admin], value: lentEth } as never);
+  await setFluidEthDebtPrice(clients, local, '1.2');
   return local;
 }
 
@@ -174,6 +185,21 @@ export async function setFluidPrice(clients: LocalClients, local: LocalFluid, us
 /** The ETH/USDC vault's price: USDC per ETH, on its own oracle. */
 export async function setFluidNativePrice(clients: LocalClients, local: LocalFluid, usdcPerEth: string): Promise<void> {
   await sendContractTx(clients, local.admin, { address: local.native.oracle, abi: artifact('MockOracle').abi, functionName: 'setPrice', args: [fluidOraclePrice(usdcPerEth)] } as never);
+}
+
+/** The WETH/ETH vault's price: ETH per WETH (both 18 decimals: × 1e27). */
+export async function setFluidEthDebtPrice(clients: LocalClients, local: LocalFluid, ethPerWeth: string): Promise<void> {
+  await sendContractTx(clients, local.admin, { address: local.ethDebt.oracle, abi: artifact('MockOracle').abi, functionName: 'setPrice', args: [parseUnits(ethPerWeth, 27)] } as never);
+}
+
+/** Opens a position in the WETH/ETH vault: WETH in, native ETH borrowed out to the owner; returns the NFT id. */
+export async function openFluidEthDebtPosition(clients: LocalClients, local: LocalFluid, input: { owner: Address; weth: string; borrowEth: string }): Promise<bigint> {
+  const collateral = parseUnits(input.weth, 18);
+  await fund(clients, local, local.collateral, input.owner, collateral, local.ethDebt.vault);
+  const call = { address: local.ethDebt.vault, abi: fluidVaultAbi, functionName: 'operate', args: [0n, collateral, parseUnits(input.borrowEth, 18), input.owner], account: input.owner };
+  const { result } = await clients.publicClient.simulateContract(call as never);
+  await sendContractTx(clients, input.owner, call as never);
+  return (result as readonly [bigint, bigint, bigint])[0];
 }
 
 /** Opens a position in the ETH/USDC vault: `operate(0, +collateral, +debt, owner)` with the collateral as msg.value; returns the NFT id. */
@@ -192,9 +218,9 @@ export async function newFluidOwner(clients: LocalClients): Promise<Address> {
   return owner;
 }
 
-async function fund(clients: LocalClients, local: LocalFluid, token: FluidToken, to: Address, amount: bigint): Promise<void> {
+async function fund(clients: LocalClients, local: LocalFluid, token: FluidToken, to: Address, amount: bigint, vault: Address = local.vault): Promise<void> {
   await sendContractTx(clients, local.admin, { address: token.asset, abi: artifact('TestERC20').abi, functionName: 'transfer', args: [to, amount] } as never);
-  await sendContractTx(clients, to, { address: token.asset, abi: artifact('TestERC20').abi, functionName: 'approve', args: [local.vault, amount] } as never);
+  await sendContractTx(clients, to, { address: token.asset, abi: artifact('TestERC20').abi, functionName: 'approve', args: [vault, amount] } as never);
 }
 
 /** Opens a position: `operate(0, +collateral, +debt, owner)` mints its NFT to the owner; returns the NFT id. */

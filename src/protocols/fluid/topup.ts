@@ -15,11 +15,11 @@ import { readFluidAccounts } from './read';
  * layer's callback, from an approval to the vault. A watch on an owner tops up its riskiest
  * position in the vault.
  *
- * A native-ETH collateral (NATIVE_TOKEN) is paid as the transaction's value instead: the vault
- * wants msg.value equal to the deposit (else Vault__InvalidMsgValueOperate), and no approval.
- * Paying back a native-ETH debt stays refused: the payback with value (the vault refunds any
- * excess to the sender) has no test on real bytecode here. Values in a borrow token that is no
- * dollar (native ETH) reach the USD budget through the owner's feed for it (USD_PRICE_FEEDS).
+ * A native-ETH side (NATIVE_TOKEN) is paid as the transaction's value instead, with no approval:
+ * the vault wants msg.value equal to a deposit (else Vault__InvalidMsgValueOperate), and takes a
+ * payback from msg.value, refunding any excess to the sender; the value sent is the amount.
+ * Values in a borrow token that is no dollar (native ETH on a WETH/ETH vault) reach the owner's
+ * USD budget through the owner's feed for it (USD_PRICE_FEEDS).
  */
 
 /** Fluid's own error ids (contracts/protocols/vault/errorTypes.sol) a deposit or payback can hit. */
@@ -47,9 +47,6 @@ export const fluidTopUp: TopUpCapability<FluidMarket> = {
     const wanted = mode === 'supply' ? market.collateral : market.debt;
     if (!sameAddress(asset, wanted.asset)) {
       throw invalidTopUpAsset(mode === 'supply' ? `this vault's only collateral is ${market.collateral.symbol} ${market.collateral.asset}` : `this vault's debt is in ${market.debt.symbol} ${market.debt.asset} only`);
-    }
-    if (mode === 'repay' && sameAddress(wanted.asset, NATIVE_TOKEN)) {
-      throw invalidTopUpAsset("this vault's debt is native ETH, paid back as the transaction's value; the executor sends native ETH only to supply a vault's collateral: paying back an ETH debt is not supported; use mode supply with the collateral");
     }
     return { asset: wanted.asset, symbol: wanted.symbol, decimals: wanted.decimals };
   },
@@ -90,8 +87,8 @@ export const fluidTopUp: TopUpCapability<FluidMarket> = {
       input.mode === 'supply'
         ? encodeFunctionData({ abi: vaultOperateAbi, functionName: 'operate', args: [nftId, input.amount, 0n, zero] })
         : encodeFunctionData({ abi: vaultOperateAbi, functionName: 'operate', args: [nftId, 0n, -input.amount, zero] });
-    // The vault takes a native-ETH deposit as msg.value, exactly the amount.
-    const native = input.mode === 'supply' && sameAddress(market.collateral.asset, NATIVE_TOKEN);
+    // The vault takes a native-ETH deposit or payback as msg.value: exactly the amount.
+    const native = sameAddress(input.mode === 'supply' ? market.collateral.asset : market.debt.asset, NATIVE_TOKEN);
     return { to: market.vault, data, ...describeFluid(data, input), ...(native ? { value: input.amount } : {}) };
   },
 
