@@ -2,6 +2,7 @@ import type { Abi, Address, Hex } from 'viem';
 import { AppError } from '../lib/errors';
 import type { CollateralAssetParams } from '../domain/risk';
 import type { ValueUnit } from '../domain/usd-unit';
+import type { TrustedMarketKey } from '../config/topup-env';
 import type { TopUpMode } from '../domain/topup-plan';
 import type { ReadContext } from './read-types';
 
@@ -113,11 +114,13 @@ export interface TopUpCapability<Market> {
   /** How many units of the market's value unit make one US dollar (Aave: 1e8); undefined when the unit is not USD. */
   usdUnit(market: Market): bigint | undefined;
   /**
-   * What the owner lists in TOPUP_TRUSTED_MARKETS to trust this market, where it is not the
-   * spender (Morpho Blue: the market id, since one Morpho contract holds markets anyone can
-   * create, each with tokens and an oracle of its creator's choosing); `spender(market)` otherwise.
+   * Whether the owner's list (TOPUP_TRUSTED_MARKETS, asked through `listed`) trusts this market,
+   * where listing its spender is not the rule (Morpho Blue: one contract holds markets anyone can
+   * create, each with tokens and an oracle of its creator's choosing, so the owner lists market
+   * ids, each trusted only inside the chain's canonical Morpho or a Morpho contract also listed),
+   * and how a refusal names the market (`what`). Absent: the spender is listed, and named.
    */
-  ownerTrustKey?(market: Market): Hex;
+  ownerListing?(market: Market, input: { chainId: number; listed: (key: TrustedMarketKey) => boolean }): { trusted: boolean; what: string };
   /**
    * The name of the built-in deployment this market belongs to, decided on chain where the
    * protocol has a registry (Aave: the PoolAddressesProvider's getPool()); null when it is none.

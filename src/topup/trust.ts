@@ -17,15 +17,17 @@ export function trustedByOwner(trustedMarkets: ReadonlyMap<number, readonly Trus
   return (trustedMarkets.get(chainId) ?? []).some((candidate) => candidate.toLowerCase() === key.toLowerCase());
 }
 
-export function untrustedMessage(chainId: number, key: TrustedMarketKey): string {
+export function untrustedMessage(chainId: number, key: string): string {
   return `market ${key} on chain ${chainId} is not one the executor sends money to: live top-ups go only to the built-in markets (GET /v1/markets) and to markets the owner lists in TOPUP_TRUSTED_MARKETS; keep dryRun true or ask the owner`;
 }
 
 /** Loads the market through its adapter (cached), then asks the owner's list and the protocol's own presets. */
 export async function checkMarketTrust(context: ReadContext, protocol: TopUpProtocol, trustedMarkets: ReadonlyMap<number, readonly TrustedMarketKey[]>): Promise<MarketTrust> {
   const market = await protocol.adapter.loadMarket(context, protocol.ref);
-  const key = protocol.capability.ownerTrustKey?.(market) ?? protocol.capability.spender(market);
-  if (trustedByOwner(trustedMarkets, context.chainId, key)) return { trusted: true, via: 'owner', name: 'TOPUP_TRUSTED_MARKETS' };
+  const spender = protocol.capability.spender(market);
+  const listed = (key: TrustedMarketKey) => trustedByOwner(trustedMarkets, context.chainId, key);
+  const listing = protocol.capability.ownerListing?.(market, { chainId: context.chainId, listed }) ?? { trusted: listed(spender), what: spender };
+  if (listing.trusted) return { trusted: true, via: 'owner', name: 'TOPUP_TRUSTED_MARKETS' };
   const preset = await protocol.capability.trustedPreset(context, market);
-  return preset ? { trusted: true, via: 'preset', name: preset } : { trusted: false, message: untrustedMessage(context.chainId, key) };
+  return preset ? { trusted: true, via: 'preset', name: preset } : { trusted: false, message: untrustedMessage(context.chainId, listing.what) };
 }

@@ -122,7 +122,19 @@ describe('executor queue and trust list', () => {
     expect(await morphoTopUp.trustedPreset(context, marketOf(canonical, preset.id))).toBe(preset.name);
     expect(await morphoTopUp.trustedPreset(context, marketOf(canonical, `0x${'ab'.repeat(32)}`))).toBeNull();
     expect(await morphoTopUp.trustedPreset(context, marketOf('0x000000000000000000000000000000000000dEaD', preset.id))).toBeNull();
-    // The owner trusts a Morpho market by its id, never by the contract that holds it.
-    expect(morphoTopUp.ownerTrustKey!(marketOf(canonical, preset.id))).toBe(preset.id);
+  });
+
+  it('an owner-listed Morpho market id is trusted only inside the canonical Morpho or a Morpho contract also listed: the same id in a copy of Morpho of anyone\'s is not', () => {
+    const canonical = MORPHO_BLUE_DEPLOYMENTS[1]!;
+    const copy: Address = '0x000000000000000000000000000000000000c0de';
+    const id: Hex = `0x${'cd'.repeat(32)}`;
+    const marketOf = (morpho: Address) => ({ morpho, id }) as MorphoMarket;
+    const listing = (list: string[], morpho: Address) => morphoTopUp.ownerListing!(marketOf(morpho), { chainId: 1, listed: (key) => list.includes(key.toLowerCase()) }).trusted;
+    expect(listing([id], canonical)).toBe(true);
+    expect(listing([id], copy)).toBe(false);
+    expect(listing([id, copy], copy)).toBe(true);
+    // Listing a Morpho contract trusts none of its markets.
+    expect(listing([canonical.toLowerCase()], canonical)).toBe(false);
+    expect(listing([copy], copy)).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import { parseUnits, type Address } from 'viem';
 import type { LocalChain } from '../../tools/chain';
-import { createMorphoMarket, deployMorphoTestToken, mintMorphoToken, openMorphoPosition, setMorphoPrice, type LocalMorpho, type LocalMorphoMarket } from '../../tools/chain/morpho';
+import { createMorphoMarket, deployMorphoCopyWithMarket, deployMorphoTestToken, mintMorphoToken, openMorphoPosition, setMorphoPrice, type LocalMorpho, type LocalMorphoMarket } from '../../tools/chain/morpho';
 
 /*
  * Control routes for tests inside workerd that use the Morpho Blue the global setup deployed (a
@@ -43,5 +43,7 @@ export function morphoControlRoutes(chain: LocalChain, local: LocalMorphoWithWet
       const market = await createMorphoMarket(chain.clients, local, { loan, collateral: local.collateral, irm: local.params.irm, price: '0.000001', lent: '1000' });
       return { id: market.id, loan: market.loan, collateral: market.collateral };
     },
+    /** A copy of Morpho's code of an attacker's own, holding the default market's params: the same market id in another contract. */
+    'POST /morpho/copy': async () => ({ morpho: await deployMorphoCopyWithMarket(chain.clients, local.admin, local.params), id: local.id, collateral: local.collateral }),
   };
 }

@@ -128,6 +128,18 @@ describe('Morpho Blue through the API', () => {
     expect(goLive.body.error.code).toBe('market_not_trusted');
   });
 
+  it('a trusted market id in a copy of Morpho of anyone\'s (same params, same id, another contract) is not trusted: a live policy naming that contract is 400 market_not_trusted', async () => {
+    const key = await newTenant('morpho-copy');
+    await grantTopUps(key, '100000');
+    const copy = (await control('/morpho/copy')) as { morpho: string; id: string; collateral: { asset: string } };
+    expect(copy.id).toBe(market.id); // the owner lists this id for the real Morpho
+    const topUp = { mode: 'supply', asset: copy.collateral.asset, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: '1', maxAmountPerDay: '1', dryRun: false };
+    const live = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'morpho-blue', market: copy.id, protocolAddress: copy.morpho, account: SIGNER, topUp } });
+    expect(live.status).toBe(400);
+    expect(live.body.error.code).toBe('market_not_trusted');
+    expect(live.body.error.message).toContain(copy.morpho);
+  });
+
   it('a dry run on Morpho reports the exact repay it would send and sends nothing', async () => {
     const path = '/morpho-dry-run';
     const key = await newTenant(path);

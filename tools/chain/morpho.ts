@@ -148,6 +148,16 @@ export async function createMorphoMarket(
   return market;
 }
 
+/** Another copy of Morpho Blue's code (anyone can deploy one) holding a market of the same params, hence the same id. */
+export async function deployMorphoCopyWithMarket(clients: LocalClients, deployer: Address, params: MarketParams): Promise<Address> {
+  const artifacts = morphoArtifacts();
+  const copy = await deployCode(clients, deployer, encodeDeployData({ abi: artifacts.Morpho.abi, bytecode: artifacts.Morpho.bytecode, args: [deployer] } as never) as Hex, 'Morpho copy');
+  await sendContractTx(clients, deployer, { address: copy, abi: morphoTestAbi, functionName: 'enableIrm', args: [params.irm] });
+  await sendContractTx(clients, deployer, { address: copy, abi: morphoTestAbi, functionName: 'enableLltv', args: [params.lltv] });
+  await sendContractTx(clients, deployer, { address: copy, abi: morphoTestAbi, functionName: 'createMarket', args: [params] });
+  return copy;
+}
+
 /** A second market on the same Morpho: WETH lent against a wstETH-like token at 1.2 WETH each, 10,000 WETH supplied (values in WETH, not dollars). */
 export async function createWethLoanMarket(clients: LocalClients, local: LocalMorpho): Promise<LocalMorphoMarket> {
   const wsteth = await deployMorphoTestToken(clients, local.admin, { name: 'Morpho wstETH', symbol: 'wstETH', decimals: 18 });

@@ -85,8 +85,16 @@ export const morphoTopUp: TopUpCapability<MorphoMarket> = {
   /** Values are in loan-token units: USD only when the loan token is a dollar stablecoin (counted at $1). */
   usdUnit: (market) => stablecoinUsdUnit(market.loan),
 
-  // Anyone can create a market in Morpho (any tokens, any oracle): the canonical contract is no trust, a market is, by its id.
-  ownerTrustKey: (market) => market.id,
+  // Anyone can create a market in Morpho (any tokens, any oracle), and deploy Morpho's code with the same
+  // market ids: a listed id is trusted only inside the chain's canonical Morpho or a Morpho contract also listed.
+  ownerListing(market, { chainId, listed }) {
+    const canonical = MORPHO_BLUE_DEPLOYMENTS[chainId];
+    const contractTrusted = (canonical !== undefined && sameAddress(canonical, market.morpho)) || listed(market.morpho);
+    return {
+      trusted: listed(market.id) && contractTrusted,
+      what: `Morpho market ${market.id} in ${market.morpho} (a Morpho market is trusted by its id in TOPUP_TRUSTED_MARKETS, inside the chain's canonical Morpho contract or one also listed there)`,
+    };
+  },
 
   async trustedPreset(context, market) {
     const canonical = MORPHO_BLUE_DEPLOYMENTS[context.chainId];
