@@ -223,4 +223,22 @@ describe('Liquity v2 adapter on real liquity/bold', () => {
     await expect(adapterFor('liquity-v2').loadMarket(context(), { market: chain.market.pool as Hex, protocolAddress: null })).rejects.toMatchObject({ code: 'invalid_market', issues: [{ path: 'market' }] });
     await expect(adapterFor('liquity-v2').loadMarket(context(), { market: local.branches.WETH.borrowerOperations as Hex, protocolAddress: null })).rejects.toMatchObject({ code: 'invalid_market', issues: [{ path: 'market' }] });
   });
+
+  it('refuses a copy of a real TroveManager at another address (same code, so the real BorrowerOperations, and the same storage pointers): the branch does not name it', async () => {
+    // What an attacker can deploy: TroveManager's code (its immutables name the real branch's BorrowerOperations, which the
+    // owner trusts) with storage of its choosing (troves, a price feed of its own); here the real one's first 32 slots.
+    const real = local.branches.WETH.troveManager;
+    const copy = '0x00000000000000000000000000000000c0ffee01' as Address;
+    await chain.testClient.setCode({ address: copy, bytecode: (await chain.publicClient.getCode({ address: real }))! });
+    const slot = (index: number) => `0x${index.toString(16).padStart(64, '0')}` as Hex;
+    for (let index = 0; index < 32; index++) {
+      await chain.testClient.setStorageAt({ address: copy, index: slot(index), value: (await chain.publicClient.getStorageAt({ address: real, slot: slot(index) }))! });
+    }
+    await chain.actions.mine(1);
+    const refused = adapterFor('liquity-v2').loadMarket(context(), { market: copy as Hex, protocolAddress: null });
+    await expect(refused).rejects.toMatchObject({ code: 'invalid_market', issues: [{ path: 'market' }] });
+    await expect(refused).rejects.toThrow(/BorrowerOperations and ActivePool do not name it/);
+    // The real one still loads.
+    await expect(adapterFor('liquity-v2').loadMarket(context(), { market: real as Hex, protocolAddress: null })).resolves.toMatchObject({ borrowerOperations: local.branches.WETH.borrowerOperations });
+  });
 });

@@ -18,9 +18,14 @@ export const troveManagerAbi = parseAbi([
   'function getLatestTroveData(uint256 _troveId) view returns (LatestTroveData)',
 ]);
 
-export const borrowerOperationsAbi = parseAbi(['function MCR() view returns (uint256)', 'function SCR() view returns (uint256)']);
+export const borrowerOperationsAbi = parseAbi(['function MCR() view returns (uint256)', 'function SCR() view returns (uint256)', 'function activePool() view returns (address)']);
 
-export const activePoolAbi = parseAbi(['function collToken() view returns (address)', 'function boldToken() view returns (address)']);
+export const activePoolAbi = parseAbi([
+  'function collToken() view returns (address)',
+  'function boldToken() view returns (address)',
+  'function troveManagerAddress() view returns (address)',
+  'function borrowerOperationsAddress() view returns (address)',
+]);
 
 /** fetchPrice is not a view: read through eth_call it gives the price a liquidation in this block would use, and changes nothing. */
 export const priceFeedAbi = parseAbi(['function fetchPrice() returns (uint256 price, bool newOracleFailureDetected)', 'function lastGoodPrice() view returns (uint256)']);

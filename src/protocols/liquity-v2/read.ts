@@ -52,16 +52,25 @@ export async function loadLiquityMarket(context: ReadContext, ref: MarketRef): P
   ]);
   const priceFeed = slotAddress(slot2);
   if (slotAddress(slot0) !== getAddress(activePool) || !priceFeed) throw notOne('its storage is not laid out as liquity/bold’s TroveManager');
-  const [mcr, scr, collToken, boldToken, lastGoodPrice] = (
+  const [mcr, scr, collToken, boldToken, lastGoodPrice, poolOfOperations, managerOfPool, operationsOfPool] = (
     await multicallAt(context, [
       { address: borrowerOperations as Address, abi: borrowerOperationsAbi, functionName: 'MCR' },
       { address: borrowerOperations as Address, abi: borrowerOperationsAbi, functionName: 'SCR' },
       { address: activePool as Address, abi: activePoolAbi, functionName: 'collToken' },
       { address: activePool as Address, abi: activePoolAbi, functionName: 'boldToken' },
       { address: priceFeed, abi: priceFeedAbi, functionName: 'lastGoodPrice' },
+      { address: borrowerOperations as Address, abi: borrowerOperationsAbi, functionName: 'activePool' },
+      { address: activePool as Address, abi: activePoolAbi, functionName: 'troveManagerAddress' },
+      { address: activePool as Address, abi: activePoolAbi, functionName: 'borrowerOperationsAddress' },
     ])
   ).map(success);
   if (typeof mcr !== 'bigint' || mcr === 0n || typeof scr !== 'bigint' || typeof collToken !== 'string' || typeof boldToken !== 'string' || typeof lastGoodPrice !== 'bigint') throw notOne('MCR/SCR/collToken/boldToken/the price feed failed');
+  // The branch's contracts name each other: its BorrowerOperations's ActivePool is the TroveManager's, and names both back.
+  // A contract posing as a TroveManager cannot borrow a real branch's BorrowerOperations (which the owner trusts) this way.
+  const same = (a: unknown, b: string) => typeof a === 'string' && getAddress(a) === getAddress(b);
+  if (!same(poolOfOperations, activePool) || !same(managerOfPool, troveManager) || !same(operationsOfPool, borrowerOperations)) {
+    throw notOne('its BorrowerOperations and ActivePool do not name it as their TroveManager');
+  }
   const facts = await multicallAt(context, [collToken as Address, boldToken as Address].flatMap((token) => [
     { address: token, abi: tokenAbi, functionName: 'symbol' },
     { address: token, abi: tokenAbi, functionName: 'decimals' },
