@@ -128,6 +128,7 @@ export type FreshState = {
  */
 export async function readFreshState(
   context: ReadContext,
+  // usdFeeds: the owner's USD feeds of the chain, for a live decision (a dry run values nothing against the budget).
   input: { protocol: TopUpProtocol; account: Address; asset: AssetFacts; signer: Address | null; blockNumber: bigint; live: boolean; usdFeeds?: UsdPriceFeeds | undefined },
 ): Promise<FreshState> {
   const { client } = context;
@@ -167,19 +168,19 @@ export async function readFreshState(
  * the policy asset at that block. Nothing of the wallet, no fees: a dry run signs nothing.
  * The market's static facts are cached per isolate.
  */
-export async function readObservedState(context: ReadContext, input: { protocol: TopUpProtocol; asset: AssetFacts; observed: ObservedPosition; usdFeeds?: UsdPriceFeeds | undefined }): Promise<FreshState> {
+export async function readObservedState(context: ReadContext, input: { protocol: TopUpProtocol; asset: AssetFacts; observed: ObservedPosition }): Promise<FreshState> {
   const { adapter, capability } = input.protocol;
   try {
     const market = await adapter.loadMarket(context, input.protocol.ref);
     const snapshot = snapshotOf(input.observed);
     const assetState = await capability.readAssetState(context, market, { account: snapshot.account, asset: input.asset, blockNumber: snapshot.blockNumber });
-    const block = { number: snapshot.blockNumber, timestamp: snapshot.blockTimestamp };
     return {
-      block,
+      block: { number: snapshot.blockNumber, timestamp: snapshot.blockTimestamp },
       market,
       asset: input.asset,
       spender: assetState.via ?? capability.spender(market),
-      ...(await usdOf(context, capability.usdUnit(market), assetState, input.usdFeeds, block)),
+      // A dry run values nothing against the budget: no feed is read.
+      usdUnit: capability.usdUnit(market),
       snapshot: { ...snapshot, assets: relisted(snapshot.assets, assetState, input.asset) },
       collateralParams: assetState.collateralParams,
       assetState,
@@ -191,10 +192,10 @@ export async function readObservedState(context: ReadContext, input: { protocol:
   }
 }
 
-/** The market's own dollar unit, else the owner's feed for the token its values are in (./usd-price-feed), else why neither. */
+/** The market's own dollar unit, else (for live decisions, given the feeds) the owner's feed for the token its values are in (./usd-price-feed), else why neither. */
 async function usdOf(context: ReadContext, own: bigint | undefined, state: PolicyAssetState, feeds: UsdPriceFeeds | undefined, block: PinnedBlock): Promise<Pick<FreshState, 'usdUnit' | 'usdUnknown'>> {
   if (own !== undefined) return { usdUnit: own };
-  if (!state.valueUnit) return { usdUnit: undefined, usdUnknown: "the market's prices are not in US dollars" };
+  if (!state.valueUnit || !feeds) return { usdUnit: undefined, usdUnknown: "the market's prices are not in US dollars" };
   const unit = await readUsdUnit(context, feeds, state.valueUnit, block);
   return unit.ok ? { usdUnit: unit.usdUnit } : { usdUnit: undefined, usdUnknown: unit.why };
 }

@@ -314,14 +314,13 @@ export class TopUpExecutor {
     const chain = runtime.config.chains.get(request.watch.chainId);
     if (!chain) return { ok: false, code: 'unknown_chain', message: unknownChainMessage(request.watch.chainId) };
     const protocol = topUpProtocolOf(request.watch);
-    const usdFeeds = runtime.config.topUp.usdPriceFeeds.get(request.watch.chainId);
     if (request.policy.dryRun) {
       // A dry run moves nothing: it is planned on the position the shard read, plus one read of the policy asset at that block.
       try {
         const context = this.context(runtime.config, request.watch.chainId);
         const state = request.observed
-          ? await readObservedState(context, { protocol, asset: assetOf(request), observed: request.observed, usdFeeds })
-          : await readFreshState(context, { protocol, account: request.watch.account, asset: assetOf(request), signer: null, blockNumber: BigInt(request.observedBlock), live: false, usdFeeds });
+          ? await readObservedState(context, { protocol, asset: assetOf(request), observed: request.observed })
+          : await readFreshState(context, { protocol, account: request.watch.account, asset: assetOf(request), signer: null, blockNumber: BigInt(request.observedBlock), live: false });
         return { ok: true, state };
       } catch (error) {
         return { ok: false, ...readFailure(error) };
@@ -340,7 +339,8 @@ export class TopUpExecutor {
         signer: runtime.signer?.address ?? null,
         blockNumber: consensus.blockNumber,
         live: true,
-        usdFeeds,
+        // No feeds for the chain: an empty map, so the refusal says none is named for the token.
+        usdFeeds: runtime.config.topUp.usdPriceFeeds.get(request.watch.chainId) ?? new Map(),
       });
       return { ok: true, state: this.withTenantsHeld(state, request) };
     } catch (error) {
