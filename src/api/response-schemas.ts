@@ -470,6 +470,22 @@ export const topUpSignerSchema = z.strictObject({
           description:
             "What tenants' failed actions left inside a protocol in the executor's own balance (Maker: its Vat balance after a join whose frob failed), per tenant: each tenant's next top-up there uses its own share first. `balance` names it (`<vat>:gem:<ilk>` or `<vat>:dai`). Anything the protocol shows beyond these shares belongs to no tenant. Null when it could not be read.",
         }),
+      usdFeeds: z
+        .array(
+          z.strictObject({
+            token: address,
+            feed: address,
+            maxAgeSeconds: z.number().int(),
+            usdPrice: decimal.nullable(),
+            updatedAt: time.nullable(),
+            usable: z.boolean(),
+            error: z.string().nullable(),
+          }),
+        )
+        .meta({
+          description:
+            "The chain's USD_PRICE_FEEDS as the executor would find them now: each feed's latest answer (USD per token) and when it was updated, at the latest block; `usable` false (with `error` saying why) when it would value no action: not an aggregator, an answer that is not a price, or older than `maxAgeSeconds`. Empty when none is set.",
+        }),
     }),
   ),
   hint: z.string().optional(),

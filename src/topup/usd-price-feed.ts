@@ -1,6 +1,6 @@
-import { parseAbi } from 'viem';
+import { parseAbi, type Address } from 'viem';
 import type { UsdPriceFeeds } from '../config/topup-env';
-import { usdUnitFromRound, type UsdUnit, type ValueUnit } from '../domain/usd-unit';
+import { usdUnitFromRound, type FeedRound, type UsdUnit, type ValueUnit } from '../domain/usd-unit';
 import { multicallAt } from '../protocols/batch';
 import type { PinnedBlock, ReadContext } from '../protocols/read-types';
 
@@ -20,17 +20,22 @@ export async function readUsdUnit(context: ReadContext, feeds: UsdPriceFeeds | u
   if (!configured) {
     return { ok: false, why: `the market's values are in ${unit.symbol} ${unit.token} and USD_PRICE_FEEDS names no USD price feed for it on chain ${context.chainId}` };
   }
+  const round = await readFeedRound(context, configured.feed, block.number);
+  if (!round) return { ok: false, why: `the USD price feed ${configured.feed} for ${unit.symbol} (USD_PRICE_FEEDS) does not answer decimals() and latestRoundData()` };
+  return usdUnitFromRound({ unit, round, blockTimestamp: block.timestamp, maxAgeSeconds: configured.maxAgeSeconds, feed: configured.feed });
+}
+
+/** The feed's latest round at the block, in one Multicall3 call; undefined when it does not answer as an aggregator. */
+export async function readFeedRound(context: ReadContext, feed: Address, blockNumber: bigint): Promise<FeedRound | undefined> {
   const [decimals, latest] = await multicallAt(
     context,
     [
-      { address: configured.feed, abi: feedAbi, functionName: 'decimals' },
-      { address: configured.feed, abi: feedAbi, functionName: 'latestRoundData' },
+      { address: feed, abi: feedAbi, functionName: 'decimals' },
+      { address: feed, abi: feedAbi, functionName: 'latestRoundData' },
     ],
-    block.number,
+    blockNumber,
   );
-  if (decimals?.status !== 'success' || latest?.status !== 'success') {
-    return { ok: false, why: `the USD price feed ${configured.feed} for ${unit.symbol} (USD_PRICE_FEEDS) does not answer decimals() and latestRoundData()` };
-  }
+  if (decimals?.status !== 'success' || latest?.status !== 'success') return undefined;
   const [, answer, , updatedAt] = latest.result as readonly [bigint, bigint, bigint, bigint, bigint];
-  return usdUnitFromRound({ unit, round: { answer, decimals: Number(decimals.result), updatedAt }, blockTimestamp: block.timestamp, maxAgeSeconds: configured.maxAgeSeconds, feed: configured.feed });
+  return { answer, decimals: Number(decimals.result), updatedAt };
 }

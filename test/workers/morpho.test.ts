@@ -1,7 +1,7 @@
 import { tenantStub } from '../../src/durable/stubs';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { api, control, grantTopUps, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
+import { ADMIN, api, control, grantTopUps, newTenant, pollShards, tenantIdOf, testEnv } from './helpers';
 import { SIGNER, receivedEventually, watchThenCrash } from './topup-helpers';
 import { expectSignedAlertLadder } from './alert-ladder';
 
@@ -201,6 +201,24 @@ describe('Morpho Blue through the API', () => {
       // 0.86 ÷ (0.8 − 0.15) = 1.323: the repayment landed on the position.
       expect(Number(read.body.position.healthFactor)).toBeCloseTo(1.323, 2);
       await control('/morpho/price', { market: 'wethLoan', price: '1.2' });
+    });
+
+    it('GET /v1/topup/signer shows the owner each USD feed with its price and update time, and says when its round is too old to value anything', async () => {
+      const feedsNow = async () => {
+        const signer = await api('GET', '/v1/topup/signer', { token: ADMIN });
+        expect(signer.status).toBe(200);
+        const feeds = signer.body.chains.find((chain: { chainId: number }) => chain.chainId === 31337).usdFeeds as Array<Record<string, unknown>>;
+        return feeds.find((feed) => String(feed.token).toLowerCase() === wethLoan.loan.asset.toLowerCase())!;
+      };
+      expect(await feedsNow()).toMatchObject({ maxAgeSeconds: 3600, usdPrice: '2000', usable: true, error: null });
+      await control('/eth-usd', { price: '2100', ageSeconds: 7_200 });
+      try {
+        const stale = await feedsNow();
+        expect(stale).toMatchObject({ usdPrice: '2100', usable: false });
+        expect(stale.error).toMatch(/more than its 3600 s limit/);
+      } finally {
+        await control('/eth-usd', { price: '2000' });
+      }
     });
 
     it('with the feed\'s last round older than its max age, the live repayment is skipped (usd_price_unknown, saying how old) and nothing is sent', async () => {

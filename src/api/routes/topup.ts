@@ -1,7 +1,7 @@
 import { tenantStub, topUpStub } from '../../durable/stubs';
 import { topUpObjectName } from '../../topup/signer';
 import { Hono } from 'hono';
-import { formatUnits } from 'viem';
+import { formatUnits, getAddress } from 'viem';
 import { requireAdmin, requireTenant, type AuthVariables } from '../auth';
 import { parseJsonBody } from '../validate';
 import { tenantIdSchema, topUpGrantSchema } from '../../config/api-schemas';
@@ -11,6 +11,10 @@ import { setTopUpGrant } from '../../topup/grant-service';
 import { createChainClient, ISOLATE_PROVEN_CHAINS } from '../../chain/client';
 import { findAppError } from '../../lib/find-app-error';
 import { gwei } from '../../topup/guards';
+import { readFeedRound } from '../../topup/usd-price-feed';
+import { roundProblem } from '../../domain/usd-unit';
+import type { UsdPriceFeeds } from '../../config/topup-env';
+import type { ReadContext } from '../../protocols/read-types';
 
 type App = { Bindings: Env; Variables: AuthVariables };
 
@@ -29,13 +33,14 @@ export const topUpRoutes = new Hono<App>().get('/grant', requireTenant, async (c
     ? await Promise.all(
         [...config.chains.values()].map(async (chain) => {
           const held = await heldSharesOf(c.env, topUpObjectName(chain.chainId, address));
+          const { client } = createChainClient(chain, { timeoutMs: config.rpcTimeoutMs, provenChains: ISOLATE_PROVEN_CHAINS });
+          const usdFeeds = await usdFeedStates({ client, chainId: chain.chainId, multicall3: chain.multicall3 }, config.topUp.usdPriceFeeds.get(chain.chainId));
           try {
-            const { client } = createChainClient(chain, { timeoutMs: config.rpcTimeoutMs, provenChains: ISOLATE_PROVEN_CHAINS });
             const balance = await client.getBalance({ address });
-            return { chainId: chain.chainId, balanceNative: formatUnits(balance, 18), error: null, held };
+            return { chainId: chain.chainId, balanceNative: formatUnits(balance, 18), error: null, held, usdFeeds };
           } catch (error) {
             // RPC errors name endpoints by origin only (see chain/redact.ts).
-            return { chainId: chain.chainId, balanceNative: null, error: findAppError(error)?.message ?? 'balance could not be read', held };
+            return { chainId: chain.chainId, balanceNative: null, error: findAppError(error)?.message ?? 'balance could not be read', held, usdFeeds };
           }
         }),
       )
@@ -48,6 +53,29 @@ export const topUpRoutes = new Hono<App>().get('/grant', requireTenant, async (c
     ...(address ? {} : { hint: 'set TOPUP_PRIVATE_KEY with `wrangler secret put TOPUP_PRIVATE_KEY` to enable live top-ups; dry runs work without it' }),
   });
 });
+
+/**
+ * The owner's USD price feeds of one chain (USD_PRICE_FEEDS) as the executor would find them now:
+ * each feed's latest answer and age at the latest block, and whether it would value an action.
+ */
+async function usdFeedStates(context: ReadContext, feeds: UsdPriceFeeds | undefined) {
+  if (!feeds || feeds.size === 0) return [];
+  const listing = [...feeds].map(([token, { feed, maxAgeSeconds }]) => ({ token: getAddress(token), feed, maxAgeSeconds }));
+  try {
+    const block = await context.client.getBlock({ blockTag: 'latest' });
+    return await Promise.all(
+      listing.map(async (entry) => {
+        const round = await readFeedRound(context, entry.feed, block.number);
+        if (!round) return { ...entry, usdPrice: null, updatedAt: null, usable: false, error: 'does not answer decimals() and latestRoundData()' };
+        const problem = roundProblem({ round, blockTimestamp: block.timestamp, maxAgeSeconds: entry.maxAgeSeconds, feed: entry.feed, symbol: entry.token });
+        return { ...entry, usdPrice: round.answer > 0n ? formatUnits(round.answer, round.decimals) : null, updatedAt: new Date(Number(round.updatedAt) * 1000).toISOString(), usable: problem === null, error: problem };
+      }),
+    );
+  } catch (error) {
+    const message = findAppError(error)?.message ?? 'the feeds could not be read';
+    return listing.map((entry) => ({ ...entry, usdPrice: null, updatedAt: null, usable: false, error: message }));
+  }
+}
 
 /** The executor's held balances per tenant (src/topup/held-ledger.ts), for the owner; null (and a log line) when its object cannot be reached. */
 async function heldSharesOf(env: Env, executorName: string) {
