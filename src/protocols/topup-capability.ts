@@ -118,7 +118,7 @@ export interface TopUpCapability<Market> {
    * where listing its spender is not the rule (Morpho Blue: one contract holds markets anyone can
    * create, each with tokens and an oracle of its creator's choosing, so the owner lists market
    * ids, each trusted only inside the chain's canonical Morpho or a Morpho contract also listed),
-   * and how a refusal names the market (`what`). Absent: the spender is listed, and named.
+   * and how a refusal names the market (`what`). Absent: the spender is listed, and named (`market 0x…`).
    */
   ownerListing?(market: Market, input: { chainId: number; listed: (key: TrustedMarketKey) => boolean }): { trusted: boolean; what: string };
   /**

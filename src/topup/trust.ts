@@ -17,8 +17,9 @@ export function trustedByOwner(trustedMarkets: ReadonlyMap<number, readonly Trus
   return (trustedMarkets.get(chainId) ?? []).some((candidate) => candidate.toLowerCase() === key.toLowerCase());
 }
 
-export function untrustedMessage(chainId: number, key: string): string {
-  return `market ${key} on chain ${chainId} is not one the executor sends money to: live top-ups go only to the built-in markets (GET /v1/markets) and to markets the owner lists in TOPUP_TRUSTED_MARKETS; keep dryRun true or ask the owner`;
+/** `what` names the market ("market 0x…", "Morpho market 0x… in 0x…"). */
+function untrustedMessage(chainId: number, what: string): string {
+  return `${what} on chain ${chainId} is not one the executor sends money to: live top-ups go only to the built-in markets (GET /v1/markets) and to markets the owner lists in TOPUP_TRUSTED_MARKETS; keep dryRun true or ask the owner`;
 }
 
 /** Loads the market through its adapter (cached), then asks the owner's list and the protocol's own presets. */
@@ -26,7 +27,7 @@ export async function checkMarketTrust(context: ReadContext, protocol: TopUpProt
   const market = await protocol.adapter.loadMarket(context, protocol.ref);
   const spender = protocol.capability.spender(market);
   const listed = (key: TrustedMarketKey) => trustedByOwner(trustedMarkets, context.chainId, key);
-  const listing = protocol.capability.ownerListing?.(market, { chainId: context.chainId, listed }) ?? { trusted: listed(spender), what: spender };
+  const listing = protocol.capability.ownerListing?.(market, { chainId: context.chainId, listed }) ?? { trusted: listed(spender), what: `market ${spender}` };
   if (listing.trusted) return { trusted: true, via: 'owner', name: 'TOPUP_TRUSTED_MARKETS' };
   const preset = await protocol.capability.trustedPreset(context, market);
   return preset ? { trusted: true, via: 'preset', name: preset } : { trusted: false, message: untrustedMessage(context.chainId, listing.what) };

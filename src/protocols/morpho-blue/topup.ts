@@ -92,7 +92,7 @@ export const morphoTopUp: TopUpCapability<MorphoMarket> = {
     const contractTrusted = (canonical !== undefined && sameAddress(canonical, market.morpho)) || listed(market.morpho);
     return {
       trusted: listed(market.id) && contractTrusted,
-      what: `Morpho market ${market.id} in ${market.morpho} (a Morpho market is trusted by its id in TOPUP_TRUSTED_MARKETS, inside the chain's canonical Morpho contract or one also listed there)`,
+      what: `Morpho market ${market.id} in ${market.morpho} (trusted by its id, inside the chain's canonical Morpho contract or one also listed)`,
     };
   },
 
