@@ -268,7 +268,7 @@ export async function benchProtocols(chain: LocalChain, opts: { n: number; batch
   if (wanted('compound-v3')) {
     if (existsSync(COMET_ARTIFACTS_PATH)) {
       const local = await deployComet(chain.clients, chain.accounts[0]!);
-      subjects.push({ subject: cometSubject(local), open: () => openCometPosition(chain.clients, local, { collateral: 'WETH', collateralAmount: '1', borrowUsdc: '1000' }) });
+      subjects.push({ subject: cometSubject(local), open: () => openCometPosition(chain.clients, local, { collateral: 'WETH', collateralAmount: '1', borrow: '1000' }) });
     } else {
       opts.log(`compound-v3: skipped (the compiled Comet contracts are not at ${COMET_ARTIFACTS_PATH})`);
     }

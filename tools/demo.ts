@@ -391,7 +391,7 @@ async function main(): Promise<void> {
   const morphoAccount = await openMorphoPosition(s.chain.clients, morpho, { collateral: OTHER_POSITIONS.morpho.collateralWeth, borrow: OTHER_POSITIONS.morpho.debt });
   others.push({ label: 'morpho', protocol: 'morpho-blue', account: morphoAccount, body: { market: morpho.id, protocolAddress: morpho.morpho } });
   if (comet) {
-    const cometAccount = await openCometPosition(s.chain.clients, comet, { collateral: 'WETH', collateralAmount: OTHER_POSITIONS.comet.collateralWeth, borrowUsdc: OTHER_POSITIONS.comet.debt });
+    const cometAccount = await openCometPosition(s.chain.clients, comet, { collateral: 'WETH', collateralAmount: OTHER_POSITIONS.comet.collateralWeth, borrow: OTHER_POSITIONS.comet.debt });
     others.push({ label: 'comet', protocol: 'compound-v3', account: cometAccount, body: { market: comet.comet } });
   }
   if (euler) {

@@ -45,9 +45,9 @@ afterAll(async () => {
 describe('Compound v3 adapter on real Comet', () => {
   it('reads many accounts in ⌈N / batch⌉ Multicall3 calls and normalizes them into the shared model', async () => {
     // 1 WETH at $2,000 (liquidate CF 0.895) against 1,500 USDC: HF = 2000 × 0.895 / 1500 = 1.1933.
-    const a = await openCometPosition(chain.clients, local, { collateral: 'WETH', collateralAmount: '1', borrowUsdc: '1500' });
-    const b = await openCometPosition(chain.clients, local, { collateral: 'WBTC', collateralAmount: '0.1', borrowUsdc: '3000' });
-    const c = await openCometPosition(chain.clients, local, { collateral: 'WETH', collateralAmount: '2', borrowUsdc: '1000' });
+    const a = await openCometPosition(chain.clients, local, { collateral: 'WETH', collateralAmount: '1', borrow: '1500' });
+    const b = await openCometPosition(chain.clients, local, { collateral: 'WBTC', collateralAmount: '0.1', borrow: '3000' });
+    const c = await openCometPosition(chain.clients, local, { collateral: 'WETH', collateralAmount: '2', borrow: '1000' });
     const { reads } = await read([a, b, c], 2);
     expect(reads).toHaveLength(3);
     const hfA = Number(healthFactorOf(reads, a)) / 1e18;
@@ -69,9 +69,9 @@ describe('Compound v3 adapter on real Comet', () => {
 
   it('our health factor is below 1 exactly when Comet says the account is liquidatable, at every step of a price walk', async () => {
     const accounts = [
-      await openCometPosition(chain.clients, local, { collateral: 'WETH', collateralAmount: '1', borrowUsdc: '1600' }),
-      await openCometPosition(chain.clients, local, { collateral: 'WETH', collateralAmount: '1', borrowUsdc: '1400' }),
-      await openCometPosition(chain.clients, local, { collateral: 'WBTC', collateralAmount: '0.05', borrowUsdc: '2000' }),
+      await openCometPosition(chain.clients, local, { collateral: 'WETH', collateralAmount: '1', borrow: '1600' }),
+      await openCometPosition(chain.clients, local, { collateral: 'WETH', collateralAmount: '1', borrow: '1400' }),
+      await openCometPosition(chain.clients, local, { collateral: 'WBTC', collateralAmount: '0.05', borrow: '2000' }),
     ];
     let crossings = 0;
     for (const [weth, wbtc] of [['2000', '60000'], ['1850', '55000'], ['1780', '52000'], ['1700', '50000'], ['1560', '48000'], ['1500', '45000']] as const) {
@@ -87,7 +87,7 @@ describe('Compound v3 adapter on real Comet', () => {
     }
     expect(crossings).toBeGreaterThan(0);
     // Comet's own liquidation: absorb succeeds for the unhealthy account and is refused for a healthy one.
-    const healthy = await openCometPosition(chain.clients, local, { collateral: 'WETH', collateralAmount: '3', borrowUsdc: '500' });
+    const healthy = await openCometPosition(chain.clients, local, { collateral: 'WETH', collateralAmount: '3', borrow: '500' });
     const { reads } = await read([...accounts, healthy]);
     const unhealthy = accounts.find((account) => healthFactorOf(reads, account)! < WAD)!;
     await expect(absorb(chain.clients, local, healthy)).rejects.toThrow();

@@ -25,7 +25,7 @@ import { pushRounds } from '../../tools/chain/round-aggregator';
  * objects, so they ask this server to open positions, move prices and report what the
  * webhook receiver got. Test-only; never part of the product.
  */
-export async function startControlServer(chain: LocalChain, receiver: WebhookReceiver, protocols: { comet: LocalComet; morpho: LocalMorphoWithWethLoan; liquity: LocalLiquity; maker: LocalMaker & { cdpManager: Address }; euler: LocalEuler; fluid: LocalFluid; ethUsdFeed: Address }) {
+export async function startControlServer(chain: LocalChain, receiver: WebhookReceiver, protocols: { comet: { usdc: LocalComet; weth: LocalComet }; morpho: LocalMorphoWithWethLoan; liquity: LocalLiquity; maker: LocalMaker & { cdpManager: Address }; euler: LocalEuler; fluid: LocalFluid; ethUsdFeed: Address }) {
   await seedLiquidity(chain);
   const secrets = new Map<string, string>();
   receiver.setSecret((path) => secrets.get(path.split('?')[0]!) ?? 'whsec_' + Buffer.from('unset-secret-unset-secret-unset!').toString('base64'));

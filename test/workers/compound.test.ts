@@ -31,7 +31,7 @@ describe('Compound v3 through the API', () => {
     const channel = await api('POST', '/v1/channels', { token: key, body: { type: 'webhook', url: `${testEnv.TEST_RECEIVER_URL}${path.slice(1)}`, label: path } });
     await control('/receiver/secret', { path, secret: channel.body.secret });
     // 1 WETH at $2,000 (liquidate CF 0.895) against 1,000 USDC: HF 1.79.
-    const { account } = await control('/comet/open', { collateral: 'WETH', collateralAmount: '1', borrowUsdc: '1000' });
+    const { account } = await control('/comet/open', { collateral: 'WETH', collateralAmount: '1', borrow: '1000' });
     const watch = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'compound-v3', market: comet, account, label: 'comet', channels: [channel.body.id] } });
     expect(watch.status, JSON.stringify(watch.body)).toBe(201);
     const tenant = tenantStub(testEnv, tenantIdOf(key));
@@ -57,7 +57,7 @@ describe('Compound v3 through the API', () => {
 
   it('refuses what is not a Comet, and top-up assets the Comet cannot take for the mode', async () => {
     const key = await newTenant('comet-refusals');
-    const { account } = await control('/comet/open', { collateral: 'WETH', collateralAmount: '1', borrowUsdc: '500' });
+    const { account } = await control('/comet/open', { collateral: 'WETH', collateralAmount: '1', borrow: '500' });
     const notComet = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'compound-v3', market: testEnv.TEST_MARKET, account } });
     expect(notComet.status).toBe(400);
     expect(notComet.body.error).toMatchObject({ code: 'invalid_market', issues: [{ path: 'market' }] });
@@ -81,7 +81,7 @@ describe('Compound v3 through the API', () => {
     const tokens = ((await control('/comet/market')) as { tokens: Record<string, { asset: string }> }).tokens;
     await control('/comet/mint', { symbol, to: SIGNER, amount: symbol === 'WETH' ? '10' : '100000' });
     // 1 WETH against 1,300 USDC: HF 1.377 at $2,000; 1.17 at $1,700, under the trigger 1.2.
-    const { account } = await control('/comet/open', { collateral: 'WETH', collateralAmount: '1', borrowUsdc: '1300' });
+    const { account } = await control('/comet/open', { collateral: 'WETH', collateralAmount: '1', borrow: '1300' });
     const topUp = { mode, asset: tokens[symbol]!.asset, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: symbol === 'WETH' ? '1' : '1000', maxAmountPerDay: symbol === 'WETH' ? '1' : '1000', cooldownSeconds: 600, dryRun: false };
     const { watchId, before } = await watchThenCrash(key, { protocol: 'compound-v3', market: comet, account, channels: [channel.body.id], topUp }, () => control('/comet/price', { symbol: 'WETH', price: '1700' }));
     const executed = await receivedEventually(tenantStub(testEnv, tenantIdOf(key)), path, 'topup.executed');
@@ -98,13 +98,43 @@ describe('Compound v3 through the API', () => {
     await control('/comet/price', { symbol: 'WETH', price: '2000' });
   });
 
+  it('a live WETH repayment on a Comet priced in ETH is valued through the owner\'s ETH / USD feed: a $1,000 grant at $2,000 repays at most 0.5 WETH and books $1,000', async () => {
+    const path = '/comet-weth-budget';
+    const key = await newTenant(path);
+    await grantTopUps(key, '1000');
+    const channel = await api('POST', '/v1/channels', { token: key, body: { type: 'webhook', url: `${testEnv.TEST_RECEIVER_URL}${path.slice(1)}`, label: path } });
+    await control('/receiver/secret', { path, secret: channel.body.secret });
+    const weth = (await control('/comet/market', { market: 'weth' })) as { comet: string; base: string; tokens: Record<string, { asset: string }> };
+    expect(weth.base).toBe('WETH');
+    await control('/eth-usd', { price: '2000' });
+    await control('/comet/mint', { symbol: 'WETH', to: SIGNER, amount: '10' });
+    // 1 WBTC at 30 ETH × 0.77 against 18 WETH: HF 1.283; at 27 ETH, 1.155, under the trigger 1.2 (HF 1.5 would need 4.14 WETH repaid).
+    const { account } = await control('/comet/open', { market: 'weth', collateral: 'WBTC', collateralAmount: '1', borrow: '18' });
+    const topUp = { mode: 'repay', asset: weth.tokens.WETH!.asset, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: '10', maxAmountPerDay: '10', cooldownSeconds: 600, dryRun: false };
+    try {
+      const { before } = await watchThenCrash(key, { protocol: 'compound-v3', market: weth.comet, account, channels: [channel.body.id], topUp }, () => control('/comet/price', { market: 'weth', symbol: 'WBTC', price: '27' }));
+      const executed = await receivedEventually(tenantStub(testEnv, tenantIdOf(key)), path, 'topup.executed');
+      const done = (executed.body as any).topUp;
+      expect(done).toMatchObject({ mode: 'repay', symbol: 'WETH', dryRun: false });
+      expect(done.cappedBy).toContain('tenant_budget');
+      expect(Number(done.amount)).toBeLessThanOrEqual(0.5);
+      expect(Number(done.amount)).toBeGreaterThan(0.4999);
+      expect((await control('/topup/nonce', { address: SIGNER })).pending - before).toBe(2); // the exact approval, then supplyTo
+      const grant = await api('GET', '/v1/topup/grant', { token: key });
+      expect(Number(grant.body.spentUsdLast24h)).toBeGreaterThan(999.9);
+      expect(Number(grant.body.spentUsdLast24h)).toBeLessThanOrEqual(1000);
+    } finally {
+      await control('/comet/price', { market: 'weth', symbol: 'WBTC', price: '30' });
+    }
+  });
+
   it('a dry run on Comet reports the exact supplyTo it would send and sends nothing', async () => {
     const path = '/comet-dry-run';
     const key = await newTenant(path);
     const channel = await api('POST', '/v1/channels', { token: key, body: { type: 'webhook', url: `${testEnv.TEST_RECEIVER_URL}${path.slice(1)}`, label: path } });
     await control('/receiver/secret', { path, secret: channel.body.secret });
     const tokens = ((await control('/comet/market')) as { tokens: Record<string, { asset: string }> }).tokens;
-    const { account } = await control('/comet/open', { collateral: 'WETH', collateralAmount: '1', borrowUsdc: '1300' });
+    const { account } = await control('/comet/open', { collateral: 'WETH', collateralAmount: '1', borrow: '1300' });
     const topUp = { mode: 'supply', asset: tokens.WETH!.asset, triggerHealthFactor: 1.2, targetHealthFactor: 1.5, maxAmountPerAction: '1', maxAmountPerDay: '1' };
     const { before } = await watchThenCrash(key, { protocol: 'compound-v3', market: comet, account, channels: [channel.body.id], topUp }, () => control('/comet/price', { symbol: 'WETH', price: '1700' }));
     await tenantStub(testEnv, tenantIdOf(key)).deliverDue();

@@ -2,7 +2,7 @@ import type { TestProject } from 'vitest/node';
 import { startLocalChain, type LocalChain } from '../../tools/chain';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
 import { startControlServer } from '../helpers/control-server';
-import { deployComet } from '../../tools/chain/comet';
+import { deployComet, deployWethComet } from '../../tools/chain/comet';
 import { createWethLoanMarket, deployMorpho } from '../../tools/chain/morpho';
 import { deployRoundAggregator, pushRounds } from '../../tools/chain/round-aggregator';
 import { deployLiquity } from '../../tools/chain/liquity-v2';
@@ -54,21 +54,23 @@ export default async function setup(project: TestProject) {
   const fluid = await deployFluid(chain.clients, chain.accounts[0]!);
   // A CdpManager of our own (test/fixtures/MakerCdpManager.sol) for Maker vault ids, deployed last for the same reason.
   const cdpManager = await deployCdpManager(chain.clients, maker);
-  // A Morpho market whose values are in WETH, valued through an ETH / USD feed the owner names (USD_PRICE_FEEDS); deployed last for the same reason.
+  // Markets whose values are in WETH (a Morpho market lending it, a Comet priced in ETH), valued through an ETH / USD
+  // feed the owner names (USD_PRICE_FEEDS); deployed last for the same reason.
   const wethLoan = await createWethLoanMarket(chain.clients, morpho);
+  const wethComet = await deployWethComet(chain.clients, comet);
   const ethUsdFeed = await deployRoundAggregator(chain.clients, chain.accounts[0]!, { decimals: 8, firstRoundId: (1n << 64n) + 1n });
   await pushRounds(chain.clients, chain.accounts[0]!, ethUsdFeed, [{ answer: 2_000n * 10n ** 8n, updatedAt: (await chain.clients.publicClient.getBlock()).timestamp }]);
-  control = await startControlServer(chain, receiver, { comet, morpho: { ...morpho, wethLoan }, liquity, maker: { ...maker, cdpManager }, euler, fluid, ethUsdFeed });
+  control = await startControlServer(chain, receiver, { comet: { usdc: comet, weth: wethComet }, morpho: { ...morpho, wethLoan }, liquity, maker: { ...maker, cdpManager }, euler, fluid, ethUsdFeed });
   project.provide('rpcUrl', chain.rpcUrl);
   project.provide('market', chain.market.pool);
   project.provide('comet', comet.comet);
   project.provide('morpho', morpho.morpho);
   // The contracts the other protocols' top-ups approve and call, trusted by the owner as TOPUP_TRUSTED_MARKETS lists them.
   // Morpho markets are trusted by id: the Morpho contract holds markets anyone can create.
-  project.provide('topUpTargets', [liquity.branches.WETH.borrowerOperations, fluid.vault, fluid.native.vault, fluid.ethDebt.vault, euler.borrowVault.vault, maker.vat, morpho.id, wethLoan.id]);
+  project.provide('topUpTargets', [liquity.branches.WETH.borrowerOperations, fluid.vault, fluid.native.vault, fluid.ethDebt.vault, euler.borrowVault.vault, maker.vat, morpho.id, wethLoan.id, wethComet.comet]);
   project.provide('protocolContracts', JSON.stringify({ '31337': { maker: { vat: maker.vat, spot: maker.spot, jug: maker.jug, dog: maker.dog, cdpManager, daiJoin: maker.daiJoin, [`join:${maker.ilk.name}`]: maker.ilk.join }, fluid: { vaultResolver: fluid.vaultResolver } } }));
   // WETH (the Morpho WETH-loan market's unit) and native ETH (the Fluid WETH/ETH vault's) → the one ETH / USD feed.
-  project.provide('usdPriceFeeds', JSON.stringify({ '31337': { [morpho.collateral.asset]: ethUsdFeed, [fluid.ethDebt.debt.asset]: ethUsdFeed } }));
+  project.provide('usdPriceFeeds', JSON.stringify({ '31337': { [morpho.collateral.asset]: ethUsdFeed, [fluid.ethDebt.debt.asset]: ethUsdFeed, [wethComet.tokens.WETH.asset]: ethUsdFeed } }));
   project.provide('receiverUrl', receiver.url);
   project.provide('controlUrl', control.url);
   return async () => {

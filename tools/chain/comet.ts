@@ -24,7 +24,8 @@ function artifact(name: 'Comet' | 'CometExt' | 'FaucetToken' | 'SimplePriceFeed'
 
 export type CometSymbol = 'USDC' | 'WETH' | 'WBTC';
 export type CometToken = { symbol: CometSymbol; asset: Address; decimals: number; priceFeed: Address; roundId: bigint };
-export type LocalComet = { comet: Address; admin: Address; tokens: Record<CometSymbol, CometToken> };
+/** A local Comet: its base token (`base`) and each token with the feed this Comet prices it by. */
+export type LocalComet = { comet: Address; admin: Address; base: CometSymbol; tokens: Record<CometSymbol, CometToken> };
 
 const TOKENS: ReadonlyArray<{ symbol: CometSymbol; decimals: number; price: string }> = [
   { symbol: 'USDC', decimals: 6, price: '1' },
@@ -40,22 +41,23 @@ const COLLATERAL = {
 
 const factor = (value: string) => parseUnits(value, 18);
 
-export async function deployComet(clients: LocalClients, admin: Address): Promise<LocalComet> {
+type CollateralSettings = { borrowCF: string; liquidateCF: string; liquidationFactor: string; supplyCap: string };
+
+/** One Comet (its extension too) over the given base and collaterals, each priced by its own feed, with the live USDC market's rate curve; storage initialised. */
+async function deployCometMarket(
+  clients: LocalClients,
+  admin: Address,
+  input: { name: string; symbol: string; base: CometToken; baseBorrowMin: bigint; targetReserves: bigint; collaterals: Array<{ token: CometToken } & CollateralSettings> },
+): Promise<Address> {
   const deploy = (name: Parameters<typeof artifact>[0], args: readonly unknown[]) =>
     deployCode(clients, admin, encodeDeployData({ abi: artifact(name).abi, bytecode: artifact(name).bytecode, args } as never) as Hex, name);
-  const tokens = {} as Record<CometSymbol, CometToken>;
-  for (const token of TOKENS) {
-    const asset = await deploy('FaucetToken', [0n, `Local ${token.symbol}`, token.decimals, token.symbol]);
-    const priceFeed = await deploy('SimplePriceFeed', [parseUnits(token.price, 8), 8]);
-    tokens[token.symbol] = { symbol: token.symbol, asset, decimals: token.decimals, priceFeed, roundId: 1n };
-  }
-  const extension = await deploy('CometExt', [{ name32: stringToHex('Compound USDC', { size: 32 }), symbol32: stringToHex('cUSDCv3', { size: 32 }) }]);
+  const extension = await deploy('CometExt', [{ name32: stringToHex(input.name, { size: 32 }), symbol32: stringToHex(input.symbol, { size: 32 }) }]);
   const comet = await deploy('Comet', [
     {
       governor: admin,
       pauseGuardian: admin,
-      baseToken: tokens.USDC.asset,
-      baseTokenPriceFeed: tokens.USDC.priceFeed,
+      baseToken: input.base.asset,
+      baseTokenPriceFeed: input.base.priceFeed,
       extensionDelegate: extension,
       supplyKink: factor('0.8'),
       supplyPerYearInterestRateSlopeLow: factor('0.0325'),
@@ -69,24 +71,69 @@ export async function deployComet(clients: LocalClients, admin: Address): Promis
       trackingIndexScale: 10n ** 15n,
       baseTrackingSupplySpeed: 0n,
       baseTrackingBorrowSpeed: 0n,
-      baseMinForRewards: 10n ** 6n,
-      baseBorrowMin: 10n ** 6n,
-      targetReserves: parseUnits('5000000', 6),
-      assetConfigs: (['WETH', 'WBTC'] as const).map((symbol) => ({
-        asset: tokens[symbol].asset,
-        priceFeed: tokens[symbol].priceFeed,
-        decimals: tokens[symbol].decimals,
-        borrowCollateralFactor: factor(COLLATERAL[symbol].borrowCF),
-        liquidateCollateralFactor: factor(COLLATERAL[symbol].liquidateCF),
-        liquidationFactor: factor(COLLATERAL[symbol].liquidationFactor),
-        supplyCap: parseUnits(COLLATERAL[symbol].supplyCap, tokens[symbol].decimals),
+      baseMinForRewards: input.baseBorrowMin,
+      baseBorrowMin: input.baseBorrowMin,
+      targetReserves: input.targetReserves,
+      assetConfigs: input.collaterals.map(({ token, ...settings }) => ({
+        asset: token.asset,
+        priceFeed: token.priceFeed,
+        decimals: token.decimals,
+        borrowCollateralFactor: factor(settings.borrowCF),
+        liquidateCollateralFactor: factor(settings.liquidateCF),
+        liquidationFactor: factor(settings.liquidationFactor),
+        supplyCap: parseUnits(settings.supplyCap, token.decimals),
       })),
     },
   ]);
   await sendContractTx(clients, admin, { address: comet, abi: artifact('Comet').abi, functionName: 'initializeStorage', args: [] } as never);
-  const local: LocalComet = { comet, admin, tokens };
+  return comet;
+}
+
+export async function deployComet(clients: LocalClients, admin: Address): Promise<LocalComet> {
+  const deploy = (name: Parameters<typeof artifact>[0], args: readonly unknown[]) =>
+    deployCode(clients, admin, encodeDeployData({ abi: artifact(name).abi, bytecode: artifact(name).bytecode, args } as never) as Hex, name);
+  const tokens = {} as Record<CometSymbol, CometToken>;
+  for (const token of TOKENS) {
+    const asset = await deploy('FaucetToken', [0n, `Local ${token.symbol}`, token.decimals, token.symbol]);
+    const priceFeed = await deploy('SimplePriceFeed', [parseUnits(token.price, 8), 8]);
+    tokens[token.symbol] = { symbol: token.symbol, asset, decimals: token.decimals, priceFeed, roundId: 1n };
+  }
+  const comet = await deployCometMarket(clients, admin, {
+    name: 'Compound USDC',
+    symbol: 'cUSDCv3',
+    base: tokens.USDC,
+    baseBorrowMin: 10n ** 6n,
+    targetReserves: parseUnits('5000000', 6),
+    collaterals: (['WETH', 'WBTC'] as const).map((symbol) => ({ token: tokens[symbol], ...COLLATERAL[symbol] })),
+  });
+  const local: LocalComet = { comet, admin, base: 'USDC', tokens };
   // Lenders' USDC for borrowers to take.
   await supplyAs(clients, local, admin, 'USDC', parseUnits('10000000', 6));
+  return local;
+}
+
+/**
+ * A second Comet lending WETH against WBTC, priced in ETH as Compound's WETH markets are (the
+ * base feed answers 1.0, WBTC 30 ETH): its values are not dollars. Same tokens as `usdc`, new
+ * feeds; 10,000 WETH supplied by the admin.
+ */
+export async function deployWethComet(clients: LocalClients, usdc: LocalComet): Promise<LocalComet> {
+  const feed = (price: string) => deployCode(clients, usdc.admin, encodeDeployData({ abi: artifact('SimplePriceFeed').abi, bytecode: artifact('SimplePriceFeed').bytecode, args: [parseUnits(price, 8), 8] } as never) as Hex, 'SimplePriceFeed');
+  const tokens: Record<CometSymbol, CometToken> = {
+    USDC: usdc.tokens.USDC,
+    WETH: { ...usdc.tokens.WETH, priceFeed: await feed('1'), roundId: 1n },
+    WBTC: { ...usdc.tokens.WBTC, priceFeed: await feed('30'), roundId: 1n },
+  };
+  const comet = await deployCometMarket(clients, usdc.admin, {
+    name: 'Compound WETH',
+    symbol: 'cWETHv3',
+    base: tokens.WETH,
+    baseBorrowMin: 10n ** 15n,
+    targetReserves: parseUnits('5000', 18),
+    collaterals: [{ token: tokens.WBTC, ...COLLATERAL.WBTC }],
+  });
+  const local: LocalComet = { comet, admin: usdc.admin, base: 'WETH', tokens };
+  await supplyAs(clients, local, usdc.admin, 'WETH', parseUnits('10000', 18));
   return local;
 }
 
@@ -101,13 +148,14 @@ async function supplyAs(clients: LocalClients, local: LocalComet, from: Address,
   await sendContractTx(clients, from, { address: local.comet, abi: artifact('Comet').abi, functionName: 'supply', args: [local.tokens[symbol].asset, amount] } as never);
 }
 
-/** A fresh borrower (an impersonated address with gas): supplies the collateral, then borrows base USDC. */
-export async function openCometPosition(clients: LocalClients, local: LocalComet, input: { collateral: 'WETH' | 'WBTC'; collateralAmount: string; borrowUsdc: string }): Promise<Address> {
+/** A fresh borrower (an impersonated address with gas): supplies the collateral, then borrows the base token. */
+export async function openCometPosition(clients: LocalClients, local: LocalComet, input: { collateral: 'WETH' | 'WBTC'; collateralAmount: string; borrow: string }): Promise<Address> {
   const account = `0x${keccak256(toHex(`comet-borrower-${Date.now()}-${Math.random()}`)).slice(26)}` as Address;
   await clients.testClient.impersonateAccount({ address: account });
   await clients.testClient.setBalance({ address: account, value: parseUnits('10', 18) });
   await supplyAs(clients, local, account, input.collateral, parseUnits(input.collateralAmount, local.tokens[input.collateral].decimals));
-  await sendContractTx(clients, account, { address: local.comet, abi: artifact('Comet').abi, functionName: 'withdraw', args: [local.tokens.USDC.asset, parseUnits(input.borrowUsdc, 6)] } as never);
+  const base = local.tokens[local.base];
+  await sendContractTx(clients, account, { address: local.comet, abi: artifact('Comet').abi, functionName: 'withdraw', args: [base.asset, parseUnits(input.borrow, base.decimals)] } as never);
   return account;
 }
 
