@@ -386,7 +386,7 @@ describe('auto-top-up executor on real Aave v3', () => {
       const signer = await call('GET', '/v1/topup/signer', { token: ADMIN });
       expect(signer.status).toBe(200);
       expect(signer.body).toMatchObject({ address: SIGNER, configured: true, maxGasGwei: '50' });
-      expect(signer.body.chains).toEqual([{ chainId: 31337, balanceNative: expect.stringMatching(/^\d+(\.\d+)?$/), error: null, held: expect.any(Array) }]);
+      expect(signer.body.chains).toEqual([{ chainId: 31337, balanceNative: expect.stringMatching(/^\d+(\.\d+)?$/), error: null, held: expect.any(Array), usdFeeds: expect.any(Array) }]);
       expect(Number(signer.body.chains[0].balanceNative)).toBeGreaterThan(0);
     });
   });
