@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { getAddress, isAddress, type Address } from 'viem';
+import type { Address } from 'viem';
 import { AppError } from '../lib/errors';
-import { topUpKeySchema, topUpMaxGasSchema, trustedMarketIdSchema, usdPriceFeedsOfChain, type TopUpSettings, type TrustedMarketKey, type UsdPriceFeeds } from './topup-env';
+import { addressSetting, topUpKeySchema, topUpMaxGasSchema, trustedMarketIdSchema, usdPriceFeedsOfChain, type TopUpSettings, type TrustedMarketKey, type UsdPriceFeeds } from './topup-env';
 import { parseWebhookUrl } from '../lib/safe-url';
 
 /** The canonical Multicall3 deployment, present at this address on nearly every EVM chain. */
@@ -50,10 +50,8 @@ const rpcUrlsSchema = withChainIdKeys(z.union([rpcUrl, z.array(rpcUrl).min(1, 'n
     return chains;
   });
 
-const addressSchema = z.string().refine((value) => isAddress(value, { strict: false }), 'must be a 0x-prefixed 20-byte address').transform((value) => getAddress(value));
-
 /** A market contract (Pool, Comet, vault, Vat, BorrowerOperations) or a Morpho Blue market id. */
-const trustedMarketSchema = z.union([addressSchema, trustedMarketIdSchema], { error: 'must be a market contract address (0x + 40 hex digits) or a Morpho Blue market id (0x + 64 hex digits)' });
+const trustedMarketSchema = z.union([addressSetting, trustedMarketIdSchema], { error: 'must be a market contract address (0x + 40 hex digits) or a Morpho Blue market id (0x + 64 hex digits)' });
 
 const booleanSetting = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', ''])])
@@ -188,7 +186,7 @@ function emailConfigFrom(settings: EmailSettings): EmailConfig | undefined {
 
 export const envSchema = z.object({
   RPC_URLS: jsonSetting(rpcUrlsSchema),
-  MULTICALL3_ADDRESSES: jsonSetting(withChainIdKeys(addressSchema)).optional(),
+  MULTICALL3_ADDRESSES: jsonSetting(withChainIdKeys(addressSetting)).optional(),
   ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters (use a long random value, e.g. `openssl rand -hex 32`)'),
   // The secret tenant API keys are tagged with (see src/api/api-keys.ts); unset, one derived from ADMIN_TOKEN.
   API_KEY_SECRET: optionalSetting(z.string().min(32, 'must be at least 32 characters (use a long random value, e.g. `openssl rand -hex 32`)')),
@@ -220,7 +218,7 @@ export const envSchema = z.object({
   USD_PRICE_FEEDS: optionalSetting(jsonSetting(withChainIdKeys(usdPriceFeedsOfChain))),
   // Contracts a protocol needs beside the one a watch names, on chains without a built-in deployment:
   // {"<chainId>": {"maker": {"vat": "0x…", "spot": "0x…", "jug": "0x…", "dog": "0x…", "cdpManager": "0x…"}}} (cdpManager optional: for vault ids).
-  PROTOCOL_CONTRACTS: optionalSetting(jsonSetting(withChainIdKeys(z.record(z.string().regex(/^[a-z0-9-]+$/, 'keys are protocol names such as "maker"'), z.record(z.string(), addressSchema))))),
+  PROTOCOL_CONTRACTS: optionalSetting(jsonSetting(withChainIdKeys(z.record(z.string().regex(/^[a-z0-9-]+$/, 'keys are protocol names such as "maker"'), z.record(z.string(), addressSetting))))),
   // Tests and local development only: Discord, Slack and PagerDuty requests go to stand-ins at these bases (same paths).
   CHANNEL_API_BASES: optionalSetting(jsonSetting(z.object({ discord: rpcUrl, slack: rpcUrl, pagerduty: rpcUrl }).partial().strict())),
   ...telegramSettings,

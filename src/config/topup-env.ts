@@ -96,7 +96,8 @@ export type UsdPriceFeeds = ReadonlyMap<string, UsdPriceFeed>;
 /** Chainlink's ETH / USD and BTC / USD feeds on Ethereum update at least hourly (their heartbeat). */
 export const DEFAULT_USD_FEED_MAX_AGE_SECONDS = 3_600;
 
-const feedAddress = z.string().refine((value) => isAddress(value, { strict: false }), 'must be a 0x-prefixed 20-byte address').transform((value) => getAddress(value));
+/** An address in a setting, any letter case, checksummed. */
+export const addressSetting = z.string().refine((value) => isAddress(value, { strict: false }), 'must be a 0x-prefixed 20-byte address').transform((value) => getAddress(value));
 
 /**
  * One chain's entry of USD_PRICE_FEEDS: {"0x<token>": "0x<feed>"} or
@@ -106,9 +107,9 @@ export const usdPriceFeedsOfChain = z
   .record(
     z.string(),
     z.union([
-      feedAddress.transform((feed): UsdPriceFeed => ({ feed, maxAgeSeconds: DEFAULT_USD_FEED_MAX_AGE_SECONDS })),
+      addressSetting.transform((feed): UsdPriceFeed => ({ feed, maxAgeSeconds: DEFAULT_USD_FEED_MAX_AGE_SECONDS })),
       z
-        .object({ feed: feedAddress, maxAgeSeconds: z.number().int().min(60).max(7 * 86_400).optional() })
+        .object({ feed: addressSetting, maxAgeSeconds: z.number().int().min(60).max(7 * 86_400).optional() })
         .strict()
         .transform(({ feed, maxAgeSeconds }): UsdPriceFeed => ({ feed, maxAgeSeconds: maxAgeSeconds ?? DEFAULT_USD_FEED_MAX_AGE_SECONDS })),
     ]),
