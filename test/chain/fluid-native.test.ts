@@ -80,7 +80,7 @@ describe('Fluid top-up of native ETH collateral (ETH/USDC T1 vault)', () => {
     await setFluidNativePrice(chain.clients, local, '1700');
     const signer = await executorWith('2');
     const protocol = topUpProtocolOf({ protocol: 'fluid', market: local.native.vault });
-    const blockNumber = await chain.clients.publicClient.getBlockNumber();
+    const blockNumber = await chain.clients.publicClient.getBlockNumber({ cacheTime: 0 });
     const state = await readFreshState(context(), { protocol, account: owner, asset: ETH, signer: signer.address, blockNumber, live: true });
     expect(state.wallet).toEqual({ token: parseUnits('2', 18), native: parseUnits('2', 18), allowance: 0n });
     expect(Number(formatUnits(state.collateralParams!.price!, 6))).toBeCloseTo(1700, 6);
@@ -117,7 +117,7 @@ describe('Fluid top-up of native ETH collateral (ETH/USDC T1 vault)', () => {
     await openFluidNativePosition(chain.clients, local, { owner, eth: '1', borrowUsdc: '1300' });
     const signer = await executorWith('2');
     const protocol = topUpProtocolOf({ protocol: 'fluid', market: local.native.vault });
-    const state = await readFreshState(context(), { protocol, account: owner, asset: ETH, signer: signer.address, blockNumber: await chain.clients.publicClient.getBlockNumber(), live: false });
+    const state = await readFreshState(context(), { protocol, account: owner, asset: ETH, signer: signer.address, blockNumber: await chain.clients.publicClient.getBlockNumber({ cacheTime: 0 }), live: false });
     const [step] = buildSteps(protocol, request(owner), state, parseUnits('0.1', 18), signer.address).steps as [Step];
     for (const value of [0n, parseUnits('0.2', 18)]) {
       const simulation = await simulateSteps(chain.clients.publicClient, signer.address, [{ ...step, value }], protocol.capability);
@@ -130,7 +130,7 @@ describe('Fluid top-up of native ETH collateral (ETH/USDC T1 vault)', () => {
     await openFluidNativePosition(chain.clients, local, { owner, eth: '1', borrowUsdc: '1300' });
     const signer = await executorWith('0.05');
     const protocol = topUpProtocolOf({ protocol: 'fluid', market: local.native.vault });
-    const state = await readFreshState(context(), { protocol, account: owner, asset: ETH, signer: signer.address, blockNumber: await chain.clients.publicClient.getBlockNumber(), live: false });
+    const state = await readFreshState(context(), { protocol, account: owner, asset: ETH, signer: signer.address, blockNumber: await chain.clients.publicClient.getBlockNumber({ cacheTime: 0 }), live: false });
     const built = buildSteps(protocol, request(owner), state, parseUnits('0.1', 18), signer.address);
     const check = await simulateStep(chain.clients.publicClient, signer.address, built.steps[0]!, protocol.capability);
     expect(check, JSON.stringify(check)).toMatchObject({ ok: false, reason: expect.stringMatching(/exceeds the balance|insufficient funds/i) });
