@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { Address } from 'viem';
 import { AppError } from '../lib/errors';
-import { addressSetting, topUpKeySchema, topUpMaxGasSchema, trustedMarketIdSchema, usdPriceFeedsOfChain, type TopUpSettings, type TrustedMarketKey, type UsdPriceFeeds } from './topup-env';
+import { addressSetting, topUpKeySchema, topUpMaxGasSchema, trustedMarketIdSchema, type TopUpSettings, type TrustedMarketKey } from './topup-env';
+import { usdPriceFeedsOfChain, type UsdPriceFeeds } from './usd-price-feeds';
 import { parseWebhookUrl } from '../lib/safe-url';
 
 /** The canonical Multicall3 deployment, present at this address on nearly every EVM chain. */
@@ -261,6 +262,8 @@ export type AppConfig = {
   heartbeatUrl: string | undefined;
   /** Auto-top-up executor: its signer's address (never the key) and gas price cap. */
   topUp: TopUpSettings;
+  /** USD_PRICE_FEEDS: per chain, by token (lowercase address), the owner's USD price feed for markets whose values are in that token. */
+  usdPriceFeeds: ReadonlyMap<number, UsdPriceFeeds>;
   /** Present when TELEGRAM_BOT_TOKEN is set. */
   telegram: TelegramConfig | undefined;
   /** Present when email is on (EMAIL_TRANSPORT, or SMTP_HOST, is set). */
@@ -330,7 +333,8 @@ export function parseConfig(env: Record<string, unknown>): AppConfig {
     hfHistoryBucketSeconds: settings.HF_HISTORY_BUCKET_SECONDS,
     riskHistory: { barSeconds: settings.RISK_PRICE_BAR_SECONDS, windowDays: settings.RISK_HISTORY_DAYS },
     heartbeatUrl: settings.HEARTBEAT_URL,
-    topUp: { signer: settings.TOPUP_PRIVATE_KEY, maxGasWei: settings.TOPUP_MAX_GAS_GWEI, trustedMarkets: byChainId<readonly TrustedMarketKey[]>(settings.TOPUP_TRUSTED_MARKETS), usdPriceFeeds: byChainId<UsdPriceFeeds>(settings.USD_PRICE_FEEDS) },
+    topUp: { signer: settings.TOPUP_PRIVATE_KEY, maxGasWei: settings.TOPUP_MAX_GAS_GWEI, trustedMarkets: byChainId<readonly TrustedMarketKey[]>(settings.TOPUP_TRUSTED_MARKETS) },
+    usdPriceFeeds: byChainId<UsdPriceFeeds>(settings.USD_PRICE_FEEDS),
     telegram:
       settings.TELEGRAM_BOT_TOKEN && settings.TELEGRAM_WEBHOOK_SECRET
         ? { token: settings.TELEGRAM_BOT_TOKEN, webhookSecret: settings.TELEGRAM_WEBHOOK_SECRET, apiBase: settings.TELEGRAM_API_BASE, botUsername: settings.TELEGRAM_BOT_USERNAME?.replace(/^@/, '') }

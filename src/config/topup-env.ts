@@ -75,8 +75,6 @@ export type TopUpSettings = {
   maxGasWei: bigint;
   /** TOPUP_TRUSTED_MARKETS: per chain, the markets the owner lets the executor send to beyond the presets (contract addresses, or Morpho market ids). */
   trustedMarkets: ReadonlyMap<number, readonly TrustedMarketKey[]>;
-  /** USD_PRICE_FEEDS: per chain, by token (lowercase address), the owner's USD price feed for markets whose values are in that token. */
-  usdPriceFeeds: ReadonlyMap<number, UsdPriceFeeds>;
 };
 
 /** A market contract's address, or a market id inside a contract (Morpho Blue: 0x + 64 hex digits, lowercase). */
@@ -88,35 +86,5 @@ export const trustedMarketIdSchema = z
   .regex(/^0x[0-9a-fA-F]{64}$/)
   .transform((id) => id.toLowerCase() as Hex);
 
-/** A Chainlink-style aggregator (latestRoundData, decimals) quoting one token in US dollars, and how old its answer may be. */
-export type UsdPriceFeed = { feed: Address; maxAgeSeconds: number };
-/** One chain's feeds, by token address in lowercase. */
-export type UsdPriceFeeds = ReadonlyMap<string, UsdPriceFeed>;
-
-/** Chainlink's ETH / USD and BTC / USD feeds on Ethereum update at least hourly (their heartbeat). */
-export const DEFAULT_USD_FEED_MAX_AGE_SECONDS = 3_600;
-
 /** An address in a setting, any letter case, checksummed. */
 export const addressSetting = z.string().refine((value) => isAddress(value, { strict: false }), 'must be a 0x-prefixed 20-byte address').transform((value) => getAddress(value));
-
-/**
- * One chain's entry of USD_PRICE_FEEDS: {"0x<token>": "0x<feed>"} or
- * {"0x<token>": {"feed": "0x<feed>", "maxAgeSeconds": 86400}} (a feed with a longer heartbeat).
- */
-export const usdPriceFeedsOfChain = z
-  .record(
-    z.string(),
-    z.union([
-      addressSetting.transform((feed): UsdPriceFeed => ({ feed, maxAgeSeconds: DEFAULT_USD_FEED_MAX_AGE_SECONDS })),
-      z
-        .object({ feed: addressSetting, maxAgeSeconds: z.number().int().min(60).max(7 * 86_400).optional() })
-        .strict()
-        .transform(({ feed, maxAgeSeconds }): UsdPriceFeed => ({ feed, maxAgeSeconds: maxAgeSeconds ?? DEFAULT_USD_FEED_MAX_AGE_SECONDS })),
-    ]),
-  )
-  .superRefine((map, ctx) => {
-    for (const token of Object.keys(map)) {
-      if (!isAddress(token, { strict: false })) ctx.addIssue({ code: 'custom', path: [token], message: 'keys are token addresses (0x + 40 hex digits): the token the market counts its values in, e.g. WETH, or 0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE for native ETH' });
-    }
-  })
-  .transform((map): UsdPriceFeeds => new Map(Object.entries(map).map(([token, feed]) => [token.toLowerCase(), feed])));

@@ -55,7 +55,8 @@ export function positionView(snapshot: PositionSnapshot, observedAt: Date): Posi
     ...snapshot.protocolFields,
     healthFactor: snapshot.healthFactor === null ? null : formatWad(snapshot.healthFactor, 4),
     ...(snapshot.nextHealthFactor !== undefined ? { nextHealthFactor: snapshot.nextHealthFactor === null ? null : formatWad(snapshot.nextHealthFactor, 4) } : {}),
-    baseCurrency: snapshot.baseUsdPrice === undefined ? 'base' : 'USD',
+    // Values counted in a token stay in it (`base`) even when a feed gives their USD beside them.
+    baseCurrency: snapshot.baseUsdPrice === undefined || snapshot.valueUnit !== undefined ? 'base' : 'USD',
     collateral: { base: formatUnits(snapshot.collateralBase, snapshot.baseDecimals), usd: usdOf(snapshot.collateralBase, snapshot) },
     debt: { base: formatUnits(snapshot.debtBase, snapshot.baseDecimals), usd: usdOf(snapshot.debtBase, snapshot) },
     liquidationThreshold: formatUnits(snapshot.liquidationThresholdBps, 4),

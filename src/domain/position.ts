@@ -1,3 +1,4 @@
+import type { ValueUnit } from './usd-unit';
 import type { Address } from 'viem';
 
 /** 1.0 as a WAD fixed-point number (18 decimals), the unit for health factors. */
@@ -51,6 +52,12 @@ export type PositionSnapshot = {
   baseDecimals: number;
   /** USD price of one unit of the base currency (base decimals); undefined when the base is not USD and the price is unknown. */
   baseUsdPrice: bigint | undefined;
+  /**
+   * The token the values are counted in when it is not a dollar (Morpho's loan token, Fluid's
+   * borrow token, an Euler unit of account, a Comet base priced in ETH): the read path fills
+   * `baseUsdPrice` from the owner's USD feed for it (USD_PRICE_FEEDS) when there is one.
+   */
+  valueUnit?: ValueUnit;
   collateralBase: bigint;
   debtBase: bigint;
   /** Collateral-weighted liquidation threshold in basis points. */

@@ -339,6 +339,7 @@ export class Shard extends DurableObject<Env> {
       context,
       market: marketRef,
       withPrices,
+      usdFeeds: config.usdPriceFeeds.get(chainId),
       accounts,
       batchSize: config.readBatchSize,
       minBlockNumber: lastBlock ? BigInt(lastBlock) : undefined,

@@ -4,6 +4,8 @@ import type { AccountRead, MarketPrices, MarketRef, ReadContext } from './read-t
 import type { EndpointControl } from '../chain/failover-transport';
 import type { HeadSample } from '../monitor/head';
 import { BlockPin, type PinnedHead } from './block-pin';
+import { priceInUsd } from './usd-price-feed';
+import type { UsdPriceFeeds } from '../config/usd-price-feeds';
 
 export type ReadPositionsInput = {
   context: ReadContext;
@@ -20,6 +22,8 @@ export type ReadPositionsInput = {
   detailFor?: (read: Extract<AccountRead, { snapshot: unknown }>) => boolean;
   /** Also read every asset price of the market at the pinned block (one more call). */
   withPrices?: boolean;
+  /** The owner's USD feeds of the chain (USD_PRICE_FEEDS): a market counted in one of their tokens gets its USD (one more call). */
+  usdFeeds?: UsdPriceFeeds;
 };
 
 export type ReadPositionsResult = { block: PinnedHead; reads: AccountRead[]; prices?: MarketPrices };
@@ -41,6 +45,11 @@ export async function readPositions<Market>(adapter: ProtocolAdapter<Market>, in
         return undefined;
       })
     : undefined;
+  const snapshots = reads.flatMap((read) => ('snapshot' in read ? [read.snapshot] : []));
+  // USD is for display and risk figures: a feed's failure leaves it unknown, never costs the tick.
+  const usd = priceInUsd(input.context, input.usdFeeds, snapshots, block).catch((error: unknown) => {
+    console.warn('USD price feed unread this tick', error instanceof Error ? error.name : 'unknown');
+  });
   const detailFor = input.detailFor;
   if (detailFor) {
     // Protocols whose summary already is the breakdown (Comet, Morpho) are not read twice.
@@ -53,6 +62,7 @@ export async function readPositions<Market>(adapter: ProtocolAdapter<Market>, in
       }
     }
   }
+  await usd;
   const read = await prices;
   return { block, reads, ...(read ? { prices: read } : {}) };
 }

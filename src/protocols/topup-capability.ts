@@ -1,7 +1,7 @@
 import type { Abi, Address, Hex } from 'viem';
 import { AppError } from '../lib/errors';
 import type { CollateralAssetParams } from '../domain/risk';
-import type { ValueUnit } from '../domain/usd-unit';
+import { countedInToken, type ValueUnit } from '../domain/usd-unit';
 import type { TrustedMarketKey } from '../config/topup-env';
 import type { TopUpMode } from '../domain/topup-plan';
 import type { ReadContext } from './read-types';
@@ -149,17 +149,15 @@ export function invalidTopUpAsset(message: string): AppError {
   return new AppError('validation_failed', `topUp.asset: ${message}`, { status: 400, issues: [{ path: 'topUp.asset', message }] });
 }
 
-/** Dollar stablecoins a market whose values are in its debt token counts at $1 (Morpho's loan token, Fluid's borrow token). */
-const USD_STABLES = new Set(['USDC', 'USDT', 'USDS', 'DAI', 'PYUSD', 'USDC.E', 'USDBC', 'USDT0']);
-
 /** For a market counted in a token's units (10^decimals to one): that token as its value unit, unless it is a dollar stablecoin (counted at $1). */
 export function tokenValueUnit(token: { asset: Address; symbol: string; decimals: number }): Pick<PolicyAssetState, 'valueUnit'> {
-  return stablecoinUsdUnit(token) === undefined ? { valueUnit: { token: token.asset, symbol: token.symbol, perToken: 10n ** BigInt(token.decimals) } } : {};
+  const { valueUnit } = countedInToken(token);
+  return valueUnit ? { valueUnit } : {};
 }
 
 /** Units of a token per US dollar when it is a dollar stablecoin (counted at $1); undefined otherwise. */
-export function stablecoinUsdUnit(token: { symbol: string; decimals: number }): bigint | undefined {
-  return USD_STABLES.has(token.symbol.toUpperCase()) ? 10n ** BigInt(token.decimals) : undefined;
+export function stablecoinUsdUnit(token: { asset: Address; symbol: string; decimals: number }): bigint | undefined {
+  return countedInToken(token).baseUsdPrice;
 }
 
 /**

@@ -26,8 +26,8 @@ import { isNativeAsset, type AssetFacts, type PolicyAssetState, type TopUpCapabi
 import type { EndpointProbe, FeeMarket, Fees } from './guards';
 import { snapshotOf, type ObservedPosition } from './observed-position';
 import { withTimeout } from '../lib/timeout';
-import type { UsdPriceFeeds } from '../config/topup-env';
-import { readUsdUnit } from './usd-price-feed';
+import type { UsdPriceFeeds } from '../config/usd-price-feeds';
+import { readUsdUnit } from '../protocols/usd-price-feed';
 
 /*
  * The executor's I/O with the chain, one function per question. Decisions live elsewhere

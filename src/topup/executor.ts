@@ -340,7 +340,7 @@ export class TopUpExecutor {
         blockNumber: consensus.blockNumber,
         live: true,
         // No feeds for the chain: an empty map, so the refusal says none is named for the token.
-        usdFeeds: runtime.config.topUp.usdPriceFeeds.get(request.watch.chainId) ?? new Map(),
+        usdFeeds: runtime.config.usdPriceFeeds.get(request.watch.chainId) ?? new Map(),
       });
       return { ok: true, state: this.withTenantsHeld(state, request) };
     } catch (error) {

@@ -91,7 +91,7 @@ describe('Fluid adapter on the real liquidity layer, T1 vault and VaultResolver'
 
     const whole = snapshotOf(reads, ownerAccount);
     const reference = await theirs(risky);
-    expect(whole).toMatchObject({ protocol: 'fluid', market: local.vault, account: ownerAccount, baseDecimals: 6, baseUsdPrice: undefined, debtBase: reference.borrow, healthFactor: reference.healthFactor });
+    expect(whole).toMatchObject({ protocol: 'fluid', market: local.vault, account: ownerAccount, baseDecimals: 6, baseUsdPrice: 10n ** 6n, debtBase: reference.borrow, healthFactor: reference.healthFactor });
     expect(Number(whole.healthFactor) / 1e18).toBeCloseTo((2000 * 0.85) / 1500, 4);
     expect(whole.liquidationThresholdBps).toBe(FLUID_SETTINGS.liquidationThreshold);
     expect(whole.ltvBps).toBe(FLUID_SETTINGS.collateralFactor);

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Address } from 'viem';
 import { startLocalChain, type LocalChain } from '../../tools/chain';
-import { deployMorpho, liquidateMorpho, openMorphoPosition, setMorphoPrice, morphoTestAbi, type LocalMorpho } from '../../tools/chain/morpho';
+import { createWethLoanMarket, deployMorpho, liquidateMorpho, openMorphoPosition, setMorphoPrice, morphoTestAbi, type LocalMorpho, type LocalMorphoMarket } from '../../tools/chain/morpho';
+import { deployRoundAggregator, pushRounds } from '../../tools/chain/round-aggregator';
+import { positionView } from '../../src/domain/position-view';
+import type { UsdPriceFeeds } from '../../src/config/usd-price-feeds';
 import { sendContractTx } from '../../tools/chain/actions';
 import { createChainClient } from '../../src/chain/client';
 import { CANONICAL_MULTICALL3 } from '../../src/config/env';
@@ -59,7 +62,7 @@ afterAll(async () => {
 });
 
 describe('Morpho Blue adapter on real Morpho Blue 1.0.0', () => {
-  it('reads positions in batches and normalizes them (values in the loan token, no USD)', async () => {
+  it('reads positions in batches and normalizes them (values in the loan token, USDC counted at $1)', async () => {
     // 1 WETH at 2,000 USDC × LLTV 0.86 against 1,500 USDC: HF 1.1467.
     const a = await openMorphoPosition(chain.clients, local, { collateral: '1', borrow: '1500' });
     const b = await openMorphoPosition(chain.clients, local, { collateral: '2', borrow: '1000' });
@@ -68,7 +71,8 @@ describe('Morpho Blue adapter on real Morpho Blue 1.0.0', () => {
     expect(Number(healthFactorOf(reads, b)) / 1e18).toBeCloseTo(3.44, 2);
     expect(healthFactorOf(reads, chain.accounts[5]!)).toBeNull(); // no position: no debt
     const snapshot = (reads[0] as { snapshot: { protocol: string; market: string; baseDecimals: number; baseUsdPrice: unknown; assets?: Array<{ symbol: string }> } }).snapshot;
-    expect(snapshot).toMatchObject({ protocol: 'morpho-blue', market: local.id, baseDecimals: 6, baseUsdPrice: undefined });
+    expect(snapshot).toMatchObject({ protocol: 'morpho-blue', market: local.id, baseDecimals: 6, baseUsdPrice: 10n ** 6n });
+    expect(snapshot).not.toHaveProperty('valueUnit');
     expect(snapshot.assets?.map((asset) => asset.symbol)).toEqual(['WETH', 'USDC']);
   });
 
@@ -120,5 +124,60 @@ describe('Morpho Blue adapter on real Morpho Blue 1.0.0', () => {
     await expect(adapter.loadMarket(context(), { market: `0x${'11'.repeat(32)}`, protocolAddress: local.morpho })).rejects.toMatchObject({ code: 'invalid_market', issues: [{ path: 'market' }] });
     await expect(adapter.loadMarket(context(), { market: local.id, protocolAddress: chain.market.pool })).rejects.toMatchObject({ code: 'invalid_market', issues: [{ path: 'protocolAddress' }] });
     await expect(adapter.loadMarket(context(), { market: local.id, protocolAddress: null })).rejects.toMatchObject({ issues: [{ path: 'protocolAddress' }] });
+  });
+});
+
+describe('USD of a Morpho market lending WETH, from the owner\'s ETH / USD feed (USD_PRICE_FEEDS) at the read\'s block', () => {
+  let wethLoan: LocalMorphoMarket;
+  let feed: Address;
+  let borrower: Address;
+  const admin = () => chain.accounts[0]!;
+
+  async function readWethLoan(feeds: UsdPriceFeeds | undefined) {
+    const { reads } = await readPositions(adapterFor('morpho-blue'), { context: context(), market: { market: wethLoan.id, protocolAddress: local.morpho }, accounts: [borrower], batchSize: 10, ...(feeds ? { usdFeeds: feeds } : {}) });
+    const found = reads[0]!;
+    if (!('snapshot' in found)) throw new Error(found.error);
+    return found.snapshot;
+  }
+
+  async function pushEthUsd(answer: bigint, ageSeconds: bigint): Promise<void> {
+    const latest = await chain.publicClient.getBlock({ blockTag: 'latest' });
+    await pushRounds(chain.clients, admin(), feed, [{ answer, updatedAt: latest.timestamp - ageSeconds }]);
+  }
+
+  const feedsFor = (address: Address): UsdPriceFeeds => new Map([[wethLoan.loan.asset.toLowerCase(), { feed: address, maxAgeSeconds: 3_600 }]]);
+
+  beforeAll(async () => {
+    wethLoan = await createWethLoanMarket(chain.clients, local);
+    // 1 wstETH at 1.2 WETH × LLTV 0.86 against 0.8 WETH: HF 1.29.
+    borrower = await openMorphoPosition(chain.clients, local, { collateral: '1', borrow: '0.8' }, wethLoan);
+    feed = await deployRoundAggregator(chain.clients, admin(), { decimals: 8, firstRoundId: (1n << 64n) + 1n });
+  }, 120_000);
+
+  it('values the position in dollars at the feed price and keeps its values in WETH', async () => {
+    await pushEthUsd(2_000n * 10n ** 8n, 60n);
+    const snapshot = await readWethLoan(feedsFor(feed));
+    expect(snapshot.valueUnit).toEqual({ token: wethLoan.loan.asset, symbol: 'WETH', perToken: 10n ** 18n });
+    // Dollars per whole WETH, with WETH's 18 decimals.
+    expect(snapshot.baseUsdPrice).toBe(2_000n * 10n ** 18n);
+    const view = positionView(snapshot, new Date());
+    expect(view.baseCurrency).toBe('base');
+    expect(view.collateral).toEqual({ base: '1.2', usd: '2400' });
+    expect(Number(view.debt.usd)).toBeCloseTo(1_600, 2);
+    expect(Number(view.debt.usd)).toBeCloseTo(Number(view.debt.base) * 2_000, 9);
+  });
+
+  it('leaves USD unknown without a feed for WETH, with a round older than its max age, or with a feed that is no aggregator; the read still succeeds', async () => {
+    expect((await readWethLoan(undefined)).baseUsdPrice).toBeUndefined();
+    expect((await readWethLoan(new Map([[`0x${'ab'.repeat(20)}`, { feed, maxAgeSeconds: 3_600 }]]))).baseUsdPrice).toBeUndefined();
+    await pushEthUsd(2_000n * 10n ** 8n, 7_200n);
+    const stale = await readWethLoan(feedsFor(feed));
+    expect(stale.baseUsdPrice).toBeUndefined();
+    expect(positionView(stale, new Date()).debt.usd).toBeNull();
+    expect(stale.healthFactor).not.toBeNull();
+    // Morpho itself answers neither decimals() nor latestRoundData().
+    expect((await readWethLoan(feedsFor(local.morpho))).baseUsdPrice).toBeUndefined();
+    await pushEthUsd(2_000n * 10n ** 8n, 0n);
+    expect((await readWethLoan(feedsFor(feed))).baseUsdPrice).toBe(2_000n * 10n ** 18n);
   });
 });

@@ -67,6 +67,15 @@ describe('Euler v2 snapshot', () => {
     ]);
   });
 
+  it('a vault whose unit of account is WETH has no USD of its own and names WETH for the owner\'s USD feed', () => {
+    const weth: Address = '0x7777777777777777777777777777777777777777';
+    const inWeth: EulerMarket = { ...market, asset: { asset: weth, symbol: 'WETH', decimals: 18 }, unitOfAccount: weth, quoteIsUsd: false };
+    const snapshot = eulerSnapshot(inWeth, { watched: OWNER, owner: OWNER, subAccounts: [sub(3, 8_300n * E18, 5_000n * E18)], ltvs, block });
+    expect(typeof snapshot !== 'string' && [snapshot.baseUsdPrice, snapshot.valueUnit]).toEqual([undefined, { token: weth, symbol: 'WETH', perToken: E18 }]);
+    const usd = eulerSnapshot(market, { watched: OWNER, owner: OWNER, subAccounts: [sub(3, 8_300n * E18, 5_000n * E18)], ltvs, block });
+    expect(usd).not.toHaveProperty('valueUnit');
+  });
+
   it('a single sub-account\'s snapshot has no sub-positions; one without debt has no health factor', () => {
     const three = subAccountGroup(OWNER)[3]!;
     const single = eulerSnapshot(market, { watched: three, owner: OWNER, subAccounts: [sub(3, 8_300n * E18, 5_000n * E18)], ltvs, block });

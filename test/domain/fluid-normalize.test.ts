@@ -48,4 +48,14 @@ describe('Fluid normalization', () => {
     expect(single.subPositions).toBeUndefined();
     expect(single.protocolFields).not.toHaveProperty('ownerPositions');
   });
+
+  it('a vault lending USDC counts its values at $1; one lending native ETH names it for the owner\'s ETH / USD feed', () => {
+    const at = (debt: FluidMarket['debt']) => fluidSnapshot({ ...market, debt }, { account: owner, positions: [position(7n, 2n, 1_000n)], owner: false, config, block: { number: 5n, timestamp: 6n } });
+    const usdc = at(market.debt);
+    expect(usdc.baseUsdPrice).toBe(10n ** 6n);
+    expect(usdc).not.toHaveProperty('valueUnit');
+    const native = at({ asset: '0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE', symbol: 'ETH', decimals: 18 });
+    expect(native.baseUsdPrice).toBeUndefined();
+    expect(native.valueUnit).toEqual({ token: '0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE', symbol: 'ETH', perToken: 10n ** 18n });
+  });
 });

@@ -89,13 +89,13 @@ describe('TOPUP_* settings', () => {
 
   it('turn the key into its address (the config never holds the key) and gwei into wei', () => {
     const config = parseConfig({ ...base, TOPUP_PRIVATE_KEY: KEY, TOPUP_MAX_GAS_GWEI: '0.05' });
-    expect(config.topUp).toEqual({ signer: ADDRESS, maxGasWei: 50_000_000n, trustedMarkets: new Map(), usdPriceFeeds: new Map() });
+    expect(config.topUp).toEqual({ signer: ADDRESS, maxGasWei: 50_000_000n, trustedMarkets: new Map() });
     expect(JSON.stringify(config, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Map ? [...v] : v))).not.toContain(KEY.slice(2));
     expect(parseConfig({ ...base, TOPUP_PRIVATE_KEY: KEY.slice(2).toUpperCase() }).topUp.signer).toBe(ADDRESS);
   });
 
   it('default to no signer (dry runs only) and a 100 gwei cap', () => {
-    expect(parseConfig(base).topUp).toEqual({ signer: null, maxGasWei: 100n * GWEI, trustedMarkets: new Map(), usdPriceFeeds: new Map() });
+    expect(parseConfig(base).topUp).toEqual({ signer: null, maxGasWei: 100n * GWEI, trustedMarkets: new Map() });
     expect(parseConfig({ ...base, TOPUP_PRIVATE_KEY: '' }).topUp.signer).toBeNull();
   });
 

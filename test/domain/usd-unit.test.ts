@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/env';
-import { usdUnitFromRound, type ValueUnit } from '../../src/domain/usd-unit';
+import { baseUsdPriceFromRound, countedInToken, usdUnitFromRound, type ValueUnit } from '../../src/domain/usd-unit';
 import { amountWithinUsd, usdValue } from '../../src/domain/topup-budget';
 
 const WETH: ValueUnit = { token: '0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2', symbol: 'WETH', perToken: 10n ** 18n };
@@ -57,15 +57,51 @@ describe('usdUnitFromRound: a value token priced by the owner USD feed', () => {
   });
 });
 
+describe('baseUsdPriceFromRound: a position\'s dollars per whole base unit from the owner USD feed', () => {
+  const at = (answer: bigint, options: { decimals?: number; baseDecimals?: number; unit?: ValueUnit; updatedAt?: bigint } = {}) =>
+    baseUsdPriceFromRound({ unit: options.unit ?? WETH, baseDecimals: options.baseDecimals ?? 18, round: { answer, decimals: options.decimals ?? 8, updatedAt: options.updatedAt ?? NOW }, blockTimestamp: NOW, maxAgeSeconds: 3_600, feed: FEED });
+
+  it.each([
+    ['values in WETH (18 decimals) at $2,000: 2,000 with 18 decimals', 2_000n * 10n ** 8n, 8, 18, WETH, 2_000n * 10n ** 18n],
+    ['an 18-decimal feed gives the same price', 2_000n * 10n ** 18n, 18, 18, WETH, 2_000n * 10n ** 18n],
+    ['a cent-exact price keeps its cents', 1_999_99n * 10n ** 6n, 8, 18, WETH, 1_999_99n * 10n ** 16n],
+    ['a Comet priced in ETH (8 decimals), WETH worth 1.0 ETH there, at $2,000', 2_000n * 10n ** 8n, 8, 8, { ...WETH, perToken: 10n ** 8n }, 2_000n * 10n ** 8n],
+    ['a Comet whose base is worth 1.25 units of its feeds\' quote: a unit is $1,600', 2_000n * 10n ** 8n, 8, 8, { ...WETH, perToken: 125_000_000n }, 1_600n * 10n ** 8n],
+    ['a 6-decimal token at $0.50: 0.5 with 6 decimals', 50_000_000n, 8, 6, { ...WETH, perToken: 10n ** 6n }, 500_000n],
+  ] as const)('%s', (_name, answer, decimals, baseDecimals, unit, expected) => {
+    expect(at(answer, { decimals, baseDecimals, unit })).toEqual({ ok: true, baseUsdPrice: expected });
+  });
+
+  it('refuses what usdUnitFromRound refuses: a stale round, an answer that is no price', () => {
+    expect(at(2_000n * 10n ** 8n, { updatedAt: NOW - 3_601n })).toMatchObject({ ok: false, why: expect.stringContaining('more than its 3600 s limit') });
+    expect(at(0n)).toMatchObject({ ok: false, why: expect.stringContaining('not a price') });
+  });
+
+  it('refuses a price that rounds to 0 rather than show $0', () => {
+    expect(at(1n, { decimals: 18, baseDecimals: 0, unit: { ...WETH, perToken: 1n } })).toMatchObject({ ok: false });
+  });
+});
+
+describe('countedInToken: how a market counted in one token reaches dollars', () => {
+  it('counts a dollar stablecoin at par and names any other token for a feed', () => {
+    const usdc = { asset: '0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48', symbol: 'USDC', decimals: 6 } as const;
+    expect(countedInToken(usdc)).toEqual({ baseUsdPrice: 10n ** 6n });
+    expect(countedInToken({ ...usdc, symbol: 'usdc.e' })).toEqual({ baseUsdPrice: 10n ** 6n });
+    expect(countedInToken({ asset: WETH.token, symbol: 'WETH', decimals: 18 })).toEqual({ baseUsdPrice: undefined, valueUnit: WETH });
+    // Yield-bearing dollars are not one dollar each.
+    expect(countedInToken({ ...usdc, symbol: 'sDAI', decimals: 18 }).baseUsdPrice).toBeUndefined();
+  });
+});
+
 describe('USD_PRICE_FEEDS', () => {
   const base = { RPC_URLS: '{"1":"http://127.0.0.1:8545"}', ADMIN_TOKEN: 'x'.repeat(32) };
 
   it('is parsed per chain, keyed by the token in lowercase, with a default max age of one hour', () => {
     const config = parseConfig({ ...base, USD_PRICE_FEEDS: JSON.stringify({ '1': { [WETH.token]: FEED, '0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE': { feed: FEED, maxAgeSeconds: 86_400 } } }) });
-    const feeds = config.topUp.usdPriceFeeds.get(1)!;
+    const feeds = config.usdPriceFeeds.get(1)!;
     expect(feeds.get(WETH.token.toLowerCase())).toEqual({ feed: FEED, maxAgeSeconds: 3_600 });
     expect(feeds.get('0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee')).toEqual({ feed: FEED, maxAgeSeconds: 86_400 });
-    expect(parseConfig(base).topUp.usdPriceFeeds.size).toBe(0);
+    expect(parseConfig(base).usdPriceFeeds.size).toBe(0);
   });
 
   it.each([

@@ -58,7 +58,8 @@ describe('Morpho Blue through the API', () => {
     const read = await api('GET', `/v1/watches/${watch.body.id}`, { token: key });
     expect(read.body.level).toBe('ok');
     expect(Number(read.body.position.healthFactor)).toBeCloseTo(1.72, 3);
-    expect(read.body.position.collateral.usd).toBeNull(); // priced in the loan token: no USD, never 0
+    // Values in the loan token, USDC: counted at $1, as the top-up budget counts it.
+    expect(read.body.position).toMatchObject({ baseCurrency: 'USD', collateral: { base: '2000', usd: '2000' } });
 
     for (const [price, polls] of [['1650', 2], ['1380', 2], ['1250', 1], ['2000', 1]] as const) {
       await control('/morpho/price', { price }); // HF 1.419, 1.1868, 1.075, 1.72
@@ -201,6 +202,36 @@ describe('Morpho Blue through the API', () => {
       // 0.86 ÷ (0.8 − 0.15) = 1.323: the repayment landed on the position.
       expect(Number(read.body.position.healthFactor)).toBeCloseTo(1.323, 2);
       await control('/morpho/price', { market: 'wethLoan', price: '1.2' });
+    });
+
+    it('a watch on it shows its collateral, debt and risk figures in dollars at the feed\'s ETH price, its values staying in WETH', async () => {
+      const key = await newTenant('/morpho-weth-loan-usd');
+      // 1 wstETH at 1.2 WETH × LLTV 0.86 against 0.8 WETH: HF 1.29.
+      const { account } = await control('/morpho/open', { market: 'wethLoan', collateral: '1', borrow: '0.8' });
+      const watch = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'morpho-blue', market: wethLoan.id, protocolAddress: market.morpho, account, risk: { enabled: true } } });
+      expect(watch.status, JSON.stringify(watch.body)).toBe(201);
+      await pollShards();
+      const read = await api('GET', `/v1/watches/${watch.body.id}`, { token: key });
+      const { position, risk } = read.body;
+      expect(position.baseCurrency).toBe('base');
+      expect(position.collateral).toEqual({ base: '1.2', usd: '2400' });
+      expect(Number(position.debt.usd)).toBeCloseTo(Number(position.debt.base) * 2_000, 6);
+      expect(Number(position.debt.usd)).toBeCloseTo(1_600, 0);
+      // Morpho at LLTV 0.86: the liquidator gains 1 / (1 − 0.3 × 0.14) − 1 = 4.384 % of the 0.8 WETH repaid, $70.14 at $2,000.
+      expect(risk.liquidationCost).toBeCloseTo(0.8 * 2_000 * (1 / (1 - 0.3 * 0.14) - 1), 0);
+      expect(risk.valueAtRisk['95']).toBeGreaterThan(0);
+      expect(risk.expectedShortfall['97.5']).toBeGreaterThan(risk.valueAtRisk['95']);
+      // Without the feed's price the same figures are unknown, never guessed.
+      await control('/eth-usd', { price: '2000', ageSeconds: 7_200 });
+      try {
+        await pollShards();
+        const stale = await api('GET', `/v1/watches/${watch.body.id}`, { token: key });
+        expect(stale.body.position.collateral).toEqual({ base: '1.2', usd: null });
+        expect(stale.body.risk).toMatchObject({ valueAtRisk: null, expectedShortfall: null, liquidationCost: null });
+        expect(stale.body.risk.liquidationProbability['24h']).toEqual(risk.liquidationProbability['24h']);
+      } finally {
+        await control('/eth-usd', { price: '2000' });
+      }
     });
 
     it('GET /v1/topup/signer shows the owner each USD feed with its price and update time, and says when its round is too old to value anything', async () => {

@@ -11,9 +11,9 @@ import { setTopUpGrant } from '../../topup/grant-service';
 import { createChainClient, ISOLATE_PROVEN_CHAINS } from '../../chain/client';
 import { findAppError } from '../../lib/find-app-error';
 import { gwei } from '../../topup/guards';
-import { readFeedRound } from '../../topup/usd-price-feed';
+import { readFeedRound } from '../../protocols/usd-price-feed';
 import { roundProblem } from '../../domain/usd-unit';
-import type { UsdPriceFeeds } from '../../config/topup-env';
+import type { UsdPriceFeeds } from '../../config/usd-price-feeds';
 import type { ReadContext } from '../../protocols/read-types';
 
 type App = { Bindings: Env; Variables: AuthVariables };
@@ -34,7 +34,7 @@ export const topUpRoutes = new Hono<App>().get('/grant', requireTenant, async (c
         [...config.chains.values()].map(async (chain) => {
           const held = await heldSharesOf(c.env, topUpObjectName(chain.chainId, address));
           const { client } = createChainClient(chain, { timeoutMs: config.rpcTimeoutMs, provenChains: ISOLATE_PROVEN_CHAINS });
-          const usdFeeds = await usdFeedStates({ client, chainId: chain.chainId, multicall3: chain.multicall3 }, config.topUp.usdPriceFeeds.get(chain.chainId));
+          const usdFeeds = await usdFeedStates({ client, chainId: chain.chainId, multicall3: chain.multicall3 }, config.usdPriceFeeds.get(chain.chainId));
           try {
             const balance = await client.getBalance({ address });
             return { chainId: chain.chainId, balanceNative: formatUnits(balance, 18), error: null, held, usdFeeds };

@@ -102,6 +102,8 @@ export function cometSnapshot(
     blockTimestamp: block.timestamp,
     baseDecimals: PRICE_DECIMALS,
     baseUsdPrice: market.pricesInUsd ? 10n ** BigInt(PRICE_DECIMALS) : undefined,
+    // Priced in another unit (ETH): one base token is worth its price, to reach dollars through the owner's feed for it.
+    ...(!market.pricesInUsd && prices.base !== undefined ? { valueUnit: { token: market.base.asset, symbol: market.base.symbol, perToken: prices.base } } : {}),
     collateralBase,
     debtBase,
     liquidationThresholdBps: collateralBase === 0n ? 0n : (liquidationWeighted * 10_000n) / collateralBase,

@@ -1,6 +1,7 @@
 import type { Address } from 'viem';
 import { AppError } from '../../lib/errors';
 import type { AssetPosition } from '../../domain/position';
+import { isDollarStablecoin } from '../../domain/usd-unit';
 import type { AccountRead, MarketPrices, PinnedBlock, ReadContext } from '../read-types';
 import { chunk, multicallAt, rethrowRpc, shortMessage, type CallResult } from '../batch';
 import { multicallFor, pinnedOf, type ReadAt } from '../block-pin';
@@ -73,15 +74,13 @@ export async function loadCometMarket(context: ReadContext, comet: Address): Pro
   return market;
 }
 
-const USD_STABLES = new Set(['USDC', 'USDT', 'USDS', 'DAI', 'USDBC', 'USDC.E', 'USDT0']);
-
 /**
  * Whether the market's price unit is the US dollar: the base feed says so ("USDC / USD"), or
  * the base token is a dollar stablecoin priced at 1.00 ± 5% in that unit (then the unit is USD).
  */
 export function pricesInUsd(description: string | undefined, baseSymbol: string, basePrice: bigint | undefined): boolean {
   if (description !== undefined && /\/\s*USD$/i.test(description.trim())) return true;
-  if (basePrice === undefined || !USD_STABLES.has(baseSymbol.toUpperCase())) return false;
+  if (basePrice === undefined || !isDollarStablecoin(baseSymbol)) return false;
   return basePrice >= 95_000_000n && basePrice <= 105_000_000n;
 }
 

@@ -1,6 +1,7 @@
 import { getAddress, type Address } from 'viem';
 import type { AssetPosition, PositionSnapshot, SubPosition } from '../../domain/position';
 import type { TokenInfo } from '../read-types';
+import type { ValueUnit } from '../../domain/usd-unit';
 
 /*
  * Euler v2 positions in the shared model, pure. A market is a controller (borrow) vault; an
@@ -129,6 +130,7 @@ export function eulerSnapshot(
     blockTimestamp: input.block.timestamp,
     baseDecimals: market.unitDecimals,
     baseUsdPrice: market.quoteIsUsd ? 10n ** BigInt(market.unitDecimals) : undefined,
+    ...(market.quoteIsUsd ? {} : { valueUnit: eulerValueUnit(market) }),
     collateralBase: counted.collateral,
     debtBase: riskiest?.liabilityValue ?? 0n,
     liquidationThresholdBps: counted.collateral === 0n ? 0n : (counted.weighted * BPS) / counted.collateral,
@@ -172,4 +174,10 @@ export function maxLiquidationGainBps(maxDiscountBps: bigint): bigint {
   // The kit refuses a discount of 100%; clamping keeps the division defined for any value read.
   const discount = maxDiscountBps < BPS ? maxDiscountBps : BPS - 1n;
   return (discount * BPS) / (BPS - discount);
+}
+
+/** A vault whose unit of account is a token (e.g. WETH), not USD: that token, to reach dollars through the owner's USD feed for it. */
+export function eulerValueUnit(market: EulerMarket): ValueUnit {
+  const symbol = market.unitOfAccount.toLowerCase() === market.asset.asset.toLowerCase() ? market.asset.symbol : 'unit of account';
+  return { token: market.unitOfAccount, symbol, perToken: 10n ** BigInt(market.unitDecimals) };
 }

@@ -4,7 +4,7 @@ import { multicallAt, type CallResult } from '../batch';
 import type { ReadContext } from '../read-types';
 import { invalidTopUpAsset, onBehalfRefused, sameAddress, type ActionCall, type AssetFacts, type PolicyAssetState, type TopUpCapability } from '../topup-capability';
 import { evcCollateralsAbi, oracleAbi, tokenAbi, vaultTopUpAbi } from './abi';
-import type { EulerMarket } from './normalize';
+import { eulerValueUnit, type EulerMarket } from './normalize';
 import { readEulerAccounts } from './read';
 import { EULER_PRESETS } from './presets';
 
@@ -65,9 +65,7 @@ function notEnabledMessage(subAccount: Address, asset: AssetFacts, candidates: r
 
 /** Values are in the vault's unit of account: a token other than USD (e.g. WETH) is valued through the owner's USD feed for it. */
 function valueUnitOf(market: EulerMarket): Pick<PolicyAssetState, 'valueUnit'> {
-  if (market.quoteIsUsd) return {};
-  const symbol = sameAddress(market.unitOfAccount, market.asset.asset) ? market.asset.symbol : 'unit of account';
-  return { valueUnit: { token: market.unitOfAccount, symbol, perToken: 10n ** BigInt(market.unitDecimals) } };
+  return market.quoteIsUsd ? {} : { valueUnit: eulerValueUnit(market) };
 }
 
 function describeEuler(data: Hex, input: { mode: ActionCall['kind']; asset: AssetFacts; account: Address }): Omit<ActionCall, 'to' | 'data'> {

@@ -1,6 +1,7 @@
 import { getAddress, type Address, type Hex } from 'viem';
 import { BPS, WAD, compareHealthFactors, type AssetPosition, type PositionSnapshot, type SubPosition } from '../../domain/position';
 import type { TokenInfo } from '../read-types';
+import { countedInToken } from '../../domain/usd-unit';
 
 /*
  * Fluid T1 vault positions in the shared model, pure. A position is one NFT: collateral
@@ -143,7 +144,7 @@ export function fluidSnapshot(
     blockNumber: input.block.number,
     blockTimestamp: input.block.timestamp,
     baseDecimals: market.debt.decimals,
-    baseUsdPrice: undefined,
+    ...countedInToken(market.debt),
     collateralBase: collateralValue(position.supply, config),
     debtBase: position.borrow,
     liquidationThresholdBps: config.liquidationThresholdBps,

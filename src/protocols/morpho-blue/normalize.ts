@@ -1,6 +1,7 @@
 import type { Address, Hex } from 'viem';
 import type { AssetPosition, PositionSnapshot } from '../../domain/position';
 import type { TokenInfo } from '../read-types';
+import { countedInToken } from '../../domain/usd-unit';
 
 /*
  * Morpho Blue positions in the shared model, pure, with Morpho's own integer steps: the
@@ -100,7 +101,7 @@ export function morphoSnapshot(
     blockNumber: input.block.number,
     blockTimestamp: input.block.timestamp,
     baseDecimals: market.loan.decimals,
-    baseUsdPrice: undefined,
+    ...countedInToken(market.loan),
     collateralBase: collateralValue,
     debtBase: borrowed,
     liquidationThresholdBps: lltvBps,
