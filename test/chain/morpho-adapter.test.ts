@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Address } from 'viem';
+import type { Address, Hex } from 'viem';
 import { startLocalChain, type LocalChain } from '../../tools/chain';
 import { createWethLoanMarket, deployMorpho, liquidateMorpho, openMorphoPosition, setMorphoPrice, morphoTestAbi, type LocalMorpho, type LocalMorphoMarket } from '../../tools/chain/morpho';
 import { deployRoundAggregator, pushRounds } from '../../tools/chain/round-aggregator';
@@ -13,7 +13,7 @@ import { readPositions } from '../../src/protocols/read-positions';
 import { WAD } from '../../src/domain/position';
 import { accruedBorrowAssets } from '../../src/protocols/morpho-blue/normalize';
 import { irmAbi, morphoAbi } from '../../src/protocols/morpho-blue/abi';
-import { parseAbi } from 'viem';
+import { createPublicClient, http, parseAbi } from 'viem';
 
 /*
  * The Morpho Blue adapter against Morpho Blue 1.0.0 compiled from its npm sources (solc
@@ -165,6 +165,29 @@ describe('USD of a Morpho market lending WETH, from the owner\'s ETH / USD feed 
     expect(view.collateral).toEqual({ base: '1.2', usd: '2400' });
     expect(Number(view.debt.usd)).toBeCloseTo(1_600, 2);
     expect(Number(view.debt.usd)).toBeCloseTo(Number(view.debt.base) * 2_000, 9);
+  });
+
+  it('costs one more eth_call, at the block the read pinned, only for a market counted in a token with a feed', async () => {
+    await pushEthUsd(2_000n * 10n ** 8n, 0n);
+    const bodies: string[] = [];
+    const client = createPublicClient({ transport: http(chain.rpcUrl, { onFetchRequest: async (request) => void bodies.push(await request.clone().text()) }) });
+    const counted = { client, chainId: chain.chainId, multicall3: CANONICAL_MULTICALL3 };
+    const calls = async (market: string, feeds: UsdPriceFeeds | undefined) => {
+      const once = () => readPositions(adapterFor('morpho-blue'), { context: counted, market: { market: market as Hex, protocolAddress: local.morpho }, accounts: [borrower], batchSize: 10, ...(feeds ? { usdFeeds: feeds } : {}) });
+      await once(); // the market's facts, cached from here on
+      bodies.length = 0;
+      const { reads } = await once();
+      return { calls: bodies.map((body) => JSON.parse(body) as { method: string; params: [unknown, string] }), reads };
+    };
+    const without = await calls(wethLoan.id, undefined);
+    const withFeed = await calls(wethLoan.id, feedsFor(feed));
+    expect(withFeed.calls).toHaveLength(without.calls.length + 1);
+    expect(withFeed.calls.every((call) => call.method === 'eth_call')).toBe(true);
+    // Every call after the first (which pins the block at 'latest') names the same block.
+    expect(new Set(withFeed.calls.slice(1).map((call) => call.params[1])).size).toBe(1);
+    expect((withFeed.reads[0] as { snapshot: { baseUsdPrice?: bigint } }).snapshot.baseUsdPrice).toBe(2_000n * 10n ** 18n);
+    // The USDC market needs no feed: the same feeds cost it nothing.
+    expect((await calls(local.id, feedsFor(feed))).calls).toHaveLength(without.calls.length);
   });
 
   it('leaves USD unknown without a feed for WETH, with a round older than its max age, or with a feed that is no aggregator; the read still succeeds', async () => {
