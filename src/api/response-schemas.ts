@@ -121,7 +121,7 @@ const positionSchema = z.strictObject({
     .nullable()
     .optional()
     .meta({ description: 'the health factor at the next price already published, where the protocol publishes one ahead (maker: its OSM, an hour ahead; with `nextPrice` and `nextPriceAt`); the alert level counts the worse of the two' }),
-  baseCurrency: z.string(),
+  baseCurrency: z.string().meta({ description: 'what `base` values are in: "USD"; the symbol of the token a market counts in (a Morpho market lending WETH: "WETH"), its `usd` beside it from the owner\'s USD price feed; else "base"' }),
   collateral: z.strictObject({ base: decimal, usd: decimal.nullable() }),
   debt: z.strictObject({ base: decimal, usd: decimal.nullable() }),
   liquidationThreshold: decimal,

@@ -42,6 +42,17 @@ function usdOf(valueBase: bigint, snapshot: PositionSnapshot): string | null {
   return formatUnits(usd, snapshot.baseDecimals);
 }
 
+/**
+ * What `base` values are in: "USD"; the token's symbol where values are whole units of one token
+ * (Morpho's loan token, even when a feed gives their USD beside them); else "base" (a unit with
+ * no name of its own, e.g. a Comet's feed quote).
+ */
+function baseCurrencyOf(snapshot: PositionSnapshot): string {
+  const unit = snapshot.valueUnit;
+  if (unit) return unit.perToken === 10n ** BigInt(snapshot.baseDecimals) ? unit.symbol : 'base';
+  return snapshot.baseUsdPrice === undefined ? 'base' : 'USD';
+}
+
 function valueOf(asset: AssetPosition, amount: bigint): bigint {
   return asset.price === undefined ? 0n : (amount * asset.price) / 10n ** BigInt(asset.decimals);
 }
@@ -55,8 +66,7 @@ export function positionView(snapshot: PositionSnapshot, observedAt: Date): Posi
     ...snapshot.protocolFields,
     healthFactor: snapshot.healthFactor === null ? null : formatWad(snapshot.healthFactor, 4),
     ...(snapshot.nextHealthFactor !== undefined ? { nextHealthFactor: snapshot.nextHealthFactor === null ? null : formatWad(snapshot.nextHealthFactor, 4) } : {}),
-    // Values counted in a token stay in it (`base`) even when a feed gives their USD beside them.
-    baseCurrency: snapshot.baseUsdPrice === undefined || snapshot.valueUnit !== undefined ? 'base' : 'USD',
+    baseCurrency: baseCurrencyOf(snapshot),
     collateral: { base: formatUnits(snapshot.collateralBase, snapshot.baseDecimals), usd: usdOf(snapshot.collateralBase, snapshot) },
     debt: { base: formatUnits(snapshot.debtBase, snapshot.baseDecimals), usd: usdOf(snapshot.debtBase, snapshot) },
     liquidationThreshold: formatUnits(snapshot.liquidationThresholdBps, 4),

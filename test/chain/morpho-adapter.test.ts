@@ -161,7 +161,7 @@ describe('USD of a Morpho market lending WETH, from the owner\'s ETH / USD feed 
     // Dollars per whole WETH, with WETH's 18 decimals.
     expect(snapshot.baseUsdPrice).toBe(2_000n * 10n ** 18n);
     const view = positionView(snapshot, new Date());
-    expect(view.baseCurrency).toBe('base');
+    expect(view.baseCurrency).toBe('WETH');
     expect(view.collateral).toEqual({ base: '1.2', usd: '2400' });
     expect(Number(view.debt.usd)).toBeCloseTo(1_600, 2);
     expect(Number(view.debt.usd)).toBeCloseTo(Number(view.debt.base) * 2_000, 9);

@@ -17,6 +17,7 @@ const market: EulerMarket = {
   oracle: '0x6666666666666666666666666666666666666666',
   unitOfAccount: '0x0000000000000000000000000000000000000348',
   unitDecimals: 18,
+  unitSymbol: 'USD',
   quoteIsUsd: true,
   collaterals: [{ asset: WETH_VAULT, symbol: 'eWETH-1', decimals: 18 }],
   maxLiquidationDiscountBps: 1500n,
@@ -69,7 +70,7 @@ describe('Euler v2 snapshot', () => {
 
   it('a vault whose unit of account is WETH has no USD of its own and names WETH for the owner\'s USD feed', () => {
     const weth: Address = '0x7777777777777777777777777777777777777777';
-    const inWeth: EulerMarket = { ...market, asset: { asset: weth, symbol: 'WETH', decimals: 18 }, unitOfAccount: weth, quoteIsUsd: false };
+    const inWeth: EulerMarket = { ...market, asset: { asset: weth, symbol: 'WETH', decimals: 18 }, unitOfAccount: weth, unitSymbol: 'WETH', quoteIsUsd: false };
     const snapshot = eulerSnapshot(inWeth, { watched: OWNER, owner: OWNER, subAccounts: [sub(3, 8_300n * E18, 5_000n * E18)], ltvs, block });
     expect(typeof snapshot !== 'string' && [snapshot.baseUsdPrice, snapshot.valueUnit]).toEqual([undefined, { token: weth, symbol: 'WETH', perToken: E18 }]);
     const usd = eulerSnapshot(market, { watched: OWNER, owner: OWNER, subAccounts: [sub(3, 8_300n * E18, 5_000n * E18)], ltvs, block });

@@ -213,7 +213,7 @@ describe('Morpho Blue through the API', () => {
       await pollShards();
       const read = await api('GET', `/v1/watches/${watch.body.id}`, { token: key });
       const { position, risk } = read.body;
-      expect(position.baseCurrency).toBe('base');
+      expect(position.baseCurrency).toBe('WETH');
       expect(position.collateral).toEqual({ base: '1.2', usd: '2400' });
       expect(Number(position.debt.usd)).toBeCloseTo(Number(position.debt.base) * 2_000, 6);
       expect(Number(position.debt.usd)).toBeCloseTo(1_600, 0);

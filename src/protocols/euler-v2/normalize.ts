@@ -32,6 +32,8 @@ export type EulerMarket = {
   unitOfAccount: Address;
   /** Decimals of values in the unit of account. */
   unitDecimals: number;
+  /** "USD", or the unit of account token's symbol. */
+  unitSymbol: string;
   quoteIsUsd: boolean;
   /** The collateral vaults the vault accepts (its LTVList when loaded): priced as vault shares. */
   collaterals: EulerToken[];
@@ -178,6 +180,5 @@ export function maxLiquidationGainBps(maxDiscountBps: bigint): bigint {
 
 /** A vault whose unit of account is a token (e.g. WETH), not USD: that token, to reach dollars through the owner's USD feed for it. */
 export function eulerValueUnit(market: EulerMarket): ValueUnit {
-  const symbol = market.unitOfAccount.toLowerCase() === market.asset.asset.toLowerCase() ? market.asset.symbol : 'unit of account';
-  return { token: market.unitOfAccount, symbol, perToken: 10n ** BigInt(market.unitDecimals) };
+  return { token: market.unitOfAccount, symbol: market.unitSymbol, perToken: 10n ** BigInt(market.unitDecimals) };
 }
