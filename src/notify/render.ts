@@ -1,3 +1,4 @@
+import { moneyText, valueText } from './money-text';
 import type { AlertEventBody, ChannelTestBody, ConditionEventBody, MonitorEventBody, WatchRef } from './event-body';
 import type { TopUpEventBody } from '../topup/events';
 import type { WatchRisk } from '../risk/watch-risk';
@@ -62,13 +63,6 @@ function percent(fraction: string | null): string | null {
   return `${value.toFixed(2)}%`;
 }
 
-function money(value: string | null, currency: string): string | null {
-  if (value === null) return null;
-  const number = Number(value);
-  const text = number.toLocaleString('en-US', { maximumFractionDigits: 2, minimumFractionDigits: 2 });
-  return currency === 'USD' ? `$${text}` : `${text} ${currency}`;
-}
-
 function shortAddress(address: string): string {
   return `${address.slice(0, 6)}…${address.slice(-4)}`;
 }
@@ -106,11 +100,10 @@ export function alertMessage(event: AlertEventBody): MessageModel {
   if (distance) facts.push({ label: 'Distance to liquidation', value: distance });
   for (const price of position.liquidationPrices) {
     if (price.price === null) continue;
-    facts.push({ label: `${price.symbol} liquidation price`, value: `${money(price.price, position.baseCurrency)} (now ${money(price.currentPrice, position.baseCurrency) ?? '?'})` });
+    facts.push({ label: `${price.symbol} liquidation price`, value: `${moneyText(price.price, position.baseCurrency)} (now ${price.currentPrice === null ? '?' : moneyText(price.currentPrice, position.baseCurrency)})` });
   }
-  const currency = position.baseCurrency;
-  facts.push({ label: 'Collateral', value: money(position.collateral.usd ?? position.collateral.base, position.collateral.usd ? 'USD' : currency) ?? '?' });
-  facts.push({ label: 'Debt', value: money(position.debt.usd ?? position.debt.base, position.debt.usd ? 'USD' : currency) ?? '?' });
+  facts.push({ label: 'Collateral', value: valueText(position.collateral, position.baseCurrency) });
+  facts.push({ label: 'Debt', value: valueText(position.debt, position.baseCurrency) });
   facts.push({ label: 'Account', value: `${shortAddress(event.watch.account)} on chain ${event.watch.chainId} (${event.watch.protocol})` });
   if (event.subPosition) facts.push({ label: 'Position', value: `${subPositionName(event.watch.protocol, event.subPosition.id)} (${shortAddress(event.subPosition.account)}), alerting on its own` });
 

@@ -4,6 +4,7 @@ import type { WatchCondition, WatchMonitor } from '../watches/records';
 import type { MonitorReason } from '../monitor/health';
 import type { WatchRisk } from '../risk/watch-risk';
 import { riskLine } from '../notify/render';
+import { moneyText, valueText } from '../notify/money-text';
 
 /**
  * The bot's answers, in plain words (pure). They go out as plain text (no parse_mode), so
@@ -118,11 +119,11 @@ export function statusText(watch: WatchSummary, now: Date): string {
     lines.push('No reading yet: the position is read within a minute of /watch.');
   } else {
     lines.push(`Health factor: ${position.healthFactor ?? '∞ (no debt)'}`);
-    lines.push(`Collateral: ${money(position.collateral.usd ?? position.collateral.base, position.collateral.usd !== null)}`);
-    lines.push(`Debt: ${money(position.debt.usd ?? position.debt.base, position.debt.usd !== null)}`);
+    lines.push(`Collateral: ${valueText(position.collateral, position.baseCurrency)}`);
+    lines.push(`Debt: ${valueText(position.debt, position.baseCurrency)}`);
     const prices = position.liquidationPrices.filter((price) => price.price !== null);
     if (prices.length > 0) {
-      for (const price of prices) lines.push(`Liquidation price: ${price.symbol} ${money(price.price!, true)} (now ${price.currentPrice === null ? '?' : money(price.currentPrice, true)})`);
+      for (const price of prices) lines.push(`Liquidation price: ${price.symbol} ${moneyText(price.price!, position.baseCurrency)} (now ${price.currentPrice === null ? '?' : moneyText(price.currentPrice, position.baseCurrency)})`);
     } else {
       lines.push('Liquidation price: computed once the position nears a threshold');
     }
@@ -189,11 +190,6 @@ export function shortAddress(address: string): string {
 /** "2026-11-25 04:00 UTC": unambiguous for readers in any time zone. */
 export function formatTime(date: Date): string {
   return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
-
-function money(value: string, usd: boolean): string {
-  const text = Number(value).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-  return usd ? `$${text}` : `${text} (base currency)`;
 }
 
 function percent(fraction: string): string {

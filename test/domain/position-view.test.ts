@@ -4,6 +4,7 @@ import { positionView } from '../../src/domain/position-view';
 import type { PositionSnapshot } from '../../src/domain/position';
 import type { ValueUnit } from '../../src/domain/usd-unit';
 import { alertMessage } from '../../src/notify/render';
+import { moneyText } from '../../src/notify/money-text';
 import { alertEventFixture } from '../helpers/fixtures';
 
 /* What a position's `base` values are in (`baseCurrency`), and its `usd` beside them. */
@@ -36,5 +37,17 @@ describe('positionView: baseCurrency and usd', () => {
     const position = positionView(snapshot({ baseDecimals: 18, valueUnit: { token: WETH, symbol: 'WETH', perToken: E18 } }), new Date(0));
     const message = alertMessage(alertEventFixture('weth loan', { position }));
     expect(message.facts).toContainEqual({ label: 'Collateral', value: '1.20 WETH' });
+  });
+});
+
+describe('moneyText: one way to write an amount everywhere', () => {
+  it.each([
+    ['1240', 'USD', '$1,240.00'],
+    ['0.005', 'USD', '$0.01'],
+    ['1.2', 'WETH', '1.20 WETH'],
+    ['0.00123456', 'WETH', '0.0012 WETH'],
+    ['13000', 'base', '13,000.00 (base currency)'],
+  ] as const)('%s %s → %s', (value, currency, expected) => {
+    expect(moneyText(value, currency)).toBe(expected);
   });
 });

@@ -151,6 +151,14 @@ describe('replies', () => {
     expect(statusText({ ...watch, position: { ...watch.position!, healthFactor: null, distanceToLiquidation: null, liquidationPrices: [] } }, now)).toContain('Health factor: ∞ (no debt)');
   });
 
+  it('/status of a market counted in WETH shows its amounts and liquidation price in WETH, dollars only where the owner\'s feed gives them', () => {
+    const inWeth = positionFixture({ baseCurrency: 'WETH', collateral: { base: '1.2', usd: null }, debt: { base: '0.8', usd: null }, liquidationPrices: [{ asset: FIXTURE_WETH, symbol: 'wstETH', price: '0.9302', currentPrice: '1.2' }] });
+    const lines = statusText({ ...watch, position: inWeth }, now).split('\n');
+    expect(lines).toContain('Collateral: 1.20 WETH');
+    expect(lines).toContain('Liquidation price: wstETH 0.9302 WETH (now 1.20 WETH)');
+    expect(statusText({ ...watch, position: { ...inWeth, collateral: { base: '1.2', usd: '2400' } } }, now).split('\n')).toContain('Collateral: $2,400.00');
+  });
+
   it('/status lists the protocol conditions active now, with their start', () => {
     const conditions = [{ code: 'branch_shutdown', severity: 'critical' as const, title: 'Branch shut down', message: 'shut down', facts: {}, sinceBlock: '19000100', since: '2026-11-25T03:00:00.000Z' }];
     expect(statusText({ ...watch, conditions }, now).split('\n')).toContain('CRITICAL: Branch shut down, since 2026-11-25 03:00 UTC (block 19000100)');

@@ -149,7 +149,7 @@ describe('dashboard', () => {
     const items = [...response.text.matchAll(/<li>(.*?)<\/li>/gs)].map((match) => match[1]!.replace(/<[^>]+>/g, '').replace(/\s+/g, ' ').trim());
     // Interest accrues between reads: the health factors to 3 decimals.
     const rows = items.filter((item) => item.includes('health factor')).map((item) => /^(\w+) (\d+) · health factor ([\d.]+) · debt (\S+)$/.exec(item)!.slice(1));
-    expect(rows.map(([level, id, hf, debt]) => [level, id, Number(hf).toFixed(3), debt])).toEqual([['Warning', '3', '1.452', '$1,000'], ['OK', '7', '1.816', '$800']]);
+    expect(rows.map(([level, id, hf, debt]) => [level, id, Number(hf).toFixed(3), debt])).toEqual([['Warning', '3', '1.452', '$1,000.00'], ['OK', '7', '1.816', '$800.00']]);
     await api('DELETE', `/v1/watches/${watch.body.id}`, { token: key });
   });
 

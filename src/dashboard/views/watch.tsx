@@ -6,6 +6,7 @@ import { SILENCE_CHOICES } from '../silence';
 import { ageText, distanceText, eventSummary, healthFactorText, levelName, percentText, risk24h, shortHex } from '../present';
 import { HeaderRow, Layout, Notice, PostForm, Time, type Session } from './layout';
 import { LevelBadge } from './watches';
+import { valueText } from '../../notify/money-text';
 
 export type WatchPageProps = {
   session: Session;
@@ -18,12 +19,6 @@ export type WatchPageProps = {
   notice: { text: string; kind: 'ok' | 'error' } | null;
   now: number;
 };
-
-function money(value: { base: string; usd: string | null }): string {
-  const amount = Number(value.usd ?? value.base);
-  const text = Number.isFinite(amount) ? amount.toLocaleString('en-US', { maximumFractionDigits: 2 }) : (value.usd ?? value.base);
-  return value.usd !== null ? `$${text}` : `${text} (base currency)`;
-}
 
 export function WatchPage(props: WatchPageProps) {
   const { watch } = props;
@@ -55,9 +50,9 @@ export function WatchPage(props: WatchPageProps) {
           {position ? (
             <>
               <dt>Collateral</dt>
-              <dd>{money(position.collateral)}</dd>
+              <dd>{valueText(position.collateral, position.baseCurrency)}</dd>
               <dt>Debt</dt>
-              <dd>{money(position.debt)}</dd>
+              <dd>{valueText(position.debt, position.baseCurrency)}</dd>
             </>
           ) : null}
           <dt>Last observed</dt>
@@ -86,7 +81,7 @@ export function WatchPage(props: WatchPageProps) {
                 <ul class="positions" aria-label="The account's positions, each alerting on its own">
                   {position.subPositions.map((sub) => (
                     <li>
-                      <LevelBadge level={sub.level ?? null} /> {shortHex(sub.id)} · health factor {sub.healthFactor ?? '∞ (no debt)'} · debt {money(sub.debt)}
+                      <LevelBadge level={sub.level ?? null} /> {shortHex(sub.id)} · health factor {sub.healthFactor ?? '∞ (no debt)'} · debt {valueText(sub.debt, position.baseCurrency)}
                     </li>
                   ))}
                 </ul>
