@@ -128,6 +128,22 @@ describe('Compound v3 through the API', () => {
     }
   });
 
+  it('a position on a Comet priced in ETH is shown in WETH, with its dollars from the owner\'s ETH / USD feed', async () => {
+    const key = await newTenant('/comet-weth-usd');
+    const weth = (await control('/comet/market', { market: 'weth' })) as { comet: string };
+    await control('/eth-usd', { price: '2000' });
+    // 1 WBTC at 30 ETH against 18 WETH (WETH at 1.0 ETH in this Comet's feeds).
+    const { account } = await control('/comet/open', { market: 'weth', collateral: 'WBTC', collateralAmount: '1', borrow: '18' });
+    const watch = await api('POST', '/v1/watches', { token: key, body: { chainId: 31337, protocol: 'compound-v3', market: weth.comet, account } });
+    expect(watch.status, JSON.stringify(watch.body)).toBe(201);
+    await pollShards();
+    const { position } = (await api('GET', `/v1/watches/${watch.body.id}`, { token: key })).body;
+    expect(position.baseCurrency).toBe('WETH');
+    expect(position.collateral).toEqual({ base: '30', usd: '60000' });
+    expect(Number(position.debt.base)).toBeCloseTo(18, 4);
+    expect(Number(position.debt.usd)).toBeCloseTo(Number(position.debt.base) * 2_000, 4);
+  });
+
   it('a dry run on Comet reports the exact supplyTo it would send and sends nothing', async () => {
     const path = '/comet-dry-run';
     const key = await newTenant(path);
