@@ -78,7 +78,7 @@ const watchRisk = z
     levels: probabilityLevels,
     liquidationProbability: z.strictObject({ '1h': probability.nullable(), '24h': probability.nullable() }),
     gbmLiquidationProbability24h: probability.nullable(),
-    volatility: z.array(z.strictObject({ asset: address, symbol: z.string(), annualised: z.number().nullable(), seed: z.enum(['chainlink_rounds', 'asset_class_default']).nullable() })),
+    volatility: z.array(z.strictObject({ asset: address, symbol: z.string(), annualised: z.number().nullable(), seed: z.enum(['chainlink_rounds', 'recorded_bars', 'asset_class_default']).nullable() })),
     liquidationMove: z.number().nullable(),
     valueAtRisk: z.strictObject({ '95': usd, '99': usd }).nullable(),
     expectedShortfall: z.strictObject({ '97.5': usd }).nullable(),

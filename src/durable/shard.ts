@@ -358,9 +358,11 @@ export class Shard extends DurableObject<Env> {
       await this.volatility.record(prices, Number(block.timestamp) * 1000, history, readRounds);
       this.setMeta('prices_read_at', String(now));
       this.setMeta('price_flat', JSON.stringify(prices.flat.map((asset) => asset.toLowerCase())));
+      this.setMeta('price_quote_usd', String(prices.quoteIsUsd));
     }
     const rule = adapter.liquidationRule(await adapter.loadMarket(context, marketRef));
     const flat = new Set(JSON.parse(this.meta('price_flat') ?? '[]') as string[]);
+    const quoteIsUsd = this.meta('price_quote_usd') !== 'false';
     const snapshots = new Map<Address, PositionSnapshot>();
     const readErrors = new Map<Address, string>();
     for (const read of reads) {
@@ -385,7 +387,7 @@ export class Shard extends DurableObject<Env> {
         const thresholds = thresholdsToWad(JSON.parse(row.thresholds) as StoredThresholds);
         const settings = riskSettingsOf(row);
         const policy = { ...alertPolicy(ref.id, thresholds, row.silenced_until), probabilityLevels: settings?.levels ?? null };
-        const risk = this.riskOf(protocol, snapshot, rule, flat, settings ?? RISK_OFF, history);
+        const risk = this.riskOf(protocol, snapshot, rule, { flat, quoteIsUsd }, settings ?? RISK_OFF, history);
         const previous = JSON.parse(row.state) as AlertState;
         const reading = {
           healthFactor: snapshot.healthFactor,
@@ -465,14 +467,14 @@ export class Shard extends DurableObject<Env> {
    * The risk figures of a position read with its breakdown (null without one), from the market's
    * volatility over the assets it holds that the model does not hold flat.
    */
-  private riskOf(protocol: string, snapshot: PositionSnapshot, rule: LiquidationRule, flat: ReadonlySet<string>, settings: RiskSettings, history: AppConfig['riskHistory']): WatchRisk | null {
+  private riskOf(protocol: string, snapshot: PositionSnapshot, rule: LiquidationRule, quote: { flat: ReadonlySet<string>; quoteIsUsd: boolean }, settings: RiskSettings, history: AppConfig['riskHistory']): WatchRisk | null {
     if (!snapshot.assets) return null;
-    const stable = stableSet(snapshot.assets, flat);
+    const stable = stableSet(snapshot.assets, quote.flat, quote.quoteIsUsd);
     const volatile = snapshot.assets.filter((asset) => (asset.collateral > 0n || asset.debt > 0n) && !stable.has(asset.asset.toLowerCase())).map((asset) => asset.asset.toLowerCase());
     const covariance = this.volatility.covariance(volatile);
     const regimeHours = COMMITTED_CALIBRATION.regime?.hours;
     const regime = regimeHours === undefined ? undefined : { recentLogReturns: this.volatility.recentLogReturns(volatile, regimeHours) };
-    return watchRisk({ protocol, snapshot: { ...snapshot, assets: snapshot.assets }, rule, flat, covariance, seeds: this.volatility.seeds(), calibration: COMMITTED_CALIBRATION, settings, history, ...(regime ? { regime } : {}) });
+    return watchRisk({ protocol, snapshot: { ...snapshot, assets: snapshot.assets }, rule, ...quote, covariance, seeds: this.volatility.seeds(), calibration: COMMITTED_CALIBRATION, settings, history, ...(regime ? { regime } : {}) });
   }
 
   /**

@@ -32,7 +32,7 @@ export type MarketPrice = {
   feed: Address | null;
 };
 
-/** Every asset price of one market at one block. `quoteIsUsd`: prices are US dollars; `flat` assets are the quote itself (Morpho's loan token). */
+/** Every asset price of one market at one block. `quoteIsUsd`: prices are US dollars (or a dollar stablecoin counted at $1); `flat` assets are the quote itself (Morpho's loan token). */
 export type MarketPrices = { priceDecimals: number; quoteIsUsd: boolean; prices: MarketPrice[]; flat: Address[] };
 
 /** A token as the adapters describe it: its address, symbol and decimals. */

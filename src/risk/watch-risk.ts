@@ -81,6 +81,8 @@ export type WatchRiskInput = {
   rule: LiquidationRule;
   /** Assets held flat besides USD stablecoins (Morpho's loan token, the quote of its prices), lower-case. */
   flat: ReadonlySet<string>;
+  /** Whether the market prices in dollars; where it prices in a token (WETH), a USD stablecoin moves against that token and is not held flat. */
+  quoteIsUsd: boolean;
   covariance: CovarianceMatrix | null;
   seeds: ReadonlyMap<string, VolatilitySeed>;
   calibration: Calibration;
@@ -97,7 +99,7 @@ export type WatchRiskInput = {
 
 export function watchRisk(input: WatchRiskInput): WatchRisk {
   const { snapshot, calibration, covariance } = input;
-  const stable = stableSet(input.snapshot.assets, input.flat);
+  const stable = stableSet(input.snapshot.assets, input.flat, input.quoteIsUsd);
   const market: RiskMarket = { baseDecimals: snapshot.baseDecimals, stable, covariance, calibration, ...(input.regime === undefined ? {} : { regime: input.regime }) };
   const assets = riskAssetsFromPositions(snapshot.assets, snapshot.baseDecimals, stable);
   const risk = assets === null ? null : positionRisk(assets, covariance, calibration, input.regime);
@@ -129,9 +131,10 @@ export function watchRisk(input: WatchRiskInput): WatchRisk {
   };
 }
 
-/** Lower-case addresses the model holds flat: USD stablecoins by symbol, and the market's quote. */
-export function stableSet(assets: NonNullable<PositionSnapshot['assets']>, flat: ReadonlySet<string>): Set<string> {
+/** Lower-case addresses the model holds flat: the market's quote, and USD stablecoins by symbol where the market prices in dollars. */
+export function stableSet(assets: NonNullable<PositionSnapshot['assets']>, flat: ReadonlySet<string>, quoteIsUsd: boolean): Set<string> {
   const stable = new Set(flat);
+  if (!quoteIsUsd) return stable;
   for (const asset of assets) if (assetClassOf(asset.symbol) === 'stable') stable.add(asset.asset.toLowerCase());
   return stable;
 }

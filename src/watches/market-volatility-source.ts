@@ -1,12 +1,14 @@
 /*
  * A shard's volatility source for its market: records the oracle prices a poll read as one bar,
- * seeds each newly seen asset (its Chainlink round history, else its class default), and gives
+ * seeds each newly seen asset (its Chainlink round history, else its class default where prices
+ * are in dollars, else a day of its own bars), and gives
  * the EWMA covariance of the assets a position holds, recomputed only when a new bar arrived.
  */
 import type { Address } from 'viem';
 import type { MarketPrices } from '../protocols/read-types';
 import type { CovarianceMatrix, PricePoint } from '../risk/ewma';
-import { marketCovariance, seedVolatility, type VolatilitySeed } from '../risk/market-volatility';
+import { firstSeed, marketCovariance, realisedSeed } from '../risk/market-volatility';
+import type { VolatilitySeed } from '../risk/market-volatility';
 import { assetClassOf } from '../risk/asset-class';
 import type { Calibration } from '../risk/calibration';
 import type { PriceHistoryStore } from './price-history-store';
@@ -36,24 +38,28 @@ export class MarketVolatilitySource {
 
   /**
    * Seeds assets seen for the first time (one round-history read for all of them), then records
-   * the bar. A failed round read is logged and leaves those assets on their class default.
+   * the bar, then seeds from their own bars the assets still without a seed once those span a day
+   * (a market priced in a token, where no class default applies). A failed round read is logged
+   * and leaves those assets on their class default (or, priced in a token, on their bars).
    */
   async record(prices: MarketPrices, blockTimeMs: number, settings: HistorySettings, readRounds: RoundHistoryReader): Promise<void> {
     this.cache = null;
     const seeds = this.store.seeds();
-    const fresh = prices.prices.filter((price) => price.price !== undefined && !seeds.has(price.asset.toLowerCase()));
-    if (fresh.length > 0) {
-      const feeds = fresh.flatMap((price) => (price.feed ? [price.feed] : []));
+    const unseeded = prices.prices.filter((price) => price.price !== undefined && !seeds.has(price.asset.toLowerCase()));
+    const firstSeen = unseeded.filter((price) => (this.store.series([price.asset.toLowerCase()])[price.asset.toLowerCase()] ?? []).length === 0);
+    if (firstSeen.length > 0) {
+      const feeds = firstSeen.flatMap((price) => (price.feed ? [price.feed] : []));
       let rounds = new Map<Address, PricePoint[]>();
       try {
         rounds = await readRounds(feeds);
       } catch (error) {
-        console.warn('risk: round history unread; class defaults used', error instanceof Error ? error.name : 'unknown');
+        console.warn('risk: round history unread; class defaults (or recorded bars) used', error instanceof Error ? error.name : 'unknown');
       }
-      for (const price of fresh) {
+      for (const price of firstSeen) {
         const flat = prices.flat.some((asset) => asset.toLowerCase() === price.asset.toLowerCase());
-        const seed: VolatilitySeed = seedVolatility(price.feed ? (rounds.get(price.feed) ?? []) : [], flat ? 'stable' : assetClassOf(price.symbol), this.calibration);
-        this.store.saveSeed(price.asset.toLowerCase(), seed);
+        const assetClass = flat ? 'stable' : prices.quoteIsUsd ? assetClassOf(price.symbol) : null;
+        const seed = firstSeed(price.feed ? (rounds.get(price.feed) ?? []) : [], assetClass, this.calibration);
+        if (seed) this.store.saveSeed(price.asset.toLowerCase(), seed);
       }
     }
     const unit = 10 ** prices.priceDecimals;
@@ -64,6 +70,13 @@ export class MarketVolatilitySource {
       prices.prices.flatMap((price) => (price.price === undefined ? [] : [{ asset: price.asset.toLowerCase(), price: Number(price.price) / unit }])),
       keepFrom,
     );
+    const seeded = this.store.seeds();
+    for (const price of unseeded) {
+      const asset = price.asset.toLowerCase();
+      if (seeded.has(asset)) continue;
+      const seed = realisedSeed(this.store.series([asset])[asset] ?? [], 'recorded_bars');
+      if (seed) this.store.saveSeed(asset, seed);
+    }
   }
 
   /**

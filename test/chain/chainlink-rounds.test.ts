@@ -13,7 +13,7 @@ import { aaveV3Adapter } from '../../src/protocols/aave-v3';
 import { readPositions } from '../../src/protocols/read-positions';
 import { readRoundHistory } from '../../src/protocols/chainlink-rounds';
 import { closes, parsePriceCsv } from '../../src/risk/price-history';
-import { seedVolatility } from '../../src/risk/market-volatility';
+import { firstSeed } from '../../src/risk/market-volatility';
 import { COMMITTED_CALIBRATION } from '../../src/risk/committed-calibration';
 import { variancePerDayFromAnnual } from '../../src/risk/ewma';
 
@@ -89,7 +89,7 @@ describe('Chainlink round history seeds volatility (cold start)', () => {
     const block = await ctx.client.getBlock();
     const history = await readRoundHistory(ctx, [usdcFeed], { number: block.number, timestamp: block.timestamp }, { rounds: ROUNDS, batchSize: 300 });
     expect(history.get(usdcFeed)).toEqual([]);
-    expect(seedVolatility([], 'eth', COMMITTED_CALIBRATION)).toEqual({ variancePerDay: variancePerDayFromAnnual(COMMITTED_CALIBRATION.defaultVolatility.eth), source: 'asset_class_default', samples: 0 });
+    expect(firstSeed([], 'eth', COMMITTED_CALIBRATION)).toEqual({ variancePerDay: variancePerDayFromAnnual(COMMITTED_CALIBRATION.defaultVolatility.eth), source: 'asset_class_default', samples: 0 });
   });
 
   it('the seed is the realised variance per day of the rounds read (Σ r² over the days they span), from the real March 2020 path', async () => {
@@ -99,7 +99,7 @@ describe('Chainlink round history seeds volatility (cold start)', () => {
     let sum = 0;
     for (let i = 1; i < path.length; i++) sum += Math.log(path[i]!.price / path[i - 1]!.price) ** 2;
     const expected = sum / ((path[path.length - 1]!.time - path[0]!.time) / 86_400_000);
-    const seed = seedVolatility(points, 'eth', COMMITTED_CALIBRATION);
+    const seed = firstSeed(points, 'eth', COMMITTED_CALIBRATION)!;
     expect(seed.source).toBe('chainlink_rounds');
     expect(seed.samples).toBe(ROUNDS - 1);
     expect(seed.variancePerDay).toBeCloseTo(expected, 10);

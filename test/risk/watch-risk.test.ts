@@ -4,7 +4,7 @@ import type { AssetPosition, PositionSnapshot } from '../../src/domain/position'
 import { COMMITTED_CALIBRATION } from '../../src/risk/committed-calibration';
 import type { CovarianceMatrix } from '../../src/risk/ewma';
 import { liquidationCostByRule } from '../../src/risk/liquidation-cost';
-import { seedVolatility } from '../../src/risk/market-volatility';
+import { firstSeed, realisedSeed } from '../../src/risk/market-volatility';
 import { assetClassOf } from '../../src/risk/asset-class';
 import { liquidationProbability } from '../../src/risk/position-risk';
 import { RISK_OFF, watchRisk, type WatchRiskInput } from '../../src/risk/watch-risk';
@@ -36,6 +36,7 @@ const input = (overrides: Partial<WatchRiskInput> = {}): WatchRiskInput => ({
   snapshot: snapshot(2000n * USD),
   rule,
   flat: new Set(),
+  quoteIsUsd: true,
   covariance,
   seeds: new Map([[WETH.toLowerCase(), { variancePerDay: 0.0016, source: 'chainlink_rounds' as const, samples: 199 }]]),
   calibration: COMMITTED_CALIBRATION,
@@ -129,8 +130,21 @@ describe('cold-start seeds and asset classes', () => {
 
   it('too short a round history (under 10 returns or a day) keeps the class default; a stablecoin is flat', () => {
     const hourly = Array.from({ length: 8 }, (_, i) => ({ time: i * 3_600_000, price: 2000 + i }));
-    expect(seedVolatility(hourly, 'eth', COMMITTED_CALIBRATION).source).toBe('asset_class_default');
-    expect(seedVolatility([], 'stable', COMMITTED_CALIBRATION).variancePerDay).toBe(0);
+    expect(firstSeed(hourly, 'eth', COMMITTED_CALIBRATION)?.source).toBe('asset_class_default');
+    expect(firstSeed([], 'stable', COMMITTED_CALIBRATION)?.variancePerDay).toBe(0);
+  });
+
+  it('where prices are in a token (no class default applies), there is no seed until a path spans a day with 10 returns, then its realised variance', () => {
+    const hourly = (hours: number) => Array.from({ length: hours + 1 }, (_, i) => ({ time: i * 3_600_000, price: i % 2 === 0 ? 1.2 : 1.2012 }));
+    expect(firstSeed([], null, COMMITTED_CALIBRATION)).toBeNull();
+    expect(firstSeed(hourly(8), null, COMMITTED_CALIBRATION)).toBeNull();
+    // The market's own quote is still flat.
+    expect(firstSeed([], 'stable', COMMITTED_CALIBRATION)).toEqual({ variancePerDay: 0, source: 'asset_class_default', samples: 0 });
+    expect(realisedSeed(hourly(23), 'recorded_bars')).toBeNull(); // 23 h
+    const day = realisedSeed(hourly(24), 'recorded_bars')!;
+    expect(day).toMatchObject({ source: 'recorded_bars', samples: 24 });
+    // 24 returns of ±0.1 % in a day: Σ r² ≈ 24 × 1e-6 per day, about 1.9 %/yr, where the ETH class default says 88 %.
+    expect(day.variancePerDay).toBeCloseTo(24 * Math.log(1.001) ** 2, 9);
   });
 });
 

@@ -204,7 +204,7 @@ describe('Morpho Blue through the API', () => {
       await control('/morpho/price', { market: 'wethLoan', price: '1.2' });
     });
 
-    it('a watch on it shows its collateral, debt and risk figures in dollars at the feed\'s ETH price, its values staying in WETH', async () => {
+    it('a watch on it shows its collateral, debt and liquidation cost in dollars at the feed\'s ETH price, its values staying in WETH; no volatility is made up for wstETH in WETH', async () => {
       const key = await newTenant('/morpho-weth-loan-usd');
       // 1 wstETH at 1.2 WETH × LLTV 0.86 against 0.8 WETH: HF 1.29.
       const { account } = await control('/morpho/open', { market: 'wethLoan', collateral: '1', borrow: '0.8' });
@@ -219,16 +219,17 @@ describe('Morpho Blue through the API', () => {
       expect(Number(position.debt.usd)).toBeCloseTo(1_600, 0);
       // Morpho at LLTV 0.86: the liquidator gains 1 / (1 − 0.3 × 0.14) − 1 = 4.384 % of the 0.8 WETH repaid, $70.14 at $2,000.
       expect(risk.liquidationCost).toBeCloseTo(0.8 * 2_000 * (1 / (1 - 0.3 * 0.14) - 1), 0);
-      expect(risk.valueAtRisk['95']).toBeGreaterThan(0);
-      expect(risk.expectedShortfall['97.5']).toBeGreaterThan(risk.valueAtRisk['95']);
+      // wstETH priced in WETH by a composite oracle: no round history, and the dollar class default (ETH's 88 %/yr) does not apply
+      // to a price in WETH, so the volatility and what needs it stay unknown until the shard's own bars span a day.
+      expect(risk.volatility).toEqual([expect.objectContaining({ symbol: 'wstETH', annualised: null, seed: null })]);
+      expect(risk).toMatchObject({ liquidationProbability: { '1h': null, '24h': null }, valueAtRisk: null, expectedShortfall: null });
       // Without the feed's price the same figures are unknown, never guessed.
       await control('/eth-usd', { price: '2000', ageSeconds: 7_200 });
       try {
         await pollShards();
         const stale = await api('GET', `/v1/watches/${watch.body.id}`, { token: key });
         expect(stale.body.position.collateral).toEqual({ base: '1.2', usd: null });
-        expect(stale.body.risk).toMatchObject({ valueAtRisk: null, expectedShortfall: null, liquidationCost: null });
-        expect(stale.body.risk.liquidationProbability['24h']).toEqual(risk.liquidationProbability['24h']);
+        expect(stale.body.risk.liquidationCost).toBeNull();
       } finally {
         await control('/eth-usd', { price: '2000' });
       }

@@ -158,3 +158,41 @@ describe('the regime input from recorded bars', () => {
     expect(returns).toEqual({ '0xweth': Math.log(1500 / 2000) });
   });
 });
+
+describe('seeding the volatility of a market that prices in a token', () => {
+  it('an asset priced in WETH gets no dollar class default: no seed until its own bars span a day with 10 returns, then their realised variance', async () => {
+    const HOUR = 3_600_000;
+    const start = Date.parse('2026-11-01T00:00:00Z');
+    const settings = { barSeconds: 300, windowDays: 60 };
+    const noRounds = async () => new Map();
+    const WSTETH = '0x00000000000000000000000000000000000000e2';
+    const WETH = '0x00000000000000000000000000000000000000e1';
+    // wstETH in WETH (18 decimals), moving ±0.1 % an hour; WETH is the quote.
+    const pricesAt = (hour: number, quoteIsUsd: boolean) => ({
+      priceDecimals: 18,
+      quoteIsUsd,
+      flat: [WETH as `0x${string}`],
+      prices: [{ asset: WSTETH as `0x${string}`, symbol: 'wstETH', price: hour % 2 === 0 ? 1_200_000_000_000_000_000n : 1_201_200_000_000_000_000n, feed: null }],
+    });
+    const seedsAfter = (name: string, hours: number, quoteIsUsd: boolean) =>
+      runInDurableObject(shardStub(testEnv, name), async (instance: Shard) => {
+        const source = (instance as unknown as { volatility: MarketVolatilitySource }).volatility;
+        const seen: Array<{ hour: number; seed: unknown; covariance: boolean }> = [];
+        for (let hour = 0; hour <= hours; hour++) {
+          await source.record(pricesAt(hour, quoteIsUsd), start + hour * HOUR, settings, noRounds);
+          seen.push({ hour, seed: source.seeds().get(WSTETH.toLowerCase()) ?? null, covariance: source.covariance([WSTETH.toLowerCase()]) !== null });
+        }
+        return seen;
+      });
+
+    const inWeth = await seedsAfter('risk-seed-in-weth', 24, false);
+    expect(inWeth.filter((step) => step.seed !== null).map((step) => step.hour)).toEqual([24]);
+    expect(inWeth.filter((step) => step.covariance).map((step) => step.hour)).toEqual([24]);
+    const seed = inWeth[24]!.seed as { variancePerDay: number; source: string; samples: number };
+    expect(seed).toMatchObject({ source: 'recorded_bars', samples: 24 });
+    expect(seed.variancePerDay).toBeCloseTo(24 * Math.log(1.001) ** 2, 9);
+    // The same asset in a dollar market starts at once from the ETH class default.
+    const inUsd = await seedsAfter('risk-seed-in-usd', 0, true);
+    expect(inUsd[0]!.seed).toMatchObject({ source: 'asset_class_default' });
+  });
+});

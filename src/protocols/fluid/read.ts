@@ -1,3 +1,4 @@
+import { isDollarStablecoin } from '../../domain/usd-unit';
 import { getAddress, type Address } from 'viem';
 import { AppError } from '../../lib/errors';
 import type { AssetPosition } from '../../domain/position';
@@ -150,7 +151,7 @@ export async function readFluidMarketPrices(context: ReadContext, market: FluidM
   const rate = data?.configs.oraclePriceLiquidate;
   return {
     priceDecimals: market.debt.decimals,
-    quoteIsUsd: false,
+    quoteIsUsd: isDollarStablecoin(market.debt.symbol),
     flat: [market.debt.asset],
     prices: [{ asset: market.collateral.asset, symbol: market.collateral.symbol, price: rate ? (10n ** BigInt(market.collateral.decimals) * rate) / ORACLE_SCALE : undefined, feed: null }],
   };

@@ -1,3 +1,4 @@
+import { isDollarStablecoin } from '../../domain/usd-unit';
 import type { Address, Hex } from 'viem';
 import { AppError } from '../../lib/errors';
 import type { AssetPosition } from '../../domain/position';
@@ -111,7 +112,8 @@ export async function readMorphoMarketPrices(context: ReadContext, market: Morph
   const price = typeof raw === 'bigint' && raw > 0n ? (raw * 10n ** BigInt(market.collateral.decimals)) / 10n ** 36n : undefined;
   return {
     priceDecimals: market.loan.decimals,
-    quoteIsUsd: false,
+    // A dollar stablecoin loan token is a dollar quote (as positions count it); WETH is not.
+    quoteIsUsd: isDollarStablecoin(market.loan.symbol),
     flat: [market.loan.asset],
     prices: [{ asset: market.collateral.asset, symbol: market.collateral.symbol, price: price === 0n ? undefined : price, feed: null }],
   };
