@@ -205,7 +205,8 @@ describe('Fluid adapter on the real liquidity layer, T1 vault and VaultResolver'
     const market = await adapter.loadMarket(context(), { market: local.vault, protocolAddress: null });
     const block = await chain.publicClient.getBlock();
     const prices = await adapter.readPrices(context(), market, { number: block.number, timestamp: block.timestamp });
-    expect(prices).toEqual({ priceDecimals: 6, quoteIsUsd: false, flat: [local.debt.asset], prices: [{ asset: local.collateral.asset, symbol: 'WETH', price: parseUnits('2000', 6), feed: null }] });
+    // USDC, a dollar stablecoin, is a dollar quote.
+    expect(prices).toEqual({ priceDecimals: 6, quoteIsUsd: true, flat: [local.debt.asset], prices: [{ asset: local.collateral.asset, symbol: 'WETH', price: parseUnits('2000', 6), feed: null }] });
     expect(adapter.liquidationRule(market)).toEqual({ closeFactorBps: 10_000n, fullCloseBelowHealthFactor: null, penaltyBps: [{ asset: local.collateral.asset, symbol: 'WETH', bps: FLUID_SETTINGS.liquidationPenalty }] });
   });
 

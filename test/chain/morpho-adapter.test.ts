@@ -167,6 +167,16 @@ describe('USD of a Morpho market lending WETH, from the owner\'s ETH / USD feed 
     expect(Number(view.debt.usd)).toBeCloseTo(Number(view.debt.base) * 2_000, 9);
   });
 
+  it('prices the market lending WETH in WETH (not dollars) and the one lending USDC in dollars, for the volatility\'s seed', async () => {
+    const adapter = adapterFor('morpho-blue');
+    const block = await chain.publicClient.getBlock();
+    const pinned = { number: block.number, timestamp: block.timestamp };
+    const inWeth = await adapter.readPrices(context(), await adapter.loadMarket(context(), { market: wethLoan.id, protocolAddress: local.morpho }), pinned);
+    expect(inWeth).toMatchObject({ quoteIsUsd: false, flat: [wethLoan.loan.asset], prices: [{ symbol: 'wstETH', feed: null }] });
+    const inUsdc = await adapter.readPrices(context(), await adapter.loadMarket(context(), { market: local.id, protocolAddress: local.morpho }), pinned);
+    expect(inUsdc).toMatchObject({ quoteIsUsd: true, flat: [local.loan.asset] });
+  });
+
   it('costs one more eth_call, at the block the read pinned, only for a market counted in a token with a feed', async () => {
     await pushEthUsd(2_000n * 10n ** 8n, 0n);
     const bodies: string[] = [];
