@@ -1,14 +1,13 @@
 /*
  * A shard's volatility source for its market: records the oracle prices a poll read as one bar,
  * seeds each newly seen asset (its Chainlink round history, else its class default where prices
- * are in dollars, else a day of its own bars), and gives
- * the EWMA covariance of the assets a position holds, recomputed only when a new bar arrived.
+ * are in dollars, else a day of its own bars), and gives the EWMA covariance of the assets a
+ * position holds, recomputed only when a new bar arrived.
  */
 import type { Address } from 'viem';
 import type { MarketPrices } from '../protocols/read-types';
 import type { CovarianceMatrix, PricePoint } from '../risk/ewma';
-import { firstSeed, marketCovariance, realisedSeed } from '../risk/market-volatility';
-import type { VolatilitySeed } from '../risk/market-volatility';
+import { firstSeed, marketCovariance, realisedSeed, type VolatilitySeed } from '../risk/market-volatility';
 import { assetClassOf } from '../risk/asset-class';
 import type { Calibration } from '../risk/calibration';
 import type { PriceHistoryStore } from './price-history-store';
