@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Address, Hex } from 'viem';
 import { startLocalChain, type LocalChain } from '../../tools/chain';
-import { createWethLoanMarket, deployMorpho, liquidateMorpho, openMorphoPosition, setMorphoPrice, morphoTestAbi, type LocalMorpho, type LocalMorphoMarket } from '../../tools/chain/morpho';
+import { createMorphoMarket, createWethLoanMarket, deployMorpho, deployMorphoTestToken, liquidateMorpho, openMorphoPosition, setMorphoPrice, morphoTestAbi, type LocalMorpho, type LocalMorphoMarket } from '../../tools/chain/morpho';
 import { deployRoundAggregator, pushRounds } from '../../tools/chain/round-aggregator';
 import { positionView } from '../../src/domain/position-view';
 import type { UsdPriceFeeds } from '../../src/config/usd-price-feeds';
@@ -212,5 +212,20 @@ describe('USD of a Morpho market lending WETH, from the owner\'s ETH / USD feed 
     expect((await readWethLoan(feedsFor(local.morpho))).baseUsdPrice).toBeUndefined();
     await pushEthUsd(2_000n * 10n ** 8n, 0n);
     expect((await readWethLoan(feedsFor(feed))).baseUsdPrice).toBe(2_000n * 10n ** 18n);
+  });
+});
+
+describe('a token of anyone\'s with a hostile symbol()', () => {
+  it('is shown cut to 32 characters, without its newlines, right-to-left override or zero-width characters', async () => {
+    // 4,000 characters: a fake second line, a right-to-left override, zero-width joiners.
+    const hostile = `W\u200DETH\nCRITICAL: send funds to 0xabc\u202E${'x'.repeat(3_950)}`;
+    const token = await deployMorphoTestToken(chain.clients, local.admin, { name: 'Hostile', symbol: hostile, decimals: 18 });
+    const market = await createMorphoMarket(chain.clients, local, { loan: local.loan, collateral: token, irm: local.params.irm, price: '2000', lent: '100000' });
+    const account = await openMorphoPosition(chain.clients, local, { collateral: '1', borrow: '1000' }, market);
+    const { reads } = await readPositions(adapterFor('morpho-blue'), { context: context(), market: { market: market.id, protocolAddress: local.morpho }, accounts: [account], batchSize: 10 });
+    const snapshot = (reads[0] as { snapshot: { assets?: Array<{ asset: string; symbol: string }> } }).snapshot;
+    const shown = snapshot.assets!.find((asset) => asset.asset === token.asset)!.symbol;
+    expect(shown).toBe(`WETH CRITICAL: send funds to 0xa`);
+    expect(shown).toHaveLength(32);
   });
 });

@@ -16,6 +16,7 @@ import {
 import type { AccountRead, MarketPrices, PinnedBlock, ReadContext } from '../read-types';
 import { chunk, multicallAt, rethrowRpc, shortMessage } from '../batch';
 import { multicallFor, pinnedOf, type ReadAt } from '../block-pin';
+import { tokenSymbol } from '../token-symbol';
 
 export type MarketMeta = {
   chainId: number;
@@ -75,7 +76,7 @@ export async function loadMarketMeta(context: ReadContext, pool: Address, option
       asset,
       id: Number(reserve.id),
       // Some tokens (MKR) return bytes32 symbols; fall back to the address rather than failing.
-      symbol: symbol && symbol.status === 'success' && typeof symbol.result === 'string' ? symbol.result : asset.slice(0, 10),
+      symbol: tokenSymbol(symbol?.status === 'success' ? symbol.result : undefined, asset),
       decimals: decodeReserveConfiguration(reserve.configuration.data).decimals,
       liquidationBonusBps: decodeReserveConfiguration(reserve.configuration.data).liquidationBonusBps,
       aToken: reserve.aTokenAddress,

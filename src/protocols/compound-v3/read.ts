@@ -7,6 +7,7 @@ import { chunk, multicallAt, rethrowRpc, shortMessage, type CallResult } from '.
 import { multicallFor, pinnedOf, type ReadAt } from '../block-pin';
 import { cometAbi, priceFeedAbi, tokenAbi } from './abi';
 import { cometAssetPositions, cometSnapshot, missingPrice, type CometAccount, type CometMarket, type CometPrices } from './normalize';
+import { tokenSymbol } from '../token-symbol';
 
 const marketCache = new Map<string, CometMarket>();
 
@@ -48,8 +49,7 @@ export async function loadCometMarket(context: ReadContext, comet: Address): Pro
     { address: baseFeed, abi: priceFeedAbi, functionName: 'description' },
   ]);
   const symbolOf = (index: number) => {
-    const symbol = success(tokenFacts[index * 2]);
-    return typeof symbol === 'string' ? symbol : tokens[index]!.slice(0, 10);
+    return tokenSymbol(success(tokenFacts[index * 2]), tokens[index]!);
   };
   const decimalsOf = (index: number) => Number(success(tokenFacts[index * 2 + 1]) ?? 18);
   const description = success(tokenFacts[tokens.length * 2]);

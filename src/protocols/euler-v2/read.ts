@@ -18,6 +18,7 @@ import {
   type EulerToken,
   type SubAccountLiquidity,
 } from './normalize';
+import { tokenSymbol } from '../token-symbol';
 
 const ZERO: Address = '0x0000000000000000000000000000000000000000';
 const marketCache = new Map<string, EulerMarket>();
@@ -81,7 +82,7 @@ export async function loadEulerMarket(context: ReadContext, ref: MarketRef): Pro
         ]),
   ]);
   const token = (address: Address, index: number): EulerToken => {
-    return { asset: getAddress(address), symbol: symbolOr(success(tokenFacts[index * 2]), address), decimals: Number(success(tokenFacts[index * 2 + 1]) ?? 18) };
+    return { asset: getAddress(address), symbol: tokenSymbol(success(tokenFacts[index * 2]), address), decimals: Number(success(tokenFacts[index * 2 + 1]) ?? 18) };
   };
   const market: EulerMarket = {
     chainId: context.chainId,
@@ -92,7 +93,7 @@ export async function loadEulerMarket(context: ReadContext, ref: MarketRef): Pro
     unitOfAccount: getAddress(unitOfAccount),
     // Euler's oracles value US dollars with 18 decimals; a token unit with the token's.
     unitDecimals: quoteIsUsd ? 18 : Number(success(tokenFacts[tokens.length * 2]) ?? 18),
-    unitSymbol: quoteIsUsd ? 'USD' : symbolOr(success(tokenFacts[tokens.length * 2 + 1]), unitOfAccount),
+    unitSymbol: quoteIsUsd ? 'USD' : tokenSymbol(success(tokenFacts[tokens.length * 2 + 1]), unitOfAccount),
     quoteIsUsd,
     collaterals: collateralList.map((collateral, index) => token(collateral, index + 1)),
     maxLiquidationDiscountBps: BigInt(maxDiscount),
@@ -235,9 +236,4 @@ export async function readEulerMarketPrices(context: ReadContext, market: EulerM
     flat: sameAddress(market.asset.asset, market.unitOfAccount) ? [market.asset.asset] : [],
     prices: tokens.map((token, index) => ({ asset: token.asset, symbol: token.symbol, price: positive(success(results[index])), feed: null })),
   };
-}
-
-/** A token's symbol as it answered, or its address's first bytes when it answers none. */
-function symbolOr(symbol: unknown, address: Address): string {
-  return typeof symbol === 'string' ? symbol : address.slice(0, 10);
 }

@@ -7,6 +7,7 @@ import { evcCollateralsAbi, oracleAbi, tokenAbi, vaultTopUpAbi } from './abi';
 import { eulerValueUnit, type EulerMarket } from './normalize';
 import { readEulerAccounts } from './read';
 import { EULER_PRESETS } from './presets';
+import { tokenSymbol } from '../token-symbol';
 
 /*
  * Euler v2 top-ups, both open to anyone for any account (EVK: `repay` and `deposit` run with
@@ -92,7 +93,7 @@ export const eulerTopUp: TopUpCapability<EulerMarket> = {
       { address: asset, abi: tokenAbi, functionName: 'decimals' },
     ])).map(ok);
     if (typeof decimals !== 'number') throw invalidTopUpAsset(`${asset} does not answer decimals()`);
-    return { asset: getAddress(asset), symbol: typeof symbol === 'string' ? symbol : asset.slice(0, 10), decimals };
+    return { asset: getAddress(asset), symbol: tokenSymbol(symbol, asset), decimals };
   },
 
   spender: (market) => market.vault,

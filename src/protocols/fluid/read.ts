@@ -8,6 +8,7 @@ import { multicallFor, pinnedOf, type ReadAt } from '../block-pin';
 import { tokenAbi, vaultFactoryAbi, vaultResolverAbi, vaultT1Abi } from './abi';
 import { fluidResolverFor } from './deployments';
 import { NATIVE_TOKEN, ORACLE_SCALE, fluidAccountOf, fluidSnapshot, type FluidMarket, type FluidPosition, type FluidToken, type FluidVaultConfig } from './normalize';
+import { tokenSymbol } from '../token-symbol';
 
 const marketCache = new Map<string, FluidMarket>();
 
@@ -71,7 +72,7 @@ export async function loadFluidMarket(context: ReadContext, ref: MarketRef): Pro
   const token = (index: 0 | 1, decimals: number): FluidToken => {
     const asset = tokens[index]!;
     const symbol = symbols[index];
-    return { asset, symbol: asset === NATIVE_TOKEN ? 'ETH' : typeof symbol === 'string' ? symbol : asset.slice(0, 10), decimals };
+    return { asset, symbol: asset === NATIVE_TOKEN ? 'ETH' : tokenSymbol(symbol, asset), decimals };
   };
   const market: FluidMarket = {
     chainId: context.chainId,

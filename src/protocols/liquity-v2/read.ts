@@ -7,6 +7,7 @@ import { multicallFor, pinnedOf, type ReadAt } from '../block-pin';
 import { activePoolAbi, borrowerOperationsAbi, priceFeedAbi, tokenAbi, troveManagerAbi, troveNftAbi } from './abi';
 import { liquityConditions } from './conditions';
 import { TROVE_STATUS, liquityAccountOf, ownerTroves, troveIdText, troveSnapshot, weakestTrove, type BranchState, type LiquityMarket, type TroveData } from './normalize';
+import { tokenSymbol } from '../token-symbol';
 
 const marketCache = new Map<string, LiquityMarket>();
 
@@ -76,8 +77,7 @@ export async function loadLiquityMarket(context: ReadContext, ref: MarketRef): P
     { address: token, abi: tokenAbi, functionName: 'decimals' },
   ]));
   const token = (asset: Address, index: number) => {
-    const symbol = success(facts[index * 2]);
-    return { asset, symbol: typeof symbol === 'string' ? symbol : asset.slice(0, 10), decimals: Number(success(facts[index * 2 + 1]) ?? 18) };
+    return { asset, symbol: tokenSymbol(success(facts[index * 2]), asset), decimals: Number(success(facts[index * 2 + 1]) ?? 18) };
   };
   const market: LiquityMarket = {
     chainId: context.chainId,

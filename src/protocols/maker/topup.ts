@@ -8,6 +8,7 @@ import { ilkName } from './ilk';
 import { makerJoins } from './joins';
 import { collateralPrice, projectedRate, RAY, thresholdBps, type MakerMarket } from './normalize';
 import { makerUrnOf } from './read';
+import { tokenSymbol } from '../token-symbol';
 
 /*
  * Maker (dss) top-ups. `Vat.frob(ilk, urn, v, w, dink, dart)` needs no consent of the urn's
@@ -75,7 +76,7 @@ export const makerTopUp: TopUpCapability<MakerMarket> = {
     ])).map(ok);
     const expected = mode === 'supply' ? joins.gemDecimals : 18;
     if (decimals !== expected) throw invalidTopUpAsset(`${wanted} answers decimals ${String(decimals)}, not the ${expected} its join counts in`);
-    return { asset: getAddress(wanted), symbol: typeof symbol === 'string' ? symbol : mode === 'supply' ? market.symbol : 'DAI', decimals: expected };
+    return { asset: getAddress(wanted), symbol: tokenSymbol(symbol, wanted, mode === 'supply' ? market.symbol : 'DAI'), decimals: expected };
   },
 
   // The Vat is what the owner trusts (TOPUP_TRUSTED_MARKETS, or the canonical one); approvals go to its joins (`via`), each proven the Vat's own (./joins.ts).

@@ -7,6 +7,7 @@ import { chunk, multicallAt, rethrowRpc, shortMessage, type CallResult } from '.
 import { multicallFor, pinnedOf, type ReadAt } from '../block-pin';
 import { irmAbi, morphoAbi, oracleAbi, tokenAbi } from './abi';
 import { accruedBorrowAssets, morphoSnapshot, type MorphoMarket, type MorphoMarketState } from './normalize';
+import { tokenSymbol } from '../token-symbol';
 
 const ZERO: Address = '0x0000000000000000000000000000000000000000';
 const marketCache = new Map<string, MorphoMarket>();
@@ -37,8 +38,7 @@ export async function loadMorphoMarket(context: ReadContext, ref: MarketRef): Pr
     { address: token, abi: tokenAbi, functionName: 'decimals' },
   ]));
   const token = (asset: Address, index: number) => {
-    const symbol = success(facts[index * 2]);
-    return { asset, symbol: typeof symbol === 'string' ? symbol : asset.slice(0, 10), decimals: Number(success(facts[index * 2 + 1]) ?? 18) };
+    return { asset, symbol: tokenSymbol(success(facts[index * 2]), asset), decimals: Number(success(facts[index * 2 + 1]) ?? 18) };
   };
   const market: MorphoMarket = { chainId: context.chainId, morpho, id, params: { loanToken, collateralToken, oracle, irm, lltv }, loan: token(loanToken, 0), collateral: token(collateralToken, 1) };
   marketCache.set(key, market);
