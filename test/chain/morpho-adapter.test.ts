@@ -1,4 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Address, Hex } from 'viem';
 import { startLocalChain, type LocalChain } from '../../tools/chain';
 import { createMorphoMarket, createWethLoanMarket, deployMorpho, deployMorphoTestToken, liquidateMorpho, openMorphoPosition, setMorphoPrice, morphoTestAbi, type LocalMorpho, type LocalMorphoMarket } from '../../tools/chain/morpho';
@@ -198,6 +200,45 @@ describe('USD of a Morpho market lending WETH, from the owner\'s ETH / USD feed 
     expect((withFeed.reads[0] as { snapshot: { baseUsdPrice?: bigint } }).snapshot.baseUsdPrice).toBe(2_000n * 10n ** 18n);
     // The USDC market needs no feed: the same feeds cost it nothing.
     expect((await calls(local.id, feedsFor(feed))).calls).toHaveLength(without.calls.length);
+  });
+
+  it('an RPC error on the feed\'s call (the node fails that eth_call) leaves the USD unknown, the positions read and logged', async () => {
+    await pushEthUsd(2_000n * 10n ** 8n, 0n);
+    const feedHex = feed.slice(2).toLowerCase();
+    let refused = 0;
+    // A real HTTP node in front of anvil that answers any call naming the feed with a JSON-RPC error.
+    const proxy = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        if (body.toLowerCase().includes(feedHex)) {
+          refused += 1;
+          const { id } = JSON.parse(body) as { id: number };
+          response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32000, message: 'internal error' } }));
+          return;
+        }
+        fetch(chain.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+          .then(async (upstream) => response.writeHead(upstream.status, { 'content-type': 'application/json' }).end(await upstream.text()))
+          .catch(() => response.writeHead(502).end());
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const warnings: string[] = [];
+    const warn = vi.spyOn(console, 'warn').mockImplementation((...args: unknown[]) => void warnings.push(args.map(String).join(' ')));
+    try {
+      // The production client (failover transport), its one endpoint the failing node.
+      const { client } = createChainClient({ chainId: chain.chainId, rpcUrls: [`http://127.0.0.1:${(proxy.address() as AddressInfo).port}`], multicall3: CANONICAL_MULTICALL3 }, { timeoutMs: 2_000 });
+      const { reads } = await readPositions(adapterFor('morpho-blue'), { context: { client, chainId: chain.chainId, multicall3: CANONICAL_MULTICALL3 }, market: { market: wethLoan.id, protocolAddress: local.morpho }, accounts: [borrower], batchSize: 10, usdFeeds: feedsFor(feed) });
+      const snapshot = (reads[0] as { snapshot: { healthFactor: bigint | null; baseUsdPrice?: bigint } }).snapshot;
+      expect(refused).toBeGreaterThan(0);
+      expect(Number(snapshot.healthFactor) / 1e18).toBeCloseTo(1.29, 2);
+      expect(snapshot.baseUsdPrice).toBeUndefined();
+      expect(warnings.some((line) => line.startsWith('USD price feed unread this tick'))).toBe(true);
+    } finally {
+      warn.mockRestore();
+      proxy.closeAllConnections();
+      proxy.close();
+    }
   });
 
   it('leaves USD unknown without a feed for WETH, with a round older than its max age, or with a feed that is no aggregator; the read still succeeds', async () => {
