@@ -1,6 +1,6 @@
 /*
  * Amounts as people read them in alerts, Telegram replies and the dashboard: dollars as "$1,240.00",
- * a token a market counts in as "1.2000 WETH", a unit with no name as "… (base currency)". One
+ * a token a market counts in as "0.9302 WETH", a unit with no name as "… (base currency)". One
  * place, so no surface shows a "$" on an amount that is not in dollars.
  */
 
