@@ -45,7 +45,7 @@ export class MarketVolatilitySource {
     this.cache = null;
     const seeds = this.store.seeds();
     const unseeded = prices.prices.filter((price) => price.price !== undefined && !seeds.has(price.asset.toLowerCase()));
-    const firstSeen = unseeded.filter((price) => (this.store.series([price.asset.toLowerCase()])[price.asset.toLowerCase()] ?? []).length === 0);
+    const firstSeen = unseeded.filter((price) => !this.store.hasBars(price.asset.toLowerCase()));
     if (firstSeen.length > 0) {
       const feeds = firstSeen.flatMap((price) => (price.feed ? [price.feed] : []));
       let rounds = new Map<Address, PricePoint[]>();

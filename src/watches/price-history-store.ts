@@ -28,6 +28,11 @@ export class PriceHistoryStore {
     return series;
   }
 
+  /** Whether any bar of the asset is recorded (it was priced before). */
+  hasBars(asset: string): boolean {
+    return this.sql.exec('SELECT 1 FROM price_bars WHERE asset = ? LIMIT 1', asset).toArray().length > 0;
+  }
+
   /** The newest bar of an asset, and the newest at or before `time`: the two ends of a recent return; null when either is missing. */
   returnEnds(asset: string, time: number): { from: PricePoint; to: PricePoint } | null {
     const to = this.sql.exec<{ bar: number; price: number }>('SELECT bar, price FROM price_bars WHERE asset = ? ORDER BY bar DESC LIMIT 1', asset).toArray()[0];

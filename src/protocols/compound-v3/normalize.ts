@@ -1,5 +1,6 @@
 import type { Address } from 'viem';
 import type { AssetPosition, PositionSnapshot } from '../../domain/position';
+import type { ValueUnit } from '../../domain/usd-unit';
 
 /*
  * Compound v3 (Comet) positions in the shared model, pure. Comet values everything in its
@@ -102,8 +103,7 @@ export function cometSnapshot(
     blockTimestamp: block.timestamp,
     baseDecimals: PRICE_DECIMALS,
     baseUsdPrice: market.pricesInUsd ? 10n ** BigInt(PRICE_DECIMALS) : undefined,
-    // Priced in another unit (ETH): one base token is worth its price, to reach dollars through the owner's feed for it.
-    ...(!market.pricesInUsd && prices.base !== undefined ? { valueUnit: { token: market.base.asset, symbol: market.base.symbol, perToken: prices.base } } : {}),
+    ...cometValueUnit(market, prices.base),
     collateralBase,
     debtBase,
     liquidationThresholdBps: collateralBase === 0n ? 0n : (liquidationWeighted * 10_000n) / collateralBase,
@@ -118,4 +118,9 @@ export function missingPrice(market: CometMarket, prices: CometPrices, balances:
   if (balances.borrow > 0n && prices.base === undefined) return market.base.symbol;
   const index = market.assets.findIndex((_, i) => (balances.collateral[i] ?? 0n) > 0n && prices.assets[i] === undefined);
   return index >= 0 ? market.assets[index]!.symbol : null;
+}
+
+/** A Comet priced in another unit (ETH): its base token, worth its price in that unit, to reach dollars through the owner's feed for it. */
+export function cometValueUnit(market: CometMarket, basePrice: bigint | undefined): { valueUnit?: ValueUnit } {
+  return !market.pricesInUsd && basePrice !== undefined ? { valueUnit: { token: market.base.asset, symbol: market.base.symbol, perToken: basePrice } } : {};
 }

@@ -2,7 +2,7 @@ import { decodeFunctionData, encodeFunctionData, formatUnits, type Address, type
 import { multicallAt } from '../batch';
 import { invalidTopUpAsset, sameAddress, type ActionCall, type AssetFacts, type TopUpCapability } from '../topup-capability';
 import { cometAbi } from './abi';
-import type { CometMarket } from './normalize';
+import { cometValueUnit, type CometMarket } from './normalize';
 import { COMET_PRESETS } from './presets';
 
 /*
@@ -65,7 +65,7 @@ export const cometTopUp: TopUpCapability<CometMarket> = {
       },
       repayable: !collateral && borrow?.status === 'success' ? (borrow.result as bigint) : 0n,
       // Prices not in USD (a WETH market's feeds quote ETH): counted in the base token, one of which is worth its price in the feeds' unit.
-      ...(!market.pricesInUsd && basePriceValue !== undefined ? { valueUnit: { token: market.base.asset, symbol: market.base.symbol, perToken: basePriceValue } } : {}),
+      ...cometValueUnit(market, basePriceValue),
     };
   },
 
