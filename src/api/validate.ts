@@ -7,10 +7,14 @@ export const MAX_BODY_BYTES = 64 * 1024;
 const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
 const MEDIA_TYPE = new RegExp(`^\\s*(${TOKEN})/(${TOKEN})\\s*(?:;\\s*${TOKEN}=(?:${TOKEN}|"(?:[^"\\\\]|\\\\.)*")\\s*)*$`);
 
-/** Whether a content-type header is `application/json`, parameters allowed (`; charset=utf-8`); the type itself is compared exactly. */
-export function isJsonContentType(header: string): boolean {
+/** Whether a content-type header is `type/subtype`, parameters allowed (`; charset=utf-8`); the type itself is compared exactly. */
+export function hasMediaType(header: string, type: string, subtype: string): boolean {
   const match = MEDIA_TYPE.exec(header);
-  return match !== null && match[1]!.toLowerCase() === 'application' && match[2]!.toLowerCase() === 'json';
+  return match !== null && match[1]!.toLowerCase() === type && match[2]!.toLowerCase() === subtype;
+}
+
+function isJsonContentType(header: string): boolean {
+  return hasMediaType(header, 'application', 'json');
 }
 
 const unsupportedMediaType = () => new AppError('unsupported_media_type', 'send the body as JSON with content-type: application/json', { status: 415 });

@@ -545,7 +545,11 @@ export class Shard extends DurableObject<Env> {
   private async handOff(): Promise<number> {
     const rows = this.sql.exec<PendingRow>('SELECT event_id, tenant_id, watch_id, body, silenced FROM pending_events ORDER BY seq').toArray();
     const byTenant = new Map<string, PendingRow[]>();
-    for (const row of rows) byTenant.set(row.tenant_id, [...(byTenant.get(row.tenant_id) ?? []), row]);
+    for (const row of rows) {
+      const tenantRows = byTenant.get(row.tenant_id);
+      if (tenantRows) tenantRows.push(row);
+      else byTenant.set(row.tenant_id, [row]);
+    }
     let handed = 0;
     for (const [tenantId, tenantRows] of byTenant) {
       try {
@@ -553,8 +557,9 @@ export class Shard extends DurableObject<Env> {
         await tenant.ingestEvents(tenantRows.map((row) => ({ eventId: row.event_id, watchId: row.watch_id, body: row.body, silenced: row.silenced === 1 })));
         for (const row of tenantRows) this.sql.exec('DELETE FROM pending_events WHERE event_id = ?', row.event_id);
         handed += tenantRows.length;
-      } catch {
+      } catch (error) {
         // Kept for the next tick; the tenant's insert is idempotent by event id.
+        console.warn(`shard: ${tenantRows.length} event(s) not handed to their tenant; kept for the next tick`, error instanceof Error ? error.name : 'unknown');
       }
     }
     return handed;

@@ -253,6 +253,35 @@ describe('dashboard', () => {
     });
   });
 
+  it('refuses a sign-in form over 16 KiB (413, also streamed without content-length) or of another type than urlencoded (415) before reading it', async () => {
+    const post = (body: BodyInit, contentType: string) =>
+      (exports as unknown as { default: Fetcher }).default.fetch(`${ORIGIN}/dashboard/sign-in`, { method: 'POST', redirect: 'manual', headers: { 'cf-connecting-ip': CLIENT_IP, origin: ORIGIN, 'content-type': contentType }, body });
+    const urlencoded = 'application/x-www-form-urlencoded';
+    const large = await post(`apiKey=${key}&junk=${'x'.repeat(1024 * 1024)}`, urlencoded);
+    expect(large.status).toBe(413);
+    expect(await large.text()).toContain('at most 16384 bytes');
+    const chunk = new TextEncoder().encode('x'.repeat(4096));
+    let sent = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        sent += 1;
+        if (sent === 1) controller.enqueue(new TextEncoder().encode(`apiKey=${key}&junk=`));
+        else if (sent > 1000) controller.close();
+        else controller.enqueue(chunk);
+      },
+    });
+    const streamed = await post(endless, urlencoded);
+    expect(streamed.status).toBe(413);
+    expect(sent).toBeLessThan(1000);
+    const multipart = new FormData();
+    multipart.set('apiKey', key);
+    const refused = await post(new Response(multipart).body!, 'multipart/form-data; boundary=x');
+    expect(refused.status).toBe(415);
+    expect(await refused.text()).not.toContain(key);
+    const accepted = await post(new URLSearchParams({ apiKey: key }).toString(), `${urlencoded}; charset=UTF-8`);
+    expect(accepted.status).toBe(303);
+  });
+
   it('answers malformed and hostile requests with a 4xx page, never a 5xx', async () => {
     const { cookie } = await signIn(key);
     const csrf = csrfOf((await page('GET', '/dashboard', { cookie })).text);
