@@ -47,16 +47,37 @@ export function deleteApiKey(sql: SqlStorage, id: string): boolean {
 }
 
 /**
- * Adds the new key and ends the old one (now, or after `graceMs`); the new key keeps the old
- * label. Null when the old key is unknown. The caller runs it in one transaction.
+ * At most this many rotated keys work at once (each rotation with a grace adds one): a chain
+ * of rotations cannot leave a tenant with thousands of live keys.
  */
-export function rotateApiKey(sql: SqlStorage, oldId: string, next: { id: string; hash: string }, graceMs: number, now: number): { key: ApiKeyRecord; previous: { id: string; expiresAt: string } } | null {
-  const old = sql.exec<{ label: string }>('SELECT label FROM api_keys WHERE id = ?', oldId).toArray()[0];
-  if (!old) return null;
+export const MAX_KEYS_IN_GRACE = 5;
+
+export type KeyRotation =
+  | { outcome: 'rotated'; key: ApiKeyRecord; previous: { id: string; expiresAt: string } }
+  /** The calling key is gone (revoked between the auth check and here). */
+  | { outcome: 'unknown_key' }
+  /** The calling key was itself rotated out: it works until its grace ends, but cannot mint a key that outlives it. */
+  | { outcome: 'rotated_out'; expiresAt: string }
+  | { outcome: 'too_many_keys_in_grace'; nextEndsAt: string };
+
+/**
+ * Adds the new key and ends the old one (now, or after `graceMs`); the new key keeps the old
+ * label. The caller runs it in one transaction.
+ */
+export function rotateApiKey(sql: SqlStorage, oldId: string, next: { id: string; hash: string }, graceMs: number, now: number): KeyRotation {
+  const old = sql.exec<{ label: string; expires_at: number | null }>('SELECT label, expires_at FROM api_keys WHERE id = ?', oldId).toArray()[0];
+  if (!old || (old.expires_at !== null && old.expires_at <= now)) return { outcome: 'unknown_key' };
+  // Whoever holds a key in its grace (a leaked key being rotated out, say) must not get a
+  // key that never ends from it.
+  if (old.expires_at !== null) return { outcome: 'rotated_out', expiresAt: new Date(old.expires_at).toISOString() };
   // Housekeeping: keys whose grace ended can never authenticate again.
   sql.exec('DELETE FROM api_keys WHERE expires_at IS NOT NULL AND expires_at <= ?', now);
   if (graceMs === 0) sql.exec('DELETE FROM api_keys WHERE id = ?', oldId);
-  else sql.exec('UPDATE api_keys SET expires_at = ? WHERE id = ?', now + graceMs, oldId);
+  else {
+    const inGrace = sql.exec<{ count: number; next_end: number | null }>('SELECT COUNT(*) AS count, MIN(expires_at) AS next_end FROM api_keys WHERE expires_at IS NOT NULL').one();
+    if (inGrace.count >= MAX_KEYS_IN_GRACE) return { outcome: 'too_many_keys_in_grace', nextEndsAt: new Date(inGrace.next_end!).toISOString() };
+    sql.exec('UPDATE api_keys SET expires_at = ? WHERE id = ?', now + graceMs, oldId);
+  }
   const key = insertApiKey(sql, { id: next.id, hash: next.hash, label: old.label }, now);
-  return { key, previous: { id: oldId, expiresAt: new Date(now + graceMs).toISOString() } };
+  return { outcome: 'rotated', key, previous: { id: oldId, expiresAt: new Date(now + graceMs).toISOString() } };
 }

@@ -1,5 +1,5 @@
 import { createMiddleware } from 'hono/factory';
-import { secretsEqual, sha256Hex } from '../lib/crypto';
+import { secretsEqual } from '../lib/crypto';
 import { tenantOfKey } from './api-keys';
 import { bearerTokenOf, type AuthVariables } from './auth';
 import { tenantOfSessionToken } from '../dashboard/session';
@@ -11,8 +11,9 @@ const PERIOD_SECONDS = 60;
 type Bucket = { limiter: 'key' | 'ip'; key: string };
 
 /**
- * Which budget a request spends: its API key's (a tenant key with a genuine tag, or the
- * admin token), else its client IP's; none for Telegram's own webhook calls (they carry
+ * Which budget a request spends: its tenant's (every key of a tenant with a genuine tag, and
+ * its dashboard sessions, share one: more keys or sessions buy no more requests), the admin
+ * token's, else its client IP's; none for Telegram's own webhook calls (they carry
  * the webhook secret, come from Telegram's addresses and are paced by Telegram). Only the
  * tag is checked here, no object is woken: a revoked key still spends its own budget before its 401.
  */
@@ -23,11 +24,13 @@ export async function bucketOf(
   if (request.telegramSecret !== undefined && config.telegram && (await secretsEqual(request.telegramSecret, config.telegram.webhookSecret))) return null;
   const token = bearerTokenOf(request.authorization);
   if (token !== null) {
-    if ((await tenantOfKey(config.apiKeySecret, token)) !== null) return { limiter: 'key', key: `tenant:${await sha256Hex(token)}` };
+    const tenantId = await tenantOfKey(config.apiKeySecret, token);
+    if (tenantId !== null) return { limiter: 'key', key: `tenant:${tenantId}` };
     if (await secretsEqual(token, config.adminToken)) return { limiter: 'key', key: 'admin' };
   }
-  // A dashboard session spends its own budget, like the key it was opened with.
-  if (request.sessionToken && (await tenantOfSessionToken(config.apiKeySecret, request.sessionToken)) !== null) return { limiter: 'key', key: `session:${await sha256Hex(request.sessionToken)}` };
+  // A dashboard session spends its tenant's budget, as the tenant's keys do.
+  const sessionTenant = request.sessionToken ? await tenantOfSessionToken(config.apiKeySecret, request.sessionToken) : null;
+  if (sessionTenant !== null) return { limiter: 'key', key: `tenant:${sessionTenant}` };
   return { limiter: 'ip', key: `ip:${request.clientIp ?? 'unknown'}` };
 }
 
@@ -58,7 +61,7 @@ export const rateLimit = createMiddleware<{ Bindings: Env; Variables: AuthVariab
   }
   if (!success) {
     const retryAfter = retryAfterSeconds(Date.now());
-    const who = bucket.limiter === 'key' ? 'this API key' : 'requests without a valid API key from this address';
+    const who = bucket.key === 'admin' ? 'the admin token' : bucket.limiter === 'key' ? 'this tenant' : 'requests without a valid API key from this address';
     return c.json({ error: { code: 'rate_limited', message: `too many requests for ${who}; retry after ${retryAfter} s` } }, 429, { 'retry-after': String(retryAfter) });
   }
   return next();

@@ -40,7 +40,7 @@ import { placeWatch, unplaceWatch } from '../watches/sync';
 
 import { DAY_MS, SYNC_GRACE_MS, tenantWakeUpAt } from '../watches/tenant-wakeup';
 import { createSessionTable, deleteSession, findSession, insertSession, type SessionRecord } from '../dashboard/session-store';
-import { apiKeyIdOf, createApiKeyTable, deleteApiKey, hasApiKeys, insertApiKey, listApiKeys, rotateApiKey } from '../api/api-key-store';
+import { apiKeyIdOf, createApiKeyTable, deleteApiKey, hasApiKeys, insertApiKey, listApiKeys, rotateApiKey, type KeyRotation } from '../api/api-key-store';
 import { claimLinkCode, createLinkCodeTable, insertLinkCode, linkCodeStatus } from '../telegram/link-code-store';
 
 type ChannelRow = { id: string; type: string; target: string; secret: string | null; label: string; created_at: number; disabled_at: number | null; disabled_reason: string | null; last_sent_at: number | null; confirm_hash?: string | null; confirm_expires_at?: number | null };
@@ -178,7 +178,7 @@ export class Tenant extends DurableObject<Env> {
     return deleteApiKey(this.sql, id);
   }
 
-  async rotateKey(oldId: string, next: { id: string; hash: string }, graceMs: number): Promise<{ key: ApiKeyRecord; previous: { id: string; expiresAt: string } } | null> {
+  async rotateKey(oldId: string, next: { id: string; hash: string }, graceMs: number): Promise<KeyRotation> {
     return this.ctx.storage.transactionSync(() => rotateApiKey(this.sql, oldId, next, graceMs, Date.now()));
   }
 

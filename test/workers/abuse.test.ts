@@ -121,6 +121,43 @@ describe('keys: list, revoke, rotate', () => {
   });
 });
 
+describe('rotation cannot be used to keep a key alive', () => {
+  it('a key in its grace period cannot rotate (409 key_rotated_out): a leaked key being rotated out mints no key that outlives it', async () => {
+    const key = await newTenant('grace-leak');
+    const rotated = await api('POST', '/v1/keys/rotate', { token: key, body: { graceSeconds: 3600 } });
+    expect(rotated.status).toBe(201);
+    const again = await api('POST', '/v1/keys/rotate', { token: key, body: { graceSeconds: 86_400 } });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('key_rotated_out');
+    expect(again.body.error.message).toContain(rotated.body.previous.expiresAt);
+    const listed = await api('GET', `/v1/keys?tenantId=${tenantIdOf(key)}`, { token: ADMIN });
+    // Still the two keys, the old one's end unchanged.
+    expect(listed.body.data.map((entry: { id: string; expiresAt: string | null }) => [entry.id, entry.expiresAt])).toEqual([
+      [rotated.body.previous.id, rotated.body.previous.expiresAt],
+      [rotated.body.id, null],
+    ]);
+    expect((await api('GET', '/v1/watches', { token: key })).status).toBe(200);
+  });
+
+  it('at most 5 rotated keys work at once: a sixth rotation with a grace is 409 too_many_keys_in_grace, one with graceSeconds 0 still rotates', async () => {
+    let key = await newTenant('grace-chain');
+    for (let i = 0; i < 5; i++) {
+      const rotated = await api('POST', '/v1/keys/rotate', { token: key, body: { graceSeconds: 600 } });
+      expect(rotated.status, `rotation ${i + 1}`).toBe(201);
+      key = rotated.body.key;
+    }
+    const sixth = await api('POST', '/v1/keys/rotate', { token: key, body: { graceSeconds: 600 } });
+    expect(sixth.status).toBe(409);
+    expect(sixth.body.error.code).toBe('too_many_keys_in_grace');
+    expect((await api('GET', '/v1/watches', { token: key })).status).toBe(200);
+    const immediate = await api('POST', '/v1/keys/rotate', { token: key, body: { graceSeconds: 0 } });
+    expect(immediate.status).toBe(201);
+    expect((await api('GET', '/v1/watches', { token: key })).status).toBe(401);
+    const listed = await api('GET', `/v1/keys?tenantId=${tenantIdOf(key)}`, { token: ADMIN });
+    expect(listed.body.data).toHaveLength(6);
+  });
+});
+
 describe('rate limits', () => {
   it('requests without a valid key: 60 a minute per client IP, then 429 with retry-after', async () => {
     const clientIp = `203.0.113.${1 + Math.floor(Math.random() * 254)}`;
@@ -145,6 +182,28 @@ describe('rate limits', () => {
     expect((await api('GET', '/v1/watches', { token: 'nope', clientIp: '203.0.113.0' })).status).toBe(401);
     const key = await newTenant('same-ip');
     expect((await api('GET', '/v1/watches', { token: key, clientIp })).status).toBe(200);
+  });
+
+  it('the keys of one tenant share its budget: once one key has spent it, another key of the same tenant is refused too (429)', async () => {
+    const first = await newTenant('shared-budget');
+    const issued = await api('POST', '/v1/keys', { token: ADMIN, body: { tenantId: tenantIdOf(first), label: 'second' } });
+    expect(issued.status).toBe(201);
+    const keys = [first, issued.body.key as string];
+    // Spend the budget with the first key alone until a 429 that leaves at least 3 s of its
+    // window (a window ending during the run starts the count over: go on into the next).
+    let limited: Awaited<ReturnType<typeof api>> | undefined;
+    let sent = 0;
+    while (!limited && sent < 5000) {
+      const responses = await Promise.all(Array.from({ length: 50 }, () => api('GET', '/v1/markets?chainId=1', { token: first })));
+      sent += responses.length;
+      limited = responses.find((response) => response.status === 429 && Number(response.headers.get('retry-after')) >= 3);
+    }
+    expect(limited, 'a 429 with time left in its window').toBeDefined();
+    for (const key of keys) {
+      const refused = await api('GET', '/v1/markets?chainId=1', { token: key });
+      expect(refused.status).toBe(429);
+      expect(refused.body.error.message).toContain('this tenant');
+    }
   });
 
   it('a tenant key gets at least 1,200 requests a minute, then 429 for that key only', async () => {

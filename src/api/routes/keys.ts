@@ -6,6 +6,7 @@ import { parseJsonBody, parseValue } from '../validate';
 import { createKeySchema, listKeysQuerySchema, rotateKeySchema } from '../../config/api-schemas';
 import { AppError } from '../../lib/errors';
 import { sha256Hex } from '../../lib/crypto';
+import { MAX_KEYS_IN_GRACE } from '../api-key-store';
 
 type App = { Bindings: Env; Variables: AuthVariables };
 
@@ -22,9 +23,16 @@ export const keyRoutes = new Hono<App>()
     const tenantId = c.get('tenantId');
     const key = await newTenantKey(c.get('config').apiKeySecret, tenantId);
     const rotated = await tenantStub(c.env, tenantId).rotateKey(c.get('keyId'), { id: newKeyId(tenantId), hash: await sha256Hex(key) }, input.graceSeconds * 1000);
-    // Revoked between the auth check and here: the caller's key is gone.
-    if (!rotated) throw new AppError('unauthorized', 'the API key is not valid', { status: 401 });
-    return c.json({ tenantId, key, ...rotated.key, previous: rotated.previous }, 201);
+    switch (rotated.outcome) {
+      case 'rotated':
+        return c.json({ tenantId, key, ...rotated.key, previous: rotated.previous }, 201);
+      case 'unknown_key':
+        throw new AppError('unauthorized', 'the API key is not valid', { status: 401 });
+      case 'rotated_out':
+        throw new AppError('key_rotated_out', `this key was replaced by a rotation and stops working at ${rotated.expiresAt}; rotate with the key that replaced it`, { status: 409 });
+      case 'too_many_keys_in_grace':
+        throw new AppError('too_many_keys_in_grace', `${MAX_KEYS_IN_GRACE} rotated keys are still in their grace period; rotate with graceSeconds 0, or after ${rotated.nextEndsAt}`, { status: 409 });
+    }
   })
   .post('/', requireAdmin, async (c) => {
     const input = await parseJsonBody(c, createKeySchema);
