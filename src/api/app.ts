@@ -91,7 +91,7 @@ export function createApp() {
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((error, c) => {
-    if (isAppError(error)) return c.json(errorBody(error), error.status as 400);
+    if (isAppError(error)) return c.json(errorBody(error), error.status as 400, error.retryAfterSeconds === undefined ? {} : { 'retry-after': String(error.retryAfterSeconds) });
     // Never echo internals: log the class of error only, answer a generic message.
     console.error('unhandled error', error instanceof Error ? `${error.name}: ${redactUrlsInText(error.message.slice(0, 200))}` : 'unknown');
     return c.json({ error: { code: 'internal_error', message: 'internal error; the request may be retried' } }, 500);

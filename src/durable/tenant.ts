@@ -40,6 +40,7 @@ import { placeWatch, unplaceWatch } from '../watches/sync';
 
 import { DAY_MS, SYNC_GRACE_MS, tenantWakeUpAt } from '../watches/tenant-wakeup';
 import { createSessionTable, deleteSession, findSession, insertSession, type SessionRecord } from '../dashboard/session-store';
+import { createConfirmationMailTable, takeConfirmationMail, type ConfirmationMailSlot } from '../notify/confirmation-mail-budget';
 import { apiKeyIdOf, createApiKeyTable, deleteApiKey, hasApiKeys, insertApiKey, listApiKeys, rotateApiKey, type KeyRotation } from '../api/api-key-store';
 import { claimLinkCode, createLinkCodeTable, insertLinkCode, linkCodeStatus } from '../telegram/link-code-store';
 
@@ -77,6 +78,7 @@ export class Tenant extends DurableObject<Env> {
     ctx.blockConcurrencyWhile(async () => {
       createApiKeyTable(this.sql);
       createSessionTable(this.sql);
+      createConfirmationMailTable(this.sql);
       this.sql.exec(`CREATE TABLE IF NOT EXISTS channels (id TEXT PRIMARY KEY, type TEXT NOT NULL, target TEXT NOT NULL, secret TEXT,
         label TEXT NOT NULL, created_at INTEGER NOT NULL, disabled_at INTEGER, disabled_reason TEXT, last_sent_at INTEGER)`);
       this.sql.exec(`CREATE TABLE IF NOT EXISTS watches (id TEXT PRIMARY KEY, chain_id INTEGER NOT NULL, protocol TEXT NOT NULL, market TEXT NOT NULL,
@@ -222,6 +224,17 @@ export class Tenant extends DurableObject<Env> {
     return { ok: true, channel: (await this.getChannel(channel.id))! };
   }
 
+  /**
+   * An email channel waiting for its code: as createChannelWithinQuota, and its mail is taken
+   * from the tenant's daily confirmation budget in the same step.
+   */
+  async createEmailChannelWithinQuota(channel: NewChannel, maxChannels: number): Promise<ChannelCreation | ({ ok: false; reason: 'mail_budget' } & Extract<ConfirmationMailSlot, { ok: false }>)> {
+    if (this.counter('channels') >= maxChannels) return { ok: false, reason: 'quota', limit: maxChannels };
+    const slot = takeConfirmationMail(this.sql, Date.now());
+    if (!slot.ok) return { ok: false, reason: 'mail_budget', retryAt: slot.retryAt };
+    return this.createChannelWithinQuota(channel, maxChannels);
+  }
+
   private insertChannel(channel: NewChannel): void {
     this.ctx.storage.transactionSync(() => {
       this.sql.exec(
@@ -249,11 +262,13 @@ export class Tenant extends DurableObject<Env> {
    * A new code for a pending channel (resend), unless the last one was issued less than
    * `minIntervalMs` ago (codes live `ttlMs`, so their issue time is their expiry minus it).
    */
-  async renewChannelConfirmation(id: string, confirmation: { hash: string; expiresAt: number }, now: number, limits: { ttlMs: number; minIntervalMs: number }): Promise<{ status: 'renewed' | 'not_pending' } | { status: 'too_soon'; waitMs: number }> {
+  async renewChannelConfirmation(id: string, confirmation: { hash: string; expiresAt: number }, now: number, limits: { ttlMs: number; minIntervalMs: number }): Promise<{ status: 'renewed' | 'not_pending' } | { status: 'too_soon'; waitMs: number } | { status: 'mail_budget'; retryAt: number }> {
     const row = this.sql.exec<{ confirm_hash: string | null; confirm_expires_at: number | null }>('SELECT confirm_hash, confirm_expires_at FROM channels WHERE id = ?', id).toArray()[0];
     if (!row?.confirm_hash) return { status: 'not_pending' };
     const issuedAgo = now - ((row.confirm_expires_at ?? 0) - limits.ttlMs);
     if (issuedAgo < limits.minIntervalMs) return { status: 'too_soon', waitMs: limits.minIntervalMs - issuedAgo };
+    const slot = takeConfirmationMail(this.sql, now);
+    if (!slot.ok) return { status: 'mail_budget', retryAt: slot.retryAt };
     this.sql.exec('UPDATE channels SET confirm_hash = ?, confirm_expires_at = ? WHERE id = ?', confirmation.hash, confirmation.expiresAt, id);
     return { status: 'renewed' };
   }

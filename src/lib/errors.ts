@@ -8,13 +8,16 @@ export class AppError extends Error {
   readonly code: string;
   readonly status: number;
   readonly issues: ErrorIssue[] | undefined;
+  /** For a 429 or 503: when to try again, sent as `retry-after`. */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: string, message: string, options: { status?: number; issues?: ErrorIssue[]; cause?: unknown } = {}) {
+  constructor(code: string, message: string, options: { status?: number; issues?: ErrorIssue[]; cause?: unknown; retryAfterSeconds?: number } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
     this.status = options.status ?? 400;
     this.issues = options.issues;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 

@@ -112,6 +112,42 @@ describe('confirmation mail cannot be turned into a mail cannon', () => {
   });
 });
 
+describe('confirmation mails per tenant per day', () => {
+  it('creating and deleting email channels mails at most 20 codes in 24 h: then 429 confirmation_mail_limit with retry-after, for a create and a resend alike', async () => {
+    const key = await newTenant('confirm-cannon');
+    const kept = await api('POST', '/v1/channels', { token: key, body: { type: 'email', to: inbox('kept') } });
+    expect(kept.status).toBe(201);
+    const addresses = [kept.body.to as string];
+    for (let index = 1; index < 20; index++) {
+      const created = await api('POST', '/v1/channels', { token: key, body: { type: 'email', to: inbox(`cannon-${index}`), label: 'buy now' } });
+      expect(created.status, `mail ${index + 1}`).toBe(201);
+      addresses.push(created.body.to);
+      expect((await api('DELETE', `/v1/channels/${created.body.id}`, { token: key })).status).toBe(204);
+    }
+    const refused = await api('POST', '/v1/channels', { token: key, body: { type: 'email', to: inbox('cannon-21') } });
+    expect(refused.status).toBe(429);
+    expect(refused.body.error.code).toBe('confirmation_mail_limit');
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(86_000);
+    expect(retryAfter).toBeLessThanOrEqual(86_400);
+    // The resend interval has passed, the daily budget has not.
+    await runInDurableObject(tenantStub(testEnv, tenantIdOf(key)), async (_instance, state) => {
+      state.storage.sql.exec('UPDATE channels SET confirm_expires_at = confirm_expires_at - 120000 WHERE id = ?', kept.body.id);
+    });
+    const resend = await api('POST', `/v1/channels/${kept.body.id}/confirm/resend`, { token: key });
+    expect(resend.status).toBe(429);
+    expect(resend.body.error.code).toBe('confirmation_mail_limit');
+    // Exactly one mail to each address of the 20, none to the refused one.
+    const mailed = await Promise.all(addresses.map(async (to) => (await mailTo(to)).length));
+    expect(mailed).toEqual(addresses.map(() => 1));
+    // A day later the budget is back.
+    await runInDurableObject(tenantStub(testEnv, tenantIdOf(key)), async (_instance, state) => {
+      state.storage.sql.exec('UPDATE confirmation_mails SET sent_at = sent_at - 86400000');
+    });
+    expect((await api('POST', `/v1/channels/${kept.body.id}/confirm/resend`, { token: key })).status).toBe(202);
+  });
+});
+
 describe('Telegram channels reach only chats that linked themselves', () => {
   let nextChat = 800_000_000 + Math.floor(Math.random() * 1_000_000) * 10;
   const newChatId = (group = false) => {

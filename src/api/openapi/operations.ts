@@ -77,7 +77,7 @@ export const OPERATIONS: readonly Operation[] = [
 
   {
     method: 'post', path: '/v1/channels', tag: 'Channels', auth: 'apiKey', summary: 'Create a channel (webhook, Telegram chat, email address)',
-    description: 'A webhook answers with its signing secret, once. An email channel stays `pending_confirmation` until the code mailed to it is confirmed.',
+    description: 'A webhook answers with its signing secret, once. An email channel stays `pending_confirmation` until the code mailed to it is confirmed; a tenant has at most 20 confirmation mails sent in 24 h, resends included (then 429 `confirmation_mail_limit`).',
     body: named('CreateChannelRequest', createChannelSchema),
     success: { status: 201, description: 'The channel', body: named('CreatedChannel', responses.createdChannelSchema) },
     errors: [409],
