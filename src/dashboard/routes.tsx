@@ -169,7 +169,7 @@ export const dashboardRoutes = new Hono<DashboardEnv>()
   .post('/channels/:id/test', requireSession, async (c) => {
     const id = c.req.param('id');
     const { delivery } = await sendChannelTest(c.env, c.get('tenantId'), id);
-    return c.redirect(`/dashboard/channels?tested=${encodeURIComponent(id)}&status=${delivery?.status ?? 'pending'}`, 303);
+    return c.redirect(`/dashboard/channels?tested=${encodeURIComponent(id)}&status=${delivery.status}`, 303);
   })
   .get('/dead-letters', requireSession, async (c) => {
     const [deliveries, channels] = await Promise.all([tenantStub(c.env, c.get('tenantId')).listDeliveries('dead', DEAD_LETTERS_SHOWN), channelsOf(c.env, c.get('tenantId'))]);

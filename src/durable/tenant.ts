@@ -22,6 +22,7 @@ import {
   nextDeliveryAt,
   oldestEventAt,
   outboxRow,
+  pendingChannelTestOf,
   pendingDeliveryAt,
   pruneEvents,
   recordAttempt,
@@ -29,7 +30,7 @@ import {
 } from '../notify/outbox-store';
 import { RISK_OFF, type RiskSettings } from '../risk/watch-risk';
 import type { StoredTopUpPolicy } from '../config/topup-policy';
-import type { ApiKeyRecord, ChannelCreation, ChannelRecord, DeliveryRecord, EventRecord, IncomingEvent, TelegramCodeCheck, TenantWatch, WatchPosition, WatchRecord, WatchRecording } from '../watches/records';
+import type { ApiKeyRecord, ChannelCreation, ChannelRecord, ChannelTestSend, DeliveryRecord, EventRecord, IncomingEvent, TelegramCodeCheck, TenantWatch, WatchPosition, WatchRecord, WatchRecording } from '../watches/records';
 import type { StoredThresholds } from '../domain/thresholds';
 import { parseUsd, summarizeBudget, type BudgetSpend, type TopUpGrant } from '../domain/topup-budget';
 import { decideAuthorization, grantView, policyVersionOf, type TopUpAuthorization, type TopUpAuthorizationRequest, type TopUpGrantView } from '../topup/authorization';
@@ -664,10 +665,17 @@ export class Tenant extends DurableObject<Env> {
    * retried by the alarm like any delivery if this attempt fails. A channel with a minimum
    * spacing (Telegram) that sent too recently gets it at the next allowed time instead.
    */
-  async sendChannelTest(channelId: string, eventId: string, body: string): Promise<DeliveryRecord | null> {
+  /**
+   * Sends a channel.test now (or at the channel's pacing). While an earlier test of the channel
+   * is still being retried, no new one is made: each test is retried for a day, so one call a
+   * second would make the deployment a relay hitting a receiver that is down thousands of times.
+   */
+  async sendChannelTest(channelId: string, eventId: string, body: string): Promise<ChannelTestSend> {
     const now = Date.now();
     const channel = this.channelRow(channelId);
-    if (!channel) return null;
+    if (!channel) return { outcome: 'not_found' };
+    const pendingTest = pendingChannelTestOf(this.sql, channelId);
+    if (pendingTest !== null) return { outcome: 'test_pending', delivery: deliveriesOf(this.sql, pendingTest)[0]! };
     const allowedAt = (channel.last_sent_at ?? 0) + minSendIntervalMs(JSON.parse(channel.target) as ChannelTarget);
     const sendNow = allowedAt <= now;
     this.ctx.storage.transactionSync(() => insertChannelTest(this.sql, { eventId, channelId, body, now, dueAt: sendNow ? now + CHANNEL_TEST_LEASE_MS : allowedAt }));
@@ -677,7 +685,7 @@ export class Tenant extends DurableObject<Env> {
       await this.alarmNoLaterThan(pendingAt);
       await this.registerArmed(true);
     }
-    return deliveriesOf(this.sql, eventId)[0] ?? null;
+    return { outcome: 'sent', delivery: deliveriesOf(this.sql, eventId)[0]! };
   }
 
   /**

@@ -71,6 +71,14 @@ export function insertChannelTest(sql: SqlStorage, test: { eventId: string; chan
   );
 }
 
+/** The channel's test still waiting for a retry, if any (a test is its own event, of type channel.test). */
+export function pendingChannelTestOf(sql: SqlStorage, channelId: string): string | null {
+  const row = sql
+    .exec<{ event_id: string }>("SELECT o.event_id FROM outbox o JOIN events e ON e.id = o.event_id WHERE o.channel_id = ? AND o.status = 'pending' AND e.type = 'channel.test' LIMIT 1", channelId)
+    .toArray()[0];
+  return row?.event_id ?? null;
+}
+
 function eventSeq(sql: SqlStorage, eventId: string): number {
   return sql.exec<{ seq: number }>('SELECT seq FROM events WHERE id = ?', eventId).one().seq;
 }

@@ -111,3 +111,6 @@ export type TenantWatch = WatchRecord & { synced: boolean; deleting: boolean };
 export type WatchRecording = { ok: true; watch: TenantWatch } | { ok: false; reason: 'exists'; watch: TenantWatch } | { ok: false; reason: 'quota'; limit: number };
 
 export type ChannelCreation = { ok: true; channel: ChannelRecord } | { ok: false; reason: 'quota'; limit: number };
+
+/** A channel test: sent (or paced) now, or not made because an earlier test is still being retried. */
+export type ChannelTestSend = { outcome: 'sent' | 'test_pending'; delivery: DeliveryRecord } | { outcome: 'not_found' };

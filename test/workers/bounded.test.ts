@@ -366,6 +366,34 @@ describe('cron watchdog', () => {
   });
 });
 
+describe('channel tests are not a relay', () => {
+  it('while a test to a failing receiver is being retried, another test of that channel is 409 channel_test_pending and makes no delivery; once it is delivered, a new test goes', async () => {
+    const key = await newTenant('test-relay');
+    const tenant = tenantStub(testEnv, tenantIdOf(key));
+    const path = `/relay-${Math.random().toString(36).slice(2, 8)}`;
+    const channelId = await webhookChannel(key, path);
+    await control('/receiver/respond', { status: 503, path });
+    const first = await api('POST', `/v1/channels/${channelId}/test`, { token: key });
+    expect(first.status).toBe(202);
+    expect(first.body.delivery).toMatchObject({ status: 'pending', attempts: 1 });
+    const outboxRows = () => runInDurableObject(tenant, (_instance: Tenant, state) => state.storage.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM outbox WHERE channel_id = ?', channelId).one().n);
+    for (let i = 0; i < 5; i++) {
+      const again = await api('POST', `/v1/channels/${channelId}/test`, { token: key });
+      expect(again.status).toBe(409);
+      expect(again.body.error.code).toBe('channel_test_pending');
+      expect(again.body.error.message).toContain(first.body.event.id);
+    }
+    expect(await outboxRows()).toBe(1);
+    await control('/receiver/respond', { status: 200, path });
+    await runInDurableObject(tenant, (_instance: Tenant, state) => void state.storage.sql.exec('UPDATE outbox SET next_attempt_at = 0 WHERE channel_id = ?', channelId));
+    await tenant.deliverDue();
+    expect((await tenant.deliveriesOfEvent(first.body.event.id))[0]!.status).toBe('delivered');
+    const next = await api('POST', `/v1/channels/${channelId}/test`, { token: key });
+    expect(next.status).toBe(202);
+    expect(next.body.delivery.status).toBe('delivered');
+  });
+});
+
 describe('top-up executor: retention and watchdog', () => {
   it('the cron\'s check of an executor prunes finished actions older than RETENTION_DAYS with their transactions, and keeps recent ones', async () => {
     const executor = topUpStub(testEnv, topUpObjectName(31337, signerAddressOf((testEnv as unknown as { TOPUP_PRIVATE_KEY: `0x${string}` }).TOPUP_PRIVATE_KEY)));
