@@ -335,6 +335,11 @@ export class Tenant extends DurableObject<Env> {
   }
 
   /** The watch of a position, by the unique position index (one row read). */
+  /** How many watches the tenant holds (MAX_WATCHES_PER_TENANT counts them). */
+  async watchCount(): Promise<number> {
+    return this.counter('watches');
+  }
+
   async findWatchAt(position: WatchPosition): Promise<TenantWatch | null> {
     return this.watchAt(position);
   }

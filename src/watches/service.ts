@@ -85,6 +85,8 @@ export async function createWatch(env: Env, config: AppConfig, tenantId: string,
     if (existing.synced) throw new AppError('watch_exists', `this account is already watched on this market as ${existing.id}; PATCH it instead`, { status: 409 });
     return finishCreate(env, config, tenantId, existing);
   }
+  // A tenant at its limit spends no RPC on checking the market (recordWatch checks again, atomically).
+  if ((await tenant.watchCount()) >= config.maxWatchesPerTenant) throw watchQuotaExceeded(config.maxWatchesPerTenant);
   await assertMarket(config, input.protocol, input.chainId, { market: input.market, protocolAddress }, input.account);
   const topUp = input.topUp ? await resolveTopUpPolicy(env, config, tenantId, input, input.topUp) : null;
 
@@ -93,12 +95,14 @@ export async function createWatch(env: Env, config: AppConfig, tenantId: string,
     { id: newId('w'), ...position, label: input.label ?? '', thresholds: input.thresholds ?? DEFAULT_THRESHOLDS_INPUT, channels: input.channels, topUp, risk: input.risk ?? null },
     config.maxWatchesPerTenant,
   );
-  if (!recorded.ok && recorded.reason === 'quota') {
-    throw new AppError('quota_exceeded', `this tenant has reached its limit of ${recorded.limit} watches (MAX_WATCHES_PER_TENANT); delete watches it no longer needs, or ask the operator to raise the limit`, { status: 409 });
-  }
+  if (!recorded.ok && recorded.reason === 'quota') throw watchQuotaExceeded(recorded.limit);
   // 'exists': a concurrent create of the same position won the race; finish whichever it left.
   if (!recorded.ok && recorded.watch.synced) throw new AppError('watch_exists', `this account is already watched on this market as ${recorded.watch.id}; PATCH it instead`, { status: 409 });
   return finishCreate(env, config, tenantId, recorded.watch);
+}
+
+function watchQuotaExceeded(limit: number): AppError {
+  return new AppError('quota_exceeded', `this tenant has reached its limit of ${limit} watches (MAX_WATCHES_PER_TENANT); delete watches it no longer needs, or ask the operator to raise the limit`, { status: 409 });
 }
 
 async function finishCreate(env: Env, config: AppConfig, tenantId: string, watch: WatchRecord): Promise<WatchRecord> {

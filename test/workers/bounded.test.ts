@@ -134,13 +134,15 @@ describe('paging', () => {
 });
 
 describe('quotas', () => {
-  it('the watch past MAX_WATCHES_PER_TENANT is a 409 quota_exceeded naming the limit; a delete makes room again', async () => {
+  it('the watch past MAX_WATCHES_PER_TENANT is a 409 quota_exceeded naming the limit, before any RPC request (its node is down); a delete makes room again', async () => {
     const key = await newTenant('quota-watches');
     const vars = { MAX_WATCHES_PER_TENANT: '2' };
     const first = await apiWith(vars, 'POST', '/v1/watches', key, watchBody());
     expect(first.status).toBe(201);
     expect((await apiWith(vars, 'POST', '/v1/watches', key, watchBody())).status).toBe(201);
-    const refused = await apiWith(vars, 'POST', '/v1/watches', key, watchBody());
+    // A market not seen before, on a node where nothing listens (port 9): checking it would
+    // fail (502), so the 409 shows no request was made.
+    const refused = await apiWith({ ...vars, RPC_URLS: JSON.stringify({ '31337': 'http://127.0.0.1:9' }) }, 'POST', '/v1/watches', key, { ...watchBody(), market: randomAccount() });
     expect(refused.status).toBe(409);
     expect(refused.body.error.code).toBe('quota_exceeded');
     expect(refused.body.error.message).toContain('limit of 2 watches (MAX_WATCHES_PER_TENANT)');
