@@ -407,7 +407,7 @@ const topUpEvent = z
 
 export const channelTestSchema = z.strictObject({ event: channelTestEvent, delivery: deliverySchema.nullable() });
 export const confirmationResentSchema = z.strictObject({ confirmation: confirmationSchema });
-export const deliveryListSchema = z.strictObject({ data: z.array(deliverySchema) });
+export const deliveryListSchema = z.strictObject({ data: z.array(deliverySchema), nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last') });
 
 /**
  * An event's body is the payload its channels received (alert.*, monitor.*, condition.*, topup.*, channel.test); see README "Webhook events".

@@ -286,10 +286,15 @@ export const paginationSchema = z.object({
   cursor: z.string().regex(/^\d+$/, 'must be a cursor returned as nextCursor').optional(),
 });
 
-/** `GET /v1/deliveries?status=&limit=`. */
+/** `GET /v1/deliveries?status=&limit=&cursor=`; the cursor is the last delivery's event sequence and channel id. */
 export const deliveriesQuerySchema = z.object({
   status: z.enum(['pending', 'delivered', 'dead'], { error: 'must be pending, delivered or dead' }).default('dead'),
   limit: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(200, 'must be at most 200').default(50),
+  cursor: z
+    .string()
+    .regex(/^\d{1,15}_ch_[0-9a-f]{20}$/, 'must be a cursor returned as nextCursor')
+    .transform((value) => ({ seq: Number(value.slice(0, value.indexOf('_'))), channelId: value.slice(value.indexOf('_') + 1) }))
+    .optional(),
 });
 
 /** `POST /v1/telegram/link`: the label the linked chat's channel gets (optional body). */

@@ -172,7 +172,7 @@ export const dashboardRoutes = new Hono<DashboardEnv>()
     return c.redirect(`/dashboard/channels?tested=${encodeURIComponent(id)}&status=${delivery.status}`, 303);
   })
   .get('/dead-letters', requireSession, async (c) => {
-    const [deliveries, channels] = await Promise.all([tenantStub(c.env, c.get('tenantId')).listDeliveries('dead', DEAD_LETTERS_SHOWN), channelsOf(c.env, c.get('tenantId'))]);
+    const [{ data: deliveries }, channels] = await Promise.all([tenantStub(c.env, c.get('tenantId')).listDeliveries('dead', DEAD_LETTERS_SHOWN), channelsOf(c.env, c.get('tenantId'))]);
     return c.html(<DeadLettersPage session={{ csrfToken: c.get('csrfToken'), current: 'dead-letters' }} deliveries={deliveries} channelLabels={labelsOf(channels)} limit={DEAD_LETTERS_SHOWN} />);
   })
   .onError((error, c) => {

@@ -194,7 +194,8 @@ export class Shard extends DurableObject<Env> {
         level: position ? (JSON.parse(row.state) as AlertState).level : null,
         healthFactor: position?.healthFactor ?? null,
         observedAt: position?.observedAt ?? null,
-        monitor: monitor?.degraded ? 'degraded' : 'ok',
+        // Never read and not degraded is not known to be fine: null, as the other fields.
+        monitor: monitor?.degraded ? 'degraded' : position ? 'ok' : null,
         liquidationProbability24h: row.risk ? ((JSON.parse(row.risk) as WatchRisk).liquidationProbability['24h'] ?? null) : null,
       };
     }

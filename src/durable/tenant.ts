@@ -26,6 +26,7 @@ import {
   pendingDeliveryAt,
   pruneEvents,
   recordAttempt,
+  type DeliveryPageKey,
   type OutboxRow,
 } from '../notify/outbox-store';
 import { RISK_OFF, type RiskSettings } from '../risk/watch-risk';
@@ -753,8 +754,8 @@ export class Tenant extends DurableObject<Env> {
     return listEvents(this.sql, watchId, limit, cursor);
   }
 
-  async listDeliveries(status: 'pending' | 'delivered' | 'dead', limit: number): Promise<DeliveryRecord[]> {
-    return listDeliveries(this.sql, status, limit);
+  async listDeliveries(status: 'pending' | 'delivered' | 'dead', limit: number, after: DeliveryPageKey | null = null): Promise<{ data: DeliveryRecord[]; next: DeliveryPageKey | null }> {
+    return listDeliveries(this.sql, status, limit, after);
   }
 
   async deliveriesOfEvent(eventId: string): Promise<DeliveryRecord[]> {

@@ -202,8 +202,16 @@ export function listEvents(sql: SqlStorage, watchId: string, limit: number, curs
   };
 }
 
-export function listDeliveries(sql: SqlStorage, status: 'pending' | 'delivered' | 'dead', limit: number): DeliveryRecord[] {
-  return sql.exec<OutboxRow>('SELECT * FROM outbox WHERE status = ? ORDER BY seq DESC LIMIT ?', status, limit).toArray().map(deliveryRecord);
+/** Where a page of deliveries ended: newest first by event, then by channel. */
+export type DeliveryPageKey = { seq: number; channelId: string };
+
+/** One page of deliveries in a status, newest event first, after `after` (the previous page's last). */
+export function listDeliveries(sql: SqlStorage, status: 'pending' | 'delivered' | 'dead', limit: number, after: DeliveryPageKey | null = null): { data: DeliveryRecord[]; next: DeliveryPageKey | null } {
+  const rows = sql
+    .exec<OutboxRow>('SELECT * FROM outbox WHERE status = ? AND (seq, channel_id) < (?, ?) ORDER BY seq DESC, channel_id DESC LIMIT ?', status, after?.seq ?? Number.MAX_SAFE_INTEGER, after?.channelId ?? '', limit + 1)
+    .toArray();
+  const last = rows.length > limit ? rows[limit - 1]! : null;
+  return { data: rows.slice(0, limit).map(deliveryRecord), next: last ? { seq: last.seq, channelId: last.channel_id } : null };
 }
 
 export function deliveriesOf(sql: SqlStorage, eventId: string): DeliveryRecord[] {

@@ -96,7 +96,7 @@ describe('alerting loop: chain → shard → alert machine → outbox → signed
       await control('/price', { symbol: 'WETH', price: '2000' }); // resolved
       await pollShards();
       await tenant.deliverDue();
-      const pending = await tenant.listDeliveries('pending', 10);
+      const { data: pending } = await tenant.listDeliveries('pending', 10);
       expect(pending.length).toBeGreaterThanOrEqual(2);
       expect(pending.some((d) => d.attempts >= 1 && d.lastError)).toBe(true);
     } finally {
@@ -113,7 +113,7 @@ describe('alerting loop: chain → shard → alert machine → outbox → signed
     expect(delivered.map((e) => e.body.type)).toEqual(['alert.triggered', 'alert.resolved']);
     expect(new Set(delivered.map((e) => e.id)).size).toBe(2);
     expect(delivered.every((e) => e.verified && e.body.watch.id === watchId)).toBe(true);
-    expect(await tenant.listDeliveries('pending', 10)).toEqual([]);
+    expect((await tenant.listDeliveries('pending', 10)).data).toEqual([]);
   });
 
   it('honours retry-after and disables a channel that answers 410', async () => {
@@ -124,7 +124,7 @@ describe('alerting loop: chain → shard → alert machine → outbox → signed
     await pollShards();
     const before = Date.now();
     await tenant.deliverDue();
-    const [pending] = await tenant.listDeliveries('pending', 10);
+    const [pending] = (await tenant.listDeliveries('pending', 10)).data;
     expect(pending!.lastError).toContain('429');
     expect(Date.parse(pending!.nextAttemptAt!)).toBeGreaterThanOrEqual(before + 120_000);
 

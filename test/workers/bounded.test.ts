@@ -102,6 +102,32 @@ describe('paging', () => {
     expect(first.body.data[0]).not.toHaveProperty('shard');
   });
 
+  it('GET /v1/deliveries pages newest event first: every delivery once across pages, nextCursor null on the last, a forged cursor 400', async () => {
+    const key = await newTenant('paging-deliveries');
+    const channels = [await webhookChannel(key, '/paging-a'), await webhookChannel(key, '/paging-b')];
+    const tenant = tenantStub(testEnv, tenantIdOf(key));
+    await tenant.ingestEvents(Array.from({ length: 4 }, (_, index) => ({ eventId: `evt_page_${index}`, watchId: 'w_page', body: JSON.stringify({ type: 'alert.reminder' }), silenced: false, channelIds: channels })));
+    await runInDurableObject(tenant, (_instance: Tenant, state) => void state.storage.sql.exec("UPDATE outbox SET status = 'dead'"));
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page: ApiResponse = await api('GET', `/v1/deliveries?status=dead&limit=3${cursor ? `&cursor=${cursor}` : ''}`, { token: key });
+      expect(page.status, JSON.stringify(page.body)).toBe(200);
+      seen.push(...page.body.data.map((delivery: { eventId: string; channelId: string }) => `${delivery.eventId}/${delivery.channelId}`));
+      cursor = page.body.nextCursor;
+      pages += 1;
+    } while (cursor !== null && pages < 10);
+    const [a, b] = [...channels].sort().reverse();
+    expect(seen).toEqual([3, 2, 1, 0].flatMap((index) => [`evt_page_${index}/${a}`, `evt_page_${index}/${b}`]));
+    expect(pages).toBe(3);
+    for (const forged of ['1', 'abc', `99_${channels[0]}x`, '1'.repeat(16) + `_${channels[0]}`]) {
+      const refused = await api('GET', `/v1/deliveries?status=dead&cursor=${forged}`, { token: key });
+      expect(refused.status, forged).toBe(400);
+      expect(refused.body.error.issues[0].path).toBe('cursor');
+    }
+  });
+
   it('GET /v1/watches shows each watch at a glance: level, health factor, block time and monitor state, null until first read', async () => {
     const key = await newTenant('glance');
     const { account } = await control('/open', { collateral: 'WETH', collateralAmount: '10', debt: 'USDC', debtAmount: '10000' });

@@ -67,8 +67,8 @@ async function settle(tenant: Tenant): Promise<void> {
       state.storage.sql.exec("UPDATE outbox SET next_attempt_at = 0 WHERE status = 'pending'");
     });
     await tenant.deliverDue();
-    if ((await tenant.listDeliveries('pending', 50)).length === 0) return;
-    if (Date.now() > deadline) throw new Error(`deliveries still pending: ${JSON.stringify(await tenant.listDeliveries('pending', 50))}`);
+    if ((await tenant.listDeliveries('pending', 50)).data.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`deliveries still pending: ${JSON.stringify((await tenant.listDeliveries('pending', 50)).data)}`);
     // Slack and Discord channels are paced (≈1/s per webhook): wait for the next allowed send.
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
@@ -115,7 +115,7 @@ describe('alerts through Discord, Slack, ntfy and PagerDuty', () => {
     await script(channelsEnv.TEST_PAGERDUTY_URL, { status: 503, body: '{"status":"unavailable"}' });
     await movePrice('1750'); // HF 1.4437: warning
     await tenant.deliverDue();
-    const [failedOnce] = (await tenant.listDeliveries('pending', 10)).filter((delivery) => delivery.channelId === channels[3]!.id);
+    const [failedOnce] = (await tenant.listDeliveries('pending', 10)).data.filter((delivery) => delivery.channelId === channels[3]!.id);
     expect(failedOnce).toMatchObject({ attempts: 1 });
     expect(failedOnce!.lastError).toContain('PagerDuty answered HTTP 503');
     // The backoff's first delay is a random 0–5 s and the tenant's alarm retries on its own: hold

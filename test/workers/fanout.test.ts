@@ -45,7 +45,7 @@ describe('one alert sequence fanned out to webhook + Telegram + email', () => {
       // Telegram allows ~1 message/s per chat: the outbox paces, so drain until nothing is due.
       for (let round = 0; round < 10; round++) {
         await tenant.deliverDue();
-        const pending = await tenant.listDeliveries('pending', 50);
+        const { data: pending } = await tenant.listDeliveries('pending', 50);
         if (pending.length === 0) break;
         await new Promise((resolve) => setTimeout(resolve, 1200));
       }

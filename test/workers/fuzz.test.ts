@@ -42,7 +42,7 @@ async function snapshot(tenant: Tenant): Promise<string> {
   const stub = tenantStub(testEnv, tenant.tenantId);
   const watches = await stub.listWatches();
   const events = await Promise.all(watches.map((watch) => stub.listEvents(watch.id, 200)));
-  const deliveries = await Promise.all((['pending', 'delivered', 'dead'] as const).map((status) => stub.listDeliveries(status, 200)));
+  const deliveries = await Promise.all((['pending', 'delivered', 'dead'] as const).map(async (status) => (await stub.listDeliveries(status, 200)).data));
   return JSON.stringify({ watches, channels: (await stub.listChannelsPage(1000, null)).data, events, deliveries, keys: await stub.listKeys(), grant: await stub.topUpGrant() });
 }
 

@@ -17,6 +17,7 @@ const ERROR_REF = { $ref: `${SCHEMA_REF}Error` };
 const ERROR_RESPONSES: Record<number, { name: string; description: string; headers?: Record<string, unknown> }> = {
   400: { name: 'BadRequest', description: 'The input is invalid: `error.issues` names each field and why (code `validation_failed`, `invalid_json`, or a more specific one)' },
   401: { name: 'Unauthorized', description: 'Credentials missing or not valid for this route (code `unauthorized`)' },
+  403: { name: 'Forbidden', description: 'Allowed to other callers, not to this one: a live top-up without the owner\'s grant (code `topup_not_permitted`)' },
   404: { name: 'NotFound', description: 'No such resource for this caller (code `not_found`)' },
   409: { name: 'Conflict', description: 'The request conflicts with the current state: exists already, a quota is reached, or the state does not allow it' },
   410: { name: 'Gone', description: 'Expired (code `confirmation_expired`)' },
@@ -24,7 +25,7 @@ const ERROR_RESPONSES: Record<number, { name: string; description: string; heade
   415: { name: 'UnsupportedMediaType', description: 'The body was not sent as `content-type: application/json` (code `unsupported_media_type`)' },
   429: {
     name: 'TooManyRequests',
-    description: 'Rate limited per API key, or per client IP without a valid key (code `rate_limited`); or a resend too soon',
+    description: 'Rate limited per tenant, or per client IP without a valid key (code `rate_limited`); or a confirmation mail too soon (`resend_too_soon`, `confirmation_mail_limit`)',
     headers: { 'retry-after': { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 1 } } },
   },
   502: { name: 'BadGateway', description: 'An upstream refused or failed: the chain\'s RPC node or Telegram (codes `rpc_unavailable`, `read_failed`, `telegram_error`, ...)' },
