@@ -64,6 +64,22 @@ class RpcCallError extends Error {
 /** A problem with one endpoint (down, slow, rate limited, broken): try the next one. */
 class EndpointError extends Error {}
 
+/** The endpoint answered the request with a JSON-RPC error we cannot tell from its text is the call's own fault. */
+class AnsweredWithError extends EndpointError {}
+
+/**
+ * No endpoint gave a result. `everyEndpointAnswered`: each one tried answered with a JSON-RPC
+ * error (none was unreachable, timed out or rate limited), so the request itself is likely what
+ * they refuse (e.g. a simulated transfer beyond the sender's balance), not an outage.
+ */
+export class RpcUnavailableError extends AppError {
+  readonly everyEndpointAnswered: boolean;
+  constructor(message: string, everyEndpointAnswered: boolean, cause: unknown) {
+    super('rpc_unavailable', message, { status: 502, cause });
+    this.everyEndpointAnswered = everyEndpointAnswered;
+  }
+}
+
 /** The endpoint does not serve the method asked for (another one may). */
 class MethodUnavailable extends EndpointError {}
 
@@ -107,8 +123,8 @@ export function failoverEndpoints(options: FailoverOptions): { transport: Return
         });
       } catch (error) {
         const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-        if (timedOut) throw new EndpointError(`timed out after ${timeoutMs} ms`);
-        throw new ConnectionLost('unreachable');
+        if (timedOut) throw new EndpointError(`timed out after ${timeoutMs} ms`, { cause: error });
+        throw new ConnectionLost('unreachable', { cause: error });
       }
       if (!response.ok) {
         await response.body?.cancel();
@@ -122,15 +138,15 @@ export function failoverEndpoints(options: FailoverOptions): { transport: Return
       let payload: JsonRpcResponse;
       try {
         payload = (await response.json()) as JsonRpcResponse;
-      } catch {
-        throw new ConnectionLost('answered with something other than JSON-RPC');
+      } catch (error) {
+        throw new ConnectionLost('answered with something other than JSON-RPC', { cause: error });
       }
       if (payload.error) {
         const kind = classifyRpcError(payload.error);
         if (kind === 'revert') throw new RpcCallError(payload.error.code, payload.error.message, payload.error.data);
         if (kind === 'gas') throw new AppError('rpc_call_too_large', `the node refused the call for its gas: ${payload.error.message.slice(0, 160)}`, { status: 502 });
         if (kind === 'method') throw new MethodUnavailable(`does not serve ${method} (JSON-RPC error ${payload.error.code})`);
-        throw new EndpointError(`JSON-RPC error ${payload.error.code}: ${payload.error.message.slice(0, 160)}`);
+        throw new AnsweredWithError(`JSON-RPC error ${payload.error.code}: ${payload.error.message.slice(0, 160)}`);
       }
       if (!('result' in payload)) throw new EndpointError('answered without a result');
       return payload.result;
@@ -178,6 +194,8 @@ export function failoverEndpoints(options: FailoverOptions): { transport: Return
     const reasons: string[] = [];
     let attempted = 0;
     let lackedMethod = 0;
+    let answeredWithError = 0;
+    let lastFailure: unknown;
     for (const index of attemptOrder()) {
       const endpoint = endpoints[index]!;
       if (endpoint.wrongChain !== undefined) {
@@ -198,16 +216,18 @@ export function failoverEndpoints(options: FailoverOptions): { transport: Return
       } catch (error) {
         if (error instanceof RpcCallError || error instanceof AppError) throw error;
         attempted += 1;
+        lastFailure = error;
         if (error instanceof MethodUnavailable) lackedMethod += 1;
+        if (error instanceof AnsweredWithError) answeredWithError += 1;
         reasons.push(`${endpoint.label}: ${error instanceof Error ? error.message : 'failed'}`);
       }
     }
     const summary = `every RPC endpoint of chain ${options.chainId} failed for ${method}: ${reasons.join('; ')}`;
     // Only a configuration change helps when every endpoint serves another chain: a code of its own.
-    if (endpoints.every((endpoint) => endpoint.wrongChain !== undefined)) throw new AppError('rpc_wrong_chain', summary, { status: 502 });
+    if (endpoints.every((endpoint) => endpoint.wrongChain !== undefined)) throw new AppError('rpc_wrong_chain', summary, { status: 502, cause: lastFailure });
     // Every endpoint that answered lacks the method: a caller with another way (the top-up's step-by-step checks) takes it.
-    if (attempted > 0 && lackedMethod === attempted) throw new AppError('rpc_method_unsupported', summary, { status: 502 });
-    throw new AppError('rpc_unavailable', summary, { status: 502 });
+    if (attempted > 0 && lackedMethod === attempted) throw new AppError('rpc_method_unsupported', summary, { status: 502, cause: lastFailure });
+    throw new RpcUnavailableError(summary, attempted > 0 && answeredWithError === attempted && reasons.length === attempted, lastFailure);
   }) as EIP1193RequestFn;
 
   const control: EndpointControl = {

@@ -22,6 +22,7 @@ import type { ShardWatch, TickSummary, WatchGlance, WatchStatus } from '../watch
 import { positionView, recommendTopUp, recoveryTarget, withSubPositionLevels, type PositionView, type Recommendation } from '../domain/position-view';
 import { buildAlertEvent, buildConditionEvent, buildMonitorEvent, type WatchRef } from '../notify/event-body';
 import { conditionStep, initialConditionState, type ConditionState } from '../domain/conditions';
+import { redactUrlsInText } from '../lib/redact-text';
 import { initialMonitorState, monitorStep, reasonOfErrorCode, redactErrorText, type MonitorObservation, type MonitorState } from '../monitor/health';
 import { MAX_POLL_BACKOFF_MS, pollBackoffMs } from '../monitor/backoff';
 import type { ShardHealth } from '../monitor/chain-health';
@@ -289,9 +290,10 @@ export class Shard extends DurableObject<Env> {
         this.setMeta('failures', null);
       } catch (caught) {
         const appError = findAppError(caught);
-        error = appError ? `${appError.code}: ${appError.message}` : 'read failed';
-        if (!appError) console.error('shard poll failed', caught instanceof Error ? caught.name : 'unknown');
-        else console.warn(`shard poll failed: ${redactErrorText(error)}`);
+        // Redacted once, for the log, the stored copy the API shows and the monitor events alike.
+        error = appError ? redactUrlsInText(`${appError.code}: ${appError.message}`) : 'read failed';
+        if (!appError) console.error('shard poll failed', caught instanceof Error ? `${caught.name}: ${redactUrlsInText(caught.message.slice(0, 200))}` : 'unknown');
+        else console.warn(`shard poll failed: ${error}`);
         this.setMeta('last_error', error);
         this.setMeta('failures', String(Number(this.meta('failures') ?? '0') + 1));
         const observation: MonitorObservation = { fresh: false, reason: reasonOfErrorCode(appError?.code), error };

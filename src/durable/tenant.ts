@@ -42,6 +42,7 @@ import { placeWatch, unplaceWatch } from '../watches/sync';
 
 import { DAY_MS, SYNC_GRACE_MS, tenantWakeUpAt } from '../watches/tenant-wakeup';
 import { createSessionTable, deleteSession, findSession, insertSession, type SessionRecord } from '../dashboard/session-store';
+import { redactUrlsInText } from '../lib/redact-text';
 import { createConfirmationMailTable, takeConfirmationMail, type ConfirmationMailSlot } from '../notify/confirmation-mail-budget';
 import { apiKeyIdOf, createApiKeyTable, deleteApiKey, hasApiKeys, insertApiKey, listApiKeys, rotateApiKey, type KeyRotation } from '../api/api-key-store';
 import { claimLinkCode, createLinkCodeTable, insertLinkCode, linkCodeStatus } from '../telegram/link-code-store';
@@ -735,8 +736,11 @@ export class Tenant extends DurableObject<Env> {
     try {
       outcome = await createChannelSender(this.env)(stored, { id: row.event_id, body: event.body, createdAt: new Date(event.created_at) });
     } catch (error) {
-      // A sender bug or misconfiguration is retried like a failure, never lost.
-      outcome = { kind: 'retry', reason: error instanceof Error ? `${error.name}: ${error.message.slice(0, 160)}` : 'send failed' };
+      // Senders answer failures as outcomes: a throw is a bug or a misconfiguration. Retried like a
+      // failure, never lost, and logged; its text redacted (a Discord or Slack URL is a credential).
+      const reason = error instanceof Error ? `${error.name}: ${redactUrlsInText(error.message.slice(0, 160))}` : 'send failed';
+      console.error('tenant: a channel sender threw; the delivery is retried', channel.id, reason);
+      outcome = { kind: 'retry', reason };
     }
     const now = Date.now();
     if (outcome.kind === 'gone') {

@@ -118,8 +118,8 @@ function sign(secret: string, eventId: string, timestamp: Date, body: string): s
   }
   try {
     return new Webhook(secret).sign(eventId, timestamp, body);
-  } catch {
-    throw new AppError('invalid_webhook_secret', 'webhook signing secret could not be used for signing; generate a new one with generateWebhookSecret()', { status: 500 });
+  } catch (error) {
+    throw new AppError('invalid_webhook_secret', 'webhook signing secret could not be used for signing; generate a new one with generateWebhookSecret()', { status: 500, cause: error });
   }
 }
 

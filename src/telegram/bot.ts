@@ -7,6 +7,7 @@ import type { WatchRecord } from '../watches/records';
 import { isAppError } from '../lib/errors';
 import { createWatch, deleteWatch, getWatchWithStatus, updateWatch } from '../watches/service';
 import { describeTelegramFailure, getBotInfo, redactToken, telegramApi } from './client';
+import { redactUrlsInText } from '../lib/redact-text';
 import { parseMessage, type BotCommand } from './commands';
 import { redeemLinkCode } from './link';
 import { resolveProtocolAddress } from '../protocols';
@@ -103,7 +104,7 @@ export async function answer(env: Env, config: AppConfig, chat: Chat, text: stri
         // to fix and its message says how; anything else is ours, and says nothing inside.
         if (isAppError(error) && error.status < 500) return `${error.message}.`;
         const detail = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
-        console.error('telegram command failed', parsed.command.name, redactToken(detail.slice(0, 300)));
+        console.error('telegram command failed', parsed.command.name, redactToken(redactUrlsInText(detail.slice(0, 300))));
         return isAppError(error) && error.status === 502
           ? 'I could not reach that chain right now; nothing was changed. Please try again in a minute.'
           : replies.internalErrorText();

@@ -34,7 +34,7 @@ export async function issueLinkCode(env: Env, config: AppConfig, telegram: Teleg
   } catch (error) {
     // Without the username there is no t.me link to hand out.
     const failure = describeTelegramFailure(error, telegram.token);
-    throw new AppError('telegram_unavailable', `could not ask Telegram for the bot's username (${failure.description}); set TELEGRAM_BOT_USERNAME or retry`, { status: 502 });
+    throw new AppError('telegram_unavailable', `could not ask Telegram for the bot's username (${failure.description}); set TELEGRAM_BOT_USERNAME or retry`, { status: 502, cause: error });
   }
   // 96 random bits, unguessable within the hour the code lives; only its hash is stored.
   const tenantHex = tenantId.slice(2);

@@ -75,6 +75,6 @@ export const telegramAdminRoutes = new Hono<App>().use(requireAdmin).post('/setu
     if (error instanceof AppError) throw error;
     const failure = describeTelegramFailure(error, telegram.token);
     const hint = failure.code === 401 || failure.code === 404 ? ' (Telegram does not accept the bot token: check TELEGRAM_BOT_TOKEN)' : '';
-    throw new AppError('telegram_error', `Telegram refused the setup: ${failure.code ? `${failure.code} ` : ''}${failure.description}${hint}`, { status: 502 });
+    throw new AppError('telegram_error', `Telegram refused the setup: ${failure.code ? `${failure.code} ` : ''}${failure.description}${hint}`, { status: 502, cause: error });
   }
 });

@@ -17,7 +17,9 @@ import {
 import { AppError } from '../lib/errors';
 import { findAppError } from '../lib/find-app-error';
 import { redactUrl } from '../chain/redact';
+import { redactUrlsInText } from '../lib/redact-text';
 import { createChainClient } from '../chain/client';
+import { RpcUnavailableError } from '../chain/failover-transport';
 import type { AssetPosition, PositionSnapshot } from '../domain/position';
 import type { CollateralAssetParams } from '../domain/risk';
 import type { PinnedBlock, ReadContext } from '../protocols/read-types';
@@ -92,7 +94,7 @@ export async function probeEndpoint(
     return { label, ok: true, chainId, blockNumber, healthFactor: read.snapshot.healthFactor };
   } catch (error) {
     const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-    return { label, ok: false, error: timedOut ? `timed out after ${input.timeoutMs} ms` : (findAppError(error)?.message ?? (error instanceof Error ? error.message : 'failed')).slice(0, 160) };
+    return { label, ok: false, error: timedOut ? `timed out after ${input.timeoutMs} ms` : redactUrlsInText(findAppError(error)?.message ?? (error instanceof Error ? error.message : 'failed')).slice(0, 160) };
   }
 }
 
@@ -293,8 +295,21 @@ export async function simulateSteps(client: PublicClient, from: Address, steps: 
     return { ok: true, gasUsed: calls.map((call) => call.gasUsed) };
   } catch (error) {
     if (isMethodUnavailable(error)) return { ok: 'unsupported' };
+    if (noNodeJudgedTheCall(error)) throw error;
     return { ok: false, step: 0, reason: revertReason(error, describe) };
   }
+}
+
+/**
+ * Whether a failed simulation says nothing about the transactions: no node could be asked (down,
+ * timed out, rate limited, another chain). Then the action must wait for the next pass, not be
+ * failed as a revert. A node's answer (a revert, a refusal for gas, a JSON-RPC error to the call
+ * on every node that was asked) is a verdict on the call.
+ */
+function noNodeJudgedTheCall(error: unknown): boolean {
+  const rpc = findAppError(error);
+  if (rpc === undefined || rpc.code === 'rpc_call_too_large') return false;
+  return !(rpc instanceof RpcUnavailableError && rpc.everyEndpointAnswered);
 }
 
 /**
@@ -315,6 +330,7 @@ export async function simulateStep(client: PublicClient, from: Address, step: St
     const gas = await client.estimateGas({ account: from, to: step.to, data: step.data, value });
     return { ok: true, gas };
   } catch (error) {
+    if (noNodeJudgedTheCall(error)) throw error;
     return { ok: false, reason: revertReason(error, describe) };
   }
 }

@@ -5,6 +5,7 @@ import { parseConfig, type AppConfig } from '../config/env';
 import { policyForPlanning, type StoredTopUpPolicy } from '../config/topup-policy';
 import { createChainClient, ISOLATE_PROVEN_CHAINS, type ChainClient } from '../chain/client';
 import { findAppError } from '../lib/find-app-error';
+import { AppError } from '../lib/errors';
 import { planTopUp, summarizeHistory, type CapReason } from '../domain/topup-plan';
 import { buildTopUpEvent, topUpEventId, triggerId, type TopUpEventInput, type TopUpFailureCode, type TransactionView, type Trigger } from './events';
 import { checkEndpoints, quoteFees } from './guards';
@@ -710,7 +711,7 @@ export class TopUpExecutor {
 
   private client(config: AppConfig, chainId: number): ChainClient {
     const chain = config.chains.get(chainId);
-    if (!chain) throw new Error(`chain ${chainId} is not configured`);
+    if (!chain) throw new AppError('unknown_chain', unknownChainMessage(chainId), { status: 503 });
     if (!this.chainClient || this.chainClient.chain.chainId !== chainId || this.chainClient.chain.rpcUrls.join() !== chain.rpcUrls.join()) {
       this.chainClient = createChainClient(chain, { timeoutMs: config.rpcTimeoutMs, provenChains: ISOLATE_PROVEN_CHAINS });
     }

@@ -5,12 +5,13 @@ import { createPublicClient, type PublicClient } from 'viem';
 import { startLocalChain, type LocalChain } from '../../tools/chain';
 import { createChainClient } from '../../src/chain/client';
 import { failoverEndpoints } from '../../src/chain/failover-transport';
-import { aaveV3Adapter } from '../../src/protocols/aave-v3';
+import { aaveV3Adapter, loadMarketMeta } from '../../src/protocols/aave-v3';
 import { readPositions } from '../../src/protocols/read-positions';
 import { CANONICAL_MULTICALL3 } from '../../src/config/env';
 import { handleRpcProxy, rpcCounts } from '../helpers/topup-control';
 import { findAppError } from '../../src/lib/find-app-error';
-import { receiptOf, simulateSteps } from '../../src/topup/chain';
+import { receiptOf, simulateStep, simulateSteps } from '../../src/topup/chain';
+import { aavePoolAbi } from '../../src/protocols/aave-v3/abi';
 import { keccak256, parseEther, toHex } from 'viem';
 
 /*
@@ -135,6 +136,19 @@ describe('failing reads', () => {
   });
 });
 
+describe('market checks on a node that is down for one call', () => {
+  it('an Aave Pool whose addresses provider cannot be asked (HTTP 503) is rpc_unavailable, a 502 to retry, not invalid_market', async () => {
+    const provider = await chain.publicClient.readContract({ address: chain.market.pool, abi: aavePoolAbi, functionName: 'ADDRESSES_PROVIDER' });
+    const client = reader([`${proxyBase}/down-for/${provider}`]);
+    const context = { client: client.client, chainId: chain.chainId, multicall3: CANONICAL_MULTICALL3 };
+    // Read afresh: the market's facts are cached per process once read.
+    const thrown = await loadMarketMeta(context, chain.market.pool, { refresh: true }).then(() => undefined, (caught: unknown) => findAppError(caught));
+    expect(thrown).toMatchObject({ code: 'rpc_unavailable', status: 502 });
+    // Through a node that answers, the same Pool loads.
+    await expect(loadMarketMeta({ ...context, client: reader([`${proxyBase}/forward`]).client }, chain.market.pool, { refresh: true })).resolves.toBeDefined();
+  });
+});
+
 describe('top-up simulation and receipts on nodes that differ', () => {
   const from = () => chain.accounts[5]!;
   const payment = (value: bigint) => ({ kind: 'supply' as const, to: chain.accounts[6]!, data: '0x' as const, value });
@@ -150,6 +164,17 @@ describe('top-up simulation and receipts on nodes that differ', () => {
     const result = await simulateSteps(client.client, from(), [payment(balance + parseEther('1'))]);
     expect(result).toMatchObject({ ok: false, step: 0 });
     expect(await simulateSteps(client.client, from(), [payment(1n)])).toMatchObject({ ok: true });
+  });
+
+  it('a simulation no node could be asked (the only endpoint refuses connections) throws rpc_unavailable, so the action waits for the next pass instead of failing as a revert', async () => {
+    const client = reader(['http://127.0.0.1:9']);
+    const thrown = await simulateSteps(client.client, from(), [payment(1n)]).then(() => undefined, (caught: unknown) => findAppError(caught));
+    expect(thrown).toMatchObject({ code: 'rpc_unavailable', everyEndpointAnswered: false });
+    const single = await simulateStep(client.client, from(), payment(1n)).then(() => undefined, (caught: unknown) => findAppError(caught));
+    expect(single).toMatchObject({ code: 'rpc_unavailable' });
+    // The node that answers with a refusal is still a verdict: a failed step.
+    const refused = await simulateStep(reader([`${proxyBase}/forward`]).client, from(), payment(parseEther('1000000000')));
+    expect(refused).toMatchObject({ ok: false });
   });
 
   it('a transaction the node does not know has no receipt (null), by viem\'s own error class', async () => {

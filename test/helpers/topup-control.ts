@@ -115,6 +115,12 @@ export async function handleRpcProxy(chain: LocalChain, request: IncomingMessage
     response.end('rate limited');
     return;
   }
+  // A node that goes down for one contract's calls: HTTP 503 to an eth_call to `argument`, the rest forwarded.
+  if (mode === 'down-for' && !Array.isArray(payload) && payload.method === 'eth_call' && ((payload.params?.[0] as { to?: string } | undefined)?.to ?? '').toLowerCase() === argument.toLowerCase()) {
+    response.writeHead(503, { connection: 'close' });
+    response.end('down');
+    return;
+  }
   const answer = Array.isArray(payload) ? await Promise.all(payload.map((one) => proxyOne(chain, mode, argument, extra, one))) : await proxyOne(chain, mode, argument, extra, payload);
   response.writeHead(200, { 'content-type': 'application/json', connection: 'close' });
   response.end(JSON.stringify(answer));

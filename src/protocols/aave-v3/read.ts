@@ -1,5 +1,6 @@
 import type { Address } from 'viem';
 import { AppError } from '../../lib/errors';
+import { findAppError } from '../../lib/find-app-error';
 import type { AssetPosition, PositionSnapshot } from '../../domain/position';
 import { aaveAddressesProviderAbi, aaveOracleAbi, aavePoolAbi, erc20Abi } from './abi';
 import {
@@ -40,8 +41,8 @@ export async function loadMarketMeta(context: ReadContext, pool: Address, option
   const cached = metaCache.get(key);
   if (cached && !options.refresh) return cached;
   const { client } = context;
-  const notAPool = (detail: string) =>
-    new AppError('invalid_market', `${pool} on chain ${context.chainId} does not answer as an Aave v3 Pool (${detail})`, { status: 400, issues: [{ path: 'market', message: 'not an Aave v3 Pool contract on this chain' }] });
+  const notAPool = (detail: string, cause?: unknown) =>
+    new AppError('invalid_market', `${pool} on chain ${context.chainId} does not answer as an Aave v3 Pool (${detail})`, { status: 400, issues: [{ path: 'market', message: 'not an Aave v3 Pool contract on this chain' }], cause });
 
   const code = await client.getCode({ address: pool }).catch(rethrowRpc);
   if (!code || code === '0x') throw notAPool('no contract at this address');
@@ -55,8 +56,10 @@ export async function loadMarketMeta(context: ReadContext, pool: Address, option
 
   const oracle = await client
     .readContract({ address: addressesProvider, abi: aaveAddressesProviderAbi, functionName: 'getPriceOracle' })
-    .catch(() => {
-      throw notAPool('its addresses provider has no price oracle');
+    .catch((error: unknown) => {
+      // A node that could not be asked is a 502 to retry, not a verdict on the market.
+      if (findAppError(error)) rethrowRpc(error);
+      throw notAPool('its addresses provider has no price oracle', error);
     });
   const results = await multicallAt(context, [
     { address: oracle, abi: aaveOracleAbi, functionName: 'BASE_CURRENCY_UNIT' },
