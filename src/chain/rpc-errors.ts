@@ -1,7 +1,7 @@
 /*
  * What a JSON-RPC error envelope means for the caller. Nodes tell these apart only in their
- * message text (code -32000 covers most of them), so the text is read here, once, and turned
- * into a kind everything else switches on.
+ * message text (code -32000 covers most of them), so the text is read here, in one place, and
+ * turned into a kind or an answer everything else switches on.
  */
 
 export type RpcErrorKind = 'revert' | 'gas' | 'method' | 'endpoint';
@@ -20,6 +20,15 @@ export function classifyRpcError(error: { code: number; message: string }): RpcE
   if (GAS_REFUSAL.test(error.message)) return 'gas';
   if (error.code === 3 || /revert/i.test(error.message)) return 'revert';
   return 'endpoint';
+}
+
+/**
+ * Whether a node's refusal of a raw transaction means it has it already, or a transaction of
+ * the same nonce (the intent is in a mempool or mined, receipts decide): geth, Erigon and
+ * Nethermind answer every refusal with -32000 and say which in words.
+ */
+export function isAlreadySubmittedRefusal(text: string): boolean {
+  return /already known|already imported|known transaction|nonce too low|nonce has already been used|replacement transaction underpriced/i.test(text);
 }
 
 /** `retry-after` in seconds or as an HTTP date, as milliseconds from `now`; undefined when absent or unreadable. */

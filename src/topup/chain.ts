@@ -20,6 +20,7 @@ import { redactUrl } from '../chain/redact';
 import { redactUrlsInText } from '../lib/redact-text';
 import { createChainClient } from '../chain/client';
 import { RpcUnavailableError } from '../chain/failover-transport';
+import { isAlreadySubmittedRefusal } from '../chain/rpc-errors';
 import type { AssetPosition, PositionSnapshot } from '../domain/position';
 import type { CollateralAssetParams } from '../domain/risk';
 import type { PinnedBlock, ReadContext } from '../protocols/read-types';
@@ -386,10 +387,7 @@ export async function broadcast(client: PublicClient, raw: Hex): Promise<Broadca
     await client.sendRawTransaction({ serializedTransaction: raw });
     return { ok: true };
   } catch (error) {
-    // Nodes say these in words only (geth, Erigon, Nethermind: code -32000 for every refusal), so their text is all there is.
-    const text = errorText(error);
-    const known = /already known|already imported|known transaction|nonce too low|nonce has already been used|replacement transaction underpriced/i.test(text);
-    return { ok: false, known, message: shortMessage(error) };
+    return { ok: false, known: isAlreadySubmittedRefusal(errorText(error)), message: shortMessage(error) };
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyRpcError } from '../../src/chain/rpc-errors';
+import { classifyRpcError, isAlreadySubmittedRefusal } from '../../src/chain/rpc-errors';
 
 describe('what a JSON-RPC error envelope means', () => {
   it.each([
@@ -13,5 +13,19 @@ describe('what a JSON-RPC error envelope means', () => {
     [{ code: -32000, message: 'eth_simulateV1: insufficient funds for gas * price + value' }, 'endpoint'],
   ] as const)('%j is a %s error', (error, kind) => {
     expect(classifyRpcError(error)).toBe(kind);
+  });
+});
+
+describe('a refused raw transaction that is already submitted', () => {
+  it.each([
+    ['already known', true],
+    ['Known transaction: 0xabc', true],
+    ['nonce too low: next nonce 7, tx nonce 6', true],
+    ['replacement transaction underpriced', true],
+    ['Transaction with the same hash was already imported.', true],
+    ['insufficient funds for gas * price + value', false],
+    ['max fee per gas less than block base fee', false],
+  ] as const)('%j → %s', (text, known) => {
+    expect(isAlreadySubmittedRefusal(text)).toBe(known);
   });
 });
