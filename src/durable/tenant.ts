@@ -286,6 +286,12 @@ export class Tenant extends DurableObject<Env> {
     return 'confirmed';
   }
 
+  /** The newest channel of this tenant that reaches the Telegram chat, working or not. */
+  async telegramChannelOf(chatId: string): Promise<ChannelRecord | null> {
+    const row = this.sql.exec<ChannelRow>("SELECT * FROM channels WHERE type = 'telegram' AND json_extract(target, '$.chatId') = ? ORDER BY created_at DESC, id DESC LIMIT 1", chatId).toArray()[0];
+    return row ? channelRecord(row) : null;
+  }
+
   async getChannel(id: string): Promise<ChannelRecord | null> {
     const row = this.sql.exec<ChannelRow>('SELECT * FROM channels WHERE id = ?', id).toArray()[0];
     return row ? channelRecord(row) : null;
@@ -744,14 +750,27 @@ export class Tenant extends DurableObject<Env> {
     }
     const now = Date.now();
     if (outcome.kind === 'gone') {
-      const reason = outcome.reason;
-      this.ctx.storage.transactionSync(() => {
-        this.sql.exec('UPDATE channels SET disabled_at = ?, disabled_reason = ? WHERE id = ?', now, reason, channel.id);
-        dropPendingOfChannel(this.sql, channel.id, row, `channel disabled: ${reason}`);
-      });
+      this.disableChannelNow(channel.id, outcome.reason, now, row);
       return false;
     }
     return recordAttempt(this.sql, row, outcome, { firstAttemptAt, now });
+  }
+
+  /**
+   * Stops a channel for good, with the reason its listing shows (e.g. its Telegram chat linked
+   * itself to another account); its undelivered events become dead letters. False when unknown.
+   */
+  async disableChannel(id: string, reason: string): Promise<boolean> {
+    if (!this.channelRow(id)) return false;
+    this.disableChannelNow(id, reason, Date.now());
+    return true;
+  }
+
+  private disableChannelNow(id: string, reason: string, now: number, sending?: OutboxRow): void {
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec('UPDATE channels SET disabled_at = ?, disabled_reason = ? WHERE id = ?', now, reason, id);
+      dropPendingOfChannel(this.sql, id, sending, `channel disabled: ${reason}`);
+    });
   }
 
   async listEvents(watchId: string, limit: number, cursor?: number): Promise<{ data: EventRecord[]; nextCursor: string | null }> {

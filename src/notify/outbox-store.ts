@@ -138,10 +138,11 @@ export function recordAttempt(sql: SqlStorage, row: OutboxRow, outcome: Exclude<
 }
 
 /** A channel the service says is gone: every pending row of it is dead, the attempted one counted. */
-export function dropPendingOfChannel(sql: SqlStorage, channelId: string, attempted: OutboxRow, reason: string): void {
+/** Every pending delivery of the channel becomes a dead letter; `attempted`, the one whose send found it gone, counts its attempt. */
+export function dropPendingOfChannel(sql: SqlStorage, channelId: string, attempted: OutboxRow | undefined, reason: string): void {
   sql.exec(
     "UPDATE outbox SET status = 'dead', attempts = attempts + (CASE WHEN event_id = ? THEN 1 ELSE 0 END), last_error = ? WHERE channel_id = ? AND status = 'pending'",
-    attempted.event_id, reason, channelId,
+    attempted?.event_id ?? '', reason, channelId,
   );
 }
 

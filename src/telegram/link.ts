@@ -75,9 +75,11 @@ export async function redeemLinkCode(env: Env, config: AppConfig, code: string, 
   const check = await tenant.checkTelegramLinkCode(hash, now);
   if (check.status !== 'valid') return check;
 
-  // The same tenant linking the same chat again keeps its working channel.
+  // The same tenant linking the same chat again keeps its working channel; a channel of its
+  // that stopped (the chat blocked the bot, or linked to another account meanwhile) is replaced
+  // and its watches move to the new one.
   const previous = await chatLink(env, chat.id);
-  const previousChannel = previous && previous.tenantId === tenantId ? await tenant.getChannel(previous.channelId) : null;
+  const previousChannel = previous && previous.tenantId === tenantId ? await tenant.getChannel(previous.channelId) : await tenant.telegramChannelOf(chat.id);
   if (previousChannel && previousChannel.disabledAt === null) {
     const claimed = await tenant.claimTelegramLinkCode(hash, now);
     if (claimed.status !== 'valid') return claimed;
@@ -95,8 +97,13 @@ export async function redeemLinkCode(env: Env, config: AppConfig, code: string, 
     return claimed;
   }
   await setChatLink(env, chat.id, { tenantId, channelId: channel.id }, now);
-  // A chat that blocked the bot (channel disabled) and now links again: its watches move
-  // to the new channel, so alerts resume without re-adding each watch.
+  // A chat is linked to one account at a time (its commands act for that one): the account it
+  // left no longer reaches it, as if the chat had never linked to it.
+  if (previous && previous.tenantId !== tenantId) {
+    await tenantStub(env, previous.tenantId).disableChannel(previous.channelId, 'the chat linked itself to another marginwatch account (/start with another code); link it again to resume');
+  }
+  // A chat whose channel stopped and now links again: its watches move to the new channel,
+  // so alerts resume without re-adding each watch.
   if (previousChannel) {
     for (const watch of await tenant.listWatches()) {
       if (!watch.channels.includes(previousChannel.id)) continue;

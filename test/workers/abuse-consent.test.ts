@@ -183,6 +183,30 @@ describe('Telegram channels reach only chats that linked themselves', () => {
     expect((await api('GET', '/v1/channels', { token: key })).body.data).toEqual([]);
   });
 
+  it('a chat that links itself to another tenant stops the first tenant\'s channel to it (disabled, test 409); linking back resumes the first tenant\'s watches on a new channel', async () => {
+    const first = await newTenant('tg-left');
+    const second = await newTenant('tg-joined');
+    const chatId = newChatId();
+    const firstChannel = await linkTelegramChat(first, chatId);
+    const watch = await api('POST', '/v1/watches', { token: first, body: { chainId: 31337, protocol: 'aave-v3', market: testEnv.TEST_MARKET, account: '0x4444444444444444444444444444444444444444', channels: [firstChannel] } });
+    expect(watch.status).toBe(201);
+
+    const secondChannel = await linkTelegramChat(second, chatId);
+    const left = await api('GET', `/v1/channels/${firstChannel}`, { token: first });
+    expect(left.body.disabledAt).not.toBeNull();
+    expect(left.body.disabledReason).toContain('linked itself to another marginwatch account');
+    const test = await api('POST', `/v1/channels/${firstChannel}/test`, { token: first });
+    expect(test.status).toBe(409);
+    expect(test.body.error.code).toBe('channel_disabled');
+    expect((await api('POST', `/v1/channels/${secondChannel}/test`, { token: second })).status).toBe(202);
+
+    // The first tenant links the chat again: a new channel, its watch moved onto it; the second's stops.
+    const back = await linkTelegramChat(first, chatId);
+    expect(back).not.toBe(firstChannel);
+    expect((await api('GET', `/v1/watches/${watch.body.id}`, { token: first })).body.channels).toEqual([back]);
+    expect((await api('GET', `/v1/channels/${secondChannel}`, { token: second })).body.disabledAt).not.toBeNull();
+  });
+
   it('in a group, only administrators change anything; members may read', async () => {
     const key = await newTenant('tg-group');
     const groupId = newChatId(true);
