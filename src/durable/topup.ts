@@ -6,7 +6,7 @@ import type { TopUpRequest } from '../topup/request';
 import type { Clock } from '../topup/request-queue';
 import type { TopUpWatchState } from '../topup/watch-state';
 import type { HeldShare } from '../topup/held-ledger';
-import { createRetentionIndexes, pruneActions } from '../topup/retention';
+import { createRetentionIndexes, DRY_RUN_RETENTION_MS, pruneActions } from '../topup/retention';
 import { parseConfig } from '../config/env';
 
 /** Finished actions pruned per alarm or heartbeat; the rest waits for the next. */
@@ -84,7 +84,8 @@ export class TopUp extends DurableObject<Env> {
       console.warn('topup: configuration invalid; history not pruned');
       return false;
     }
-    return pruneActions(this.ctx.storage.sql, this.clock() - retentionDays * DAY_MS, PRUNE_BATCH) === PRUNE_BATCH;
+    const now = this.clock();
+    return pruneActions(this.ctx.storage.sql, now - retentionDays * DAY_MS, PRUNE_BATCH, now - DRY_RUN_RETENTION_MS) === PRUNE_BATCH;
   }
 
   /**

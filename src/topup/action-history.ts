@@ -67,9 +67,12 @@ export function lastSeenBlock(actions: readonly ActionRow[]): bigint | null {
   }, null);
 }
 
-/** The trigger of the next action in this episode: one slot after the actions already taken in it. */
+/**
+ * The trigger of the next action in this episode: one slot after the newest taken in it (by
+ * slot, not by count: old dry runs are pruned, and a slot is never used twice).
+ */
 export function nextTrigger(watchId: string, episode: number, actions: readonly ActionRow[]): Trigger {
-  return { watchId, episode, slot: 1 + actions.filter((row) => row.episode === episode).length };
+  return { watchId, episode, slot: 1 + actions.reduce((max, row) => (row.episode === episode && row.slot > max ? row.slot : max), 0) };
 }
 
 /** The oldest block a fresh read may be at: the observation's, or our own newer one. */

@@ -5,6 +5,7 @@ import { parseConfig, type AppConfig } from '../config/env';
 import { policyForPlanning, type StoredTopUpPolicy } from '../config/topup-policy';
 import { createChainClient, ISOLATE_PROVEN_CHAINS, type ChainClient } from '../chain/client';
 import { findAppError } from '../lib/find-app-error';
+import { DRY_RUN_RETENTION_MS, MAX_DRY_RUNS_PER_DAY } from './retention';
 import { AppError } from '../lib/errors';
 import { planTopUp, summarizeHistory, type CapReason } from '../domain/topup-plan';
 import { buildTopUpEvent, topUpEventId, triggerId, type TopUpEventInput, type TopUpFailureCode, type TransactionView, type Trigger } from './events';
@@ -293,6 +294,8 @@ export class TopUpExecutor {
       const steps = plan.proposal ? buildSteps(topUpProtocolOf(request.watch), request, state, plan.proposal.amount, signer) : null;
       const eventInput = skipEventInput({ trigger, request, plan, state, steps, signer, now });
       if (plan.reason === 'dry_run' && plan.proposal && steps) {
+        // A report, not a transfer: past a day's worth for this position, the next waits (see MAX_DRY_RUNS_PER_DAY).
+        if (actions.filter((row) => row.dry_run === 1 && row.created_at > now - DRY_RUN_RETENTION_MS).length >= MAX_DRY_RUNS_PER_DAY) return 'done';
         // The dry run takes the slot like a live action would, so the next one waits for the cooldown too.
         this.storage.transactionSync(() => {
           this.insertAction(trigger, request, { ...plan.proposal!, amount: steps.amount, dryRun: true, status: 'dry_run', steps: steps.steps, hfBefore: state.snapshot.healthFactor, blockBefore: state.block.number, now });

@@ -54,8 +54,13 @@ describe('observations against the recorded actions', () => {
 
 describe('nextTrigger', () => {
   it('takes the slot after the actions of the same episode', () => {
-    const actions = [actionRow({ episode: 3 }), actionRow({ episode: 3 }), actionRow({ episode: 2 })];
+    const actions = [actionRow({ episode: 3, slot: 1 }), actionRow({ episode: 3, slot: 2 }), actionRow({ episode: 2, slot: 1 })];
     expect(nextTrigger('w_1', 3, actions)).toEqual({ watchId: 'w_1', episode: 3, slot: 3 });
     expect(nextTrigger('w_1', 4, actions)).toEqual({ watchId: 'w_1', episode: 4, slot: 1 });
+  });
+
+  it('takes the slot after the newest one even when older ones of the episode were pruned', () => {
+    const actions = [actionRow({ episode: 3, slot: 7 }), actionRow({ episode: 3, slot: 9 }), actionRow({ episode: 2, slot: 12 })];
+    expect(nextTrigger('w_1', 3, actions)).toEqual({ watchId: 'w_1', episode: 3, slot: 10 });
   });
 });

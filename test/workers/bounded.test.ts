@@ -423,20 +423,26 @@ describe('channel tests are not a relay', () => {
 });
 
 describe('top-up executor: retention and watchdog', () => {
-  it('the cron\'s check of an executor prunes finished actions older than RETENTION_DAYS with their transactions, and keeps recent ones', async () => {
+  it('the cron\'s check of an executor prunes finished actions older than RETENTION_DAYS with their transactions, and dry runs older than a day but each watch\'s newest; keeps recent ones', async () => {
     const executor = topUpStub(testEnv, topUpObjectName(31337, signerAddressOf((testEnv as unknown as { TOPUP_PRIVATE_KEY: `0x${string}` }).TOPUP_PRIVATE_KEY)));
     await runInDurableObject(executor, (_instance: TopUp, state) => {
-      const insert = (id: string, status: string, createdAt: number) => {
+      const insert = (id: string, status: string, createdAt: number, dryRun = { watchId: 'w_old', slot: 1 }) => {
         state.storage.sql.exec(
           `INSERT INTO actions (id, watch_id, tenant_id, episode, slot, dry_run, status, asset, amount, amount_needed, reaches_target, capped_by, steps, step_index, request, created_at, finished_at)
-           VALUES (?, 'w_old', 't_old', 1, 1, 0, ?, '0x', '1', '1', 1, 'none', '[]', 0, '{}', ?, ?)`,
-          id, status, createdAt, createdAt,
+           VALUES (?, ?, 't_old', 1, ?, ?, ?, '0x', '1', '1', 1, 'none', '[]', 0, '{}', ?, ?)`,
+          id, dryRun.watchId, dryRun.slot, status === 'dry_run' ? 1 : 0, status, createdAt, createdAt,
         );
         state.storage.sql.exec("INSERT INTO txs (nonce, action_id, step_index, kind, gas, status, attempts, created_at) VALUES (0, ?, 0, 'supply', '1', 'mined', '[]', ?)", id, createdAt);
       };
       insert('a_old_confirmed', 'confirmed', Date.now() - 91 * DAY_MS);
       insert('a_old_failed', 'failed', Date.now() - 91 * DAY_MS);
       insert('a_recent', 'confirmed', Date.now() - 89 * DAY_MS);
+      // A position under its trigger for days: a dry run each cooldown.
+      insert('d_1', 'dry_run', Date.now() - 3 * DAY_MS, { watchId: 'w_dry', slot: 1 });
+      insert('d_2', 'dry_run', Date.now() - 2 * DAY_MS, { watchId: 'w_dry', slot: 2 });
+      insert('d_3', 'dry_run', Date.now() - DAY_MS - 60_000, { watchId: 'w_dry', slot: 3 });
+      insert('e_1', 'dry_run', Date.now() - 2 * DAY_MS, { watchId: 'w_dry_recent', slot: 1 });
+      insert('e_2', 'dry_run', Date.now() - 3_600_000, { watchId: 'w_dry_recent', slot: 2 });
     });
     const ctx = createExecutionContext();
     await worker.scheduled!(createScheduledController({ scheduledTime: new Date(), cron: '* * * * *' }), testEnv as Env, ctx);
@@ -445,7 +451,8 @@ describe('top-up executor: retention and watchdog', () => {
       actions: state.storage.sql.exec<{ id: string }>('SELECT id FROM actions ORDER BY id').toArray().map((row) => row.id),
       txs: state.storage.sql.exec<{ action_id: string }>('SELECT action_id FROM txs ORDER BY action_id').toArray().map((row) => row.action_id),
     }));
-    expect(left).toEqual({ actions: ['a_recent'], txs: ['a_recent'] });
+    // d_3 stays as w_dry's newest (its slot numbers the next), e_2 as a dry run of the last day.
+    expect(left).toEqual({ actions: ['a_recent', 'd_3', 'e_2'], txs: ['a_recent', 'd_3', 'e_2'] });
   });
 
   it('the cron re-arms the alarm of an executor with work waiting (a notice not yet handed to its tenant)', async () => {
