@@ -691,7 +691,12 @@ export class Tenant extends DurableObject<Env> {
     if (pendingTest !== null) return { outcome: 'test_pending', delivery: deliveriesOf(this.sql, pendingTest)[0]! };
     const allowedAt = (channel.last_sent_at ?? 0) + minSendIntervalMs(JSON.parse(channel.target) as ChannelTarget);
     const sendNow = allowedAt <= now;
-    this.ctx.storage.transactionSync(() => insertChannelTest(this.sql, { eventId, channelId, body, now, dueAt: sendNow ? now + CHANNEL_TEST_LEASE_MS : allowedAt }));
+    const dueAt = sendNow ? now + CHANNEL_TEST_LEASE_MS : allowedAt;
+    this.ctx.storage.transactionSync(() => insertChannelTest(this.sql, { eventId, channelId, body, now, dueAt }));
+    // Armed before the send: if the object is evicted mid-send, the alarm (or the cron, told
+    // there is work) retries the test at its lease's end instead of leaving it pending for good.
+    await this.alarmNoLaterThan(dueAt);
+    await this.registerArmed(true);
     if (sendNow) await this.attempt(outboxRow(this.sql, eventId, channelId));
     const pendingAt = pendingDeliveryAt(this.sql, eventId);
     if (pendingAt !== null) {

@@ -530,7 +530,16 @@ export class TopUpExecutor {
 
   private async confirm(action: ActionRow, request: TopUpRequest, tx: TxRow, client: PublicClient): Promise<void> {
     const block = BigInt(tx.block_number!);
-    const after = await healthFactorAt(this.context(this.runtimeConfig(), request.watch.chainId), topUpProtocolOf(request.watch), request.watch.account, block);
+    // The money has moved: a node that cannot read the position at that block (not an archive,
+    // down) leaves the figure unknown; it must not keep the action in flight and the queue stuck.
+    let after: bigint | null;
+    try {
+      after = await healthFactorAt(this.context(this.runtimeConfig(), request.watch.chainId), topUpProtocolOf(request.watch), request.watch.account, block);
+    } catch (error) {
+      const appError = findAppError(error);
+      console.warn('topup: health factor after a mined action could not be read; recorded as unknown', action.id, appError ? redactUrlsInText(`${appError.code}: ${appError.message}`) : error instanceof Error ? error.name : 'unknown');
+      after = null;
+    }
     const approve = this.sql.exec<{ mined_hash: string | null }>("SELECT mined_hash FROM txs WHERE action_id = ? AND kind = 'approve' AND status = 'mined' ORDER BY id DESC LIMIT 1", action.id).toArray()[0];
     this.storage.transactionSync(() => {
       this.sql.exec("UPDATE actions SET status = 'confirmed', hf_after = ?, block_after = ?, finished_at = ? WHERE id = ?", after === null ? null : after.toString(), block.toString(), this.clock(), action.id);
