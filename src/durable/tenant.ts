@@ -43,7 +43,7 @@ import { placeWatch, unplaceWatch } from '../watches/sync';
 import { DAY_MS, SYNC_GRACE_MS, tenantWakeUpAt } from '../watches/tenant-wakeup';
 import { createSessionTable, deleteSession, findSession, insertSession, type SessionRecord } from '../dashboard/session-store';
 import { redactUrlsInText } from '../lib/redact-text';
-import { createConfirmationMailTable, takeConfirmationMail, type ConfirmationMailSlot } from '../notify/confirmation-mail-budget';
+import { createDailyBudgetTable, takeFromDailyBudget } from '../notify/daily-budget';
 import { apiKeyIdOf, createApiKeyTable, deleteApiKey, hasApiKeys, insertApiKey, listApiKeys, rotateApiKey, type KeyRotation } from '../api/api-key-store';
 import { claimLinkCode, createLinkCodeTable, insertLinkCode, linkCodeStatus } from '../telegram/link-code-store';
 
@@ -81,7 +81,7 @@ export class Tenant extends DurableObject<Env> {
     ctx.blockConcurrencyWhile(async () => {
       createApiKeyTable(this.sql);
       createSessionTable(this.sql);
-      createConfirmationMailTable(this.sql);
+      createDailyBudgetTable(this.sql);
       this.sql.exec(`CREATE TABLE IF NOT EXISTS channels (id TEXT PRIMARY KEY, type TEXT NOT NULL, target TEXT NOT NULL, secret TEXT,
         label TEXT NOT NULL, created_at INTEGER NOT NULL, disabled_at INTEGER, disabled_reason TEXT, last_sent_at INTEGER)`);
       this.sql.exec(`CREATE TABLE IF NOT EXISTS watches (id TEXT PRIMARY KEY, chain_id INTEGER NOT NULL, protocol TEXT NOT NULL, market TEXT NOT NULL,
@@ -231,9 +231,9 @@ export class Tenant extends DurableObject<Env> {
    * An email channel waiting for its code: as createChannelWithinQuota, and its mail is taken
    * from the tenant's daily confirmation budget in the same step.
    */
-  async createEmailChannelWithinQuota(channel: NewChannel, maxChannels: number): Promise<ChannelCreation | ({ ok: false; reason: 'mail_budget' } & Extract<ConfirmationMailSlot, { ok: false }>)> {
+  async createEmailChannelWithinQuota(channel: NewChannel, maxChannels: number): Promise<ChannelCreation | { ok: false; reason: 'mail_budget'; retryAt: number }> {
     if (this.counter('channels') >= maxChannels) return { ok: false, reason: 'quota', limit: maxChannels };
-    const slot = takeConfirmationMail(this.sql, Date.now());
+    const slot = takeFromDailyBudget(this.sql, 'confirmation_mail', Date.now());
     if (!slot.ok) return { ok: false, reason: 'mail_budget', retryAt: slot.retryAt };
     return this.createChannelWithinQuota(channel, maxChannels);
   }
@@ -270,7 +270,7 @@ export class Tenant extends DurableObject<Env> {
     if (!row?.confirm_hash) return { status: 'not_pending' };
     const issuedAgo = now - ((row.confirm_expires_at ?? 0) - limits.ttlMs);
     if (issuedAgo < limits.minIntervalMs) return { status: 'too_soon', waitMs: limits.minIntervalMs - issuedAgo };
-    const slot = takeConfirmationMail(this.sql, now);
+    const slot = takeFromDailyBudget(this.sql, 'confirmation_mail', now);
     if (!slot.ok) return { status: 'mail_budget', retryAt: slot.retryAt };
     this.sql.exec('UPDATE channels SET confirm_hash = ?, confirm_expires_at = ? WHERE id = ?', confirmation.hash, confirmation.expiresAt, id);
     return { status: 'renewed' };
@@ -689,6 +689,8 @@ export class Tenant extends DurableObject<Env> {
     if (!channel) return { outcome: 'not_found' };
     const pendingTest = pendingChannelTestOf(this.sql, channelId);
     if (pendingTest !== null) return { outcome: 'test_pending', delivery: deliveriesOf(this.sql, pendingTest)[0]! };
+    const slot = takeFromDailyBudget(this.sql, 'channel_test', now);
+    if (!slot.ok) return { outcome: 'budget_spent', limit: slot.limit, retryAt: slot.retryAt };
     const allowedAt = (channel.last_sent_at ?? 0) + minSendIntervalMs(JSON.parse(channel.target) as ChannelTarget);
     const sendNow = allowedAt <= now;
     const dueAt = sendNow ? now + CHANNEL_TEST_LEASE_MS : allowedAt;

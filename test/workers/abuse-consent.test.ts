@@ -142,7 +142,7 @@ describe('confirmation mails per tenant per day', () => {
     expect(mailed).toEqual(addresses.map(() => 1));
     // A day later the budget is back.
     await runInDurableObject(tenantStub(testEnv, tenantIdOf(key)), async (_instance, state) => {
-      state.storage.sql.exec('UPDATE confirmation_mails SET sent_at = sent_at - 86400000');
+      state.storage.sql.exec("UPDATE daily_budget SET at = at - 86400000 WHERE kind = 'confirmation_mail'");
     });
     expect((await api('POST', `/v1/channels/${kept.body.id}/confirm/resend`, { token: key })).status).toBe(202);
   });

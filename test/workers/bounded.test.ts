@@ -422,6 +422,31 @@ describe('channel tests are not a relay', () => {
   });
 });
 
+describe('channel tests per tenant per day', () => {
+  it('a tenant sends at most 200 channel tests in 24 h: the next is 429 channel_test_limit with retry-after and writes no event', async () => {
+    const key = await newTenant('test-budget');
+    const tenant = tenantStub(testEnv, tenantIdOf(key));
+    const channelId = await webhookChannel(key, '/test-budget');
+    // 199 tests earlier today, spread over the last hours (as a loop of test calls would leave them).
+    const now = Date.now();
+    await runInDurableObject(tenant, (_instance: Tenant, state) => {
+      for (let i = 0; i < 199; i++) state.storage.sql.exec("INSERT INTO daily_budget (kind, at) VALUES ('channel_test', ?)", now - 3_600_000 - i * 1000);
+    });
+    const last = await api('POST', `/v1/channels/${channelId}/test`, { token: key });
+    expect(last.status).toBe(202);
+    const events = () => runInDurableObject(tenant, (_instance: Tenant, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM events WHERE type = 'channel.test'").one().n);
+    const before = await events();
+    const refused = await api('POST', `/v1/channels/${channelId}/test`, { token: key });
+    expect(refused.status).toBe(429);
+    expect(refused.body.error.code).toBe('channel_test_limit');
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    // The oldest of the 200 leaves the window about 22.9 h from now.
+    expect(retryAfter).toBeGreaterThan(80_000);
+    expect(retryAfter).toBeLessThanOrEqual(82_800);
+    expect(await events()).toBe(before);
+  });
+});
+
 describe('top-up executor: retention and watchdog', () => {
   it('the cron\'s check of an executor prunes finished actions older than RETENTION_DAYS with their transactions, and dry runs older than a day but each watch\'s newest; keeps recent ones', async () => {
     const executor = topUpStub(testEnv, topUpObjectName(31337, signerAddressOf((testEnv as unknown as { TOPUP_PRIVATE_KEY: `0x${string}` }).TOPUP_PRIVATE_KEY)));

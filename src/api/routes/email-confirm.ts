@@ -9,7 +9,7 @@ import { newId } from '../../lib/crypto';
 
 import type { ChannelRecord } from '../../watches/records';
 import type { SendOutcome } from '../../notify/channel';
-import { CONFIRMATION_MAILS_PER_DAY } from '../../notify/confirmation-mail-budget';
+import { DAILY_BUDGETS } from '../../notify/daily-budget';
 import { CONFIRMATION_TTL_MS, confirmationHash, newConfirmationCode, sendConfirmationEmail } from '../../notify/email-confirmation';
 
 type App = { Bindings: Env; Variables: AuthVariables };
@@ -55,7 +55,7 @@ async function mailCode(env: Env, config: EmailConfig, channel: { id: string; to
 
 function mailBudgetSpent(retryAt: number): AppError {
   const wait = Math.max(1, Math.ceil((retryAt - Date.now()) / 1000));
-  return new AppError('confirmation_mail_limit', `this tenant has had ${CONFIRMATION_MAILS_PER_DAY} confirmation emails sent in the last 24 h; the next can be sent at ${new Date(retryAt).toISOString()}`, { status: 429, retryAfterSeconds: wait });
+  return new AppError('confirmation_mail_limit', `this tenant has had ${DAILY_BUDGETS.confirmation_mail} confirmation emails sent in the last 24 h; the next can be sent at ${new Date(retryAt).toISOString()}`, { status: 429, retryAfterSeconds: wait });
 }
 
 const notFound = (id: string) => new AppError('not_found', `channel ${id} not found`, { status: 404 });
