@@ -18,6 +18,7 @@ import type { AccountRead, MarketPrices, PinnedBlock, ReadContext } from '../rea
 import { chunk, multicallAt, rethrowRpc, shortMessage } from '../batch';
 import { multicallFor, pinnedOf, type ReadAt } from '../block-pin';
 import { tokenSymbol } from '../token-symbol';
+import { BoundedCache, MARKET_CACHE_ENTRIES } from '../../lib/bounded-cache';
 
 export type MarketMeta = {
   chainId: number;
@@ -30,7 +31,7 @@ export type MarketMeta = {
 
 
 
-const metaCache = new Map<string, MarketMeta>();
+const metaCache = new BoundedCache<string, MarketMeta>(MARKET_CACHE_ENTRIES);
 
 /**
  * Static facts of a market (reserves, tokens, oracle), read once and cached per isolate.

@@ -8,8 +8,9 @@ import { multicallFor, pinnedOf, type ReadAt } from '../block-pin';
 import { cometAbi, priceFeedAbi, tokenAbi } from './abi';
 import { cometAssetPositions, cometSnapshot, missingPrice, type CometAccount, type CometMarket, type CometPrices } from './normalize';
 import { tokenSymbol } from '../token-symbol';
+import { BoundedCache, MARKET_CACHE_ENTRIES } from '../../lib/bounded-cache';
 
-const marketCache = new Map<string, CometMarket>();
+const marketCache = new BoundedCache<string, CometMarket>(MARKET_CACHE_ENTRIES);
 
 function success(result: CallResult | undefined): unknown {
   return result?.status === 'success' ? result.result : undefined;

@@ -19,11 +19,12 @@ import {
   type SubAccountLiquidity,
 } from './normalize';
 import { tokenSymbol } from '../token-symbol';
+import { BoundedCache, MARKET_CACHE_ENTRIES } from '../../lib/bounded-cache';
 
 const ZERO: Address = '0x0000000000000000000000000000000000000000';
-const marketCache = new Map<string, EulerMarket>();
+const marketCache = new BoundedCache<string, EulerMarket>(MARKET_CACHE_ENTRIES);
 /** Registered owners: the EVC sets an address prefix's owner once and never changes it. */
-const ownerCache = new Map<string, Address>();
+const ownerCache = new BoundedCache<string, Address>(4 * MARKET_CACHE_ENTRIES);
 
 function success(result: CallResult | undefined): unknown {
   return result?.status === 'success' ? result.result : undefined;

@@ -9,8 +9,9 @@ import { tokenAbi, vaultFactoryAbi, vaultResolverAbi, vaultT1Abi } from './abi';
 import { fluidResolverFor } from './deployments';
 import { NATIVE_TOKEN, ORACLE_SCALE, fluidAccountOf, fluidSnapshot, type FluidMarket, type FluidPosition, type FluidToken, type FluidVaultConfig } from './normalize';
 import { tokenSymbol } from '../token-symbol';
+import { BoundedCache, MARKET_CACHE_ENTRIES } from '../../lib/bounded-cache';
 
-const marketCache = new Map<string, FluidMarket>();
+const marketCache = new BoundedCache<string, FluidMarket>(MARKET_CACHE_ENTRIES);
 
 type ResolverPosition = { nftId: bigint; owner: Address; isLiquidated: boolean; isSupplyPosition: boolean; supply: bigint; borrow: bigint };
 type ResolverVault = {

@@ -8,8 +8,9 @@ import { activePoolAbi, borrowerOperationsAbi, priceFeedAbi, tokenAbi, troveMana
 import { liquityConditions } from './conditions';
 import { TROVE_STATUS, liquityAccountOf, ownerTroves, troveIdText, troveSnapshot, weakestTrove, type BranchState, type LiquityMarket, type TroveData } from './normalize';
 import { tokenSymbol } from '../token-symbol';
+import { BoundedCache, MARKET_CACHE_ENTRIES } from '../../lib/bounded-cache';
 
-const marketCache = new Map<string, LiquityMarket>();
+const marketCache = new BoundedCache<string, LiquityMarket>(MARKET_CACHE_ENTRIES);
 
 /**
  * Where TroveManager keeps its PriceFeed: LiquityBase's storage opens with activePool (slot 0),

@@ -5,6 +5,7 @@ import { invalidTopUpAsset } from '../topup-capability';
 import { daiJoinAbi, gemJoinAbi, ilkRegistryAbi, vatTopUpAbi } from './abi';
 import { MAKER_VATS } from './deployments';
 import type { MakerMarket } from './normalize';
+import { BoundedCache, MARKET_CACHE_ENTRIES } from '../../lib/bounded-cache';
 
 /*
  * The two adapters a Maker top-up moves money through: the ilk's GemJoin (its token into the
@@ -22,7 +23,7 @@ export const MAKER_DAI_JOINS: Readonly<Record<number, Address>> = { 1: '0x9759A6
 
 export type MakerJoins = { gemJoin: Address; gem: Address; gemDecimals: number; daiJoin: Address; dai: Address };
 
-const joinCache = new Map<string, MakerJoins>();
+const joinCache = new BoundedCache<string, MakerJoins>(MARKET_CACHE_ENTRIES);
 const ZERO = '0x0000000000000000000000000000000000000000';
 
 function ok(result: CallResult | undefined): unknown {

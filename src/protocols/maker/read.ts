@@ -10,9 +10,10 @@ import { ilkName, ilkSymbol } from './ilk';
 import { collateralPrice, makerSnapshot, type IlkState, type MakerMarket, type NextPrice } from './normalize';
 import { makerAccountOf, vaultName } from './account';
 import { OSM_NXT_SLOT, nextFromSlot, spotFromPrice } from './osm';
+import { BoundedCache, MARKET_CACHE_ENTRIES } from '../../lib/bounded-cache';
 
 const ZERO: Address = '0x0000000000000000000000000000000000000000';
-const marketCache = new Map<string, MakerMarket>();
+const marketCache = new BoundedCache<string, MakerMarket>(MARKET_CACHE_ENTRIES);
 
 function success(result: CallResult | undefined): unknown {
   return result?.status === 'success' ? result.result : undefined;
@@ -117,7 +118,7 @@ async function readNextPrice(context: ReadContext, market: MakerMarket, state: I
 
 /** A vault's urn and ilk: set when the CdpManager opens it and never changed after, so cached per isolate. */
 type Vault = { urn: Address; ilk: Hex };
-const vaultCache = new Map<string, Vault>();
+const vaultCache = new BoundedCache<string, Vault>(4 * MARKET_CACHE_ENTRIES);
 const ZERO_ILK = `0x${'0'.repeat(64)}`;
 
 /** What the CdpManager says of a vault id: the vault, none (never opened: its urn is 0), or no answer (that id's error only). */

@@ -8,9 +8,10 @@ import { multicallFor, pinnedOf, type ReadAt } from '../block-pin';
 import { irmAbi, morphoAbi, oracleAbi, tokenAbi } from './abi';
 import { accruedBorrowAssets, morphoSnapshot, type MorphoMarket, type MorphoMarketState } from './normalize';
 import { tokenSymbol } from '../token-symbol';
+import { BoundedCache, MARKET_CACHE_ENTRIES } from '../../lib/bounded-cache';
 
 const ZERO: Address = '0x0000000000000000000000000000000000000000';
-const marketCache = new Map<string, MorphoMarket>();
+const marketCache = new BoundedCache<string, MorphoMarket>(MARKET_CACHE_ENTRIES);
 
 function success(result: CallResult | undefined): unknown {
   return result?.status === 'success' ? result.result : undefined;
