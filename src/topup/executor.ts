@@ -136,8 +136,10 @@ export class TopUpExecutor {
     this.queue.add(requests);
   }
 
+  /** The watch was deleted or its policy replaced: its waiting request and its failure backoff go (the new policy tries afresh). */
   dropRequest(watchId: string): void {
     this.queue.dropWatch(watchId);
+    this.sql.exec('DELETE FROM failures WHERE watch_id = ?', watchId);
   }
 
   dropTenantRequests(tenantId: string): number {

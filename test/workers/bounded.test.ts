@@ -480,6 +480,16 @@ describe('top-up executor: retention and watchdog', () => {
     expect(left).toEqual({ actions: ['a_recent', 'd_3', 'e_2'], txs: ['a_recent', 'd_3', 'e_2'] });
   });
 
+  it('dropping a watch\'s request (the watch deleted, or its policy replaced) drops its failure backoff too: deleted watches leave no row behind', async () => {
+    const executor = topUpStub(testEnv, topUpObjectName(31337, signerAddressOf((testEnv as unknown as { TOPUP_PRIVATE_KEY: `0x${string}` }).TOPUP_PRIVATE_KEY)));
+    const failures = () => runInDurableObject(executor, (_instance: TopUp, state) => state.storage.sql.exec<{ watch_id: string }>("SELECT watch_id FROM failures WHERE watch_id LIKE 'w_churn_%' ORDER BY watch_id").toArray().map((row) => row.watch_id));
+    await runInDurableObject(executor, (_instance: TopUp, state) => {
+      for (const id of ['w_churn_1', 'w_churn_2']) state.storage.sql.exec("INSERT INTO failures (watch_id, code, message, at) VALUES (?, 'no_balance', 'the wallet holds none', ?)", id, Date.now());
+    });
+    await executor.dropRequest('w_churn_1');
+    expect(await failures()).toEqual(['w_churn_2']);
+  });
+
   it('the cron re-arms the alarm of an executor with work waiting (a notice not yet handed to its tenant)', async () => {
     const executor = topUpStub(testEnv, topUpObjectName(31337, signerAddressOf((testEnv as unknown as { TOPUP_PRIVATE_KEY: `0x${string}` }).TOPUP_PRIVATE_KEY)));
     const key = await newTenant('executor-watchdog');
