@@ -591,7 +591,11 @@ export class Tenant extends DurableObject<Env> {
       this.setMeta('armed', armed ? '1' : null);
     } catch (error) {
       console.warn('tenant: the directory did not take the armed flag; retried at the next alarm', error instanceof Error ? error.name : 'unknown');
+      return;
     }
+    // Work that arrived while the directory was clearing the flag saw it still set and did not
+    // set it again: set it now, or the cron's watchdog would not look at this tenant.
+    if (!armed && this.hasArmedWork()) await this.registerArmed(true);
   }
 
   /**

@@ -378,6 +378,24 @@ describe('retention', () => {
 });
 
 describe('cron watchdog', () => {
+  it('events arriving while the tenant clears its armed flag at the directory leave it flagged, so the watchdog still looks at it', async () => {
+    const key = await newTenant('armed-race');
+    const tenantId = tenantIdOf(key);
+    const tenant = tenantStub(testEnv, tenantId);
+    const channelId = await webhookChannel(key, '/armed-race');
+    await control('/receiver/respond', { status: 503, path: '/armed-race' });
+    const event = (id: string) => ({ eventId: id, watchId: 'w_race', body: JSON.stringify({ id, type: 'alert.reminder' }), silenced: false, channelIds: [channelId] });
+    await tenant.ingestEvents([event(`evt_race_a_${tenantId}`)]);
+    const armed = () => runInDurableObject(directoryStub(testEnv), (_instance, state) => state.storage.sql.exec('SELECT 1 FROM armed WHERE kind = ? AND name = ?', 'tenant', tenantId).toArray().length === 1);
+    expect(await armed()).toBe(true);
+    // The work is gone (dead-lettered): the watchdog's check clears the flag, and while it asks
+    // the directory to, a new event arrives.
+    await runInDurableObject(tenant, (_instance: Tenant, state) => void state.storage.sql.exec("UPDATE outbox SET status = 'dead'"));
+    await Promise.all([tenant.ensureAlarm(), tenant.ingestEvents([event(`evt_race_b_${tenantId}`)])]);
+    expect((await tenant.listDeliveries('pending', 10)).data).toHaveLength(1);
+    expect(await armed()).toBe(true);
+  });
+
   it('re-arms the alarm of a tenant with pending deliveries whose alarm was lost, found through the directory', async () => {
     const key = await newTenant('watchdog');
     const tenant = tenantStub(testEnv, tenantIdOf(key));
