@@ -694,7 +694,7 @@ export class Tenant extends DurableObject<Env> {
     const pendingTest = pendingChannelTestOf(this.sql, channelId);
     if (pendingTest !== null) return { outcome: 'test_pending', delivery: deliveriesOf(this.sql, pendingTest)[0]! };
     const slot = takeFromDailyBudget(this.sql, 'channel_test', now);
-    if (!slot.ok) return { outcome: 'budget_spent', limit: slot.limit, retryAt: slot.retryAt };
+    if (!slot.ok) return { outcome: 'budget_spent', retryAt: slot.retryAt };
     const allowedAt = (channel.last_sent_at ?? 0) + minSendIntervalMs(JSON.parse(channel.target) as ChannelTarget);
     const sendNow = allowedAt <= now;
     const dueAt = sendNow ? now + CHANNEL_TEST_LEASE_MS : allowedAt;

@@ -1,6 +1,7 @@
 import { tenantStub } from '../durable/stubs';
 import { AppError } from '../lib/errors';
 import { newId } from '../lib/crypto';
+import { dailyBudgetSpent } from './daily-budget';
 
 import type { ChannelTestBody } from './event-body';
 import type { DeliveryRecord } from '../watches/records';
@@ -25,10 +26,7 @@ export async function sendChannelTest(env: Env, tenantId: string, channelId: str
   };
   const sent = await tenant.sendChannelTest(channel.id, event.id, JSON.stringify(event));
   if (sent.outcome === 'not_found') throw new AppError('not_found', `channel ${channelId} not found`, { status: 404 });
-  if (sent.outcome === 'budget_spent') {
-    const wait = Math.max(1, Math.ceil((sent.retryAt - Date.now()) / 1000));
-    throw new AppError('channel_test_limit', `this tenant has sent ${sent.limit} channel tests in the last 24 h; the next can be sent at ${new Date(sent.retryAt).toISOString()}`, { status: 429, retryAfterSeconds: wait });
-  }
+  if (sent.outcome === 'budget_spent') throw dailyBudgetSpent('channel_test', sent.retryAt);
   if (sent.outcome === 'test_pending') {
     const { eventId, nextAttemptAt, lastError } = sent.delivery;
     throw new AppError('channel_test_pending', `an earlier test of channel ${channel.id} (${eventId}) is still being retried${nextAttemptAt ? `, next at ${nextAttemptAt}` : ''}${lastError ? ` (last error: ${lastError})` : ''}; see GET /v1/deliveries?status=pending`, { status: 409 });

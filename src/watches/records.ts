@@ -113,4 +113,4 @@ export type WatchRecording = { ok: true; watch: TenantWatch } | { ok: false; rea
 export type ChannelCreation = { ok: true; channel: ChannelRecord } | { ok: false; reason: 'quota'; limit: number };
 
 /** A channel test: sent (or paced) now, or not made because an earlier test is still being retried. */
-export type ChannelTestSend = { outcome: 'sent' | 'test_pending'; delivery: DeliveryRecord } | { outcome: 'not_found' } | { outcome: 'budget_spent'; limit: number; retryAt: number };
+export type ChannelTestSend = { outcome: 'sent' | 'test_pending'; delivery: DeliveryRecord } | { outcome: 'not_found' } | { outcome: 'budget_spent'; retryAt: number };

@@ -9,7 +9,7 @@ import { newId } from '../../lib/crypto';
 
 import type { ChannelRecord } from '../../watches/records';
 import type { SendOutcome } from '../../notify/channel';
-import { DAILY_BUDGETS } from '../../notify/daily-budget';
+import { dailyBudgetSpent } from '../../notify/daily-budget';
 import { CONFIRMATION_TTL_MS, confirmationHash, newConfirmationCode, sendConfirmationEmail } from '../../notify/email-confirmation';
 
 type App = { Bindings: Env; Variables: AuthVariables };
@@ -35,7 +35,7 @@ export async function createPendingEmailChannel(env: Env, config: EmailConfig, t
   const code = newConfirmationCode();
   const expiresAt = Date.now() + CONFIRMATION_TTL_MS;
   const created = await tenant.createEmailChannelWithinQuota({ id, target: { type: 'email', to: input.to }, secret: null, label: input.label, confirmation: { hash: await confirmationHash(id, code), expiresAt } }, input.maxChannels);
-  if (!created.ok) throw created.reason === 'quota' ? channelQuotaExceeded(created.limit) : mailBudgetSpent(created.retryAt);
+  if (!created.ok) throw created.reason === 'quota' ? channelQuotaExceeded(created.limit) : dailyBudgetSpent('confirmation_mail', created.retryAt);
   const channel = created.channel;
   return { ...channel, confirmation: await mailCode(env, config, { id, to: input.to, label: input.label }, code, expiresAt) };
 }
@@ -51,11 +51,6 @@ async function mailCode(env: Env, config: EmailConfig, channel: { id: string; to
   // The channel stays pending either way; the tenant sees why and can resend.
   if (error !== null) console.warn('confirmation email not sent', channel.id, error);
   return { sentTo: channel.to, expiresAt: new Date(expiresAt).toISOString(), sent: error === null, error };
-}
-
-function mailBudgetSpent(retryAt: number): AppError {
-  const wait = Math.max(1, Math.ceil((retryAt - Date.now()) / 1000));
-  return new AppError('confirmation_mail_limit', `this tenant has had ${DAILY_BUDGETS.confirmation_mail} confirmation emails sent in the last 24 h; the next can be sent at ${new Date(retryAt).toISOString()}`, { status: 429, retryAfterSeconds: wait });
 }
 
 const notFound = (id: string) => new AppError('not_found', `channel ${id} not found`, { status: 404 });
@@ -87,10 +82,10 @@ export const emailConfirmRoutes = new Hono<App>()
     const expiresAt = now + CONFIRMATION_TTL_MS;
     const renewed = await tenant.renewChannelConfirmation(id, { hash: await confirmationHash(id, code), expiresAt }, now, { ttlMs: CONFIRMATION_TTL_MS, minIntervalMs: RESEND_INTERVAL_MS });
     if (renewed.status === 'not_pending') throw notPending(id);
-    if (renewed.status === 'mail_budget') throw mailBudgetSpent(renewed.retryAt);
+    if (renewed.status === 'mail_budget') throw dailyBudgetSpent('confirmation_mail', renewed.retryAt);
     if (renewed.status === 'too_soon') {
       const wait = Math.ceil(renewed.waitMs / 1000);
-      return c.json({ error: { code: 'resend_too_soon', message: `a code was mailed to this address less than a minute ago; retry in ${wait} s` } }, 429, { 'retry-after': String(wait) });
+      throw new AppError('resend_too_soon', `a code was mailed to this address less than a minute ago; retry in ${wait} s`, { status: 429, retryAfterSeconds: wait });
     }
     return c.json({ confirmation: await mailCode(c.env, config, { id, to: channel.to, label: channel.label }, code, expiresAt) }, 202);
   });
